@@ -1,0 +1,162 @@
+/*
+ * booking.h: classes, seat holds, orders, bookings and their audit rows.
+ * Every function here runs exactly one transaction (through gym_db_tx) and
+ * writes an audit row for every status change it makes, in that same
+ * transaction.  Times are microseconds since the epoch (gym_now_us()).
+ */
+#ifndef GYM_BOOKING_H
+#define GYM_BOOKING_H
+
+#include <stdint.h>
+
+#include "gym.h"
+#include "db.h"
+
+/* Who made a change, for the audit log.  Strings are borrowed. */
+struct gym_actor {
+	const char *type;		/* "user", "operator", "system", "wechat" */
+	long long id;			/* user or operator id; 0 for system */
+	const char *client_ip;
+	const char *user_agent;
+	const char *request_id;
+	const char *request_snapshot;	/* masked JSON text, or NULL */
+};
+
+struct gym_schedule {
+	long long id;
+	char course_name[404];
+	int64_t starts_at, ends_at;
+	int capacity;
+	int available;
+};
+
+struct gym_reservation {
+	long long id;
+	long long schedule_id;
+	long long user_id;
+	char status[16];		/* temporary|confirmed|cancelled|expired */
+	int64_t expires_at;
+};
+
+struct gym_order {
+	long long id;
+	char order_id[33];
+	long long user_id;
+	long long schedule_id;
+	char status[16];
+	int amount_fen;
+	int64_t expires_at;
+	int64_t paid_at;		/* 0 when not paid */
+	int64_t created_at;
+	long long booking_id;		/* 0 when none */
+	int has_reservation;
+	struct gym_reservation res;
+	char trade_type[8];
+	char prepay_id[128];
+	char code_url[256];
+	int64_t wx_time_expire;		/* 0 until the first prepay */
+	char transaction_id[64];
+};
+
+struct gym_booking {
+	long long id;
+	char order_id[33];
+	long long schedule_id;
+	char status[16];
+	int64_t confirmed_at;
+};
+
+/* users.c */
+enum gym_err gym_user_login(struct gym_db *, const char *openid, long long *user_id);
+enum gym_err gym_user_openid(struct gym_db *, long long user_id, char *openid, size_t len);
+
+/* schedules.c */
+enum gym_err gym_schedule_create(struct gym_db *, const struct gym_actor *,
+    const char *course, int64_t starts, int64_t ends, int capacity, long long *id);
+enum gym_err gym_schedule_get(struct gym_db *, long long id, struct gym_schedule *);
+/* Classes starting in [from, to), at most max of them, by start time. */
+enum gym_err gym_schedule_list(struct gym_db *, int64_t from, int64_t to,
+    struct gym_schedule *out, int max, int *n);
+/* Change the capacity: never below the seats held or confirmed now. */
+enum gym_err gym_schedule_set_capacity(struct gym_db *, const struct gym_actor *,
+    long long id, int capacity);
+
+/* holds.c: *created is 1 for a new hold, 0 when the user's live hold on
+ * this schedule is returned. */
+enum gym_err gym_hold_create(struct gym_db *, const struct gym_actor *, long long user_id,
+    long long schedule_id, struct gym_reservation *, int *created);
+enum gym_err gym_hold_release(struct gym_db *, const struct gym_actor *, long long user_id,
+    long long reservation_id, struct gym_reservation *);
+enum gym_err gym_hold_get(struct gym_db *, long long user_id, long long reservation_id,
+    struct gym_reservation *);
+
+/* orders.c */
+enum gym_err gym_order_create(struct gym_db *, const struct gym_actor *, long long user_id,
+    long long schedule_id, long long reservation_id, struct gym_order *, int *created);
+/* user_id 0 = any user (operators, WeChat). */
+enum gym_err gym_order_get(struct gym_db *, long long user_id, const char *order_id,
+    struct gym_order *);
+enum gym_err gym_order_cancel(struct gym_db *, const struct gym_actor *, long long user_id,
+    const char *order_id, struct gym_order *);
+/* Before a prepay: the order must be pending and unexpired, with a live
+ * hold; a lapsed hold is re-claimed for at most the order's remaining time
+ * (GYM_E_SOLD_OUT, and the order failed, when no seat is free). */
+enum gym_err gym_order_prepare_pay(struct gym_db *, const struct gym_actor *, long long user_id,
+    const char *order_id, struct gym_order *);
+/* Record WeChat's prepay answer (trade type, prepay_id or code_url) and
+ * the time_expire sent with the first prepay. */
+enum gym_err gym_order_record_prepay(struct gym_db *, const struct gym_actor *,
+    const char *order_id, const char *trade_type, const char *prepay_id,
+    const char *code_url, int64_t time_expire);
+/* The booking of a paid order (GYM_E_PAYMENT_PENDING while pending,
+ * GYM_E_ORDER_NOT_PAYABLE when failed, cancelled or expired). */
+enum gym_err gym_booking_get(struct gym_db *, long long user_id, const char *order_id,
+    struct gym_booking *);
+
+/* payments.c: apply a WeChat transaction (from a notification or a query).
+ * Exactly once per transaction_id.  outcome receives what happened:
+ * "paid", "late_paid" (order had lapsed, a free seat was taken),
+ * "late_refunded" / "duplicate_refunded" (no seat, or a second trial:
+ * the money must go back), "duplicate" (already applied), "failed"
+ * (PAYERROR/CLOSED: the seat is freed). */
+struct gym_wx_txn {
+	const char *out_trade_no;
+	const char *transaction_id;
+	const char *trade_state;
+	const char *trade_type;
+	const char *bank_type;
+	const char *appid;
+	const char *mchid;
+	long long total;
+	long long payer_total;
+	const char *success_time;
+	const char *payload;		/* masked JSON text */
+	const char *source;		/* "notify" or "query" */
+};
+enum gym_err gym_payment_apply(struct gym_db *, const struct gym_actor *,
+    const struct gym_wx_txn *, char *outcome, size_t outcome_len);
+/* Mark a pending order failed (WeChat says PAYERROR/CLOSED) and free its seat. */
+enum gym_err gym_order_fail(struct gym_db *, const struct gym_actor *, const char *order_id,
+    const char *reason);
+
+/* sweep.c: mark lapsed holds and orders expired in batches claimed with
+ * FOR UPDATE SKIP LOCKED; *n receives the rows changed. */
+enum gym_err gym_sweep_holds(struct gym_db *, int batch, int *n);
+enum gym_err gym_sweep_orders(struct gym_db *, int batch, int *n);
+
+/* audit.c: one audit row, inside the caller's transaction.  snapshot_sql
+ * is not SQL: it is "order", "hold" or NULL and selects which row's JSON
+ * becomes the response snapshot. */
+struct gym_audit {
+	const char *entity;
+	const char *action;
+	const char *order_id;
+	long long reservation_id;
+	long long booking_id;
+	const char *old_status;
+	const char *new_status;
+	const char *response_snapshot;	/* JSON text or NULL */
+};
+enum gym_err gym_audit_write(struct gym_db *, const struct gym_actor *, const struct gym_audit *);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * config.c: parse and validate the configuration file.  Table-driven: each
+ * key has a type and a field; secrets and keys are loaded here, once, in
+ * the master, and inherited by the workers through fork.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "crypto.h"
+
+enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_TOKEN_SECRET, C_APP_SECRET,
+    C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY };
+
+struct ckey {
+	const char *name;
+	enum ctype type;
+	size_t off;
+	int min, max;
+};
+
+#define F(x) offsetof(struct gym_config, x)
+static const struct ckey keys[] = {
+	{ "listen", C_STR, F(listen), 0, 0 },
+	{ "workers", C_INT, F(workers), 1, 256 },
+	{ "max_requests", C_INT, F(max_requests), 0, 100000000 },
+	{ "shutdown_timeout", C_INT, F(shutdown_timeout), 1, 3600 },
+	{ "jobs", C_BOOL, F(jobs), 0, 1 },
+	{ "job_interval_ms", C_INT, F(job_interval_ms), 10, 3600000 },
+	{ "sweep_batch", C_INT, F(sweep_batch), 1, 100000 },
+	{ "db", C_STR, F(db), 0, 0 },
+	{ "db_lock_timeout_ms", C_INT, F(db_lock_timeout_ms), 0, 60000 },
+	{ "log_level", C_LOGLEVEL, F(log_level), 0, 0 },
+	{ "token_secret_file", C_TOKEN_SECRET, 0, 0, 0 },
+	{ "token_ttl", C_INT, F(token_ttl), 60, 90 * 86400 },
+	{ "trust_proxy", C_BOOL, F(trust_proxy), 0, 1 },
+	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
+	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
+	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
+	{ "wx.app_secret_file", C_APP_SECRET, 0, 0, 0 },
+	{ "wx.merchant_key_file", C_MERCHANT_KEY, 0, 0, 0 },
+	{ "wx.platform_key", C_PLATFORM_KEY, 0, 0, 0 },
+	{ "wx.apiv3_key_file", C_APIV3_KEY, 0, 0, 0 },
+	{ "wx.notify_url", C_STR, F(wx_notify_url), 0, 0 },
+	{ "wx.refund_notify_url", C_STR, F(wx_refund_notify_url), 0, 0 },
+	{ "wx.pay_base_url", C_STR, F(wx_pay_base), 0, 0 },
+	{ "wx.api_base_url", C_STR, F(wx_api_base), 0, 0 },
+	{ "wx.cainfo", C_STR, F(wx_cainfo), 0, 0 },
+	{ "wx.description", C_STR, F(wx_description), 0, 0 },
+	{ "wx.connect_timeout_ms", C_INT, F(wx_connect_timeout_ms), 50, 60000 },
+	{ "wx.timeout_ms", C_INT, F(wx_timeout_ms), 100, 60000 },
+	{ "wx.reconcile_after_s", C_INT, F(wx_reconcile_after_s), 1, 86400 },
+	{ "wx.template_confirmed", C_STR, F(wx_tpl_confirmed), 0, 0 },
+	{ "wx.template_failed", C_STR, F(wx_tpl_failed), 0, 0 },
+	{ "wx.template_refunded", C_STR, F(wx_tpl_refunded), 0, 0 },
+	{ "notify_max_attempts", C_INT, F(notify_max_attempts), 1, 100 },
+};
+#undef F
+
+static void
+defaults(struct gym_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->workers = 4;
+	c->shutdown_timeout = 10;
+	c->jobs = 1;
+	c->job_interval_ms = 1000;
+	c->sweep_batch = 5000;
+	c->db_lock_timeout_ms = 3000;
+	c->log_level = GYM_LOG_INFO;
+	c->token_ttl = 7 * 86400;
+	c->wx_connect_timeout_ms = 2000;
+	c->wx_timeout_ms = 4000;
+	c->wx_reconcile_after_s = 60;
+	c->notify_max_attempts = 8;
+}
+
+enum gym_err
+gym_secret_read(const char *path, char **out, size_t *len, char *err, size_t errsz)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errsz, "could not open secret file %s: %s", path, strerror(errno));
+		return GYM_EINVAL;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "secret file %s is not a regular file", path);
+		goto fail;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errsz, "secret file %s is accessible by group or others "
+		    "(mode %03o): chmod 600 it", path, (unsigned)(st.st_mode & 0777));
+		goto fail;
+	}
+	if (st.st_size > 65536 || (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errsz, "secret file %s is too large", path);
+		goto fail;
+	}
+	while (got < (size_t)st.st_size &&
+	    (n = read(fd, buf + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	while (got > 0 && isspace((unsigned char)buf[got - 1]))
+		got--;
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return GYM_OK;
+fail:
+	free(buf);
+	close(fd);
+	return GYM_EINVAL;
+}
+
+static int
+set_secret(const struct ckey *k, const char *val, struct gym_config *c, char *err, size_t errsz)
+{
+	char *s = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (gym_secret_read(val, &s, &n, err, errsz) != GYM_OK)
+		return -1;
+	switch (k->type) {
+	case C_TOKEN_SECRET:
+		if (n < 32 || n > sizeof(c->token_secret)) {
+			snprintf(err, errsz, "token secret must be 32 to 64 bytes");
+			goto out;
+		}
+		memcpy(c->token_secret, s, n);
+		c->token_secret_len = n;
+		break;
+	case C_APIV3_KEY:
+		if (n != 32) {
+			snprintf(err, errsz, "the APIv3 key must be 32 bytes");
+			goto out;
+		}
+		memcpy(c->wx_apiv3_key, s, 32);
+		c->wx_have_apiv3_key = 1;
+		break;
+	default:
+		free(c->wx_app_secret);
+		if ((c->wx_app_secret = strdup(s)) == NULL)
+			goto out;
+		break;
+	}
+	rc = 0;
+out:
+	gym_wipe(s, n);
+	free(s);
+	return rc;
+}
+
+static int
+set_key(const struct ckey *k, char *val, struct gym_config *c, char *err, size_t errsz)
+{
+	char *serial, *path;
+	struct stat st;
+
+	if (k->type == C_MERCHANT_KEY) {
+		if (stat(val, &st) == -1 || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+			snprintf(err, errsz, "merchant key %s is missing or accessible by group or others", val);
+			return -1;
+		}
+		EVP_PKEY_free(c->wx_merchant_key);
+		c->wx_merchant_key = NULL;
+		if (gym_key_load_private(val, &c->wx_merchant_key) != GYM_OK) {
+			snprintf(err, errsz, "could not load merchant key %s", val);
+			return -1;
+		}
+		return 0;
+	}
+	/* wx.platform_key = SERIAL PATH */
+	serial = val;
+	path = strpbrk(val, " \t");
+	if (path == NULL) {
+		snprintf(err, errsz, "wx.platform_key wants \"SERIAL PATH\"");
+		return -1;
+	}
+	*path++ = '\0';
+	path += strspn(path, " \t");
+	if (gym_wx_keyring_add(&c->wx_platform, serial, path) != GYM_OK) {
+		snprintf(err, errsz, "could not load platform key %s for serial %s", path, serial);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_value(const struct ckey *k, char *val, struct gym_config *c, char *err, size_t errsz)
+{
+	char *end, **sp;
+	const char *num = val;
+	long v;
+
+	switch (k->type) {
+	case C_STR:
+		sp = (char **)((char *)c + k->off);
+		free(*sp);
+		if ((*sp = strdup(val)) == NULL)
+			return -1;
+		return 0;
+	case C_INT:
+	case C_BOOL:
+		if (k->type == C_BOOL && (strcmp(val, "yes") == 0 || strcmp(val, "on") == 0))
+			num = "1";
+		else if (k->type == C_BOOL && (strcmp(val, "no") == 0 || strcmp(val, "off") == 0))
+			num = "0";
+		errno = 0;
+		v = strtol(num, &end, 10);
+		if (errno != 0 || *end != '\0' || end == num || v < k->min || v > k->max) {
+			snprintf(err, errsz, "%s must be an integer from %d to %d", k->name, k->min, k->max);
+			return -1;
+		}
+		*(int *)((char *)c + k->off) = (int)v;
+		return 0;
+	case C_LOGLEVEL:
+		if (gym_log_level_parse(val, &c->log_level) == -1) {
+			snprintf(err, errsz, "log_level must be err, warn, info or debug");
+			return -1;
+		}
+		return 0;
+	case C_MERCHANT_KEY:
+	case C_PLATFORM_KEY:
+		return set_key(k, val, c, err, errsz);
+	default:
+		return set_secret(k, val, c, err, errsz);
+	}
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+validate(struct gym_config *c, char *err, size_t errsz)
+{
+	static const struct { size_t off; const char *name; } req[] = {
+		{ offsetof(struct gym_config, listen), "listen" },
+		{ offsetof(struct gym_config, db), "db" },
+	};
+
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		if (*(char **)((char *)c + req[i].off) == NULL) {
+			snprintf(err, errsz, "%s is required", req[i].name);
+			return -1;
+		}
+	if (c->token_secret_len == 0) {
+		snprintf(err, errsz, "token_secret_file is required");
+		return -1;
+	}
+	if (c->wx_pay_base == NULL && (c->wx_pay_base = strdup("https://api.mch.weixin.qq.com")) == NULL)
+		return -1;
+	if (c->wx_api_base == NULL && (c->wx_api_base = strdup("https://api.weixin.qq.com")) == NULL)
+		return -1;
+	if (c->wx_description == NULL && (c->wx_description = strdup("体操馆-体验课")) == NULL)
+		return -1;
+	return 0;
+}
+
+enum gym_err
+gym_config_load(const char *file, struct gym_config *c, char *err, size_t errsz)
+{
+	FILE *fp;
+	char line[4096], msg[512];
+	int lineno = 0, bad = 0;
+
+	defaults(c);
+	if ((fp = fopen(file, "re")) == NULL) {
+		snprintf(err, errsz, "could not open %s: %s", file, strerror(errno));
+		return GYM_EINVAL;
+	}
+	while (!bad && fgets(line, sizeof(line), fp) != NULL) {
+		char *key, *val, *eq;
+		size_t i;
+
+		lineno++;
+		key = trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(msg, sizeof(msg), "expected key = value");
+			bad = 1;
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(keys[i].name, key) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			snprintf(msg, sizeof(msg), "unknown key \"%s\"", key);
+			bad = 1;
+		} else if (set_value(&keys[i], val, c, msg, sizeof(msg)) == -1)
+			bad = 1;
+	}
+	fclose(fp);
+	if (bad)
+		snprintf(err, errsz, "%s:%d: %s", file, lineno, msg);
+	else if (validate(c, msg, sizeof(msg)) == -1) {
+		snprintf(err, errsz, "%s: %s", file, msg);
+		bad = 1;
+	}
+	if (bad) {
+		gym_config_free(c);
+		return GYM_EINVAL;
+	}
+	return GYM_OK;
+}
+
+void
+gym_config_free(struct gym_config *c)
+{
+	char **strs[] = { &c->listen, &c->db, &c->wx_appid, &c->wx_mchid,
+	    &c->wx_merchant_serial, &c->wx_notify_url, &c->wx_refund_notify_url,
+	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
+	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded };
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+	if (c->wx_app_secret != NULL) {
+		gym_wipe(c->wx_app_secret, strlen(c->wx_app_secret));
+		free(c->wx_app_secret);
+	}
+	EVP_PKEY_free(c->wx_merchant_key);
+	gym_wx_keyring_free(&c->wx_platform);
+	gym_wipe(c->token_secret, sizeof(c->token_secret));
+	gym_wipe(c->wx_apiv3_key, sizeof(c->wx_apiv3_key));
+	memset(c, 0, sizeof(*c));
+}

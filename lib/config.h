@@ -1,0 +1,64 @@
+/*
+ * config.h: gymd's and gymctl's configuration: a file of "key = value"
+ * lines ('#' comments).  Secrets are read from files the config names; a
+ * secret file that is group- or world-accessible is refused.
+ */
+#ifndef GYM_CONFIG_H
+#define GYM_CONFIG_H
+
+#include <stddef.h>
+#include <openssl/evp.h>
+
+#include "gym.h"
+#include "log.h"
+#include "wxsign.h"
+
+struct gym_config {
+	char *listen;		/* "HOST:PORT", "unix:PATH" or "systemd" */
+	int workers;
+	int max_requests;	/* per worker, 0 = no limit */
+	int shutdown_timeout;	/* seconds before SIGKILL */
+	int jobs;		/* 1: the master forks a job process */
+	int job_interval_ms;
+	int sweep_batch;
+	char *db;		/* libpq conninfo */
+	int db_lock_timeout_ms;
+	enum gym_loglevel log_level;
+	unsigned char token_secret[64];
+	size_t token_secret_len;
+	int token_ttl;		/* seconds */
+	int trust_proxy;	/* take X-Request-Id / X-Real-IP from nginx */
+
+	char *wx_appid;
+	char *wx_mchid;
+	char *wx_merchant_serial;
+	char *wx_app_secret;	/* the mini program's AppSecret */
+	EVP_PKEY *wx_merchant_key;
+	struct gym_wx_keyring wx_platform;
+	unsigned char wx_apiv3_key[32];
+	int wx_have_apiv3_key;
+	char *wx_notify_url;
+	char *wx_refund_notify_url;
+	char *wx_pay_base;	/* https://api.mch.weixin.qq.com */
+	char *wx_api_base;	/* https://api.weixin.qq.com */
+	char *wx_cainfo;	/* CA file for tests; empty = system store */
+	char *wx_description;
+	int wx_connect_timeout_ms;
+	int wx_timeout_ms;
+	int wx_reconcile_after_s;
+	char *wx_tpl_confirmed;
+	char *wx_tpl_failed;
+	char *wx_tpl_refunded;
+	int notify_max_attempts;
+};
+
+/* Read and validate FILE.  On failure returns GYM_EINVAL and writes a
+ * human message ("FILE:LINE: ...") into err. */
+enum gym_err gym_config_load(const char *file, struct gym_config *, char *err, size_t errsz);
+void gym_config_free(struct gym_config *);
+
+/* Read a secret file: refuses modes with group/other bits, trims trailing
+ * whitespace.  *out is malloc'd; wipe and free it. */
+enum gym_err gym_secret_read(const char *path, char **out, size_t *len, char *err, size_t errsz);
+
+#endif

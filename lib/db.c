@@ -1,0 +1,233 @@
+/*
+ * db.c: connection, prepared statements, SQLSTATE mapping, transactions.
+ * Owns the PGconn; nothing else calls PQconnectdb.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+
+struct gym_db {
+	PGconn *conn;
+	char *conninfo;
+	unsigned gen;		/* bumped on every new connection */
+	int lock_timeout_ms;
+	char sqlstate[6];
+};
+
+enum gym_err
+gym_db_new(const char *conninfo, int lock_timeout_ms, struct gym_db **out)
+{
+	struct gym_db *db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->conninfo = strdup(conninfo)) == NULL) {
+		free(db);
+		return GYM_ENOMEM;
+	}
+	db->lock_timeout_ms = lock_timeout_ms;
+	*out = db;
+	return GYM_OK;
+}
+
+void
+gym_db_free(struct gym_db *db)
+{
+	if (db == NULL)
+		return;
+	PQfinish(db->conn);
+	free(db->conninfo);
+	free(db);
+}
+
+PGconn *
+gym_db_conn(struct gym_db *db)
+{
+	return db->conn;
+}
+
+const char *
+gym_db_sqlstate(const struct gym_db *db)
+{
+	return db->sqlstate;
+}
+
+static enum gym_err
+session_setup(struct gym_db *db)
+{
+	char lt[32];
+	const char *p[1] = { lt };
+	PGresult *r;
+	int ok;
+
+	snprintf(lt, sizeof(lt), "%d", db->lock_timeout_ms);
+	r = PQexecParams(db->conn,
+	    "SELECT set_config('lock_timeout', $1 || 'ms', false), "
+	    "set_config('timezone', 'UTC', false)", 1, NULL, p, NULL, NULL, 0);
+	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	PQclear(r);
+	return ok ? GYM_OK : GYM_EDB;
+}
+
+enum gym_err
+gym_db_ensure(struct gym_db *db)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK) {
+		if (PQtransactionStatus(db->conn) == PQTRANS_INERROR ||
+		    PQtransactionStatus(db->conn) == PQTRANS_INTRANS)
+			PQclear(PQexec(db->conn, "ROLLBACK"));
+		return GYM_OK;
+	}
+	PQfinish(db->conn);
+	db->conn = PQconnectdb(db->conninfo);
+	db->gen++;
+	if (db->gen == 0)
+		db->gen = 1;
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		gym_log_warnx("could not connect to the database: %s",
+		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return GYM_EDB;
+	}
+	return session_setup(db);
+}
+
+static enum gym_err
+classify(struct gym_db *db, PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", st ? st : "");
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return GYM_EDB;
+	if (st == NULL)
+		return GYM_EDB;
+	if (strcmp(st, "23505") == 0)
+		return GYM_ECONFLICT;
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0)
+		return GYM_ERETRY;
+	if (strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 ||
+	    strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0)
+		return GYM_EDB;
+	if (strncmp(st, "22", 2) == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23503") == 0)
+		return GYM_EINVAL;
+	return GYM_EINTERNAL;
+}
+
+static enum gym_err
+result(struct gym_db *db, PGresult *r, const char *what, PGresult **res)
+{
+	ExecStatusType s = PQresultStatus(r);
+	enum gym_err e;
+
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+		db->sqlstate[0] = '\0';
+		if (res != NULL)
+			*res = r;
+		else
+			PQclear(r);
+		return GYM_OK;
+	}
+	e = classify(db, r);
+	if (e == GYM_EINTERNAL || e == GYM_EDB)
+		gym_log_warnx("statement %s failed: %s", what,
+		    r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+	PQclear(r);
+	return e;
+}
+
+enum gym_err
+gym_db_exec(struct gym_db *db, struct gym_stmt *st, int n,
+    const char *const *params, PGresult **res)
+{
+	PGresult *r;
+
+	if (res != NULL)
+		*res = NULL;
+	if (db->conn == NULL)
+		return GYM_EDB;
+	if (st->gen != db->gen) {
+		r = PQprepare(db->conn, st->name, st->sql, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return result(db, r, st->name, NULL);
+		PQclear(r);
+		st->gen = db->gen;
+	}
+	r = PQexecPrepared(db->conn, st->name, n, params, NULL, NULL, 0);
+	return result(db, r, st->name, res);
+}
+
+enum gym_err
+gym_db_query(struct gym_db *db, const char *sql, int n, const char *const *params,
+    PGresult **res)
+{
+	if (res != NULL)
+		*res = NULL;
+	if (db->conn == NULL)
+		return GYM_EDB;
+	return result(db, PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0),
+	    "query", res);
+}
+
+static enum gym_err
+simple(struct gym_db *db, const char *sql)
+{
+	return gym_db_query(db, sql, 0, NULL, NULL);
+}
+
+enum gym_err
+gym_db_tx(struct gym_db *db, gym_tx_fn fn, void *arg)
+{
+	enum gym_err e = GYM_EDB;
+
+	for (int attempt = 0; attempt < 4; attempt++) {
+		if ((e = gym_db_ensure(db)) != GYM_OK)
+			return e;
+		if ((e = simple(db, "BEGIN")) != GYM_OK)
+			return e;
+		e = fn(db, arg);
+		if (e == GYM_OK)
+			e = simple(db, "COMMIT");
+		else if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+			PQclear(PQexec(db->conn, "ROLLBACK"));
+		if (e != GYM_ERETRY)
+			return e;
+		/* jitter: 1-8 ms, growing */
+		usleep((useconds_t)(1000 * (1 + (rand() % (2 << attempt)))));
+	}
+	return e;
+}
+
+const char *
+gym_db_get(PGresult *r, int row, const char *col)
+{
+	int c = PQfnumber(r, col);
+
+	if (c < 0 || row >= PQntuples(r) || PQgetisnull(r, row, c))
+		return NULL;
+	return PQgetvalue(r, row, c);
+}
+
+long long
+gym_db_get_ll(PGresult *r, int row, const char *col)
+{
+	const char *v = gym_db_get(r, row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+int
+gym_db_isnull(PGresult *r, int row, const char *col)
+{
+	return gym_db_get(r, row, col) == NULL;
+}
+
+void
+gym_db_now_param(char *buf, size_t len)
+{
+	gym_time_format(gym_now_us(), buf, len);
+}

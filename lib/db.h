@@ -1,0 +1,55 @@
+/*
+ * db.h: the worker's one PostgreSQL connection.  Opened lazily (after
+ * fork), reset once when lost, statements prepared per connection on first
+ * use.  SQLSTATEs become gym_err: 23505 -> ECONFLICT, 40001/40P01 ->
+ * ERETRY, 55P03 (lock timeout) -> ERETRY, a lost server -> EDB.
+ */
+#ifndef GYM_DB_H
+#define GYM_DB_H
+
+#include <libpq-fe.h>
+
+#include "gym.h"
+
+/* A statement: each module keeps a static table of these.  gen records the
+ * connection generation it was prepared on (workers are single-threaded). */
+struct gym_stmt {
+	const char *name;
+	const char *sql;
+	unsigned gen;
+};
+
+struct gym_db;
+
+enum gym_err gym_db_new(const char *conninfo, int lock_timeout_ms, struct gym_db **out);
+void gym_db_free(struct gym_db *);
+/* Connect or reconnect; GYM_EDB when the server cannot be reached. */
+enum gym_err gym_db_ensure(struct gym_db *);
+PGconn *gym_db_conn(struct gym_db *);
+
+/* Run a prepared statement with n text parameters (NULL = SQL NULL).  When
+ * res is not NULL it receives the result (caller PQclear()s). */
+enum gym_err gym_db_exec(struct gym_db *, struct gym_stmt *, int n,
+    const char *const *params, PGresult **res);
+/* Run a one-off SQL text with parameters (for gymctl and migrations). */
+enum gym_err gym_db_query(struct gym_db *, const char *sql, int n,
+    const char *const *params, PGresult **res);
+
+/* Run fn inside BEGIN ... COMMIT; rerun it (up to 3 times, with jitter) on
+ * GYM_ERETRY; ROLLBACK on any other error.  fn must have no effect outside
+ * the database that a rerun would duplicate. */
+typedef enum gym_err (*gym_tx_fn)(struct gym_db *, void *arg);
+enum gym_err gym_db_tx(struct gym_db *, gym_tx_fn fn, void *arg);
+
+/* The SQLSTATE of the last failed statement ("" if none). */
+const char *gym_db_sqlstate(const struct gym_db *);
+
+/* Helpers for reading results: the value at (row, column name). */
+const char *gym_db_get(PGresult *, int row, const char *col);
+long long gym_db_get_ll(PGresult *, int row, const char *col);
+int gym_db_isnull(PGresult *, int row, const char *col);
+
+/* The clock as a timestamptz parameter (gym_now_us() formatted). */
+void gym_db_now_param(char *buf, size_t len);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * extern.h: libgym's internal prototypes, shared between its modules and
+ * never used outside lib/.  Each runs inside the caller's transaction.
+ */
+#ifndef GYM_EXTERN_H
+#define GYM_EXTERN_H
+
+#include "booking.h"
+
+/* Claim a free seat of a schedule for user_id until 'until' and record the
+ * hold: FOR UPDATE SKIP LOCKED first, then (when that found nothing but
+ * seats may be locked by transactions in flight) a waiting claim bounded by
+ * lock_timeout.  GYM_E_SOLD_OUT when no seat is free. */
+enum gym_err gym__hold_claim(struct gym_db *, const struct gym_actor *, long long user_id,
+    long long schedule_id, int64_t until, struct gym_reservation *);
+/* End a temporary hold (status "cancelled", "expired" or "confirmed") and
+ * set its seat accordingly, when the seat still belongs to it.  Writes the
+ * audit row. */
+enum gym_err gym__hold_end(struct gym_db *, const struct gym_actor *, long long reservation_id,
+    const char *new_status, const char *order_id);
+/* Expire the user's lapsed temporary holds and pending orders. */
+enum gym_err gym__expire_user(struct gym_db *, const struct gym_actor *, long long user_id);
+enum gym_err gym__expire_user_holds(struct gym_db *, const struct gym_actor *, long long user_id);
+enum gym_err gym__expire_user_orders(struct gym_db *, const struct gym_actor *, long long user_id);
+/* Set an order's status (from old, which must match) and write its audit row. */
+enum gym_err gym__order_set_status(struct gym_db *, const struct gym_actor *,
+    const char *order_id, const char *old_status, const char *new_status, const char *action);
+/* 1 when the user has a paid order or a confirmed booking. */
+enum gym_err gym__user_has_trial(struct gym_db *, long long user_id, int *has);
+/* Lock and read a hold; GYM_ENOTFOUND when there is none (of that user
+ * when user_id is not 0).  *live is 1 when it is temporary, unexpired and
+ * still owns its seat. */
+enum gym_err gym__hold_lock(struct gym_db *, long long user_id, long long reservation_id,
+    struct gym_reservation *, int *live);
+/* GYM_E_SCHEDULE_NOT_FOUND, GYM_E_SOLD_OUT when the class has started. */
+enum gym_err gym__schedule_open(struct gym_db *, long long schedule_id);
+/* The user's temporary hold, if any: *live is 1 when found and unexpired. */
+enum gym_err gym_hold_find_live(struct gym_db *, long long user_id,
+    struct gym_reservation *, int *live);
+/* Format helpers for statement parameters. */
+void gym__ll(char *buf, size_t len, long long v);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * gym.h: the shared vocabulary of libgym: the error enum, the clock and
+ * the small helpers every module uses.  Module APIs live in their own
+ * headers (db.h, booking.h, crypto.h, wxpay.h, ...).
+ */
+#ifndef GYM_H
+#define GYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/*
+ * One error enum for the whole library.  The generic codes come first; the
+ * domain codes after them are the contract's error codes (api.md), so a
+ * handler can return them as they are.  fcgi/errmap.c holds the only table
+ * that maps each to an HTTP status, a code string and a message.
+ */
+enum gym_err {
+	GYM_OK = 0,
+	GYM_ENOMEM,		/* allocation failed */
+	GYM_EINVAL,		/* bad input: INVALID_REQUEST */
+	GYM_ENOTFOUND,		/* NOT_FOUND */
+	GYM_ECONFLICT,		/* unique violation, or a generic conflict */
+	GYM_ERETRY,		/* serialization failure or deadlock: rerun */
+	GYM_EDB,		/* database unreachable: UNAVAILABLE */
+	GYM_EINTERNAL,		/* a bug or an unexpected database answer */
+	GYM_EUPSTREAM,		/* WeChat answered with an error */
+	GYM_ETIMEOUT,		/* WeChat did not answer in time */
+	GYM_ECRYPTO,		/* signature, tag or key failure */
+	GYM_ESYSTEM,		/* a system call failed */
+	GYM_EUNAUTH,		/* no or bad credentials */
+	GYM_EFORBIDDEN,		/* authenticated but not allowed */
+	/* the contract's domain codes */
+	GYM_E_SCHEDULE_NOT_FOUND,
+	GYM_E_SOLD_OUT,
+	GYM_E_TRIAL_ALREADY_BOOKED,
+	GYM_E_ACTIVE_HOLD_EXISTS,
+	GYM_E_ALREADY_CONFIRMED,
+	GYM_E_PAYMENT_PENDING,
+	GYM_E_ORDER_NOT_PAYABLE,
+	GYM_E_ORDER_ALREADY_PAID,
+	GYM_E_AMOUNT_MISMATCH,
+	GYM_E_INVALID_CODE,
+	GYM_E_IDEMPOTENCY_KEY_REUSED,
+	GYM_E_NOT_REFUNDABLE,
+	GYM_E_REFUND_IN_PROGRESS,
+	GYM_E_CAPACITY_BELOW_BOOKED,
+	GYM_ERR__COUNT
+};
+
+/* The fixed price of the trial class, in fen.  Never taken from a client. */
+#define GYM_PRICE_FEN 20000
+#define GYM_PRICE_STR "200.00"
+#define GYM_HOLD_SECONDS (15 * 60)
+#define GYM_ORDER_SECONDS (30 * 60)
+
+/* A short, lower-case description of an error, for logs. */
+const char *gym_strerror(enum gym_err);
+
+/*
+ * The clock.  Everything time-dependent in lib and SQL reads gym_now_us()
+ * (microseconds since the epoch); tests move it with gym_clock_set_offset.
+ */
+int64_t gym_now_us(void);
+time_t gym_now(void);
+void gym_clock_set_offset(int64_t seconds);
+/* Format microseconds since the epoch as RFC 3339 UTC with microseconds. */
+void gym_time_format(int64_t us, char *buf, size_t len);
+/* Same with a +08:00 offset and whole seconds (WeChat's time_expire form). */
+void gym_time_format_cst(int64_t us, char *buf, size_t len);
+/* Parse RFC 3339 (with Z or +hh:mm); 0 on success, -1 on failure. */
+int gym_time_parse(const char *s, int64_t *us);
+
+#endif

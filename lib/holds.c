@@ -1,0 +1,359 @@
+/*
+ * holds.c: seat holds.  A hold claims one seat row with FOR UPDATE SKIP
+ * LOCKED, so concurrent holders take different rows and never queue on one
+ * lock.  A hold lapses at expires_at: the claim and the availability count
+ * treat a lapsed seat as free at once; the sweep only tidies statuses.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "extern.h"
+
+#define HOLD_COLS "r.id, r.course_schedule_id, r.user_id, r.status, " \
+	"(extract(epoch FROM r.expires_at) * 1000000)::bigint AS expires_us "
+
+/* $1 schedule, $2 user, $3 now, $4 until */
+#define CLAIM_SQL(lockmode) \
+	"WITH seat AS (SELECT id FROM seats WHERE course_schedule_id = $1::bigint AND " \
+	" (state = 'free' OR (state = 'held' AND held_until <= $3::timestamptz)) " \
+	" ORDER BY seat_no LIMIT 1 FOR UPDATE " lockmode "), " \
+	"res AS (INSERT INTO seat_reservations (user_id, course_schedule_id, seat_id, status, " \
+	" expires_at, created_at, updated_at) SELECT $2::bigint, $1::bigint, seat.id, 'temporary', " \
+	" $4::timestamptz, $3::timestamptz, $3::timestamptz FROM seat RETURNING *), " \
+	"upd AS (UPDATE seats s SET state = 'held', reservation_id = res.id, " \
+	" held_until = res.expires_at FROM res WHERE s.id = res.seat_id RETURNING s.id) " \
+	"SELECT " HOLD_COLS "FROM res r"
+
+static struct gym_stmt st_claim = { "hold_claim", CLAIM_SQL("SKIP LOCKED"), 0 };
+static struct gym_stmt st_claim_wait = { "hold_claim_wait", CLAIM_SQL(""), 0 };
+static struct gym_stmt st_schedule = { "hold_schedule",
+	"SELECT starts_at > $2::timestamptz AS open FROM course_schedules WHERE id = $1::bigint", 0 };
+static struct gym_stmt st_user_live = { "hold_user_live",
+	"SELECT " HOLD_COLS "FROM seat_reservations r WHERE r.user_id = $1::bigint "
+	"AND r.status = 'temporary'", 0 };
+static struct gym_stmt st_lock = { "hold_lock",
+	"SELECT " HOLD_COLS ", r.seat_id, "
+	"(r.status = 'temporary' AND r.expires_at > $3::timestamptz AND EXISTS (SELECT 1 FROM seats s "
+	" WHERE s.id = r.seat_id AND s.reservation_id = r.id)) AS live "
+	"FROM seat_reservations r WHERE r.id = $1::bigint AND ($2::bigint = 0 OR r.user_id = $2::bigint) "
+	"FOR UPDATE OF r", 0 };
+static struct gym_stmt st_end = { "hold_end",
+	"UPDATE seat_reservations SET status = $2, updated_at = $3::timestamptz "
+	"WHERE id = $1::bigint AND status = 'temporary' RETURNING seat_id", 0 };
+static struct gym_stmt st_seat_free = { "hold_seat_free",
+	"UPDATE seats SET state = 'free', reservation_id = NULL, held_until = NULL "
+	"WHERE id = $1::bigint AND reservation_id = $2::bigint", 0 };
+static struct gym_stmt st_seat_confirm = { "hold_seat_confirm",
+	"UPDATE seats SET state = 'confirmed', held_until = NULL "
+	"WHERE id = $1::bigint AND reservation_id = $2::bigint", 0 };
+static struct gym_stmt st_user_lapsed = { "hold_user_lapsed",
+	"SELECT id FROM seat_reservations WHERE user_id = $1::bigint AND status = 'temporary' "
+	"AND expires_at <= $2::timestamptz FOR UPDATE", 0 };
+static struct gym_stmt st_has_trial = { "user_has_trial",
+	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND status = 'paid') "
+	"OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
+
+void
+gym__ll(char *buf, size_t len, long long v)
+{
+	snprintf(buf, len, "%lld", v);
+}
+
+static void
+read_hold(PGresult *r, int i, struct gym_reservation *h)
+{
+	h->id = gym_db_get_ll(r, i, "id");
+	h->schedule_id = gym_db_get_ll(r, i, "course_schedule_id");
+	h->user_id = gym_db_get_ll(r, i, "user_id");
+	snprintf(h->status, sizeof(h->status), "%s", gym_db_get(r, i, "status"));
+	h->expires_at = gym_db_get_ll(r, i, "expires_us");
+}
+
+static enum gym_err
+audit_hold(struct gym_db *db, const struct gym_actor *a, const struct gym_reservation *h,
+    const char *action, const char *old, const char *order_id)
+{
+	char snap[160];
+	struct gym_audit au = { "hold", action, order_id, h->id, 0, old, h->status, snap };
+
+	snprintf(snap, sizeof(snap), "{\"reservation_id\":%lld,\"course_schedule_id\":%lld,"
+	    "\"status\":\"%s\"}", h->id, h->schedule_id, h->status);
+	return gym_audit_write(db, a, &au);
+}
+
+enum gym_err
+gym__hold_claim(struct gym_db *db, const struct gym_actor *a, long long user_id,
+    long long schedule_id, int64_t until, struct gym_reservation *h)
+{
+	char sid[24], uid[24], now[40], exp[40];
+	const char *p[4] = { sid, uid, now, exp };
+	PGresult *r;
+	enum gym_err e;
+	int n;
+
+	gym__ll(sid, sizeof(sid), schedule_id);
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	gym_time_format(until, exp, sizeof(exp));
+	if ((e = gym_db_exec(db, &st_claim, 4, p, &r)) != GYM_OK)
+		return e;
+	if ((n = PQntuples(r)) == 0) {
+		/* nothing unlocked: wait (lock_timeout) for seats in flight */
+		PQclear(r);
+		if ((e = gym_db_exec(db, &st_claim_wait, 4, p, &r)) != GYM_OK)
+			return e;
+		n = PQntuples(r);
+	}
+	if (n == 0) {
+		PQclear(r);
+		return GYM_E_SOLD_OUT;
+	}
+	read_hold(r, 0, h);
+	PQclear(r);
+	return audit_hold(db, a, h, "hold_created", NULL, NULL);
+}
+
+enum gym_err
+gym__hold_lock(struct gym_db *db, long long user_id, long long reservation_id,
+    struct gym_reservation *h, int *live)
+{
+	char rid[24], uid[24], now[40];
+	const char *p[3] = { rid, uid, now };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(rid, sizeof(rid), reservation_id);
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_lock, 3, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return GYM_ENOTFOUND;
+	}
+	read_hold(r, 0, h);
+	*live = strcmp(gym_db_get(r, 0, "live"), "t") == 0;
+	PQclear(r);
+	return GYM_OK;
+}
+
+enum gym_err
+gym__hold_end(struct gym_db *db, const struct gym_actor *a, long long reservation_id,
+    const char *new_status, const char *order_id)
+{
+	char rid[24], now[40], seat[24];
+	const char *p[3] = { rid, new_status, now };
+	const char *ps[2] = { seat, rid };
+	struct gym_reservation h;
+	PGresult *r;
+	enum gym_err e;
+	int live;
+
+	if ((e = gym__hold_lock(db, 0, reservation_id, &h, &live)) != GYM_OK)
+		return e;
+	gym__ll(rid, sizeof(rid), reservation_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_end, 3, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0) {	/* not temporary: nothing to end */
+		PQclear(r);
+		return GYM_OK;
+	}
+	snprintf(seat, sizeof(seat), "%s", gym_db_get(r, 0, "seat_id"));
+	PQclear(r);
+	e = gym_db_exec(db, strcmp(new_status, "confirmed") == 0 ? &st_seat_confirm :
+	    &st_seat_free, 2, ps, NULL);
+	if (e != GYM_OK)
+		return e;
+	snprintf(h.status, sizeof(h.status), "%s", new_status);
+	return audit_hold(db, a, &h, strcmp(new_status, "cancelled") == 0 ? "hold_released" :
+	    strcmp(new_status, "expired") == 0 ? "hold_expired" : "hold_confirmed",
+	    "temporary", order_id);
+}
+
+enum gym_err
+gym__expire_user_holds(struct gym_db *db, const struct gym_actor *a, long long user_id)
+{
+	char uid[24], now[40];
+	const char *p[2] = { uid, now };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_user_lapsed, 2, p, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++)
+		e = gym__hold_end(db, a, gym_db_get_ll(r, i, "id"), "expired", NULL);
+	PQclear(r);
+	return e;
+}
+
+enum gym_err
+gym__expire_user(struct gym_db *db, const struct gym_actor *a, long long user_id)
+{
+	enum gym_err e;
+
+	if ((e = gym__expire_user_orders(db, a, user_id)) != GYM_OK)
+		return e;
+	return gym__expire_user_holds(db, a, user_id);
+}
+
+enum gym_err
+gym__user_has_trial(struct gym_db *db, long long user_id, int *has)
+{
+	char uid[24];
+	const char *p[1] = { uid };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(uid, sizeof(uid), user_id);
+	if ((e = gym_db_exec(db, &st_has_trial, 1, p, &r)) != GYM_OK)
+		return e;
+	*has = strcmp(gym_db_get(r, 0, "has"), "t") == 0;
+	PQclear(r);
+	return GYM_OK;
+}
+
+enum gym_err
+gym__schedule_open(struct gym_db *db, long long schedule_id)
+{
+	char sid[24], now[40];
+	const char *p[2] = { sid, now };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(sid, sizeof(sid), schedule_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_schedule, 2, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0)
+		e = GYM_E_SCHEDULE_NOT_FOUND;
+	else if (strcmp(gym_db_get(r, 0, "open"), "t") != 0)
+		e = GYM_E_SOLD_OUT;	/* the class has started */
+	PQclear(r);
+	return e;
+}
+
+struct hold_arg {
+	const struct gym_actor *actor;
+	long long user_id, schedule_id;
+	struct gym_reservation *res;
+	int created;
+};
+
+enum gym_err
+gym_hold_find_live(struct gym_db *db, long long user_id, struct gym_reservation *h, int *found)
+{
+	char uid[24];
+	const char *p[1] = { uid };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(uid, sizeof(uid), user_id);
+	if ((e = gym_db_exec(db, &st_user_live, 1, p, &r)) != GYM_OK)
+		return e;
+	if ((*found = PQntuples(r) > 0)) {
+		read_hold(r, 0, h);
+		*found = h->expires_at > gym_now_us();
+	}
+	PQclear(r);
+	return GYM_OK;
+}
+
+static enum gym_err
+hold_tx(struct gym_db *db, void *v)
+{
+	struct hold_arg *a = v;
+	enum gym_err e;
+	int has, found;
+
+	if ((e = gym__schedule_open(db, a->schedule_id)) != GYM_OK ||
+	    (e = gym__user_has_trial(db, a->user_id, &has)) != GYM_OK)
+		return e;
+	if (has)
+		return GYM_E_TRIAL_ALREADY_BOOKED;
+	if ((e = gym__expire_user(db, a->actor, a->user_id)) != GYM_OK ||
+	    (e = gym_hold_find_live(db, a->user_id, a->res, &found)) != GYM_OK)
+		return e;
+	if (found) {
+		a->created = 0;
+		return a->res->schedule_id == a->schedule_id ? GYM_OK : GYM_E_ACTIVE_HOLD_EXISTS;
+	}
+	a->created = 1;
+	e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
+	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, a->res);
+	/* a concurrent request of the same user won the one-hold index: rerun */
+	return e == GYM_ECONFLICT ? GYM_ERETRY : e;
+}
+
+enum gym_err
+gym_hold_create(struct gym_db *db, const struct gym_actor *actor, long long user_id,
+    long long schedule_id, struct gym_reservation *res, int *created)
+{
+	struct hold_arg a = { actor, user_id, schedule_id, res, 0 };
+	enum gym_err e;
+
+	if ((e = gym_db_tx(db, hold_tx, &a)) == GYM_OK)
+		*created = a.created;
+	return e;
+}
+
+struct release_arg {
+	const struct gym_actor *actor;
+	long long user_id, reservation_id;
+	struct gym_reservation *res;
+};
+
+static enum gym_err
+release_tx(struct gym_db *db, void *v)
+{
+	struct release_arg *a = v;
+	enum gym_err e;
+	int live;
+
+	if ((e = gym__hold_lock(db, a->user_id, a->reservation_id, a->res, &live)) != GYM_OK)
+		return e;
+	if (strcmp(a->res->status, "confirmed") == 0)
+		return GYM_E_ALREADY_CONFIRMED;
+	if (strcmp(a->res->status, "temporary") != 0)
+		return GYM_OK;		/* already ended: answer with its status */
+	if ((e = gym__hold_end(db, a->actor, a->reservation_id,
+	    live ? "cancelled" : "expired", NULL)) != GYM_OK)
+		return e;
+	return gym__hold_lock(db, a->user_id, a->reservation_id, a->res, &live);
+}
+
+enum gym_err
+gym_hold_release(struct gym_db *db, const struct gym_actor *actor, long long user_id,
+    long long reservation_id, struct gym_reservation *res)
+{
+	struct release_arg a = { actor, user_id, reservation_id, res };
+
+	return gym_db_tx(db, release_tx, &a);
+}
+
+enum gym_err
+gym_hold_get(struct gym_db *db, long long user_id, long long reservation_id,
+    struct gym_reservation *res)
+{
+	char rid[24], uid[24], now[40];
+	const char *p[3] = { rid, uid, now };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(rid, sizeof(rid), reservation_id);
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_ensure(db)) != GYM_OK)
+		return e;
+	/* hold_lock without a transaction: FOR UPDATE ends with the statement */
+	if ((e = gym_db_exec(db, &st_lock, 3, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0)
+		e = GYM_ENOTFOUND;
+	else
+		read_hold(r, 0, res);
+	PQclear(r);
+	return e;
+}

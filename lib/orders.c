@@ -1,0 +1,508 @@
+/*
+ * orders.c: payment_orders, the fixed-price trial-class order.  An order
+ * is created with its hold in one transaction, is pending for 30 minutes,
+ * and needs a live hold to be paid.  The one-trial rule lives in the
+ * database (payment_orders_one_trial, bookings_one_trial); the checks here
+ * only choose the right answer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "extern.h"
+
+#define ORDER_SELECT \
+	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, " \
+	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us, " \
+	"(extract(epoch FROM o.paid_at) * 1000000)::bigint AS paid_us, " \
+	"(extract(epoch FROM o.created_at) * 1000000)::bigint AS created_us, " \
+	"(extract(epoch FROM o.wx_time_expire) * 1000000)::bigint AS wx_expire_us, " \
+	"o.reservation_id, o.trade_type, o.prepay_id, o.code_url, o.transaction_id, " \
+	"b.id AS booking_id, r.status AS res_status, " \
+	"(extract(epoch FROM r.expires_at) * 1000000)::bigint AS res_expires_us " \
+	"FROM payment_orders o LEFT JOIN seat_reservations r ON r.id = o.reservation_id " \
+	"LEFT JOIN bookings b ON b.order_id = o.order_id " \
+	"WHERE o.order_id = $1 AND ($2::bigint = 0 OR o.user_id = $2::bigint) "
+
+static struct gym_stmt st_get = { "order_get", ORDER_SELECT, 0 };
+static struct gym_stmt st_lock = { "order_lock", ORDER_SELECT "FOR UPDATE OF o", 0 };
+static struct gym_stmt st_open = { "order_open_of_user",
+	"SELECT order_id, course_schedule_id FROM payment_orders "
+	"WHERE user_id = $1::bigint AND status = 'pending'", 0 };
+static struct gym_stmt st_insert = { "order_insert",
+	"INSERT INTO payment_orders (order_id, user_id, course_schedule_id, reservation_id, "
+	"amount_fen, status, expires_at, created_at, updated_at) VALUES ($1, $2::bigint, "
+	"$3::bigint, $4::bigint, 20000, 'pending', $5::timestamptz, $6::timestamptz, "
+	"$6::timestamptz)", 0 };
+static struct gym_stmt st_set_status = { "order_set_status",
+	"UPDATE payment_orders SET status = $3, updated_at = $4::timestamptz, "
+	"paid_at = CASE WHEN $3 = 'paid' THEN $4::timestamptz ELSE paid_at END "
+	"WHERE order_id = $1 AND status = $2 RETURNING reservation_id", 0 };
+static struct gym_stmt st_lapsed = { "order_user_lapsed",
+	"SELECT order_id, reservation_id FROM payment_orders WHERE user_id = $1::bigint "
+	"AND status = 'pending' AND expires_at <= $2::timestamptz FOR UPDATE", 0 };
+static struct gym_stmt st_set_hold = { "order_set_hold",
+	"UPDATE payment_orders SET reservation_id = $2::bigint, updated_at = $3::timestamptz "
+	"WHERE order_id = $1", 0 };
+static struct gym_stmt st_prepay = { "order_record_prepay",
+	"UPDATE payment_orders SET trade_type = $2, prepay_id = coalesce($3, prepay_id), "
+	"code_url = coalesce($4, code_url), prepay_at = $5::timestamptz, "
+	"wx_time_expire = coalesce(wx_time_expire, $6::timestamptz), updated_at = $5::timestamptz "
+	"WHERE order_id = $1 AND status = 'pending'", 0 };
+static struct gym_stmt st_booking = { "booking_of_order",
+	"SELECT id, order_id, course_schedule_id, status, "
+	"(extract(epoch FROM confirmed_at) * 1000000)::bigint AS confirmed_us "
+	"FROM bookings WHERE order_id = $1", 0 };
+
+static void
+copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static void
+read_order(PGresult *r, struct gym_order *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = gym_db_get_ll(r, 0, "id");
+	copy(o->order_id, sizeof(o->order_id), gym_db_get(r, 0, "order_id"));
+	o->user_id = gym_db_get_ll(r, 0, "user_id");
+	o->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
+	copy(o->status, sizeof(o->status), gym_db_get(r, 0, "status"));
+	o->amount_fen = (int)gym_db_get_ll(r, 0, "amount_fen");
+	o->expires_at = gym_db_get_ll(r, 0, "expires_us");
+	o->paid_at = gym_db_get_ll(r, 0, "paid_us");
+	o->created_at = gym_db_get_ll(r, 0, "created_us");
+	o->wx_time_expire = gym_db_get_ll(r, 0, "wx_expire_us");
+	o->booking_id = gym_db_get_ll(r, 0, "booking_id");
+	copy(o->trade_type, sizeof(o->trade_type), gym_db_get(r, 0, "trade_type"));
+	copy(o->prepay_id, sizeof(o->prepay_id), gym_db_get(r, 0, "prepay_id"));
+	copy(o->code_url, sizeof(o->code_url), gym_db_get(r, 0, "code_url"));
+	copy(o->transaction_id, sizeof(o->transaction_id), gym_db_get(r, 0, "transaction_id"));
+	if (!gym_db_isnull(r, 0, "reservation_id")) {
+		o->has_reservation = 1;
+		o->res.id = gym_db_get_ll(r, 0, "reservation_id");
+		o->res.schedule_id = o->schedule_id;
+		o->res.user_id = o->user_id;
+		copy(o->res.status, sizeof(o->res.status), gym_db_get(r, 0, "res_status"));
+		o->res.expires_at = gym_db_get_ll(r, 0, "res_expires_us");
+	}
+}
+
+static enum gym_err
+load(struct gym_db *db, struct gym_stmt *st, long long user_id, const char *order_id,
+    struct gym_order *o)
+{
+	char uid[24];
+	const char *p[2] = { order_id, uid };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(uid, sizeof(uid), user_id);
+	if ((e = gym_db_exec(db, st, 2, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0)
+		e = GYM_ENOTFOUND;
+	else
+		read_order(r, o);
+	PQclear(r);
+	return e;
+}
+
+static int
+order_id_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 6 || n > 32)
+		return 0;
+	return strspn(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") == n;
+}
+
+enum gym_err
+gym_order_get(struct gym_db *db, long long user_id, const char *order_id, struct gym_order *o)
+{
+	enum gym_err e;
+
+	if (!order_id_valid(order_id))
+		return GYM_ENOTFOUND;
+	if ((e = gym_db_ensure(db)) != GYM_OK)
+		return e;
+	return load(db, &st_get, user_id, order_id, o);
+}
+
+enum gym_err
+gym__order_set_status(struct gym_db *db, const struct gym_actor *a, const char *order_id,
+    const char *old_status, const char *new_status, const char *action)
+{
+	char now[40], snap[160], rid[24] = "";
+	const char *p[4] = { order_id, old_status, new_status, now };
+	struct gym_audit au = { "order", action, order_id, 0, 0, old_status, new_status, snap };
+	PGresult *r;
+	enum gym_err e;
+
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_set_status, 4, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return GYM_ECONFLICT;
+	}
+	au.reservation_id = gym_db_get_ll(r, 0, "reservation_id");
+	copy(rid, sizeof(rid), gym_db_get(r, 0, "reservation_id"));
+	PQclear(r);
+	snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"status\":\"%s\"}", order_id, new_status);
+	return gym_audit_write(db, a, &au);
+}
+
+/* End an order (expired, cancelled, failed) and release its hold. */
+static enum gym_err
+order_end(struct gym_db *db, const struct gym_actor *a, const char *order_id,
+    long long reservation_id, const char *status, const char *action)
+{
+	enum gym_err e;
+
+	if ((e = gym__order_set_status(db, a, order_id, "pending", status, action)) != GYM_OK)
+		return e;
+	if (reservation_id == 0)
+		return GYM_OK;
+	return gym__hold_end(db, a, reservation_id,
+	    strcmp(status, "expired") == 0 ? "expired" : "cancelled", order_id);
+}
+
+enum gym_err
+gym__expire_user_orders(struct gym_db *db, const struct gym_actor *a, long long user_id)
+{
+	char uid[24], now[40];
+	const char *p[2] = { uid, now };
+	PGresult *r;
+	enum gym_err e = GYM_OK;
+
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_lapsed, 2, p, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++)
+		e = order_end(db, a, gym_db_get(r, i, "order_id"),
+		    gym_db_get_ll(r, i, "reservation_id"), "expired", "order_expired");
+	PQclear(r);
+	return e;
+}
+
+static enum gym_err
+new_order_id(char *out, size_t len)
+{
+	char rnd[13], day[40];
+	enum gym_err e;
+
+	if ((e = gym_random_alnum(rnd, 12)) != GYM_OK)
+		return e;
+	gym_time_format_cst(gym_now_us(), day, sizeof(day));
+	/* GYM + yyyymmdd (China time) + 12 random: 23 out_trade_no-safe chars */
+	snprintf(out, len, "GYM%.4s%.2s%.2s%s", day, day + 5, day + 8, rnd);
+	return GYM_OK;
+}
+
+struct create_arg {
+	const struct gym_actor *actor;
+	long long user_id, schedule_id, reservation_id;
+	struct gym_order *o;
+	int created;
+};
+
+/* The hold the new order takes: the given one, the user's live hold on
+ * this schedule, or a freshly claimed seat. */
+static enum gym_err
+order_hold(struct gym_db *db, struct create_arg *a, long long *rid)
+{
+	struct gym_reservation h;
+	enum gym_err e;
+	int live;
+
+	if (a->reservation_id != 0) {
+		if ((e = gym__hold_lock(db, a->user_id, a->reservation_id, &h, &live)) != GYM_OK)
+			return e;
+		if (h.schedule_id != a->schedule_id)
+			return GYM_EINVAL;
+		if (live) {
+			*rid = h.id;
+			return GYM_OK;
+		}
+	}
+	if ((e = gym_hold_find_live(db, a->user_id, &h, &live)) != GYM_OK)
+		return e;
+	if (live && h.schedule_id != a->schedule_id)
+		return GYM_E_ACTIVE_HOLD_EXISTS;
+	if (!live && (e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
+	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, &h)) != GYM_OK)
+		return e;
+	*rid = h.id;
+	return GYM_OK;
+}
+
+static enum gym_err
+create_tx(struct gym_db *db, void *v)
+{
+	struct create_arg *a = v;
+	char uid[24], sid[24], rids[24], exp[40], now[40];
+	const char *p[6] = { a->o->order_id, uid, sid, rids, exp, now };
+	PGresult *r;
+	enum gym_err e;
+	long long rid = 0;
+	int has;
+
+	if ((e = gym__schedule_open(db, a->schedule_id)) != GYM_OK ||
+	    (e = gym__user_has_trial(db, a->user_id, &has)) != GYM_OK)
+		return e;
+	if (has)
+		return GYM_E_TRIAL_ALREADY_BOOKED;
+	if ((e = gym__expire_user(db, a->actor, a->user_id)) != GYM_OK)
+		return e;
+	gym__ll(uid, sizeof(uid), a->user_id);
+	if ((e = gym_db_exec(db, &st_open, 1, p + 1, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) > 0) {
+		copy(a->o->order_id, sizeof(a->o->order_id), gym_db_get(r, 0, "order_id"));
+		e = gym_db_get_ll(r, 0, "course_schedule_id") == a->schedule_id ? GYM_OK :
+		    GYM_E_ACTIVE_HOLD_EXISTS;
+		PQclear(r);
+		a->created = 0;
+		return e != GYM_OK ? e : load(db, &st_get, a->user_id, a->o->order_id, a->o);
+	}
+	PQclear(r);
+	if ((e = order_hold(db, a, &rid)) != GYM_OK)
+		return e == GYM_ECONFLICT ? GYM_ERETRY : e;
+	if ((e = new_order_id(a->o->order_id, sizeof(a->o->order_id))) != GYM_OK)
+		return e;
+	gym__ll(sid, sizeof(sid), a->schedule_id);
+	gym__ll(rids, sizeof(rids), rid);
+	gym_db_now_param(now, sizeof(now));
+	gym_time_format(gym_now_us() + (int64_t)GYM_ORDER_SECONDS * 1000000, exp, sizeof(exp));
+	if ((e = gym_db_exec(db, &st_insert, 6, p, NULL)) != GYM_OK)
+		/* a concurrent create of the same user won the index: rerun */
+		return e == GYM_ECONFLICT ? GYM_ERETRY : e;
+	a->created = 1;
+	{
+		char snap[200];
+		struct gym_audit au = { "order", "order_created", a->o->order_id, rid, 0,
+		    NULL, "pending", snap };
+
+		snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"status\":\"pending\","
+		    "\"amount_fen\":20000,\"course_schedule_id\":%lld}", a->o->order_id,
+		    a->schedule_id);
+		if ((e = gym_audit_write(db, a->actor, &au)) != GYM_OK)
+			return e;
+	}
+	return load(db, &st_get, a->user_id, a->o->order_id, a->o);
+}
+
+enum gym_err
+gym_order_create(struct gym_db *db, const struct gym_actor *actor, long long user_id,
+    long long schedule_id, long long reservation_id, struct gym_order *o, int *created)
+{
+	struct create_arg a = { actor, user_id, schedule_id, reservation_id, o, 0 };
+	enum gym_err e;
+
+	if ((e = gym_db_tx(db, create_tx, &a)) == GYM_OK)
+		*created = a.created;
+	return e;
+}
+
+struct cancel_arg {
+	const struct gym_actor *actor;
+	long long user_id;
+	const char *order_id;
+	struct gym_order *o;
+	enum gym_err result;	/* committed, then returned */
+};
+
+static enum gym_err
+cancel_tx(struct gym_db *db, void *v)
+{
+	struct cancel_arg *a = v;
+	enum gym_err e;
+
+	if ((e = load(db, &st_lock, a->user_id, a->order_id, a->o)) != GYM_OK)
+		return e;
+	if (strcmp(a->o->status, "paid") == 0 || strcmp(a->o->status, "refunding") == 0 ||
+	    strcmp(a->o->status, "refunded") == 0)
+		return GYM_E_ORDER_ALREADY_PAID;
+	if (strcmp(a->o->status, "pending") != 0)
+		return GYM_OK;		/* already ended: answer with its status */
+	if ((e = order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
+	    "cancelled", "order_cancelled")) != GYM_OK)
+		return e;
+	return load(db, &st_get, a->user_id, a->order_id, a->o);
+}
+
+enum gym_err
+gym_order_cancel(struct gym_db *db, const struct gym_actor *actor, long long user_id,
+    const char *order_id, struct gym_order *o)
+{
+	struct cancel_arg a = { actor, user_id, order_id, o, GYM_OK };
+
+	if (!order_id_valid(order_id))
+		return GYM_ENOTFOUND;
+	return gym_db_tx(db, cancel_tx, &a);
+}
+
+static enum gym_err
+fail_tx(struct gym_db *db, void *v)
+{
+	struct cancel_arg *a = v;
+	enum gym_err e;
+
+	if ((e = load(db, &st_lock, 0, a->order_id, a->o)) != GYM_OK)
+		return e;
+	if (strcmp(a->o->status, "pending") != 0)
+		return GYM_OK;
+	return order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
+	    "failed", "order_failed");
+}
+
+enum gym_err
+gym_order_fail(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
+    const char *reason)
+{
+	struct gym_order o;
+	struct cancel_arg a = { actor, 0, order_id, &o, GYM_OK };
+
+	(void)reason;
+	return gym_db_tx(db, fail_tx, &a);
+}
+
+/* The hold a payment needs: the order's live hold, or a re-claimed seat for
+ * at most the order's remaining time.  No seat: the order fails, and the
+ * failure commits (a->result carries SOLD_OUT out of the transaction). */
+static enum gym_err
+ensure_hold(struct gym_db *db, struct cancel_arg *a)
+{
+	struct gym_reservation h;
+	char rids[24], now[40];
+	const char *p[3] = { a->order_id, rids, now };
+	int64_t until;
+	enum gym_err e;
+	int live = 0;
+
+	if (a->o->has_reservation &&
+	    (e = gym__hold_lock(db, 0, a->o->res.id, &h, &live)) != GYM_OK)
+		return e;
+	if (live)
+		return GYM_OK;
+	if (a->o->has_reservation && strcmp(h.status, "temporary") == 0 &&
+	    (e = gym__hold_end(db, a->actor, h.id, "expired", a->order_id)) != GYM_OK)
+		return e;
+	until = gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000;
+	if (until > a->o->expires_at)
+		until = a->o->expires_at;
+	e = gym__hold_claim(db, a->actor, a->o->user_id, a->o->schedule_id, until, &h);
+	if (e == GYM_E_SOLD_OUT) {
+		a->result = GYM_E_SOLD_OUT;
+		return gym__order_set_status(db, a->actor, a->order_id, "pending", "failed",
+		    "order_failed_sold_out");
+	}
+	if (e != GYM_OK)
+		return e;
+	gym__ll(rids, sizeof(rids), h.id);
+	gym_db_now_param(now, sizeof(now));
+	return gym_db_exec(db, &st_set_hold, 3, p, NULL);
+}
+
+static enum gym_err
+prepare_tx(struct gym_db *db, void *v)
+{
+	struct cancel_arg *a = v;
+	enum gym_err e;
+
+	a->result = GYM_OK;
+	if ((e = load(db, &st_lock, a->user_id, a->order_id, a->o)) != GYM_OK)
+		return e;
+	if (strcmp(a->o->status, "pending") != 0) {
+		a->result = strcmp(a->o->status, "paid") == 0 ? GYM_E_ORDER_ALREADY_PAID :
+		    GYM_E_ORDER_NOT_PAYABLE;
+		return GYM_OK;
+	}
+	if (a->o->expires_at <= gym_now_us()) {
+		a->result = GYM_E_ORDER_NOT_PAYABLE;
+		return order_end(db, a->actor, a->order_id, a->o->has_reservation ?
+		    a->o->res.id : 0, "expired", "order_expired");
+	}
+	if ((e = ensure_hold(db, a)) != GYM_OK || a->result != GYM_OK)
+		return e;
+	return load(db, &st_get, a->user_id, a->order_id, a->o);
+}
+
+enum gym_err
+gym_order_prepare_pay(struct gym_db *db, const struct gym_actor *actor, long long user_id,
+    const char *order_id, struct gym_order *o)
+{
+	struct cancel_arg a = { actor, user_id, order_id, o, GYM_OK };
+	enum gym_err e;
+
+	if (!order_id_valid(order_id))
+		return GYM_ENOTFOUND;
+	if ((e = gym_db_tx(db, prepare_tx, &a)) != GYM_OK)
+		return e;
+	return a.result;
+}
+
+struct prepay_arg {
+	const struct gym_actor *actor;
+	const char *order_id, *trade_type, *prepay_id, *code_url;
+	int64_t time_expire;
+};
+
+static enum gym_err
+prepay_tx(struct gym_db *db, void *v)
+{
+	struct prepay_arg *a = v;
+	char now[40], te[40], snap[200];
+	const char *p[6] = { a->order_id, a->trade_type, a->prepay_id, a->code_url, now, te };
+	struct gym_audit au = { "payment", "prepay_created", a->order_id, 0, 0, "pending",
+	    "pending", snap };
+
+	gym_db_now_param(now, sizeof(now));
+	gym_time_format(a->time_expire, te, sizeof(te));
+	snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"trade_type\":\"%s\"}",
+	    a->order_id, a->trade_type);
+	enum gym_err e = gym_db_exec(db, &st_prepay, 6, p, NULL);
+	return e != GYM_OK ? e : gym_audit_write(db, a->actor, &au);
+}
+
+enum gym_err
+gym_order_record_prepay(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
+    const char *trade_type, const char *prepay_id, const char *code_url, int64_t time_expire)
+{
+	struct prepay_arg a = { actor, order_id, trade_type, prepay_id, code_url, time_expire };
+
+	return gym_db_tx(db, prepay_tx, &a);
+}
+
+enum gym_err
+gym_booking_get(struct gym_db *db, long long user_id, const char *order_id,
+    struct gym_booking *b)
+{
+	struct gym_order o;
+	const char *p[1] = { order_id };
+	PGresult *r;
+	enum gym_err e;
+
+	if ((e = gym_order_get(db, user_id, order_id, &o)) != GYM_OK)
+		return e;
+	if (strcmp(o.status, "pending") == 0)
+		return GYM_E_PAYMENT_PENDING;
+	if ((e = gym_db_exec(db, &st_booking, 1, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0)
+		e = GYM_E_ORDER_NOT_PAYABLE;
+	else {
+		b->id = gym_db_get_ll(r, 0, "id");
+		copy(b->order_id, sizeof(b->order_id), gym_db_get(r, 0, "order_id"));
+		b->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
+		copy(b->status, sizeof(b->status), gym_db_get(r, 0, "status"));
+		b->confirmed_at = gym_db_get_ll(r, 0, "confirmed_us");
+	}
+	PQclear(r);
+	return e;
+}

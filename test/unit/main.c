@@ -1,0 +1,31 @@
+/*
+ * main.c: bin/check_unit runs every suite declared in unit.h.
+ * Exit status 0 only when no test failed.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include <check.h>
+
+#include "unit.h"
+
+static Suite *(*const suites[])(void) = {
+	crypto_suite,
+	wxsign_suite,
+};
+
+int
+main(void)
+{
+	SRunner *sr;
+	size_t i;
+	int failed;
+
+	sr = srunner_create(NULL);
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

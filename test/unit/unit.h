@@ -1,0 +1,13 @@
+/*
+ * unit.h: the suite constructors of bin/check_unit, one per line.
+ * Each lives in test/unit/check_<module>.c; main.c runs them all.
+ */
+#ifndef GYM_UNIT_H
+#define GYM_UNIT_H
+
+#include <check.h>
+
+Suite *crypto_suite(void);
+Suite *wxsign_suite(void);
+
+#endif
