@@ -75,14 +75,30 @@ struct gym_route {
 const struct gym_route *gym_route_find(const char *method, const char *path,
     struct gym_req *req, int *status, char *allow, size_t allowsz);
 
+/* router.c: the route's position in the const route table (the same in
+ * every worker, so it keys the shared metrics), or -1 when it is not one
+ * of the table's entries. */
+int gym_route_index(const struct gym_route *);
+
+/* dispatch.c: authenticate, honour Idempotency-Key, call route->handler.
+ * On an error the worker answers with gym_error_response(). */
+enum gym_err gym_dispatch(const struct gym_route *, struct gym_req *, struct gym_resp *);
+
 /* errmap.c: the only table from gym_err to HTTP status, contract code and
  * message.  Fills resp with the JSON error body. */
 void gym_error_response(enum gym_err, const struct gym_req *, struct gym_resp *);
 int gym_error_status(enum gym_err);
 const char *gym_error_code(enum gym_err);
+/* errmap.c: an error body for answers that have no gym_err (405, 413):
+ * {"code", "message", "request_id"} with the given status. */
+void gym_error_simple(struct gym_resp *, int status, const char *code,
+    const char *message, const char *rid);
 
 /* resp helpers (resp_json.c): set a JSON body from a cJSON tree (consumed). */
 struct cJSON;
 enum gym_err gym_resp_json(struct gym_resp *, int status, struct cJSON *);
+/* resp.c: append "name: value\r\n" to resp->headers; GYM_EINVAL for
+ * a value with CR or LF in it, GYM_ENOMEM when the headers are full. */
+enum gym_err gym_resp_header(struct gym_resp *, const char *name, const char *value);
 
 #endif

@@ -48,3 +48,24 @@ gym_audit_write(struct gym_db *db, const struct gym_actor *a, const struct gym_a
 	p[14] = now;
 	return gym_db_exec(db, &st_audit, 15, p, NULL);
 }
+
+struct record_arg {
+	const struct gym_actor *a;
+	const struct gym_audit *au;
+};
+
+static enum gym_err
+record_tx(struct gym_db *db, void *v)
+{
+	struct record_arg *r = v;
+
+	return gym_audit_write(db, r->a, r->au);
+}
+
+enum gym_err
+gym_audit_record(struct gym_db *db, const struct gym_actor *a, const struct gym_audit *au)
+{
+	struct record_arg r = { a, au };
+
+	return gym_db_tx(db, record_tx, &r);
+}

@@ -158,5 +158,8 @@ struct gym_audit {
 	const char *response_snapshot;	/* JSON text or NULL */
 };
 enum gym_err gym_audit_write(struct gym_db *, const struct gym_actor *, const struct gym_audit *);
+/* The same in a transaction of its own: for attempts that change nothing
+ * (a tampered amount, a forged notification). */
+enum gym_err gym_audit_record(struct gym_db *, const struct gym_actor *, const struct gym_audit *);
 
 #endif

@@ -5,6 +5,9 @@
 #   profile  API_PORT  SIM_TLS_PORT  SIM_PORT  FCGI             PG_PORT
 #   dev      8443      8444          9180      127.0.0.1:9100   5433
 #   test     18443     18444         19180     127.0.0.1:19100  15433
+#
+# GYM_PORT_OFFSET (default 0) is added to every port, so that two clones can run
+# their stacks side by side.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 export ROOT
@@ -22,6 +25,7 @@ die() {
 }
 
 # load_profile PROFILE: set API_PORT SIM_TLS_PORT SIM_PORT FCGI PG_PORT VAR.
+# shellcheck disable=SC2034 # the variables are for the scripts that source this file
 load_profile() {
 	PROFILE="${1:-}"
 	case "$PROFILE" in
@@ -37,8 +41,15 @@ load_profile() {
 		die "unknown profile '${PROFILE}' (expected dev or test)"
 		;;
 	esac
+	# GYM_PORT_OFFSET moves every port (e.g. two clones testing side by side)
+	local off="${GYM_PORT_OFFSET:-0}" fhost fport
+	[[ "$off" =~ ^[0-9]{1,4}$ ]] || die "GYM_PORT_OFFSET must be a small number"
+	if ((off > 0)); then
+		fhost="${FCGI%:*}" fport="${FCGI##*:}"
+		API_PORT=$((API_PORT + off)) SIM_TLS_PORT=$((SIM_TLS_PORT + off)) SIM_PORT=$((SIM_PORT + off))
+		FCGI="$fhost:$((fport + off))" PG_PORT=$((PG_PORT + off))
+	fi
 	VAR="$ROOT/var/$PROFILE"
-	export PROFILE API_PORT SIM_TLS_PORT SIM_PORT FCGI PG_PORT VAR
 }
 
 # conninfo [DBNAME]: libpq conninfo of the profile's cluster.

@@ -7,6 +7,7 @@
 #   pg.sh psql     PROFILE [ARGS...]   psql on database gym (ARGS are passed on)
 #   pg.sh conninfo PROFILE [DB] print the libpq conninfo (DB defaults to gym)
 #   pg.sh datadir  PROFILE      print the data folder
+#   pg.sh recreatedb PROFILE DB drop database DB (closing its sessions) and create it empty
 #
 # The data folder is var/PROFILE/pg.  PostgreSQL refuses to run as root, so as
 # root the cluster belongs to the postgres user (initdb and pg_ctl run through
@@ -21,7 +22,7 @@ PROG=pg.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-	printf 'usage: %s start|stop|status|psql|conninfo|datadir dev|test [ARGS...]\n' "$PROG" >&2
+	printf 'usage: %s start|stop|status|psql|conninfo|datadir|recreatedb dev|test [ARGS...]\n' "$PROG" >&2
 	exit 2
 }
 
@@ -170,6 +171,15 @@ ensure_db() {
 	psql_cmd "$(conninfo postgres)" -c "create database $name owner gym"
 }
 
+# recreate_db NAME: drop database NAME (closing its sessions) and create it empty.
+recreate_db() {
+	local name="$1"
+	[[ "$name" =~ ^[a-z_][a-z0-9_]*$ ]] || die "bad database name '$name'"
+	[[ "$name" != postgres ]] || die "refusing to drop database postgres"
+	psql_cmd "$(conninfo postgres)" -c "drop database if exists $name with (force)" -c "create database $name owner gym"
+	log "$PROFILE: database $name recreated"
+}
+
 cmd_start() {
 	local bin dir pid
 	bin="$(pg_bindir)"
@@ -234,6 +244,10 @@ main() {
 	stop) cmd_stop ;;
 	status) cmd_status ;;
 	psql) psql_cmd "$(conninfo gym)" "$@" ;;
+	recreatedb)
+		(($# == 1)) || usage
+		recreate_db "$1"
+		;;
 	conninfo) printf '%s\n' "$(conninfo "${1:-gym}")" ;;
 	datadir) choose_datadir && echo ;;
 	*) usage ;;

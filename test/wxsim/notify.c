@@ -41,7 +41,7 @@ struct delivery {
 
 struct release {
 	struct wxsim *sim;
-	unsigned gen;
+	unsigned gen, epoch;
 };
 
 static void
@@ -285,7 +285,7 @@ take_held(struct wxsim_state *st, struct wxsim_vec *out)
 
 	*out = st->held;
 	memset(&st->held, 0, sizeof(st->held));
-	st->held_since = 0;
+	st->held_epoch++;
 	for (i = 0; i < out->n / 2; i++) {
 		void *t = out->v[i];
 
@@ -326,7 +326,7 @@ release_job(void *arg)
 
 	memset(&list, 0, sizeof(list));
 	wxsim_state_lock(r->sim->state);
-	if (r->gen == r->sim->state->gen)
+	if (r->gen == r->sim->state->gen && r->epoch == r->sim->state->held_epoch)
 		take_held(r->sim->state, &list);
 	wxsim_state_unlock(r->sim->state);
 	schedule_released(&list);
@@ -422,11 +422,11 @@ wxsim_notify_send(struct wxsim *sim, const char *url, const char *event_type,
 	if (st->held.n >= 2)
 		take_held(st, &list);
 	else {
-		st->held_since = wxsim_util_now();
 		start_timer = 1;
 		if ((r = calloc(1, sizeof(*r))) != NULL) {
 			r->sim = sim;
 			r->gen = st->gen;
+			r->epoch = st->held_epoch;
 		}
 	}
 	wxsim_state_unlock(st);

@@ -54,7 +54,7 @@ clear(struct wxsim_state *st)
 		if (st->held_free != NULL)
 			st->held_free(st->held.v[i]);
 	wxsim_vec_free(&st->held);
-	st->held_since = 0;
+	st->held_epoch++;
 }
 
 void

@@ -104,7 +104,7 @@ struct wxsim_state {
 	struct wxsim_vec orders, prepays, refunds, messages, attempts;
 	struct wxsim_vec held;		/* notifications held by notify_reorder */
 	void (*held_free)(void *);
-	time_t held_since;
+	unsigned held_epoch;		/* changes whenever the held list is taken */
 	struct wxsim_faults faults;
 	struct wxsim_counters n;
 	char token[64];

@@ -270,7 +270,7 @@ wxsim_v3_run(struct wxsim *sim, const struct wxsim_req *req, struct wxsim_resp *
 	}
 	wxsim_state_unlock(st);
 
-	if (h == NULL)
+	if (h == NULL && resp->status == 0)
 		wxsim_v3_error(resp, 404, "NOT_FOUND", "请求的资源不存在", 0);
 	else if (!fail || after)
 		h(sim, req, resp);

@@ -22,8 +22,9 @@
 
 /*
  * Answer a /v3 request: sleep api_delay_ms, check the Authorization
- * header (401 SIGN_ERROR), apply api_status, run h (NULL: 404), then sign
- * the response, whatever it is, with the platform key.
+ * header (401 SIGN_ERROR), apply api_status, run h, then sign the
+ * response, whatever it is, with the platform key.  With h NULL only sign
+ * what resp holds (404 NOT_FOUND when it holds nothing).
  */
 void wxsim_v3_run(struct wxsim *, const struct wxsim_req *, struct wxsim_resp *, wxsim_handler *h);
 

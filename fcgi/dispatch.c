@@ -1,0 +1,89 @@
+/*
+ * dispatch.c: between the router and a handler: authentication (the
+ * route's flags), Idempotency-Key (replay or run once), then the handler.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto.h"
+#include "hutil.h"
+#include "idem.h"
+#include "log.h"
+#include "token.h"
+
+static enum gym_err
+authenticate(const struct gym_route *rt, struct gym_req *req)
+{
+	const struct gym_config *cfg = req->ctx->cfg;
+	const char *a = req->authorization;
+
+	if ((rt->flags & GYM_AUTH_USER) == 0)
+		return GYM_OK;
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+		return GYM_EUNAUTH;
+	return gym_token_verify(cfg->token_secret, cfg->token_secret_len, a + 7, gym_now(),
+	    &req->user_id);
+}
+
+/* Run the handler; errors become error bodies here so they can be stored. */
+static void
+run(const struct gym_route *rt, struct gym_req *req, struct gym_resp *resp)
+{
+	enum gym_err e = rt->handler(req, resp);
+
+	if (e != GYM_OK) {
+		free(resp->body);
+		resp->body = NULL;
+		resp->body_len = 0;
+		gym_error_response(e, req, resp);
+	}
+}
+
+static enum gym_err
+idempotent(const struct gym_route *rt, struct gym_req *req, struct gym_resp *resp)
+{
+	char scope[40], hash[65], *buf, *body = NULL;
+	enum gym_idem_state st;
+	enum gym_err e;
+	size_t n;
+	int status = 0;
+
+	snprintf(scope, sizeof(scope), "user:%lld", req->user_id);
+	n = strlen(req->method) + strlen(req->path) + req->body_len + 3;
+	if ((buf = malloc(n)) == NULL)
+		return GYM_ENOMEM;
+	snprintf(buf, n, "%s %s\n", req->method, req->path);
+	memcpy(buf + strlen(buf), req->body ? req->body : "", req->body_len + 1);
+	gym_sha256_hex(buf, strlen(buf), hash);
+	free(buf);
+	e = gym_idem_begin(req->ctx->db, scope, req->idempotency_key, rt->pattern, hash, &st,
+	    &status, &body);
+	if (e != GYM_OK)
+		return e;
+	if (st == GYM_IDEM_REPLAY) {
+		resp->status = status;
+		resp->body = body;
+		resp->body_len = strlen(body);
+		gym_resp_header(resp, "Idempotent-Replayed", "true");
+		return GYM_OK;
+	}
+	run(rt, req, resp);
+	if (gym_idem_finish(req->ctx->db, scope, req->idempotency_key,
+	    resp->status ? resp->status : 200, resp->body ? resp->body : "") != GYM_OK)
+		gym_log_warnx("could not store the idempotent answer");
+	return GYM_OK;
+}
+
+enum gym_err
+gym_dispatch(const struct gym_route *rt, struct gym_req *req, struct gym_resp *resp)
+{
+	enum gym_err e;
+
+	if ((e = authenticate(rt, req)) != GYM_OK)
+		return e;
+	if ((rt->flags & GYM_IDEMPOTENT) && req->idempotency_key != NULL)
+		return idempotent(rt, req, resp);
+	return rt->handler(req, resp);
+}

@@ -1,0 +1,44 @@
+/*
+ * h_service.c: GET /healthz and GET /metrics, the service endpoints at the
+ * root (nginx keeps /metrics to loopback).
+ */
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "handlers.h"
+#include "metrics.h"
+
+/* 200 {"status":"ok"} when the database answers SELECT 1; otherwise
+ * GYM_EDB, which the error map answers as 503 UNAVAILABLE. */
+enum gym_err
+gym_h_healthz(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_db *db = req->ctx->db;
+	cJSON *o;
+
+	if (db == NULL || gym_db_ensure(db) != GYM_OK ||
+	    gym_db_query(db, "SELECT 1", 0, NULL, NULL) != GYM_OK)
+		return GYM_EDB;
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(o, "status", "ok") == NULL) {
+		cJSON_Delete(o);
+		return GYM_ENOMEM;
+	}
+	return gym_resp_json(resp, 200, o);
+}
+
+enum gym_err
+gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
+{
+	enum gym_err rc;
+
+	(void)req;
+	free(resp->body);
+	resp->body = NULL;
+	if ((rc = gym_metrics_render(&resp->body, &resp->body_len)) != GYM_OK)
+		return rc;
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4";
+	return GYM_OK;
+}

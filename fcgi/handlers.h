@@ -1,0 +1,27 @@
+/*
+ * handlers.h: every route handler, one prototype a line.  Each has the
+ * gym_handler signature (http.h): request in, response out, enum gym_err
+ * back; the router's table names them.
+ */
+#ifndef GYM_HANDLERS_H
+#define GYM_HANDLERS_H
+
+#include "http.h"
+
+enum gym_err gym_h_healthz(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_metrics(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_login(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_schedule_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_schedule_get(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_hold_create(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_hold_release(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_booking_confirm(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_order_create(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_order_get(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_order_cancel(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_wxpay_create(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_wxpay_qrcode(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_notify_payment(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_notify_refund(struct gym_req *, struct gym_resp *);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * hutil.h: what handlers share: reading the JSON body and ids, the actor
+ * for audit rows, and the contract's JSON objects (api.md "Objects").
+ */
+#ifndef GYM_HUTIL_H
+#define GYM_HUTIL_H
+
+#include <cjson/cJSON.h>
+
+#include "booking.h"
+#include "http.h"
+#include "json.h"
+
+/* The body as a JSON object; GYM_EINVAL with err_field "body" otherwise.
+ * An empty body gives an empty object when allow_empty. */
+enum gym_err gym_h_body(const struct gym_req *, struct gym_resp *, int allow_empty, cJSON **);
+/* A required positive id member; GYM_EINVAL naming the field. */
+enum gym_err gym_h_id(const cJSON *, const char *name, struct gym_resp *, long long *);
+/* A path or query id: GYM_OK or notfound (garbage ids are unknown ids). */
+enum gym_err gym_h_path_id(const char *s, long long *, enum gym_err notfound);
+/* Query parameter value (URL-decoded) into out; 1 when present. */
+int gym_h_query(const struct gym_req *, const char *name, char *out, size_t len);
+/* The audit actor of this request; snapshot is a masked copy of the body
+ * (free it with free()). */
+void gym_h_actor(const struct gym_req *, struct gym_actor *, char **snapshot);
+
+cJSON *gym_h_schedule_json(const struct gym_schedule *);
+cJSON *gym_h_reservation_json(const struct gym_reservation *);
+cJSON *gym_h_order_json(const struct gym_order *);
+cJSON *gym_h_booking_json(const struct gym_booking *);
+void gym_h_add_time(cJSON *, const char *name, int64_t us);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * req.c: build struct gym_req from an accepted FastCGI request.  The only
+ * place that reads request params and the request body.  Values borrow
+ * from libfcgi's param storage, valid until FCGX_Finish_r().
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io.h"
+#include "log.h"
+
+/* A param's value, or NULL when it is absent or empty. */
+static const char *
+param(FCGX_ParamArray envp, const char *name)
+{
+	const char *v = FCGX_GetParam(name, envp);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static const char *
+param_or_empty(FCGX_ParamArray envp, const char *name)
+{
+	const char *v = param(envp, name);
+
+	return v != NULL ? v : "";
+}
+
+enum gym_err
+gym_req_read(struct gym_reqbuf *rb, FCGX_ParamArray envp, struct gym_ctx *ctx)
+{
+	struct gym_req *r = &rb->req;
+	const struct gym_config *cfg = ctx->cfg;
+	const char *v;
+
+	memset(rb, 0, sizeof(*rb));
+	r->ctx = ctx;
+	v = param(envp, "HTTP_X_REQUEST_ID");
+	if (cfg->trust_proxy && gym_http_rid_valid(v))
+		memcpy(rb->rid, v, strlen(v) + 1);
+	else
+		gym_http_rid_new(rb->rid);
+	r->request_id = rb->rid;
+
+	r->method = param_or_empty(envp, "REQUEST_METHOD");
+	r->user_agent = param_or_empty(envp, "HTTP_USER_AGENT");
+	if (cfg->trust_proxy && (v = param(envp, "HTTP_X_REAL_IP")) != NULL)
+		r->client_ip = v;
+	else
+		r->client_ip = param_or_empty(envp, "REMOTE_ADDR");
+	r->authorization = param(envp, "HTTP_AUTHORIZATION");
+	r->idempotency_key = param(envp, "HTTP_IDEMPOTENCY_KEY");
+	r->wx_timestamp = param(envp, "HTTP_WECHATPAY_TIMESTAMP");
+	r->wx_nonce = param(envp, "HTTP_WECHATPAY_NONCE");
+	r->wx_signature = param(envp, "HTTP_WECHATPAY_SIGNATURE");
+	r->wx_serial = param(envp, "HTTP_WECHATPAY_SERIAL");
+	r->body = "";
+	r->query = "";
+	r->path = "";
+	rb->bad_length = gym_http_content_length(FCGX_GetParam("CONTENT_LENGTH", envp),
+	    &rb->content_length) == -1;
+
+	if ((rb->uri = strdup(param_or_empty(envp, "REQUEST_URI"))) == NULL) {
+		gym_log_errx("could not copy the request uri");
+		return GYM_ENOMEM;
+	}
+	gym_http_split_uri(rb->uri, &r->query);
+	r->path = rb->uri;
+	return GYM_OK;
+}
+
+enum gym_err
+gym_req_read_body(struct gym_reqbuf *rb, FCGX_Stream *in)
+{
+	size_t want = rb->content_length, got = 0;
+	int n;
+
+	if (want == 0)
+		return GYM_OK;
+	if ((rb->body = malloc(want + 1)) == NULL) {
+		gym_log_errx("could not allocate a request body of %zu bytes", want);
+		return GYM_ENOMEM;
+	}
+	while (got < want) {
+		n = FCGX_GetStr(rb->body + got,
+		    want - got > INT_MAX ? INT_MAX : (int)(want - got), in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	rb->body[got] = '\0';
+	if (got < want) {
+		gym_log_warnx("request body ended after %zu of %zu bytes", got, want);
+		return GYM_EINVAL;
+	}
+	rb->req.body = rb->body;
+	rb->req.body_len = got;
+	return GYM_OK;
+}
+
+void
+gym_req_drain(FCGX_Stream *in)
+{
+	char buf[8192];
+	size_t total = 0;
+	int n;
+
+	while (total < GYM_DRAIN_MAX && (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
+		total += (size_t)n;
+}
+
+void
+gym_req_free(struct gym_reqbuf *rb)
+{
+	free(rb->uri);
+	free(rb->body);
+	rb->uri = NULL;
+	rb->body = NULL;
+}

@@ -1,0 +1,87 @@
+/*
+ * router.c: the const route table and path matching.  Patterns are paths
+ * under /api/v1 where "{}" matches one non-empty segment, captured into
+ * req->args in order.  Unknown path: 404; known path, other method: 405
+ * with the allowed methods.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "http.h"
+
+#define KB 1024
+
+static const struct gym_route routes[] = {
+	{ "GET", "/healthz", gym_h_healthz, GYM_AUTH_NONE, 0 },
+	{ "GET", "/metrics", gym_h_metrics, GYM_AUTH_NONE, 0 },
+	{ "POST", "/auth/wx-login", gym_h_login, GYM_AUTH_NONE, 4 * KB },
+	{ "GET", "/course-schedules", gym_h_schedule_list, GYM_AUTH_NONE, 0 },
+	{ "GET", "/course-schedules/{}", gym_h_schedule_get, GYM_AUTH_NONE, 0 },
+	{ "POST", "/bookings/seat-reserve", gym_h_hold_create, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },
+	{ "DELETE", "/bookings/seat-release", gym_h_hold_release, GYM_AUTH_USER, 4 * KB },
+	{ "POST", "/bookings/confirm", gym_h_booking_confirm, GYM_AUTH_USER, 4 * KB },
+	{ "POST", "/payment/orders/create", gym_h_order_create, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },
+	{ "GET", "/payment/orders/{}", gym_h_order_get, GYM_AUTH_USER, 0 },
+	{ "POST", "/payment/orders/{}/cancel", gym_h_order_cancel, GYM_AUTH_USER, 4 * KB },
+	{ "POST", "/payment/wxpay/create", gym_h_wxpay_create, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },
+	{ "GET", "/payment/wxpay/qrcode/{}", gym_h_wxpay_qrcode, GYM_AUTH_USER, 0 },
+	{ "POST", "/payment/wxpay/callback", gym_h_notify_payment, GYM_RAW_BODY, 64 * KB },
+	{ "POST", "/payment/wxpay/refund-callback", gym_h_notify_refund, GYM_RAW_BODY, 64 * KB },
+};
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* 1 when path matches pattern; captures {} segments into req->args. */
+static int
+match(const char *pattern, const char *path, struct gym_req *req)
+{
+	int arg = 0;
+
+	while (*pattern != '\0' && *path != '\0') {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= sizeof(req->args[0]) || arg >= GYM_MAX_PATHARGS)
+				return 0;
+			memcpy(req->args[arg], path, n);
+			req->args[arg++][n] = '\0';
+			path += n;
+			pattern += 2;
+		} else if (*pattern++ != *path++)
+			return 0;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+const struct gym_route *
+gym_route_find(const char *method, const char *path, struct gym_req *req, int *status,
+    char *allow, size_t allowsz)
+{
+	size_t used = 0;
+	int known = 0;
+
+	if (allowsz > 0)
+		allow[0] = '\0';
+	for (size_t i = 0; i < NROUTES; i++) {
+		if (!match(routes[i].pattern, path, req))
+			continue;
+		if (strcmp(routes[i].method, method) == 0) {
+			req->route = routes[i].pattern;
+			return &routes[i];
+		}
+		known = 1;
+		if (used < allowsz)
+			used += (size_t)snprintf(allow + used, allowsz - used, "%s%s",
+			    used ? ", " : "", routes[i].method);
+	}
+	*status = known ? 405 : 404;
+	return NULL;
+}
+
+int
+gym_route_index(const struct gym_route *r)
+{
+	if (r < routes || r >= routes + NROUTES)
+		return -1;
+	return (int)(r - routes);
+}

@@ -1,0 +1,319 @@
+/*
+ * worker.c: the accept loop of one worker process, and the path of one
+ * request through it: params, route, body cap, dispatch, answer, log line,
+ * metrics.
+ *
+ * Signals: SIGTERM is blocked except while the worker waits for the next
+ * request (epoll_pwait/pselect swap the mask atomically), so a stop never
+ * interrupts a request in flight and cannot slip into the gap before
+ * accept() that libfcgi leaves open.  The handler (installed without
+ * SA_RESTART, before FCGX_Init so libfcgi keeps its hands off SIGTERM)
+ * sets a flag and calls FCGX_ShutdownPending().  The listening socket is
+ * made non-blocking: when several idle workers wake for one connection
+ * the losers' accept() fails with EAGAIN and they go back to waiting
+ * instead of blocking in accept() with SIGTERM masked.  EPOLLEXCLUSIVE
+ * keeps that herd small (Linux 4.5+).
+ */
+#include <sys/epoll.h>
+#include <sys/select.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "metrics.h"
+#include "worker.h"
+
+#define WAIT_MS 1000		/* how often an idle worker looks at getppid() */
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+	FCGX_ShutdownPending();
+}
+
+/*
+ * SIGTERM handled (and blocked outside the waits), SIGINT and SIGHUP
+ * ignored (a terminal sends them to the whole group; the master decides),
+ * SIGUSR1 ignored (libfcgi would otherwise make it a silent shutdown),
+ * SIGPIPE ignored (a vanished web server is a write error).  *waitmask
+ * receives the mask to wait with.  0 on success, -1 on failure.
+ */
+static int
+signals_setup(sigset_t *waitmask)
+{
+	static const int ignored[] = { SIGINT, SIGHUP, SIGUSR1, SIGPIPE };
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		if (sigaction(ignored[i], &sa, NULL) == -1)
+			return -1;
+	sa.sa_handler = on_term;
+	sa.sa_flags = 0;	/* no SA_RESTART: the waits must return */
+	if (sigaction(SIGTERM, &sa, NULL) == -1)
+		return -1;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	if (sigprocmask(SIG_SETMASK, &block, NULL) == -1)
+		return -1;
+	sigemptyset(waitmask);
+	return 0;
+}
+
+static int64_t
+elapsed_us(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 +
+	    (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/*
+ * Route the request, enforce the route's body cap, read the body and
+ * dispatch.  Fills resp (an error body on failure) and *err; returns the
+ * route that matched, or NULL.
+ */
+static const struct gym_route *
+answer(struct gym_ctx *ctx, struct gym_reqbuf *rb, FCGX_Stream *in,
+    struct gym_resp *resp, enum gym_err *err)
+{
+	const struct gym_route *route = NULL;
+	const struct gym_config *cfg = ctx->cfg;
+	const char *rpath;
+	char allow[128] = "";
+	int status = 404;
+	enum gym_err e = GYM_OK;
+
+	*err = GYM_OK;
+	if ((rpath = gym_http_route_path(rb->req.path)) != NULL)
+		route = gym_route_find(rb->req.method, rpath, &rb->req, &status,
+		    allow, sizeof(allow));
+	if (route == NULL) {
+		gym_req_drain(in);
+		if (status != 405) {
+			gym_error_response(GYM_ENOTFOUND, &rb->req, resp);
+			return NULL;
+		}
+		gym_error_simple(resp, 405, "METHOD_NOT_ALLOWED", "不支持该请求方法",
+		    rb->rid);
+		if (gym_resp_header(resp, "Allow", allow) != GYM_OK)
+			gym_log_warnx("could not add the Allow header");
+		return NULL;
+	}
+	rb->req.route = route->pattern;
+	if (rb->bad_length) {
+		gym_req_drain(in);
+		snprintf(resp->err_field, sizeof(resp->err_field), "Content-Length");
+		e = GYM_EINVAL;
+	} else if (rb->content_length > route->max_body) {
+		gym_req_drain(in);
+		gym_error_simple(resp, 413, "PAYLOAD_TOO_LARGE", "请求内容过大", rb->rid);
+		return route;
+	} else if ((e = gym_req_read_body(rb, in)) != GYM_OK)
+		gym_req_drain(in);
+	else if (ctx->db == NULL)
+		e = gym_db_new(cfg->db, cfg->db_lock_timeout_ms, &ctx->db);
+	if (e == GYM_OK)
+		e = gym_dispatch(route, &rb->req, resp);
+	if (e != GYM_OK) {
+		if (e == GYM_EDB)
+			gym_metrics_add("db_errors", 1);
+		gym_error_response(e, &rb->req, resp);
+	}
+	*err = e;
+	return route;
+}
+
+/* Serve one accepted request from params to log line; frees all of it. */
+static void
+serve(struct gym_ctx *ctx, FCGX_Request *r)
+{
+	struct gym_reqbuf rb;
+	struct gym_resp resp;
+	const struct gym_route *route = NULL;
+	struct timespec t0;
+	enum gym_err e;
+	int64_t us;
+	int status;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&resp, 0, sizeof(resp));
+	e = gym_req_read(&rb, r->envp, ctx);
+	gym_log_set_request_id(rb.rid);
+	if (e != GYM_OK) {
+		gym_req_drain(r->in);
+		gym_error_response(e, &rb.req, &resp);
+	} else
+		route = answer(ctx, &rb, r->in, &resp, &e);
+	gym_resp_write(r->out, &resp, rb.rid);
+
+	status = resp.status ? resp.status : 200;
+	us = elapsed_us(&t0);
+	/* never the query string (tokens, codes), a header or a body */
+	gym_log_infox("method=%.16s route=%.128s status=%d ms=%.1f%s%s",
+	    rb.req.method, route ? route->pattern : rb.req.path, status,
+	    (double)us / 1000.0, e != GYM_OK ? " err=" : "",
+	    e != GYM_OK ? gym_strerror(e) : "");
+	gym_metrics_request(route ? gym_route_index(route) : -1,
+	    route ? route->method : NULL, route ? route->pattern : NULL, status, us);
+
+	gym_req_free(&rb);
+	free(resp.body);
+	gym_log_set_request_id(NULL);
+	ctx->requests++;
+}
+
+/* Wait up to WAIT_MS for fd to be readable with SIGTERM deliverable.
+ * 1 readable, 0 timeout or signal, -1 error. */
+static int
+wait_fd(int fd, const sigset_t *waitmask)
+{
+	struct timespec ts = { WAIT_MS / 1000, (WAIT_MS % 1000) * 1000000L };
+	fd_set rfds;
+	int n;
+
+	if (fd >= FD_SETSIZE) {
+		errno = EBADF;
+		return -1;
+	}
+	FD_ZERO(&rfds);
+	FD_SET(fd, &rfds);
+	if ((n = pselect(fd + 1, &rfds, NULL, NULL, &ts, waitmask)) == -1 && errno == EINTR)
+		return 0;
+	return n > 0 ? 1 : n;
+}
+
+/* The same for the shared listening socket, through the exclusive epoll set. */
+static int
+wait_listen(int ep, const sigset_t *waitmask)
+{
+	struct epoll_event ev;
+	int n;
+
+	if ((n = epoll_pwait(ep, &ev, 1, WAIT_MS, waitmask)) == -1 && errno == EINTR)
+		return 0;
+	return n > 0 ? 1 : n;
+}
+
+static int
+listen_setup(int listen_fd)
+{
+	struct epoll_event ev;
+	int fl, ep;
+
+	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		gym_log_err("could not make the listening socket non-blocking");
+		return -1;
+	}
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		gym_log_err("could not create an epoll set");
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = listen_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) == -1) {
+		gym_log_err("could not watch the listening socket");
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+/* 1 for accept errors worth a pause and a retry (slowcgi's EMFILE rule). */
+static int
+accept_pause(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+}
+
+int
+gym_worker_run(const struct gym_config *cfg, int listen_fd)
+{
+	struct gym_ctx ctx;
+	FCGX_Request r;
+	sigset_t waitmask;
+	pid_t master = getppid();
+	int ep = -1, rc = 1, n, a;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	if (signals_setup(&waitmask) == -1) {
+		gym_log_err("could not set up the worker's signals");
+		return 1;
+	}
+	if (FCGX_Init() != 0) {
+		gym_log_errx("could not initialise libfcgi");
+		return 1;
+	}
+	if (FCGX_InitRequest(&r, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		gym_log_errx("could not initialise a FastCGI request");
+		return 1;
+	}
+	if ((ep = listen_setup(listen_fd)) == -1)
+		goto out;
+	gym_log_debugx("worker ready");
+	while (!stop) {
+		if (getppid() != master) {
+			gym_log_warnx("the master is gone, exiting");
+			break;
+		}
+		/* a kept connection (fastcgi_keep_conn) carries the next request */
+		n = r.ipcFd >= 0 ? wait_fd(r.ipcFd, &waitmask) : wait_listen(ep, &waitmask);
+		if (n == -1) {
+			gym_log_err("could not wait for requests");
+			goto out;
+		}
+		if (n == 0)
+			continue;
+		if ((a = FCGX_Accept_r(&r)) < 0) {
+			if (stop)
+				break;
+			if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR ||
+			    a == -ECONNABORTED)
+				continue;
+			if (!accept_pause(-a)) {
+				gym_log_errx("could not accept a request: %s", strerror(-a));
+				goto out;
+			}
+			gym_log_warnx("could not accept a request: %s; pausing 1 s",
+			    strerror(-a));
+			sleep(1);
+			continue;
+		}
+		serve(&ctx, &r);
+		FCGX_Finish_r(&r);
+		if (cfg->max_requests > 0 &&
+		    ctx.requests >= (unsigned long)cfg->max_requests) {
+			gym_log_infox("served %lu requests, retiring", ctx.requests);
+			break;
+		}
+	}
+	rc = 0;
+out:
+	FCGX_Finish_r(&r);
+	FCGX_Free(&r, 1);
+	if (ep != -1)
+		close(ep);
+	gym_db_free(ctx.db);
+	return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * json.c: JSON helpers (see json.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+
+static const char *const sensitive[] = { "openid", "code", "js_code", "token",
+	"access_token", "secret", "session_key", "authorization", NULL };
+
+static void
+mask_tree(cJSON *n)
+{
+	cJSON *next;
+
+	for (cJSON *c = n ? n->child : NULL; c != NULL; c = next) {
+		int hit = 0;
+
+		next = c->next;	/* c may be replaced (and freed) below */
+
+		for (int i = 0; c->string != NULL && sensitive[i] != NULL; i++)
+			if (strcmp(c->string, sensitive[i]) == 0)
+				hit = 1;
+		if (hit && !cJSON_IsObject(c) && !cJSON_IsArray(c))
+			cJSON_ReplaceItemViaPointer(n, c, cJSON_CreateString("****"));
+		else
+			mask_tree(c);
+	}
+}
+
+char *
+gym_json_mask(const char *text)
+{
+	cJSON *root;
+	char *out;
+
+	if (text == NULL || (root = cJSON_Parse(text)) == NULL)
+		return NULL;
+	mask_tree(root);
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}
+
+enum gym_err
+gym_json_id(const cJSON *obj, const char *name, long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	char *end;
+	long long n;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return GYM_ENOTFOUND;
+	if (cJSON_IsNumber(v)) {
+		if (v->valuedouble < 1 || v->valuedouble > 9e15 ||
+		    v->valuedouble != (double)(long long)v->valuedouble)
+			return GYM_EINVAL;
+		*out = (long long)v->valuedouble;
+		return GYM_OK;
+	}
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
+	    strspn(v->valuestring, "0123456789") != strlen(v->valuestring) ||
+	    strlen(v->valuestring) > 15)
+		return GYM_EINVAL;
+	n = strtoll(v->valuestring, &end, 10);
+	if (n < 1)
+		return GYM_EINVAL;
+	*out = n;
+	return GYM_OK;
+}
+
+enum gym_err
+gym_json_str(const cJSON *obj, const char *name, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (v == NULL || cJSON_IsNull(v))
+		return GYM_ENOTFOUND;
+	if (!cJSON_IsString(v))
+		return GYM_EINVAL;
+	*out = v->valuestring;
+	return GYM_OK;
+}
+
+cJSON *
+gym_json_object(const char *text, size_t len)
+{
+	cJSON *root;
+
+	if (text == NULL || len == 0 || (root = cJSON_ParseWithLength(text, len)) == NULL)
+		return NULL;
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}

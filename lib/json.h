@@ -1,0 +1,23 @@
+/*
+ * json.h: JSON helpers over cJSON for request bodies and snapshots.
+ */
+#ifndef GYM_JSON_H
+#define GYM_JSON_H
+
+#include <cjson/cJSON.h>
+
+#include "gym.h"
+
+/* A copy of a JSON text with the values of sensitive keys (openid, code,
+ * js_code, token, access_token, secret, session_key) replaced by "****".
+ * NULL when the text is not JSON.  Caller frees. */
+char *gym_json_mask(const char *text);
+/* Object member as a positive integer id (number or digit string):
+ * GYM_OK, GYM_ENOTFOUND when absent, GYM_EINVAL when of the wrong type. */
+enum gym_err gym_json_id(const cJSON *obj, const char *name, long long *out);
+/* Object member as a string: GYM_OK (borrowed), GYM_ENOTFOUND, GYM_EINVAL. */
+enum gym_err gym_json_str(const cJSON *obj, const char *name, const char **out);
+/* Parse text that must be a JSON object; NULL otherwise. */
+cJSON *gym_json_object(const char *text, size_t len);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * metrics.c: the shared counters and their Prometheus rendering.
+ *
+ * Invariants: the mapping is created once, before the first fork, and
+ * never unmapped; every write is a relaxed __atomic add or store, so no
+ * lock exists that a dying worker could leave held.  A route slot is
+ * labelled once, by whoever uses it first (state 0 -> 1 -> 2 by CAS);
+ * the renderer skips slots whose label is not complete yet.  Histogram
+ * _count is derived from the buckets at render time, so the +Inf bucket
+ * always equals _count even while workers are writing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "log.h"
+#include "metrics.h"
+
+static const int status_codes[] = {
+	200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429,
+	500, 502, 503, 504,
+};
+#define NSTATUS (sizeof(status_codes) / sizeof(status_codes[0]) + 1)	/* + other */
+
+static const long bucket_us[] = {
+	1000, 2000, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
+	1000000, 2500000, 5000000,
+};
+static const char *const bucket_le[] = {
+	"0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
+	"0.5", "1", "2.5", "5", "+Inf",
+};
+#define NBUCKET (sizeof(bucket_le) / sizeof(bucket_le[0]))
+
+static const struct {
+	const char *name;
+	const char *help;
+} named[] = {
+	{ "payments_paid", "Payments confirmed by WeChat Pay." },
+	{ "payments_failed", "Payments that failed or were closed." },
+	{ "notify_duplicate", "WeChat notifications already processed." },
+	{ "notify_rejected", "WeChat notifications refused (signature, serial, time, content)." },
+	{ "job_runs", "Background job runs." },
+	{ "job_failures", "Background job runs that failed." },
+	{ "db_errors", "Requests or jobs that found the database unavailable." },
+};
+#define NNAMED (sizeof(named) / sizeof(named[0]))
+
+#define SLOT_EMPTY	0
+#define SLOT_LABELLING	1
+#define SLOT_READY	2
+
+struct slot {
+	int state;
+	char method[12];
+	char route[116];
+	unsigned long long status[NSTATUS];
+	unsigned long long bucket[NBUCKET];	/* not cumulative */
+	unsigned long long sum_us;
+};
+
+struct shm {
+	struct slot slot[GYM_METRICS_ROUTES + 1];	/* the last is "other" */
+	unsigned long long named[NNAMED];
+	long long workers;
+	unsigned long long restarts;
+	unsigned long long retirements;
+};
+
+static struct shm *shm;
+
+enum gym_err
+gym_metrics_init(void)
+{
+	void *p;
+	struct slot *other;
+
+	if (shm != NULL)
+		return GYM_OK;
+	p = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		gym_log_err("could not map %zu bytes for metrics", sizeof(*shm));
+		return GYM_ESYSTEM;
+	}
+	shm = p;	/* anonymous mappings start zeroed */
+	other = &shm->slot[GYM_METRICS_ROUTES];
+	snprintf(other->method, sizeof(other->method), "other");
+	snprintf(other->route, sizeof(other->route), "other");
+	other->state = SLOT_READY;
+	return GYM_OK;
+}
+
+static void
+slot_label(struct slot *s, const char *method, const char *pattern)
+{
+	int expect = SLOT_EMPTY;
+
+	if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY)
+		return;
+	if (!__atomic_compare_exchange_n(&s->state, &expect, SLOT_LABELLING, 0,
+	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	snprintf(s->method, sizeof(s->method), "%s", method);
+	snprintf(s->route, sizeof(s->route), "%s", pattern);
+	__atomic_store_n(&s->state, SLOT_READY, __ATOMIC_RELEASE);
+}
+
+void
+gym_metrics_request(int route_index, const char *method, const char *pattern,
+    int status, int64_t us)
+{
+	struct slot *s;
+	size_t i;
+
+	if (shm == NULL)
+		return;
+	if (route_index < 0 || route_index >= GYM_METRICS_ROUTES ||
+	    method == NULL || pattern == NULL)
+		s = &shm->slot[GYM_METRICS_ROUTES];
+	else {
+		s = &shm->slot[route_index];
+		slot_label(s, method, pattern);
+	}
+	for (i = 0; i < NSTATUS - 1; i++)
+		if (status_codes[i] == status)
+			break;
+	__atomic_fetch_add(&s->status[i], 1, __ATOMIC_RELAXED);
+	if (us < 0)
+		us = 0;
+	for (i = 0; i < NBUCKET - 1; i++)
+		if (us <= bucket_us[i])
+			break;
+	__atomic_fetch_add(&s->bucket[i], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&s->sum_us, (unsigned long long)us, __ATOMIC_RELAXED);
+}
+
+void
+gym_metrics_add(const char *name, long delta)
+{
+	if (shm == NULL || name == NULL || delta <= 0)	/* counters only grow */
+		return;
+	for (size_t i = 0; i < NNAMED; i++)
+		if (strcmp(named[i].name, name) == 0) {
+			__atomic_fetch_add(&shm->named[i], (unsigned long long)delta,
+			    __ATOMIC_RELAXED);
+			return;
+		}
+}
+
+void
+gym_metrics_set_workers(long n)
+{
+	if (shm != NULL)
+		__atomic_store_n(&shm->workers, (long long)n, __ATOMIC_RELAXED);
+}
+
+void
+gym_metrics_worker_restart(void)
+{
+	if (shm != NULL)
+		__atomic_fetch_add(&shm->restarts, 1, __ATOMIC_RELAXED);
+}
+
+void
+gym_metrics_worker_retired(void)
+{
+	if (shm != NULL)
+		__atomic_fetch_add(&shm->retirements, 1, __ATOMIC_RELAXED);
+}
+
+/* A label value with \, " and newline escaped, as the format wants. */
+static void
+put_label(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', fp);
+		if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+static void
+put_labels(FILE *fp, const struct slot *s)
+{
+	fputs("{method=\"", fp);
+	put_label(fp, s->method);
+	fputs("\",route=\"", fp);
+	put_label(fp, s->route);
+	fputc('"', fp);
+}
+
+static void
+render_requests(FILE *fp)
+{
+	unsigned long long v;
+
+	fputs("# HELP gymd_requests_total Requests answered, by route and status.\n"
+	    "# TYPE gymd_requests_total counter\n", fp);
+	for (size_t r = 0; r <= GYM_METRICS_ROUTES; r++) {
+		const struct slot *s = &shm->slot[r];
+
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY)
+			continue;
+		for (size_t i = 0; i < NSTATUS; i++) {
+			if ((v = __atomic_load_n(&s->status[i], __ATOMIC_RELAXED)) == 0)
+				continue;
+			fputs("gymd_requests_total", fp);
+			put_labels(fp, s);
+			if (i < NSTATUS - 1)
+				fprintf(fp, ",status=\"%d\"} %llu\n", status_codes[i], v);
+			else
+				fprintf(fp, ",status=\"other\"} %llu\n", v);
+		}
+	}
+}
+
+static void
+render_durations(FILE *fp)
+{
+	unsigned long long cum, sum;
+
+	fputs("# HELP gymd_request_duration_seconds Time spent on a request, by route.\n"
+	    "# TYPE gymd_request_duration_seconds histogram\n", fp);
+	for (size_t r = 0; r <= GYM_METRICS_ROUTES; r++) {
+		const struct slot *s = &shm->slot[r];
+
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != SLOT_READY)
+			continue;
+		cum = 0;
+		for (size_t i = 0; i < NBUCKET; i++)
+			cum += __atomic_load_n(&s->bucket[i], __ATOMIC_RELAXED);
+		if (cum == 0)
+			continue;
+		cum = 0;
+		for (size_t i = 0; i < NBUCKET; i++) {
+			cum += __atomic_load_n(&s->bucket[i], __ATOMIC_RELAXED);
+			fputs("gymd_request_duration_seconds_bucket", fp);
+			put_labels(fp, s);
+			fprintf(fp, ",le=\"%s\"} %llu\n", bucket_le[i], cum);
+		}
+		sum = __atomic_load_n(&s->sum_us, __ATOMIC_RELAXED);
+		fputs("gymd_request_duration_seconds_sum", fp);
+		put_labels(fp, s);
+		fprintf(fp, "} %llu.%06llu\n", sum / 1000000, sum % 1000000);
+		fputs("gymd_request_duration_seconds_count", fp);
+		put_labels(fp, s);
+		fprintf(fp, "} %llu\n", cum);
+	}
+}
+
+static void
+render_process(FILE *fp)
+{
+	fprintf(fp, "# HELP gymd_workers Worker processes alive.\n"
+	    "# TYPE gymd_workers gauge\n"
+	    "gymd_workers %lld\n",
+	    __atomic_load_n(&shm->workers, __ATOMIC_RELAXED));
+	fprintf(fp, "# HELP gymd_worker_restarts_total Workers replaced after an unexpected exit.\n"
+	    "# TYPE gymd_worker_restarts_total counter\n"
+	    "gymd_worker_restarts_total %llu\n",
+	    __atomic_load_n(&shm->restarts, __ATOMIC_RELAXED));
+	fprintf(fp, "# HELP gymd_worker_retirements_total Workers replaced after max_requests.\n"
+	    "# TYPE gymd_worker_retirements_total counter\n"
+	    "gymd_worker_retirements_total %llu\n",
+	    __atomic_load_n(&shm->retirements, __ATOMIC_RELAXED));
+	for (size_t i = 0; i < NNAMED; i++)
+		fprintf(fp, "# HELP gymd_%s_total %s\n"
+		    "# TYPE gymd_%s_total counter\n"
+		    "gymd_%s_total %llu\n",
+		    named[i].name, named[i].help, named[i].name, named[i].name,
+		    __atomic_load_n(&shm->named[i], __ATOMIC_RELAXED));
+}
+
+enum gym_err
+gym_metrics_render(char **out, size_t *len)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t n = 0;
+	int bad;
+
+	*out = NULL;
+	*len = 0;
+	if (shm == NULL)
+		return GYM_EINTERNAL;
+	if ((fp = open_memstream(&buf, &n)) == NULL) {
+		gym_log_err("could not open a memory stream for metrics");
+		return GYM_ENOMEM;
+	}
+	render_requests(fp);
+	render_durations(fp);
+	render_process(fp);
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad) {
+		gym_log_errx("could not render metrics");
+		free(buf);
+		return GYM_ENOMEM;
+	}
+	*out = buf;
+	*len = n;
+	return GYM_OK;
+}

@@ -1,0 +1,49 @@
+/*
+ * metrics.h: process-wide counters in one anonymous shared mapping that
+ * the master creates before it forks, so every worker adds to the same
+ * numbers (with __atomic builtins) and any worker can render them for
+ * GET /metrics in the Prometheus text format.
+ *
+ * It lives in lib/, not fcgi/, so that lib modules can bump the named
+ * counters: in processes that never called gym_metrics_init (gymctl, the
+ * tests) every update is a no-op.
+ */
+#ifndef GYM_METRICS_H
+#define GYM_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gym.h"
+
+/* Route slots: a route's position in the router's const table (identical
+ * in every worker); anything else counts under route "other". */
+#define GYM_METRICS_ROUTES 64
+
+/* Create the mapping; call once, in the master, before any fork.
+ * GYM_ESYSTEM when mmap fails.  Calling it again is a no-op. */
+enum gym_err gym_metrics_init(void);
+
+/* Count one answered request: route_index from gym_route_index() or -1,
+ * method and pattern label the slot the first time it is used (NULL for
+ * requests that matched no route), us is the time spent. */
+void gym_metrics_request(int route_index, const char *method, const char *pattern,
+    int status, int64_t us);
+
+/* Add delta to a named counter: "payments_paid", "payments_failed",
+ * "notify_duplicate", "notify_rejected", "job_runs", "job_failures",
+ * "db_errors".  Other names are ignored. */
+void gym_metrics_add(const char *name, long delta);
+
+/* The master's bookkeeping: live worker processes, and workers replaced
+ * after an unexpected exit or after reaching max_requests. */
+void gym_metrics_set_workers(long n);
+void gym_metrics_worker_restart(void);
+void gym_metrics_worker_retired(void);
+
+/* Render everything as Prometheus text (exposition format 0.0.4).  *out
+ * is malloc'd and NUL-terminated (caller frees).  GYM_EINTERNAL when the
+ * mapping was never created, GYM_ENOMEM when the text could not be built. */
+enum gym_err gym_metrics_render(char **out, size_t *len);
+
+#endif

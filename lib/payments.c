@@ -1,0 +1,264 @@
+/*
+ * payments.c: applying what WeChat says about a payment, exactly once per
+ * transaction_id.  The order row is locked first, so notifications and
+ * queries for one order are applied one at a time; a transaction already
+ * recorded is a duplicate and changes nothing.  A payment for an order
+ * that lapsed takes a free seat if there is one; with no seat, or for a
+ * user who already has a trial, the order goes to 'refunding' and the
+ * refund job returns the money.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "extern.h"
+
+static struct gym_stmt st_lock = { "pay_order_lock",
+	"SELECT o.id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, o.reservation_id, "
+	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us "
+	"FROM payment_orders o WHERE o.order_id = $1 FOR UPDATE", 0 };
+static struct gym_stmt st_seen = { "pay_txn_seen",
+	"SELECT 1 FROM payment_transactions WHERE transaction_id = $1", 0 };
+static struct gym_stmt st_other_trial = { "pay_other_trial",
+	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND order_id <> $2 "
+	" AND status IN ('pending', 'paid')) OR EXISTS (SELECT 1 FROM bookings WHERE "
+	" user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
+static struct gym_stmt st_txn = { "pay_txn_insert",
+	"INSERT INTO payment_transactions (transaction_id, order_id, trade_state, trade_type, "
+	"amount_fen, payer_total, success_time, source, outcome, payload, created_at) VALUES "
+	"($1, $2, $3, $4, $5::int, $6::int, $7::timestamptz, $8, $9, $10::jsonb, $11::timestamptz)", 0 };
+static struct gym_stmt st_paid = { "pay_order_paid",
+	"UPDATE payment_orders SET transaction_id = $2, reservation_id = $3::bigint, "
+	"updated_at = $4::timestamptz WHERE order_id = $1", 0 };
+static struct gym_stmt st_booking = { "pay_booking_insert",
+	"INSERT INTO bookings (order_id, user_id, course_schedule_id, reservation_id, status, "
+	"confirmed_at) VALUES ($1, $2::bigint, $3::bigint, $4::bigint, 'confirmed', $5::timestamptz) "
+	"RETURNING id", 0 };
+
+struct pay_arg {
+	const struct gym_actor *actor;
+	const struct gym_wx_txn *t;
+	char outcome[24];
+	enum gym_err result;
+	long long user_id, schedule_id, reservation_id;
+	char status[16];
+	int64_t expires_at;
+};
+
+static enum gym_err
+audit_payment(struct gym_db *db, struct pay_arg *a, const char *action, const char *old,
+    const char *new_status)
+{
+	char snap[256];
+	struct gym_audit au = { "payment", action, a->t->out_trade_no, 0, 0, old, new_status, snap };
+
+	snprintf(snap, sizeof(snap), "{\"order_id\":\"%.32s\",\"transaction_id\":\"%.40s\","
+	    "\"trade_state\":\"%.16s\",\"amount_fen\":%lld,\"outcome\":\"%s\"}",
+	    a->t->out_trade_no, a->t->transaction_id ? a->t->transaction_id : "",
+	    a->t->trade_state, a->t->total, a->outcome);
+	return gym_audit_write(db, a->actor, &au);
+}
+
+static enum gym_err
+lock_order(struct gym_db *db, struct pay_arg *a, int *found)
+{
+	const char *p[1] = { a->t->out_trade_no };
+	PGresult *r;
+	enum gym_err e;
+
+	if ((e = gym_db_exec(db, &st_lock, 1, p, &r)) != GYM_OK)
+		return e;
+	if ((*found = PQntuples(r) > 0)) {
+		a->user_id = gym_db_get_ll(r, 0, "user_id");
+		a->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
+		a->reservation_id = gym_db_get_ll(r, 0, "reservation_id");
+		a->expires_at = gym_db_get_ll(r, 0, "expires_us");
+		snprintf(a->status, sizeof(a->status), "%s", gym_db_get(r, 0, "status"));
+		if (gym_db_get_ll(r, 0, "amount_fen") != a->t->total)
+			*found = -1;
+	}
+	PQclear(r);
+	return GYM_OK;
+}
+
+static enum gym_err
+query_bool(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p, int *out)
+{
+	PGresult *r;
+	enum gym_err e;
+
+	if ((e = gym_db_exec(db, st, n, p, &r)) != GYM_OK)
+		return e;
+	*out = PQntuples(r) > 0 && (gym_db_get(r, 0, "has") == NULL ||
+	    strcmp(gym_db_get(r, 0, "has"), "t") == 0);
+	PQclear(r);
+	return GYM_OK;
+}
+
+/* The seat the payment confirms: the order's live hold, or a free one. */
+static enum gym_err
+payment_seat(struct gym_db *db, struct pay_arg *a, long long *rid)
+{
+	struct gym_reservation h;
+	enum gym_err e;
+	int live = 0;
+
+	if (a->reservation_id != 0 &&
+	    (e = gym__hold_lock(db, 0, a->reservation_id, &h, &live)) != GYM_OK)
+		return e;
+	if (live) {
+		*rid = h.id;
+		return GYM_OK;
+	}
+	if (a->reservation_id != 0 && strcmp(h.status, "temporary") == 0 &&
+	    (e = gym__hold_end(db, a->actor, h.id, "expired", a->t->out_trade_no)) != GYM_OK)
+		return e;
+	/* the user's own live hold on another schedule would block the claim */
+	if ((e = gym__expire_user_holds(db, a->actor, a->user_id)) != GYM_OK)
+		return e;
+	if (gym_hold_find_live(db, a->user_id, &h, &live) == GYM_OK && live)
+		if ((e = gym__hold_end(db, a->actor, h.id, "cancelled", NULL)) != GYM_OK)
+			return e;
+	e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
+	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, &h);
+	if (e == GYM_OK)
+		*rid = h.id;
+	return e;
+}
+
+static enum gym_err
+confirm(struct gym_db *db, struct pay_arg *a, long long rid)
+{
+	char rids[24], uid[24], sid[24], now[40], bid[24], snap[160];
+	const char *pp[4] = { a->t->out_trade_no, a->t->transaction_id, rids, now };
+	const char *pb[5] = { a->t->out_trade_no, uid, sid, rids, now };
+	struct gym_audit au = { "booking", "booking_confirmed", a->t->out_trade_no, rid, 0,
+	    NULL, "confirmed", snap };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(rids, sizeof(rids), rid);
+	gym__ll(uid, sizeof(uid), a->user_id);
+	gym__ll(sid, sizeof(sid), a->schedule_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym__hold_end(db, a->actor, rid, "confirmed", a->t->out_trade_no)) != GYM_OK ||
+	    (e = gym__order_set_status(db, a->actor, a->t->out_trade_no, a->status, "paid",
+	    "order_paid")) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_paid, 4, pp, NULL)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_booking, 5, pb, &r)) != GYM_OK)
+		return e;
+	au.booking_id = gym_db_get_ll(r, 0, "id");
+	snprintf(bid, sizeof(bid), "%lld", au.booking_id);
+	PQclear(r);
+	snprintf(snap, sizeof(snap), "{\"booking_id\":%s,\"order_id\":\"%s\",\"status\":\"confirmed\"}",
+	    bid, a->t->out_trade_no);
+	return gym_audit_write(db, a->actor, &au);
+}
+
+static enum gym_err
+record_txn(struct gym_db *db, struct pay_arg *a)
+{
+	char total[24], payer[24], now[40];
+	const char *p[11] = { a->t->transaction_id, a->t->out_trade_no, a->t->trade_state,
+	    a->t->trade_type, total, payer, a->t->success_time, a->t->source, a->outcome,
+	    a->t->payload ? a->t->payload : "{}", now };
+
+	gym__ll(total, sizeof(total), a->t->total);
+	gym__ll(payer, sizeof(payer), a->t->payer_total);
+	gym_db_now_param(now, sizeof(now));
+	return gym_db_exec(db, &st_txn, 11, p, NULL);
+}
+
+static enum gym_err
+apply_success(struct gym_db *db, struct pay_arg *a)
+{
+	char uid[24];
+	const char *p[2] = { uid, a->t->out_trade_no };
+	const char *pt[1] = { a->t->transaction_id };
+	enum gym_err e;
+	long long rid = 0;
+	int seen, other, was_pending = strcmp(a->status, "pending") == 0;
+
+	if ((e = query_bool(db, &st_seen, 1, pt, &seen)) != GYM_OK)
+		return e;
+	if (seen || strcmp(a->status, "paid") == 0 || strcmp(a->status, "refunding") == 0 ||
+	    strcmp(a->status, "refunded") == 0) {
+		snprintf(a->outcome, sizeof(a->outcome), "duplicate");
+		return GYM_OK;
+	}
+	gym__ll(uid, sizeof(uid), a->user_id);
+	if ((e = query_bool(db, &st_other_trial, 2, p, &other)) != GYM_OK)
+		return e;
+	if (!other && (e = payment_seat(db, a, &rid)) != GYM_OK && e != GYM_E_SOLD_OUT)
+		return e;
+	if (!other && e == GYM_OK) {
+		snprintf(a->outcome, sizeof(a->outcome), "%s", was_pending ? "paid" : "late_paid");
+		if ((e = confirm(db, a, rid)) != GYM_OK)
+			return e;
+	} else {
+		snprintf(a->outcome, sizeof(a->outcome), "%s", other ? "duplicate_refunded" :
+		    "late_refunded");
+		if ((e = gym__order_set_status(db, a->actor, a->t->out_trade_no, a->status,
+		    "refunding", "auto_refund_required")) != GYM_OK)
+			return e;
+	}
+	if ((e = record_txn(db, a)) != GYM_OK)
+		return e;
+	return audit_payment(db, a, "payment_received", a->status,
+	    strcmp(a->outcome, "paid") == 0 || strcmp(a->outcome, "late_paid") == 0 ?
+	    "paid" : "refunding");
+}
+
+static enum gym_err
+apply_tx(struct gym_db *db, void *v)
+{
+	struct pay_arg *a = v;
+	enum gym_err e;
+	int found;
+
+	a->result = GYM_OK;
+	a->outcome[0] = '\0';
+	if ((e = lock_order(db, a, &found)) != GYM_OK)
+		return e;
+	if (found != 1) {
+		/* unknown order or wrong amount: keep a trace, change nothing */
+		snprintf(a->outcome, sizeof(a->outcome), "%s", found == 0 ? "unknown_order" :
+		    "amount_mismatch");
+		a->result = found == 0 ? GYM_ENOTFOUND : GYM_EINVAL;
+		return audit_payment(db, a, "payment_rejected", NULL, NULL);
+	}
+	if (strcmp(a->t->trade_state, "SUCCESS") == 0)
+		return apply_success(db, a);
+	if (strcmp(a->t->trade_state, "PAYERROR") == 0 || strcmp(a->t->trade_state, "CLOSED") == 0 ||
+	    strcmp(a->t->trade_state, "REVOKED") == 0) {
+		snprintf(a->outcome, sizeof(a->outcome), "failed");
+		if (strcmp(a->status, "pending") != 0)
+			return GYM_OK;
+		if ((e = gym__order_set_status(db, a->actor, a->t->out_trade_no, "pending",
+		    "failed", "payment_failed")) != GYM_OK)
+			return e;
+		return a->reservation_id == 0 ? GYM_OK :
+		    gym__hold_end(db, a->actor, a->reservation_id, "cancelled", a->t->out_trade_no);
+	}
+	snprintf(a->outcome, sizeof(a->outcome), "pending");	/* NOTPAY, USERPAYING */
+	return GYM_OK;
+}
+
+enum gym_err
+gym_payment_apply(struct gym_db *db, const struct gym_actor *actor, const struct gym_wx_txn *t,
+    char *outcome, size_t outcome_len)
+{
+	struct pay_arg a;
+	enum gym_err e;
+
+	memset(&a, 0, sizeof(a));
+	a.actor = actor;
+	a.t = t;
+	if (t->out_trade_no == NULL || t->trade_state == NULL ||
+	    (strcmp(t->trade_state, "SUCCESS") == 0 && (t->transaction_id == NULL ||
+	    *t->transaction_id == '\0')))
+		return GYM_EINVAL;
+	if ((e = gym_db_tx(db, apply_tx, &a)) != GYM_OK)
+		return e;
+	snprintf(outcome, outcome_len, "%s", a.outcome);
+	return a.result;
+}

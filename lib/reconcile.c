@@ -1,0 +1,168 @@
+/*
+ * reconcile.c: see reconcile.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "log.h"
+#include "reconcile.h"
+
+static const char *
+str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static long long
+num(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+}
+
+enum gym_err
+gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gym_config *cfg,
+    const cJSON *txn, const char *source, char *outcome, size_t len)
+{
+	const cJSON *amount = cJSON_GetObjectItemCaseSensitive(txn, "amount");
+	struct gym_wx_txn t;
+	char *text, *payload;
+	enum gym_err e;
+
+	memset(&t, 0, sizeof(t));
+	t.out_trade_no = str(txn, "out_trade_no");
+	t.transaction_id = str(txn, "transaction_id");
+	t.trade_state = str(txn, "trade_state");
+	t.trade_type = str(txn, "trade_type");
+	t.bank_type = str(txn, "bank_type");
+	t.appid = str(txn, "appid");
+	t.mchid = str(txn, "mchid");
+	t.total = num(amount, "total");
+	t.payer_total = num(amount, "payer_total");
+	t.success_time = str(txn, "success_time");
+	t.source = source;
+	if (t.out_trade_no == NULL || t.trade_state == NULL || t.mchid == NULL ||
+	    cfg->wx_mchid == NULL || strcmp(t.mchid, cfg->wx_mchid) != 0 ||
+	    (t.appid != NULL && cfg->wx_appid != NULL && strcmp(t.appid, cfg->wx_appid) != 0)) {
+		struct gym_audit au = { "payment", "payment_rejected", NULL, 0, 0, NULL, NULL,
+		    "{\"reason\":\"mchid, appid or fields do not match\"}" };
+
+		gym_audit_record(db, a, &au);
+		snprintf(outcome, len, "rejected");
+		return GYM_EINVAL;
+	}
+	if ((text = cJSON_PrintUnformatted(txn)) == NULL)
+		return GYM_ENOMEM;
+	payload = gym_json_mask(text);		/* the payer's openid never lands in a table */
+	free(text);
+	t.payload = payload;
+	e = gym_payment_apply(db, a, &t, outcome, len);
+	free(payload);
+	return e;
+}
+
+enum gym_err
+gym_reconcile_order(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
+    const char *order_id, char *outcome, size_t len)
+{
+	struct gym_actor a = { "system", 0, NULL, "reconcile", NULL, NULL };
+	cJSON *txn = NULL;
+	enum gym_err e;
+
+	snprintf(outcome, len, "pending");
+	if ((e = gym_wx_query(wx, order_id, &txn)) != GYM_OK)
+		return e;
+	e = gym_txn_apply_json(db, &a, cfg, txn, "query", outcome, len);
+	cJSON_Delete(txn);
+	return e;
+}
+
+static struct gym_stmt st_claim_rec = { "reconcile_claim",
+	"UPDATE payment_orders SET reconciled_at = $1::timestamptz WHERE id = ANY(ARRAY("
+	" SELECT id FROM payment_orders WHERE status = 'pending' AND prepay_at IS NOT NULL "
+	" AND prepay_at <= $1::timestamptz - make_interval(secs => $2::int) "
+	" AND (reconciled_at IS NULL OR reconciled_at <= $1::timestamptz - make_interval(secs => $2::int)) "
+	" ORDER BY prepay_at LIMIT $3::int FOR UPDATE SKIP LOCKED)) RETURNING order_id", 0 };
+static struct gym_stmt st_claim_close = { "close_claim",
+	"UPDATE payment_orders SET wx_closed_at = $1::timestamptz WHERE id = ANY(ARRAY("
+	" SELECT id FROM payment_orders WHERE prepay_at IS NOT NULL AND wx_closed_at IS NULL "
+	" AND status IN ('expired', 'cancelled', 'failed') ORDER BY updated_at "
+	" LIMIT $2::int FOR UPDATE SKIP LOCKED)) RETURNING order_id", 0 };
+static struct gym_stmt st_close_retry = { "close_retry",
+	"UPDATE payment_orders SET wx_closed_at = NULL WHERE order_id = $1", 0 };
+
+static enum gym_err
+claim(struct gym_db *db, struct gym_stmt *st, int np, const char *const *p, char (*ids)[33],
+    int max, int *n)
+{
+	PGresult *r;
+	enum gym_err e;
+
+	*n = 0;
+	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, st, np, p, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; i < PQntuples(r) && *n < max; i++)
+		snprintf(ids[(*n)++], 33, "%s", PQgetvalue(r, i, 0));
+	PQclear(r);
+	return GYM_OK;
+}
+
+enum gym_err
+gym_reconcile_claim(struct gym_db *db, int after_s, char (*ids)[33], int max, int *n)
+{
+	char now[40], secs[16], lim[16];
+	const char *p[3] = { now, secs, lim };
+
+	gym_db_now_param(now, sizeof(now));
+	snprintf(secs, sizeof(secs), "%d", after_s);
+	snprintf(lim, sizeof(lim), "%d", max);
+	return claim(db, &st_claim_rec, 3, p, ids, max, n);
+}
+
+enum gym_err
+gym_close_claim(struct gym_db *db, char (*ids)[33], int max, int *n)
+{
+	char now[40], lim[16];
+	const char *p[2] = { now, lim };
+
+	gym_db_now_param(now, sizeof(now));
+	snprintf(lim, sizeof(lim), "%d", max);
+	return claim(db, &st_claim_close, 2, p, ids, max, n);
+}
+
+enum gym_err
+gym_close_retry_later(struct gym_db *db, const char *order_id)
+{
+	const char *p[1] = { order_id };
+
+	return gym_db_exec(db, &st_close_retry, 1, p, NULL);
+}
+
+int
+gym_reconcile_run(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg)
+{
+	char ids[20][33], outcome[32];
+	int n = 0, total = 0;
+	enum gym_err e;
+
+	if (gym_reconcile_claim(db, cfg->wx_reconcile_after_s, ids, 20, &n) == GYM_OK)
+		for (int i = 0; i < n; i++, total++)
+			if ((e = gym_reconcile_order(db, wx, cfg, ids[i], outcome,
+			    sizeof(outcome))) == GYM_OK)
+				gym_log_infox("reconciled order %s: %s", ids[i], outcome);
+	if (gym_close_claim(db, ids, 20, &n) != GYM_OK)
+		return total;
+	for (int i = 0; i < n; i++, total++) {
+		e = gym_wx_close(wx, ids[i]);
+		if (e == GYM_ECONFLICT)		/* paid at WeChat after all: apply it */
+			gym_reconcile_order(db, wx, cfg, ids[i], outcome, sizeof(outcome));
+		else if (e != GYM_OK && e != GYM_ENOTFOUND)
+			gym_close_retry_later(db, ids[i]);
+	}
+	return total;
+}

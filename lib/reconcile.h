@@ -1,0 +1,36 @@
+/*
+ * reconcile.h: turning what WeChat says about a transaction (a decrypted
+ * notification or a query answer) into gym_payment_apply, and asking
+ * WeChat about an order whose notification has not come.
+ */
+#ifndef GYM_RECONCILE_H
+#define GYM_RECONCILE_H
+
+#include <cjson/cJSON.h>
+
+#include "booking.h"
+#include "config.h"
+#include "wxpay.h"
+
+/* Check mchid and appid against the config, then apply.  GYM_EINVAL when
+ * the transaction is not ours or lacks fields (audited). */
+enum gym_err gym_txn_apply_json(struct gym_db *, const struct gym_actor *,
+    const struct gym_config *, const cJSON *txn, const char *source,
+    char *outcome, size_t len);
+/* Query WeChat for one order and apply the answer (paid, closed, payment
+ * error).  outcome as gym_payment_apply's, or "pending". */
+enum gym_err gym_reconcile_order(struct gym_db *, struct gym_wx_client *,
+    const struct gym_config *, const char *order_id, char *outcome, size_t len);
+
+/* The job's claims, committed at once (FOR UPDATE SKIP LOCKED), so two
+ * job processes never work on the same order: pending orders with a
+ * prepay and no answer for after_s seconds, and ended orders whose WeChat
+ * order is still open.  ids receives up to max order ids (33 bytes each). */
+enum gym_err gym_reconcile_claim(struct gym_db *, int after_s, char (*ids)[33], int max, int *n);
+enum gym_err gym_close_claim(struct gym_db *, char (*ids)[33], int max, int *n);
+/* A close that failed for a passing reason: let a later run retry it. */
+enum gym_err gym_close_retry_later(struct gym_db *, const char *order_id);
+/* One job pass of both: returns how many orders were looked at. */
+int gym_reconcile_run(struct gym_db *, struct gym_wx_client *, const struct gym_config *);
+
+#endif

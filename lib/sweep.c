@@ -1,0 +1,102 @@
+/*
+ * sweep.c: the expiry sweep.  Marks lapsed holds and pending orders
+ * 'expired' in batches claimed with FOR UPDATE SKIP LOCKED, so any number
+ * of sweepers on any number of hosts never touch the same row twice.  The
+ * sweep is tidying only: a lapsed hold already counts as free (the claim
+ * and the availability count test expires_at), so no seat waits for it.
+ * Batches are chosen by = ANY(ARRAY(...)) over the partial expiry indexes
+ * (an IN (...) form plans a hash semi-join over the whole table).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "booking.h"
+
+static struct gym_stmt st_holds = { "sweep_holds",
+	"WITH upd AS (UPDATE seat_reservations SET status = 'expired', updated_at = $1::timestamptz "
+	" WHERE id = ANY(ARRAY(SELECT id FROM seat_reservations WHERE status = 'temporary' "
+	"  AND expires_at <= $1::timestamptz ORDER BY expires_at LIMIT $2::int FOR UPDATE SKIP LOCKED)) "
+	" RETURNING id, seat_id, course_schedule_id), "
+	"freed AS (UPDATE seats SET state = 'free', reservation_id = NULL, held_until = NULL "
+	" WHERE id = ANY(ARRAY(SELECT seat_id FROM upd)) AND state = 'held' "
+	" AND held_until <= $1::timestamptz RETURNING id), "
+	"audit AS (INSERT INTO payment_audit_log (entity, action_type, reservation_id, actor_type, "
+	" old_status, new_status, response_snapshot, created_at) "
+	" SELECT 'hold', 'hold_expired', id, 'system', 'temporary', 'expired', "
+	" jsonb_build_object('reservation_id', id, 'course_schedule_id', course_schedule_id, "
+	" 'status', 'expired'), $1::timestamptz FROM upd RETURNING 1) "
+	"SELECT (SELECT count(*) FROM upd) AS n, (SELECT count(*) FROM audit) AS a", 0 };
+
+static struct gym_stmt st_orders = { "sweep_orders",
+	"WITH upd AS (UPDATE payment_orders SET status = 'expired', updated_at = $1::timestamptz "
+	" WHERE id = ANY(ARRAY(SELECT id FROM payment_orders WHERE status = 'pending' "
+	"  AND expires_at <= $1::timestamptz ORDER BY expires_at LIMIT $2::int FOR UPDATE SKIP LOCKED)) "
+	" RETURNING order_id, reservation_id), "
+	"holds AS (UPDATE seat_reservations SET status = 'expired', updated_at = $1::timestamptz "
+	" WHERE id = ANY(ARRAY(SELECT reservation_id FROM upd WHERE reservation_id IS NOT NULL)) "
+	" AND status = 'temporary' AND expires_at <= $1::timestamptz "
+	" RETURNING id, seat_id, course_schedule_id), "
+	"freed AS (UPDATE seats SET state = 'free', reservation_id = NULL, held_until = NULL "
+	" WHERE id = ANY(ARRAY(SELECT seat_id FROM holds)) AND state = 'held' "
+	" AND held_until <= $1::timestamptz RETURNING id), "
+	"audit_o AS (INSERT INTO payment_audit_log (entity, action_type, order_id, reservation_id, "
+	" actor_type, old_status, new_status, response_snapshot, created_at) "
+	" SELECT 'order', 'order_expired', order_id, reservation_id, 'system', 'pending', 'expired', "
+	" jsonb_build_object('order_id', order_id, 'status', 'expired'), $1::timestamptz FROM upd "
+	" RETURNING 1), "
+	"audit_h AS (INSERT INTO payment_audit_log (entity, action_type, reservation_id, actor_type, "
+	" old_status, new_status, response_snapshot, created_at) "
+	" SELECT 'hold', 'hold_expired', id, 'system', 'temporary', 'expired', "
+	" jsonb_build_object('reservation_id', id, 'course_schedule_id', course_schedule_id, "
+	" 'status', 'expired'), $1::timestamptz FROM holds RETURNING 1) "
+	"SELECT (SELECT count(*) FROM upd) AS n, (SELECT count(*) FROM audit_o) + "
+	" (SELECT count(*) FROM audit_h) AS a", 0 };
+
+struct sweep_arg {
+	struct gym_stmt *st;
+	int batch;
+	int n;
+};
+
+static enum gym_err
+sweep_tx(struct gym_db *db, void *v)
+{
+	struct sweep_arg *a = v;
+	char now[40], lim[16];
+	const char *p[2] = { now, lim };
+	PGresult *r;
+	enum gym_err e;
+
+	gym_db_now_param(now, sizeof(now));
+	snprintf(lim, sizeof(lim), "%d", a->batch);
+	if ((e = gym_db_exec(db, a->st, 2, p, &r)) != GYM_OK)
+		return e;
+	a->n = (int)gym_db_get_ll(r, 0, "n");
+	PQclear(r);
+	return GYM_OK;
+}
+
+static enum gym_err
+sweep(struct gym_db *db, struct gym_stmt *st, int batch, int *n)
+{
+	struct sweep_arg a = { st, batch, 0 };
+	enum gym_err e;
+
+	if (batch < 1)
+		return GYM_EINVAL;
+	if ((e = gym_db_tx(db, sweep_tx, &a)) == GYM_OK)
+		*n = a.n;
+	return e;
+}
+
+enum gym_err
+gym_sweep_holds(struct gym_db *db, int batch, int *n)
+{
+	return sweep(db, &st_holds, batch, n);
+}
+
+enum gym_err
+gym_sweep_orders(struct gym_db *db, int batch, int *n)
+{
+	return sweep(db, &st_orders, batch, n);
+}

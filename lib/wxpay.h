@@ -1,0 +1,157 @@
+/*
+ * wxpay.h: the merchant's WeChat client: WeChat Pay APIv3 (JSAPI and
+ * native prepay, query, close, refunds), the mini program server APIs
+ * (code2session, stable_token, subscribe messages) and the opening of
+ * signed, encrypted payment and refund notifications.
+ *
+ * One client per worker process, made after fork: it holds one libcurl
+ * easy handle, reset between requests so connections are kept.  Nothing
+ * is retried inside; a caller that retries sends the same out_trade_no or
+ * out_refund_no again.  Every function leaves the details of its last
+ * failure (HTTP status, WeChat's code, message) in gym_wx_last_error.
+ */
+#ifndef GYM_WXPAY_H
+#define GYM_WXPAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "gym.h"
+
+struct gym_wx_client;
+
+/*
+ * A new client over cfg, which must outlive it.  GYM_EINVAL when
+ * wx_pay_base or wx_api_base is not an https:// URL; GYM_ENOMEM or
+ * GYM_ESYSTEM when libcurl cannot start.  The caller frees the client.
+ */
+enum gym_err gym_wx_client_new(const struct gym_config *, struct gym_wx_client **);
+void gym_wx_client_free(struct gym_wx_client *);
+
+/*
+ * The last call's details, for error answers and logs: the HTTP status
+ * (0 when none came back), WeChat's error code ("PARAM_ERROR",
+ * "ORDERPAID", a mini program errcode such as "40029") or one of ours
+ * ("NETWORK", "TIMEOUT", "SIGN_VERIFY_FAILED", "RESPONSE_TOO_LARGE",
+ * "BAD_RESPONSE"), and the message.  Cleared at the start of each call;
+ * borrowed from the client.
+ */
+struct gym_wx_error {
+	int http_status;
+	char code[64];
+	char message[256];
+};
+const struct gym_wx_error *gym_wx_last_error(const struct gym_wx_client *);
+
+/*
+ * JSAPI prepay for the mini program: the prepay_id and what
+ * wx.requestPayment needs (timeStamp in seconds as a string, a 32
+ * character nonceStr, package "prepay_id=...", signType "RSA" and
+ * paySign made with cfg->wx_appid).  time_expire_us 0 leaves
+ * time_expire out (WeChat's default); otherwise it is sent as RFC 3339
+ * +08:00 and must be the same on every retry.
+ */
+struct gym_wx_payparams {
+	char prepay_id[128];
+	char timestamp[24];
+	char nonce[40];
+	char package[160];
+	char pay_sign[512];
+};
+enum gym_err gym_wx_prepay_jsapi(struct gym_wx_client *, const char *out_trade_no,
+    const char *openid, long long total_fen, int64_t time_expire_us,
+    struct gym_wx_payparams *out);
+/* Native (QR code) prepay: the weixin:// code_url into code_url[len]. */
+enum gym_err gym_wx_prepay_native(struct gym_wx_client *, const char *out_trade_no,
+    long long total_fen, int64_t time_expire_us, char *code_url, size_t len);
+
+/* Query by out_trade_no: *txn is the verified Transaction (caller
+ * cJSON_Delete()s).  GYM_ENOTFOUND on 404 ORDER_NOT_EXIST. */
+enum gym_err gym_wx_query(struct gym_wx_client *, const char *out_trade_no, cJSON **txn);
+
+/* Close: GYM_OK on 204; GYM_ECONFLICT when WeChat says the order is paid
+ * (ORDERPAID, ORDER_PAID or 268449538); GYM_ENOTFOUND on ORDER_NOT_EXIST.
+ * Query after any other failure. */
+enum gym_err gym_wx_close(struct gym_wx_client *, const char *out_trade_no);
+
+/* Refund create (the same out_refund_no on every retry; reason may be
+ * NULL; notify_url is cfg->wx_refund_notify_url when set) and query by
+ * out_refund_no: *refund is the verified Refund (caller cJSON_Delete()s).
+ * The query answers GYM_ENOTFOUND on 404 RESOURCE_NOT_EXISTS. */
+enum gym_err gym_wx_refund_create(struct gym_wx_client *, const char *out_trade_no,
+    const char *out_refund_no, const char *reason, long long refund_fen,
+    long long total_fen, cJSON **refund);
+enum gym_err gym_wx_refund_query(struct gym_wx_client *, const char *out_refund_no,
+    cJSON **refund);
+
+/*
+ * Mini program server APIs on cfg->wx_api_base (unsigned).
+ * code2session: the openid of a wx.login code; GYM_E_INVALID_CODE when
+ * WeChat refuses the code (40029 invalid, 40163 used, 40226 high-risk
+ * user, 41008 missing), GYM_EUPSTREAM for -1 (busy) and anything else.
+ */
+enum gym_err gym_wx_code2session(struct gym_wx_client *, const char *js_code,
+    char *openid, size_t len);
+/* The stable access token into token[len] and its lifetime in seconds. */
+enum gym_err gym_wx_stable_token(struct gym_wx_client *, int force_refresh,
+    char *token, size_t len, int *expires_in);
+/* Send a subscribe message (json_body as the caller built it): GYM_OK on
+ * errcode 0, GYM_EUPSTREAM otherwise (the errcode in last_error). */
+enum gym_err gym_wx_subscribe_send(struct gym_wx_client *, const char *access_token,
+    const char *json_body);
+
+/*
+ * Open a notification: verify the Wechatpay-* headers over the raw body
+ * with cfg->wx_platform (GYM_WX_WINDOW seconds around gym_now()), then
+ * decrypt resource with the APIv3 key; resource.algorithm must be
+ * AEAD_AES_256_GCM.  GYM_ECRYPTO for any signature, serial or timestamp
+ * failure (missing headers and WECHATPAY/SIGNTEST probes included);
+ * GYM_EINVAL for an unparseable envelope, a failed decryption or a
+ * plaintext that is not a JSON object; GYM_EINTERNAL when no APIv3 key
+ * is configured.  event_type (may be NULL) receives the envelope's
+ * event_type; *plain the decrypted JSON text (caller frees).
+ */
+enum gym_err gym_wx_notify_open(const struct gym_config *, const char *ts,
+    const char *nonce, const char *serial, const char *signature,
+    const char *body, size_t len, char *event_type, size_t etlen, char **plain);
+
+/*
+ * Internal: the HTTPS transport in wxhttp.c, for wxpay.c only.  It
+ * performs one request on a reset easy handle (https only, peer
+ * verification, cfg timeouts, no Expect: 100-continue), captures the
+ * Wechatpay-* and Request-ID headers and the body up to
+ * GYM__WXHTTP_MAXBODY bytes.  GYM_OK when any HTTP answer came back;
+ * otherwise err is filled: GYM_ETIMEOUT "TIMEOUT", GYM_EUPSTREAM
+ * "NETWORK" or "RESPONSE_TOO_LARGE".  It never logs: the URL may hold a
+ * secret.
+ */
+#define GYM__WXHTTP_MAXBODY (256 * 1024)
+struct gym__wxhttp;
+struct gym__wxhttp_req {
+	const char *method;		/* "GET" or "POST" */
+	const char *url;		/* absolute https URL */
+	const char *authorization;	/* NULL: none */
+	const char *wechatpay_serial;	/* NULL: none */
+	const char *body;		/* POST only */
+	size_t blen;
+};
+struct gym__wxhttp_resp {
+	long status;
+	char *body;			/* NUL-terminated; the transport's buffer,
+					 * valid until its next request */
+	size_t len;
+	char timestamp[32];		/* each "" when absent or too long */
+	char nonce[96];
+	char serial[96];
+	char signature[512];
+	char request_id[128];
+};
+enum gym_err gym__wxhttp_new(const struct gym_config *, struct gym__wxhttp **);
+void gym__wxhttp_free(struct gym__wxhttp *);
+enum gym_err gym__wxhttp_perform(struct gym__wxhttp *, const struct gym__wxhttp_req *,
+    struct gym__wxhttp_resp *, struct gym_wx_error *);
+
+#endif

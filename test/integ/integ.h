@@ -1,0 +1,17 @@
+/*
+ * integ.h: the suite constructors of bin/check_integ, one per line.
+ * Each lives in test/integ/check_<flow>.c; main.c runs them all against
+ * the migrated database named by GYM_TEST_PGURI.
+ */
+#ifndef GYM_INTEG_H
+#define GYM_INTEG_H
+
+#include <check.h>
+
+Suite *holds_suite(void);
+Suite *orders_suite(void);
+Suite *sweep_suite(void);
+Suite *audit_suite(void);
+Suite *migrate_suite(void);
+
+#endif

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Every test suite, twice: with the normal build (bin/) and with the ASan/UBSan
+# build (build-asan/bin/).  `make test` runs this after building both.
+#
+# Each pass: unit (check_unit), integration (check_integ against a fresh
+# database gym_integ), the test stack (stack.sh start test on a fresh database
+# gym) with the end-to-end suite (check_e2e) against it, then a scan of
+# var/test/log/*.log for sanitizer reports.  A suite whose program was not
+# built (check_integ, check_e2e) is skipped; check_unit is required.
+# Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).
+set -euo pipefail
+
+PROG=run_all.sh
+# shellcheck source=test/env/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env/common.sh"
+ENV_DIR="$ROOT/test/env"
+
+# Per-suite time limits (seconds); a hung suite fails instead of hanging CI.
+T_UNIT=300 T_INTEG=600 T_E2E=900
+
+SANITIZER_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
+
+declare -a SUMMARY=()
+FAILURES=0
+TOUCHED_STACK=0
+
+# record RESULT PASS SUITE SECONDS [NOTE]: print and remember one result line.
+record() {
+	local line
+	line="$(printf '%-4s  %-14s %-10s %4ss  %s' "$1" "$2" "$3" "$4" "${5:-}")"
+	SUMMARY+=("$line")
+	if [[ "$1" == FAIL ]]; then
+		FAILURES=$((FAILURES + 1))
+	fi
+	printf '\n== %s\n\n' "$line"
+}
+
+# run_logged LOG TIMEOUT CMD...: run CMD under a time limit, output to the
+# terminal and to LOG; return CMD's status (124 on timeout).
+run_logged() {
+	local logfile="$1" limit="$2" rc
+	shift 2
+	set +e
+	timeout --foreground --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$logfile"
+	rc="${PIPESTATUS[0]}"
+	set -e
+	return "$rc"
+}
+
+# status_of RC: the word for a suite's exit status.
+status_of() {
+	case "$1" in
+	0) printf PASS ;;
+	77) printf SKIP ;;
+	*) printf FAIL ;;
+	esac
+}
+
+note_of() {
+	case "$1" in
+	0) ;;
+	77) printf 'skipped by the suite (exit 77)' ;;
+	124 | 137) printf 'timed out' ;;
+	*) printf 'exit %s' "$1" ;;
+	esac
+}
+
+stop_test_stack() {
+	bash "$ENV_DIR/stack.sh" stop test || log "stopping the test stack failed"
+}
+
+cleanup() {
+	local rc=$?
+	if ((TOUCHED_STACK)); then
+		log "stopping the test stack"
+		stop_test_stack >/dev/null 2>&1 || stop_test_stack || true
+	fi
+	exit "$rc"
+}
+
+# ---- suites --------------------------------------------------------------------------------
+
+suite_unit() {
+	local label="$1" bin="$2" start=$SECONDS rc=0
+	if [[ ! -x "$bin/check_unit" ]]; then
+		record FAIL "$label" unit 0 "$bin/check_unit not built"
+		return 0
+	fi
+	run_logged "$LOGDIR/unit.log" "$T_UNIT" "$bin/check_unit" || rc=$?
+	record "$(status_of "$rc")" "$label" unit $((SECONDS - start)) "$(note_of "$rc")"
+}
+
+suite_integ() {
+	local label="$1" bin="$2" start=$SECONDS rc=0 conf="$VAR/integ.conf"
+	if [[ ! -x "$bin/check_integ" ]]; then
+		record SKIP "$label" integ 0 "$bin/check_integ not built"
+		return 0
+	fi
+	if [[ ! -x "$bin/gymctl" ]]; then
+		record FAIL "$label" integ 0 "$bin/gymctl not built (needed to migrate)"
+		return 0
+	fi
+	TOUCHED_STACK=1
+	if ! bash "$ENV_DIR/stack.sh" prepare test >>"$LOGDIR/integ.log" 2>&1 ||
+		! bash "$ENV_DIR/pg.sh" recreatedb test gym_integ >>"$LOGDIR/integ.log" 2>&1; then
+		tail -n 20 "$LOGDIR/integ.log" >&2
+		record FAIL "$label" integ $((SECONDS - start)) "could not prepare PostgreSQL"
+		return 0
+	fi
+	sed "s|^db = .*|db = $(conninfo gym_integ)|" "$VAR/gymd.conf" >"$conf"
+	if ! run_logged "$LOGDIR/integ.log" 120 "$bin/gymctl" -c "$conf" migrate; then
+		record FAIL "$label" integ $((SECONDS - start)) "gymctl migrate on gym_integ failed"
+		return 0
+	fi
+	GYM_TEST_PGURI="$(conninfo gym_integ)" run_logged "$LOGDIR/integ.log" "$T_INTEG" "$bin/check_integ" || rc=$?
+	record "$(status_of "$rc")" "$label" integ $((SECONDS - start)) "$(note_of "$rc")"
+}
+
+# suite_e2e: start the test stack on a fresh database, then run check_e2e.
+suite_e2e() {
+	local label="$1" bin="$2" start=$SECONDS rc=0
+	TOUCHED_STACK=1
+	if ! bash "$ENV_DIR/pg.sh" start test >>"$LOGDIR/stack.log" 2>&1 ||
+		! bash "$ENV_DIR/pg.sh" recreatedb test gym >>"$LOGDIR/stack.log" 2>&1 ||
+		! run_logged "$LOGDIR/stack.log" 120 env GYM_BIN="$label" bash "$ENV_DIR/stack.sh" start test; then
+		record FAIL "$label" stack $((SECONDS - start)) "stack.sh start test failed (see $LOGDIR/stack.log)"
+		record FAIL "$label" e2e 0 "no stack"
+		return 0
+	fi
+	record PASS "$label" stack $((SECONDS - start))
+	start=$SECONDS
+	if [[ ! -x "$bin/check_e2e" ]]; then
+		record SKIP "$label" e2e 0 "$bin/check_e2e not built"
+		return 0
+	fi
+	GYM_E2E_BASE="https://127.0.0.1:$API_PORT" \
+		GYM_E2E_SIM="http://127.0.0.1:$SIM_PORT" \
+		GYM_E2E_CONF="var/test/gymd.conf" \
+		GYM_E2E_VAR="var/test" \
+		GYM_BIN="$label" \
+		run_logged "$LOGDIR/e2e.log" "$T_E2E" "$bin/check_e2e" || rc=$?
+	record "$(status_of "$rc")" "$label" e2e $((SECONDS - start)) "$(note_of "$rc")"
+}
+
+# suite_sanitizers: no sanitizer report in any log of this pass.
+suite_sanitizers() {
+	local label="$1" hits
+	hits="$(grep -l -E "$SANITIZER_PATTERN" "$LOGDIR"/*.log 2>/dev/null || true)"
+	if [[ -z "$hits" ]]; then
+		record PASS "$label" sanitizers 0
+		return 0
+	fi
+	grep -n -E -A 12 "$SANITIZER_PATTERN" "$LOGDIR"/*.log | head -n 80 >&2 || true
+	record FAIL "$label" sanitizers 0 "reports in: $(printf '%s' "$hits" | tr '\n' ' ')"
+}
+
+# ---- passes --------------------------------------------------------------------------------
+
+# archive_logs LABEL: keep this pass's logs under var/test/log/<label>/.
+archive_logs() {
+	local dest
+	dest="$LOGDIR/${1//\//_}"
+	mkdir -p "$dest"
+	find "$LOGDIR" -maxdepth 1 -type f -name '*.log' -exec mv -f {} "$dest/" \;
+	if [[ -d "$VAR/nginx/logs" ]]; then
+		cp -f "$VAR/nginx/logs/"*.log "$dest/" 2>/dev/null || true
+	fi
+}
+
+# run_pass BIN: every suite with the programs in BIN (relative to the repo).
+run_pass() {
+	local label="$1" bin="$ROOT/$1"
+	printf '\n######## pass: %s ########\n' "$label"
+	find "$LOGDIR" -maxdepth 1 -type f -name '*.log' -delete
+	if [[ ! -d "$bin" ]]; then
+		record FAIL "$label" build 0 "$bin does not exist (did the build run?)"
+		return 0
+	fi
+	suite_unit "$label" "$bin"
+	suite_integ "$label" "$bin"
+	suite_e2e "$label" "$bin"
+	bash "$ENV_DIR/stack.sh" stop test >>"$LOGDIR/stack.log" 2>&1 || log "stack.sh stop test failed"
+	suite_sanitizers "$label"
+	archive_logs "$label"
+}
+
+main() {
+	cd "$ROOT"
+	load_profile test
+	LOGDIR="$VAR/log"
+	mkdir -p "$LOGDIR"
+	rm -rf "${LOGDIR:?}"/*
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	# leftovers of an interrupted run would hold the ports
+	TOUCHED_STACK=1
+	stop_test_stack >>"$LOGDIR/stack.log" 2>&1
+
+	run_pass bin
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	run_pass build-asan/bin
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+
+	FAILURES=0
+	printf '\n######## summary ########\n'
+	local line
+	for line in "${SUMMARY[@]}"; do
+		printf '%s\n' "$line"
+		if [[ "$line" == FAIL* ]]; then
+			FAILURES=$((FAILURES + 1))
+		fi
+	done
+	if ((FAILURES > 0)); then
+		printf '\n%s: %d suite(s) FAILED (logs: var/test/log/)\n' "$PROG" "$FAILURES"
+		exit 1
+	fi
+	printf '\n%s: all suites passed\n' "$PROG"
+}
+
+main "$@"
