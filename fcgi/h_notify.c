@@ -85,8 +85,11 @@ gym_h_notify_payment(struct gym_req *req, struct gym_resp *resp)
 		resp->status = 204;
 		return GYM_OK;
 	}
-	if (e == GYM_EINVAL)
+	if (e == GYM_EINVAL) {
+		/* mchid, appid or amount do not match the order */
+		audit_refusal(req, "mismatch");
 		return fail(resp, 400, "订单信息不符");
+	}
 	gym_log_warnx("could not store a payment notification: %s", gym_strerror(e));
 	return fail(resp, 500, "处理失败");
 }

@@ -307,8 +307,8 @@ bury(struct master *m, struct kid *k, int st, int64_t now)
 		gym_log_infox("worker %ld retired after %.1f s", (long)k->pid, life);
 		gym_metrics_worker_retired();
 	} else {
-		gym_log_warnx("%s %ld %s after %.1f s unexpectedly", kind_name(k),
-		    (long)k->pid, how, life);
+		gym_log_warnx("%s %ld %s after %.1f s, unexpectedly; replacing it",
+		    kind_name(k), (long)k->pid, how, life);
 		if (k->kind == K_WORKER)
 			gym_metrics_worker_restart();
 		record_death(m, now);
@@ -547,8 +547,9 @@ gym_master_run(const char *cfgpath, struct gym_config *cfg, int listen_fd,
 	}
 	if (gym_metrics_init() != GYM_OK)
 		return 1;
-	gym_log_infox("started: %d workers%s, listening on %s", cfg->workers,
-	    cfg->jobs ? " and a job process" : "", cfg->listen);
+	gym_log_infox("started: %d worker%s%s, listening on %s", cfg->workers,
+	    cfg->workers == 1 ? "" : "s", cfg->jobs ? " and a job process" : "",
+	    cfg->listen);
 
 	for (;;) {
 		on_flags(&m);

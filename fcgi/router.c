@@ -58,11 +58,19 @@ gym_route_find(const char *method, const char *path, struct gym_req *req, int *s
     char *allow, size_t allowsz)
 {
 	size_t used = 0;
-	int known = 0;
+	int known = 0, literal = 0;
 
 	if (allowsz > 0)
 		allow[0] = '\0';
+	/* A literal pattern that matches the path (POST /payment/orders/create)
+	 * wins over a {} capture (GET /payment/orders/{}): the path names that
+	 * resource, so another method gets 405, not the capture's handler. */
+	for (size_t i = 0; i < NROUTES && !literal; i++)
+		literal = strstr(routes[i].pattern, "{}") == NULL &&
+		    strcmp(routes[i].pattern, path) == 0;
 	for (size_t i = 0; i < NROUTES; i++) {
+		if (literal && strstr(routes[i].pattern, "{}") != NULL)
+			continue;
 		if (!match(routes[i].pattern, path, req))
 			continue;
 		if (strcmp(routes[i].method, method) == 0) {

@@ -6,13 +6,18 @@
  * Signals: SIGTERM is blocked except while the worker waits for the next
  * request (epoll_pwait/pselect swap the mask atomically), so a stop never
  * interrupts a request in flight and cannot slip into the gap before
- * accept() that libfcgi leaves open.  The handler (installed without
- * SA_RESTART, before FCGX_Init so libfcgi keeps its hands off SIGTERM)
- * sets a flag and calls FCGX_ShutdownPending().  The listening socket is
- * made non-blocking: when several idle workers wake for one connection
- * the losers' accept() fails with EAGAIN and they go back to waiting
- * instead of blocking in accept() with SIGTERM masked.  EPOLLEXCLUSIVE
- * keeps that herd small (Linux 4.5+).
+ * accept() that libfcgi leaves open.  The handler is installed without
+ * SA_RESTART and before FCGX_Init, so libfcgi keeps its hands off SIGTERM,
+ * and it only sets a flag.  It does not call FCGX_ShutdownPending(): with
+ * EPOLLEXCLUSIVE (Linux 4.5+) the kernel wakes one idle worker per new
+ * connection, and a worker woken together with its SIGTERM must still
+ * accept that connection, which libfcgi refuses once shutdown is pending
+ * (the connection then waits in the backlog for the next wake-up; a load
+ * test under repeated SIGHUP showed it as an nginx 504).  So: an event
+ * returned by the wait is always accepted and served, then the flag is
+ * looked at.  The listening socket is non-blocking: a worker that loses
+ * the race for a connection gets EAGAIN and goes back to waiting instead
+ * of blocking in accept() with SIGTERM masked.
  */
 #include <sys/epoll.h>
 #include <sys/select.h>
@@ -40,7 +45,6 @@ on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
-	FCGX_ShutdownPending();
 }
 
 /*
@@ -286,8 +290,6 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 		if (n == 0)
 			continue;
 		if ((a = FCGX_Accept_r(&r)) < 0) {
-			if (stop)
-				break;
 			if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR ||
 			    a == -ECONNABORTED)
 				continue;

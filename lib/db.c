@@ -10,10 +10,14 @@
 #include "db.h"
 #include "log.h"
 
+#define MAX_PREPARED 256
+
 struct gym_db {
 	PGconn *conn;
 	char *conninfo;
-	unsigned gen;		/* bumped on every new connection */
+	/* statements prepared on this connection (a handful: linear search) */
+	const struct gym_stmt *prepared[MAX_PREPARED];
+	int nprepared;
 	int lock_timeout_ms;
 	char sqlstate[6];
 };
@@ -83,9 +87,7 @@ gym_db_ensure(struct gym_db *db)
 	}
 	PQfinish(db->conn);
 	db->conn = PQconnectdb(db->conninfo);
-	db->gen++;
-	if (db->gen == 0)
-		db->gen = 1;
+	db->nprepared = 0;
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		gym_log_warnx("could not connect to the database: %s",
 		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
@@ -140,6 +142,15 @@ result(struct gym_db *db, PGresult *r, const char *what, PGresult **res)
 	return e;
 }
 
+static int
+is_prepared(const struct gym_db *db, const struct gym_stmt *st)
+{
+	for (int i = 0; i < db->nprepared; i++)
+		if (db->prepared[i] == st)
+			return 1;
+	return 0;
+}
+
 enum gym_err
 gym_db_exec(struct gym_db *db, struct gym_stmt *st, int n,
     const char *const *params, PGresult **res)
@@ -150,12 +161,13 @@ gym_db_exec(struct gym_db *db, struct gym_stmt *st, int n,
 		*res = NULL;
 	if (db->conn == NULL)
 		return GYM_EDB;
-	if (st->gen != db->gen) {
+	if (!is_prepared(db, st)) {
 		r = PQprepare(db->conn, st->name, st->sql, 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			return result(db, r, st->name, NULL);
 		PQclear(r);
-		st->gen = db->gen;
+		if (db->nprepared < MAX_PREPARED)
+			db->prepared[db->nprepared++] = st;
 	}
 	r = PQexecPrepared(db->conn, st->name, n, params, NULL, NULL, 0);
 	return result(db, r, st->name, res);

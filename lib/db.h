@@ -11,12 +11,12 @@
 
 #include "gym.h"
 
-/* A statement: each module keeps a static table of these.  gen records the
- * connection generation it was prepared on (workers are single-threaded). */
+/* A statement: each module keeps static ones; each connection prepares a
+ * statement on its first use.  The last member is unused (keep it 0). */
 struct gym_stmt {
 	const char *name;
 	const char *sql;
-	unsigned gen;
+	unsigned unused;
 };
 
 struct gym_db;

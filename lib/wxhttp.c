@@ -19,6 +19,9 @@
 
 #define USER_AGENT	"gymd/1.0"
 #define BUF_INITIAL	4096
+/* When a hand-made configuration leaves a timeout 0 (libcurl: forever). */
+#define DEFAULT_CONNECT_MS	2000L
+#define DEFAULT_TIMEOUT_MS	4000L
 
 struct gym__wxhttp {
 	const struct gym_config *cfg;
@@ -207,8 +210,10 @@ set_common(struct gym__wxhttp *h, const struct gym__wxhttp_req *req,
 	    (cc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)cfg->wx_connect_timeout_ms)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)cfg->wx_timeout_ms)) != CURLE_OK ||
+	    cfg->wx_connect_timeout_ms > 0 ? (long)cfg->wx_connect_timeout_ms :
+	    DEFAULT_CONNECT_MS)) != CURLE_OK ||
+	    (cc = curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, cfg->wx_timeout_ms > 0 ?
+	    (long)cfg->wx_timeout_ms : DEFAULT_TIMEOUT_MS)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(c, CURLOPT_URL, req->url)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(c, CURLOPT_USERAGENT, USER_AGENT)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers)) != CURLE_OK ||

@@ -44,6 +44,11 @@ run_logged() {
 	timeout --foreground --kill-after=10 "$limit" "$@" 2>&1 | tee -a "$logfile"
 	rc="${PIPESTATUS[0]}"
 	set -e
+	# bash runs no INT trap when the child exits with a status after SIGINT
+	case "$rc" in
+	130) exit 130 ;;
+	143) exit 143 ;;
+	esac
 	return "$rc"
 }
 
@@ -83,7 +88,7 @@ cleanup() {
 suite_unit() {
 	local label="$1" bin="$2" start=$SECONDS rc=0
 	if [[ ! -x "$bin/check_unit" ]]; then
-		record FAIL "$label" unit 0 "$bin/check_unit not built"
+		record FAIL "$label" unit 0 "$label/check_unit not built"
 		return 0
 	fi
 	run_logged "$LOGDIR/unit.log" "$T_UNIT" "$bin/check_unit" || rc=$?
@@ -93,11 +98,11 @@ suite_unit() {
 suite_integ() {
 	local label="$1" bin="$2" start=$SECONDS rc=0 conf="$VAR/integ.conf"
 	if [[ ! -x "$bin/check_integ" ]]; then
-		record SKIP "$label" integ 0 "$bin/check_integ not built"
+		record SKIP "$label" integ 0 "$label/check_integ not built"
 		return 0
 	fi
 	if [[ ! -x "$bin/gymctl" ]]; then
-		record FAIL "$label" integ 0 "$bin/gymctl not built (needed to migrate)"
+		record FAIL "$label" integ 0 "$label/gymctl not built (needed to migrate)"
 		return 0
 	fi
 	TOUCHED_STACK=1
@@ -123,20 +128,21 @@ suite_e2e() {
 	if ! bash "$ENV_DIR/pg.sh" start test >>"$LOGDIR/stack.log" 2>&1 ||
 		! bash "$ENV_DIR/pg.sh" recreatedb test gym >>"$LOGDIR/stack.log" 2>&1 ||
 		! run_logged "$LOGDIR/stack.log" 120 env GYM_BIN="$label" bash "$ENV_DIR/stack.sh" start test; then
-		record FAIL "$label" stack $((SECONDS - start)) "stack.sh start test failed (see $LOGDIR/stack.log)"
+		record FAIL "$label" stack $((SECONDS - start)) "stack.sh start test failed (see var/test/log/stack.log)"
 		record FAIL "$label" e2e 0 "no stack"
 		return 0
 	fi
 	record PASS "$label" stack $((SECONDS - start))
 	start=$SECONDS
 	if [[ ! -x "$bin/check_e2e" ]]; then
-		record SKIP "$label" e2e 0 "$bin/check_e2e not built"
+		record SKIP "$label" e2e 0 "$label/check_e2e not built"
 		return 0
 	fi
 	GYM_E2E_BASE="https://127.0.0.1:$API_PORT" \
 		GYM_E2E_SIM="http://127.0.0.1:$SIM_PORT" \
 		GYM_E2E_CONF="var/test/gymd.conf" \
 		GYM_E2E_VAR="var/test" \
+		GYM_E2E_PGURI="$(conninfo gym)" \
 		GYM_BIN="$label" \
 		run_logged "$LOGDIR/e2e.log" "$T_E2E" "$bin/check_e2e" || rc=$?
 	record "$(status_of "$rc")" "$label" e2e $((SECONDS - start)) "$(note_of "$rc")"
@@ -151,19 +157,21 @@ suite_sanitizers() {
 		return 0
 	fi
 	grep -n -E -A 12 "$SANITIZER_PATTERN" "$LOGDIR"/*.log | head -n 80 >&2 || true
-	record FAIL "$label" sanitizers 0 "reports in: $(printf '%s' "$hits" | tr '\n' ' ')"
+	record FAIL "$label" sanitizers 0 "reports in: $(printf '%s' "${hits//"$ROOT/"/}" | tr '\n' ' ')"
 }
 
 # ---- passes --------------------------------------------------------------------------------
 
 # archive_logs LABEL: keep this pass's logs under var/test/log/<label>/.
 archive_logs() {
-	local dest
+	local dest f
 	dest="$LOGDIR/${1//\//_}"
 	mkdir -p "$dest"
 	find "$LOGDIR" -maxdepth 1 -type f -name '*.log' -exec mv -f {} "$dest/" \;
 	if [[ -d "$VAR/nginx/logs" ]]; then
-		cp -f "$VAR/nginx/logs/"*.log "$dest/" 2>/dev/null || true
+		for f in "$VAR/nginx/logs/"*.log; do
+			[[ -f "$f" ]] && cp -f "$f" "$dest/nginx-${f##*/}"
+		done
 	fi
 }
 

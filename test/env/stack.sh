@@ -11,6 +11,7 @@
 #   GYM_BIN             folder of gymd, gymctl and wxsim (default bin; the ASan run uses build-asan/bin)
 #   GYM_VECTORS_DIR     the shared test vectors (default ../shared/vectors beside the repo)
 #   GYM_FCGI_KEEP_CONN  on|off, nginx fastcgi_keep_conn (default off; see nginx/gym-dev.conf.in)
+#   GYM_PORT_OFFSET     added to every port of the profile (default 0; see common.sh)
 #
 # Layout under var/PROFILE/: gymd.conf, platform_pub.pem, secrets/ (700), simkeys/ (700),
 # tls/, run/*.pid, log/{gymd,wxsim}.log, nginx/ (prefix: nginx.conf, logs/, tmp/),
@@ -93,24 +94,27 @@ secret_once() {
 	log "$PROFILE: created ${file#"$ROOT"/}"
 }
 
-# vector KEYFILE: path of a test key in the shared vectors; fatal when absent.
-vector() {
-	local path="$VECTORS/keys/$1"
-	[[ -r "$path" ]] || die "test key $path not found (set GYM_VECTORS_DIR to the shared vectors folder)"
-	printf '%s' "$path"
+# check_vectors: every test key we copy is in the shared vectors folder.
+check_vectors() {
+	local f
+	for f in merchant_key.pem apiv3_key.txt platform_pub.pem merchant_cert.pem platform_key.pem platform_cert.pem; do
+		[[ -r "$VECTORS/keys/$f" ]] ||
+			die "test key $VECTORS/keys/$f not found (set GYM_VECTORS_DIR to the shared vectors folder)"
+	done
 }
 
 prepare_secrets() {
-	local f
+	local f keys="$VECTORS/keys"
+	check_vectors
 	mkdir -p "$SECRETS" "$SIMKEYS"
 	chmod 700 "$SECRETS" "$SIMKEYS"
 	secret_once "$SECRETS/token_secret" random_alnum 48
 	secret_once "$SECRETS/app_secret" random_hex 32
-	install -m 600 "$(vector merchant_key.pem)" "$SECRETS/merchant_key.pem"
-	install -m 600 "$(vector apiv3_key.txt)" "$SECRETS/apiv3_key.txt"
-	install -m 644 "$(vector platform_pub.pem)" "$VAR/platform_pub.pem"
+	install -m 600 "$keys/merchant_key.pem" "$SECRETS/merchant_key.pem"
+	install -m 600 "$keys/apiv3_key.txt" "$SECRETS/apiv3_key.txt"
+	install -m 644 "$keys/platform_pub.pem" "$VAR/platform_pub.pem"
 	for f in merchant_cert.pem platform_key.pem platform_cert.pem apiv3_key.txt; do
-		install -m 600 "$(vector "$f")" "$SIMKEYS/$f"
+		install -m 600 "$keys/$f" "$SIMKEYS/$f"
 	done
 }
 
@@ -235,6 +239,7 @@ stop_proc() {
 	fi
 	left="$(group_pids "$pid" "$name")"
 	if [[ -n "$left" ]]; then
+		log "$PROFILE: killing leftover $name processes: $(printf '%s' "$left" | tr '\n' ' ')"
 		# shellcheck disable=SC2086 # one pid per word
 		kill -KILL $left 2>/dev/null || true
 		sleep 0.2
@@ -250,9 +255,9 @@ start_wxsim() {
 		"$BIN_DIR/wxsim" --listen "127.0.0.1:$SIM_PORT" --keys "$SIMKEYS" \
 		--retry-scale "$RETRY_SCALE" --notify-cainfo "$TLS/cert.pem" \
 		--secret-file "$SECRETS/app_secret" --pidfile "$RUN/wxsim.pid"
-	local pid i
+	local pid deadline=$((SECONDS + 10))
 	pid="$(read_pidfile "$RUN/wxsim.spawn.pid")"
-	for ((i = 0; i < 100; i++)); do
+	while ((SECONDS < deadline)); do
 		pid_alive "$pid" || { tail_log "$LOGDIR/wxsim.log"; die "wxsim exited at startup"; }
 		curl -s -o /dev/null -m 1 "http://127.0.0.1:$SIM_PORT/" && return 0
 		sleep 0.1
@@ -375,9 +380,9 @@ stop_nginx() {
 
 # wait_healthy: GET /healthz through nginx answers 200 within 30 s.
 wait_healthy() {
-	local url="https://127.0.0.1:$API_PORT/healthz" code="" i gymd_pid
+	local url="https://127.0.0.1:$API_PORT/healthz" code="" gymd_pid deadline=$((SECONDS + 30))
 	gymd_pid="$(read_pidfile "$RUN/gymd.pid")"
-	for ((i = 0; i < 60; i++)); do
+	while ((SECONDS < deadline)); do
 		code="$(curl -s -o /dev/null -w '%{http_code}' -m 2 --cacert "$TLS/cert.pem" "$url" || true)"
 		[[ "$code" == 200 ]] && return 0
 		pid_alive "$gymd_pid" || { code="gymd exited"; break; }

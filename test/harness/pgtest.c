@@ -32,6 +32,20 @@ pgt_uri(void)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+static void
+quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+void
+pgt_quiet(struct gym_db *db)
+{
+	if (gym_db_conn(db) != NULL)
+		PQsetNoticeProcessor(gym_db_conn(db), quiet, NULL);
+}
+
 struct gym_db *
 pgt_connect_nock(void)
 {
@@ -43,6 +57,7 @@ pgt_connect_nock(void)
 		gym_db_free(db);
 		return NULL;
 	}
+	pgt_quiet(db);
 	return db;
 }
 
@@ -60,6 +75,7 @@ pgt_connect_to(const char *conninfo)
 	if (e != GYM_OK)
 		gym_db_free(db);
 	ck_assert_msg(e == GYM_OK, "could not connect to the test database: %s", gym_strerror(e));
+	pgt_quiet(db);
 	return db;
 }
 
@@ -276,6 +292,27 @@ write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * XXX: lib/db.c marks a statement prepared with the generation of the
+ * gym_db it was prepared on, and every gym_db counts generations from 1;
+ * so a child's first connection looks like the parent's (whose statements
+ * it inherited) and skips PQprepare ("prepared statement ... does not
+ * exist").  Until db.c numbers connections process-wide, move the child's
+ * connection to generation 2: end its backend and let gym_db_ensure
+ * reconnect.  Harmless once db.c is fixed.  check_db.c tests the bug itself.
+ */
+static int
+fresh_generation(struct gym_db *db)
+{
+	PQclear(PQexec(gym_db_conn(db), "SELECT pg_terminate_backend(pg_backend_pid())"));
+	if (PQstatus(gym_db_conn(db)) == CONNECTION_OK)
+		return -1;
+	if (gym_db_ensure(db) != GYM_OK)
+		return -1;
+	pgt_quiet(db);
+	return 0;
+}
+
 /* A forked client: never returns, never touches Check or the parent's
  * connection. */
 static void
@@ -290,7 +327,7 @@ client_main(int idx, pgt_client_fn setup, pgt_client_fn run, void *arg,
 	c.idx = idx;
 	c.arg = arg;
 	srand((unsigned)getpid());	/* distinct retry jitter per client */
-	if ((c.db = pgt_connect_nock()) == NULL)
+	if ((c.db = pgt_connect_nock()) == NULL || fresh_generation(c.db) != 0)
 		c.err = GYM_EDB;
 	else if (setup != NULL)
 		setup(&c);

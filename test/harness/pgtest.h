@@ -27,6 +27,9 @@ struct gym_db *pgt_connect_to(const char *conninfo);
 struct gym_db *pgt_connect(void);
 /* Same without Check: NULL on failure (for forked clients). */
 struct gym_db *pgt_connect_nock(void);
+/* Drop the server's NOTICEs on db's current connection (DROP ... IF EXISTS
+ * and the like would print them on stderr). */
+void pgt_quiet(struct gym_db *);
 /* conninfo with its dbname replaced (keyword=value or URI in), as a
  * keyword=value string in buf. */
 void pgt_conninfo_with_db(const char *conninfo, const char *dbname, char *buf, size_t len);

@@ -566,6 +566,37 @@ START_TEST(test_create_replaces_lapsed_order)
 }
 END_TEST
 
+START_TEST(test_record_prepay)
+{
+	struct gym_order o, o2;
+	long long s, u;
+	int created;
+	int64_t te;
+
+	s = pgt_schedule(db, 1);
+	u = pgt_user(db, "o-orders-prepay");
+	ck_assert_int_eq(create(u, s, 0, &o, &created), GYM_OK);
+	ck_assert_int_eq(o.wx_time_expire, 0);
+	te = o.expires_at / 1000000 * 1000000;
+	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, "JSAPI",
+	    "wx201410272009395522657a690389285100", NULL, te), GYM_OK);
+	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
+	ck_assert_str_eq(o2.trade_type, "JSAPI");
+	ck_assert_str_eq(o2.prepay_id, "wx201410272009395522657a690389285100");
+	ck_assert_str_eq(o2.code_url, "");
+	ck_assert_int_eq(o2.wx_time_expire, te);
+	ck_assert_str_eq(o2.status, "pending");
+	/* a second prepay keeps the first time_expire (WeChat refuses a change) */
+	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, "NATIVE",
+	    NULL, "weixin://wxpay/bizpayurl?pr=abc", te + 60000000), GYM_OK);
+	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
+	ck_assert_str_eq(o2.trade_type, "NATIVE");
+	ck_assert_str_eq(o2.prepay_id, "wx201410272009395522657a690389285100");
+	ck_assert_str_eq(o2.code_url, "weixin://wxpay/bizpayurl?pr=abc");
+	ck_assert_int_eq(o2.wx_time_expire, te);
+}
+END_TEST
+
 Suite *
 orders_suite(void)
 {
@@ -580,6 +611,7 @@ orders_suite(void)
 	tcase_add_test(tc, test_create_with_given_hold);
 	tcase_add_test(tc, test_one_trial_rule_in_database);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_record_prepay);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrent");

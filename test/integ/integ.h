@@ -8,6 +8,7 @@
 
 #include <check.h>
 
+Suite *db_suite(void);
 Suite *holds_suite(void);
 Suite *orders_suite(void);
 Suite *sweep_suite(void);

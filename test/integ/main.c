@@ -14,6 +14,7 @@
 #include "pgtest.h"
 
 static Suite *(*const suites[])(void) = {
+	db_suite,
 	holds_suite,
 	orders_suite,
 	sweep_suite,
@@ -35,7 +36,7 @@ main(void)
 	sr = srunner_create(NULL);
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		srunner_add_suite(sr, suites[i]());
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

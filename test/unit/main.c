@@ -12,6 +12,7 @@
 static Suite *(*const suites[])(void) = {
 	crypto_suite,
 	wxsign_suite,
+	wxpay_suite,
 };
 
 int

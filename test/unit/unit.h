@@ -9,5 +9,6 @@
 
 Suite *crypto_suite(void);
 Suite *wxsign_suite(void);
+Suite *wxpay_suite(void);
 
 #endif

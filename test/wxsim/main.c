@@ -5,6 +5,18 @@
  * connection in its own detached thread, one request per connection.
  * SIGTERM or SIGINT stops accepting, waits for the requests in progress,
  * stops the notification workers and frees everything.
+ *
+ * Endpoints (route.c has the table):
+ *   signed APIv3: POST /v3/pay/transactions/{jsapi,native},
+ *     GET /v3/pay/transactions/out-trade-no/{no}?mchid=, GET .../id/{txid}?mchid=,
+ *     POST .../out-trade-no/{no}/close, POST /v3/refund/domestic/refunds,
+ *     GET /v3/refund/domestic/refunds/{out_refund_no}
+ *   mini program: GET /sns/jscode2session, POST /cgi-bin/stable_token,
+ *     POST /cgi-bin/message/subscribe/send?access_token=
+ *   control: GET|POST /sim/pay, POST /sim/request-payment, GET|POST /sim/faults,
+ *     POST /sim/reset, GET|POST /sim/clock, GET /sim/orders[/{no}],
+ *     GET /sim/refunds, GET /sim/stats, GET /sim/messages,
+ *     GET /sim/notifications, GET /healthz
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -75,6 +87,22 @@ on_signal(int sig)
 	errno = saved;
 }
 
+static int
+known_option(const char *name)
+{
+	static const char *const opts[] = {
+		"--listen", "--keys", "--mchid", "--appid", "--merchant-serial",
+		"--platform-serial", "--retry-scale", "--notify-cainfo", "--secret-file",
+		"--pidfile", "--refund-delay-ms",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(name, opts[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Options into cfg; 0, or -1 after saying what is wrong. */
 static int
 parse_args(int argc, char **argv, struct wxsim_config *cfg)
@@ -95,6 +123,10 @@ parse_args(int argc, char **argv, struct wxsim_config *cfg)
 		if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
 			usage();
 			exit(0);
+		}
+		if (!known_option(name)) {
+			fprintf(stderr, "wxsim: unknown option %s\n", name);
+			return -1;
 		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "wxsim: %s needs a value\n", name);
@@ -157,7 +189,7 @@ parse_args(int argc, char **argv, struct wxsim_config *cfg)
 static int
 load_keys(struct wxsim *s)
 {
-	char path[4096], *v3 = NULL;
+	char path[4096], serial[96], *v3 = NULL;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/merchant_cert.pem", s->cfg.keys_dir);
@@ -165,6 +197,10 @@ load_keys(struct wxsim *s)
 		wxsim_util_log("could not load %s", path);
 		goto out;
 	}
+	if (gym_cert_serial(path, serial, sizeof(serial)) == GYM_OK &&
+	    strcmp(serial, s->cfg.merchant_serial) != 0)
+		wxsim_util_log("warning: %s has serial %s but requests must carry %s",
+		    path, serial, s->cfg.merchant_serial);
 	snprintf(path, sizeof(path), "%s/platform_key.pem", s->cfg.keys_dir);
 	if (gym_key_load_private(path, &s->platform_key) != GYM_OK) {
 		wxsim_util_log("could not load %s", path);

@@ -318,7 +318,7 @@ wxsim_util_read_file(const char *path, size_t max)
 {
 	FILE *f;
 	char *buf;
-	size_t n;
+	size_t n, lead;
 
 	if ((f = fopen(path, "rb")) == NULL)
 		return NULL;
@@ -336,6 +336,9 @@ wxsim_util_read_file(const char *path, size_t max)
 	while (n > 0 && isspace((unsigned char)buf[n - 1]))
 		n--;
 	buf[n] = '\0';
+	for (lead = 0; lead < n && isspace((unsigned char)buf[lead]); lead++)
+		;
+	memmove(buf, buf + lead, n - lead + 1);
 	return buf;
 }
 

@@ -53,7 +53,7 @@ int wxsim_util_charset(const char *s, size_t minlen, size_t maxlen, const char *
 char *wxsim_util_pct_decode(const char *s, size_t len, int plus);
 /* s with &<>"' escaped for HTML; malloc'd or NULL. */
 char *wxsim_util_html_escape(const char *s);
-/* Read a whole small file, trailing whitespace trimmed; malloc'd or NULL. */
+/* Read a whole small file, whitespace trimmed at both ends; malloc'd or NULL. */
 char *wxsim_util_read_file(const char *path, size_t max);
 
 /* Sleep ms milliseconds, waking early when *stop becomes non-zero. */

@@ -270,9 +270,10 @@ wxsim_v3_run(struct wxsim *sim, const struct wxsim_req *req, struct wxsim_resp *
 	}
 	wxsim_state_unlock(st);
 
-	if (h == NULL && resp->status == 0)
-		wxsim_v3_error(resp, 404, "NOT_FOUND", "请求的资源不存在", 0);
-	else if (!fail || after)
+	if (h == NULL) {
+		if (resp->status == 0)
+			wxsim_v3_error(resp, 404, "NOT_FOUND", "请求的资源不存在", 0);
+	} else if (!fail || after)
 		h(sim, req, resp);
 	if (fail) {
 		if (resp->status >= 200 && resp->status < 300)

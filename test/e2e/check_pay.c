@@ -1,0 +1,649 @@
+/*
+ * check_pay.c: WeChat Pay through the whole stack: JSAPI and Native
+ * prepay, payment through the simulator and its signed notification,
+ * notifications we build and sign ourselves (duplicates, forgeries,
+ * replays, probes, wrong amounts), the reconciliation of a lost
+ * notification, late payments, an upstream that is slow or failing, and
+ * what the log must never contain.  The simulator's faults are put back to
+ * their defaults before and after every test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "crypto.h"
+#include "e2e.h"
+
+#define CALLBACK E2E_API "/payment/wxpay/callback"
+
+/* Every fault of test/wxsim at its default (state.c wxsim_state_faults_default). */
+#define FAULTS_DEFAULT "{\"api_status\":0,\"api_fail_count\":-1,\"api_fail_after\":false," \
+	"\"api_delay_ms\":0,\"api_bad_signature\":false,\"notify_drop\":false," \
+	"\"notify_duplicate\":1,\"notify_delay_ms\":0,\"notify_reorder\":false," \
+	"\"notify_bad_signature\":false}"
+
+static void
+faults(const char *json)
+{
+	struct e2e_resp r = { 0 };
+
+	e2e_sim("POST", "/sim/faults", json, &r);
+	ck_assert_msg(r.status == 200, "/sim/faults %s: %ld %s", json, r.status, r.body);
+	e2e_resp_free(&r);
+}
+
+static void
+faults_reset(void)
+{
+	faults(FAULTS_DEFAULT);
+}
+
+static long long
+user(const char *tag, char *token)
+{
+	char code[96];
+
+	return e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
+}
+
+static int
+available(long long sid)
+{
+	struct e2e_resp r = { 0 };
+	char path[128];
+	int n;
+
+	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
+	e2e_request("GET", path, NULL, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "GET %s: %ld %s", path, r.status, r.body);
+	n = (int)e2e_num(&r, "available");
+	e2e_resp_free(&r);
+	return n;
+}
+
+static long long
+hold(const char *token, long long sid)
+{
+	struct e2e_resp r = { 0 };
+	char body[96];
+	long long rid;
+
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
+	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
+	rid = (long long)e2e_num(&r, "reservation_id");
+	e2e_resp_free(&r);
+	return rid;
+}
+
+/* Hold a seat of sid and open an order on it: the order_id into oid[40]. */
+static long long
+order(const char *token, long long sid, char *oid)
+{
+	struct e2e_resp r = { 0 };
+	char body[128];
+	long long rid = hold(token, sid);
+
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
+	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "status"), "pending");
+	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));
+	e2e_resp_free(&r);
+	return rid;
+}
+
+static void
+wxpay_create(const char *token, const char *oid, const char *trade_type, struct e2e_resp *r)
+{
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"%s\"}", oid, trade_type);
+	e2e_request("POST", E2E_API "/payment/wxpay/create", token, body, NULL, r);
+}
+
+static void
+prepay_ok(const char *token, const char *oid)
+{
+	struct e2e_resp r = { 0 };
+
+	wxpay_create(token, oid, "JSAPI", &r);
+	ck_assert_msg(r.status == 200, "wxpay/create: %ld %s", r.status, r.body);
+	e2e_resp_free(&r);
+}
+
+static void
+cancel(const char *token, const char *oid)
+{
+	struct e2e_resp r = { 0 };
+	char path[128];
+
+	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s/cancel", oid);
+	e2e_request("POST", path, token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "cancel: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "status"), "cancelled");
+	e2e_resp_free(&r);
+}
+
+/* The simulator pays the order (force: even when closed there). */
+static void
+sim_pay(const char *oid, int force)
+{
+	struct e2e_resp r = { 0 };
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s}", oid, force ? ",\"force\":true" : "");
+	e2e_sim("POST", "/sim/pay", body, &r);
+	ck_assert_msg(r.status == 200, "/sim/pay %s: %ld %s", oid, r.status, r.body);
+	e2e_resp_free(&r);
+}
+
+/* GET the order through the API: its status into st[24]. */
+static char *
+order_status(const char *token, const char *oid, char *st)
+{
+	struct e2e_resp r = { 0 };
+	char path[128];
+
+	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s", oid);
+	e2e_request("GET", path, token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "GET order: %ld %s", r.status, r.body);
+	snprintf(st, 24, "%s", e2e_str(&r, "status"));
+	e2e_resp_free(&r);
+	return st;
+}
+
+/* Poll GET /payment/orders/{oid} until its status is want; the last status. */
+static char *
+wait_status(const char *token, const char *oid, const char *want, int timeout_ms, char *st)
+{
+	long long end = e2e_now_ms() + timeout_ms;
+
+	while (strcmp(order_status(token, oid, st), want) != 0 && e2e_now_ms() < end)
+		e2e_sleep_ms(100);
+	return st;
+}
+
+static long long
+count1(const char *sql, const char *arg)
+{
+	const char *p[1] = { arg };
+
+	return e2e_sql_intp(e2e_pg(), sql, 1, p);
+}
+
+static void
+setup(void)
+{
+	faults_reset();
+}
+
+static void
+teardown(void)
+{
+	faults_reset();
+}
+
+/* ---- prepay and payment ----------------------------------------------------------------- */
+
+START_TEST(jsapi_flow)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], st[24], msg[512], path[1024], rids[24];
+	const cJSON *pp;
+	const char *ts, *nonce, *pkg, *sign;
+	EVP_PKEY *cert = NULL;
+	long long sid = e2e_schedule(5), rid;
+	int before;
+
+	user("pay-jsapi", token);
+	before = available(sid);
+	ck_assert_int_eq(before, 5);
+	rid = order(token, sid, oid);
+	wxpay_create(token, oid, "JSAPI", &r);
+	ck_assert_msg(r.status == 200, "wxpay/create: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "order_id"), oid);
+	pp = cJSON_GetObjectItemCaseSensitive(r.json, "pay_params");
+	ck_assert_msg(cJSON_IsObject(pp), "no pay_params in %s", r.body);
+	ck_assert_msg(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(pp, "timeStamp")),
+	    "timeStamp must be a string: %s", r.body);
+	ts = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pp, "timeStamp"));
+	nonce = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pp, "nonceStr"));
+	pkg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pp, "package"));
+	sign = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pp, "paySign"));
+	ck_assert_ptr_nonnull(ts);
+	ck_assert_ptr_nonnull(nonce);
+	ck_assert_ptr_nonnull(pkg);
+	ck_assert_ptr_nonnull(sign);
+	ck_assert_uint_eq(strspn(ts, "0123456789"), strlen(ts));
+	ck_assert_msg(labs(atol(ts) - (long)time(NULL)) < 60, "timeStamp %s is not now", ts);
+	ck_assert_uint_gt(strlen(nonce), 0);
+	ck_assert_uint_le(strlen(nonce), 32);
+	ck_assert_int_eq(strncmp(pkg, "prepay_id=", 10), 0);
+	ck_assert_str_eq(pkg + 10, e2e_str(&r, "prepay_id"));
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pp, "signType")), "RSA");
+	snprintf(msg, sizeof(msg), "%s\n%s\n%s\n%s\n", E2E_APPID, ts, nonce, pkg);
+	snprintf(path, sizeof(path), "%s/keys/merchant_cert.pem", e2e_vectors());
+	ck_assert_int_eq(gym_key_load_public(path, &cert), GYM_OK);
+	ck_assert_msg(gym_rsa_verify(cert, msg, strlen(msg), sign) == GYM_OK, "paySign does not verify");
+	/* and it is bound to the message: another nonce does not verify */
+	snprintf(msg, sizeof(msg), "%s\n%s\n%sX\n%s\n", E2E_APPID, ts, nonce, pkg);
+	ck_assert_int_ne(gym_rsa_verify(cert, msg, strlen(msg), sign), GYM_OK);
+	EVP_PKEY_free(cert);
+	ck_assert_int_eq(available(sid), before - 1);
+
+	/* before the payment, confirm says it is pending */
+	snprintf(msg, sizeof(msg), "{\"order_id\":\"%s\"}", oid);
+	e2e_request("POST", E2E_API "/bookings/confirm", token, msg, NULL, &r);
+	ck_assert_msg(r.status == 409, "confirm before paying: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_code(&r), "PAYMENT_PENDING");
+
+	sim_pay(oid, 0);
+	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
+	e2e_request("POST", E2E_API "/bookings/confirm", token, msg, NULL, &r);
+	ck_assert_msg(r.status == 200, "confirm: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "status"), "confirmed");
+	ck_assert_str_eq(e2e_str(&r, "order_id"), oid);
+	ck_assert_int_eq((long long)e2e_num(&r, "course_schedule_id"), sid);
+	ck_assert_int_gt((long long)e2e_num(&r, "booking_id"), 0);
+	ck_assert_int_eq(available(sid), before - 1);
+	snprintf(rids, sizeof(rids), "%lld", rid);
+	ck_assert_int_eq(count1("SELECT count(*) FROM seat_reservations WHERE id = $1::bigint "
+	    "AND status = 'confirmed'", rids), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM seats WHERE reservation_id = $1::bigint "
+	    "AND state = 'confirmed'", rids), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	    "AND outcome = 'paid' AND source = 'notify' AND amount_fen = 20000", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	    "AND status = 'confirmed'", oid), 1);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+START_TEST(native_qrcode)
+{
+	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], url[160], want[160];
+	long long sid = e2e_schedule(3);
+
+	user("pay-native", token);
+	order(token, sid, oid);
+	wxpay_create(token, oid, "NATIVE", &r);
+	ck_assert_msg(r.status == 200, "wxpay/create NATIVE: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "order_id"), oid);
+	ck_assert_msg(strncmp(e2e_str(&r, "code_url"), "weixin://", 9) == 0, "code_url %s", r.body);
+	snprintf(want, sizeof(want), E2E_API "/payment/wxpay/qrcode/%s", oid);
+	ck_assert_str_eq(e2e_str(&r, "qrcode_url"), want);
+	snprintf(url, sizeof(url), "%s", e2e_str(&r, "qrcode_url"));
+	e2e_request("GET", url, token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "qrcode: %ld %s", r.status, r.body);
+	ck_assert_str_eq(r.ctype, "image/png");
+	ck_assert_uint_gt(r.len, 100);
+	ck_assert_int_eq(memcmp(r.body, sig, sizeof(sig)), 0);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+/* ---- notifications we build ------------------------------------------------------------ */
+
+struct note {
+	char ts[24], nonce[40], *body, *sig;
+};
+
+/* A signed TRANSACTION.SUCCESS for oid: timestamp now + ts_off. */
+static void
+note_build(struct note *n, const char *oid, const char *txid, long total, long ts_off, int corrupt)
+{
+	char *plain = e2e_transaction_json(oid, txid, total, NULL);
+
+	snprintf(n->ts, sizeof(n->ts), "%ld", (long)time(NULL) + ts_off);
+	ck_assert_int_eq(gym_random_alnum(n->nonce, 32), GYM_OK);
+	n->body = e2e_notify_envelope("TRANSACTION.SUCCESS", plain, corrupt);
+	free(plain);
+	n->sig = e2e_platform_sign(n->ts, n->nonce, n->body);
+}
+
+static void
+note_free(struct note *n)
+{
+	free(n->body);
+	free(n->sig);
+}
+
+static char *
+txid(char *buf, size_t len)
+{
+	static unsigned k;
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	snprintf(buf, len, "4200%07ld%013lld%03u", (long)getpid() % 10000000,
+	    (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000, k++ % 1000);
+	return buf;
+}
+
+#define CONCURRENT 20
+
+START_TEST(notify_concurrent_duplicates)
+{
+	static struct e2e_req rq[CONCURRENT];
+	struct note n;
+	char token[E2E_TOKEN_MAX], oid[40], tx[40], st[24], *hdr;
+	long long sid = e2e_schedule(3);
+	int i;
+
+	user("pay-dup", token);
+	order(token, sid, oid);
+	note_build(&n, oid, txid(tx, sizeof(tx)), 20000, 0, 0);
+	hdr = e2e_notify_headers(n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig);
+	for (i = 0; i < CONCURRENT; i++)
+		rq[i] = (struct e2e_req){ "POST", CALLBACK, NULL, n.body, hdr, { 0 } };
+	e2e_request_many(rq, CONCURRENT);
+	for (i = 0; i < CONCURRENT; i++) {
+		ck_assert_msg(rq[i].resp.status == 204, "notification %d: %ld %s", i,
+		    rq[i].resp.status, rq[i].resp.body);
+		e2e_resp_free(&rq[i].resp);
+	}
+	free(hdr);
+	note_free(&n);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE transaction_id = $1 "
+	    "AND outcome = 'paid'", tx), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	    "AND action_type = 'booking_confirmed'", oid), 1);
+	ck_assert_str_eq(order_status(token, oid, st), "paid");
+	ck_assert_int_eq(available(sid), 2);
+}
+END_TEST
+
+/* What a refused notification must leave: the status, the audit row of
+ * this very request, and an order that did not move. */
+static void
+assert_refused(const struct e2e_resp *r, long status, const char *oid, const char *token,
+    const char *what)
+{
+	char st[24];
+
+	ck_assert_msg(r->status == status, "%s: want %ld, got %ld %s", what, status, r->status, r->body);
+	ck_assert_msg(r->json != NULL && strcmp(e2e_code(r), "FAIL") == 0, "%s: body %s", what, r->body);
+	ck_assert_msg(strlen(r->rid) > 0, "%s: no X-Request-Id", what);
+	ck_assert_msg(count1("SELECT count(*) FROM payment_audit_log WHERE "
+	    "action_type = 'notification_rejected' AND request_id = $1", r->rid) == 1,
+	    "%s: no notification_rejected audit row for request %s", what, r->rid);
+	ck_assert_msg(strcmp(order_status(token, oid, st), "pending") == 0, "%s: order is %s", what, st);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
+}
+
+START_TEST(notify_refused)
+{
+	struct e2e_resp r = { 0 };
+	struct note n, other;
+	char token[E2E_TOKEN_MAX], oid[40], tx[40], probe[80];
+	long long sid = e2e_schedule(3);
+
+	user("pay-refused", token);
+	order(token, sid, oid);
+
+	/* forged: a signature over another body */
+	note_build(&n, oid, txid(tx, sizeof(tx)), 20000, 0, 0);
+	note_build(&other, oid, tx, 20000, 0, 0);
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, other.sig, &r);
+	assert_refused(&r, 401, oid, token, "forged");
+	note_free(&other);
+
+	/* replayed: signed correctly, ten minutes ago */
+	note_free(&n);
+	note_build(&n, oid, tx, 20000, -600, 0);
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 401, oid, token, "replayed");
+
+	/* probe */
+	note_free(&n);
+	note_build(&n, oid, tx, 20000, 0, 0);
+	snprintf(probe, sizeof(probe), "WECHATPAY/SIGNTEST/%s", n.nonce);
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, probe, &r);
+	assert_refused(&r, 401, oid, token, "probe");
+
+	/* unknown serial, valid signature */
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, "1111111111111111111111111111111111111111",
+	    n.sig, &r);
+	assert_refused(&r, 401, oid, token, "unknown serial");
+
+	/* no signature headers at all */
+	e2e_notify_post(CALLBACK, n.body, NULL, NULL, NULL, NULL, &r);
+	assert_refused(&r, 401, oid, token, "unsigned");
+
+	/* undecryptable: valid signature over a corrupted ciphertext */
+	note_free(&n);
+	note_build(&n, oid, tx, 20000, 0, 1);
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 400, oid, token, "undecryptable");
+
+	/* 1 fen instead of 20000, properly signed and encrypted */
+	note_free(&n);
+	note_build(&n, oid, tx, 1, 0, 0);
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 400, oid, token, "amount 1 fen");
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	    "AND action_type = 'payment_rejected'", oid), 1);
+
+	/* and the genuine one still goes through afterwards */
+	note_free(&n);
+	note_build(&n, oid, tx, 20000, 0, 0);
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	ck_assert_msg(r.status == 204, "genuine: %ld %s", r.status, r.body);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 1);
+	note_free(&n);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+/* ---- lost notification, late payments ------------------------------------------------- */
+
+START_TEST(notify_dropped_reconciled)
+{
+	char token[E2E_TOKEN_MAX], oid[40], st[24];
+	long long sid = e2e_schedule(3);
+
+	user("pay-drop", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	faults("{\"notify_drop\":true}");
+	sim_pay(oid, 0);
+	/* the job asks WeChat wx.reconcile_after_s (2 s) after the prepay */
+	ck_assert_str_eq(wait_status(token, oid, "paid", 10000, st), "paid");
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	    "AND source = 'query' AND outcome = 'paid'", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	    "AND status = 'confirmed'", oid), 1);
+}
+END_TEST
+
+START_TEST(late_payment_free_seat)
+{
+	char token[E2E_TOKEN_MAX], oid[40], st[24];
+	long long sid = e2e_schedule(3);
+
+	user("pay-late", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	ck_assert_int_eq(available(sid), 2);
+	cancel(token, oid);
+	ck_assert_int_eq(available(sid), 3);
+	sim_pay(oid, 1);
+	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	    "AND outcome = 'late_paid'", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	    "AND status = 'confirmed'", oid), 1);
+	ck_assert_int_eq(available(sid), 2);
+}
+END_TEST
+
+START_TEST(late_payment_no_seat)
+{
+	char ta[E2E_TOKEN_MAX], tb[E2E_TOKEN_MAX], oid[40], st[24];
+	long long sid = e2e_schedule(1);
+
+	user("pay-late-a", ta);
+	user("pay-late-b", tb);
+	order(ta, sid, oid);
+	prepay_ok(ta, oid);
+	cancel(ta, oid);
+	hold(tb, sid);
+	ck_assert_int_eq(available(sid), 0);
+	sim_pay(oid, 1);
+	ck_assert_str_eq(wait_status(ta, oid, "refunding", 5000, st), "refunding");
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	    "AND outcome = 'late_refunded'", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	    "AND action_type = 'auto_refund_required'", oid), 1);
+	/* B keeps the seat */
+	ck_assert_int_eq(available(sid), 0);
+}
+END_TEST
+
+/* ---- upstream faults ---------------------------------------------------------------------- */
+
+START_TEST(upstream_slow_then_failing)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], st[24], path[128];
+	long long sid = e2e_schedule(3);
+
+	user("pay-slow", token);
+	order(token, sid, oid);
+
+	faults("{\"api_delay_ms\":4000}");
+	wxpay_create(token, oid, "JSAPI", &r);
+	ck_assert_msg(r.status == 504, "slow WeChat: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_code(&r), "UPSTREAM_TIMEOUT");
+	ck_assert_msg(r.seconds < 4.0, "the 504 took %.2f s (wx.timeout_ms is 3000)", r.seconds);
+	ck_assert_msg(r.seconds > 2.5, "the 504 came after %.2f s, before wx.timeout_ms", r.seconds);
+
+	faults("{\"api_delay_ms\":0,\"api_status\":500,\"api_fail_count\":1}");
+	wxpay_create(token, oid, "JSAPI", &r);
+	ck_assert_msg(r.status == 502, "failing WeChat: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_code(&r), "UPSTREAM_ERROR");
+	ck_assert_str_eq(e2e_str(&r, "detail"), "SYSTEM_ERROR");
+	ck_assert_str_eq(order_status(token, oid, st), "pending");
+
+	/* the fault is spent: the retry works, with the same out_trade_no */
+	wxpay_create(token, oid, "JSAPI", &r);
+	ck_assert_msg(r.status == 200, "retry: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "order_id"), oid);
+	snprintf(path, sizeof(path), "/sim/orders/%s", oid);
+	e2e_sim("GET", path, NULL, &r);
+	ck_assert_msg(r.status == 200, "simulator has no order %s: %ld %s", oid, r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "out_trade_no"), oid);
+	ck_assert_str_eq(e2e_str(&r, "trade_state"), "NOTPAY");
+	ck_assert_int_eq((int)e2e_num(&r, "total"), 20000);
+	ck_assert_str_eq(order_status(token, oid, st), "pending");
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_orders WHERE user_id = "
+	    "(SELECT user_id FROM payment_orders WHERE order_id = $1)", oid), 1);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+/* ---- logs ------------------------------------------------------------------------------------ */
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, k;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	for (;;) {
+		if (n + 65536 + 1 > cap) {
+			cap = (n + 65536 + 1) * 2;
+			buf = realloc(buf, cap);
+			ck_assert_ptr_nonnull(buf);
+		}
+		if ((k = fread(buf + n, 1, 65536, f)) == 0)
+			break;
+		n += k;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+START_TEST(log_hygiene)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], st[24], openid[160], uid[24], path[1024], body[96];
+	char rid[80];
+	const char *p[1] = { uid };
+	const char *mac;
+	long long sid = e2e_schedule(3);
+	char *log;
+	size_t len;
+
+	snprintf(uid, sizeof(uid), "%lld", user("pay-log", token));
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	sim_pay(oid, 0);
+	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\"}", oid);
+	e2e_request("POST", E2E_API "/bookings/confirm", token, body, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(rid, sizeof(rid), "%s", r.rid);
+	e2e_resp_free(&r);
+	e2e_sql_text(e2e_pg(), "SELECT openid FROM users WHERE id = $1::bigint", 1, p, openid,
+	    sizeof(openid));
+	ck_assert_msg(openid[0] == 'o' && strlen(openid) == 28, "unexpected openid '%s'", openid);
+
+	log = slurp(e2e_var_path("log/gymd.log", path, sizeof(path)), &len);
+	ck_assert_msg(len > 0, "%s is empty", path);
+	ck_assert_msg(strstr(log, rid) != NULL, "%s does not mention request %s: wrong log?", path, rid);
+	ck_assert_msg(strstr(log, openid) == NULL, "%s contains the openid %s", path, openid);
+	ck_assert_msg(strstr(log, token) == NULL, "%s contains a session token", path);
+	mac = strrchr(token, '.');
+	ck_assert_msg(mac == NULL || strlen(mac + 1) < 16 || strstr(log, mac + 1) == NULL,
+	    "%s contains the MAC of a session token", path);
+	free(log);
+}
+END_TEST
+
+Suite *
+pay_suite(void)
+{
+	Suite *s = suite_create("pay");
+	TCase *t;
+
+	t = tcase_create("flow");
+	tcase_set_timeout(t, 60);
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, jsapi_flow);
+	tcase_add_test(t, native_qrcode);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("notify");
+	tcase_set_timeout(t, 60);
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, notify_concurrent_duplicates);
+	tcase_add_test(t, notify_refused);
+	tcase_add_test(t, notify_dropped_reconciled);
+	tcase_add_test(t, late_payment_free_seat);
+	tcase_add_test(t, late_payment_no_seat);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("upstream");
+	tcase_set_timeout(t, 60);
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, upstream_slow_then_failing);
+	tcase_add_test(t, log_hygiene);
+	suite_add_tcase(s, t);
+	return s;
+}

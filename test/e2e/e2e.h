@@ -1,0 +1,19 @@
+/*
+ * e2e.h: the suite constructors of bin/check_e2e, one per line, and the
+ * harness (test/harness/e2e.h, included here because both files are
+ * named e2e.h: a test in test/e2e/ includes "e2e.h" and gets both).
+ * Each suite lives in test/e2e/check_<area>.c; main.c runs them all
+ * against the running test stack (test/env/stack.sh start test).
+ */
+#ifndef GYM_E2E_SUITES_H
+#define GYM_E2E_SUITES_H
+
+#include <check.h>
+
+#include "../harness/e2e.h"
+
+Suite *api_suite(void);		/* check_api.c: contract, auth, booking, race */
+Suite *pay_suite(void);		/* check_pay.c: WeChat Pay flows and notifications */
+Suite *process_suite(void);	/* check_process.c: master/worker behaviour */
+
+#endif
