@@ -283,6 +283,16 @@ hold_tx(struct gym_db *db, void *v)
 	a->created = 1;
 	e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
 	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, a->res);
+	if (e == GYM_E_SOLD_OUT) {
+		/* the last seat may have gone to a concurrent request of this
+		 * same user, committed while we waited for it: answer with it */
+		if ((e = gym_hold_find_live(db, a->user_id, a->res, &found)) != GYM_OK)
+			return e;
+		if (!found)
+			return GYM_E_SOLD_OUT;
+		a->created = 0;
+		return a->res->schedule_id == a->schedule_id ? GYM_OK : GYM_E_ACTIVE_HOLD_EXISTS;
+	}
 	/* a concurrent request of the same user won the one-hold index: rerun */
 	return e == GYM_ECONFLICT ? GYM_ERETRY : e;
 }

@@ -241,16 +241,40 @@ order_hold(struct gym_db *db, struct create_arg *a, long long *rid)
 	return GYM_OK;
 }
 
+/* The user's open order, if any (*found): loaded into a->o when it is
+ * for this schedule, GYM_E_ACTIVE_HOLD_EXISTS when for another. */
+static enum gym_err
+open_order(struct gym_db *db, struct create_arg *a, int *found)
+{
+	char uid[24];
+	const char *p[1] = { uid };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(uid, sizeof(uid), a->user_id);
+	if ((e = gym_db_exec(db, &st_open, 1, p, &r)) != GYM_OK)
+		return e;
+	if ((*found = PQntuples(r) > 0) == 0) {
+		PQclear(r);
+		return GYM_OK;
+	}
+	copy(a->o->order_id, sizeof(a->o->order_id), gym_db_get(r, 0, "order_id"));
+	e = gym_db_get_ll(r, 0, "course_schedule_id") == a->schedule_id ? GYM_OK :
+	    GYM_E_ACTIVE_HOLD_EXISTS;
+	PQclear(r);
+	a->created = 0;
+	return e != GYM_OK ? e : load(db, &st_get, a->user_id, a->o->order_id, a->o);
+}
+
 static enum gym_err
 create_tx(struct gym_db *db, void *v)
 {
 	struct create_arg *a = v;
 	char uid[24], sid[24], rids[24], exp[40], now[40];
 	const char *p[6] = { a->o->order_id, uid, sid, rids, exp, now };
-	PGresult *r;
 	enum gym_err e;
 	long long rid = 0;
-	int has;
+	int has, found;
 
 	if ((e = gym__schedule_open(db, a->schedule_id)) != GYM_OK ||
 	    (e = gym__user_has_trial(db, a->user_id, &has)) != GYM_OK)
@@ -260,18 +284,16 @@ create_tx(struct gym_db *db, void *v)
 	if ((e = gym__expire_user(db, a->actor, a->user_id)) != GYM_OK)
 		return e;
 	gym__ll(uid, sizeof(uid), a->user_id);
-	if ((e = gym_db_exec(db, &st_open, 1, p + 1, &r)) != GYM_OK)
+	if ((e = open_order(db, a, &found)) != GYM_OK || found)
 		return e;
-	if (PQntuples(r) > 0) {
-		copy(a->o->order_id, sizeof(a->o->order_id), gym_db_get(r, 0, "order_id"));
-		e = gym_db_get_ll(r, 0, "course_schedule_id") == a->schedule_id ? GYM_OK :
-		    GYM_E_ACTIVE_HOLD_EXISTS;
-		PQclear(r);
-		a->created = 0;
-		return e != GYM_OK ? e : load(db, &st_get, a->user_id, a->o->order_id, a->o);
+	if ((e = order_hold(db, a, &rid)) == GYM_E_SOLD_OUT) {
+		/* the last seat may have gone to a concurrent create of this same
+		 * user, committed while we waited for it: answer with its order */
+		if ((e = open_order(db, a, &found)) != GYM_OK || found)
+			return e;
+		return GYM_E_SOLD_OUT;
 	}
-	PQclear(r);
-	if ((e = order_hold(db, a, &rid)) != GYM_OK)
+	if (e != GYM_OK)
 		return e == GYM_ECONFLICT ? GYM_ERETRY : e;
 	if ((e = new_order_id(a->o->order_id, sizeof(a->o->order_id))) != GYM_OK)
 		return e;

@@ -36,7 +36,7 @@ main(void)
 	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		if (suites[i] != NULL)
 			srunner_add_suite(sr, suites[i]());
-	srunner_run_all(sr, CK_NORMAL);
+	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY=verbose lists every test */
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

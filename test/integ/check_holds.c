@@ -134,6 +134,57 @@ START_TEST(test_race_200_clients_10_seats)
 }
 END_TEST
 
+#define SAME_USER_CLIENTS 50
+
+static void
+same_user_hold(struct pgt_client *c)
+{
+	const long long *a = c->arg;	/* user, schedule */
+	struct gym_actor actor = pgt_actor_user(a[0]);
+	struct gym_reservation r;
+
+	memset(&r, 0, sizeof(r));
+	c->err = gym_hold_create(c->db, &actor, a[0], a[1], &r, &c->created);
+	c->id = r.id;
+}
+
+/* One user's burst of holds (a double tap, retries) on a class with
+ * capacity seats: one hold, and every request gets it back. */
+static void
+same_user_burst(int capacity)
+{
+	static struct pgt_client out[SAME_USER_CLIENTS];
+	long long arg[2];
+	int reported, bad, created = 0;
+
+	arg[0] = pgt_user(db, "o-holds-burst");
+	arg[1] = pgt_schedule(db, capacity);
+	reported = pgt_fork_clients(SAME_USER_CLIENTS, NULL, same_user_hold, arg, out, &bad);
+	ck_assert_int_eq(reported, SAME_USER_CLIENTS);
+	ck_assert_int_eq(bad, 0);
+	for (int i = 0; i < SAME_USER_CLIENTS; i++) {
+		ck_assert_msg(out[i].err == GYM_OK, "client %d: %d (%s)", i, out[i].err,
+		    out[i].err >= 0 ? gym_strerror((enum gym_err)out[i].err) : "no report");
+		ck_assert_int_eq(out[i].id, out[0].id);
+		created += out[i].created;
+	}
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations"), 1);
+	ck_assert_int_eq(pgt_available(db, arg[1]), capacity - 1);
+}
+
+START_TEST(test_same_user_burst)
+{
+	same_user_burst(60);
+}
+END_TEST
+
+START_TEST(test_same_user_burst_last_seat)
+{
+	same_user_burst(1);
+}
+END_TEST
+
 START_TEST(test_same_user_and_release)
 {
 	struct gym_reservation r, r2;
@@ -306,6 +357,8 @@ holds_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_race_200_clients_10_seats);
+	tcase_add_test(tc, test_same_user_burst);
+	tcase_add_test(tc, test_same_user_burst_last_seat);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("core");

@@ -294,6 +294,32 @@ START_TEST(test_50_concurrent_creates_one_user)
 }
 END_TEST
 
+/* The same on a class of one seat: the user's own order holds it, so
+ * every duplicate must get that order back, not SOLD_OUT. */
+START_TEST(test_50_concurrent_creates_one_user_last_seat)
+{
+	static struct pgt_client out[SAME_USER_CLIENTS];
+	struct same_user su;
+	int reported, bad, created = 0;
+
+	su.schedule_id = pgt_schedule(db, 1);
+	su.user_id = pgt_user(db, "o-orders-burst-last");
+	reported = pgt_fork_clients(SAME_USER_CLIENTS, NULL, same_user_create, &su, out, &bad);
+	ck_assert_int_eq(reported, SAME_USER_CLIENTS);
+	ck_assert_int_eq(bad, 0);
+	for (int i = 0; i < SAME_USER_CLIENTS; i++) {
+		ck_assert_msg(out[i].err == GYM_OK, "client %d: %d (%s)", i, out[i].err,
+		    out[i].err >= 0 ? gym_strerror((enum gym_err)out[i].err) : "no report");
+		ck_assert_str_eq(out[i].text, out[0].text);
+		created += out[i].created;
+	}
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_orders"), 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations"), 1);
+	ck_assert_int_eq(pgt_available(db, su.schedule_id), 0);
+}
+END_TEST
+
 START_TEST(test_50_concurrent_creates_after_trial)
 {
 	static struct pgt_client out[SAME_USER_CLIENTS];
@@ -618,6 +644,7 @@ orders_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_50_concurrent_creates_one_user);
+	tcase_add_test(tc, test_50_concurrent_creates_one_user_last_seat);
 	tcase_add_test(tc, test_50_concurrent_creates_after_trial);
 	suite_add_tcase(s, tc);
 
