@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "worker.h"
+#include "wxpay.h"
 
 #define WAIT_MS 1000		/* how often an idle worker looks at getppid() */
 
@@ -317,5 +318,6 @@ out:
 	if (ep != -1)
 		close(ep);
 	gym_db_free(ctx.db);
+	gym_wx_client_free(ctx.wx);
 	return rc;
 }

@@ -160,6 +160,21 @@ suite_sanitizers() {
 	record FAIL "$label" sanitizers 0 "reports in: $(printf '%s' "${hits//"$ROOT/"/}" | tr '\n' ' ')"
 }
 
+# suite_ops: systemd units verify and both nginx sites pass nginx -t.
+suite_ops() {
+	local t0=$SECONDS rc=0
+	if [[ ! -f "$ROOT/test/ops/check_ops.sh" ]]; then
+		record SKIP ops ops 0 "test/ops/check_ops.sh missing"
+		return 0
+	fi
+	run_logged "$LOGDIR/ops.log" 300 bash "$ROOT/test/ops/check_ops.sh" || rc=$?
+	if ((rc == 0)); then
+		record PASS ops ops $((SECONDS - t0))
+	else
+		record FAIL ops ops $((SECONDS - t0)) "exit $rc (var/test/log/ops.log)"
+	fi
+}
+
 # ---- passes --------------------------------------------------------------------------------
 
 # archive_logs LABEL: keep this pass's logs under var/test/log/<label>/.
@@ -206,6 +221,7 @@ main() {
 	TOUCHED_STACK=1
 	stop_test_stack >>"$LOGDIR/stack.log" 2>&1
 
+	suite_ops
 	run_pass bin
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

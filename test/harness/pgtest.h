@@ -65,6 +65,12 @@ int pgt_available(struct gym_db *, long long schedule_id);
 struct gym_actor pgt_actor_user(long long user_id);
 extern const struct gym_actor pgt_actor_system;
 
+/* WeChat reports a successful payment of order_id (gym_payment_apply, as
+ * the notify handler calls it): its answer, and the outcome in outcome. */
+enum gym_err pgt_pay(struct gym_db *, const char *order_id, const char *transaction_id,
+    char *outcome, size_t len);
+extern const struct gym_actor pgt_actor_wechat;
+
 /*
  * Concurrent clients: fork n children.  Each connects its own gym_db,
  * runs setup (may be NULL), signals ready and waits until every child is

@@ -65,6 +65,27 @@ read_rows(struct audit_rows *a)
 	PQclear(r);
 }
 
+/* Print the rows when they are not the wanted ones (in any order), so a
+ * failure shows the whole trail. */
+static void
+dump_unless(const struct audit_rows *rows, char want[][256], int nwant)
+{
+	int same = rows->n == nwant;
+
+	for (int i = 0; same && i < nwant; i++) {
+		same = 0;
+		for (int j = 0; j < rows->n; j++)
+			if (strcmp(rows->row[j], want[i]) == 0)
+				same = 1;
+	}
+	if (same)
+		return;
+	for (int i = 0; i < rows->n; i++)
+		fprintf(stderr, "audit row:  %s\n", rows->row[i]);
+	for (int i = 0; i < nwant; i++)
+		fprintf(stderr, "audit want: %s\n", want[i]);
+}
+
 START_TEST(test_order_life)
 {
 	struct gym_order o1, o2, o;
@@ -117,8 +138,7 @@ START_TEST(test_order_life)
 #undef WANT
 
 	read_rows(&rows);
-	for (int i = 0; i < rows.n; i++)
-		fprintf(stderr, "audit: %s\n", rows.row[i]);
+	dump_unless(&rows, want, nwant);
 	ck_assert_int_eq(rows.n, nwant);
 	for (int i = 0; i < nwant - 2; i++)
 		ck_assert_str_eq(rows.row[i], want[i]);
@@ -185,6 +205,56 @@ START_TEST(test_failed_order_rows)
 }
 END_TEST
 
+START_TEST(test_paid_order_rows)
+{
+	struct gym_order o, o2;
+	struct gym_actor a;
+	struct audit_rows rows;
+	char want[MAXROWS][256], uid[24], outcome[32];
+	const char *p[1] = { OPENID };
+	long long s, u;
+	int created, nwant = 0;
+
+	s = pgt_schedule(db, 2);
+	u = pgt_user(db, OPENID);
+	snprintf(uid, sizeof(uid), "%lld", u);
+	a = pgt_actor_user(u);
+	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, &o, &created), GYM_OK);
+	ck_assert_int_eq(pgt_pay(db, o.order_id, "4200000001202611220000000001", outcome,
+	    sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "paid");
+	/* the same notification again changes nothing and writes no transition */
+	ck_assert_int_eq(pgt_pay(db, o.order_id, "4200000001202611220000000001", outcome,
+	    sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "duplicate");
+	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
+	ck_assert_str_eq(o2.status, "paid");
+	ck_assert_int_gt(o2.booking_id, 0);
+	ck_assert_int_eq(pgt_available(db, s), 1);
+
+#define WANT(...) snprintf(want[nwant++], sizeof(want[0]), __VA_ARGS__)
+	WANT("hold|hold_created|-|%lld|-|temporary|user|%s", o.res.id, uid);
+	WANT("order|order_created|%s|%lld|-|pending|user|%s", o.order_id, o.res.id, uid);
+	WANT("hold|hold_confirmed|%s|%lld|temporary|confirmed|wechat|-", o.order_id, o.res.id);
+	WANT("order|order_paid|%s|%lld|pending|paid|wechat|-", o.order_id, o.res.id);
+#undef WANT
+	read_rows(&rows);
+	dump_unless(&rows, want, nwant);
+	ck_assert_int_eq(rows.n, nwant);
+	for (int i = 0; i < nwant; i++)
+		ck_assert_str_eq(rows.row[i], want[i]);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "entity = 'booking' AND action_type = 'booking_confirmed' AND "
+	    "new_status = 'confirmed'"), 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "entity = 'payment' AND old_status = 'pending' AND new_status = 'paid'"), 1);
+	ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM payment_audit_log l "
+	    "WHERE l::text LIKE '%' || $1 || '%'", 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM payment_transactions t "
+	    "WHERE t::text LIKE '%' || $1 || '%'", 1, p), 0);
+}
+END_TEST
+
 Suite *
 audit_suite(void)
 {
@@ -196,6 +266,7 @@ audit_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_order_life);
 	tcase_add_test(tc, test_failed_order_rows);
+	tcase_add_test(tc, test_paid_order_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }

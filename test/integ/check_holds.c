@@ -347,6 +347,45 @@ START_TEST(test_started_or_empty_class_is_sold_out)
 }
 END_TEST
 
+START_TEST(test_capacity_change)
+{
+	static const struct gym_actor op = { "operator", 1, NULL, NULL, "test-capacity", NULL };
+	struct gym_reservation r;
+	long long s, u1, u2, again;
+	int created;
+
+	s = pgt_schedule(db, 3);
+	u1 = pgt_user(db, "o-holds-cap-1");
+	u2 = pgt_user(db, "o-holds-cap-2");
+	ck_assert_int_eq(pgt_user(db, "o-holds-cap-1"), u1);	/* login again: same user */
+	ck_assert_int_eq(hold(u1, s, &r, &created), GYM_OK);
+	ck_assert_int_eq(hold(u2, s, &r, &created), GYM_OK);
+
+	/* never below the seats held now */
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s, 1), GYM_E_CAPACITY_BELOW_BOOKED);
+	ck_assert_int_eq(pgt_count(db, "SELECT capacity FROM course_schedules"), 3);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats"), 3);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s, 2), GYM_OK);
+	ck_assert_int_eq(pgt_available(db, s), 0);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats"), 2);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s, 5), GYM_OK);
+	ck_assert_int_eq(pgt_available(db, s), 3);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(DISTINCT seat_no) FROM seats"), 5);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s + 1000, 5),
+	    GYM_E_SCHEDULE_NOT_FOUND);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s, -1), GYM_EINVAL);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s, 10001), GYM_EINVAL);
+
+	/* lapsed holds no longer count */
+	gym_clock_set_offset(GYM_HOLD_SECONDS + 1);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, s, 0), GYM_OK);
+	ck_assert_int_eq(pgt_available(db, s), 0);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats"), 0);
+	again = pgt_user(db, "o-holds-cap-3");
+	ck_assert_int_eq(hold(again, s, &r, &created), GYM_E_SOLD_OUT);
+}
+END_TEST
+
 Suite *
 holds_suite(void)
 {
@@ -373,6 +412,7 @@ holds_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_lapsed_hold_frees_seat_before_sweep);
+	tcase_add_test(tc, test_capacity_change);
 	suite_add_tcase(s, tc);
 	return s;
 }

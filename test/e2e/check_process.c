@@ -1,0 +1,469 @@
+/*
+ * check_process.c: the master/worker behaviour of gymd through the whole
+ * stack: a SIGKILLed worker is replaced, SIGHUP under load drops nothing,
+ * SIGTERM lets a request in flight finish, and PostgreSQL going away and
+ * coming back gives 503 UNAVAILABLE and then a recovery without restart.
+ *
+ * The tests disturb the shared test stack, so they run in this order in
+ * one TCase, and each one puts the stack back (restart_stack, no Check
+ * asserts) before it asserts what it measured: a failing test never
+ * leaves gymd or PostgreSQL down for the next one.  A checked setup does
+ * the same before every test, and an unchecked teardown after the last.
+ *
+ * Workers and the job process are both children of the master; a worker
+ * is told apart by its epoll set (anon_inode:[eventpoll]), which only
+ * gym_worker_run() creates.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "e2e.h"
+
+#define MAXKIDS 64
+
+/* ---- processes -------------------------------------------------------------------- */
+
+/* pid exists and is not a zombie. */
+static int
+alive(long pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ok = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
+		ok = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return ok;
+}
+
+/* The master's children into kids (at most MAXKIDS); returns how many. */
+static int
+children(long master, long *kids)
+{
+	char path[96];
+	FILE *f;
+	long pid;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", master, master);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (n < MAXKIDS && fscanf(f, "%ld", &pid) == 1)
+		kids[n++] = pid;
+	fclose(f);
+	return n;
+}
+
+/* pid holds an epoll set: a worker (the job process has none). */
+static int
+is_worker(long pid)
+{
+	char dir[64], path[512], target[256];
+	struct dirent *de;
+	DIR *d;
+	ssize_t len;
+	int found = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((len = readlink(path, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[len] = '\0';
+		found = strstr(target, "eventpoll") != NULL;
+	}
+	closedir(d);
+	return found;
+}
+
+/* The master's worker children (sorted as listed); returns how many. */
+static int
+workers(long master, long *w)
+{
+	long kids[MAXKIDS];
+	int n = children(master, kids), k = 0;
+
+	for (int i = 0; i < n; i++)
+		if (is_worker(kids[i]))
+			w[k++] = kids[i];
+	return k;
+}
+
+static int
+contains(const long *set, int n, long pid)
+{
+	for (int i = 0; i < n; i++)
+		if (set[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* ---- the stack -------------------------------------------------------------------- */
+
+/* GET path without Check: the status (0 on a transport error); the
+ * "code" member into code when not NULL. */
+static long
+get_status(const char *path, char *code, size_t len)
+{
+	struct e2e_resp r = { 0 };
+	long st;
+
+	e2e_request_nock("GET", path, NULL, NULL, NULL, &r);
+	st = r.status;
+	if (code != NULL)
+		snprintf(code, len, "%s", r.json != NULL ? e2e_code(&r) : "");
+	e2e_resp_free(&r);
+	return st;
+}
+
+/* Poll /healthz until 200 or timeout_ms; 1 when it answered 200. */
+static int
+wait_healthy(int timeout_ms)
+{
+	long long end = e2e_now_ms() + timeout_ms;
+
+	for (;;) {
+		if (get_status("/healthz", NULL, 0) == 200)
+			return 1;
+		if (e2e_now_ms() >= end)
+			return 0;
+		e2e_sleep_ms(100);
+	}
+}
+
+static void
+sh(const char *cmd)
+{
+	char line[2048], log[1024];
+
+	snprintf(line, sizeof(line), "%s >>'%s' 2>&1", cmd,
+	    e2e_var_path("log/check_process.log", log, sizeof(log)));
+	(void)e2e_run(line, NULL, 0);
+}
+
+/*
+ * Put the test stack back without Check: PostgreSQL up, the gymd master
+ * alive, /healthz 200 (restarting the whole stack when it is not).
+ * GYM_BIN is inherited by stack.sh.  Returns 1 when healthy.
+ */
+static int
+restart_stack(void)
+{
+	if (e2e_run("bash test/env/pg.sh status test >/dev/null 2>&1", NULL, 0) != 0)
+		sh("bash test/env/pg.sh start test");
+	if (alive(e2e_pidfile("gymd")) && wait_healthy(3000))
+		return 1;
+	sh("bash test/env/stack.sh start test");
+	return wait_healthy(30000);
+}
+
+static void
+setup(void)
+{
+	ck_assert_msg(restart_stack(), "the test stack is not healthy (see %s/log/check_process.log)",
+	    e2e_var());
+}
+
+static void
+teardown_all(void)
+{
+	(void)restart_stack();
+}
+
+/* ---- 1. a killed worker is replaced -------------------------------------------------- */
+
+START_TEST(worker_killed)
+{
+	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS], w[MAXKIDS], nw2[MAXKIDS];
+	int nbefore, nafter = 0, nw, replaced = 0;
+	long long t0, took = -1;
+	long st;
+
+	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	nbefore = children(master, before);
+	nw = workers(master, w);
+	ck_assert_msg(nw >= 1, "no worker among the %d children of %ld", nbefore, master);
+	ck_assert_int_eq(kill((pid_t)w[0], SIGKILL), 0);
+	t0 = e2e_now_ms();
+	while (e2e_now_ms() - t0 < 1000) {
+		nafter = children(master, after);
+		/* a new worker counts once it has its epoll set */
+		if (nafter == nbefore && !contains(after, nafter, w[0]) &&
+		    workers(master, nw2) == nw) {
+			replaced = 1;
+			took = e2e_now_ms() - t0;
+			break;
+		}
+		e2e_sleep_ms(10);
+	}
+	st = get_status("/healthz", NULL, 0);
+	if (!replaced || st != 200)
+		(void)restart_stack();
+	ck_assert_msg(replaced, "worker %ld killed: master %ld has %d children after 1 s (had %d)",
+	    w[0], master, nafter, nbefore);
+	ck_assert_msg(st == 200, "/healthz after the kill: %ld", st);
+	fprintf(stderr, "worker_killed: %ld replaced in %lld ms\n", w[0], took);
+}
+END_TEST
+
+/* ---- 2. SIGHUP twice under load ----------------------------------------------------- */
+
+struct tally {
+	long ok, bad, transport;
+	long last_bad_status;
+};
+
+static void
+load_child(int fd, const char *sched_path, long long deadline)
+{
+	struct tally t = { 0 };
+	struct e2e_resp r = { 0 };
+	int i = 0;
+
+	while (e2e_now_ms() < deadline) {
+		const char *path = (i++ & 1) ? "/healthz" : sched_path;
+
+		if (e2e_request_nock("GET", path, NULL, NULL, NULL, &r) != 0 || r.status == 0)
+			t.transport++;
+		else if (r.status < 200 || r.status > 299) {
+			t.bad++;
+			t.last_bad_status = r.status;
+		} else
+			t.ok++;
+		e2e_resp_free(&r);
+	}
+	(void)!write(fd, &t, sizeof(t));
+	_exit(0);
+}
+
+START_TEST(reload_under_load)
+{
+	enum { NLOAD = 4 };
+	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS];
+	int nbefore, nafter = 0, fds[2], stale = 1, hups = 0;
+	pid_t kids[NLOAD];
+	struct tally sum = { 0 }, t;
+	char path[128];
+	long long sid, start, deadline;
+
+	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	sid = e2e_schedule(10);
+	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
+	nbefore = workers(master, before);
+	ck_assert_int_ge(nbefore, 1);
+	ck_assert_int_eq(pipe(fds), 0);
+	start = e2e_now_ms();
+	deadline = start + 7000;
+	for (int i = 0; i < NLOAD; i++) {
+		kids[i] = fork();
+		ck_assert_int_ge(kids[i], 0);
+		if (kids[i] == 0) {
+			close(fds[0]);
+			load_child(fds[1], path, deadline);
+		}
+	}
+	close(fds[1]);
+	e2e_sleep_ms(2000);
+	hups += kill((pid_t)master, SIGHUP) == 0;
+	e2e_sleep_ms((int)(start + 5000 - e2e_now_ms()));
+	hups += kill((pid_t)master, SIGHUP) == 0;
+	for (int i = 0; i < NLOAD; i++) {
+		ssize_t n = read(fds[0], &t, sizeof(t));
+
+		if (n == (ssize_t)sizeof(t)) {
+			sum.ok += t.ok;
+			sum.bad += t.bad;
+			sum.transport += t.transport;
+			if (t.last_bad_status)
+				sum.last_bad_status = t.last_bad_status;
+		} else
+			sum.transport += 1000000;	/* a load process died */
+	}
+	close(fds[0]);
+	for (int i = 0; i < NLOAD; i++)
+		waitpid(kids[i], NULL, 0);
+	/* the old generation drains: none of the first workers is left */
+	for (long long end = e2e_now_ms() + 5000; e2e_now_ms() < end; e2e_sleep_ms(50)) {
+		nafter = workers(master, after);
+		stale = 0;
+		for (int i = 0; i < nbefore; i++)
+			stale += contains(after, nafter, before[i]);
+		if (stale == 0 && nafter == nbefore)
+			break;
+	}
+	fprintf(stderr, "reload_under_load: %ld ok, %ld non-2xx (last %ld), %ld transport errors "
+	    "in %lld ms; workers %d -> %d, %d old left\n", sum.ok, sum.bad, sum.last_bad_status,
+	    sum.transport, e2e_now_ms() - start, nbefore, nafter, stale);
+	if (!alive(master) || !wait_healthy(3000))
+		(void)restart_stack();
+	ck_assert_int_eq(hups, 2);
+	ck_assert_msg(sum.ok > 0, "no request succeeded under load");
+	ck_assert_msg(sum.bad == 0 && sum.transport == 0,
+	    "%ld non-2xx (last %ld) and %ld transport errors during the reloads",
+	    sum.bad, sum.last_bad_status, sum.transport);
+	ck_assert_msg(stale == 0, "%d workers of before the reload still run", stale);
+	ck_assert_int_eq(nafter, nbefore);
+}
+END_TEST
+
+/* ---- 3. SIGTERM drains a request in flight -------------------------------------------- */
+
+START_TEST(term_drains_inflight)
+{
+	long master = e2e_pidfile("gymd");
+	char token[E2E_TOKEN_MAX], code[96], sidbuf[24], body[96];
+	const char *p[1] = { sidbuf };
+	long long sid, t0, exited_ms = -1, req_ms = -1;
+	PGconn *pg;
+	PGresult *res;
+	int fds[2], locked, committed, st;
+	long child_status = -1;
+	pid_t kid;
+
+	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	sid = e2e_schedule(1);
+	e2e_login(e2e_uniq("proc-term", code, sizeof(code)), token);
+	snprintf(sidbuf, sizeof(sidbuf), "%lld", sid);
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
+	pg = e2e_pg();
+	e2e_sql_exec(pg, "BEGIN", 0, NULL);
+	res = PQexecParams(pg, "SELECT id FROM seats WHERE course_schedule_id = $1 FOR UPDATE",
+	    1, NULL, p, NULL, NULL, 0);
+	locked = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : -1;
+	PQclear(res);
+	ck_assert_msg(locked == 1, "locked %d seats of schedule %lld", locked, sid);
+
+	ck_assert_int_eq(pipe(fds), 0);
+	t0 = e2e_now_ms();
+	if ((kid = fork()) == 0) {
+		struct e2e_resp r = { 0 };
+		long s;
+
+		close(fds[0]);
+		e2e_request_nock("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
+		s = r.status;
+		(void)!write(fds[1], &s, sizeof(s));
+		_exit(0);
+	}
+	ck_assert_int_ge(kid, 0);
+	close(fds[1]);
+	e2e_sleep_ms(300);
+	st = kill((pid_t)master, SIGTERM);
+	e2e_sleep_ms(1000);
+	res = PQexec(pg, "COMMIT");
+	committed = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (read(fds[0], &child_status, sizeof(child_status)) != (ssize_t)sizeof(child_status))
+		child_status = -1;
+	req_ms = e2e_now_ms() - t0;
+	close(fds[0]);
+	waitpid(kid, NULL, 0);
+	while (e2e_now_ms() - t0 < 15000) {
+		if (!alive(master)) {
+			exited_ms = e2e_now_ms() - t0;
+			break;
+		}
+		e2e_sleep_ms(50);
+	}
+	fprintf(stderr, "term_drains_inflight: request %ld after %lld ms, master exited after "
+	    "%lld ms\n", child_status, req_ms, exited_ms);
+	(void)restart_stack();
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(committed, "COMMIT of the seat lock failed");
+	ck_assert_msg(child_status == 201, "seat-reserve in flight during SIGTERM answered %ld "
+	    "(-1: the child died, 0: transport error)", child_status);
+	ck_assert_msg(exited_ms >= 0, "gymd master %ld still running 15 s after SIGTERM", master);
+	ck_assert_msg(wait_healthy(1000), "stack not healthy after the restart");
+}
+END_TEST
+
+/* ---- 4. PostgreSQL down and back --------------------------------------------------------- */
+
+START_TEST(database_down)
+{
+	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS];
+	char path[128], code[64], bad[256] = "";
+	long long sid, t0, recovered_ms = -1;
+	int nbefore, nafter, same = 1, down_ok = 1;
+
+	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	sid = e2e_schedule(5);
+	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
+	nbefore = workers(master, before);
+	ck_assert_int_ge(nbefore, 1);
+	sh("bash test/env/pg.sh stop test");
+
+	/* every worker should answer 503 UNAVAILABLE: ask more than once each */
+	for (int i = 0; i < 2 * nbefore + 2 && down_ok; i++) {
+		const char *paths[2] = { "/healthz", path };
+
+		for (int j = 0; j < 2 && down_ok; j++) {
+			long st = get_status(paths[j], code, sizeof(code));
+
+			if (st != 503 || strcmp(code, "UNAVAILABLE") != 0) {
+				down_ok = 0;
+				snprintf(bad, sizeof(bad), "GET %s with the database down: %ld %s",
+				    paths[j], st, code);
+			}
+		}
+	}
+	nafter = workers(master, after);
+	for (int i = 0; i < nbefore; i++)
+		same &= contains(after, nafter, before[i]);
+	same &= nafter == nbefore && alive(master);
+
+	sh("bash test/env/pg.sh start test");
+	t0 = e2e_now_ms();
+	while (e2e_now_ms() - t0 < 10000) {
+		if (get_status("/healthz", NULL, 0) == 200 && get_status(path, NULL, 0) == 200) {
+			recovered_ms = e2e_now_ms() - t0;
+			break;
+		}
+		e2e_sleep_ms(100);
+	}
+	fprintf(stderr, "database_down: %s; workers kept: %s; recovered after %lld ms\n",
+	    down_ok ? "503 UNAVAILABLE" : bad, same ? "yes" : "no", recovered_ms);
+	(void)restart_stack();
+	ck_assert_msg(down_ok, "%s", bad);
+	ck_assert_msg(same, "master %ld or its workers did not survive the database outage "
+	    "(%d workers before, %d after)", master, nbefore, nafter);
+	ck_assert_msg(recovered_ms >= 0, "no recovery within 10 s of PostgreSQL coming back");
+}
+END_TEST
+
+Suite *
+process_suite(void)
+{
+	Suite *s = suite_create("process");
+	TCase *tc = tcase_create("signals");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_unchecked_fixture(tc, NULL, teardown_all);
+	tcase_add_test(tc, worker_killed);
+	tcase_add_test(tc, reload_under_load);
+	tcase_add_test(tc, term_drains_inflight);
+	tcase_add_test(tc, database_down);
+	suite_add_tcase(s, tc);
+	return s;
+}
