@@ -55,6 +55,9 @@ enum gym_err {
 #define GYM_HOLD_SECONDS (15 * 60)
 #define GYM_ORDER_SECONDS (30 * 60)
 
+/* vasprintf for C11: a malloc'd string, or NULL when out of memory. */
+char *gym_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* A short, lower-case description of an error, for logs. */
 const char *gym_strerror(enum gym_err);
 

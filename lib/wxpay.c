@@ -51,27 +51,6 @@ struct gym_wx_client {
 /* Mini program errcodes that mean "this js_code is no good". */
 static const long bad_code_errcodes[] = { 40029, 40163, 40226, 41008 };
 
-static char *
-xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* vasprintf for C11: a malloc'd string or NULL. */
-static char *
-xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 static int
 nonempty(const char *s)
@@ -340,8 +319,8 @@ v3_call(struct gym_wx_client *c, const char *method, const char *path,
 		goto out;
 	}
 	rc = GYM_ENOMEM;
-	if ((url = xprintf("%s%s", c->pay_base, path)) == NULL ||
-	    (canon = xprintf("%s%s", c->pay_prefix, path)) == NULL)
+	if ((url = gym_asprintf("%s%s", c->pay_base, path)) == NULL ||
+	    (canon = gym_asprintf("%s%s", c->pay_prefix, path)) == NULL)
 		goto out;
 	if ((rc = gym_random_alnum(nonce, NONCE_LEN)) != GYM_OK ||
 	    (rc = gym_wx_authorization(cfg->wx_merchant_key, cfg->wx_mchid,
@@ -507,7 +486,7 @@ mp_call(struct gym_wx_client *c, const char *method, const char *path_query,
 
 	*json = NULL;
 	memset(&resp, 0, sizeof(resp));
-	if ((url = xprintf("%s%s", c->api_base, path_query)) == NULL)
+	if ((url = gym_asprintf("%s%s", c->api_base, path_query)) == NULL)
 		goto out;
 	req = (struct gym__wxhttp_req){ method, url, NULL, NULL, body,
 	    body != NULL ? strlen(body) : 0 };
@@ -675,7 +654,7 @@ order_path(const char *out_trade_no, const char *tail)
 
 	if ((esc = pct_escape(out_trade_no)) == NULL)
 		return NULL;
-	path = xprintf("/v3/pay/transactions/out-trade-no/%s%s", esc, tail);
+	path = gym_asprintf("/v3/pay/transactions/out-trade-no/%s%s", esc, tail);
 	free(esc);
 	return path;
 }
@@ -699,7 +678,7 @@ gym_wx_query(struct gym_wx_client *c, const char *out_trade_no, cJSON **txn)
 		goto out;
 	rc = GYM_ENOMEM;
 	if ((mchid = pct_escape(c->cfg->wx_mchid)) == NULL ||
-	    (tail = xprintf("?mchid=%s", mchid)) == NULL ||
+	    (tail = gym_asprintf("?mchid=%s", mchid)) == NULL ||
 	    (path = order_path(out_trade_no, tail)) == NULL)
 		goto out;
 	if ((rc = v3_call(c, "GET", path, NULL, &j)) != GYM_OK) {
@@ -854,7 +833,7 @@ gym_wx_refund_query(struct gym_wx_client *c, const char *out_refund_no, cJSON **
 		goto out;
 	rc = GYM_ENOMEM;
 	if ((esc = pct_escape(out_refund_no)) == NULL ||
-	    (path = xprintf("/v3/refund/domestic/refunds/%s", esc)) == NULL)
+	    (path = gym_asprintf("/v3/refund/domestic/refunds/%s", esc)) == NULL)
 		goto out;
 	if ((rc = v3_call(c, "GET", path, NULL, &j)) != GYM_OK) {
 		if (rc == GYM_EUPSTREAM && err_is(c, not_found))
@@ -898,7 +877,7 @@ code2session_path(const struct gym_config *cfg, const char *js_code)
 	if ((appid = pct_escape(cfg->wx_appid)) != NULL &&
 	    (secret = pct_escape(cfg->wx_app_secret)) != NULL &&
 	    (code = pct_escape(js_code)) != NULL)
-		path = xprintf("/sns/jscode2session?appid=%s&secret=%s&js_code=%s"
+		path = gym_asprintf("/sns/jscode2session?appid=%s&secret=%s&js_code=%s"
 		    "&grant_type=authorization_code", appid, secret, code);
 	free(appid);
 	free_secret(secret);
@@ -1025,7 +1004,7 @@ gym_wx_subscribe_send(struct gym_wx_client *c, const char *access_token,
 		goto out;
 	rc = GYM_ENOMEM;
 	if ((esc = pct_escape(access_token)) == NULL ||
-	    (path = xprintf("/cgi-bin/message/subscribe/send?access_token=%s", esc)) == NULL)
+	    (path = gym_asprintf("/cgi-bin/message/subscribe/send?access_token=%s", esc)) == NULL)
 		goto out;
 	rc = mp_call(c, "POST", path, json_body, &j);
 out:

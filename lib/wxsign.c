@@ -124,27 +124,6 @@ parse_ts(const char *s, int64_t *out)
 	return 0;
 }
 
-static char *
-xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* vasprintf for C11: a malloc'd string or NULL. */
-static char *
-xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 /*
  * Parse one name="value" at p into out, marking it in *seen.  Unknown
@@ -267,7 +246,7 @@ gym_wx_authorization(EVP_PKEY *merchant_key, const char *mchid,
 	    &msg, &len)) != GYM_OK ||
 	    (rc = gym_rsa_sign(merchant_key, msg, len, &sig)) != GYM_OK)
 		goto out;
-	*out = xprintf(WX_SCHEME "mchid=\"%s\",serial_no=\"%s\",timestamp=\"%ld\","
+	*out = gym_asprintf(WX_SCHEME "mchid=\"%s\",serial_no=\"%s\",timestamp=\"%ld\","
 	    "nonce_str=\"%s\",signature=\"%s\"", mchid, serial, ts, nonce, sig);
 	rc = *out == NULL ? GYM_ENOMEM : GYM_OK;
 out:
