@@ -102,7 +102,7 @@ install_data() {
 	for f in "$ROOT"/migrations/[0-9][0-9][0-9][0-9]_*.sql; do
 		install_if_changed 0644 "$f" "$dest/migrations/${f##*/}"
 	done
-	if [[ -d "$ROOT/console" ]]; then
+	if [[ -d "$ROOT/console" ]] && ! diff -r -q "$ROOT/console" "$dest/console" >/dev/null 2>&1; then
 		# replaced whole, so files removed from console/ go too
 		rm -rf "$dest/console.new"
 		cp -R "$ROOT/console" "$dest/console.new"

@@ -273,7 +273,7 @@ START_TEST(reload_under_load)
 	ck_assert_int_ge(nbefore, 1);
 	ck_assert_int_eq(pipe(fds), 0);
 	start = e2e_now_ms();
-	deadline = start + 7000;
+	deadline = start + 10000;
 	for (int i = 0; i < NLOAD; i++) {
 		kids[i] = fork();
 		ck_assert_int_ge(kids[i], 0);
@@ -285,7 +285,7 @@ START_TEST(reload_under_load)
 	close(fds[1]);
 	e2e_sleep_ms(2000);
 	hups += kill((pid_t)master, SIGHUP) == 0;
-	e2e_sleep_ms((int)(start + 5000 - e2e_now_ms()));
+	e2e_sleep_ms((int)(start + 6000 - e2e_now_ms()));
 	hups += kill((pid_t)master, SIGHUP) == 0;
 	for (int i = 0; i < NLOAD; i++) {
 		ssize_t n = read(fds[0], &t, sizeof(t));

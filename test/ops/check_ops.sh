@@ -1,0 +1,643 @@
+#!/usr/bin/env bash
+# test/ops/check_ops.sh: the deployment files still work.
+#
+#   units      systemd-analyze verify on every unit in systemd/, rendered into a
+#              temp dir with ExecStart= pointing at bin/gymd and bin/gymctl (or
+#              stubs when not built); plus the units' credentials against
+#              gymd.conf.example and TimeoutStopSec against shutdown_timeout
+#   config     gymd -n on systemd/gymd.conf.example with throwaway secrets and
+#              the shared test keys; a group-readable secret must be refused
+#   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
+#              keeps an edited gymd.conf, never touches /etc/gym/secrets/
+#   nginx      nginx -t on nginx/gym.conf (throwaway self-signed certificate,
+#              logs in the temp dir) and on nginx/gym-dev.conf.in rendered as
+#              test/env/stack.sh renders it
+#   openapi    docs/openapi.yaml parses; it and fcgi/router.c agree (routes,
+#              x-implemented, auth, Idempotency-Key); every row of the contract
+#              page api.md is in it; every response declares X-Request-Id
+#   lint       shellcheck on the ops scripts
+#
+# A check whose tool is missing prints SKIP and does not fail.  Nothing
+# outside a temp dir is written; the temp dir is removed at exit.
+#
+# Environment: GYM_BIN (default bin), GYM_VECTORS_DIR (default
+# ../shared/vectors beside the repo), GYM_API_MD (default
+# ../shared/docs/api.md beside the repo).
+# Exit status: 0 when nothing failed, 1 otherwise.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+case "${GYM_BIN:=bin}" in
+/*) BIN_DIR="$GYM_BIN" ;;
+*) BIN_DIR="$ROOT/$GYM_BIN" ;;
+esac
+VECTORS="${GYM_VECTORS_DIR:-$ROOT/../shared/vectors}"
+API_MD="${GYM_API_MD:-$ROOT/../shared/docs/api.md}"
+
+PASSED=0 FAILED=0 SKIPPED=0
+TMP=""
+
+cleanup() {
+	if [[ -n "$TMP" && -d "$TMP" ]]; then
+		rm -rf "$TMP"
+	fi
+}
+
+# run_check NAME CMD...: run CMD, its output indented under one result line.
+# CMD returns 0 (pass), 77 (skip: its output says why) or anything else (fail).
+run_check() {
+	local name="$1" out rc=0
+	shift
+	out="$("$@" 2>&1)" || rc=$?
+	case "$rc" in
+	0)
+		PASSED=$((PASSED + 1))
+		printf 'PASS  %s\n' "$name"
+		;;
+	77)
+		SKIPPED=$((SKIPPED + 1))
+		printf 'SKIP  %s\n' "$name"
+		;;
+	*)
+		FAILED=$((FAILED + 1))
+		printf 'FAIL  %s\n' "$name"
+		;;
+	esac
+	if [[ -n "$out" ]]; then
+		printf '%s\n' "$out" | sed 's/^/      /'
+	fi
+}
+
+have() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+nginx_bin() {
+	if have nginx; then
+		command -v nginx
+	elif [[ -x /usr/sbin/nginx ]]; then
+		printf '/usr/sbin/nginx'
+	fi
+}
+
+# self_signed DIR NAME: DIR/fullchain.pem and DIR/privkey.pem for NAME.
+self_signed() {
+	mkdir -p "$1"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-keyout "$1/privkey.pem" -out "$1/fullchain.pem" -subj "/CN=$2" \
+		-addext "subjectAltName=DNS:$2" >/dev/null 2>&1
+}
+
+# sed_repl STR: STR escaped for the replacement side of s|...|...|.
+sed_repl() {
+	local s="$1"
+	s="${s//\\/\\\\}"
+	s="${s//&/\\&}"
+	s="${s//|/\\|}"
+	printf '%s' "$s"
+}
+
+# ---- systemd -----------------------------------------------------------------------------
+
+UNIT_DIR=""
+UNIT_NAMES=()
+
+# render_units: every unit of systemd/ into $TMP/units, /usr/local/bin/ pointing
+# at $TMP/bin where gymd and gymctl are copies of the build (or stubs).
+render_units() {
+	local f name prog
+	UNIT_DIR="$TMP/units"
+	mkdir -p "$UNIT_DIR" "$TMP/bin"
+	for prog in gymd gymctl; do
+		if [[ -x "$BIN_DIR/$prog" ]]; then
+			cp "$BIN_DIR/$prog" "$TMP/bin/$prog"
+		else
+			printf '#!/bin/sh\nexit 0\n' >"$TMP/bin/$prog"
+			chmod 755 "$TMP/bin/$prog"
+			printf 'note: %s not built, the units are verified against a stub\n' "$BIN_DIR/$prog"
+		fi
+	done
+	for f in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service "$ROOT"/systemd/*.timer \
+		"$ROOT"/systemd/*.path "$ROOT"/systemd/*.target; do
+		[[ -f "$f" ]] || continue
+		name="${f##*/}"
+		sed "s|/usr/local/bin/|$(sed_repl "$TMP/bin")/|g" "$f" >"$UNIT_DIR/$name"
+		UNIT_NAMES+=("$name")
+	done
+}
+
+# is_unit_line LINE: LINE is about one of our units (names its file or the unit).
+is_unit_line() {
+	local u
+	[[ "$1" == *"$UNIT_DIR/"* ]] && return 0
+	for u in "${UNIT_NAMES[@]}"; do
+		[[ "$1" == "$u:"* ]] && return 0
+	done
+	return 1
+}
+
+# verify_probe: does systemd-analyze verify work at all here?
+verify_probe() {
+	mkdir -p "$TMP/probe"
+	printf '[Unit]\nDescription=probe\n[Service]\nType=oneshot\nExecStart=/bin/true\n' \
+		>"$TMP/probe/gymopsprobe.service"
+	SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$TMP/probe/gymopsprobe.service" >/dev/null 2>&1
+}
+
+check_unit() {
+	local unit="$1" out rc=0 line bad=0
+	if ! have systemd-analyze; then
+		echo "systemd-analyze not found"
+		return 77
+	fi
+	out="$(cd "$UNIT_DIR" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "$UNIT_DIR/$unit" 2>&1)" || rc=$?
+	while IFS= read -r line; do
+		[[ -n "$line" ]] || continue
+		if is_unit_line "$line"; then
+			printf 'error: %s\n' "${line//"$UNIT_DIR/"/}"
+			bad=1
+		else
+			# no running systemd (a container), no D-Bus, ...: not the unit's fault
+			printf 'filtered (environment): %s\n' "$line"
+		fi
+	done <<<"$out"
+	((bad == 0)) || return 1
+	if ((rc != 0)); then
+		if verify_probe; then
+			printf 'systemd-analyze verify exited %d\n' "$rc"
+			return 1
+		fi
+		printf 'systemd-analyze verify fails here even on a minimal unit (exit %d)\n' "$rc"
+		return 77
+	fi
+	return 0
+}
+
+# unit_value FILE KEY: the last KEY= value in FILE.
+unit_value() {
+	sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+# Every /run/credentials/gym.service/NAME the example config names is loaded
+# by gym.service and gym-migrate.service, and both load the same set.
+check_credentials() {
+	local conf="$ROOT/systemd/gymd.conf.example" name unit bad=0 a b
+	local -a names
+	mapfile -t names < <(grep -v '^[[:space:]]*#' "$conf" |
+		grep -o '/run/credentials/gym\.service/[A-Za-z0-9._-]*' | sed 's|.*/||' | sort -u)
+	if ((${#names[@]} == 0)); then
+		echo "gymd.conf.example names no credential"
+		return 1
+	fi
+	for unit in gym.service gym-migrate.service; do
+		for name in "${names[@]}"; do
+			if ! grep -q "^LoadCredential=$name:/etc/gym/secrets/" "$ROOT/systemd/$unit"; then
+				printf '%s: no LoadCredential=%s:/etc/gym/secrets/... (gymd.conf.example uses it)\n' "$unit" "$name"
+				bad=1
+			fi
+		done
+	done
+	a="$(grep '^LoadCredential=' "$ROOT/systemd/gym.service" | sort)"
+	b="$(grep '^LoadCredential=' "$ROOT/systemd/gym-migrate.service" | sort)"
+	if [[ "$a" != "$b" ]]; then
+		echo "gym.service and gym-migrate.service load different credentials"
+		bad=1
+	fi
+	((bad == 0)) && printf 'credentials: %s\n' "${names[*]}"
+	return "$bad"
+}
+
+# gym.service waits longer than gymd's own drain before it kills.
+check_stop_timeout() {
+	local stop drain
+	stop="$(unit_value "$ROOT/systemd/gym.service" TimeoutStopSec)"
+	drain="$(sed -n 's/^shutdown_timeout *= *//p' "$ROOT/systemd/gymd.conf.example" | tail -n 1)"
+	stop="${stop%s}"
+	if ! [[ "$stop" =~ ^[0-9]+$ && "$drain" =~ ^[0-9]+$ ]]; then
+		printf 'could not read TimeoutStopSec (%s) or shutdown_timeout (%s) as seconds\n' "$stop" "$drain"
+		return 1
+	fi
+	printf 'TimeoutStopSec=%s, shutdown_timeout = %s\n' "$stop" "$drain"
+	((stop > drain))
+}
+
+# ---- gymd -n on the example config ---------------------------------------------------------
+
+# render_example DIR: the example config with its credentials and platform key
+# in DIR (test keys; secrets mode 600) -> DIR/gymd.conf.
+render_example() {
+	local d="$1" keys="$VECTORS/keys"
+	mkdir -p "$d/cred" "$d/wx"
+	chmod 700 "$d/cred"
+	(
+		umask 077
+		openssl rand -hex 24 >"$d/cred/token_secret"
+		openssl rand -hex 16 >"$d/cred/app_secret"
+		cp "$keys/merchant_key.pem" "$d/cred/merchant_key.pem"
+		cp "$keys/apiv3_key.txt" "$d/cred/apiv3_key"
+	) || return 1
+	chmod 600 "$d"/cred/*
+	cp "$keys/platform_pub.pem" "$d/wx/pub_key.pem"
+	sed -e "s|/run/credentials/gym\.service/|$(sed_repl "$d/cred")/|g" \
+		-e "s|/etc/gym/wechatpay/|$(sed_repl "$d/wx")/|g" \
+		"$ROOT/systemd/gymd.conf.example" >"$d/gymd.conf"
+	if grep -nE '^[^#]*(/run/credentials|/etc/gym/)' "$d/gymd.conf"; then
+		echo "a system path is left in the rendered config (see above)"
+		return 1
+	fi
+}
+
+example_prereqs() {
+	if [[ ! -x "$BIN_DIR/gymd" ]]; then
+		echo "$BIN_DIR/gymd not built"
+		return 77
+	fi
+	if [[ ! -r "$VECTORS/keys/merchant_key.pem" || ! -r "$VECTORS/keys/platform_pub.pem" ||
+		! -r "$VECTORS/keys/apiv3_key.txt" ]]; then
+		echo "test keys not found in $VECTORS/keys (set GYM_VECTORS_DIR)"
+		return 77
+	fi
+	if ! have openssl; then
+		echo "openssl not found"
+		return 77
+	fi
+}
+
+check_example_config() {
+	local d="$TMP/example" rc=0
+	example_prereqs || return $?
+	render_example "$d" || return 1
+	"$BIN_DIR/gymd" -n -c "$d/gymd.conf" || rc=$?
+	return "$rc"
+}
+
+check_secret_mode() {
+	local d="$TMP/example-mode" out
+	example_prereqs || return $?
+	render_example "$d" || return 1
+	chmod 640 "$d/cred/token_secret"
+	if out="$("$BIN_DIR/gymd" -n -c "$d/gymd.conf" 2>&1)"; then
+		echo "gymd -n accepted a token secret of mode 640"
+		return 1
+	fi
+	printf 'refused as it should: %s\n' "${out//"$d/"/}"
+}
+
+# ---- install.sh ------------------------------------------------------------------------------
+
+check_install() {
+	local stage="$TMP/stage" out f bad=0
+	if [[ ! -x "$BIN_DIR/gymd" || ! -x "$BIN_DIR/gymctl" ]]; then
+		echo "$BIN_DIR/gymd or gymctl not built"
+		return 77
+	fi
+	mkdir -p "$stage/etc/nginx"
+	if ! out="$(DESTDIR="$stage" GYM_BIN="$BIN_DIR" bash "$ROOT/systemd/install.sh" /usr/local 2>&1)"; then
+		printf '%s\nfirst run failed\n' "$out"
+		return 1
+	fi
+	for f in usr/local/bin/gymd usr/local/bin/gymctl etc/gym/gymd.conf etc/gym/gymd.conf.example \
+		etc/systemd/system/gym.socket etc/systemd/system/gym.service \
+		etc/systemd/system/gym-migrate.service etc/nginx/fastcgi_gym_params \
+		etc/nginx/sites-available/gym.conf; do
+		if [[ ! -f "$stage/$f" ]]; then
+			printf 'missing after install: /%s\n' "$f"
+			bad=1
+		fi
+	done
+	if ! compgen -G "$stage/usr/local/share/gym/migrations/[0-9][0-9][0-9][0-9]_*.sql" >/dev/null; then
+		echo "no migrations installed"
+		bad=1
+	fi
+	if [[ "$(stat -c %a "$stage/etc/gym/secrets")" != 700 ]]; then
+		echo "/etc/gym/secrets is not mode 700"
+		bad=1
+	fi
+	# an edited config and a secret must survive a second run, untouched
+	printf '# edited by the sysadmin\n' >>"$stage/etc/gym/gymd.conf"
+	printf 'do-not-touch' >"$stage/etc/gym/secrets/token_secret"
+	chmod 600 "$stage/etc/gym/secrets/token_secret"
+	touch -d '2000-01-01' "$stage/etc/gym/secrets/token_secret"
+	if ! out="$(DESTDIR="$stage" GYM_BIN="$BIN_DIR" bash "$ROOT/systemd/install.sh" /usr/local 2>&1)"; then
+		printf '%s\nsecond run failed\n' "$out"
+		return 1
+	fi
+	if grep -q 'installed' <<<"$out"; then
+		printf '%s\nthe second run installed something again (not idempotent)\n' "$out"
+		bad=1
+	fi
+	if ! grep -q '^# edited by the sysadmin' "$stage/etc/gym/gymd.conf"; then
+		echo "the second run overwrote /etc/gym/gymd.conf"
+		bad=1
+	fi
+	if [[ "$(cat "$stage/etc/gym/secrets/token_secret")" != do-not-touch ||
+		"$(stat -c '%a %Y' "$stage/etc/gym/secrets/token_secret")" != "600 $(date -d 2000-01-01 +%s)" ]]; then
+		echo "install.sh touched /etc/gym/secrets/token_secret"
+		bad=1
+	fi
+	if ! grep -q '^ExecStart=/usr/local/bin/gymd -c /etc/gym/gymd.conf$' "$stage/etc/systemd/system/gym.service"; then
+		echo "gym.service: ExecStart does not run /usr/local/bin/gymd -c /etc/gym/gymd.conf"
+		bad=1
+	fi
+	return "$bad"
+}
+
+check_install_prefix() {
+	local stage="$TMP/stage-prefix" out
+	if [[ ! -x "$BIN_DIR/gymd" || ! -x "$BIN_DIR/gymctl" ]]; then
+		echo "$BIN_DIR/gymd or gymctl not built"
+		return 77
+	fi
+	if ! out="$(DESTDIR="$stage" GYM_BIN="$BIN_DIR" bash "$ROOT/systemd/install.sh" /opt/gym 2>&1)"; then
+		printf '%s\ninstall with PREFIX=/opt/gym failed\n' "$out"
+		return 1
+	fi
+	if grep -n '/usr/local' "$stage"/etc/systemd/system/*; then
+		echo "PREFIX=/opt/gym: /usr/local is left in the units (above)"
+		return 1
+	fi
+	[[ -x "$stage/opt/gym/bin/gymd" ]] || { echo "no /opt/gym/bin/gymd"; return 1; }
+	grep -q '^ExecStart=/opt/gym/bin/gymd -c /etc/gym/gymd.conf$' "$stage/etc/systemd/system/gym.service" ||
+		{ echo "gym.service does not run /opt/gym/bin/gymd"; return 1; }
+}
+
+# ---- nginx -------------------------------------------------------------------------------
+
+# nginx_test PREFIX CONF: nginx -t; shows nginx's messages, fails on an error.
+nginx_test() {
+	local ngx out rc=0
+	ngx="$(nginx_bin)"
+	out="$("$ngx" -t -q -p "$1" -c "$2" -e "$1/logs/error.log" 2>&1)" || rc=$?
+	if [[ -n "$out" ]]; then
+		printf '%s\n' "${out//"$1/"/}"
+	fi
+	return "$rc"
+}
+
+check_nginx_prod() {
+	local d="$TMP/nginx-prod"
+	if [[ -z "$(nginx_bin)" ]]; then
+		echo "nginx not found"
+		return 77
+	fi
+	have openssl || { echo "openssl not found"; return 77; }
+	mkdir -p "$d/logs" "$d/tmp"
+	self_signed "$d/tls" gym.example.com || { echo "openssl could not make a certificate"; return 1; }
+	sed -e "s|/etc/letsencrypt/live/gym\.example\.com/|$(sed_repl "$d/tls")/|g" \
+		-e "s|/var/log/nginx/|$(sed_repl "$d/logs")/|g" \
+		"$ROOT/nginx/gym.conf" >"$d/gym.conf"
+	# nginx -t binds the listen addresses: ports below 1024 need root, [::] IPv6
+	if [[ "$(id -u)" -ne 0 ]]; then
+		echo "note: not root, so listening on 127.0.0.1:28080/28443 for the test, IPv4 only"
+		sed -i -E -e '/listen \[::\]:/d' -e 's/listen 80;/listen 127.0.0.1:28080;/' \
+			-e 's/listen 443 /listen 127.0.0.1:28443 /' "$d/gym.conf"
+	elif [[ ! -e /proc/net/if_inet6 ]]; then
+		echo "note: no IPv6 here, so the [::] listen lines are left out of the test"
+		sed -i -E '/listen \[::\]:/d' "$d/gym.conf"
+	fi
+	if grep -nE '/etc/letsencrypt|/var/log' "$d/gym.conf"; then
+		echo "gym.conf: a system path the check does not render (above); nginx -t would write there"
+		return 1
+	fi
+	cp "$ROOT/nginx/fastcgi_gym_params" "$d/fastcgi_gym_params"
+	# what Debian's /etc/nginx/nginx.conf provides around a site
+	cat >"$d/nginx.conf" <<EOF
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events {
+    worker_connections 64;
+}
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $d/logs/access.log;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path       $d/tmp/proxy;
+    fastcgi_temp_path     $d/tmp/fastcgi;
+    uwsgi_temp_path       $d/tmp/uwsgi;
+    scgi_temp_path        $d/tmp/scgi;
+    include $d/gym.conf;
+}
+EOF
+	nginx_test "$d" "$d/nginx.conf"
+}
+
+# dev_user_line: what stack.sh's nginx_user_line prints.
+dev_user_line() {
+	if [[ "$(id -u)" -eq 0 ]] && id -u www-data >/dev/null 2>&1; then
+		printf 'user www-data;'
+	elif [[ "$(id -u)" -eq 0 ]]; then
+		printf 'user nobody nogroup;'
+	else
+		printf '# not started as root: workers run as %s' "$(id -un)"
+	fi
+}
+
+# The dev/test template, rendered as test/env/stack.sh's render_nginx does
+# (test profile values; nginx -t binds no port).
+check_nginx_dev() {
+	local d="$TMP/nginx-dev" tmpl="$ROOT/nginx/gym-dev.conf.in"
+	if [[ -z "$(nginx_bin)" ]]; then
+		echo "nginx not found"
+		return 77
+	fi
+	have openssl || { echo "openssl not found"; return 77; }
+	[[ -r "$tmpl" ]] || { echo "$tmpl not found"; return 1; }
+	mkdir -p "$d/logs" "$d/tmp"
+	self_signed "$d/tls" 127.0.0.1 || { echo "openssl could not make a certificate"; return 1; }
+	sed -e "s|@PREFIX@|$(sed_repl "$d")|g" \
+		-e "s|@USER_LINE@|$(sed_repl "$(dev_user_line)")|g" \
+		-e "s|@API_PORT@|18443|g" \
+		-e "s|@SIM_TLS_PORT@|18444|g" \
+		-e "s|@SIM_PORT@|19180|g" \
+		-e "s|@FCGI@|127.0.0.1:19100|g" \
+		-e "s|@FCGI_KEEP_CONN@|off|g" \
+		-e "s|@CERT@|$(sed_repl "$d/tls/fullchain.pem")|g" \
+		-e "s|@KEY@|$(sed_repl "$d/tls/privkey.pem")|g" \
+		-e "s|@ROOT@|$(sed_repl "$ROOT")|g" \
+		"$tmpl" >"$d/nginx.conf"
+	if grep -n '@[A-Z_]*@' "$d/nginx.conf"; then
+		echo "a placeholder this check does not render (above): update check_ops.sh with stack.sh"
+		return 1
+	fi
+	nginx_test "$d" "$d/nginx.conf"
+}
+
+# ---- openapi -----------------------------------------------------------------------------
+
+check_openapi() {
+	local spec="$ROOT/docs/openapi.yaml"
+	[[ -r "$spec" ]] || { echo "$spec not found"; return 1; }
+	if ! have python3 || ! python3 -c 'import yaml' >/dev/null 2>&1; then
+		echo "python3 with PyYAML not found (Debian: python3-yaml)"
+		return 77
+	fi
+	python3 - "$spec" "$ROOT/fcgi/router.c" "$API_MD" <<'PYEOF'
+import os
+import re
+import sys
+
+import yaml
+
+spec_path, router_path, api_md = sys.argv[1:4]
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+errors = []
+
+try:
+    with open(spec_path, encoding="utf-8") as f:
+        spec = yaml.safe_load(f)
+except yaml.YAMLError as e:
+    print(f"openapi.yaml does not parse: {e}")
+    sys.exit(1)
+
+if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3.0"):
+    print("openapi.yaml: not an OpenAPI 3.0 document")
+    sys.exit(1)
+
+paths = spec.get("paths") or {}
+comps = spec.get("components") or {}
+
+
+def norm(path):
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def api_path(p):
+    return p if p in ("/healthz", "/metrics") else "/api/v1" + p
+
+
+ops = {}
+for p, item in paths.items():
+    for m, op in (item or {}).items():
+        if m in METHODS:
+            ops[(m.upper(), norm(p))] = (p, op)
+
+# the router's table
+routes = []
+with open(router_path, encoding="utf-8") as f:
+    for line in f:
+        m = re.match(r'\s*\{\s*"([A-Z]+)",\s*"([^"]+)",\s*(\w+),\s*([^,]+),', line)
+        if m:
+            routes.append((m.group(1), m.group(2), m.group(4)))
+if not routes:
+    errors.append("no route found in fcgi/router.c (has the table's format changed?)")
+
+routed = set()
+for method, pattern, flags in routes:
+    key = (method, norm(api_path(pattern)))
+    routed.add(key)
+    if key not in ops:
+        errors.append(f"router has {method} {pattern}, openapi.yaml does not")
+        continue
+    _, op = ops[key]
+    if op.get("x-implemented") is False:
+        errors.append(f"{method} {pattern} is routed but marked x-implemented: false")
+    schemes = {name for req in (op.get("security") or []) for name in req}
+    if "GYM_AUTH_USER" in flags and "parentBearer" not in schemes:
+        errors.append(f"{method} {pattern}: router wants a parent token, openapi has no parentBearer")
+    if ("GYM_AUTH_OPERATOR" in flags or "GYM_AUTH_AUDITOR" in flags) and "operatorBearer" not in schemes:
+        errors.append(f"{method} {pattern}: router wants an operator token, openapi has no operatorBearer")
+    if not re.search(r"GYM_AUTH_(USER|OPERATOR|AUDITOR)", flags) and schemes:
+        errors.append(f"{method} {pattern}: no auth in the router, but openapi asks for {sorted(schemes)}")
+    params = [prm.get("$ref", prm.get("name", "")) for prm in op.get("parameters") or []]
+    has_idem = any(x.endswith("/IdempotencyKey") or x == "Idempotency-Key" for x in params)
+    if "GYM_IDEMPOTENT" in flags and not has_idem:
+        errors.append(f"{method} {pattern}: honours Idempotency-Key, openapi does not say so")
+
+for key, (p, op) in sorted(ops.items()):
+    if key not in routed and op.get("x-implemented") is not False:
+        errors.append(f"{key[0]} {p}: not in the router, so it needs x-implemented: false")
+
+# every row of the contract page
+if os.path.exists(api_md):
+    with open(api_md, encoding="utf-8") as f:
+        text = f.read()
+    rows = set(re.findall(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*)`", text))
+    if not rows:
+        errors.append(f"no `METHOD /path` found in {api_md}")
+    missing = [f"api.md has {m} {p}, openapi.yaml does not"
+               for m, p in sorted(rows) if (m, norm(api_path(p))) not in ops]
+    errors.extend(missing)
+    if not missing:
+        print(f"api.md: all {len(rows)} operations present")
+else:
+    print(f"note: {api_md} not found; contract rows not compared")
+
+
+# every response carries X-Request-Id
+def resolve(obj):
+    seen = 0
+    while isinstance(obj, dict) and "$ref" in obj and seen < 10:
+        ref = obj["$ref"]
+        if not ref.startswith("#/"):
+            return None
+        node = spec
+        for part in ref[2:].split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+        obj = node
+        seen += 1
+    return obj
+
+
+for (method, _), (p, op) in sorted(ops.items()):
+    for code, resp in (op.get("responses") or {}).items():
+        r = resolve(resp)
+        if r is None:
+            errors.append(f"{method} {p} {code}: unresolvable $ref")
+            continue
+        if "X-Request-Id" not in (r.get("headers") or {}):
+            errors.append(f"{method} {p} {code}: no X-Request-Id header")
+
+for name in ("Error", "Schedule", "Reservation", "Order", "Booking", "PayParams", "Refund", "AuditEntry"):
+    if name not in (comps.get("schemas") or {}):
+        errors.append(f"components.schemas.{name} missing")
+for name in ("parentBearer", "operatorBearer"):
+    if name not in (comps.get("securitySchemes") or {}):
+        errors.append(f"components.securitySchemes.{name} missing")
+
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+todo = sum(1 for (_, op) in ops.values() if op.get("x-implemented") is False)
+print(f"{len(ops)} operations, {len(routes)} routes, {todo} marked x-implemented: false")
+PYEOF
+}
+
+# ---- shellcheck --------------------------------------------------------------------------
+
+check_shellcheck() {
+	if ! have shellcheck; then
+		echo "shellcheck not found"
+		return 77
+	fi
+	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh"
+}
+
+main() {
+	local unit
+	cd "$ROOT"
+	TMP="$(mktemp -d "${TMPDIR:-/tmp}/gym-ops.XXXXXX")"
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	render_units
+	for unit in "${UNIT_NAMES[@]}"; do
+		run_check "units: systemd-analyze verify $unit" check_unit "$unit"
+	done
+	run_check "units: credentials match gymd.conf.example" check_credentials
+	run_check "units: TimeoutStopSec above shutdown_timeout" check_stop_timeout
+	run_check "config: gymd -n on gymd.conf.example" check_example_config
+	run_check "config: a group-readable secret is refused" check_secret_mode
+	run_check "install: staged twice, idempotent, config and secrets kept" check_install
+	run_check "install: PREFIX=/opt/gym reaches the units" check_install_prefix
+	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
+	run_check "nginx: nginx -t on nginx/gym-dev.conf.in (as stack.sh renders it)" check_nginx_dev
+	run_check "openapi: parses and agrees with router.c and api.md" check_openapi
+	run_check "shellcheck: install.sh, check_ops.sh" check_shellcheck
+
+	printf '\nops: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
+	((FAILED == 0))
+}
+
+main "$@"
