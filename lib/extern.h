@@ -37,6 +37,9 @@ enum gym_err gym__schedule_open(struct gym_db *, long long schedule_id);
 /* The user's temporary hold, if any: *live is 1 when found and unexpired. */
 enum gym_err gym_hold_find_live(struct gym_db *, long long user_id,
     struct gym_reservation *, int *live);
+/* The user's pending order, if any: *found, and its schedule. */
+enum gym_err gym__user_open_order(struct gym_db *, long long user_id, long long *schedule_id,
+    int *found);
 /* Format helpers for statement parameters. */
 void gym__ll(char *buf, size_t len, long long v);
 

@@ -265,6 +265,7 @@ static enum gym_err
 hold_tx(struct gym_db *db, void *v)
 {
 	struct hold_arg *a = v;
+	long long open_sid = 0;
 	enum gym_err e;
 	int has, found;
 
@@ -280,6 +281,12 @@ hold_tx(struct gym_db *db, void *v)
 		a->created = 0;
 		return a->res->schedule_id == a->schedule_id ? GYM_OK : GYM_E_ACTIVE_HOLD_EXISTS;
 	}
+	/* an open order on another class keeps its claim on the user's one
+	 * hold, even after its own hold lapsed: paying it re-claims a seat */
+	if ((e = gym__user_open_order(db, a->user_id, &open_sid, &found)) != GYM_OK)
+		return e;
+	if (found && open_sid != a->schedule_id)
+		return GYM_E_ACTIVE_HOLD_EXISTS;
 	a->created = 1;
 	e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
 	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, a->res);

@@ -241,6 +241,23 @@ order_hold(struct gym_db *db, struct create_arg *a, long long *rid)
 	return GYM_OK;
 }
 
+enum gym_err
+gym__user_open_order(struct gym_db *db, long long user_id, long long *schedule_id, int *found)
+{
+	char uid[24];
+	const char *p[1] = { uid };
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(uid, sizeof(uid), user_id);
+	if ((e = gym_db_exec(db, &st_open, 1, p, &r)) != GYM_OK)
+		return e;
+	if ((*found = PQntuples(r) > 0))
+		*schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
+	PQclear(r);
+	return GYM_OK;
+}
+
 /* The user's open order, if any (*found): loaded into a->o when it is
  * for this schedule, GYM_E_ACTIVE_HOLD_EXISTS when for another. */
 static enum gym_err

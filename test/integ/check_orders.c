@@ -579,6 +579,30 @@ START_TEST(test_create_replaces_lapsed_order)
 }
 END_TEST
 
+/* An open order keeps the user's one hold: after its own hold lapsed, a
+ * hold on another class is refused, and paying the order re-claims. */
+START_TEST(test_open_order_blocks_other_hold)
+{
+	struct gym_actor a;
+	struct gym_order o, p;
+	struct gym_reservation h;
+	long long user = pgt_user(db, "oOpenOrderBlocksOtherHold0001");
+	long long sa = pgt_schedule(db, 3), sb = pgt_schedule(db, 3);
+	int created;
+
+	a = pgt_actor_user(user);
+	ck_assert_int_eq(create(user, sa, 0, &o, &created), GYM_OK);
+	gym_clock_set_offset(16 * 60);
+	ck_assert_int_eq(gym_hold_create(db, &a, user, sb, &h, &created),
+	    GYM_E_ACTIVE_HOLD_EXISTS);
+	ck_assert_int_eq(pgt_available(db, sb), 3);
+	ck_assert_int_eq(prepare(user, o.order_id, &p), GYM_OK);
+	ck_assert_str_eq(p.status, "pending");
+	ck_assert(p.res.id != o.res.id);
+	ck_assert_int_eq(pgt_available(db, sa), 2);
+}
+END_TEST
+
 START_TEST(test_record_prepay)
 {
 	struct gym_order o, o2;
@@ -625,6 +649,7 @@ orders_suite(void)
 	tcase_add_test(tc, test_one_trial_rule_in_database);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_record_prepay);
+	tcase_add_test(tc, test_open_order_blocks_other_hold);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrent");
