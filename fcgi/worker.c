@@ -12,8 +12,8 @@
  * EPOLLEXCLUSIVE (Linux 4.5+) the kernel wakes one idle worker per new
  * connection, and a worker woken together with its SIGTERM must still
  * accept that connection, which libfcgi refuses once shutdown is pending
- * (the connection then waits in the backlog for the next wake-up; a load
- * test under repeated SIGHUP showed it as an nginx 504).  So: an event
+ * (the connection would then wait in the backlog for the next wake-up, or
+ * until nginx times out when no other request comes).  So: an event
  * returned by the wait is always accepted and served, then the flag is
  * looked at.  The listening socket is non-blocking: a worker that loses
  * the race for a connection gets EAGAIN and goes back to waiting instead
@@ -282,7 +282,9 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 			gym_log_warnx("the master is gone, exiting");
 			break;
 		}
-		/* a kept connection (fastcgi_keep_conn) carries the next request */
+		/* a kept connection (fastcgi_keep_conn) carries the next request;
+		 * the worker stays with it until nginx closes it, which is why
+		 * nginx/gym.conf keeps fastcgi_keep_conn off */
 		n = r.ipcFd >= 0 ? wait_fd(r.ipcFd, &waitmask) : wait_listen(ep, &waitmask);
 		if (n == -1) {
 			gym_log_err("could not wait for requests");

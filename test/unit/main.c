@@ -13,6 +13,8 @@ static Suite *(*const suites[])(void) = {
 	crypto_suite,
 	wxsign_suite,
 	wxpay_suite,
+	httputil_suite,
+	metrics_suite,
 };
 
 int

@@ -10,5 +10,7 @@
 Suite *crypto_suite(void);
 Suite *wxsign_suite(void);
 Suite *wxpay_suite(void);
+Suite *httputil_suite(void);
+Suite *metrics_suite(void);
 
 #endif
