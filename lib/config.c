@@ -262,7 +262,8 @@ validate(struct gym_config *c, char *err, size_t errsz)
 	};
 
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
-		if (*(char **)((char *)c + req[i].off) == NULL) {
+		if (*(char **)((char *)c + req[i].off) == NULL ||
+		    **(char **)((char *)c + req[i].off) == '\0') {
 			snprintf(err, errsz, "%s is required", req[i].name);
 			return -1;
 		}

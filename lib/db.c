@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -19,6 +20,7 @@ struct gym_db {
 	const struct gym_stmt *prepared[MAX_PREPARED];
 	int nprepared;
 	int lock_timeout_ms;
+	time_t last_warn;
 	char sqlstate[6];
 };
 
@@ -27,8 +29,10 @@ gym_db_new(const char *conninfo, int lock_timeout_ms, struct gym_db **out)
 {
 	struct gym_db *db;
 
+	/* a server that never answers must not hold a worker forever */
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
-	    (db->conninfo = strdup(conninfo)) == NULL) {
+	    (db->conninfo = gym_asprintf("%s%s", conninfo,
+	    strstr(conninfo, "connect_timeout") ? "" : " connect_timeout=3")) == NULL) {
 		free(db);
 		return GYM_ENOMEM;
 	}
@@ -89,8 +93,12 @@ gym_db_ensure(struct gym_db *db)
 	db->conn = PQconnectdb(db->conninfo);
 	db->nprepared = 0;
 	if (PQstatus(db->conn) != CONNECTION_OK) {
-		gym_log_warnx("could not connect to the database: %s",
-		    db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		/* once per 10 s per process: an outage must not flood the log */
+		if (time(NULL) - db->last_warn >= 10) {
+			db->last_warn = time(NULL);
+			gym_log_warnx("could not connect to the database: %s",
+			    db->conn ? PQerrorMessage(db->conn) : "out of memory");
+		}
 		PQfinish(db->conn);
 		db->conn = NULL;
 		return GYM_EDB;
