@@ -1,6 +1,8 @@
 /*
  * dispatch.c: between the router and a handler: authentication (the
- * route's flags), Idempotency-Key (replay or run once), then the handler.
+ * route's flags: a parent's token, or an operator's checked against the
+ * operators table and the route's role), Idempotency-Key (replay or run
+ * once, scoped to the parent or the operator), then the handler.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,30 @@
 #include "hutil.h"
 #include "idem.h"
 #include "log.h"
+#include "operators.h"
 #include "token.h"
+
+/* Operator routes: GYM_AUTH_AUDITOR takes either role, GYM_AUTH_OPERATOR
+ * only operators (an auditor gets GYM_EFORBIDDEN).  A missing, unknown or
+ * revoked token is GYM_EUNAUTH. */
+static enum gym_err
+authenticate_operator(const struct gym_route *rt, struct gym_req *req)
+{
+	const char *a = req->authorization;
+	long long id = 0;
+	int role = 0;
+	enum gym_err e;
+
+	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+		return GYM_EUNAUTH;
+	if ((e = gym_operator_auth(req->ctx->db, a + 7, &id, &role)) != GYM_OK)
+		return e;
+	req->operator_id = id;
+	req->operator_role = role;
+	if ((rt->flags & GYM_AUTH_OPERATOR) && role != GYM_ROLE_OPERATOR)
+		return GYM_EFORBIDDEN;
+	return GYM_OK;
+}
 
 static enum gym_err
 authenticate(const struct gym_route *rt, struct gym_req *req)
@@ -19,6 +44,8 @@ authenticate(const struct gym_route *rt, struct gym_req *req)
 	const struct gym_config *cfg = req->ctx->cfg;
 	const char *a = req->authorization;
 
+	if (rt->flags & (GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR))
+		return authenticate_operator(rt, req);
 	if ((rt->flags & GYM_AUTH_USER) == 0)
 		return GYM_OK;
 	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
@@ -50,7 +77,10 @@ idempotent(const struct gym_route *rt, struct gym_req *req, struct gym_resp *res
 	size_t n;
 	int status = 0;
 
-	snprintf(scope, sizeof(scope), "user:%lld", req->user_id);
+	if (req->operator_id != 0)
+		snprintf(scope, sizeof(scope), "op:%lld", req->operator_id);
+	else
+		snprintf(scope, sizeof(scope), "user:%lld", req->user_id);
 	n = strlen(req->method) + strlen(req->path) + req->body_len + 3;
 	if ((buf = malloc(n)) == NULL)
 		return GYM_ENOMEM;

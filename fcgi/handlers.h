@@ -23,5 +23,10 @@ enum gym_err gym_h_wxpay_create(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_wxpay_qrcode(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_notify_payment(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_notify_refund(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_order_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_order_get(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_audit_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_schedule_create(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_schedule_update(struct gym_req *, struct gym_resp *);
 
 #endif

@@ -28,6 +28,11 @@ static const struct gym_route routes[] = {
 	{ "GET", "/payment/wxpay/qrcode/{}", gym_h_wxpay_qrcode, GYM_AUTH_USER, 0 },
 	{ "POST", "/payment/wxpay/callback", gym_h_notify_payment, GYM_RAW_BODY, 64 * KB },
 	{ "POST", "/payment/wxpay/refund-callback", gym_h_notify_refund, GYM_RAW_BODY, 64 * KB },
+	{ "GET", "/admin/orders", gym_h_admin_order_list, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/orders/{}", gym_h_admin_order_get, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/audit-log", gym_h_admin_audit_list, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/course-schedules", gym_h_admin_schedule_create, GYM_AUTH_OPERATOR | GYM_IDEMPOTENT, 4 * KB },
+	{ "PATCH", "/admin/course-schedules/{}", gym_h_admin_schedule_update, GYM_AUTH_OPERATOR, 4 * KB },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -16,11 +16,13 @@
 #pragma weak api_suite
 #pragma weak pay_suite
 #pragma weak process_suite
+#pragma weak admin_suite
 
 int
 main(void)
 {
-	Suite *(*const suites[])(void) = { api_suite, pay_suite, process_suite };
+	Suite *(*const suites[])(void) = { api_suite, pay_suite, process_suite,
+	    admin_suite };
 	const char *base = getenv("GYM_E2E_BASE");
 	SRunner *sr;
 	size_t i;

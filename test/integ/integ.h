@@ -14,5 +14,6 @@ Suite *orders_suite(void);
 Suite *sweep_suite(void);
 Suite *audit_suite(void);
 Suite *migrate_suite(void);
+Suite *operators_suite(void);
 
 #endif

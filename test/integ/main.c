@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	sweep_suite,
 	audit_suite,
 	migrate_suite,
+	operators_suite,
 };
 
 int

@@ -1,0 +1,145 @@
+/*
+ * h_admin_orders.c: GET /admin/orders (filtered, paged, newest first) and
+ * GET /admin/orders/{order_id} (the order with its reservation, WeChat
+ * transactions, refunds and audit trail).  Operators and auditors; reads
+ * are not audited.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "hadmin.h"
+#include "hutil.h"
+
+static const char *const statuses[] = { "pending", "paid", "failed", "cancelled", "expired",
+	"refunding", "refunded", NULL };
+
+static enum gym_err
+bad(struct gym_resp *resp, const char *field)
+{
+	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
+	return GYM_EINVAL;
+}
+
+static enum gym_err
+filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t len,
+    struct gym_admin_order_filter *f)
+{
+	char v[64];
+	enum gym_err e;
+	int known = 0;
+
+	memset(f, 0, sizeof(*f));
+	if ((e = gym_h_admin_paging(req, resp, &f->limit, &f->before, &f->from, &f->to)) != GYM_OK)
+		return e;
+	if (gym_h_query(req, "status", status, len)) {
+		for (int i = 0; statuses[i] != NULL; i++)
+			known |= strcmp(status, statuses[i]) == 0;
+		if (!known)
+			return bad(resp, "status");
+		f->status = status;
+	}
+	if (gym_h_query(req, "course_schedule_id", v, sizeof(v)) &&
+	    gym_h_path_id(v, &f->schedule_id, GYM_EINVAL) != GYM_OK)
+		return bad(resp, "course_schedule_id");
+	return GYM_OK;
+}
+
+enum gym_err
+gym_h_admin_order_list(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_admin_order_filter f;
+	struct gym_order *orders;
+	char status[16];
+	long long next = 0;
+	cJSON *items;
+	enum gym_err e;
+	int n = 0;
+
+	if ((e = filters(req, resp, status, sizeof(status), &f)) != GYM_OK)
+		return e;
+	if ((orders = calloc((size_t)f.limit, sizeof(*orders))) == NULL)
+		return GYM_ENOMEM;
+	if ((e = gym_admin_order_list(req->ctx->db, &f, orders, &n, &next)) == GYM_OK) {
+		items = cJSON_CreateArray();
+		for (int i = 0; i < n; i++)
+			cJSON_AddItemToArray(items, gym_h_admin_order_json(&orders[i]));
+		e = gym_resp_json(resp, 200, gym_h_admin_page(items, next));
+	}
+	free(orders);
+	return e;
+}
+
+static cJSON *
+txn_json(const struct gym_txn *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "transaction_id", t->transaction_id);
+	cJSON_AddStringToObject(o, "trade_state", t->trade_state);
+	if (t->trade_type[0] != '\0')
+		cJSON_AddStringToObject(o, "trade_type", t->trade_type);
+	cJSON_AddNumberToObject(o, "amount_fen", t->amount_fen);
+	if (t->has_payer_total)
+		cJSON_AddNumberToObject(o, "payer_total", t->payer_total);
+	if (t->success_time != 0)
+		gym_h_add_time(o, "success_time", t->success_time);
+	cJSON_AddStringToObject(o, "source", t->source);
+	cJSON_AddStringToObject(o, "outcome", t->outcome);
+	gym_h_add_time(o, "created_at", t->created_at);
+	return o;
+}
+
+static cJSON *
+refund_json(const struct gym_admin_refund *r, const char *order_id)
+{
+	cJSON *o = cJSON_CreateObject();
+	char amount[16];
+
+	snprintf(amount, sizeof(amount), "%d.%02d", r->amount_fen / 100, r->amount_fen % 100);
+	cJSON_AddStringToObject(o, "refund_id", r->refund_id);
+	cJSON_AddStringToObject(o, "order_id", order_id);
+	cJSON_AddStringToObject(o, "status", r->status);
+	if (r->wx_status[0] != '\0')
+		cJSON_AddStringToObject(o, "wx_status", r->wx_status);
+	if (r->wx_refund_id[0] != '\0')
+		cJSON_AddStringToObject(o, "wx_refund_id", r->wx_refund_id);
+	cJSON_AddStringToObject(o, "amount", amount);
+	cJSON_AddNumberToObject(o, "amount_fen", r->amount_fen);
+	cJSON_AddStringToObject(o, "currency", "CNY");
+	cJSON_AddStringToObject(o, "reason", r->reason);
+	if (r->operator_id != 0)
+		cJSON_AddNumberToObject(o, "operator_id", (double)r->operator_id);
+	if (r->next_action[0] != '\0')
+		cJSON_AddStringToObject(o, "next_action", r->next_action);
+	gym_h_add_time(o, "created_at", r->created_at);
+	if (r->succeeded_at != 0)
+		gym_h_add_time(o, "succeeded_at", r->succeeded_at);
+	return o;
+}
+
+enum gym_err
+gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_admin_order ao;
+	cJSON *o, *a;
+	enum gym_err e;
+
+	if ((e = gym_admin_order_get(req->ctx->db, req->args[0], &ao)) != GYM_OK) {
+		gym_admin_order_free(&ao);
+		return e;
+	}
+	o = gym_h_admin_order_json(&ao.order);
+	a = cJSON_AddArrayToObject(o, "transactions");
+	for (int i = 0; i < ao.ntxns; i++)
+		cJSON_AddItemToArray(a, txn_json(&ao.txns[i]));
+	a = cJSON_AddArrayToObject(o, "refunds");
+	for (int i = 0; i < ao.nrefunds; i++)
+		cJSON_AddItemToArray(a, refund_json(&ao.refunds[i], ao.order.order_id));
+	a = cJSON_AddArrayToObject(o, "audit");
+	for (int i = 0; i < ao.naudit; i++)
+		cJSON_AddItemToArray(a, gym_h_audit_json(&ao.audit[i]));
+	gym_admin_order_free(&ao);
+	return gym_resp_json(resp, 200, o);
+}

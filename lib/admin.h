@@ -1,0 +1,106 @@
+/*
+ * admin.h: what the operators' API reads: orders filtered and paged, one
+ * order in full (reservation, WeChat transactions, refunds, audit trail)
+ * and the audit log filtered and paged.  Reads only: changes go through
+ * the modules that own them (schedules.c, refunds).  Pages are newest
+ * first by id; a page's cursor is the id of its last row.
+ */
+#ifndef GYM_ADMIN_H
+#define GYM_ADMIN_H
+
+#include <stdint.h>
+
+#include "booking.h"
+
+#define GYM_ADMIN_LIMIT_DEFAULT	50
+#define GYM_ADMIN_LIMIT_MAX	200
+
+struct gym_admin_order_filter {
+	const char *status;		/* NULL = any */
+	long long schedule_id;		/* 0 = any */
+	int64_t from, to;		/* created_at in [from, to); 0 = unbounded */
+	long long before;		/* cursor: only ids below it; 0 = from the newest */
+	int limit;			/* 1 .. GYM_ADMIN_LIMIT_MAX */
+};
+
+struct gym_admin_audit_filter {
+	const char *order_id;		/* NULL = any */
+	const char *action_type;	/* NULL = any */
+	int64_t from, to;		/* created_at in [from, to); 0 = unbounded */
+	long long before;		/* cursor, as above */
+	int limit;
+};
+
+/* One payment_audit_log row.  request_snapshot is malloc'd JSON or NULL. */
+struct gym_audit_entry {
+	long long id;
+	char entity[16];
+	char action_type[64];
+	char order_id[33];		/* "" when none */
+	long long reservation_id;	/* 0 when none */
+	long long booking_id;		/* 0 when none */
+	char actor_type[16];
+	char actor_id[24];		/* "" when none */
+	char client_ip[64];
+	char request_id[64];
+	char old_status[32];		/* "" when none */
+	char new_status[32];
+	char *request_snapshot;
+	int64_t created_at;
+};
+
+/* One payment_transactions row, without the payload (the payer is in it). */
+struct gym_txn {
+	char transaction_id[64];
+	char trade_state[32];
+	char trade_type[16];
+	int amount_fen;
+	int has_payer_total;
+	int payer_total;
+	int64_t success_time;		/* 0 when unknown */
+	char source[8];
+	char outcome[24];
+	int64_t created_at;
+};
+
+/* One refund as operators see it. */
+struct gym_admin_refund {
+	char refund_id[65];		/* WeChat's out_refund_no */
+	char status[16];		/* processing|success|closed|abnormal */
+	char wx_status[16];		/* "" until WeChat answered */
+	char wx_refund_id[65];
+	int amount_fen;
+	char reason[328];
+	long long operator_id;		/* 0 for automatic refunds */
+	char next_action[256];		/* what an operator should do, or "" */
+	int64_t created_at;
+	int64_t succeeded_at;		/* 0 unless status is success */
+};
+
+struct gym_admin_order {
+	struct gym_order order;
+	struct gym_txn *txns;
+	int ntxns;
+	struct gym_admin_refund *refunds;
+	int nrefunds;
+	struct gym_audit_entry *audit;	/* oldest first */
+	int naudit;
+};
+
+/* Up to f->limit orders into out (room for f->limit); *next is the cursor
+ * of the next page, 0 when this is the last one. */
+enum gym_err gym_admin_order_list(struct gym_db *, const struct gym_admin_order_filter *,
+    struct gym_order *out, int *n, long long *next);
+/* The order with everything recorded about it; GYM_ENOTFOUND when none.
+ * Free with gym_admin_order_free(), also after an error. */
+enum gym_err gym_admin_order_get(struct gym_db *, const char *order_id,
+    struct gym_admin_order *);
+void gym_admin_order_free(struct gym_admin_order *);
+
+/* A page of the audit log into *out (malloc'd, *n entries; free with
+ * gym_admin_audit_free); *next as for orders. */
+enum gym_err gym_admin_audit_list(struct gym_db *, const struct gym_admin_audit_filter *,
+    struct gym_audit_entry **out, int *n, long long *next);
+void gym_admin_audit_free(struct gym_audit_entry *, int n);
+
+#endif
