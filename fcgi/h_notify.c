@@ -3,8 +3,9 @@
  * decrypted, then checked against the order and applied exactly once.
  * Answers: 204 when processed (or already processed); 401 {"code":"FAIL"}
  * for a bad signature, serial or timestamp; 400 for a body that does not
- * decrypt or parse, or a transaction that is not ours; 500 when it could
- * not be stored, so WeChat retries.  Every refusal leaves an audit row.
+ * decrypt or parse, or a transaction or refund that is not ours; 500 when
+ * it could not be stored, so WeChat retries.  Every refusal leaves an
+ * audit row.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "hutil.h"
 #include "log.h"
 #include "reconcile.h"
+#include "refunds.h"
 
 static enum gym_err
 fail(struct gym_resp *resp, int status, const char *message)
@@ -94,18 +96,43 @@ gym_h_notify_payment(struct gym_req *req, struct gym_resp *resp)
 	return fail(resp, 500, "处理失败");
 }
 
+/*
+ * REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED: the refund is found by
+ * out_refund_no and must be ours (mchid, out_trade_no, amount); its effect
+ * happens once (refunds.c).  An out_refund_no we never made answers 204:
+ * retrying cannot make it ours (the refusal is audited).
+ */
 enum gym_err
 gym_h_notify_refund(struct gym_req *req, struct gym_resp *resp)
 {
-	char event[64], *plain = NULL;
+	struct gym_actor a = { "wechat", 0, req->client_ip, req->user_agent, req->request_id, NULL };
+	char event[64], outcome[32], *plain = NULL;
+	cJSON *refund;
 	enum gym_err e;
 
 	if ((e = open_notification(req, resp, event, sizeof(event), &plain)) != GYM_OK ||
 	    plain == NULL)
 		return e;
+	refund = cJSON_Parse(plain);
 	free(plain);
-	/* XXX: refunds (issue 5) apply REFUND.* here; until then the verified
-	 * notification is refused with 500 so WeChat keeps it for later. */
-	gym_log_warnx("refund notification %s received before refunds are supported", event);
-	return fail(resp, 500, "暂不支持");
+	if (refund == NULL || !cJSON_IsObject(refund)) {
+		cJSON_Delete(refund);
+		audit_refusal(req, "plaintext");
+		return fail(resp, 400, "报文解析失败");
+	}
+	e = gym_refund_apply_json(req->ctx->db, &a, req->ctx->cfg, refund, "notify", outcome,
+	    sizeof(outcome));
+	cJSON_Delete(refund);
+	if (e == GYM_OK || e == GYM_ENOTFOUND) {
+		gym_log_infox("refund notification %s: %s", event, outcome);
+		resp->status = 204;
+		return GYM_OK;
+	}
+	if (e == GYM_EINVAL) {
+		/* mchid, order or amount do not match the refund */
+		audit_refusal(req, "mismatch");
+		return fail(resp, 400, "退款信息不符");
+	}
+	gym_log_warnx("could not store a refund notification: %s", gym_strerror(e));
+	return fail(resp, 500, "处理失败");
 }

@@ -26,6 +26,9 @@ enum gym_err gym_h_notify_refund(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_order_list(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_order_get(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_audit_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_refund_create(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_refund_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_refund_get(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_schedule_create(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_schedule_update(struct gym_req *, struct gym_resp *);
 

@@ -31,6 +31,9 @@ static const struct gym_route routes[] = {
 	{ "GET", "/admin/orders", gym_h_admin_order_list, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/orders/{}", gym_h_admin_order_get, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/audit-log", gym_h_admin_audit_list, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/refunds", gym_h_admin_refund_create, GYM_AUTH_OPERATOR | GYM_IDEMPOTENT, 4 * KB },
+	{ "GET", "/admin/refunds", gym_h_admin_refund_list, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/refunds/{}", gym_h_admin_refund_get, GYM_AUTH_AUDITOR, 0 },
 	{ "POST", "/admin/course-schedules", gym_h_admin_schedule_create, GYM_AUTH_OPERATOR | GYM_IDEMPOTENT, 4 * KB },
 	{ "PATCH", "/admin/course-schedules/{}", gym_h_admin_schedule_update, GYM_AUTH_OPERATOR, 4 * KB },
 };

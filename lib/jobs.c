@@ -2,8 +2,9 @@
  * jobs.c: the job process's loop, forked and supervised by gymd's master.
  * Every job_interval_ms: expire lapsed orders and holds (batches claimed
  * with SKIP LOCKED), ask WeChat about pending orders whose notification has
- * not come, and close the WeChat orders of orders that ended.  Every claim
- * skips locked rows, so jobs on several hosts never process a row twice.
+ * not come, close the WeChat orders of orders that ended, and carry
+ * refunds through (refund_job.c).  Every claim skips locked rows, so jobs
+ * on several hosts never process a row twice.
  */
 #include <time.h>
 
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reconcile.h"
+#include "refunds.h"
 #include "wxpay.h"
 
 static void
@@ -65,6 +67,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		if (gym_db_ensure(db) == GYM_OK) {
 			sweep_all(db, cfg, stop);
 			n = wx != NULL ? gym_reconcile_run(db, wx, cfg) : 0;
+			n += wx != NULL ? gym_refund_job_run(db, wx, cfg) : 0;
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			gym_log_debugx("job=run reconciled=%d ms=%ld", n,
 			    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));

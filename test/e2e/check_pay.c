@@ -500,9 +500,12 @@ START_TEST(late_payment_no_seat)
 	hold(tb, sid);
 	ck_assert_int_eq(available(sid), 0);
 	sim_pay(oid, 1);
-	ck_assert_str_eq(wait_status(ta, oid, "refunding", 5000, st), "refunding");
+	/* refunding, then the job's automatic refund returns the money */
+	ck_assert_str_eq(wait_status(ta, oid, "refunded", 10000, st), "refunded");
 	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
 	    "AND outcome = 'late_refunded'", oid), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM refunds WHERE order_id = $1 "
+	    "AND initiated_by = 'system' AND status = 'success'", oid), 1);
 	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
 	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'auto_refund_required'", oid), 1);

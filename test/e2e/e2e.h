@@ -16,5 +16,6 @@ Suite *api_suite(void);		/* check_api.c: contract, auth, booking, race */
 Suite *pay_suite(void);		/* check_pay.c: WeChat Pay flows and notifications */
 Suite *process_suite(void);	/* check_process.c: master/worker behaviour */
 Suite *admin_suite(void);	/* check_admin.c: operators' API and gymctl operator */
+Suite *refund_suite(void);	/* check_refund.c: refunds, their notifications and job */
 
 #endif

@@ -15,5 +15,6 @@ Suite *sweep_suite(void);
 Suite *audit_suite(void);
 Suite *migrate_suite(void);
 Suite *operators_suite(void);
+Suite *refunds_suite(void);
 
 #endif

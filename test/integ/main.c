@@ -21,6 +21,7 @@ static Suite *(*const suites[])(void) = {
 	audit_suite,
 	migrate_suite,
 	operators_suite,
+	refunds_suite,
 };
 
 int

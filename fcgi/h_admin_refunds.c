@@ -1,0 +1,197 @@
+/*
+ * h_admin_refunds.c: POST /admin/refunds (operators: refund a paid order),
+ * GET /admin/refunds (filtered, paged, newest first) and
+ * GET /admin/refunds/{refund_id} (operators and auditors).
+ *
+ * A refund is named by its out_refund_no (the contract's refund_id).  The
+ * POST records the refund (refunds.c, one transaction), then asks WeChat
+ * outside it and answers 202 with the refund as it stands: "processing"
+ * until WeChat's notification or the job's query finishes it.  A create
+ * call that fails leaves the refund pending with last_error; the job sends
+ * it again under the same out_refund_no, so the answer is still 202.  A
+ * repeated request (the same operator, order and reason: a retry or a
+ * double click) answers the same refund and never makes a second one;
+ * Idempotency-Key replays the first answer as everywhere else.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "hadmin.h"
+#include "hutil.h"
+#include "log.h"
+#include "operators.h"
+#include "refunds.h"
+#include "wxclient.h"
+
+static const char *const statuses[] = { "processing", "success", "closed", "abnormal", NULL };
+
+static enum gym_err
+bad(struct gym_resp *resp, const char *field)
+{
+	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
+	return GYM_EINVAL;
+}
+
+/* The contract's Refund object. */
+static cJSON *
+refund_json(const struct gym_refund *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	char amount[16];
+
+	snprintf(amount, sizeof(amount), "%d.%02d", f->amount_fen / 100, f->amount_fen % 100);
+	cJSON_AddStringToObject(o, "refund_id", f->out_refund_no);
+	cJSON_AddStringToObject(o, "out_refund_no", f->out_refund_no);
+	cJSON_AddStringToObject(o, "order_id", f->order_id);
+	cJSON_AddStringToObject(o, "status", gym_refund_public_status(f));
+	if (f->wx_status[0] != '\0')
+		cJSON_AddStringToObject(o, "wx_status", f->wx_status);
+	if (f->wx_refund_id[0] != '\0')
+		cJSON_AddStringToObject(o, "wx_refund_id", f->wx_refund_id);
+	cJSON_AddStringToObject(o, "amount", amount);
+	cJSON_AddNumberToObject(o, "amount_fen", f->amount_fen);
+	cJSON_AddStringToObject(o, "currency", "CNY");
+	cJSON_AddStringToObject(o, "reason", f->reason);
+	cJSON_AddStringToObject(o, "initiated_by", f->initiated_by);
+	if (f->operator_id != 0)
+		cJSON_AddNumberToObject(o, "operator_id", (double)f->operator_id);
+	else
+		cJSON_AddNullToObject(o, "operator_id");
+	if (f->next_action[0] != '\0')
+		cJSON_AddStringToObject(o, "next_action", f->next_action);
+	if (f->last_error[0] != '\0' && strcmp(f->status, "pending") == 0)
+		cJSON_AddStringToObject(o, "last_error", f->last_error);
+	gym_h_add_time(o, "created_at", f->created_at);
+	gym_h_add_time(o, "updated_at", f->updated_at);
+	if (f->completed_at != 0) {
+		gym_h_add_time(o, "completed_at", f->completed_at);
+		if (strcmp(f->status, "success") == 0)
+			gym_h_add_time(o, "succeeded_at", f->completed_at);
+	}
+	return o;
+}
+
+/* The body's order_id and reason (borrowed from body). */
+static enum gym_err
+parse(const cJSON *body, struct gym_resp *resp, const char **order_id, const char **reason)
+{
+	if (gym_json_str(body, "order_id", order_id) != GYM_OK || (*order_id)[0] == '\0')
+		return bad(resp, "order_id");
+	if (gym_json_str(body, "reason", reason) != GYM_OK || (*reason)[0] == '\0')
+		return bad(resp, "reason");
+	return GYM_OK;
+}
+
+enum gym_err
+gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_wx_client *wx;
+	struct gym_refund f;
+	struct gym_actor a;
+	const char *order_id = NULL, *reason = NULL;
+	cJSON *body = NULL;
+	char *snap = NULL;
+	int created = 0;
+	enum gym_err e;
+
+	/* dispatch lets only operators in; this keeps it so on its own */
+	if (req->operator_id <= 0 || req->operator_role != GYM_ROLE_OPERATOR)
+		return GYM_EFORBIDDEN;
+	if ((e = gym_h_body(req, resp, 0, &body)) != GYM_OK)
+		return e;
+	if ((e = parse(body, resp, &order_id, &reason)) != GYM_OK)
+		goto out;
+	gym_h_actor(req, &a, &snap);
+	e = gym_refund_request(req->ctx->db, &a, order_id, reason, "operator", req->operator_id,
+	    &f, &created);
+	if (e == GYM_EINVAL)
+		bad(resp, "reason");
+	if (e != GYM_OK)
+		goto out;
+	/* WeChat outside the transaction; a failure is the job's to retry */
+	if (strcmp(f.status, "pending") == 0 && gym_wxclient_get(req->ctx, &wx) == GYM_OK)
+		(void)gym_refund_send(req->ctx->db, wx, req->ctx->cfg, &a, f.out_refund_no, &f);
+	else if (strcmp(f.status, "pending") == 0)
+		gym_log_warnx("no WeChat Pay client: refund %s is sent by the job",
+		    f.out_refund_no);
+out:
+	free(snap);
+	cJSON_Delete(body);
+	if (e != GYM_OK)
+		return e;
+	gym_log_infox("refund %s of order %s by operator %lld (%s)", f.out_refund_no, f.order_id,
+	    req->operator_id, created ? "new" : "repeated");
+	return gym_resp_json(resp, 202, refund_json(&f));
+}
+
+static enum gym_err
+filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t slen,
+    char *order_id, size_t olen, struct gym_refund_filter *f)
+{
+	enum gym_err e;
+	size_t n;
+	int known = 0;
+
+	memset(f, 0, sizeof(*f));
+	if ((e = gym_h_admin_paging(req, resp, &f->limit, &f->before, &f->from, &f->to)) != GYM_OK)
+		return e;
+	if (gym_h_query(req, "status", status, slen)) {
+		for (int i = 0; statuses[i] != NULL; i++)
+			known |= strcmp(status, statuses[i]) == 0;
+		if (!known)
+			return bad(resp, "status");
+		f->status = status;
+	}
+	if (gym_h_query(req, "order_id", order_id, olen)) {
+		n = strlen(order_id);
+		if (n < 6 || n > 32 || strspn(order_id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz_-") != n)
+			return bad(resp, "order_id");
+		f->order_id = order_id;
+	}
+	return GYM_OK;
+}
+
+enum gym_err
+gym_h_admin_refund_list(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_refund_filter f;
+	struct gym_refund *rows = NULL;
+	char status[16], order_id[40];
+	long long next = 0;
+	cJSON *items;
+	enum gym_err e;
+	int n = 0;
+
+	if (req->operator_id <= 0)
+		return GYM_EFORBIDDEN;
+	if ((e = filters(req, resp, status, sizeof(status), order_id, sizeof(order_id), &f)) !=
+	    GYM_OK)
+		return e;
+	if ((rows = calloc((size_t)f.limit, sizeof(*rows))) == NULL)
+		return GYM_ENOMEM;
+	if ((e = gym_refund_list(req->ctx->db, &f, rows, &n, &next)) != GYM_OK) {
+		free(rows);
+		return e;
+	}
+	items = cJSON_CreateArray();
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(items, refund_json(&rows[i]));
+	free(rows);
+	return gym_resp_json(resp, 200, gym_h_admin_page(items, next));
+}
+
+enum gym_err
+gym_h_admin_refund_get(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_refund f;
+	enum gym_err e;
+
+	if (req->operator_id <= 0)
+		return GYM_EFORBIDDEN;
+	if ((e = gym_refund_get(req->ctx->db, 0, req->args[0], &f)) != GYM_OK)
+		return e;
+	return gym_resp_json(resp, 200, refund_json(&f));
+}
