@@ -10,6 +10,7 @@
 
 #include "handlers.h"
 #include "hadmin.h"
+#include "refunds.h"
 #include "hutil.h"
 
 static const char *const statuses[] = { "pending", "paid", "failed", "cancelled", "expired",
@@ -91,32 +92,23 @@ txn_json(const struct gym_txn *t)
 	return o;
 }
 
-static cJSON *
-refund_json(const struct gym_admin_refund *r, const char *order_id)
+/* The order's refunds (all of them: a handful at most). */
+static enum gym_err
+add_refunds(struct gym_db *db, const char *order_id, cJSON *a)
 {
-	cJSON *o = cJSON_CreateObject();
-	char amount[16];
+	struct gym_refund_filter f = { NULL, order_id, 0, 0, 0, 20 };
+	struct gym_refund *r;
+	long long next = 0;
+	enum gym_err e;
+	int n = 0;
 
-	snprintf(amount, sizeof(amount), "%d.%02d", r->amount_fen / 100, r->amount_fen % 100);
-	cJSON_AddStringToObject(o, "refund_id", r->refund_id);
-	cJSON_AddStringToObject(o, "order_id", order_id);
-	cJSON_AddStringToObject(o, "status", r->status);
-	if (r->wx_status[0] != '\0')
-		cJSON_AddStringToObject(o, "wx_status", r->wx_status);
-	if (r->wx_refund_id[0] != '\0')
-		cJSON_AddStringToObject(o, "wx_refund_id", r->wx_refund_id);
-	cJSON_AddStringToObject(o, "amount", amount);
-	cJSON_AddNumberToObject(o, "amount_fen", r->amount_fen);
-	cJSON_AddStringToObject(o, "currency", "CNY");
-	cJSON_AddStringToObject(o, "reason", r->reason);
-	if (r->operator_id != 0)
-		cJSON_AddNumberToObject(o, "operator_id", (double)r->operator_id);
-	if (r->next_action[0] != '\0')
-		cJSON_AddStringToObject(o, "next_action", r->next_action);
-	gym_h_add_time(o, "created_at", r->created_at);
-	if (r->succeeded_at != 0)
-		gym_h_add_time(o, "succeeded_at", r->succeeded_at);
-	return o;
+	if ((r = calloc((size_t)f.limit, sizeof(*r))) == NULL)
+		return GYM_ENOMEM;
+	if ((e = gym_refund_list(db, &f, r, &n, &next)) == GYM_OK)
+		for (int i = n - 1; i >= 0; i--)	/* oldest first */
+			cJSON_AddItemToArray(a, gym_h_refund_json(&r[i]));
+	free(r);
+	return e;
 }
 
 enum gym_err
@@ -135,8 +127,11 @@ gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 	for (int i = 0; i < ao.ntxns; i++)
 		cJSON_AddItemToArray(a, txn_json(&ao.txns[i]));
 	a = cJSON_AddArrayToObject(o, "refunds");
-	for (int i = 0; i < ao.nrefunds; i++)
-		cJSON_AddItemToArray(a, refund_json(&ao.refunds[i], ao.order.order_id));
+	if ((e = add_refunds(req->ctx->db, ao.order.order_id, a)) != GYM_OK) {
+		gym_admin_order_free(&ao);
+		cJSON_Delete(o);
+		return e;
+	}
 	a = cJSON_AddArrayToObject(o, "audit");
 	for (int i = 0; i < ao.naudit; i++)
 		cJSON_AddItemToArray(a, gym_h_audit_json(&ao.audit[i]));

@@ -34,9 +34,8 @@ bad(struct gym_resp *resp, const char *field)
 	return GYM_EINVAL;
 }
 
-/* The contract's Refund object. */
-static cJSON *
-refund_json(const struct gym_refund *f)
+cJSON *
+gym_h_refund_json(const struct gym_refund *f)
 {
 	cJSON *o = cJSON_CreateObject();
 	char amount[16];
@@ -123,7 +122,7 @@ out:
 		return e;
 	gym_log_infox("refund %s of order %s by operator %lld (%s)", f.out_refund_no, f.order_id,
 	    req->operator_id, created ? "new" : "repeated");
-	return gym_resp_json(resp, 202, refund_json(&f));
+	return gym_resp_json(resp, 202, gym_h_refund_json(&f));
 }
 
 static enum gym_err
@@ -178,7 +177,7 @@ gym_h_admin_refund_list(struct gym_req *req, struct gym_resp *resp)
 	}
 	items = cJSON_CreateArray();
 	for (int i = 0; i < n; i++)
-		cJSON_AddItemToArray(items, refund_json(&rows[i]));
+		cJSON_AddItemToArray(items, gym_h_refund_json(&rows[i]));
 	free(rows);
 	return gym_resp_json(resp, 200, gym_h_admin_page(items, next));
 }
@@ -193,5 +192,5 @@ gym_h_admin_refund_get(struct gym_req *req, struct gym_resp *resp)
 		return GYM_EFORBIDDEN;
 	if ((e = gym_refund_get(req->ctx->db, 0, req->args[0], &f)) != GYM_OK)
 		return e;
-	return gym_resp_json(resp, 200, refund_json(&f));
+	return gym_resp_json(resp, 200, gym_h_refund_json(&f));
 }

@@ -23,5 +23,8 @@ cJSON *gym_h_admin_page(cJSON *items, long long next);
 /* The order object plus user_id and created_at. */
 cJSON *gym_h_admin_order_json(const struct gym_order *);
 cJSON *gym_h_audit_json(const struct gym_audit_entry *);
+/* The contract's Refund object (h_admin_refunds.c). */
+struct gym_refund;
+cJSON *gym_h_refund_json(const struct gym_refund *);
 
 #endif

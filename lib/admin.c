@@ -44,13 +44,6 @@ static struct gym_stmt st_txns = { "admin_order_txns",
 	"SELECT transaction_id, trade_state, trade_type, amount_fen, payer_total, "
 	US("success_time", "success_us") ", source, outcome, " US("created_at", "created_us") " "
 	"FROM payment_transactions WHERE order_id = $1 ORDER BY id", 0 };
-/* refunds arrive with migration 0004: ask before preparing a statement on them */
-static struct gym_stmt st_has_refunds = { "admin_has_refunds",
-	"SELECT to_regclass('refunds') IS NOT NULL AS present", 0 };
-static struct gym_stmt st_refunds = { "admin_order_refunds",
-	"SELECT out_refund_no, status, wx_status, wx_refund_id, amount_fen, reason, operator_id, "
-	"next_action, " US("created_at", "created_us") ", "
-	US("completed_at", "completed_us") " FROM refunds WHERE order_id = $1 ORDER BY id", 0 };
 static struct gym_stmt st_trail = { "admin_order_trail",
 	AUDIT_COLS "WHERE order_id = $1 ORDER BY id LIMIT " TRAIL_MAX, 0 };
 static struct gym_stmt st_audit = { "admin_audit",
@@ -268,52 +261,6 @@ load_txns(struct gym_db *db, const char *order_id, struct gym_admin_order *ao)
 	return e;
 }
 
-/* The public status of a refund: one still to be sent is processing. */
-static const char *
-refund_status(const char *s)
-{
-	return s != NULL && strcmp(s, "pending") == 0 ? "processing" : s;
-}
-
-static enum gym_err
-load_refunds(struct gym_db *db, const char *order_id, struct gym_admin_order *ao)
-{
-	const char *p[1] = { order_id };
-	PGresult *r;
-	enum gym_err e;
-	int n, present;
-
-	if ((e = gym_db_exec(db, &st_has_refunds, 0, NULL, &r)) != GYM_OK)
-		return e;
-	present = strcmp(gym_db_get(r, 0, "present") ? gym_db_get(r, 0, "present") : "f", "t") == 0;
-	PQclear(r);
-	if (!present)
-		return GYM_OK;
-	if ((e = gym_db_exec(db, &st_refunds, 1, p, &r)) != GYM_OK)
-		return e;
-	if ((n = PQntuples(r)) > 0 &&
-	    (ao->refunds = calloc((size_t)n, sizeof(*ao->refunds))) == NULL)
-		e = GYM_ENOMEM;
-	for (int i = 0; e == GYM_OK && i < n; i++) {
-		struct gym_admin_refund *f = &ao->refunds[i];
-
-		copy(f->refund_id, sizeof(f->refund_id), gym_db_get(r, i, "out_refund_no"));
-		copy(f->status, sizeof(f->status), refund_status(gym_db_get(r, i, "status")));
-		copy(f->wx_status, sizeof(f->wx_status), gym_db_get(r, i, "wx_status"));
-		copy(f->wx_refund_id, sizeof(f->wx_refund_id), gym_db_get(r, i, "wx_refund_id"));
-		f->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
-		copy(f->reason, sizeof(f->reason), gym_db_get(r, i, "reason"));
-		f->operator_id = gym_db_get_ll(r, i, "operator_id");
-		copy(f->next_action, sizeof(f->next_action), gym_db_get(r, i, "next_action"));
-		f->created_at = gym_db_get_ll(r, i, "created_us");
-		if (strcmp(f->status, "success") == 0)
-			f->succeeded_at = gym_db_get_ll(r, i, "completed_us");
-		ao->nrefunds++;
-	}
-	PQclear(r);
-	return e;
-}
-
 static enum gym_err
 load_trail(struct gym_db *db, const char *order_id, struct gym_admin_order *ao)
 {
@@ -352,8 +299,7 @@ get_tx(struct gym_db *db, void *v)
 	}
 	read_order(r, 0, &a->ao->order);
 	PQclear(r);
-	if ((e = load_txns(db, a->order_id, a->ao)) != GYM_OK ||
-	    (e = load_refunds(db, a->order_id, a->ao)) != GYM_OK)
+	if ((e = load_txns(db, a->order_id, a->ao)) != GYM_OK)
 		return e;
 	return load_trail(db, a->order_id, a->ao);
 }
@@ -382,7 +328,6 @@ void
 gym_admin_order_free(struct gym_admin_order *ao)
 {
 	free(ao->txns);
-	free(ao->refunds);
 	gym_admin_audit_free(ao->audit, ao->naudit);
 	memset(ao, 0, sizeof(*ao));
 }

@@ -63,26 +63,10 @@ struct gym_txn {
 	int64_t created_at;
 };
 
-/* One refund as operators see it. */
-struct gym_admin_refund {
-	char refund_id[65];		/* WeChat's out_refund_no */
-	char status[16];		/* processing|success|closed|abnormal */
-	char wx_status[16];		/* "" until WeChat answered */
-	char wx_refund_id[65];
-	int amount_fen;
-	char reason[328];
-	long long operator_id;		/* 0 for automatic refunds */
-	char next_action[256];		/* what an operator should do, or "" */
-	int64_t created_at;
-	int64_t succeeded_at;		/* 0 unless status is success */
-};
-
 struct gym_admin_order {
 	struct gym_order order;
 	struct gym_txn *txns;
 	int ntxns;
-	struct gym_admin_refund *refunds;
-	int nrefunds;
 	struct gym_audit_entry *audit;	/* oldest first */
 	int naudit;
 };
