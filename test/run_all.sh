@@ -4,7 +4,8 @@
 #
 # Each pass: unit (check_unit), integration (check_integ against a fresh
 # database gym_integ), the test stack (stack.sh start test on a fresh database
-# gym) with the end-to-end suite (check_e2e) against it, then a scan of
+# gym) with the end-to-end suite (check_e2e) against it (and, in the normal
+# build's pass only, the browser suite test/browser/run.sh), then a scan of
 # var/test/log/*.log for sanitizer reports.  A suite whose program was not
 # built (check_integ, check_e2e) is skipped; check_unit is required.
 # Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).
@@ -16,7 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env/common.sh"
 ENV_DIR="$ROOT/test/env"
 
 # Per-suite time limits (seconds); a hung suite fails instead of hanging CI.
-T_UNIT=300 T_INTEG=600 T_E2E=900
+T_UNIT=300 T_INTEG=600 T_E2E=900 T_BROWSER=180
 
 SANITIZER_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
 
@@ -148,6 +149,27 @@ suite_e2e() {
 	record "$(status_of "$rc")" "$label" e2e $((SECONDS - start)) "$(note_of "$rc")"
 }
 
+# suite_browser: the console and the demo page in headless Chromium against the
+# stack suite_e2e started (test/browser/run.sh; screenshots in var/test/artifacts/).
+# SKIP with the reason when chromium or node is missing.
+suite_browser() {
+	local label="$1" start=$SECONDS rc=0 note
+	if [[ ! -f "$ROOT/test/browser/run.sh" ]]; then
+		record SKIP "$label" browser 0 "test/browser/run.sh missing"
+		return 0
+	fi
+	if ! curl -fsk -o /dev/null --max-time 5 "https://127.0.0.1:$API_PORT/healthz"; then
+		record FAIL "$label" browser 0 "no stack"
+		return 0
+	fi
+	GYM_BIN="$label" run_logged "$LOGDIR/browser.log" "$T_BROWSER" bash "$ROOT/test/browser/run.sh" || rc=$?
+	note="$(note_of "$rc")"
+	if ((rc == 77)); then
+		note="$(sed -n 's/^SKIP: //p' "$LOGDIR/browser.log" | head -n 1)"
+	fi
+	record "$(status_of "$rc")" "$label" browser $((SECONDS - start)) "$note"
+}
+
 # suite_sanitizers: no sanitizer report in any log of this pass.
 suite_sanitizers() {
 	local label="$1" hits
@@ -202,6 +224,9 @@ run_pass() {
 	suite_unit "$label" "$bin"
 	suite_integ "$label" "$bin"
 	suite_e2e "$label" "$bin"
+	if [[ "$label" == bin ]]; then
+		suite_browser "$label"
+	fi
 	bash "$ENV_DIR/stack.sh" stop test >>"$LOGDIR/stack.log" 2>&1 || log "stack.sh stop test failed"
 	suite_sanitizers "$label"
 	archive_logs "$label"

@@ -405,6 +405,8 @@ print_banner() {
 gym dev stack is up (binaries from ${BIN_DIR#"$ROOT"/}/)
   API         https://127.0.0.1:$API_PORT/api/v1/
   health      curl -k https://127.0.0.1:$API_PORT/healthz
+  demo        https://127.0.0.1:$API_PORT/demo/  (book a class and pay it with the simulator)
+  console     https://127.0.0.1:$API_PORT/console/  (token: ${BIN_DIR#"$ROOT"/}/gymctl operator add NAME --role operator)
   pay page    https://127.0.0.1:$SIM_TLS_PORT/sim/pay?out_trade_no=<order_id>
   database    bash test/env/pg.sh psql dev
   config      ${CONF#"$ROOT"/}

@@ -1,0 +1,811 @@
+/*
+ * Operators' console.  One page, routed by the URL fragment:
+ *   #/orders          orders, filtered by status, class and time, paged by cursor
+ *   #/orders/ID       one order with its reservation, transactions, refunds and
+ *                     audit trail, and the refund form
+ *   #/audit           the audit log, filtered and paged
+ *   #/classes         create a class, change a class's capacity
+ * The operator token is kept in sessionStorage (this tab only) and sent as a
+ * bearer token to /api/v1/admin/... on the same origin.  Everything the server
+ * returns is put in the page with textContent, never as HTML.
+ */
+'use strict';
+
+(function () {
+	var API = '/api/v1';
+	var TOKEN_KEY = 'gym.console.token';
+	var PAGE_SIZE = 20;
+	var REFRESH_MS = 2000;		/* while a refund is in flight */
+
+	var ORDER_STATUS = {
+		pending: '待支付', paid: '已支付', failed: '支付失败', cancelled: '已取消',
+		expired: '已过期', refunding: '退款中', refunded: '已退款'
+	};
+	var RESERVATION_STATUS = {
+		temporary: '占座中', confirmed: '已确认', cancelled: '已取消', expired: '已过期'
+	};
+	var REFUND_STATUS = {
+		pending: '待提交', processing: '处理中', success: '退款成功', closed: '退款关闭', abnormal: '退款异常'
+	};
+	var BOOKING_STATUS = { confirmed: '已确认', cancelled: '已取消' };
+	var OTHER_STATUS = {
+		active: '有效', revoked: '已停用', sent: '已发送', queued: '待发送', failed: '发送失败',
+		success: '成功', SUCCESS: '成功', PROCESSING: '处理中', CLOSED: '已关闭', ABNORMAL: '异常'
+	};
+	var ENTITY = {
+		order: '订单', hold: '占座', booking: '预约', payment: '支付', refund: '退款',
+		notification: '通知', schedule: '课程', operator: '运营人员'
+	};
+	var ACTOR = { user: '家长', operator: '运营', system: '系统', wechat: '微信' };
+	var ACTION = {
+		order_created: '创建订单', order_paid: '订单已支付', order_cancelled: '订单取消',
+		order_expired: '订单过期', order_failed: '支付失败', order_failed_sold_out: '名额已满，支付失败',
+		hold_created: '占座', hold_released: '释放占座', hold_expired: '占座过期',
+		hold_confirmed: '占座确认', booking_confirmed: '预约成功', booking_cancelled: '预约取消',
+		payment_received: '收到支付通知', payment_failed: '支付失败通知', payment_rejected: '支付通知被拒绝',
+		prepay_created: '微信下单', amount_mismatch: '金额不符', auto_refund_required: '需自动退款',
+		late_paid: '过期后支付', late_refunded: '过期支付已退款', duplicate_refunded: '重复支付已退款',
+		refund_requested: '发起退款', refund_created: '发起退款', refund_succeeded: '退款成功',
+		refund_success: '退款成功', refund_closed: '退款关闭', refund_abnormal: '退款异常',
+		refund_failed: '退款失败', refund_processing: '微信受理退款', refund_error: '退款请求出错',
+		refund_notification_rejected: '退款通知被拒绝', refund_notification_unknown: '未知退款通知',
+		order_refunding: '退款中', order_refunded: '订单已退款',
+		seat_freed: '名额释放', seat_released: '名额释放', notification_rejected: '通知被拒绝', schedule_created: '创建课程', capacity_changed: '修改名额',
+		operator_added: '添加运营人员', operator_revoked: '停用运营人员',
+		notification_sent: '通知已发送', notification_failed: '通知发送失败'
+	};
+	/* What an operator does next when a refund did not go through. */
+	var REFUND_ADVICE = {
+		abnormal: '退款异常：家长的银行卡可能已注销或冻结。请登录微信支付商户平台，对该笔退款发起“异常退款”（退到商户余额或线下转账），处理后在此核对状态。',
+		closed: '退款已关闭：微信未能完成退款（例如商户余额不足）。请确认商户平台余额充足后重新发起退款。'
+	};
+
+	var $ = function (id) { return document.getElementById(id); };
+
+	/* ---- small helpers ------------------------------------------------------------ */
+
+	function el(tag, attrs, children) {
+		var e = document.createElement(tag), k;
+		attrs = attrs || {};
+		for (k in attrs) {
+			if (!Object.prototype.hasOwnProperty.call(attrs, k))
+				continue;
+			if (k === 'text')
+				e.textContent = attrs[k];
+			else if (k === 'className')
+				e.className = attrs[k];
+			else if (k.slice(0, 2) === 'on')
+				e.addEventListener(k.slice(2), attrs[k]);
+			else
+				e.setAttribute(k, attrs[k]);
+		}
+		(children || []).forEach(function (c) {
+			if (c !== null && c !== undefined)
+				e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+		});
+		return e;
+	}
+
+	function clear(node) {
+		while (node.firstChild)
+			node.removeChild(node.firstChild);
+	}
+
+	function show(node, on) {
+		node.hidden = !on;
+	}
+
+	function pad(n) {
+		return (n < 10 ? '0' : '') + n;
+	}
+
+	/* "2024-05-01 10:00:00" in the browser's time zone; '' for nothing. */
+	function fmtTime(s) {
+		if (!s)
+			return '';
+		var d = new Date(s);
+		if (isNaN(d.getTime()))
+			return String(s);
+		return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
+		    pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+	}
+
+	/* A datetime-local value ("2024-05-01T10:00") as RFC 3339 with the local offset. */
+	function localToRfc3339(v) {
+		if (!v)
+			return '';
+		var d = new Date(v);
+		if (isNaN(d.getTime()))
+			return '';
+		var off = -d.getTimezoneOffset(), sign = off >= 0 ? '+' : '-';
+		off = Math.abs(off);
+		return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' +
+		    pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) +
+		    sign + pad(Math.floor(off / 60)) + ':' + pad(off % 60);
+	}
+
+	/* A Date as a datetime-local value. */
+	function dateToLocal(d) {
+		return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' +
+		    pad(d.getHours()) + ':' + pad(d.getMinutes());
+	}
+
+	function yuan(fen, amount) {
+		if (amount)
+			return '¥' + amount;
+		if (typeof fen === 'number')
+			return '¥' + (fen / 100).toFixed(2);
+		return '';
+	}
+
+	function label(map, v) {
+		if (v === null || v === undefined || v === '')
+			return '';
+		return map[v] || String(v);
+	}
+
+	/* A random key for Idempotency-Key: one per "intent", reused on retries. */
+	function newKey(prefix) {
+		var b = new Uint8Array(16), s = '';
+		window.crypto.getRandomValues(b);
+		b.forEach(function (x) { s += (x < 16 ? '0' : '') + x.toString(16); });
+		return prefix + '-' + s;
+	}
+
+	var flashTimer = null;
+	function flash(msg, kind) {
+		var f = $('flash');
+		f.textContent = msg;
+		f.className = 'flash ' + (kind || 'ok');
+		show(f, true);
+		if (flashTimer)
+			clearTimeout(flashTimer);
+		flashTimer = setTimeout(function () { show(f, false); }, kind === 'error' ? 10000 : 5000);
+	}
+
+	/* ---- the API -------------------------------------------------------------------- */
+
+	function ApiError(status, body) {
+		this.status = status;
+		this.code = (body && body.code) || ('HTTP_' + status);
+		this.message = (body && body.message) || ('请求失败（HTTP ' + status + '）');
+		this.requestId = (body && body.request_id) || '';
+		this.field = (body && body.field) || '';
+	}
+	ApiError.prototype.toString = function () {
+		var s = this.message;
+		if (this.field && s.indexOf(this.field) < 0)
+			s += '：' + this.field;
+		s += '（' + this.code + (this.requestId ? '，请求 ID ' + this.requestId : '') + '）';
+		return s;
+	};
+
+	function token() {
+		return sessionStorage.getItem(TOKEN_KEY) || '';
+	}
+
+	/*
+	 * api(method, path, {query, body, key, token}) -> Promise of the parsed body.
+	 * Rejects with an ApiError; a 401 also ends the session.
+	 */
+	function api(method, path, opts) {
+		opts = opts || {};
+		var url = API + path, q = [], k;
+		if (opts.query) {
+			for (k in opts.query) {
+				if (opts.query[k] !== '' && opts.query[k] !== null && opts.query[k] !== undefined)
+					q.push(encodeURIComponent(k) + '=' + encodeURIComponent(opts.query[k]));
+			}
+		}
+		if (q.length)
+			url += '?' + q.join('&');
+		var headers = { 'Accept': 'application/json' };
+		var tok = opts.token !== undefined ? opts.token : token();
+		if (tok)
+			headers.Authorization = 'Bearer ' + tok;
+		if (opts.key)
+			headers['Idempotency-Key'] = opts.key;
+		var init = { method: method, headers: headers, cache: 'no-store', credentials: 'omit' };
+		if (opts.body !== undefined) {
+			headers['Content-Type'] = 'application/json';
+			init.body = JSON.stringify(opts.body);
+		}
+		return fetch(url, init).then(function (r) {
+			return r.text().then(function (text) {
+				var body = null;
+				try {
+					body = text ? JSON.parse(text) : null;
+				} catch (e) {
+					body = null;
+				}
+				if (r.ok)
+					return body;
+				var err = new ApiError(r.status, body);
+				if (r.status === 401 && opts.token === undefined)
+					signOut('登录已失效，请重新输入令牌。' + '（' + err.code + '）');
+				throw err;
+			});
+		}, function () {
+			throw new ApiError(0, { code: 'NETWORK', message: '无法连接服务器，请检查网络后重试' });
+		});
+	}
+
+	/* ---- sign in ----------------------------------------------------------------------- */
+
+	function signOut(msg) {
+		sessionStorage.removeItem(TOKEN_KEY);
+		stopRefresh();
+		if (msg) {
+			$('signin-error').textContent = msg;
+			show($('signin-error'), true);
+		}
+		route();
+	}
+
+	function initSignin() {
+		$('signin-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var tok = $('signin-token').value.trim(), btn = $('signin-submit');
+			show($('signin-error'), false);
+			if (!tok)
+				return;
+			btn.disabled = true;
+			/* The token is good if it may read the orders. */
+			api('GET', '/admin/orders', { query: { limit: 1 }, token: tok }).then(function () {
+				sessionStorage.setItem(TOKEN_KEY, tok);
+				$('signin-token').value = '';
+				if (!location.hash || location.hash === '#/' || location.hash === '#/signin')
+					location.hash = '#/orders';
+				else
+					route();
+				flash('已登录');
+			}, function (err) {
+				$('signin-error').textContent = err.status === 401 ?
+				    '令牌无效或已停用。（' + err.code + '）' : String(err);
+				show($('signin-error'), true);
+			}).then(function () {
+				btn.disabled = false;
+			});
+		});
+		$('signout').addEventListener('click', function () {
+			signOut('');
+			flash('已退出登录');
+		});
+	}
+
+	/* ---- orders list -------------------------------------------------------------------- */
+
+	var orders = { cursors: [''], page: 0, filter: {} };
+
+	function ordersFilter() {
+		return {
+			status: $('orders-status').value,
+			course_schedule_id: $('orders-schedule').value,
+			from: localToRfc3339($('orders-from').value),
+			to: localToRfc3339($('orders-to').value)
+		};
+	}
+
+	function loadOrders() {
+		var q = Object.assign({}, orders.filter, { limit: PAGE_SIZE });
+		if (orders.cursors[orders.page])
+			q.cursor = orders.cursors[orders.page];
+		$('orders-body').setAttribute('aria-busy', 'true');
+		return api('GET', '/admin/orders', { query: q }).then(function (page) {
+			var body = $('orders-body'), items = (page && page.items) || [];
+			clear(body);
+			items.forEach(function (o) {
+				var tr = el('tr', { className: 'clickable', 'data-order': o.order_id,
+				    onclick: function () { location.hash = '#/orders/' + encodeURIComponent(o.order_id); } }, [
+					el('td', {}, [el('a', { href: '#/orders/' + encodeURIComponent(o.order_id),
+					    className: 'mono', text: o.order_id })]),
+					el('td', {}, [badge(o.status)]),
+					el('td', { text: yuan(o.amount_fen, o.amount) }),
+					el('td', { text: o.course_schedule_id !== undefined ? String(o.course_schedule_id) : '' }),
+					el('td', { text: o.user_id !== undefined ? String(o.user_id) : '' }),
+					el('td', { text: fmtTime(o.created_at) }),
+					el('td', { text: fmtTime(o.paid_at) })
+				]);
+				body.appendChild(tr);
+			});
+			show($('orders-empty'), items.length === 0);
+			orders.cursors[orders.page + 1] = page && page.next_cursor ? page.next_cursor : null;
+			$('orders-prev').disabled = orders.page === 0;
+			$('orders-next').disabled = !orders.cursors[orders.page + 1];
+			$('orders-page').textContent = '第 ' + (orders.page + 1) + ' 页';
+		}, function (err) {
+			flash('查询订单失败：' + err, 'error');
+		}).then(function () {
+			$('orders-body').removeAttribute('aria-busy');
+		});
+	}
+
+	function badge(status) {
+		return el('span', { className: 'badge st-' + status, 'data-status': status,
+		    text: label(ORDER_STATUS, status) });
+	}
+
+	function initOrders() {
+		$('orders-filter').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			orders.filter = ordersFilter();
+			orders.cursors = [''];
+			orders.page = 0;
+			loadOrders();
+		});
+		$('orders-open').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var id = $('orders-open-id').value.trim();
+			if (id)
+				location.hash = '#/orders/' + encodeURIComponent(id);
+		});
+		$('orders-prev').addEventListener('click', function () {
+			if (orders.page > 0) {
+				orders.page--;
+				loadOrders();
+			}
+		});
+		$('orders-next').addEventListener('click', function () {
+			if (orders.cursors[orders.page + 1]) {
+				orders.page++;
+				loadOrders();
+			}
+		});
+	}
+
+	/* ---- one order -------------------------------------------------------------------- */
+
+	var current = { id: '', order: null, refundKey: '', refundBusy: false, timer: null };
+
+	function stopRefresh() {
+		if (current.timer) {
+			clearTimeout(current.timer);
+			current.timer = null;
+		}
+	}
+
+	function field(dl, name, value, cls) {
+		if (value === undefined || value === null || value === '')
+			return;
+		dl.appendChild(el('dt', { text: name }));
+		dl.appendChild(el('dd', { className: cls || '' }, [typeof value === 'string' ? value : value]));
+	}
+
+	/* A status word of any entity in Chinese; unknown ones as they are. */
+	function anyStatus(entity, v) {
+		if (!v)
+			return '—';
+		var map = entity === 'hold' ? RESERVATION_STATUS : entity === 'refund' ? REFUND_STATUS :
+		    entity === 'booking' ? BOOKING_STATUS : ORDER_STATUS;
+		return map[v] || ORDER_STATUS[v] || RESERVATION_STATUS[v] || REFUND_STATUS[v] || OTHER_STATUS[v] || v;
+	}
+
+	function auditRow(a, withOrder) {
+		var change = a.old_status || a.new_status ?
+		    anyStatus(a.entity, a.old_status) + ' → ' + anyStatus(a.entity, a.new_status) : '';
+		var actor = label(ACTOR, a.actor_type) + (a.actor_id ? ' ' + a.actor_id : '');
+		var detail = null;
+		if (a.request_snapshot !== undefined && a.request_snapshot !== null) {
+			detail = el('details', {}, [el('summary', { text: '请求' }),
+			    el('pre', { text: JSON.stringify(a.request_snapshot, null, 2) })]);
+		}
+		var cells = [
+			el('td', { text: fmtTime(a.created_at), className: 'nowrap' }),
+			el('td', { title: a.action_type }, [label(ACTION, a.action_type), ' ',
+			    el('small', { className: 'mono muted', text: a.action_type })])
+		];
+		if (withOrder) {
+			cells.push(el('td', {}, [a.order_id ? el('a', { className: 'mono',
+			    href: '#/orders/' + encodeURIComponent(a.order_id), text: a.order_id }) : '']));
+		}
+		cells.push(el('td', { text: label(ENTITY, a.entity) }));
+		cells.push(el('td', { text: change, title: change ? (a.old_status || '') + ' → ' + (a.new_status || '') : '' }));
+		cells.push(el('td', { text: actor }));
+		if (withOrder)
+			cells.push(el('td', { className: 'mono', text: a.client_ip || '' }));
+		cells.push(el('td', { className: 'mono small', text: a.request_id || '' }));
+		cells.push(el('td', {}, [detail]));
+		return el('tr', { 'data-action': a.action_type }, cells);
+	}
+
+	function emptyRow(tbody, cols, text) {
+		tbody.appendChild(el('tr', {}, [el('td', { colspan: String(cols), className: 'muted', text: text })]));
+	}
+
+	function renderOrder(o) {
+		current.order = o;
+		$('order-id').textContent = o.order_id;
+		var st = $('order-status');
+		st.className = 'badge st-' + o.status;
+		st.setAttribute('data-status', o.status);
+		st.textContent = label(ORDER_STATUS, o.status);
+
+		var f = $('order-fields');
+		clear(f);
+		field(f, '金额', yuan(o.amount_fen, o.amount) + (o.currency ? ' ' + o.currency : ''));
+		field(f, '用户 ID', o.user_id !== undefined ? String(o.user_id) : '');
+		field(f, '课程 ID', o.course_schedule_id !== undefined ? String(o.course_schedule_id) : '');
+		field(f, '下单时间', fmtTime(o.created_at));
+		field(f, '支付截止', fmtTime(o.expires_at));
+		field(f, '支付时间', fmtTime(o.paid_at));
+		field(f, '预约 ID', o.booking_id !== undefined && o.booking_id !== null ? String(o.booking_id) : '');
+
+		var r = $('order-reservation');
+		clear(r);
+		if (o.reservation) {
+			field(r, '占座 ID', String(o.reservation.reservation_id));
+			field(r, '状态', label(RESERVATION_STATUS, o.reservation.status));
+			field(r, '占座截止', fmtTime(o.reservation.expires_at));
+		} else {
+			field(r, '占座', '无');
+		}
+
+		var tx = $('order-transactions');
+		clear(tx);
+		(o.transactions || []).forEach(function (t) {
+			tx.appendChild(el('tr', {}, [
+				el('td', { className: 'mono', text: t.transaction_id || '' }),
+				el('td', { text: t.trade_state || '' }),
+				el('td', { text: t.trade_type || '' }),
+				el('td', { text: yuan(t.amount_fen) }),
+				el('td', { text: fmtTime(t.success_time) }),
+				el('td', { text: t.source === 'notify' ? '支付通知' : t.source === 'query' ? '主动查询' : (t.source || '') }),
+				el('td', { text: t.outcome || '' })
+			]));
+		});
+		if (!(o.transactions || []).length)
+			emptyRow(tx, 7, '暂无支付流水');
+
+		var rf = $('order-refunds'), advice = [];
+		clear(rf);
+		(o.refunds || []).forEach(function (x) {
+			rf.appendChild(el('tr', { 'data-refund-status': x.status }, [
+				el('td', { className: 'mono', text: x.refund_id || '' }),
+				el('td', {}, [el('span', { className: 'badge rf-' + x.status, text: label(REFUND_STATUS, x.status) })]),
+				el('td', { text: x.wx_status || '' }),
+				el('td', { text: x.reason || '' }),
+				el('td', { text: x.operator_id !== undefined && x.operator_id !== null ? String(x.operator_id) : '' }),
+				el('td', { text: fmtTime(x.created_at) }),
+				el('td', { text: fmtTime(x.succeeded_at) })
+			]));
+		});
+		if (!(o.refunds || []).length)
+			emptyRow(rf, 7, '暂无退款');
+
+		/* What to do next: the server's word on the latest refund, else ours. */
+		var latest = (o.refunds || [])[(o.refunds || []).length - 1];
+		if (latest && (latest.status === 'abnormal' || latest.status === 'closed'))
+			advice.push('退款单 ' + latest.refund_id + '：' + (latest.next_action || REFUND_ADVICE[latest.status]));
+		var note = $('order-note'), waiting = refundInFlight(o);
+		if (waiting)
+			advice.unshift('退款处理中，等待微信退款结果（页面会自动刷新）。');
+		note.textContent = advice.join('\n');
+		note.className = 'note' + (advice.length && !waiting ? ' warn' : '');
+		show(note, advice.length > 0);
+
+		var au = $('order-audit');
+		clear(au);
+		(o.audit || []).forEach(function (a) { au.appendChild(auditRow(a, false)); });
+		if (!(o.audit || []).length)
+			emptyRow(au, 7, '暂无记录');
+
+		/* The refund form stays while the server may still say "refundable". */
+		show($('refund-box'), o.status === 'paid');
+		if (o.status !== 'paid')
+			current.refundKey = '';
+	}
+
+	/* A refund WeChat has yet to answer: the page refreshes itself meanwhile.
+	 * An abnormal refund leaves the order refunding until someone acts, so
+	 * that alone does not count. */
+	function refundInFlight(o) {
+		var r = o.refunds || [];
+		if (o.status === 'refunding' && r.length === 0)
+			return true;
+		return r.some(function (x) { return x.status === 'processing' || x.status === 'pending'; });
+	}
+
+	function loadOrder(id, quiet) {
+		stopRefresh();
+		return api('GET', '/admin/orders/' + encodeURIComponent(id)).then(function (o) {
+			if (current.id !== id)
+				return;
+			renderOrder(o);
+			if (refundInFlight(o))
+				current.timer = setTimeout(function () { loadOrder(id, true); }, REFRESH_MS);
+		}, function (err) {
+			if (current.id !== id)
+				return;
+			if (!quiet || err.status !== 0)
+				flash(err.status === 404 ? '订单 ' + id + ' 不存在。' : '读取订单失败：' + err, 'error');
+			if (quiet && err.status !== 404 && err.status !== 401)
+				current.timer = setTimeout(function () { loadOrder(id, true); }, REFRESH_MS * 2);
+		});
+	}
+
+	function openOrder(id) {
+		if (current.id !== id) {
+			current.id = id;
+			current.order = null;
+			current.refundKey = '';
+			$('order-id').textContent = id;
+			$('order-status').textContent = '';
+			['order-fields', 'order-reservation', 'order-transactions', 'order-refunds', 'order-audit']
+			    .forEach(function (x) { clear($(x)); });
+			show($('order-note'), false);
+			show($('refund-box'), false);
+			show($('refund-error'), false);
+		}
+		loadOrder(id);
+	}
+
+	function initRefund() {
+		$('refund-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var o = current.order, reason = $('refund-reason').value.trim(), btn = $('refund-submit');
+			if (!o || current.refundBusy)
+				return;
+			if (!reason) {
+				$('refund-error').textContent = '请填写退款原因。';
+				show($('refund-error'), true);
+				return;
+			}
+			if (!window.confirm('确认为订单 ' + o.order_id + ' 全额退款 ' + yuan(o.amount_fen, o.amount) + '？'))
+				return;
+			/*
+			 * One key per refund attempt on this page: a double click, or a retry
+			 * after a timeout, sends the same key and so the server answers with the
+			 * same refund.  Changing the reason starts a new attempt.
+			 */
+			if (!current.refundKey || current.refundReason !== reason) {
+				current.refundKey = newKey('refund-' + o.order_id);
+				current.refundReason = reason;
+			}
+			current.refundBusy = true;
+			btn.disabled = true;
+			show($('refund-error'), false);
+			api('POST', '/admin/refunds', { body: { order_id: o.order_id, reason: reason },
+			    key: current.refundKey }).then(function (refund) {
+				flash('已提交退款' + (refund && refund.refund_id ? '（退款单 ' + refund.refund_id + '）' : '') +
+				    '，等待微信退款结果。');
+				current.refundKey = '';
+				return loadOrder(o.order_id);
+			}, function (err) {
+				/* A definite refusal ends this attempt; a timeout keeps the key for the retry. */
+				if (err.status !== 0 && err.status !== 502 && err.status !== 503 && err.status !== 504)
+					current.refundKey = '';
+				$('refund-error').textContent = '退款未提交：' + err;
+				show($('refund-error'), true);
+				if (err.code === 'REFUND_IN_PROGRESS' || err.code === 'NOT_REFUNDABLE')
+					return loadOrder(o.order_id);
+			}).then(function () {
+				current.refundBusy = false;
+				btn.disabled = false;
+			});
+		});
+	}
+
+	/* ---- audit log ------------------------------------------------------------------- */
+
+	var audit = { cursors: [''], page: 0, filter: {} };
+
+	function loadAudit() {
+		var q = Object.assign({}, audit.filter, { limit: PAGE_SIZE * 2 });
+		if (audit.cursors[audit.page])
+			q.cursor = audit.cursors[audit.page];
+		return api('GET', '/admin/audit-log', { query: q }).then(function (page) {
+			var body = $('audit-body'), items = (page && page.items) || [];
+			clear(body);
+			items.forEach(function (a) { body.appendChild(auditRow(a, true)); });
+			show($('audit-empty'), items.length === 0);
+			audit.cursors[audit.page + 1] = page && page.next_cursor ? page.next_cursor : null;
+			$('audit-prev').disabled = audit.page === 0;
+			$('audit-next').disabled = !audit.cursors[audit.page + 1];
+			$('audit-page').textContent = '第 ' + (audit.page + 1) + ' 页';
+		}, function (err) {
+			flash('查询审计日志失败：' + err, 'error');
+		});
+	}
+
+	function initAudit() {
+		var dl = $('audit-actions');
+		Object.keys(ACTION).forEach(function (k) {
+			dl.appendChild(el('option', { value: k, label: ACTION[k] }));
+		});
+		$('audit-filter').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			audit.filter = {
+				order_id: $('audit-order').value.trim(),
+				action_type: $('audit-action').value.trim(),
+				from: localToRfc3339($('audit-from').value),
+				to: localToRfc3339($('audit-to').value)
+			};
+			audit.cursors = [''];
+			audit.page = 0;
+			loadAudit();
+		});
+		$('audit-prev').addEventListener('click', function () {
+			if (audit.page > 0) {
+				audit.page--;
+				loadAudit();
+			}
+		});
+		$('audit-next').addEventListener('click', function () {
+			if (audit.cursors[audit.page + 1]) {
+				audit.page++;
+				loadAudit();
+			}
+		});
+	}
+
+	/* ---- classes -------------------------------------------------------------------------- */
+
+	var classKey = '';
+
+	function loadClasses() {
+		var now = new Date(), to = new Date(now.getTime() + 90 * 86400 * 1000);
+		return api('GET', '/course-schedules', { query: { from: now.toISOString(), to: to.toISOString() } })
+		    .then(function (list) {
+			var body = $('classes-body'), items = (list && list.items) || [];
+			clear(body);
+			items.forEach(function (s) { body.appendChild(classRow(s)); });
+			show($('classes-empty'), items.length === 0);
+		}, function (err) {
+			flash('读取课程失败：' + err, 'error');
+		});
+	}
+
+	function classRow(s) {
+		var input = el('input', { type: 'number', min: '0', max: '10000', step: '1',
+		    value: String(s.capacity), 'aria-label': '新名额', className: 'cap' });
+		var btn = el('button', { type: 'submit', text: '保存' });
+		var form = el('form', { className: 'inline', 'data-schedule': String(s.id) }, [input, btn]);
+		var capCell = el('td', { text: String(s.capacity) });
+		var availCell = el('td', { text: String(s.available) });
+		form.addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var cap = parseInt(input.value, 10);
+			if (isNaN(cap) || cap < 0) {
+				flash('名额须为 0 到 10000 的整数。', 'error');
+				return;
+			}
+			btn.disabled = true;
+			api('PATCH', '/admin/course-schedules/' + encodeURIComponent(s.id), { body: { capacity: cap } })
+			    .then(function (ns) {
+				capCell.textContent = String(ns.capacity);
+				availCell.textContent = String(ns.available);
+				input.value = String(ns.capacity);
+				flash('课程 ' + s.id + ' 的名额已改为 ' + ns.capacity + '。');
+			}, function (err) {
+				input.value = capCell.textContent;
+				flash('修改名额失败：' + err, 'error');
+			}).then(function () {
+				btn.disabled = false;
+			});
+		});
+		return el('tr', { 'data-schedule': String(s.id) }, [
+			el('td', { text: String(s.id) }),
+			el('td', { text: s.course_name }),
+			el('td', { text: fmtTime(s.starts_at) }),
+			el('td', { text: fmtTime(s.ends_at) }),
+			capCell, availCell,
+			el('td', {}, [form])
+		]);
+	}
+
+	function initClasses() {
+		var start = new Date();
+		start.setDate(start.getDate() + 7);
+		start.setHours(10, 0, 0, 0);
+		$('class-starts').value = dateToLocal(start);
+		$('class-ends').value = dateToLocal(new Date(start.getTime() + 3600 * 1000));
+		['class-name', 'class-starts', 'class-ends', 'class-capacity'].forEach(function (id) {
+			$(id).addEventListener('input', function () { classKey = ''; });
+		});
+		$('class-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var btn = $('class-submit');
+			var body = {
+				course_name: $('class-name').value.trim(),
+				starts_at: localToRfc3339($('class-starts').value),
+				ends_at: localToRfc3339($('class-ends').value),
+				capacity: parseInt($('class-capacity').value, 10)
+			};
+			show($('class-error'), false);
+			if (!body.course_name || !body.starts_at || !body.ends_at || isNaN(body.capacity)) {
+				$('class-error').textContent = '请填写课程名称、开始和结束时间以及名额。';
+				show($('class-error'), true);
+				return;
+			}
+			if (new Date(body.ends_at) <= new Date(body.starts_at)) {
+				$('class-error').textContent = '结束时间须晚于开始时间。';
+				show($('class-error'), true);
+				return;
+			}
+			if (!classKey)
+				classKey = newKey('class');
+			btn.disabled = true;
+			api('POST', '/admin/course-schedules', { body: body, key: classKey }).then(function (s) {
+				classKey = '';
+				flash('已创建课程 ' + s.id + '：' + s.course_name + '（' + fmtTime(s.starts_at) + '）');
+				return loadClasses();
+			}, function (err) {
+				if (err.status !== 0 && err.status < 500)
+					classKey = '';
+				$('class-error').textContent = '创建失败：' + err;
+				show($('class-error'), true);
+			}).then(function () {
+				btn.disabled = false;
+			});
+		});
+	}
+
+	/* ---- routing --------------------------------------------------------------------- */
+
+	function showView(name) {
+		['signin', 'orders', 'order', 'audit', 'classes'].forEach(function (v) {
+			show($('view-' + v), v === name);
+		});
+		var navName = name === 'order' ? 'orders' : name;
+		Array.prototype.forEach.call(document.querySelectorAll('[data-nav]'), function (a) {
+			if (a.getAttribute('data-nav') === navName)
+				a.setAttribute('aria-current', 'page');
+			else
+				a.removeAttribute('aria-current');
+		});
+	}
+
+	function route() {
+		var h = location.hash.replace(/^#\/?/, ''), parts = h.split('/');
+		if (!token()) {
+			show($('nav'), false);
+			stopRefresh();
+			showView('signin');
+			$('signin-token').focus();
+			return;
+		}
+		show($('nav'), true);
+		if (parts[0] !== 'orders' || !parts[1]) {
+			stopRefresh();
+			current.id = '';
+		}
+		switch (parts[0]) {
+		case 'orders':
+			if (parts[1]) {
+				showView('order');
+				openOrder(decodeURIComponent(parts[1]));
+			} else {
+				showView('orders');
+				loadOrders();
+			}
+			break;
+		case 'audit':
+			showView('audit');
+			loadAudit();
+			break;
+		case 'classes':
+			showView('classes');
+			loadClasses();
+			break;
+		default:
+			location.hash = '#/orders';
+		}
+	}
+
+	document.addEventListener('DOMContentLoaded', function () {
+		initSignin();
+		initOrders();
+		initRefund();
+		initAudit();
+		initClasses();
+		window.addEventListener('hashchange', route);
+		/* A click on the tab already shown reloads it. */
+		Array.prototype.forEach.call(document.querySelectorAll('[data-nav]'), function (a) {
+			a.addEventListener('click', function () {
+				if (a.getAttribute('href') === location.hash)
+					route();
+			});
+		});
+		route();
+	});
+})();

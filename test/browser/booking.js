@@ -1,0 +1,335 @@
+/*
+ * booking.js: the operators' console and the demo checkout page, driven in
+ * headless Chromium against the running test stack (test/browser/run.sh sets it up).
+ *
+ *   console  a wrong token is refused; the operator signs in and creates a class,
+ *            then changes its capacity
+ *   demo     a demo parent books that class: seat, order, Native-pay QR code; the
+ *            simulator's pay page (its "支付" button) pays; the page turns 已支付
+ *            by itself and shows the booking              -> demo.png
+ *   console  the class's capacity cannot go below its booking (CAPACITY_BELOW_BOOKED);
+ *            the operator finds the paid order (status filter), opens it, refunds
+ *            it, and watches it turn 已退款 (the simulator's refund notification)
+ *                                                         -> console.png
+ *   demo     the parent's page shows 已退款 and the seat free again; the console's
+ *            audit log lists the order's rows
+ * Every page must load nothing from another origin and throw no exception.
+ * Assertions are on the DOM; the screenshots are kept for people.
+ *
+ * Environment: GYM_BROWSER_BASE (https://127.0.0.1:PORT), GYM_BROWSER_SIM (the
+ * simulator's https base), GYM_BROWSER_TOKEN (an operator token),
+ * GYM_BROWSER_ARTIFACTS (folder), GYM_BROWSER_CHROMIUM, GYM_BROWSER_TIMEOUT (s).
+ */
+'use strict';
+
+const path = require('path');
+const crypto = require('crypto');
+const { Browser } = require('./cdp');
+
+const BASE = need('GYM_BROWSER_BASE').replace(/\/+$/, '');
+const SIM = need('GYM_BROWSER_SIM').replace(/\/+$/, '');
+const TOKEN = need('GYM_BROWSER_TOKEN');
+const ART = need('GYM_BROWSER_ARTIFACTS');
+const CHROMIUM = process.env.GYM_BROWSER_CHROMIUM || '/usr/bin/chromium';
+const LIMIT_S = parseInt(process.env.GYM_BROWSER_TIMEOUT || '90', 10);
+
+function need(name) {
+	const v = process.env[name];
+	if (!v) {
+		console.error('booking.js: ' + name + ' is not set');
+		process.exit(2);
+	}
+	return v;
+}
+
+let passed = 0;
+let failed = 0;
+const t0 = Date.now();
+
+function ok(what) {
+	passed++;
+	console.log('ok ' + passed + ' - ' + what + ' (' + ((Date.now() - t0) / 1000).toFixed(1) + ' s)');
+}
+
+function assert(cond, what) {
+	if (!cond)
+		throw new Error('assertion failed: ' + what);
+}
+
+/* The JavaScript expression "element is shown" for a selector. */
+function visible(sel) {
+	return `(() => { const e = document.querySelector(${JSON.stringify(sel)});
+		return !!e && !e.closest('[hidden]') && e.getClientRects().length > 0; })()`;
+}
+
+function attr(sel, name) {
+	return `(() => { const e = document.querySelector(${JSON.stringify(sel)});
+		return e ? e.getAttribute(${JSON.stringify(name)}) : null; })()`;
+}
+
+function pad(n) {
+	return (n < 10 ? '0' : '') + n;
+}
+
+/* A datetime-local value, in the browser's zone (the same as ours). */
+function localValue(d) {
+	return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T' +
+	    pad(d.getHours()) + ':' + pad(d.getMinutes());
+}
+
+/* ---- the console: sign in, create a class ------------------------------------------- */
+
+async function consoleSignIn(page) {
+	await page.goto(BASE + '/console/');
+	await page.waitFor(visible('#signin-form'), 'the sign-in form');
+	const title = await page.evaluate('document.title');
+	assert(title.includes('运营后台'), 'console title is Chinese: ' + title);
+
+	await page.type('#signin-token', 'not-a-token');
+	await page.click('#signin-submit');
+	const refused = await page.waitFor(`(() => { const e = document.querySelector('#signin-error');
+		return e && !e.hidden && e.textContent; })()`, 'the refusal of a wrong token');
+	assert(refused.includes('令牌无效'), 'a wrong token is refused: ' + refused);
+	assert(await page.evaluate(visible('#signin-form')), 'still on the sign-in form');
+	ok('console refuses a wrong token: ' + refused);
+
+	await page.type('#signin-token', TOKEN);
+	await page.click('#signin-submit');
+	await page.waitFor(visible('#view-orders') + ` && location.hash === '#/orders'`, 'the orders view');
+	const stored = await page.evaluate(`sessionStorage.getItem('gym.console.token')`);
+	assert(stored === TOKEN, 'the token is kept in sessionStorage');
+	ok('console signs in with the operator token');
+}
+
+async function consoleCreateClass(page, name) {
+	await page.click('a[data-nav="classes"]');
+	await page.waitFor(visible('#class-form'), 'the class form');
+	const start = new Date(Date.now() + 2 * 86400 * 1000);
+	start.setHours(10, 0, 0, 0);
+	const end = new Date(start.getTime() + 3600 * 1000);
+	await page.type('#class-name', name);
+	await page.setValue('#class-starts', localValue(start));
+	await page.setValue('#class-ends', localValue(end));
+	await page.type('#class-capacity', '3');
+	await page.click('#class-submit');
+	const id = await page.waitFor(`(() => {
+		for (const tr of document.querySelectorAll('#classes-body tr'))
+			if (tr.cells[1] && tr.cells[1].textContent === ${JSON.stringify(name)})
+				return tr.getAttribute('data-schedule');
+		return null; })()`, 'the new class in the list', 15000);
+	const flash = await page.text('#flash');
+	assert(flash && flash.includes('已创建课程'), 'the console says the class was created: ' + flash);
+	ok('console creates class ' + id + ' "' + name + '" (capacity 3)');
+
+	const row = `#classes-body tr[data-schedule="${id}"]`;
+	await page.type(row + ' input.cap', '4');
+	await page.click(row + ' form button');
+	await page.waitFor(`(() => { const tr = document.querySelector(${JSON.stringify(row)});
+		return tr && tr.cells[4].textContent === '4' && tr.cells[5].textContent === '4'; })()`,
+	    'capacity 4 in the class row');
+	ok('console changes the capacity of class ' + id + ' to 4');
+	return id;
+}
+
+/* ---- the demo page: book and pay ------------------------------------------------------ */
+
+async function demoBookAndPay(browser, page, scheduleId, name) {
+	await page.goto(BASE + '/demo/');
+	const who = await page.waitFor(`(() => { const t = document.querySelector('#who-user').textContent;
+		return /家长 #\\d+/.test(t) && t; })()`, 'the demo parent signed in');
+	const card = `.class[data-schedule="${scheduleId}"]`;
+	await page.waitFor(visible(card + ' button.book'), 'the class card on the demo page');
+	const cardText = await page.text(card);
+	assert(cardText.includes(name) && cardText.includes('剩余 4 / 4') && cardText.includes('¥200.00'),
+	    'the card shows the class, its seats and price: ' + JSON.stringify(cardText));
+	ok('demo page signs in a parent (' + who + ') and lists the class with 4 free seats');
+
+	await page.click(card + ' button.book');
+	await page.waitFor(visible('#pay') + ` && /^GYM/.test(document.querySelector('#pay-order').textContent)`,
+	    'the payment section with an order', 15000);
+	const qr = await page.waitFor(`(() => { const i = document.querySelector('#pay-qr');
+		return i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:') &&
+		    { w: i.naturalWidth, code: i.getAttribute('data-code-url') }; })()`, 'the QR image', 15000);
+	const orderId = await page.text('#pay-order');
+	assert(await page.evaluate(attr('#pay-status', 'data-status')) === 'pending', 'the order is pending');
+	assert((await page.text('#pay-status')) === '待支付', 'the status reads 待支付');
+	assert(/^weixin:\/\/wxpay\/bizpayurl\?pr=/.test(qr.code), 'the QR code is a Native-pay code_url: ' + qr.code);
+	const simHref = await page.evaluate(attr('#pay-sim', 'href'));
+	const want = SIM + '/sim/pay?out_trade_no=' + encodeURIComponent(orderId);
+	assert(simHref === want, 'the pay-page link is ' + want + ', not ' + simHref);
+	await page.waitFor(`document.querySelector('${card}').textContent.includes('剩余 3 / 4')`,
+	    'the held seat counted on the card');
+	ok('demo page takes a seat, creates order ' + orderId + ' and shows its QR code (' + qr.w + ' px)');
+
+	/* The simulator's pay page, as a newcomer would use it: its 支付 button. */
+	const sim = await browser.newPage();
+	await sim.goto(simHref);
+	await sim.waitFor(`[...document.querySelectorAll('button')].some(b => b.textContent === '支付')`,
+	    'the 支付 button on the simulator page');
+	await sim.evaluate(`document.querySelector('button[type=submit]:not([name])').id = 'sim-pay'`);
+	const loaded = sim.once('Page.loadEventFired', 15000);
+	await sim.click('#sim-pay');
+	await loaded;
+	const simText = await sim.text('body');
+	assert(simText.includes('支付成功'), 'the simulator says 支付成功: ' + simText);
+	ok('the simulator pay page pays the order');
+
+	await page.bringToFront();
+	await page.waitFor(`document.querySelector('#pay-status').getAttribute('data-status') === 'paid'`,
+	    'the demo page to show the order paid', 15000);
+	assert((await page.text('#pay-status')) === '已支付', 'the status reads 已支付');
+	await page.waitFor(visible('#booked') + ` && /预约号\\s*\\d+/.test(document.querySelector('#booked').innerText)`,
+	    'the booking on the demo page');
+	const booked = await page.text('#booked');
+	assert(booked.includes('预约成功') && booked.includes(orderId), 'the booking shows: ' + booked);
+	await page.waitFor(`document.querySelector('${card}').textContent.includes('剩余 3 / 4')`,
+	    'the booked seat counted on the card');
+	await page.screenshot(path.join(ART, 'demo.png'));
+	ok('demo page shows 已支付 and the booking by itself; screenshot demo.png');
+	return { orderId, sim };
+}
+
+/* ---- the console: the capacity cannot drop below what is booked --------------------------- */
+
+async function consoleCapacityGuard(page, scheduleId) {
+	await page.bringToFront();
+	await page.click('a[data-nav="classes"]');
+	const row = `#classes-body tr[data-schedule="${scheduleId}"]`;
+	await page.waitFor(visible(row) + ` && document.querySelector('${row}').cells[5].textContent === '3'`,
+	    'class ' + scheduleId + ' with 3 seats left');
+	await page.type(row + ' input.cap', '0');
+	await page.click(row + ' form button');
+	const flash = await page.waitFor(`(() => { const f = document.querySelector('#flash');
+		return !f.hidden && f.textContent.includes('修改名额失败') && f.textContent; })()`, 'the refusal', 10000);
+	assert(flash.includes('CAPACITY_BELOW_BOOKED'), 'the refusal names CAPACITY_BELOW_BOOKED: ' + flash);
+	assert(await page.evaluate(`document.querySelector('${row}').cells[4].textContent === '4'`), 'capacity still 4');
+	ok('console refuses capacity 0 for a class with a booking: ' + flash);
+}
+
+/* ---- the console: find the order, refund it --------------------------------------------- */
+
+async function consoleRefund(page, orderId) {
+	await page.bringToFront();
+	await page.click('a[data-nav="orders"]');
+	await page.waitFor(visible('#orders-filter'), 'the orders view');
+	await page.setValue('#orders-status', 'paid');
+	await page.click('#orders-filter button[type=submit]');
+	const row = `#orders-body tr[data-order="${orderId}"]`;
+	/* the unfiltered list was on screen before: wait for the filtered one */
+	const n = await page.waitFor(visible(row) + ` && (() => {
+		const s = [...document.querySelectorAll('#orders-body [data-status]')].map(e => e.getAttribute('data-status'));
+		return s.every(x => x === 'paid') && s.length; })()`, 'order ' + orderId + ' among paid orders only', 10000);
+	ok('console finds order ' + orderId + ' with the 已支付 filter (' + n + ' paid orders listed)');
+
+	await page.click(row + ' a');
+	await page.waitFor(visible('#view-order') + ` && document.querySelector('#order-id').textContent === '${orderId}'` +
+	    ` && document.querySelector('#order-status').getAttribute('data-status') === 'paid'`, 'the order page', 10000);
+	await page.waitFor(`document.querySelectorAll('#order-audit tr[data-action]').length >= 2`, 'the audit trail');
+	const trail = await page.evaluate(`[...document.querySelectorAll('#order-audit tr[data-action]')]
+		.map(e => e.getAttribute('data-action'))`);
+	const tx = await page.text('#order-transactions');
+	assert(tx.includes('SUCCESS'), 'the transaction is listed: ' + tx);
+	assert((await page.text('#order-status')) === '已支付', 'the order page reads 已支付');
+	ok('console opens the order: transaction SUCCESS, trail ' + trail.join(','));
+
+	await page.waitFor(visible('#refund-submit'), 'the refund button');
+	await page.type('#refund-reason', '浏览器测试退款');
+	await page.click('#refund-submit');
+	await page.waitFor(`(() => { const s = document.querySelector('#order-status').getAttribute('data-status');
+		return s === 'refunding' || s === 'refunded'; })()`, 'the order to turn refunding', 15000);
+	ok('console starts the refund (confirm dialog: ' + JSON.stringify(page.dialogs[page.dialogs.length - 1] || '') + ')');
+
+	await page.waitFor(`document.querySelector('#order-status').getAttribute('data-status') === 'refunded'`,
+	    'the order to turn refunded (the refund notification)', 30000);
+	assert((await page.text('#order-status')) === '已退款', 'the order page reads 已退款');
+	await page.waitFor(`!!document.querySelector('#order-refunds tr[data-refund-status="success"]')`,
+	    'a successful refund row');
+	const refunds = await page.text('#order-refunds');
+	assert(refunds.includes('浏览器测试退款'), 'the refund row carries the reason: ' + refunds);
+	assert(await page.evaluate(`document.querySelector('#refund-box').hidden`), 'no refund button once refunded');
+	await page.waitFor(`[...document.querySelectorAll('#order-audit tr[data-action]')]
+		.some(e => /refund/.test(e.getAttribute('data-action')))`, 'a refund row in the trail');
+	await page.screenshot(path.join(ART, 'console.png'));
+	ok('console shows the order 已退款 with its refund and trail; screenshot console.png');
+}
+
+async function consoleAudit(page, orderId) {
+	await page.click('a[data-nav="audit"]');
+	await page.waitFor(visible('#audit-filter'), 'the audit view');
+	await page.type('#audit-order', orderId);
+	await page.click('#audit-filter button[type=submit]');
+	const rows = await page.waitFor(`(() => { const r = [...document.querySelectorAll('#audit-body tr')];
+		return r.length > 0 && r.every(tr => tr.cells[2].textContent === ${JSON.stringify(orderId)}) && r.length; })()`,
+	    'audit rows of the order', 10000);
+	ok('console audit log lists ' + rows + ' rows for the order');
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+function checkPages(pages) {
+	const origins = new Set([new URL(BASE).origin, new URL(SIM).origin]);
+	for (const p of pages) {
+		assert(p.exceptions.length === 0, 'no uncaught exception: ' + p.exceptions.join(' | '));
+		const foreign = p.requests.filter((u) => !/^(data|blob|about):/.test(u) && !origins.has(new URL(u).origin));
+		assert(foreign.length === 0, 'no request leaves the stack: ' + foreign.join(' '));
+	}
+	ok('no page threw an exception or loaded anything from elsewhere');
+}
+
+async function main() {
+	const name = '浏览器测试课 ' + crypto.randomBytes(3).toString('hex');
+	let browser = null;
+	let where = null;
+	const deadline = setTimeout(() => {
+		console.error('not ok - over the ' + LIMIT_S + ' s limit');
+		process.exit(1);
+	}, LIMIT_S * 1000);
+	try {
+		browser = await Browser.launch({ executable: CHROMIUM, log: path.join(ART, 'chromium.log') });
+		const con = await browser.newPage();
+		where = con;
+		await consoleSignIn(con);
+		const sid = await consoleCreateClass(con, name);
+		const demo = await browser.newPage();
+		where = demo;
+		const { orderId, sim } = await demoBookAndPay(browser, demo, sid, name);
+		where = con;
+		await consoleCapacityGuard(con, sid);
+		await consoleRefund(con, orderId);
+		where = demo;
+		await demo.waitFor(`document.querySelector('#pay-status').getAttribute('data-status') === 'refunded'`,
+		    'the demo page to show the refund', 15000);
+		assert((await demo.text('#booked')).includes('已退款'), 'the demo page says 已退款');
+		await demo.waitFor(`document.querySelector('.class[data-schedule="${sid}"]').textContent.includes('剩余 4 / 4')`,
+		    'the seat free again on the demo page', 10000);
+		ok('demo page shows the refund live (已退款) and the seat free again');
+		where = con;
+		await consoleAudit(con, orderId);
+		checkPages([con, demo, sim]);
+	} catch (e) {
+		failed++;
+		console.log('not ok ' + (passed + failed) + ' - ' + e.message);
+		if (where) {
+			try {
+				console.log('# page ' + (await where.evaluate('location.href')) + ' says:\n# ' +
+				    String(await where.text('body')).slice(0, 1500).replace(/\n/g, '\n# '));
+				if (where.exceptions.length)
+					console.log('# exceptions: ' + where.exceptions.join(' | '));
+				if (where.consoleErrors.length)
+					console.log('# console errors: ' + where.consoleErrors.join(' | '));
+				await where.screenshot(path.join(ART, 'failure.png'));
+				console.log('# screenshot: failure.png');
+			} catch (e2) {
+				console.log('# could not read the page: ' + e2.message);
+			}
+		}
+	} finally {
+		clearTimeout(deadline);
+		if (browser)
+			await browser.close();
+	}
+	console.log('browser: ' + passed + ' passed, ' + failed + ' failed');
+	process.exit(failed ? 1 : 0);
+}
+
+main();
