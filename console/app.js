@@ -288,10 +288,14 @@
 
 	function loadOrders() {
 		var q = Object.assign({}, orders.filter, { limit: PAGE_SIZE });
+		/* answers can come back out of order: only the latest request's counts */
+		var seq = orders.seq = (orders.seq || 0) + 1;
 		if (orders.cursors[orders.page])
 			q.cursor = orders.cursors[orders.page];
 		$('orders-body').setAttribute('aria-busy', 'true');
 		return api('GET', '/admin/orders', { query: q }).then(function (page) {
+			if (seq !== orders.seq)
+				return;
 			var body = $('orders-body'), items = (page && page.items) || [];
 			clear(body);
 			items.forEach(function (o) {

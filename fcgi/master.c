@@ -45,6 +45,7 @@
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
+#include "notify.h"
 #include "worker.h"
 
 #define MAX_WORKERS	256			/* config.c's bound for workers */
@@ -181,6 +182,8 @@ child_main(const struct master *m, enum kind kind)
 		gym_log_err("could not reset the signal mask");
 		_exit(1);
 	}
+	/* the message templates the lib's transactions enqueue with */
+	gym_notify_configure(m->cfg);
 	exit(kind == K_WORKER ? gym_worker_run(m->cfg, m->listen_fd) : job_main(m));
 }
 

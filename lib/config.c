@@ -60,6 +60,9 @@ static const struct ckey keys[] = {
 	{ "wx.template_failed", C_STR, F(wx_tpl_failed), 0, 0 },
 	{ "wx.template_refunded", C_STR, F(wx_tpl_refunded), 0, 0 },
 	{ "notify_max_attempts", C_INT, F(notify_max_attempts), 1, 100 },
+	{ "notify_backoff_base_ms", C_INT, F(notify_backoff_base_ms), 10, 3600000 },
+	{ "wx.miniprogram_state", C_STR, F(wx_mp_state), 0, 0 },
+	{ "wx.message_page", C_STR, F(wx_message_page), 0, 0 },
 };
 #undef F
 
@@ -79,6 +82,7 @@ defaults(struct gym_config *c)
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;
 	c->notify_max_attempts = 8;
+	c->notify_backoff_base_ms = 1000;
 }
 
 enum gym_err
@@ -277,6 +281,12 @@ validate(struct gym_config *c, char *err, size_t errsz)
 		return -1;
 	if (c->wx_description == NULL && (c->wx_description = strdup("体操馆-体验课")) == NULL)
 		return -1;
+	if (c->wx_mp_state != NULL && c->wx_mp_state[0] != '\0' &&
+	    strcmp(c->wx_mp_state, "developer") != 0 && strcmp(c->wx_mp_state, "trial") != 0 &&
+	    strcmp(c->wx_mp_state, "formal") != 0) {
+		snprintf(err, errsz, "wx.miniprogram_state must be developer, trial or formal");
+		return -1;
+	}
 	return 0;
 }
 
@@ -337,7 +347,8 @@ gym_config_free(struct gym_config *c)
 	char **strs[] = { &c->listen, &c->db, &c->wx_appid, &c->wx_mchid,
 	    &c->wx_merchant_serial, &c->wx_notify_url, &c->wx_refund_notify_url,
 	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
-	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded };
+	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded,
+	    &c->wx_mp_state, &c->wx_message_page };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

@@ -50,6 +50,9 @@ struct gym_config {
 	char *wx_tpl_failed;
 	char *wx_tpl_refunded;
 	int notify_max_attempts;
+	int notify_backoff_base_ms;	/* first retry after 2x this */
+	char *wx_mp_state;		/* miniprogram_state: developer|trial|formal */
+	char *wx_message_page;		/* page a message opens, or NULL */
 };
 
 /* Read and validate FILE.  On failure returns GYM_EINVAL and writes a

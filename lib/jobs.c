@@ -13,9 +13,13 @@
 #include "jobs.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "reconcile.h"
 #include "refunds.h"
 #include "wxpay.h"
+
+/* Messages to parents one job pass sends at most. */
+#define NOTIFY_BATCH 50
 
 static void
 sweep_all(struct gym_db *db, const struct gym_config *cfg, volatile sig_atomic_t *stop)
@@ -55,7 +59,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 	struct gym_db *db = NULL;
 	struct gym_wx_client *wx = NULL;
 	struct timespec t0, t1;
-	int n;
+	int n, sent;
 
 	gym_log_set_request_id("job");
 	if (gym_db_new(cfg->db, cfg->db_lock_timeout_ms, &db) != GYM_OK)
@@ -68,6 +72,8 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 			sweep_all(db, cfg, stop);
 			n = wx != NULL ? gym_reconcile_run(db, wx, cfg) : 0;
 			n += wx != NULL ? gym_refund_job_run(db, wx, cfg) : 0;
+			if (wx != NULL)
+				gym_notify_send_batch(db, wx, cfg, NOTIFY_BATCH, &sent);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
 			gym_log_debugx("job=run reconciled=%d ms=%ld", n,
 			    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));

@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "extern.h"
+#include "notify.h"
 
 #define ORDER_SELECT \
 	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, " \
@@ -370,7 +371,9 @@ cancel_tx(struct gym_db *db, void *v)
 	if (strcmp(a->o->status, "pending") != 0)
 		return GYM_OK;		/* already ended: answer with its status */
 	if ((e = order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
-	    "cancelled", "order_cancelled")) != GYM_OK)
+	    "cancelled", "order_cancelled")) != GYM_OK ||
+	    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_ORDER_CANCELLED, a->order_id,
+	    NULL)) != GYM_OK)
 		return e;
 	return load(db, &st_get, a->user_id, a->order_id, a->o);
 }
@@ -396,8 +399,10 @@ fail_tx(struct gym_db *db, void *v)
 		return e;
 	if (strcmp(a->o->status, "pending") != 0)
 		return GYM_OK;
-	return order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
-	    "failed", "order_failed");
+	if ((e = order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
+	    "failed", "order_failed")) != GYM_OK)
+		return e;
+	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PAYMENT_FAILED, a->order_id, NULL);
 }
 
 enum gym_err

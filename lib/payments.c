@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "notify.h"
 
 static struct gym_stmt st_lock = { "pay_order_lock",
 	"SELECT o.id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, o.reservation_id, "
@@ -151,7 +152,10 @@ confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 	PQclear(r);
 	snprintf(snap, sizeof(snap), "{\"booking_id\":%s,\"order_id\":\"%s\",\"status\":\"confirmed\"}",
 	    bid, a->t->out_trade_no);
-	return gym_audit_write(db, a->actor, &au);
+	if ((e = gym_audit_write(db, a->actor, &au)) != GYM_OK)
+		return e;
+	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_BOOKING_CONFIRMED, a->t->out_trade_no,
+	    NULL);
 }
 
 static enum gym_err
@@ -234,7 +238,9 @@ apply_tx(struct gym_db *db, void *v)
 		if (strcmp(a->status, "pending") != 0)
 			return GYM_OK;
 		if ((e = gym__order_set_status(db, a->actor, a->t->out_trade_no, "pending",
-		    "failed", "payment_failed")) != GYM_OK)
+		    "failed", "payment_failed")) != GYM_OK ||
+		    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PAYMENT_FAILED,
+		    a->t->out_trade_no, NULL)) != GYM_OK)
 			return e;
 		return a->reservation_id == 0 ? GYM_OK :
 		    gym__hold_end(db, a->actor, a->reservation_id, "cancelled", a->t->out_trade_no);

@@ -18,6 +18,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "notify.h"
 #include "refunds.h"
 
 #define REFUND_COLS \
@@ -538,7 +539,10 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	if ((e = cancel_booking(db, a, f->order_id, &freed)) != GYM_OK)
 		return e;
 	snprintf(a->outcome, sizeof(a->outcome), "success");
-	return audit_refund(db, a->actor, f, "refund_succeeded", old, "seat_freed", freed);
+	if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, "seat_freed",
+	    freed)) != GYM_OK)
+		return e;
+	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id, f->reason);
 }
 
 static enum gym_err

@@ -17,5 +17,6 @@ Suite *pay_suite(void);		/* check_pay.c: WeChat Pay flows and notifications */
 Suite *process_suite(void);	/* check_process.c: master/worker behaviour */
 Suite *admin_suite(void);	/* check_admin.c: operators' API and gymctl operator */
 Suite *refund_suite(void);	/* check_refund.c: refunds, their notifications and job */
+Suite *notify_suite(void);	/* check_notify.c: messages to parents */
 
 #endif

@@ -18,12 +18,13 @@
 #pragma weak process_suite
 #pragma weak admin_suite
 #pragma weak refund_suite
+#pragma weak notify_suite
 
 int
 main(void)
 {
 	Suite *(*const suites[])(void) = { api_suite, pay_suite, process_suite,
-	    admin_suite, refund_suite };
+	    admin_suite, refund_suite, notify_suite };
 	const char *base = getenv("GYM_E2E_BASE");
 	SRunner *sr;
 	size_t i;

@@ -46,8 +46,10 @@ set_paths() {
 	[[ "$KEEP_CONN" == on || "$KEEP_CONN" == off ]] || die "GYM_FCGI_KEEP_CONN must be on or off"
 	if [[ "$PROFILE" == dev ]]; then
 		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60
+		NOTIFY_BACKOFF_MS=1000
 	else
 		RETRY_SCALE=0.01 JOB_INTERVAL_MS=200 RECONCILE_AFTER_S=2
+		NOTIFY_BACKOFF_MS=50
 	fi
 }
 
@@ -149,6 +151,14 @@ wx.cainfo = $TLS/cert.pem
 wx.timeout_ms = 3000
 wx.connect_timeout_ms = 1000
 wx.reconcile_after_s = $RECONCILE_AFTER_S
+
+# parents' messages (the simulator records them: GET /sim/messages)
+wx.template_confirmed = tpl-booking-confirmed thing1 time2 amount3
+wx.template_failed = tpl-payment-failed thing1 phrase2
+wx.template_refunded = tpl-refund-done thing1 amount2 thing3
+wx.miniprogram_state = developer
+notify_max_attempts = 8
+notify_backoff_base_ms = $NOTIFY_BACKOFF_MS
 EOF
 	chmod 644 "$CONF.tmp"
 	mv -f "$CONF.tmp" "$CONF"

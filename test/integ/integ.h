@@ -16,5 +16,6 @@ Suite *audit_suite(void);
 Suite *migrate_suite(void);
 Suite *operators_suite(void);
 Suite *refunds_suite(void);
+Suite *notify_suite(void);
 
 #endif

@@ -22,6 +22,7 @@ static Suite *(*const suites[])(void) = {
 	migrate_suite,
 	operators_suite,
 	refunds_suite,
+	notify_suite,
 };
 
 int
