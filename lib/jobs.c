@@ -2,10 +2,27 @@
  * jobs.c: the job process's loop, forked and supervised by gymd's master.
  * Every job_interval_ms: expire lapsed orders and holds (batches claimed
  * with SKIP LOCKED), ask WeChat about pending orders whose notification has
- * not come, close the WeChat orders of orders that ended, and carry
- * refunds through (refund_job.c).  Every claim skips locked rows, so jobs
- * on several hosts never process a row twice.
+ * not come, close the WeChat orders of orders that ended, carry refunds
+ * through (refund_job.c) and send the messages to parents (notify_send.c).
+ * Every claim skips locked rows, so jobs on several hosts never process a
+ * row twice.
+ *
+ * Logging: one structured line per run, with the run's own request id
+ * (rid=job-N, N counting this process's runs; the lines a run writes while
+ * it works carry the same id):
+ *   rid=job-N job=run status=ok expired=E reconciled=R refunds=F messages=M ms=T
+ * at info when the run did something, at debug when it found nothing to
+ * do: at the default job_interval_ms (1 s) an info line per idle run would
+ * be 86,400 lines a day per host, drowning the request lines, and
+ * gymd_job_runs_total already shows that the job is alive.  A run that
+ * failed (database unreachable, a sweep that failed) logs status=failed at
+ * warning, at most once per FAIL_LOG_S seconds while the failures last,
+ * with the number of consecutive failed runs; the first good run after
+ * them logs at info with after_failed_runs=N.
  */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "booking.h"
@@ -18,30 +35,29 @@
 #include "refunds.h"
 #include "wxpay.h"
 
+#define FAIL_LOG_S 10
+
 /* Messages to parents one job pass sends at most. */
 #define NOTIFY_BATCH 50
 
-static void
+/* Expire lapsed orders, then lapsed holds, batch after batch: the number of
+ * rows expired, or -1 when a sweep failed. */
+static int
 sweep_all(struct gym_db *db, const struct gym_config *cfg, volatile sig_atomic_t *stop)
 {
 	int n = 0, total = 0;
 
 	do {
-		if (gym_sweep_orders(db, cfg->sweep_batch, &n) != GYM_OK) {
-			gym_metrics_add("job_failures", 1);
-			return;
-		}
+		if (gym_sweep_orders(db, cfg->sweep_batch, &n) != GYM_OK)
+			return -1;
 		total += n;
 	} while (n == cfg->sweep_batch && !*stop);
 	do {
-		if (gym_sweep_holds(db, cfg->sweep_batch, &n) != GYM_OK) {
-			gym_metrics_add("job_failures", 1);
-			return;
-		}
+		if (gym_sweep_holds(db, cfg->sweep_batch, &n) != GYM_OK)
+			return -1;
 		total += n;
 	} while (n == cfg->sweep_batch && !*stop);
-	if (total > 0)
-		gym_log_infox("job=sweep expired=%d", total);
+	return total;
 }
 
 static void
@@ -53,13 +69,65 @@ pause_ms(int ms, volatile sig_atomic_t *stop)
 		nanosleep(&step, NULL);
 }
 
+static double
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1000.0 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* What one run did: expired < 0 when it failed. */
+struct run {
+	int expired, reconciled, refunds, messages;
+	double ms;
+};
+
+/* The run's line (see the header comment). */
+static void
+log_run(const struct run *r, long *failed_runs, time_t *last_fail_log)
+{
+	time_t now;
+
+	if (r->expired >= 0) {
+		if (*failed_runs > 0)
+			gym_log_infox("job=run status=ok expired=%d reconciled=%d refunds=%d "
+			    "messages=%d ms=%.1f after_failed_runs=%ld", r->expired, r->reconciled,
+			    r->refunds, r->messages, r->ms, *failed_runs);
+		else if (r->expired > 0 || r->reconciled > 0 || r->refunds > 0 || r->messages > 0)
+			gym_log_infox("job=run status=ok expired=%d reconciled=%d refunds=%d "
+			    "messages=%d ms=%.1f", r->expired, r->reconciled, r->refunds,
+			    r->messages, r->ms);
+		else
+			gym_log_debugx("job=run status=ok expired=0 reconciled=0 refunds=0 "
+			    "messages=0 ms=%.1f", r->ms);
+		*failed_runs = 0;
+		return;
+	}
+	(*failed_runs)++;
+	now = time(NULL);
+	if (*failed_runs == 1 || now - *last_fail_log >= FAIL_LOG_S) {
+		*last_fail_log = now;
+		gym_log_warnx("job=run status=failed failed_runs=%ld reconciled=%d refunds=%d "
+		    "messages=%d ms=%.1f", *failed_runs, r->reconciled, r->refunds, r->messages,
+		    r->ms);
+	}
+}
+
 int
 gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 {
 	struct gym_db *db = NULL;
 	struct gym_wx_client *wx = NULL;
-	struct timespec t0, t1;
-	int n, sent;
+	struct timespec t0;
+	struct run r;
+	char rid[32];
+	unsigned long runs = 0;
+	long failed_runs = 0;
+	time_t last_fail_log = 0;
+	int sent;
 
 	gym_log_set_request_id("job");
 	if (gym_db_new(cfg->db, cfg->db_lock_timeout_ms, &db) != GYM_OK)
@@ -68,18 +136,24 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		gym_log_warnx("job: no WeChat Pay client: reconciliation is off");
 	while (!*stop) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		snprintf(rid, sizeof(rid), "job-%lu", ++runs);
+		gym_log_set_request_id(rid);
+		memset(&r, 0, sizeof(r));
+		r.expired = -1;
 		if (gym_db_ensure(db) == GYM_OK) {
-			sweep_all(db, cfg, stop);
-			n = wx != NULL ? gym_reconcile_run(db, wx, cfg) : 0;
-			n += wx != NULL ? gym_refund_job_run(db, wx, cfg) : 0;
-			if (wx != NULL)
-				gym_notify_send_batch(db, wx, cfg, NOTIFY_BATCH, &sent);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			gym_log_debugx("job=run reconciled=%d ms=%ld", n,
-			    (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+			r.expired = sweep_all(db, cfg, stop);
+			r.reconciled = wx != NULL ? gym_reconcile_run(db, wx, cfg) : 0;
+			r.refunds = wx != NULL ? gym_refund_job_run(db, wx, cfg) : 0;
+			if (wx != NULL &&
+			    gym_notify_send_batch(db, wx, cfg, NOTIFY_BATCH, &sent) == GYM_OK)
+				r.messages = sent;
 			gym_metrics_add("job_runs", 1);
-		} else
+		}
+		if (r.expired < 0)
 			gym_metrics_add("job_failures", 1);
+		r.ms = elapsed_ms(&t0);
+		log_run(&r, &failed_runs, &last_fail_log);
+		gym_log_set_request_id("job");
 		pause_ms(cfg->job_interval_ms, stop);
 	}
 	gym_wx_client_free(wx);

@@ -17,13 +17,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/env/common.sh"
 ENV_DIR="$ROOT/test/env"
 
 # Per-suite time limits (seconds); a hung suite fails instead of hanging CI.
-T_UNIT=300 T_INTEG=600 T_E2E=900 T_BROWSER=180
+T_UNIT=300 T_INTEG=600 T_E2E=900 T_BROWSER=180 T_LIVE=300
 
 SANITIZER_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
 
 declare -a SUMMARY=()
 FAILURES=0
 TOUCHED_STACK=0
+LIVE_DONE=0
 
 # record RESULT PASS SUITE SECONDS [NOTE]: print and remember one result line.
 record() {
@@ -197,6 +198,22 @@ suite_ops() {
 	fi
 }
 
+# suite_live: test/ops/check_live.sh (gymd on a socket passed the systemd way,
+# nginx/gym.conf in a network namespace, /metrics refused from outside loopback
+# and exact from loopback, the log lines' structure, restarts under load with the
+# socket held), against the stack of the pass, after its e2e suite (whose log it
+# reads).  Once per run, in the first pass.
+suite_live() {
+	local label="$1" start=$SECONDS rc=0
+	LIVE_DONE=1
+	if [[ ! -f "$ROOT/test/ops/check_live.sh" ]]; then
+		record SKIP "$label" live 0 "test/ops/check_live.sh missing"
+		return 0
+	fi
+	run_logged "$LOGDIR/live.log" "$T_LIVE" env GYM_BIN="$label" bash "$ROOT/test/ops/check_live.sh" || rc=$?
+	record "$(status_of "$rc")" "$label" live $((SECONDS - start)) "$(note_of "$rc")"
+}
+
 # ---- passes --------------------------------------------------------------------------------
 
 # archive_logs LABEL: keep this pass's logs under var/test/log/<label>/.
@@ -224,6 +241,9 @@ run_pass() {
 	suite_unit "$label" "$bin"
 	suite_integ "$label" "$bin"
 	suite_e2e "$label" "$bin"
+	if ((LIVE_DONE == 0)); then
+		suite_live "$label"
+	fi
 	if [[ "$label" == bin ]]; then
 		suite_browser "$label"
 	fi

@@ -18,5 +18,6 @@ Suite *process_suite(void);	/* check_process.c: master/worker behaviour */
 Suite *admin_suite(void);	/* check_admin.c: operators' API and gymctl operator */
 Suite *refund_suite(void);	/* check_refund.c: refunds, their notifications and job */
 Suite *notify_suite(void);	/* check_notify.c: messages to parents */
+Suite *multi_suite(void);	/* check_multi.c: two instances, one database, one upstream */
 
 #endif

@@ -14,6 +14,7 @@ PACKAGES=(
 	check
 	nginx openssl curl ca-certificates
 	wrk
+	systemd iproute2 postgresql-client
 )
 
 # Wanted, not required: the browser suite (test/browser) drives the console and the
