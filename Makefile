@@ -3,6 +3,8 @@
 #   make test     install what is missing, build, run every suite (also under ASan/UBSan)
 #   make run      bring the whole service up on this machine; make stop
 #   make bench    benchmarks (not part of make test)
+#   make fuzz     build the libFuzzer harnesses of test/fuzz with clang, run each for
+#                 FUZZ_TIME seconds (make test runs it once, from test/run_all.sh)
 
 SHELL    := /bin/bash
 CC       ?= cc
@@ -27,14 +29,16 @@ HARN_SRC   := $(wildcard test/harness/*.c)
 UNIT_SRC   := $(wildcard test/unit/*.c)
 INTEG_SRC  := $(wildcard test/integ/*.c)
 E2E_SRC    := $(wildcard test/e2e/*.c)
+FAULT_SRC  := $(wildcard test/fault/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBGYM := $(BUILD)/libgym.a
 
 PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim
-TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e)
+TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e) \
+         $(if $(FAULT_SRC),$(BIN)/fault_driver)
 
-.PHONY: all deps test test-all check sanitize run stop bench install clean migrate configtest
+.PHONY: all deps test test-all check sanitize run stop bench install clean migrate configtest fuzz
 all: $(PROGS) $(TESTS)
 
 $(BUILD)/%.o: %.c
@@ -68,6 +72,10 @@ $(BIN)/check_integ: $(call obj,$(INTEG_SRC) $(HARN_SRC)) $(LIBGYM)
 $(BIN)/check_e2e: $(call obj,$(E2E_SRC) $(HARN_SRC)) $(LIBGYM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+
+$(BIN)/fault_driver: $(call obj,$(FAULT_SRC)) $(LIBGYM)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Debian packages the build, the tests and make run need (skips what is present).
 deps:
@@ -111,4 +119,35 @@ install: $(PROGS)
 clean:
 	rm -rf build build-asan bin
 
+# ---- fuzzing: clang + libFuzzer, ASan and UBSan on (test/fuzz/fuzz.h) --------------------
+# The library and gymd's request code (all of fcgi/ but main.c and gymctl's
+# ctl_*.c) are compiled again with clang into FUZZ_BUILD; each
+# test/fuzz/fuzz_*.c is one harness, test/fuzz/run.sh runs them.
+FUZZ_CC     ?= clang
+FUZZ_BUILD  ?= build-fuzz
+FUZZ_TIME   ?= 16
+FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+               $(PKG_CFLAGS) -Ilib -Ifcgi -Itest/fuzz -MMD -MP
+FUZZ_HARN   := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_CODE   := $(LIB_SRC) $(filter-out fcgi/main.c,$(GYMD_SRC)) \
+               $(filter-out $(FUZZ_HARN),$(wildcard test/fuzz/*.c))
+FUZZ_PROGS  := $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/bin/%,$(FUZZ_HARN))
+
+.PRECIOUS: $(FUZZ_BUILD)/%.o
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libgym-fuzz.a: $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_CODE))
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/bin/fuzz_%: $(FUZZ_BUILD)/test/fuzz/fuzz_%.o $(FUZZ_BUILD)/libgym-fuzz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(FUZZ_PROGS)
+	@bash test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -75,9 +75,11 @@ gym_h_booking_confirm(struct gym_req *req, struct gym_resp *resp)
 	if ((e = gym_h_body(req, resp, 0, &body)) != GYM_OK)
 		return e;
 	if (gym_json_str(body, "order_id", &oid) != GYM_OK || strlen(oid) >= sizeof(order_id)) {
+		/* oid points into body: decide before freeing it */
+		e = oid != NULL && strlen(oid) >= sizeof(order_id) ? GYM_ENOTFOUND : GYM_EINVAL;
 		cJSON_Delete(body);
 		snprintf(resp->err_field, sizeof(resp->err_field), "order_id");
-		return oid && strlen(oid) >= sizeof(order_id) ? GYM_ENOTFOUND : GYM_EINVAL;
+		return e;
 	}
 	snprintf(order_id, sizeof(order_id), "%s", oid);
 	cJSON_Delete(body);

@@ -2,9 +2,11 @@
  * audit.c: payment_audit_log rows.  Written inside the transaction of the
  * change they record, so a change and its audit row commit together or not
  * at all.  Snapshots given here must already be masked (no openid, token
- * or code): see gym_json_mask().
+ * or code): see gym_json_mask().  The User-Agent is stored as valid UTF-8
+ * (whatever the client sent), at most 512 characters.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "booking.h"
 
@@ -14,6 +16,67 @@ static struct gym_stmt st_audit = { "audit_insert",
 	"new_status, request_snapshot, response_snapshot, created_at) "
 	"VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8, left($9, 512), $10, $11, $12, "
 	"$13::jsonb, $14::jsonb, $15::timestamptz)", 0 };
+
+#define UA_CHARS 512	/* what an audit row keeps of a User-Agent */
+
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), 0 when there is none. */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = s[0] == 0xed ? 0x9f : 0xbf;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		lo = s[0] == 0xf0 ? 0x90 : 0x80;
+		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * At most UA_CHARS characters of a client's header as valid UTF-8 in out
+ * (UA_CHARS * 4 + 1 bytes): a byte that starts no well-formed sequence and
+ * a control character become '?'.  PostgreSQL refuses text that is not
+ * UTF-8, and the audit row shares its transaction with the change, so a
+ * broken User-Agent would otherwise cost the parent the change itself.
+ */
+static const char *
+header_text(const char *in, char *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, n;
+
+	if (in == NULL)
+		return NULL;
+	for (int chars = 0; *s != '\0' && chars < UA_CHARS; chars++) {
+		if ((n = utf8_seq(s)) == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f))) {
+			out[o++] = '?';
+			s++;
+			continue;
+		}
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+	return out;
+}
 
 static const char *
 ll_or_null(long long v, char *buf, size_t len)
@@ -27,7 +90,7 @@ ll_or_null(long long v, char *buf, size_t len)
 enum gym_err
 gym_audit_write(struct gym_db *db, const struct gym_actor *a, const struct gym_audit *au)
 {
-	char res[24], book[24], actor[24], now[40];
+	char res[24], book[24], actor[24], now[40], ua[UA_CHARS * 4 + 1];
 	const char *p[15];
 
 	gym_db_now_param(now, sizeof(now));
@@ -39,7 +102,7 @@ gym_audit_write(struct gym_db *db, const struct gym_actor *a, const struct gym_a
 	p[5] = a->type;
 	p[6] = ll_or_null(a->id, actor, sizeof(actor));
 	p[7] = a->client_ip;
-	p[8] = a->user_agent;
+	p[8] = header_text(a->user_agent, ua);
 	p[9] = a->request_id;
 	p[10] = au->old_status;
 	p[11] = au->new_status;

@@ -69,21 +69,57 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* The n-digit decimal number at s, or -1 when a character is not a digit. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
+		return 29;
+	return days[m - 1];
+}
+
+/*
+ * Strict: digits exactly where RFC 3339 puts them (no signs, no spaces
+ * inside fields, which sscanf's %d would take: "2024-01-01T-1:00:00Z"),
+ * and a date that exists (no 31 February).  Clients reach this through
+ * the from/to query parameters.
+ */
 int
 gym_time_parse(const char *s, int64_t *us)
 {
-	int y, mo, d, h, mi, sec, n = 0, oh = 0, om = 0;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0;
 	long frac = 0;
 	int fdigits = 0;
 	const char *p;
 	int64_t secs;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2d%*[Tt ]%2d:%2d:%2d%n",
-	    &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n < 19)
+	/* the shortest form is YYYY-MM-DDThh:mm:ssZ; every index below is < 20 */
+	if (s == NULL || strlen(s) < 20 ||
+	    (y = digits(s, 4)) < 0 || s[4] != '-' || (mo = digits(s + 5, 2)) < 0 ||
+	    s[7] != '-' || (d = digits(s + 8, 2)) < 0 ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    (h = digits(s + 11, 2)) < 0 || s[13] != ':' || (mi = digits(s + 14, 2)) < 0 ||
+	    s[16] != ':' || (sec = digits(s + 17, 2)) < 0)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+	    sec > 60)
 		return -1;
-	p = s + n;
+	p = s + 19;
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, fdigits++)
 			if (fdigits < 6)
@@ -96,7 +132,8 @@ gym_time_parse(const char *s, int64_t *us)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
-	    sscanf(p + 1, "%2d:%2d", &oh, &om) == 2 && oh <= 23 && om <= 59) {
+	    (oh = digits(p + 1, 2)) >= 0 && (om = digits(p + 4, 2)) >= 0 && oh <= 23 &&
+	    om <= 59) {
 		if (*p == '-') {
 			oh = -oh;
 			om = -om;

@@ -143,9 +143,13 @@ result(struct gym_db *db, PGresult *r, const char *what, PGresult **res)
 		return GYM_OK;
 	}
 	e = classify(db, r);
+	/* the primary message and SQLSTATE only: DETAIL may quote a row
+	 * ("Failing row contains (..., openid, ...)") */
 	if (e == GYM_EINTERNAL || e == GYM_EDB)
-		gym_log_warnx("statement %s failed: %s", what,
-		    r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+		gym_log_warnx("statement %s failed: %s%s%s", what,
+		    r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
+		    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : PQerrorMessage(db->conn),
+		    db->sqlstate[0] ? " sqlstate " : "", db->sqlstate);
 	PQclear(r);
 	return e;
 }

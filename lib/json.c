@@ -9,10 +9,13 @@
 static const char *const sensitive[] = { "openid", "code", "js_code", "token",
 	"access_token", "secret", "session_key", "authorization", NULL };
 
-static void
+/* Replace the value of every sensitive member (at any depth, in objects
+ * and arrays) with "****", keeping its name.  -1 when out of memory: the
+ * caller must then not use the tree, which may still hold a value. */
+static int
 mask_tree(cJSON *n)
 {
-	cJSON *next;
+	cJSON *next, *r;
 
 	for (cJSON *c = n ? n->child : NULL; c != NULL; c = next) {
 		int hit = 0;
@@ -22,23 +25,32 @@ mask_tree(cJSON *n)
 		for (int i = 0; c->string != NULL && sensitive[i] != NULL; i++)
 			if (strcmp(c->string, sensitive[i]) == 0)
 				hit = 1;
-		if (hit && !cJSON_IsObject(c) && !cJSON_IsArray(c))
-			cJSON_ReplaceItemViaPointer(n, c, cJSON_CreateString("****"));
-		else
-			mask_tree(c);
+		if (!hit || cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			if (mask_tree(c) == -1)
+				return -1;
+			continue;
+		}
+		if ((r = cJSON_CreateString("****")) == NULL)
+			return -1;
+		/* the member keeps its name: move it to the replacement */
+		r->string = c->string;
+		r->type |= c->type & cJSON_StringIsConst;
+		c->string = NULL;
+		cJSON_ReplaceItemViaPointer(n, c, r);
 	}
+	return 0;
 }
 
 char *
 gym_json_mask(const char *text)
 {
 	cJSON *root;
-	char *out;
+	char *out = NULL;
 
 	if (text == NULL || (root = cJSON_Parse(text)) == NULL)
 		return NULL;
-	mask_tree(root);
-	out = cJSON_PrintUnformatted(root);
+	if (mask_tree(root) == 0)
+		out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return out;
 }
@@ -87,10 +99,16 @@ cJSON *
 gym_json_object(const char *text, size_t len)
 {
 	cJSON *root;
+	const char *end = NULL;
 
-	if (text == NULL || len == 0 || (root = cJSON_ParseWithLength(text, len)) == NULL)
+	if (text == NULL || len == 0 ||
+	    (root = cJSON_ParseWithLengthOpts(text, len, &end, 0)) == NULL)
 		return NULL;
-	if (!cJSON_IsObject(root)) {
+	/* one object and nothing after it but white space */
+	while (end != NULL && end < text + len &&
+	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (!cJSON_IsObject(root) || end != text + len) {
 		cJSON_Delete(root);
 		return NULL;
 	}

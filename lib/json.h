@@ -10,14 +10,16 @@
 
 /* A copy of a JSON text with the values of sensitive keys (openid, code,
  * js_code, token, access_token, secret, session_key) replaced by "****".
- * NULL when the text is not JSON.  Caller frees. */
+ * Member names are kept.  NULL when the text is not JSON (or on a lack of
+ * memory).  Caller frees. */
 char *gym_json_mask(const char *text);
 /* Object member as a positive integer id (number or digit string):
  * GYM_OK, GYM_ENOTFOUND when absent, GYM_EINVAL when of the wrong type. */
 enum gym_err gym_json_id(const cJSON *obj, const char *name, long long *out);
 /* Object member as a string: GYM_OK (borrowed), GYM_ENOTFOUND, GYM_EINVAL. */
 enum gym_err gym_json_str(const cJSON *obj, const char *name, const char **out);
-/* Parse text that must be a JSON object; NULL otherwise. */
+/* Parse the len bytes of text, which must be one JSON object with nothing
+ * after it but white space; NULL otherwise. */
 cJSON *gym_json_object(const char *text, size_t len);
 
 #endif

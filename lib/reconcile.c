@@ -17,12 +17,16 @@ str(const cJSON *o, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* A whole number of fen, or -1 when absent, not a number or out of range
+ * (a double outside long long must not be converted: undefined behaviour). */
 static long long
 num(const cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9e15))
+		return -1;
+	return (long long)v->valuedouble;
 }
 
 enum gym_err
@@ -87,7 +91,8 @@ static struct gym_stmt st_claim_rec = { "reconcile_claim",
 	" SELECT id FROM payment_orders WHERE status = 'pending' AND prepay_at IS NOT NULL "
 	" AND prepay_at <= $1::timestamptz - make_interval(secs => $2::int) "
 	" AND (reconciled_at IS NULL OR reconciled_at <= $1::timestamptz - make_interval(secs => $2::int)) "
-	" ORDER BY prepay_at LIMIT $3::int FOR UPDATE SKIP LOCKED)) RETURNING order_id", 0 };
+	" ORDER BY coalesce(reconciled_at, prepay_at) LIMIT $3::int FOR UPDATE SKIP LOCKED)) "
+	"RETURNING order_id", 0 };
 static struct gym_stmt st_claim_close = { "close_claim",
 	"UPDATE payment_orders SET wx_closed_at = $1::timestamptz WHERE id = ANY(ARRAY("
 	" SELECT id FROM payment_orders WHERE prepay_at IS NOT NULL AND wx_closed_at IS NULL "

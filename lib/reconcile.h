@@ -24,8 +24,9 @@ enum gym_err gym_reconcile_order(struct gym_db *, struct gym_wx_client *,
 
 /* The job's claims, committed at once (FOR UPDATE SKIP LOCKED), so two
  * job processes never work on the same order: pending orders with a
- * prepay and no answer for after_s seconds, and ended orders whose WeChat
- * order is still open.  ids receives up to max order ids (33 bytes each). */
+ * prepay and no answer for after_s seconds, least recently asked first (so
+ * a backlog of unpaid orders cannot starve a newer one), and ended orders
+ * whose WeChat order is still open.  ids receives up to max order ids (33 bytes each). */
 enum gym_err gym_reconcile_claim(struct gym_db *, int after_s, char (*ids)[33], int max, int *n);
 enum gym_err gym_close_claim(struct gym_db *, char (*ids)[33], int max, int *n);
 /* A close that failed for a passing reason: let a later run retry it. */

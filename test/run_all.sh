@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Every test suite, twice: with the normal build (bin/) and with the ASan/UBSan
 # build (build-asan/bin/).  `make test` runs this after building both.
+# Once per run, before the passes: ops, tls (test/ops/check_tls.sh) and fuzz
+# (make fuzz: the libFuzzer harnesses); the ASan pass first checks that
+# LeakSanitizer reports a planted leak (leakcheck).
 #
 # Each pass: unit (check_unit), integration (check_integ against a fresh
 # database gym_integ), the test stack (stack.sh start test on a fresh database
 # gym) with the end-to-end suite (check_e2e) against it (and, in the normal
-# build's pass only, the browser suite test/browser/run.sh), then a scan of
+# build's pass only, the browser suite test/browser/run.sh and the fault
+# driver bin/fault_driver on a fresh stack), then a scan of
 # var/test/log/*.log for sanitizer reports.  A suite whose program was not
 # built (check_integ, check_e2e) is skipped; check_unit is required.
 # Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).
@@ -17,7 +21,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/env/common.sh"
 ENV_DIR="$ROOT/test/env"
 
 # Per-suite time limits (seconds); a hung suite fails instead of hanging CI.
+# T_FUZZ covers building the harnesses and running them (test/fuzz/run.sh).
+T_FUZZ=600
 T_UNIT=300 T_INTEG=600 T_E2E=900 T_BROWSER=180 T_LIVE=300
+T_FAULT=400
 
 SANITIZER_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
 
@@ -171,6 +178,37 @@ suite_browser() {
 	record "$(status_of "$rc")" "$label" browser $((SECONDS - start)) "$note"
 }
 
+# suite_fault: faults under load (test/fault/, docs/reliability.md) on a fresh
+# database and simulator, so the invariants and the cross-check with the
+# simulator cover everything in them.  GYM_FAULT_SECONDS and GYM_FAULT_CLIENTS
+# change the run's length (default 60 s) and clients (default 4).
+suite_fault() {
+	local label="$1" bin="$2" start=$SECONDS rc=0 counts note
+	if [[ ! -x "$bin/fault_driver" ]]; then
+		record SKIP "$label" fault 0 "$label/fault_driver not built"
+		return 0
+	fi
+	TOUCHED_STACK=1
+	if ! bash "$ENV_DIR/pg.sh" start test >>"$LOGDIR/stack.log" 2>&1 ||
+		! bash "$ENV_DIR/pg.sh" recreatedb test gym >>"$LOGDIR/stack.log" 2>&1 ||
+		! run_logged "$LOGDIR/stack.log" 120 env GYM_BIN="$label" bash "$ENV_DIR/stack.sh" start test; then
+		record FAIL "$label" fault $((SECONDS - start)) "stack.sh start test failed (see var/test/log/stack.log)"
+		return 0
+	fi
+	GYM_E2E_BASE="https://127.0.0.1:$API_PORT" \
+		GYM_E2E_SIM="http://127.0.0.1:$SIM_PORT" \
+		GYM_E2E_CONF="var/test/gymd.conf" \
+		GYM_E2E_VAR="var/test" \
+		GYM_E2E_PGURI="$(conninfo gym)" \
+		GYM_BIN="$label" \
+		run_logged "$LOGDIR/fault.log" "$T_FAULT" "$bin/fault_driver" \
+		--seconds "${GYM_FAULT_SECONDS:-60}" --clients "${GYM_FAULT_CLIENTS:-4}" || rc=$?
+	counts="$(sed -n 's/^fault: //p' "$LOGDIR/fault.log" | tail -n 1)"
+	note="$(note_of "$rc")"
+	[[ -z "$counts" ]] || note="invariants: $counts${note:+; $note}"
+	record "$(status_of "$rc")" "$label" fault $((SECONDS - start)) "$note"
+}
+
 # suite_sanitizers: no sanitizer report in any log of this pass.
 suite_sanitizers() {
 	local label="$1" hits
@@ -214,6 +252,64 @@ suite_live() {
 	record "$(status_of "$rc")" "$label" live $((SECONDS - start)) "$(note_of "$rc")"
 }
 
+# suite_fuzz: the libFuzzer harnesses of test/fuzz (make fuzz: clang, ASan and
+# UBSan, each harness FUZZ_TIME seconds; a crash, leak or failed property
+# fails it).  Once per run, not per pass; its log is var/test/log/once/fuzz.log,
+# the executions per harness build-fuzz/fuzz-stats.txt.
+suite_fuzz() {
+	local t0=$SECONDS rc=0 note
+	mkdir -p "$LOGDIR/once"
+	if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
+		record FAIL fuzz fuzz 0 "clang not found (test/env/deps.sh installs it)"
+		return 0
+	fi
+	run_logged "$LOGDIR/once/fuzz.log" "$T_FUZZ" \
+		make --no-print-directory -C "$ROOT" -j"$(nproc)" fuzz || rc=$?
+	if ((rc == 0)); then
+		note="$(awk '{ n += $3 } END { printf "%d harnesses, %d executions", NR, n }' \
+			"$ROOT/build-fuzz/fuzz-stats.txt" 2>/dev/null || true)"
+		record PASS fuzz fuzz $((SECONDS - t0)) "$note"
+	else
+		record FAIL fuzz fuzz $((SECONDS - t0)) "$(note_of "$rc") (var/test/log/once/fuzz.log)"
+	fi
+}
+
+# suite_tls: what a TLS scanner finds on nginx/gym.conf and the dev/test
+# template (test/ops/check_tls.sh, openssl s_client probes).  Once per run.
+suite_tls() {
+	local t0=$SECONDS rc=0
+	mkdir -p "$LOGDIR/once"
+	if [[ ! -f "$ROOT/test/ops/check_tls.sh" ]]; then
+		record SKIP tls tls 0 "test/ops/check_tls.sh missing"
+		return 0
+	fi
+	run_logged "$LOGDIR/once/tls.log" 300 bash "$ROOT/test/ops/check_tls.sh" || rc=$?
+	record "$(status_of "$rc")" tls tls $((SECONDS - t0)) "$(note_of "$rc")"
+}
+
+# suite_leakcheck LABEL: LeakSanitizer works here (a planted leak is reported),
+# so a clean ASan pass means no leak rather than no leak checking.  The
+# canary's own report stays out of $LOGDIR, which suite_sanitizers scans.
+suite_leakcheck() {
+	local label="$1" dir rc=0 out
+	dir="$(mktemp -d "${TMPDIR:-/tmp}/gym-lsan.XXXXXX")"
+	printf '%s\n' '#include <stdlib.h>' '#include <string.h>' \
+		'int main(void) { char *p = malloc(42); memset(p, 1, 42); p = NULL; return 0; }' \
+		>"$dir/leak.c"
+	if ! "${CC:-cc}" -O0 -g -fsanitize=address -fno-omit-frame-pointer -o "$dir/leak" \
+		"$dir/leak.c" >"$dir/cc.log" 2>&1; then
+		record FAIL "$label" leakcheck 0 "could not build the LeakSanitizer canary"
+	else
+		out="$("$dir/leak" 2>&1)" || rc=$?
+		if ((rc != 0)) && grep -q 'LeakSanitizer: detected memory leaks' <<<"$out"; then
+			record PASS "$label" leakcheck 0 "a planted leak is reported"
+		else
+			record FAIL "$label" leakcheck 0 "LeakSanitizer missed a planted leak (exit $rc)"
+		fi
+	fi
+	rm -rf "$dir"
+}
+
 # ---- passes --------------------------------------------------------------------------------
 
 # archive_logs LABEL: keep this pass's logs under var/test/log/<label>/.
@@ -247,6 +343,9 @@ run_pass() {
 	if [[ "$label" == bin ]]; then
 		suite_browser "$label"
 	fi
+	if [[ "$label" == bin ]]; then
+		suite_fault "$label" "$bin"
+	fi
 	bash "$ENV_DIR/stack.sh" stop test >>"$LOGDIR/stack.log" 2>&1 || log "stack.sh stop test failed"
 	suite_sanitizers "$label"
 	archive_logs "$label"
@@ -267,9 +366,12 @@ main() {
 	stop_test_stack >>"$LOGDIR/stack.log" 2>&1
 
 	suite_ops
+	suite_tls
+	suite_fuzz
 	run_pass bin
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	suite_leakcheck build-asan/bin
 	run_pass build-asan/bin
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 

@@ -19,5 +19,6 @@ Suite *admin_suite(void);	/* check_admin.c: operators' API and gymctl operator *
 Suite *refund_suite(void);	/* check_refund.c: refunds, their notifications and job */
 Suite *notify_suite(void);	/* check_notify.c: messages to parents */
 Suite *multi_suite(void);	/* check_multi.c: two instances, one database, one upstream */
+Suite *hostile_suite(void);	/* check_hostile.c: hostile input and auth failures */
 
 #endif

@@ -12,6 +12,7 @@ PACKAGES=(
 	libpq-dev postgresql postgresql-contrib
 	libcurl4-openssl-dev libssl-dev libcjson-dev libqrencode-dev
 	check
+	clang libclang-rt-dev
 	nginx openssl curl ca-certificates
 	wrk
 	systemd iproute2 postgresql-client

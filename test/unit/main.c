@@ -15,6 +15,9 @@ static Suite *(*const suites[])(void) = {
 	wxpay_suite,
 	httputil_suite,
 	metrics_suite,
+	config_suite,
+	token_suite,
+	json_suite,
 };
 
 int

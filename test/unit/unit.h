@@ -12,5 +12,8 @@ Suite *wxsign_suite(void);
 Suite *wxpay_suite(void);
 Suite *httputil_suite(void);
 Suite *metrics_suite(void);
+Suite *config_suite(void);
+Suite *token_suite(void);
+Suite *json_suite(void);
 
 #endif

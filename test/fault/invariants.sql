@@ -1,0 +1,326 @@
+-- The fault driver's invariants (bin/fault_driver runs them after a run has
+-- settled; see docs/reliability.md).  Each block starts with a line
+-- "-- invariant: NAME" and is one query returning the rows that violate it:
+-- zero rows is a pass.  They run in one REPEATABLE READ snapshot.
+--
+-- Three temporary tables are there when they run:
+--   sim_orders (out_trade_no, trade_state, transaction_id, total, refunded):
+--       every order the WeChat simulator knows, from GET /sim/orders
+--   sim_refunds (out_refund_no, out_trade_no, status, refund, total):
+--       every refund it knows, from GET /sim/refunds
+--   fault_run (started_at): when this run of the driver began
+--
+-- The driver asks for no operator refund, so an order being refunded or
+-- refunded here can only be a payment that arrived without a seat
+-- (late_refunded) or for a parent who already had a trial
+-- (duplicate_refunded), refunded automatically; the driver waits for
+-- those refunds to finish before checking.  "now()" leaves 10 seconds to the job process
+-- (it runs every 200 ms in the test profile) before a lapse counts as stuck.
+
+-- invariant: capacity_by_seats
+-- No class has more seats held (and not lapsed) or confirmed than its capacity.
+SELECT cs.id AS schedule_id, cs.capacity, count(s.id) AS taken
+  FROM course_schedules cs
+  JOIN seats s ON s.course_schedule_id = cs.id
+ WHERE s.state = 'confirmed' OR (s.state = 'held' AND s.held_until > now())
+ GROUP BY cs.id, cs.capacity
+HAVING count(s.id) > cs.capacity;
+
+-- invariant: capacity_by_bookings_and_holds
+-- The same from the other side: confirmed bookings plus live holds.
+WITH b AS (SELECT course_schedule_id, count(*) AS n FROM bookings
+            WHERE status = 'confirmed' GROUP BY 1),
+     h AS (SELECT course_schedule_id, count(*) AS n FROM seat_reservations
+            WHERE status = 'temporary' AND expires_at > now() GROUP BY 1)
+SELECT cs.id AS schedule_id, cs.capacity, coalesce(b.n, 0) AS bookings,
+       coalesce(h.n, 0) AS live_holds
+  FROM course_schedules cs
+  LEFT JOIN b ON b.course_schedule_id = cs.id
+  LEFT JOIN h ON h.course_schedule_id = cs.id
+ WHERE coalesce(b.n, 0) + coalesce(h.n, 0) > cs.capacity;
+
+-- invariant: seat_sold_twice
+-- One seat row is never under two confirmed bookings, or a booking and a live hold.
+WITH taken AS (
+    SELECT r.seat_id, 'booking ' || b.id AS what
+      FROM bookings b JOIN seat_reservations r ON r.id = b.reservation_id
+     WHERE b.status = 'confirmed'
+    UNION ALL
+    SELECT seat_id, 'hold ' || id FROM seat_reservations
+     WHERE status = 'temporary' AND expires_at > now())
+SELECT seat_id, string_agg(what, ', ') AS holders
+  FROM taken GROUP BY seat_id HAVING count(*) > 1;
+
+-- invariant: booking_seat_not_confirmed
+-- A confirmed booking's seat is marked confirmed for its hold, in its class.
+SELECT b.id AS booking_id, b.order_id, r.seat_id, s.state, s.reservation_id
+  FROM bookings b
+  JOIN seat_reservations r ON r.id = b.reservation_id
+  LEFT JOIN seats s ON s.id = r.seat_id
+ WHERE b.status = 'confirmed'
+   AND (s.state IS DISTINCT FROM 'confirmed' OR s.reservation_id IS DISTINCT FROM b.reservation_id
+        OR s.course_schedule_id IS DISTINCT FROM b.course_schedule_id
+        OR r.status <> 'confirmed');
+
+-- invariant: seat_confirmed_without_booking
+-- A seat marked confirmed belongs to a confirmed booking.
+SELECT s.id AS seat_id, s.course_schedule_id, s.reservation_id
+  FROM seats s
+ WHERE s.state = 'confirmed'
+   AND NOT EXISTS (SELECT 1 FROM bookings b
+                    WHERE b.reservation_id = s.reservation_id AND b.status = 'confirmed');
+
+-- invariant: wechat_paid_not_applied
+-- Every order WeChat reports paid (SUCCESS, or REFUND after the money went
+-- back) is paid here, or being refunded or refunded.
+SELECT s.out_trade_no, s.trade_state, o.status
+  FROM sim_orders s
+  LEFT JOIN payment_orders o ON o.order_id = s.out_trade_no
+ WHERE s.trade_state IN ('SUCCESS', 'REFUND')
+   AND (o.status IS NULL OR o.status NOT IN ('paid', 'refunding', 'refunded'));
+
+-- invariant: wechat_refunded_but_booked
+-- Money WeChat gave back leaves no paid order behind.
+SELECT s.out_trade_no, o.status
+  FROM sim_orders s
+  JOIN payment_orders o ON o.order_id = s.out_trade_no
+ WHERE s.trade_state = 'REFUND' AND o.status NOT IN ('refunding', 'refunded');
+
+-- invariant: paid_without_wechat_payment
+-- An order paid (or refunded) here was paid at WeChat.  Orders older than
+-- this run may predate the simulator's memory; they count only when it
+-- knows them.
+SELECT o.order_id, o.status, s.trade_state
+  FROM payment_orders o
+  LEFT JOIN sim_orders s ON s.out_trade_no = o.order_id
+ WHERE o.status IN ('paid', 'refunding', 'refunded')
+   AND ((s.trade_state IS NULL AND o.created_at >= (SELECT started_at FROM fault_run))
+        OR s.trade_state NOT IN ('SUCCESS', 'REFUND'));
+
+-- invariant: paid_order_one_booking
+-- Every paid order has exactly one booking, confirmed, for its user and class.
+SELECT o.order_id, count(b.id) AS bookings,
+       count(b.id) FILTER (WHERE b.status = 'confirmed' AND b.user_id = o.user_id
+                             AND b.course_schedule_id = o.course_schedule_id) AS good
+  FROM payment_orders o
+  LEFT JOIN bookings b ON b.order_id = o.order_id
+ WHERE o.status = 'paid'
+ GROUP BY o.order_id
+HAVING count(b.id) <> 1
+    OR count(b.id) FILTER (WHERE b.status = 'confirmed' AND b.user_id = o.user_id
+                             AND b.course_schedule_id = o.course_schedule_id) <> 1;
+
+-- invariant: booking_without_paid_order
+-- A confirmed booking belongs to a paid order.
+SELECT b.id AS booking_id, b.order_id, o.status
+  FROM bookings b
+  JOIN payment_orders o ON o.order_id = b.order_id
+ WHERE b.status = 'confirmed' AND o.status <> 'paid';
+
+-- invariant: paid_order_transaction
+-- A paid order has exactly one transaction applied to it (outcome paid or
+-- late_paid), the one its transaction_id names.
+SELECT o.order_id, o.transaction_id,
+       count(t.id) FILTER (WHERE t.outcome IN ('paid', 'late_paid')) AS applied
+  FROM payment_orders o
+  LEFT JOIN payment_transactions t ON t.order_id = o.order_id
+ WHERE o.status = 'paid'
+ GROUP BY o.order_id, o.transaction_id
+HAVING count(t.id) FILTER (WHERE t.outcome IN ('paid', 'late_paid')) <> 1
+    OR NOT bool_or(t.outcome IN ('paid', 'late_paid') AND t.transaction_id = o.transaction_id);
+
+-- invariant: transaction_once
+-- WeChat makes one transaction per order: it is recorded once.
+SELECT order_id, count(*) AS transactions, string_agg(outcome, ',') AS outcomes
+  FROM payment_transactions
+ GROUP BY order_id HAVING count(*) > 1;
+
+-- invariant: transaction_is_wechats
+-- The transaction recorded is the one WeChat reports for the order.
+SELECT t.order_id, t.transaction_id, s.transaction_id AS wechat_transaction_id
+  FROM payment_transactions t
+  JOIN sim_orders s ON s.out_trade_no = t.order_id
+ WHERE s.transaction_id IS DISTINCT FROM t.transaction_id;
+
+-- invariant: outcome_matches_order
+-- A payment applied with a seat left the order paid; a payment without a
+-- seat (or a second trial) left it being refunded, with no booking.
+SELECT t.order_id, t.outcome, o.status, b.id AS booking_id
+  FROM payment_transactions t
+  JOIN payment_orders o ON o.order_id = t.order_id
+  LEFT JOIN bookings b ON b.order_id = t.order_id AND b.status = 'confirmed'
+ WHERE (t.outcome IN ('paid', 'late_paid') AND o.status <> 'paid')
+    OR (t.outcome IN ('late_refunded', 'duplicate_refunded')
+        AND (o.status NOT IN ('refunding', 'refunded') OR b.id IS NOT NULL));
+
+-- invariant: refund_without_cause
+-- An order is refunded only for a late payment without a seat or a second trial.
+SELECT o.order_id, o.status
+  FROM payment_orders o
+ WHERE o.status IN ('refunding', 'refunded')
+   AND NOT EXISTS (SELECT 1 FROM payment_transactions t
+                    WHERE t.order_id = o.order_id
+                      AND t.outcome IN ('late_refunded', 'duplicate_refunded'));
+
+-- invariant: refund_matches_order
+-- An order is 'refunded' exactly when one refund of it succeeded; no order
+-- has two successful refunds; an order still 'refunding' has a refund under way.
+SELECT o.order_id, o.status, string_agg(r.out_refund_no || ':' || r.status, ', ') AS refunds
+  FROM payment_orders o
+  LEFT JOIN refunds r ON r.order_id = o.order_id
+ WHERE o.status IN ('refunding', 'refunded') OR r.id IS NOT NULL
+ GROUP BY o.order_id, o.status
+HAVING (o.status = 'refunded') <> (count(r.id) FILTER (WHERE r.status = 'success') = 1)
+    OR count(r.id) FILTER (WHERE r.status = 'success') > 1
+    OR (o.status = 'refunding'
+        AND count(r.id) FILTER (WHERE r.status IN ('pending', 'processing', 'abnormal')) = 0);
+
+-- invariant: refund_finished
+-- Every automatic refund is done once the run has settled: no order is left
+-- 'refunding' and no refund pending or processing.
+SELECT 'order' AS what, order_id AS id, status FROM payment_orders WHERE status = 'refunding'
+UNION ALL
+SELECT 'refund', out_refund_no, status FROM refunds WHERE status IN ('pending', 'processing');
+
+-- invariant: wechat_refund_matches
+-- The money WeChat gave back for an order is what the refunds here say:
+-- nothing refunded twice, nothing refunded unrecorded, nothing recorded
+-- that WeChat did not pay out.
+WITH here AS (
+    SELECT order_id, sum(amount_fen) FILTER (WHERE status = 'success') AS ok,
+           count(*) FILTER (WHERE status = 'success') AS n
+      FROM refunds GROUP BY order_id),
+     wx AS (
+    SELECT out_trade_no, sum(refund) FILTER (WHERE status = 'SUCCESS') AS ok,
+           count(*) FILTER (WHERE status IN ('SUCCESS', 'PROCESSING')) AS live
+      FROM sim_refunds GROUP BY out_trade_no)
+SELECT coalesce(h.order_id, w.out_trade_no) AS order_id, h.ok AS refunded_here,
+       w.ok AS refunded_at_wechat, w.live AS wechat_refunds
+  FROM here h FULL JOIN wx w ON w.out_trade_no = h.order_id
+ WHERE coalesce(h.ok, 0) <> coalesce(w.ok, 0) OR coalesce(w.live, 0) > 1
+    OR coalesce(h.n, 0) > 1;
+
+-- invariant: refund_audit_chain
+-- Every status a refund went through has its audit row (entity 'refund',
+-- the refund's id in the snapshot), from NULL -> pending to its status now.
+WITH a AS (
+    SELECT (response_snapshot ->> 'refund_id')::bigint AS refund_id, old_status, new_status,
+           lag(new_status) OVER w AS prev, row_number() OVER w AS k
+      FROM payment_audit_log
+     WHERE entity = 'refund' AND response_snapshot ? 'refund_id' AND new_status IS NOT NULL
+    WINDOW w AS (PARTITION BY (response_snapshot ->> 'refund_id')::bigint ORDER BY id)),
+c AS (
+    SELECT refund_id,
+           bool_or(k = 1 AND old_status IS NULL AND new_status = 'pending') AS starts,
+           bool_and(k = 1 OR old_status IS NOT DISTINCT FROM prev) AS linked,
+           (array_agg(new_status ORDER BY k DESC))[1] AS last,
+           string_agg(coalesce(old_status, '-') || '>' || new_status, ' ' ORDER BY k) AS trail
+      FROM a GROUP BY refund_id)
+SELECT t.id, t.status, c.trail
+  FROM refunds t
+  LEFT JOIN c ON c.refund_id = t.id
+ WHERE c.refund_id IS NULL OR NOT c.starts OR NOT c.linked OR c.last <> t.status;
+
+-- invariant: two_trials
+-- No user has two confirmed bookings, two paid orders, or a paid and an open order.
+SELECT user_id, 'orders' AS what, count(*) AS n
+  FROM payment_orders WHERE status IN ('pending', 'paid')
+ GROUP BY user_id HAVING count(*) > 1
+UNION ALL
+SELECT user_id, 'bookings', count(*)
+  FROM bookings WHERE status = 'confirmed'
+ GROUP BY user_id HAVING count(*) > 1;
+
+-- invariant: order_audit_chain
+-- Every status an order went through has its audit row: the order's rows
+-- (entity 'order') run from NULL -> pending to its status now, each one's
+-- old_status the previous one's new_status.
+WITH a AS (
+    SELECT order_id AS order_id, old_status, new_status,
+           lag(new_status) OVER w AS prev, row_number() OVER w AS k
+      FROM payment_audit_log
+     WHERE entity = 'order' AND order_id IS NOT NULL AND new_status IS NOT NULL
+    WINDOW w AS (PARTITION BY order_id ORDER BY id)),
+c AS (
+    SELECT order_id,
+           bool_or(k = 1 AND old_status IS NULL AND new_status = 'pending') AS starts,
+           bool_and(k = 1 OR old_status IS NOT DISTINCT FROM prev) AS linked,
+           (array_agg(new_status ORDER BY k DESC))[1] AS last,
+           string_agg(coalesce(old_status, '-') || '>' || new_status, ' ' ORDER BY k) AS trail
+      FROM a GROUP BY order_id)
+SELECT t.order_id, t.status, c.trail
+  FROM payment_orders t
+  LEFT JOIN c ON c.order_id = t.order_id
+ WHERE c.order_id IS NULL OR NOT c.starts OR NOT c.linked OR c.last <> t.status;
+
+-- invariant: hold_audit_chain
+-- The same for holds (entity 'hold'): NULL -> temporary, then how it ended.
+WITH a AS (
+    SELECT reservation_id AS reservation_id, old_status, new_status,
+           lag(new_status) OVER w AS prev, row_number() OVER w AS k
+      FROM payment_audit_log
+     WHERE entity = 'hold' AND reservation_id IS NOT NULL AND new_status IS NOT NULL
+    WINDOW w AS (PARTITION BY reservation_id ORDER BY id)),
+c AS (
+    SELECT reservation_id,
+           bool_or(k = 1 AND old_status IS NULL AND new_status = 'temporary') AS starts,
+           bool_and(k = 1 OR old_status IS NOT DISTINCT FROM prev) AS linked,
+           (array_agg(new_status ORDER BY k DESC))[1] AS last,
+           string_agg(coalesce(old_status, '-') || '>' || new_status, ' ' ORDER BY k) AS trail
+      FROM a GROUP BY reservation_id)
+SELECT t.id, t.status, c.trail
+  FROM seat_reservations t
+  LEFT JOIN c ON c.reservation_id = t.id
+ WHERE c.reservation_id IS NULL OR NOT c.starts OR NOT c.linked OR c.last <> t.status;
+
+-- invariant: booking_audit
+-- Every booking has its booking_confirmed audit row, and its last booking
+-- row ends in its status now.
+WITH l AS (
+    SELECT booking_id,
+           bool_or(action_type = 'booking_confirmed' AND new_status = 'confirmed') AS confirmed,
+           (array_agg(new_status ORDER BY id DESC))[1] AS last
+      FROM payment_audit_log
+     WHERE entity = 'booking' AND booking_id IS NOT NULL
+     GROUP BY booking_id)
+SELECT b.id AS booking_id, b.order_id, b.status, l.last
+  FROM bookings b
+  LEFT JOIN l ON l.booking_id = b.id
+ WHERE l.booking_id IS NULL OR NOT l.confirmed OR l.last IS DISTINCT FROM b.status;
+
+-- invariant: payment_audit
+-- Every transaction recorded has its payment_received audit row naming it.
+SELECT t.order_id, t.transaction_id, t.outcome
+  FROM payment_transactions t
+ WHERE NOT EXISTS (SELECT 1 FROM payment_audit_log l
+                    WHERE l.entity = 'payment' AND l.action_type = 'payment_received'
+                      AND l.order_id = t.order_id
+                      AND l.response_snapshot ->> 'transaction_id' = t.transaction_id
+                      AND l.response_snapshot ->> 'outcome' = t.outcome);
+
+-- invariant: hold_stuck_after_expiry
+-- No hold is still 'temporary' 10 s after it lapsed (the sweep ends it).
+SELECT id AS reservation_id, course_schedule_id, expires_at
+  FROM seat_reservations
+ WHERE status = 'temporary' AND expires_at < now() - interval '10 seconds';
+
+-- invariant: seat_held_after_expiry
+-- No seat is still 'held' 10 s after its hold lapsed.
+SELECT id AS seat_id, course_schedule_id, reservation_id, held_until
+  FROM seats
+ WHERE state = 'held' AND held_until < now() - interval '10 seconds';
+
+-- invariant: seat_held_by_ended_hold
+-- A held seat belongs to a hold that is still temporary and names that seat
+-- (else the seat is lost until held_until).
+SELECT s.id AS seat_id, s.reservation_id, r.status AS hold_status, r.seat_id AS hold_seat
+  FROM seats s
+  LEFT JOIN seat_reservations r ON r.id = s.reservation_id
+ WHERE s.state = 'held'
+   AND (r.id IS NULL OR r.status <> 'temporary' OR r.seat_id <> s.id);
+
+-- invariant: order_stuck_after_expiry
+-- No order is still 'pending' 10 s after it lapsed.
+SELECT order_id, expires_at
+  FROM payment_orders
+ WHERE status = 'pending' AND expires_at < now() - interval '10 seconds';

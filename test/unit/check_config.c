@@ -1,0 +1,289 @@
+/*
+ * check_config.c: unit tests of lib/config.c where it guards secrets:
+ * a secret file (token secret, AppSecret, APIv3 key, merchant key) that
+ * its group or others may read, or that is not a regular file, is refused
+ * with a message saying what to do, and so is the whole configuration
+ * (gymd then refuses to start: gymd -n and the master both load it with
+ * gym_config_load).  Mode 0600 and 0400 are accepted.  Each test works in
+ * its own temp dir, written with the shared test keys.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "unit.h"
+#include "vectors.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define TOKEN_SECRET "0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static char dir[64];
+
+/* dir/name with this content and mode; returns the path in a static slot. */
+static const char *
+put(const char *name, const void *data, size_t len, mode_t mode)
+{
+	static char paths[8][128];
+	static int next;
+	char *p = paths[next++ % 8];
+	int fd;
+
+	snprintf(p, 128, "%s/%s", dir, name);
+	unlink(p);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_msg(fd >= 0, "create %s: %s", p, strerror(errno));
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+	ck_assert_int_eq(chmod(p, mode), 0);
+	return p;
+}
+
+static const char *
+put_str(const char *name, const char *s, mode_t mode)
+{
+	return put(name, s, strlen(s), mode);
+}
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/gym-unit-config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* ---- gym_secret_read ---------------------------------------------------------------- */
+
+static const struct {
+	mode_t mode;
+	int ok;
+} modes[] = {
+	{ 0600, 1 }, { 0400, 1 }, { 0200, 1 }, { 0700, 1 },
+	{ 0644, 0 }, { 0640, 0 }, { 0604, 0 }, { 0660, 0 }, { 0666, 0 }, { 0610, 0 },
+	{ 0601, 0 }, { 0620, 0 }, { 0602, 0 }, { 0777, 0 },
+};
+
+START_TEST(test_secret_modes)
+{
+	const char *p = put_str("secret", "s3cret-value\n\n", modes[_i].mode);
+	char err[512] = "", *s = NULL, want[16];
+	size_t n = 0;
+	enum gym_err e;
+
+	/* a mode without the owner's read bit is still refused by open() as
+	 * non-root; as root it gets as far as the mode check, which is the point */
+	if (modes[_i].mode == 0200 && geteuid() != 0)
+		return;
+	e = gym_secret_read(p, &s, &n, err, sizeof(err));
+	if (modes[_i].ok) {
+		ck_assert_msg(e == GYM_OK, "mode %03o refused: %s", (unsigned)modes[_i].mode, err);
+		ck_assert_str_eq(s, "s3cret-value");	/* trailing whitespace trimmed */
+		ck_assert_uint_eq(n, 12);
+		gym_wipe(s, n);
+		free(s);
+		return;
+	}
+	ck_assert_msg(e == GYM_EINVAL, "mode %03o accepted", (unsigned)modes[_i].mode);
+	ck_assert_ptr_null(s);
+	snprintf(want, sizeof(want), "mode %03o", (unsigned)modes[_i].mode);
+	ck_assert_msg(strstr(err, want) != NULL, "message without \"%s\": %s", want, err);
+	ck_assert_msg(strstr(err, "chmod 600") != NULL, "message does not say what to do: %s", err);
+	ck_assert_msg(strstr(err, p) != NULL, "message does not name the file: %s", err);
+	ck_assert_msg(strstr(err, "s3cret") == NULL, "message shows the secret: %s", err);
+}
+END_TEST
+
+START_TEST(test_secret_not_regular)
+{
+	char err[512] = "", *s = NULL, sub[96];
+	size_t n = 0;
+
+	/* a directory, even mode 0700 */
+	snprintf(sub, sizeof(sub), "%s/d", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(gym_secret_read(sub, &s, &n, err, sizeof(err)), GYM_EINVAL);
+	ck_assert_msg(strstr(err, "not a regular file") != NULL, "%s", err);
+	ck_assert_ptr_null(s);
+	/* absent */
+	snprintf(sub, sizeof(sub), "%s/none", dir);
+	ck_assert_int_eq(gym_secret_read(sub, &s, &n, err, sizeof(err)), GYM_EINVAL);
+	ck_assert_msg(strstr(err, "could not open") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_secret_symlink)
+{
+	/* a link is judged by the file it points to: 0644 behind a link is refused */
+	const char *target = put_str("target", "s3cret-value", 0644);
+	char err[512] = "", *s = NULL, link[96];
+	size_t n = 0;
+
+	snprintf(link, sizeof(link), "%s/link", dir);
+	ck_assert_int_eq(symlink(target, link), 0);
+	ck_assert_int_eq(gym_secret_read(link, &s, &n, err, sizeof(err)), GYM_EINVAL);
+	ck_assert_int_eq(chmod(target, 0600), 0);
+	ck_assert_int_eq(gym_secret_read(link, &s, &n, err, sizeof(err)), GYM_OK);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_secret_too_large)
+{
+	static char big[65537];
+	const char *p;
+	char err[512] = "", *s = NULL;
+	size_t n = 0;
+
+	memset(big, 'x', sizeof(big));
+	p = put("big", big, sizeof(big), 0600);
+	ck_assert_int_eq(gym_secret_read(p, &s, &n, err, sizeof(err)), GYM_EINVAL);
+	ck_assert_msg(strstr(err, "too large") != NULL, "%s", err);
+}
+END_TEST
+
+/* ---- gym_config_load: every kind of secret file ------------------------------------- */
+
+struct secret_files {
+	const char *token, *app, *apiv3, *merchant;
+};
+
+/* The secret files at these modes; a config naming all of them. */
+static const char *
+config_with(mode_t token, mode_t app, mode_t apiv3, mode_t merchant, struct secret_files *f)
+{
+	static char conf[8192];
+	char *key, *v3;
+	size_t klen, vlen;
+
+	key = vec_read("keys/merchant_key.pem", &klen);
+	v3 = vec_read("keys/apiv3_key.txt", &vlen);
+	f->token = put_str("token_secret", TOKEN_SECRET "\n", token);
+	f->app = put_str("app_secret", "0123456789abcdef0123456789abcdef\n", app);
+	f->apiv3 = put("apiv3_key", v3, vlen, apiv3);
+	f->merchant = put("merchant_key.pem", key, klen, merchant);
+	free(key);
+	free(v3);
+	snprintf(conf, sizeof(conf),
+	    "listen = 127.0.0.1:9\n"
+	    "db = host=/nonexistent dbname=none\n"
+	    "token_secret_file = %s\n"
+	    "wx.app_secret_file = %s\n"
+	    "wx.apiv3_key_file = %s\n"
+	    "wx.merchant_key_file = %s\n", f->token, f->app, f->apiv3, f->merchant);
+	return put_str("gymd.conf", conf, 0644);
+}
+
+static const struct {
+	const char *what;	/* which file is loose */
+	mode_t token, app, apiv3, merchant;
+} loose[] = {
+	{ "token", 0644, 0600, 0600, 0600 },
+	{ "token", 0640, 0600, 0600, 0600 },
+	{ "app", 0600, 0644, 0600, 0600 },
+	{ "apiv3", 0600, 0600, 0604, 0600 },
+	{ "merchant", 0600, 0600, 0600, 0644 },
+	{ "merchant", 0600, 0600, 0600, 0640 },
+};
+
+START_TEST(test_config_refuses_loose)
+{
+	struct gym_config cfg;
+	struct secret_files f;
+	const char *conf = config_with(loose[_i].token, loose[_i].app, loose[_i].apiv3,
+	    loose[_i].merchant, &f);
+	const char *file = strcmp(loose[_i].what, "token") == 0 ? f.token :
+	    strcmp(loose[_i].what, "app") == 0 ? f.app :
+	    strcmp(loose[_i].what, "apiv3") == 0 ? f.apiv3 : f.merchant;
+	char err[1024] = "";
+
+	ck_assert_msg(gym_config_load(conf, &cfg, err, sizeof(err)) == GYM_EINVAL,
+	    "%s secret file loose, config accepted", loose[_i].what);
+	ck_assert_msg(strstr(err, file) != NULL, "message does not name %s: %s", file, err);
+	ck_assert_msg(strstr(err, "group or others") != NULL, "message: %s", err);
+	ck_assert_msg(strstr(err, conf) != NULL, "message does not name the config: %s", err);
+}
+END_TEST
+
+START_TEST(test_config_accepts_tight)
+{
+	struct gym_config cfg;
+	struct secret_files f;
+	const char *conf = config_with(0600, 0400, 0600, 0400, &f);
+	char err[1024] = "";
+
+	ck_assert_msg(gym_config_load(conf, &cfg, err, sizeof(err)) == GYM_OK, "%s", err);
+	ck_assert_uint_eq(cfg.token_secret_len, strlen(TOKEN_SECRET));
+	ck_assert_mem_eq(cfg.token_secret, TOKEN_SECRET, strlen(TOKEN_SECRET));
+	ck_assert_int_eq(cfg.wx_have_apiv3_key, 1);
+	ck_assert_ptr_nonnull(cfg.wx_merchant_key);
+	ck_assert_str_eq(cfg.wx_app_secret, "0123456789abcdef0123456789abcdef");
+	gym_config_free(&cfg);
+	ck_assert_int_eq(cfg.token_secret_len, 0);
+	ck_assert_ptr_null(cfg.wx_app_secret);
+}
+END_TEST
+
+START_TEST(test_config_short_token_secret)
+{
+	struct gym_config cfg;
+	char conf[512], err[1024] = "";
+	const char *tok = put_str("short", "only-31-bytes-of-token-secret!!", 0600);
+
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n", tok);
+	ck_assert_int_eq(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)),
+	    GYM_EINVAL);
+	ck_assert_msg(strstr(err, "32 to 64 bytes") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_config_needs_token_secret)
+{
+	struct gym_config cfg;
+	char err[1024] = "";
+
+	ck_assert_int_eq(gym_config_load(put_str("c.conf", "listen = 127.0.0.1:9\ndb = x\n", 0644),
+	    &cfg, err, sizeof(err)), GYM_EINVAL);
+	ck_assert_msg(strstr(err, "token_secret_file is required") != NULL, "%s", err);
+}
+END_TEST
+
+Suite *
+config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc;
+
+	tc = tcase_create("secret files");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_secret_modes, 0, NELEM(modes));
+	tcase_add_test(tc, test_secret_not_regular);
+	tcase_add_test(tc, test_secret_symlink);
+	tcase_add_test(tc, test_secret_too_large);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("config load");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_config_refuses_loose, 0, NELEM(loose));
+	tcase_add_test(tc, test_config_accepts_tight);
+	tcase_add_test(tc, test_config_short_token_secret);
+	tcase_add_test(tc, test_config_needs_token_secret);
+	suite_add_tcase(s, tc);
+	return s;
+}
