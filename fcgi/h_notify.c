@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "hutil.h"
 #include "log.h"
+#include "metrics.h"
 #include "reconcile.h"
 #include "refunds.h"
 
@@ -35,6 +36,7 @@ audit_refusal(struct gym_req *req, const char *why)
 	struct gym_audit au = { "notification", "notification_rejected", NULL, 0, 0, NULL, NULL, snap };
 
 	snprintf(snap, sizeof(snap), "{\"route\":\"%s\",\"reason\":\"%s\"}", req->route, why);
+	gym_metrics_add("notify_rejected", 1);
 	if (gym_audit_record(req->ctx->db, &a, &au) != GYM_OK)
 		gym_log_warnx("could not audit a refused notification");
 }

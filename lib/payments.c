@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "metrics.h"
 #include "notify.h"
 
 static struct gym_stmt st_lock = { "pay_order_lock",
@@ -249,6 +250,18 @@ apply_tx(struct gym_db *db, void *v)
 	return GYM_OK;
 }
 
+/* Shared counters for /metrics, once the outcome has committed. */
+static void
+count(const char *outcome)
+{
+	if (strcmp(outcome, "paid") == 0 || strcmp(outcome, "late_paid") == 0)
+		gym_metrics_add("payments_paid", 1);
+	else if (strcmp(outcome, "failed") == 0)
+		gym_metrics_add("payments_failed", 1);
+	else if (strcmp(outcome, "duplicate") == 0)
+		gym_metrics_add("notify_duplicate", 1);
+}
+
 enum gym_err
 gym_payment_apply(struct gym_db *db, const struct gym_actor *actor, const struct gym_wx_txn *t,
     char *outcome, size_t outcome_len)
@@ -266,5 +279,6 @@ gym_payment_apply(struct gym_db *db, const struct gym_actor *actor, const struct
 	if ((e = gym_db_tx(db, apply_tx, &a)) != GYM_OK)
 		return e;
 	snprintf(outcome, outcome_len, "%s", a.outcome);
+	count(a.outcome);
 	return a.result;
 }
