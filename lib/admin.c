@@ -55,12 +55,6 @@ static struct gym_stmt st_audit = { "admin_audit",
 	"AND ($5::bigint IS NULL OR id < $5::bigint) "
 	"ORDER BY id DESC LIMIT $6::int", 0 };
 
-static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
 static const char *
 ll_param(char *buf, size_t len, long long v)
 {
@@ -84,10 +78,10 @@ read_order(PGresult *r, int i, struct gym_order *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->id = gym_db_get_ll(r, i, "id");
-	copy(o->order_id, sizeof(o->order_id), gym_db_get(r, i, "order_id"));
+	gym_db_copy(r, i, "order_id", o->order_id, sizeof(o->order_id));
 	o->user_id = gym_db_get_ll(r, i, "user_id");
 	o->schedule_id = gym_db_get_ll(r, i, "course_schedule_id");
-	copy(o->status, sizeof(o->status), gym_db_get(r, i, "status"));
+	gym_db_copy(r, i, "status", o->status, sizeof(o->status));
 	o->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
 	o->expires_at = gym_db_get_ll(r, i, "expires_us");
 	o->paid_at = gym_db_get_ll(r, i, "paid_us");
@@ -98,7 +92,7 @@ read_order(PGresult *r, int i, struct gym_order *o)
 		o->res.id = gym_db_get_ll(r, i, "reservation_id");
 		o->res.schedule_id = o->schedule_id;
 		o->res.user_id = o->user_id;
-		copy(o->res.status, sizeof(o->res.status), gym_db_get(r, i, "res_status"));
+		gym_db_copy(r, i, "res_status", o->res.status, sizeof(o->res.status));
 		o->res.expires_at = gym_db_get_ll(r, i, "res_expires_us");
 	}
 }
@@ -153,17 +147,17 @@ read_audit(PGresult *r, int i, struct gym_audit_entry *a)
 
 	memset(a, 0, sizeof(*a));
 	a->id = gym_db_get_ll(r, i, "id");
-	copy(a->entity, sizeof(a->entity), gym_db_get(r, i, "entity"));
-	copy(a->action_type, sizeof(a->action_type), gym_db_get(r, i, "action_type"));
-	copy(a->order_id, sizeof(a->order_id), gym_db_get(r, i, "order_id"));
+	gym_db_copy(r, i, "entity", a->entity, sizeof(a->entity));
+	gym_db_copy(r, i, "action_type", a->action_type, sizeof(a->action_type));
+	gym_db_copy(r, i, "order_id", a->order_id, sizeof(a->order_id));
 	a->reservation_id = gym_db_get_ll(r, i, "reservation_id");
 	a->booking_id = gym_db_get_ll(r, i, "booking_id");
-	copy(a->actor_type, sizeof(a->actor_type), gym_db_get(r, i, "actor_type"));
-	copy(a->actor_id, sizeof(a->actor_id), gym_db_get(r, i, "actor_id"));
-	copy(a->client_ip, sizeof(a->client_ip), gym_db_get(r, i, "client_ip"));
-	copy(a->request_id, sizeof(a->request_id), gym_db_get(r, i, "request_id"));
-	copy(a->old_status, sizeof(a->old_status), gym_db_get(r, i, "old_status"));
-	copy(a->new_status, sizeof(a->new_status), gym_db_get(r, i, "new_status"));
+	gym_db_copy(r, i, "actor_type", a->actor_type, sizeof(a->actor_type));
+	gym_db_copy(r, i, "actor_id", a->actor_id, sizeof(a->actor_id));
+	gym_db_copy(r, i, "client_ip", a->client_ip, sizeof(a->client_ip));
+	gym_db_copy(r, i, "request_id", a->request_id, sizeof(a->request_id));
+	gym_db_copy(r, i, "old_status", a->old_status, sizeof(a->old_status));
+	gym_db_copy(r, i, "new_status", a->new_status, sizeof(a->new_status));
 	a->created_at = gym_db_get_ll(r, i, "created_us");
 	a->request_snapshot = snap ? strdup(snap) : NULL;
 }
@@ -245,15 +239,15 @@ load_txns(struct gym_db *db, const char *order_id, struct gym_admin_order *ao)
 	for (int i = 0; e == GYM_OK && i < n; i++) {
 		struct gym_txn *t = &ao->txns[i];
 
-		copy(t->transaction_id, sizeof(t->transaction_id), gym_db_get(r, i, "transaction_id"));
-		copy(t->trade_state, sizeof(t->trade_state), gym_db_get(r, i, "trade_state"));
-		copy(t->trade_type, sizeof(t->trade_type), gym_db_get(r, i, "trade_type"));
+		gym_db_copy(r, i, "transaction_id", t->transaction_id, sizeof(t->transaction_id));
+		gym_db_copy(r, i, "trade_state", t->trade_state, sizeof(t->trade_state));
+		gym_db_copy(r, i, "trade_type", t->trade_type, sizeof(t->trade_type));
 		t->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
 		t->has_payer_total = !gym_db_isnull(r, i, "payer_total");
 		t->payer_total = (int)gym_db_get_ll(r, i, "payer_total");
 		t->success_time = gym_db_get_ll(r, i, "success_us");
-		copy(t->source, sizeof(t->source), gym_db_get(r, i, "source"));
-		copy(t->outcome, sizeof(t->outcome), gym_db_get(r, i, "outcome"));
+		gym_db_copy(r, i, "source", t->source, sizeof(t->source));
+		gym_db_copy(r, i, "outcome", t->outcome, sizeof(t->outcome));
 		t->created_at = gym_db_get_ll(r, i, "created_us");
 		ao->ntxns++;
 	}

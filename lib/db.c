@@ -236,6 +236,31 @@ gym_db_get(PGresult *r, int row, const char *col)
 	return PQgetvalue(r, row, c);
 }
 
+enum gym_err
+gym_db_claim_ids(struct gym_db *db, struct gym_stmt *st, int n, const char *const *params,
+    char *ids, size_t width, int max, int *count)
+{
+	PGresult *r;
+	enum gym_err e;
+
+	*count = 0;
+	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, st, n, params, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; i < PQntuples(r) && *count < max; i++)
+		snprintf(ids + (size_t)(*count)++ * width, width, "%s", PQgetvalue(r, i, 0));
+	PQclear(r);
+	return GYM_OK;
+}
+
+char *
+gym_db_copy(PGresult *r, int row, const char *col, char *buf, size_t len)
+{
+	const char *v = gym_db_get(r, row, col);
+
+	snprintf(buf, len, "%s", v != NULL ? v : "");
+	return buf;
+}
+
 long long
 gym_db_get_ll(PGresult *r, int row, const char *col)
 {

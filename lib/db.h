@@ -35,6 +35,12 @@ enum gym_err gym_db_exec(struct gym_db *, struct gym_stmt *, int n,
 enum gym_err gym_db_query(struct gym_db *, const char *sql, int n,
     const char *const *params, PGresult **res);
 
+/* Connect if needed, run a claiming statement (an UPDATE ... RETURNING one
+ * text column) and copy the first max values it returns into ids, an array
+ * of rows width bytes wide; how many into *n (0 on error). */
+enum gym_err gym_db_claim_ids(struct gym_db *, struct gym_stmt *, int n,
+    const char *const *params, char *ids, size_t width, int max, int *count);
+
 /* Run fn inside BEGIN ... COMMIT; rerun it (up to 3 times, with jitter) on
  * GYM_ERETRY; ROLLBACK on any other error.  fn must have no effect outside
  * the database that a rerun would duplicate. */
@@ -48,6 +54,9 @@ const char *gym_db_sqlstate(const struct gym_db *);
 const char *gym_db_get(PGresult *, int row, const char *col);
 long long gym_db_get_ll(PGresult *, int row, const char *col);
 int gym_db_isnull(PGresult *, int row, const char *col);
+/* The text at (row, column name) copied into buf ("" for NULL or no such
+ * row/column; truncated to len - 1 bytes); returns buf. */
+char *gym_db_copy(PGresult *, int row, const char *col, char *buf, size_t len);
 
 /* The clock as a timestamptz parameter (gym_now_us() formatted). */
 void gym_db_now_param(char *buf, size_t len);

@@ -137,11 +137,11 @@ claim_tx(struct gym_db *db, void *v)
 		n = &a->out[a->n++];
 		memset(n, 0, sizeof(*n));
 		n->id = gym_db_get_ll(r, i, "id");
-		copy(n->order_id, sizeof(n->order_id), gym_db_get(r, i, "order_id"));
-		copy(n->kind, sizeof(n->kind), gym_db_get(r, i, "kind"));
-		copy(n->template_id, sizeof(n->template_id), gym_db_get(r, i, "template_id"));
-		copy(n->data, sizeof(n->data), gym_db_get(r, i, "data"));
-		copy(n->openid, sizeof(n->openid), gym_db_get(r, i, "openid"));
+		gym_db_copy(r, i, "order_id", n->order_id, sizeof(n->order_id));
+		gym_db_copy(r, i, "kind", n->kind, sizeof(n->kind));
+		gym_db_copy(r, i, "template_id", n->template_id, sizeof(n->template_id));
+		gym_db_copy(r, i, "data", n->data, sizeof(n->data));
+		gym_db_copy(r, i, "openid", n->openid, sizeof(n->openid));
 		copy(n->claim, sizeof(n->claim), a->claim);
 		n->attempts = (int)gym_db_get_ll(r, i, "attempts");
 	}

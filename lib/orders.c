@@ -57,36 +57,30 @@ static struct gym_stmt st_booking = { "booking_of_order",
 	"FROM bookings WHERE order_id = $1", 0 };
 
 static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
-static void
 read_order(PGresult *r, struct gym_order *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->id = gym_db_get_ll(r, 0, "id");
-	copy(o->order_id, sizeof(o->order_id), gym_db_get(r, 0, "order_id"));
+	gym_db_copy(r, 0, "order_id", o->order_id, sizeof(o->order_id));
 	o->user_id = gym_db_get_ll(r, 0, "user_id");
 	o->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
-	copy(o->status, sizeof(o->status), gym_db_get(r, 0, "status"));
+	gym_db_copy(r, 0, "status", o->status, sizeof(o->status));
 	o->amount_fen = (int)gym_db_get_ll(r, 0, "amount_fen");
 	o->expires_at = gym_db_get_ll(r, 0, "expires_us");
 	o->paid_at = gym_db_get_ll(r, 0, "paid_us");
 	o->created_at = gym_db_get_ll(r, 0, "created_us");
 	o->wx_time_expire = gym_db_get_ll(r, 0, "wx_expire_us");
 	o->booking_id = gym_db_get_ll(r, 0, "booking_id");
-	copy(o->trade_type, sizeof(o->trade_type), gym_db_get(r, 0, "trade_type"));
-	copy(o->prepay_id, sizeof(o->prepay_id), gym_db_get(r, 0, "prepay_id"));
-	copy(o->code_url, sizeof(o->code_url), gym_db_get(r, 0, "code_url"));
-	copy(o->transaction_id, sizeof(o->transaction_id), gym_db_get(r, 0, "transaction_id"));
+	gym_db_copy(r, 0, "trade_type", o->trade_type, sizeof(o->trade_type));
+	gym_db_copy(r, 0, "prepay_id", o->prepay_id, sizeof(o->prepay_id));
+	gym_db_copy(r, 0, "code_url", o->code_url, sizeof(o->code_url));
+	gym_db_copy(r, 0, "transaction_id", o->transaction_id, sizeof(o->transaction_id));
 	if (!gym_db_isnull(r, 0, "reservation_id")) {
 		o->has_reservation = 1;
 		o->res.id = gym_db_get_ll(r, 0, "reservation_id");
 		o->res.schedule_id = o->schedule_id;
 		o->res.user_id = o->user_id;
-		copy(o->res.status, sizeof(o->res.status), gym_db_get(r, 0, "res_status"));
+		gym_db_copy(r, 0, "res_status", o->res.status, sizeof(o->res.status));
 		o->res.expires_at = gym_db_get_ll(r, 0, "res_expires_us");
 	}
 }
@@ -151,7 +145,7 @@ gym__order_set_status(struct gym_db *db, const struct gym_actor *a, const char *
 		return GYM_ECONFLICT;
 	}
 	au.reservation_id = gym_db_get_ll(r, 0, "reservation_id");
-	copy(rid, sizeof(rid), gym_db_get(r, 0, "reservation_id"));
+	gym_db_copy(r, 0, "reservation_id", rid, sizeof(rid));
 	PQclear(r);
 	snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"status\":\"%s\"}", order_id, new_status);
 	return gym_audit_write(db, a, &au);
@@ -276,7 +270,7 @@ open_order(struct gym_db *db, struct create_arg *a, int *found)
 		PQclear(r);
 		return GYM_OK;
 	}
-	copy(a->o->order_id, sizeof(a->o->order_id), gym_db_get(r, 0, "order_id"));
+	gym_db_copy(r, 0, "order_id", a->o->order_id, sizeof(a->o->order_id));
 	e = gym_db_get_ll(r, 0, "course_schedule_id") == a->schedule_id ? GYM_OK :
 	    GYM_E_ACTIVE_HOLD_EXISTS;
 	PQclear(r);
@@ -542,9 +536,9 @@ gym_booking_get(struct gym_db *db, long long user_id, const char *order_id,
 		e = GYM_E_ORDER_NOT_PAYABLE;
 	else {
 		b->id = gym_db_get_ll(r, 0, "id");
-		copy(b->order_id, sizeof(b->order_id), gym_db_get(r, 0, "order_id"));
+		gym_db_copy(r, 0, "order_id", b->order_id, sizeof(b->order_id));
 		b->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
-		copy(b->status, sizeof(b->status), gym_db_get(r, 0, "status"));
+		gym_db_copy(r, 0, "status", b->status, sizeof(b->status));
 		b->confirmed_at = gym_db_get_ll(r, 0, "confirmed_us");
 	}
 	PQclear(r);

@@ -101,22 +101,6 @@ static struct gym_stmt st_claim_close = { "close_claim",
 static struct gym_stmt st_close_retry = { "close_retry",
 	"UPDATE payment_orders SET wx_closed_at = NULL WHERE order_id = $1", 0 };
 
-static enum gym_err
-claim(struct gym_db *db, struct gym_stmt *st, int np, const char *const *p, char (*ids)[33],
-    int max, int *n)
-{
-	PGresult *r;
-	enum gym_err e;
-
-	*n = 0;
-	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, st, np, p, &r)) != GYM_OK)
-		return e;
-	for (int i = 0; i < PQntuples(r) && *n < max; i++)
-		snprintf(ids[(*n)++], 33, "%s", PQgetvalue(r, i, 0));
-	PQclear(r);
-	return GYM_OK;
-}
-
 enum gym_err
 gym_reconcile_claim(struct gym_db *db, int after_s, char (*ids)[33], int max, int *n)
 {
@@ -126,7 +110,7 @@ gym_reconcile_claim(struct gym_db *db, int after_s, char (*ids)[33], int max, in
 	gym_db_now_param(now, sizeof(now));
 	snprintf(secs, sizeof(secs), "%d", after_s);
 	snprintf(lim, sizeof(lim), "%d", max);
-	return claim(db, &st_claim_rec, 3, p, ids, max, n);
+	return gym_db_claim_ids(db, &st_claim_rec, 3, p, (char *)ids, sizeof(*ids), max, n);
 }
 
 enum gym_err
@@ -137,7 +121,7 @@ gym_close_claim(struct gym_db *db, char (*ids)[33], int max, int *n)
 
 	gym_db_now_param(now, sizeof(now));
 	snprintf(lim, sizeof(lim), "%d", max);
-	return claim(db, &st_claim_close, 2, p, ids, max, n);
+	return gym_db_claim_ids(db, &st_claim_close, 2, p, (char *)ids, sizeof(*ids), max, n);
 }
 
 enum gym_err

@@ -40,22 +40,6 @@ static struct gym_stmt st_claim_poll = { "refund_claim_poll",
 
 static const struct gym_actor job_actor = { "system", 0, NULL, "refund_job", NULL, NULL };
 
-static enum gym_err
-claim(struct gym_db *db, struct gym_stmt *st, int np, const char *const *p, char (*ids)[72],
-    int max, int *n)
-{
-	PGresult *r;
-	enum gym_err e;
-
-	*n = 0;
-	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, st, np, p, &r)) != GYM_OK)
-		return e;
-	for (int i = 0; i < PQntuples(r) && *n < max; i++)
-		snprintf(ids[(*n)++], 72, "%s", PQgetvalue(r, i, 0));
-	PQclear(r);
-	return GYM_OK;
-}
-
 enum gym_err
 gym_refund_claim_orders(struct gym_db *db, char (*ids)[72], int max, int *n)
 {
@@ -63,7 +47,7 @@ gym_refund_claim_orders(struct gym_db *db, char (*ids)[72], int max, int *n)
 	const char *p[1] = { lim };
 
 	snprintf(lim, sizeof(lim), "%d", max);
-	return claim(db, &st_claim_orders, 1, p, ids, max, n);
+	return gym_db_claim_ids(db, &st_claim_orders, 1, p, (char *)ids, sizeof(*ids), max, n);
 }
 
 static enum gym_err
@@ -75,7 +59,7 @@ claim_due(struct gym_db *db, struct gym_stmt *st, int after_s, char (*ids)[72], 
 	gym_db_now_param(now, sizeof(now));
 	snprintf(secs, sizeof(secs), "%d", after_s > 0 ? after_s : 1);
 	snprintf(lim, sizeof(lim), "%d", max);
-	return claim(db, st, 3, p, ids, max, n);
+	return gym_db_claim_ids(db, st, 3, p, (char *)ids, sizeof(*ids), max, n);
 }
 
 enum gym_err

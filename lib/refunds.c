@@ -88,18 +88,18 @@ read_refund(PGresult *r, int i, struct gym_refund *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->id = gym_db_get_ll(r, i, "id");
-	copy(f->out_refund_no, sizeof(f->out_refund_no), gym_db_get(r, i, "out_refund_no"));
-	copy(f->order_id, sizeof(f->order_id), gym_db_get(r, i, "order_id"));
+	gym_db_copy(r, i, "out_refund_no", f->out_refund_no, sizeof(f->out_refund_no));
+	gym_db_copy(r, i, "order_id", f->order_id, sizeof(f->order_id));
 	f->attempt = (int)gym_db_get_ll(r, i, "attempt");
 	f->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
-	copy(f->reason, sizeof(f->reason), gym_db_get(r, i, "reason"));
-	copy(f->initiated_by, sizeof(f->initiated_by), gym_db_get(r, i, "initiated_by"));
+	gym_db_copy(r, i, "reason", f->reason, sizeof(f->reason));
+	gym_db_copy(r, i, "initiated_by", f->initiated_by, sizeof(f->initiated_by));
 	f->operator_id = gym_db_get_ll(r, i, "operator_id");
-	copy(f->status, sizeof(f->status), gym_db_get(r, i, "status"));
-	copy(f->wx_refund_id, sizeof(f->wx_refund_id), gym_db_get(r, i, "wx_refund_id"));
-	copy(f->wx_status, sizeof(f->wx_status), gym_db_get(r, i, "wx_status"));
-	copy(f->next_action, sizeof(f->next_action), gym_db_get(r, i, "next_action"));
-	copy(f->last_error, sizeof(f->last_error), gym_db_get(r, i, "last_error"));
+	gym_db_copy(r, i, "status", f->status, sizeof(f->status));
+	gym_db_copy(r, i, "wx_refund_id", f->wx_refund_id, sizeof(f->wx_refund_id));
+	gym_db_copy(r, i, "wx_status", f->wx_status, sizeof(f->wx_status));
+	gym_db_copy(r, i, "next_action", f->next_action, sizeof(f->next_action));
+	gym_db_copy(r, i, "last_error", f->last_error, sizeof(f->last_error));
 	f->created_at = gym_db_get_ll(r, i, "created_us");
 	f->updated_at = gym_db_get_ll(r, i, "updated_us");
 	f->completed_at = gym_db_get_ll(r, i, "completed_us");
@@ -263,7 +263,7 @@ request_tx(struct gym_db *db, void *v)
 		PQclear(r);
 		return GYM_ENOTFOUND;
 	}
-	copy(status, sizeof(status), gym_db_get(r, 0, "status"));
+	gym_db_copy(r, 0, "status", status, sizeof(status));
 	paid_at_wx = strcmp(gym_db_get(r, 0, "paid_at_wx"), "t") == 0;
 	PQclear(r);
 	if ((e = active_refund(db, a->order_id, &f, &found)) != GYM_OK)
@@ -509,7 +509,7 @@ cancel_booking(struct gym_db *db, struct apply_arg *a, const char *order_id, int
 		PQclear(r);
 		return GYM_OK;
 	}
-	copy(seat, sizeof(seat), gym_db_get(r, 0, "seat_id"));
+	gym_db_copy(r, 0, "seat_id", seat, sizeof(seat));
 	PQclear(r);
 	if ((e = gym_db_exec(db, &st_seat_free, 2, ps, NULL)) != GYM_OK)
 		return e;
@@ -641,7 +641,7 @@ apply_tx(struct gym_db *db, void *v)
 	po[0] = f.order_id;
 	if ((e = gym_db_exec(db, &st_order_lock, 1, po, &r)) != GYM_OK)
 		return e;
-	copy(order_status, sizeof(order_status), gym_db_get(r, 0, "status"));
+	gym_db_copy(r, 0, "status", order_status, sizeof(order_status));
 	PQclear(r);
 	if ((e = load(db, &st_lock_no, 1, pn, &f, before, sizeof(before))) != GYM_OK)
 		return e;

@@ -659,6 +659,30 @@ order_path(const char *out_trade_no, const char *tail)
 	return path;
 }
 
+/* GET path (v3_call); an upstream error whose code is one of not_found
+ * becomes GYM_ENOTFOUND. */
+static enum gym_err
+v3_get(struct gym_wx_client *c, const char *path, const char *const *not_found, cJSON **j)
+{
+	enum gym_err rc = v3_call(c, "GET", path, NULL, j);
+
+	if (rc == GYM_EUPSTREAM && err_is(c, not_found))
+		rc = GYM_ENOTFOUND;
+	return rc;
+}
+
+/* The arguments of a call about one order: GYM_EINVAL for a malformed
+ * out_trade_no, GYM_EINTERNAL without a configured mchid. */
+static enum gym_err
+order_args(const struct gym_wx_client *c, const char *out_trade_no)
+{
+	if (!id_ok(out_trade_no, 6, 32, OUT_TRADE_NO_CHARS))
+		return GYM_EINVAL;
+	if (!nonempty(c->cfg->wx_mchid))
+		return GYM_EINTERNAL;
+	return GYM_OK;
+}
+
 enum gym_err
 gym_wx_query(struct gym_wx_client *c, const char *out_trade_no, cJSON **txn)
 {
@@ -671,21 +695,15 @@ gym_wx_query(struct gym_wx_client *c, const char *out_trade_no, cJSON **txn)
 	if (txn == NULL)
 		goto out;
 	*txn = NULL;
-	if (!id_ok(out_trade_no, 6, 32, OUT_TRADE_NO_CHARS))
-		goto out;
-	rc = GYM_EINTERNAL;
-	if (!nonempty(c->cfg->wx_mchid))
+	if ((rc = order_args(c, out_trade_no)) != GYM_OK)
 		goto out;
 	rc = GYM_ENOMEM;
 	if ((mchid = pct_escape(c->cfg->wx_mchid)) == NULL ||
 	    (tail = gym_asprintf("?mchid=%s", mchid)) == NULL ||
 	    (path = order_path(out_trade_no, tail)) == NULL)
 		goto out;
-	if ((rc = v3_call(c, "GET", path, NULL, &j)) != GYM_OK) {
-		if (rc == GYM_EUPSTREAM && err_is(c, not_found))
-			rc = GYM_ENOTFOUND;
+	if ((rc = v3_get(c, path, not_found, &j)) != GYM_OK)
 		goto out;
-	}
 	if (!member_matches(j, "mchid", c->cfg->wx_mchid) ||
 	    json_str(j, "out_trade_no") == NULL ||
 	    strcmp(json_str(j, "out_trade_no"), out_trade_no) != 0) {
@@ -715,10 +733,7 @@ gym_wx_close(struct gym_wx_client *c, const char *out_trade_no)
 	enum gym_err rc = GYM_EINVAL;
 
 	begin(c);
-	if (!id_ok(out_trade_no, 6, 32, OUT_TRADE_NO_CHARS))
-		goto out;
-	rc = GYM_EINTERNAL;
-	if (!nonempty(c->cfg->wx_mchid))
+	if ((rc = order_args(c, out_trade_no)) != GYM_OK)
 		goto out;
 	rc = GYM_ENOMEM;
 	if ((path = order_path(out_trade_no, "/close")) == NULL ||
@@ -835,11 +850,8 @@ gym_wx_refund_query(struct gym_wx_client *c, const char *out_refund_no, cJSON **
 	if ((esc = pct_escape(out_refund_no)) == NULL ||
 	    (path = gym_asprintf("/v3/refund/domestic/refunds/%s", esc)) == NULL)
 		goto out;
-	if ((rc = v3_call(c, "GET", path, NULL, &j)) != GYM_OK) {
-		if (rc == GYM_EUPSTREAM && err_is(c, not_found))
-			rc = GYM_ENOTFOUND;
+	if ((rc = v3_get(c, path, not_found, &j)) != GYM_OK)
 		goto out;
-	}
 	if ((rc = refund_check(c, "GET", path, j, out_refund_no)) != GYM_OK)
 		goto out;
 	*refund = j;
@@ -885,6 +897,17 @@ code2session_path(const struct gym_config *cfg, const char *js_code)
 	return path;
 }
 
+/* 1 when the mini program appid and secret are configured; else 0 with
+ * a CONFIG error as the last error. */
+static int
+mp_configured(struct gym_wx_client *c)
+{
+	if (nonempty(c->cfg->wx_appid) && nonempty(c->cfg->wx_app_secret))
+		return 1;
+	own_error(c, "CONFIG", "appid or app secret not configured");
+	return 0;
+}
+
 enum gym_err
 gym_wx_code2session(struct gym_wx_client *c, const char *js_code,
     char *openid, size_t len)
@@ -903,10 +926,8 @@ gym_wx_code2session(struct gym_wx_client *c, const char *js_code,
 	if (!token_ok(js_code, MAX_JS_CODE))
 		goto out;
 	rc = GYM_EINTERNAL;
-	if (!nonempty(cfg->wx_appid) || !nonempty(cfg->wx_app_secret)) {
-		own_error(c, "CONFIG", "appid or app secret not configured");
+	if (!mp_configured(c))
 		goto out;
-	}
 	rc = GYM_ENOMEM;
 	if ((path = code2session_path(cfg, js_code)) == NULL)
 		goto out;
@@ -963,10 +984,8 @@ gym_wx_stable_token(struct gym_wx_client *c, int force_refresh, char *token,
 		goto out;
 	token[0] = '\0';
 	rc = GYM_EINTERNAL;
-	if (!nonempty(cfg->wx_appid) || !nonempty(cfg->wx_app_secret)) {
-		own_error(c, "CONFIG", "appid or app secret not configured");
+	if (!mp_configured(c))
 		goto out;
-	}
 	rc = GYM_ENOMEM;
 	if ((body = stable_token_body(cfg, force_refresh)) == NULL)
 		goto out;

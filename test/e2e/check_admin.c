@@ -57,43 +57,13 @@ operator_revoke(long long id)
 	ck_assert_msg(rc == 0, "gymctl operator revoke failed (exit %d): %s", rc, out);
 }
 
-static long long
-user(const char *tag, char *token)
-{
-	char code[96];
-
-	return e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
-}
-
-static long long
-hold(const char *token, long long sid)
-{
-	struct e2e_resp r = { 0 };
-	char body[96];
-	long long rid;
-
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
-	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
-	rid = (long long)e2e_num(&r, "reservation_id");
-	e2e_resp_free(&r);
-	return rid;
-}
-
 /* A new parent holds a seat of sid and opens an order: order_id into oid[40]. */
 static long long
 order(long long sid, char *token, char *oid)
 {
-	struct e2e_resp r = { 0 };
-	char body[128];
-	long long uid = user("admin", token), rid = hold(token, sid);
+	long long uid = e2e_user("admin", token), rid = e2e_hold(token, sid);
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid,
-	    rid);
-	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
-	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));
-	e2e_resp_free(&r);
+	e2e_order_create(token, sid, rid, oid, NULL);
 	return uid;
 }
 
@@ -112,26 +82,11 @@ cancel(const char *token, const char *oid)
 static void
 pay(const char *token, const char *oid)
 {
-	struct e2e_resp r = { 0 };
-	char body[128], path[128];
-	long long end = e2e_now_ms() + 5000;
+	char st[24];
 
-	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"JSAPI\"}", oid);
-	e2e_request("POST", E2E_API "/payment/wxpay/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 200, "wxpay/create: %ld %s", r.status, r.body);
-	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"}", oid);
-	e2e_sim("POST", "/sim/pay", body, &r);
-	ck_assert_msg(r.status == 200, "/sim/pay: %ld %s", r.status, r.body);
-	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s", oid);
-	do {
-		e2e_request("GET", path, token, NULL, NULL, &r);
-		ck_assert_int_eq(r.status, 200);
-		if (strcmp(e2e_str(&r, "status"), "paid") == 0)
-			break;
-		e2e_sleep_ms(100);
-	} while (e2e_now_ms() < end);
-	ck_assert_str_eq(e2e_str(&r, "status"), "paid");
-	e2e_resp_free(&r);
+	e2e_prepay(token, oid);
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
 }
 
 /* RFC 3339 UTC of now + s seconds into buf[32]. */
@@ -189,7 +144,7 @@ START_TEST(auth_roles)
 	operator_add("operator", op);
 	operator_add("auditor", au);
 	gone_id = operator_add("operator", gone);
-	user("admin-parent", parent);
+	e2e_user("admin-parent", parent);
 
 	/* reads: either role; nothing else */
 	e2e_request("GET", ADMIN "/orders", au, NULL, NULL, &r);
@@ -537,10 +492,10 @@ START_TEST(schedules_create_and_resize)
 	ck_assert_msg(found == 1, "class %lld not listed: %s", sid, r.body);
 
 	/* two seats held: capacity 1 is below them, 2 is not */
-	user("admin-cap1", p1);
-	user("admin-cap2", p2);
-	hold(p1, sid);
-	hold(p2, sid);
+	e2e_user("admin-cap1", p1);
+	e2e_user("admin-cap2", p2);
+	e2e_hold(p1, sid);
+	e2e_hold(p2, sid);
 	ck_assert_int_eq(public_available(sid, &cap), 0);
 	patch_capacity(op, sid, 1, &r);
 	expect_error(&r, 409, "CAPACITY_BELOW_BOOKED");

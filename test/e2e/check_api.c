@@ -14,15 +14,6 @@
 #include "e2e.h"
 
 
-/* A fresh user: login with a code unique to this run. */
-static long long
-user(const char *tag, char *token)
-{
-	char code[96];
-
-	return e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
-}
-
 /* GET /course-schedules/{id}: its "available". */
 static int
 available(long long sid)
@@ -125,7 +116,7 @@ START_TEST(wrong_method)
 	e2e_request("GET", E2E_API "/payment/orders/create", NULL, NULL, NULL, &r);
 	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r.allow, "POST");
-	user("api-405", token);
+	e2e_user("api-405", token);
 	e2e_request("GET", E2E_API "/payment/orders/create", token, NULL, NULL, &r);
 	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r.allow, "POST");
@@ -143,7 +134,7 @@ START_TEST(body_too_large)
 	size_t n = 5000;
 	long long sid = e2e_schedule(3);
 
-	user("api-413", token);
+	e2e_user("api-413", token);
 	body = malloc(n + 1);
 	ck_assert_ptr_nonnull(body);
 	/* valid JSON, just too long: {"course_schedule_id":N,"pad":"xxxx..."} */
@@ -166,7 +157,7 @@ START_TEST(malformed_json)
 	struct e2e_resp r = { 0 };
 	char token[E2E_TOKEN_MAX];
 
-	user("api-400", token);
+	e2e_user("api-400", token);
 	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, "{\"course_schedule_id\":", NULL, &r);
 	assert_error(&r, 400, "INVALID_REQUEST");
 	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, "[1,2]", NULL, &r);
@@ -180,7 +171,7 @@ START_TEST(missing_field)
 	struct e2e_resp r = { 0 };
 	char token[E2E_TOKEN_MAX];
 
-	user("api-field", token);
+	e2e_user("api-field", token);
 	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, "{}", NULL, &r);
 	assert_error(&r, 400, "INVALID_REQUEST");
 	ck_assert_str_eq(e2e_str(&r, "field"), "course_schedule_id");
@@ -218,7 +209,7 @@ START_TEST(forged_token)
 	long long sid = e2e_schedule(2);
 	size_t n;
 
-	user("api-forged", token);
+	e2e_user("api-forged", token);
 	n = strlen(token);
 	/* flip the last character of the MAC, then a character of the user id part */
 	strcpy(forged, token);
@@ -243,8 +234,8 @@ START_TEST(other_users_order)
 	char ta[E2E_TOKEN_MAX], tb[E2E_TOKEN_MAX], oid[40], path[128];
 	long long sid = e2e_schedule(3), rid;
 
-	user("api-owner", ta);
-	user("api-prober", tb);
+	e2e_user("api-owner", ta);
+	e2e_user("api-prober", tb);
 	rid = hold(ta, sid);
 	create_order(ta, sid, rid, NULL, &r);
 	ck_assert_int_eq(r.status, 201);
@@ -294,7 +285,7 @@ START_TEST(amount_tampered)
 	const char *p[1];
 	long long sid = e2e_schedule(3), rid, u;
 
-	u = user("api-amount", token);
+	u = e2e_user("api-amount", token);
 	snprintf(uid, sizeof(uid), "%lld", u);
 	p[0] = uid;
 	rid = hold(token, sid);
@@ -335,7 +326,7 @@ START_TEST(booking_flow)
 	long long sid = e2e_schedule(5), rid;
 	const cJSON *res;
 
-	user("api-book", token);
+	e2e_user("api-book", token);
 	ck_assert_int_eq(available(sid), 5);
 	reserve(token, sid, NULL, &r);
 	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
@@ -395,7 +386,7 @@ START_TEST(seat_release)
 	char token[E2E_TOKEN_MAX], path[128];
 	long long sid = e2e_schedule(2), rid;
 
-	user("api-release", token);
+	e2e_user("api-release", token);
 	rid = hold(token, sid);
 	ck_assert_int_eq(available(sid), 1);
 	snprintf(path, sizeof(path), E2E_API "/bookings/seat-release?reservation_id=%lld", rid);
@@ -414,7 +405,7 @@ START_TEST(idempotency_key)
 	char token[E2E_TOKEN_MAX], key[80], hdr[120], oid[40], replay[16], body[160];
 	long long sid = e2e_schedule(3), sid2 = e2e_schedule(3), rid;
 
-	user("api-idem", token);
+	e2e_user("api-idem", token);
 	rid = hold(token, sid);
 	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", e2e_uniq("k", key, sizeof(key)));
 	create_order(token, sid, rid, hdr, &r);

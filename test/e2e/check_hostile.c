@@ -328,35 +328,12 @@ jstr(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-static long long
-hold(const char *token, long long sid)
-{
-	struct e2e_resp r = { 0 };
-	char body[96];
-	long long rid;
-
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
-	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
-	rid = (long long)e2e_num(&r, "reservation_id");
-	e2e_resp_free(&r);
-	return rid;
-}
-
 /* A pending order for a fresh hold: its order id into oid[40]. */
 static void
 order(const char *token, long long sid, char *oid)
 {
-	struct e2e_resp r = { 0 };
-	char body[128];
-	long long rid = hold(token, sid);
-
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
-	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
-	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));
+	e2e_order_create(token, sid, e2e_hold(token, sid), oid, NULL);
 	ck_assert_uint_gt(strlen(oid), 5);
-	e2e_resp_free(&r);
 }
 
 /* A new operator or auditor through gymctl: its token into token[OP_TOKEN_MAX]. */

@@ -68,24 +68,6 @@ static struct {
 
 /* ---- small helpers (no Check: the fixture runs in the parent) ------------------------- */
 
-static int
-alive(long pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	int ok = 0;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
-		ok = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	fclose(f);
-	return ok;
-}
-
 /* pid is alive, runs a program called name, and its command line mentions
  * needle (our config or prefix: a stale pid file never names someone else's). */
 static int
@@ -97,7 +79,7 @@ runs(long pid, const char *name, const char *needle)
 	size_t got;
 	FILE *f;
 
-	if (!alive(pid))
+	if (!e2e_alive(pid))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
 	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
@@ -145,7 +127,7 @@ stop_group(long pid, const char *name, const char *needle, int sig, int wait_ms)
 	if (pid <= 0 || !runs(pid, name, needle))
 		return;
 	kill((pid_t)pid, sig);
-	while (alive(pid) && e2e_now_ms() < end)
+	while (e2e_alive(pid) && e2e_now_ms() < end)
 		e2e_sleep_ms(50);
 	if (kill(-(pid_t)pid, 0) == 0) {
 		kill(-(pid_t)pid, SIGKILL);
@@ -418,7 +400,7 @@ pair_start(void)
 	snprintf(cmd, sizeof(cmd), "echo %ld >'%s'", M.pid_b, M.pid_file_b);
 	(void)e2e_run(cmd, NULL, 0);
 	for (end = e2e_now_ms() + 15000; !fcgi_healthy(M.port_b); e2e_sleep_ms(100))
-		if (e2e_now_ms() > end || !alive(M.pid_b))
+		if (e2e_now_ms() > end || !e2e_alive(M.pid_b))
 			FAIL_SETUP("gymd B (pid %ld, 127.0.0.1:%d) does not answer /healthz: see %s",
 			    M.pid_b, M.port_b, M.log_b);
 
@@ -453,18 +435,8 @@ static void
 use_pair(void)
 {
 	ck_assert_msg(M.ready, "the pair is not up: %s", M.err);
-	ck_assert_msg(alive(M.pid_b), "gymd B (pid %ld) is gone: see %s", M.pid_b, M.log_b);
+	ck_assert_msg(e2e_alive(M.pid_b), "gymd B (pid %ld) is gone: see %s", M.pid_b, M.log_b);
 	setenv("GYM_E2E_BASE", M.base, 1);
-}
-
-static void
-faults(const char *json)
-{
-	struct e2e_resp r = { 0 };
-
-	e2e_sim("POST", "/sim/faults", json, &r);
-	ck_assert_msg(r.status == 200, "/sim/faults %s: %ld %s", json, r.status, r.body);
-	e2e_resp_free(&r);
 }
 
 static void
@@ -831,7 +803,7 @@ START_TEST(reconcile_once)
 	PGresult *r;
 
 	use_pair();
-	faults(FAULTS_DROP);
+	e2e_faults(FAULTS_DROP);
 	sid = e2e_schedule(ORDERS);
 	snprintf(sids, sizeof(sids), "%lld", sid);
 	for (int i = 0; i < ORDERS; i++) {
@@ -863,7 +835,7 @@ START_TEST(reconcile_once)
 
 	ck_assert_int_eq(e2e_wait_sql_intp("SELECT count(*) FROM payment_orders WHERE "
 	    "course_schedule_id = $1::bigint AND status = 'paid'", 1, ps, ORDERS, 20000), ORDERS);
-	faults(FAULTS_RESET);
+	e2e_faults(FAULTS_RESET);
 	e2e_sleep_ms(300);
 	ck_assert_str_eq(seen, "AB");
 	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM payment_transactions t "

@@ -24,33 +24,15 @@
 #define SHARED 4		/* messages that share one token */
 
 static void
-faults(const char *json)
-{
-	struct e2e_resp r = { 0 };
-
-	e2e_sim("POST", "/sim/faults", json, &r);
-	ck_assert_msg(r.status == 200, "/sim/faults %s: %ld %s", json, r.status, r.body);
-	e2e_resp_free(&r);
-}
-
-static void
 setup(void)
 {
-	faults(FAULTS_DEFAULT);
+	e2e_faults(FAULTS_DEFAULT);
 }
 
 static void
 teardown(void)
 {
-	faults(FAULTS_DEFAULT);
-}
-
-static long long
-count1(const char *sql, const char *arg)
-{
-	const char *p[1] = { arg };
-
-	return e2e_sql_intp(e2e_pg(), sql, 1, p);
+	e2e_faults(FAULTS_DEFAULT);
 }
 
 /* The first word of "key = value" in the stack's config into buf. */
@@ -107,16 +89,8 @@ order(const char *token, long long sid, char *oid)
 static void
 pay(const char *token, const char *oid)
 {
-	struct e2e_resp r = { 0 };
-	char body[128];
-
-	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"JSAPI\"}", oid);
-	e2e_request("POST", E2E_API "/payment/wxpay/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 200, "wxpay/create: %ld %s", r.status, r.body);
-	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"}", oid);
-	e2e_sim("POST", "/sim/pay", body, &r);
-	ck_assert_msg(r.status == 200, "/sim/pay: %ld %s", r.status, r.body);
-	e2e_resp_free(&r);
+	e2e_prepay(token, oid);
+	e2e_sim_pay(oid, 0);
 	ck_assert_int_eq(e2e_wait_sql_intp("SELECT count(*) FROM payment_orders WHERE "
 	    "order_id = $1 AND status = 'paid'", 1, &oid, 1, 10000), 1);
 }
@@ -229,17 +203,17 @@ START_TEST(paid_booking_message)
 	cJSON_Delete(m);
 	/* one successful attempt, recorded (before it at most a refusal of a token
 	 * an earlier /sim/reset invalidated); the row keeps no openid */
-	ck_assert_int_eq(count1("SELECT count(*) FROM notification_attempts a JOIN "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "
 	    "parent_notifications n ON n.id = a.notification_id WHERE n.order_id = $1 "
 	    "AND a.ok AND a.finished_at IS NOT NULL", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM notification_attempts a JOIN "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "
 	    "parent_notifications n ON n.id = a.notification_id WHERE n.order_id = $1 "
 	    "AND NOT (a.ok OR a.errcode IN (40001, 42001))", oid), 0);
-	ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications n WHERE "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM parent_notifications n WHERE "
 	    "n::text LIKE '%' || $1 || '%'", openid), 0);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 AND "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 AND "
 	    "action_type = 'message_queued' AND new_status = 'pending'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE "
 	    "response_snapshot->>'order_id' = $1 AND action_type = 'message_sent' AND "
 	    "old_status = 'pending' AND new_status = 'sent' AND actor_type = 'system'", oid), 1);
 	/* and nothing more comes later */
@@ -325,7 +299,7 @@ START_TEST(failing_then_recovered)
 	quiet();
 	calls0 = sim_stat("subscribe_calls");
 	snprintf(fail, sizeof(fail), "{\"subscribe_fail_count\":%d}", FAILS);
-	faults(fail);
+	e2e_faults(fail);
 	for (int i = 0; i < RECOVER; i++)
 		paid_booking("notify-recover", oid[i], openid[i]);
 	t0 = e2e_now_ms();
@@ -342,14 +316,14 @@ START_TEST(failing_then_recovered)
 	e2e_sleep_ms(600);		/* a few more job passes: nothing is sent again */
 	for (int i = 0; i < RECOVER; i++) {
 		ck_assert_int_eq(sim_messages(openid[i], NULL), 1);
-		ck_assert_int_eq(count1("SELECT count(*) FROM notification_attempts a JOIN "
+		ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "
 		    "parent_notifications n ON n.id = a.notification_id WHERE n.order_id = $1 "
 		    "AND a.ok", oid[i]), 1);
-		ck_assert_int_eq(count1("SELECT count(*) FROM notification_attempts a JOIN "
+		ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "
 		    "parent_notifications n ON n.id = a.notification_id WHERE n.order_id = $1 "
 		    "AND a.finished_at IS NULL", oid[i]), 0);
 		/* attempts counts every send, failed ones included */
-		ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications n WHERE "
+		ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM parent_notifications n WHERE "
 		    "order_id = $1 AND attempts = (SELECT count(*) FROM notification_attempts a "
 		    "WHERE a.notification_id = n.id)", oid[i]), 1);
 	}
@@ -378,15 +352,15 @@ START_TEST(one_token_for_many)
 	    "WHERE access_token <> ''"), 1);
 
 	/* WeChat stops accepting it: replaced once, and the message still goes */
-	faults("{\"expire_token\":true}");
+	e2e_faults("{\"expire_token\":true}");
 	paid_booking("notify-token", oid[SHARED], openid[SHARED]);
 	ck_assert_msg(wait_sent(oid[SHARED], "booking_confirmed", 10000), "not sent after 42001");
 	ck_assert_int_eq(sim_stat("stable_token_calls") - calls0, 2);
 	ck_assert_int_eq(sim_messages(openid[SHARED], NULL), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM notification_attempts a JOIN "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "
 	    "parent_notifications n ON n.id = a.notification_id WHERE n.order_id = $1 "
 	    "AND NOT a.ok AND a.errcode = 42001", oid[SHARED]), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM notification_attempts a JOIN "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "
 	    "parent_notifications n ON n.id = a.notification_id WHERE n.order_id = $1 "
 	    "AND a.ok", oid[SHARED]), 1);
 }

@@ -27,73 +27,20 @@
 	"\"notify_bad_signature\":false}"
 
 static void
-faults(const char *json)
-{
-	struct e2e_resp r = { 0 };
-
-	e2e_sim("POST", "/sim/faults", json, &r);
-	ck_assert_msg(r.status == 200, "/sim/faults %s: %ld %s", json, r.status, r.body);
-	e2e_resp_free(&r);
-}
-
-static void
 faults_reset(void)
 {
-	faults(FAULTS_DEFAULT);
-}
-
-static long long
-user(const char *tag, char *token)
-{
-	char code[96];
-
-	return e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
-}
-
-static int
-available(long long sid)
-{
-	struct e2e_resp r = { 0 };
-	char path[128];
-	int n;
-
-	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
-	e2e_request("GET", path, NULL, NULL, NULL, &r);
-	ck_assert_msg(r.status == 200, "GET %s: %ld %s", path, r.status, r.body);
-	n = (int)e2e_num(&r, "available");
-	e2e_resp_free(&r);
-	return n;
-}
-
-static long long
-hold(const char *token, long long sid)
-{
-	struct e2e_resp r = { 0 };
-	char body[96];
-	long long rid;
-
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
-	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
-	rid = (long long)e2e_num(&r, "reservation_id");
-	e2e_resp_free(&r);
-	return rid;
+	e2e_faults(FAULTS_DEFAULT);
 }
 
 /* Hold a seat of sid and open an order on it: the order_id into oid[40]. */
 static long long
 order(const char *token, long long sid, char *oid)
 {
-	struct e2e_resp r = { 0 };
-	char body[128];
-	long long rid = hold(token, sid);
+	char st[24];
+	long long rid = e2e_hold(token, sid);
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
-	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
-	ck_assert_str_eq(e2e_str(&r, "status"), "pending");
-	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));
-	e2e_resp_free(&r);
+	e2e_order_create(token, sid, rid, oid, st);
+	ck_assert_str_eq(st, "pending");
 	return rid;
 }
 
@@ -129,53 +76,6 @@ cancel(const char *token, const char *oid)
 	e2e_resp_free(&r);
 }
 
-/* The simulator pays the order (force: even when closed there). */
-static void
-sim_pay(const char *oid, int force)
-{
-	struct e2e_resp r = { 0 };
-	char body[128];
-
-	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s}", oid, force ? ",\"force\":true" : "");
-	e2e_sim("POST", "/sim/pay", body, &r);
-	ck_assert_msg(r.status == 200, "/sim/pay %s: %ld %s", oid, r.status, r.body);
-	e2e_resp_free(&r);
-}
-
-/* GET the order through the API: its status into st[24]. */
-static char *
-order_status(const char *token, const char *oid, char *st)
-{
-	struct e2e_resp r = { 0 };
-	char path[128];
-
-	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s", oid);
-	e2e_request("GET", path, token, NULL, NULL, &r);
-	ck_assert_msg(r.status == 200, "GET order: %ld %s", r.status, r.body);
-	snprintf(st, 24, "%s", e2e_str(&r, "status"));
-	e2e_resp_free(&r);
-	return st;
-}
-
-/* Poll GET /payment/orders/{oid} until its status is want; the last status. */
-static char *
-wait_status(const char *token, const char *oid, const char *want, int timeout_ms, char *st)
-{
-	long long end = e2e_now_ms() + timeout_ms;
-
-	while (strcmp(order_status(token, oid, st), want) != 0 && e2e_now_ms() < end)
-		e2e_sleep_ms(100);
-	return st;
-}
-
-static long long
-count1(const char *sql, const char *arg)
-{
-	const char *p[1] = { arg };
-
-	return e2e_sql_intp(e2e_pg(), sql, 1, p);
-}
-
 static void
 setup(void)
 {
@@ -200,8 +100,8 @@ START_TEST(jsapi_flow)
 	long long sid = e2e_schedule(5), rid;
 	int before;
 
-	user("pay-jsapi", token);
-	before = available(sid);
+	e2e_user("pay-jsapi", token);
+	before = e2e_available(sid);
 	ck_assert_int_eq(before, 5);
 	rid = order(token, sid, oid);
 	wxpay_create(token, oid, "JSAPI", &r);
@@ -234,7 +134,7 @@ START_TEST(jsapi_flow)
 	snprintf(msg, sizeof(msg), "%s\n%s\n%sX\n%s\n", E2E_APPID, ts, nonce, pkg);
 	ck_assert_int_ne(gym_rsa_verify(cert, msg, strlen(msg), sign), GYM_OK);
 	EVP_PKEY_free(cert);
-	ck_assert_int_eq(available(sid), before - 1);
+	ck_assert_int_eq(e2e_available(sid), before - 1);
 
 	/* before the payment, confirm says it is pending */
 	snprintf(msg, sizeof(msg), "{\"order_id\":\"%s\"}", oid);
@@ -242,23 +142,23 @@ START_TEST(jsapi_flow)
 	ck_assert_msg(r.status == 409, "confirm before paying: %ld %s", r.status, r.body);
 	ck_assert_str_eq(e2e_code(&r), "PAYMENT_PENDING");
 
-	sim_pay(oid, 0);
-	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
 	e2e_request("POST", E2E_API "/bookings/confirm", token, msg, NULL, &r);
 	ck_assert_msg(r.status == 200, "confirm: %ld %s", r.status, r.body);
 	ck_assert_str_eq(e2e_str(&r, "status"), "confirmed");
 	ck_assert_str_eq(e2e_str(&r, "order_id"), oid);
 	ck_assert_int_eq((long long)e2e_num(&r, "course_schedule_id"), sid);
 	ck_assert_int_gt((long long)e2e_num(&r, "booking_id"), 0);
-	ck_assert_int_eq(available(sid), before - 1);
+	ck_assert_int_eq(e2e_available(sid), before - 1);
 	snprintf(rids, sizeof(rids), "%lld", rid);
-	ck_assert_int_eq(count1("SELECT count(*) FROM seat_reservations WHERE id = $1::bigint "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM seat_reservations WHERE id = $1::bigint "
 	    "AND status = 'confirmed'", rids), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM seats WHERE reservation_id = $1::bigint "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM seats WHERE reservation_id = $1::bigint "
 	    "AND state = 'confirmed'", rids), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
 	    "AND outcome = 'paid' AND source = 'notify' AND amount_fen = 20000", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1 "
 	    "AND status = 'confirmed'", oid), 1);
 	e2e_resp_free(&r);
 }
@@ -271,7 +171,7 @@ START_TEST(native_qrcode)
 	char token[E2E_TOKEN_MAX], oid[40], url[160], want[160];
 	long long sid = e2e_schedule(3);
 
-	user("pay-native", token);
+	e2e_user("pay-native", token);
 	order(token, sid, oid);
 	wxpay_create(token, oid, "NATIVE", &r);
 	ck_assert_msg(r.status == 200, "wxpay/create NATIVE: %ld %s", r.status, r.body);
@@ -337,7 +237,7 @@ START_TEST(notify_concurrent_duplicates)
 	long long sid = e2e_schedule(3);
 	int i;
 
-	user("pay-dup", token);
+	e2e_user("pay-dup", token);
 	order(token, sid, oid);
 	note_build(&n, oid, txid(tx, sizeof(tx)), 20000, 0, 0);
 	hdr = e2e_notify_headers(n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig);
@@ -351,14 +251,14 @@ START_TEST(notify_concurrent_duplicates)
 	}
 	free(hdr);
 	note_free(&n);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE transaction_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 1);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE transaction_id = $1 "
 	    "AND outcome = 'paid'", tx), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 1);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'booking_confirmed'", oid), 1);
-	ck_assert_str_eq(order_status(token, oid, st), "paid");
-	ck_assert_int_eq(available(sid), 2);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "paid");
+	ck_assert_int_eq(e2e_available(sid), 2);
 }
 END_TEST
 
@@ -373,12 +273,12 @@ assert_refused(const struct e2e_resp *r, long status, const char *oid, const cha
 	ck_assert_msg(r->status == status, "%s: want %ld, got %ld %s", what, status, r->status, r->body);
 	ck_assert_msg(r->json != NULL && strcmp(e2e_code(r), "FAIL") == 0, "%s: body %s", what, r->body);
 	ck_assert_msg(strlen(r->rid) > 0, "%s: no X-Request-Id", what);
-	ck_assert_msg(count1("SELECT count(*) FROM payment_audit_log WHERE "
+	ck_assert_msg(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE "
 	    "action_type = 'notification_rejected' AND request_id = $1", r->rid) == 1,
 	    "%s: no notification_rejected audit row for request %s", what, r->rid);
-	ck_assert_msg(strcmp(order_status(token, oid, st), "pending") == 0, "%s: order is %s", what, st);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 0);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
+	ck_assert_msg(strcmp(e2e_order_status(token, oid, st), "pending") == 0, "%s: order is %s", what, st);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 0);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
 }
 
 START_TEST(notify_refused)
@@ -388,7 +288,7 @@ START_TEST(notify_refused)
 	char token[E2E_TOKEN_MAX], oid[40], tx[40], probe[80];
 	long long sid = e2e_schedule(3);
 
-	user("pay-refused", token);
+	e2e_user("pay-refused", token);
 	order(token, sid, oid);
 
 	/* forged: a signature over another body */
@@ -431,7 +331,7 @@ START_TEST(notify_refused)
 	note_build(&n, oid, tx, 1, 0, 0);
 	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
 	assert_refused(&r, 400, oid, token, "amount 1 fen");
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'payment_rejected'", oid), 1);
 
 	/* and the genuine one still goes through afterwards */
@@ -439,7 +339,7 @@ START_TEST(notify_refused)
 	note_build(&n, oid, tx, 20000, 0, 0);
 	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
 	ck_assert_msg(r.status == 204, "genuine: %ld %s", r.status, r.body);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 1);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1", oid), 1);
 	note_free(&n);
 	e2e_resp_free(&r);
 }
@@ -452,16 +352,16 @@ START_TEST(notify_dropped_reconciled)
 	char token[E2E_TOKEN_MAX], oid[40], st[24];
 	long long sid = e2e_schedule(3);
 
-	user("pay-drop", token);
+	e2e_user("pay-drop", token);
 	order(token, sid, oid);
 	prepay_ok(token, oid);
-	faults("{\"notify_drop\":true}");
-	sim_pay(oid, 0);
+	e2e_faults("{\"notify_drop\":true}");
+	e2e_sim_pay(oid, 0);
 	/* the job asks WeChat wx.reconcile_after_s (2 s) after the prepay */
-	ck_assert_str_eq(wait_status(token, oid, "paid", 10000, st), "paid");
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 10000, st), "paid");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
 	    "AND source = 'query' AND outcome = 'paid'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1 "
 	    "AND status = 'confirmed'", oid), 1);
 }
 END_TEST
@@ -471,19 +371,19 @@ START_TEST(late_payment_free_seat)
 	char token[E2E_TOKEN_MAX], oid[40], st[24];
 	long long sid = e2e_schedule(3);
 
-	user("pay-late", token);
+	e2e_user("pay-late", token);
 	order(token, sid, oid);
 	prepay_ok(token, oid);
-	ck_assert_int_eq(available(sid), 2);
+	ck_assert_int_eq(e2e_available(sid), 2);
 	cancel(token, oid);
-	ck_assert_int_eq(available(sid), 3);
-	sim_pay(oid, 1);
-	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_available(sid), 3);
+	e2e_sim_pay(oid, 1);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
 	    "AND outcome = 'late_paid'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1 "
 	    "AND status = 'confirmed'", oid), 1);
-	ck_assert_int_eq(available(sid), 2);
+	ck_assert_int_eq(e2e_available(sid), 2);
 }
 END_TEST
 
@@ -492,25 +392,25 @@ START_TEST(late_payment_no_seat)
 	char ta[E2E_TOKEN_MAX], tb[E2E_TOKEN_MAX], oid[40], st[24];
 	long long sid = e2e_schedule(1);
 
-	user("pay-late-a", ta);
-	user("pay-late-b", tb);
+	e2e_user("pay-late-a", ta);
+	e2e_user("pay-late-b", tb);
 	order(ta, sid, oid);
 	prepay_ok(ta, oid);
 	cancel(ta, oid);
-	hold(tb, sid);
-	ck_assert_int_eq(available(sid), 0);
-	sim_pay(oid, 1);
+	e2e_hold(tb, sid);
+	ck_assert_int_eq(e2e_available(sid), 0);
+	e2e_sim_pay(oid, 1);
 	/* refunding, then the job's automatic refund returns the money */
-	ck_assert_str_eq(wait_status(ta, oid, "refunded", 10000, st), "refunded");
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
+	ck_assert_str_eq(e2e_wait_status(ta, oid, "refunded", 10000, st), "refunded");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
 	    "AND outcome = 'late_refunded'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM refunds WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1 "
 	    "AND initiated_by = 'system' AND status = 'success'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'auto_refund_required'", oid), 1);
 	/* B keeps the seat */
-	ck_assert_int_eq(available(sid), 0);
+	ck_assert_int_eq(e2e_available(sid), 0);
 }
 END_TEST
 
@@ -522,22 +422,22 @@ START_TEST(upstream_slow_then_failing)
 	char token[E2E_TOKEN_MAX], oid[40], st[24], path[128];
 	long long sid = e2e_schedule(3);
 
-	user("pay-slow", token);
+	e2e_user("pay-slow", token);
 	order(token, sid, oid);
 
-	faults("{\"api_delay_ms\":4000}");
+	e2e_faults("{\"api_delay_ms\":4000}");
 	wxpay_create(token, oid, "JSAPI", &r);
 	ck_assert_msg(r.status == 504, "slow WeChat: %ld %s", r.status, r.body);
 	ck_assert_str_eq(e2e_code(&r), "UPSTREAM_TIMEOUT");
 	ck_assert_msg(r.seconds < 4.0, "the 504 took %.2f s (wx.timeout_ms is 3000)", r.seconds);
 	ck_assert_msg(r.seconds > 2.5, "the 504 came after %.2f s, before wx.timeout_ms", r.seconds);
 
-	faults("{\"api_delay_ms\":0,\"api_status\":500,\"api_fail_count\":1}");
+	e2e_faults("{\"api_delay_ms\":0,\"api_status\":500,\"api_fail_count\":1}");
 	wxpay_create(token, oid, "JSAPI", &r);
 	ck_assert_msg(r.status == 502, "failing WeChat: %ld %s", r.status, r.body);
 	ck_assert_str_eq(e2e_code(&r), "UPSTREAM_ERROR");
 	ck_assert_str_eq(e2e_str(&r, "detail"), "SYSTEM_ERROR");
-	ck_assert_str_eq(order_status(token, oid, st), "pending");
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "pending");
 
 	/* the fault is spent: the retry works, with the same out_trade_no */
 	wxpay_create(token, oid, "JSAPI", &r);
@@ -549,8 +449,8 @@ START_TEST(upstream_slow_then_failing)
 	ck_assert_str_eq(e2e_str(&r, "out_trade_no"), oid);
 	ck_assert_str_eq(e2e_str(&r, "trade_state"), "NOTPAY");
 	ck_assert_int_eq((int)e2e_num(&r, "total"), 20000);
-	ck_assert_str_eq(order_status(token, oid, st), "pending");
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_orders WHERE user_id = "
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "pending");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_orders WHERE user_id = "
 	    "(SELECT user_id FROM payment_orders WHERE order_id = $1)", oid), 1);
 	e2e_resp_free(&r);
 }
@@ -593,11 +493,11 @@ START_TEST(log_hygiene)
 	char *log;
 	size_t len;
 
-	snprintf(uid, sizeof(uid), "%lld", user("pay-log", token));
+	snprintf(uid, sizeof(uid), "%lld", e2e_user("pay-log", token));
 	order(token, sid, oid);
 	prepay_ok(token, oid);
-	sim_pay(oid, 0);
-	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
 	snprintf(body, sizeof(body), "{\"order_id\":\"%s\"}", oid);
 	e2e_request("POST", E2E_API "/bookings/confirm", token, body, NULL, &r);
 	ck_assert_int_eq(r.status, 200);

@@ -33,25 +33,6 @@
 
 /* ---- processes -------------------------------------------------------------------- */
 
-/* pid exists and is not a zombie. */
-static int
-alive(long pid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	int ok = 0;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
-		ok = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	fclose(f);
-	return ok;
-}
-
 /* The master's children into kids (at most MAXKIDS); returns how many. */
 static int
 children(long master, long *kids)
@@ -171,7 +152,7 @@ restart_stack(void)
 {
 	if (e2e_run("bash test/env/pg.sh status test >/dev/null 2>&1", NULL, 0) != 0)
 		sh("bash test/env/pg.sh start test");
-	if (alive(e2e_pidfile("gymd")) && wait_healthy(3000))
+	if (e2e_alive(e2e_pidfile("gymd")) && wait_healthy(3000))
 		return 1;
 	sh("bash test/env/stack.sh start test");
 	return wait_healthy(30000);
@@ -199,7 +180,7 @@ START_TEST(worker_killed)
 	long long t0, took = -1;
 	long st;
 
-	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
 	nbefore = children(master, before);
 	nw = workers(master, w);
 	ck_assert_msg(nw >= 1, "no worker among the %d children of %ld", nbefore, master);
@@ -266,7 +247,7 @@ START_TEST(reload_under_load)
 	char path[128];
 	long long sid, start, deadline;
 
-	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
 	sid = e2e_schedule(10);
 	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
 	nbefore = workers(master, before);
@@ -314,7 +295,7 @@ START_TEST(reload_under_load)
 	fprintf(stderr, "reload_under_load: %ld ok, %ld non-2xx (last %ld), %ld transport errors "
 	    "in %lld ms; workers %d -> %d, %d old left\n", sum.ok, sum.bad, sum.last_bad_status,
 	    sum.transport, e2e_now_ms() - start, nbefore, nafter, stale);
-	if (!alive(master) || !wait_healthy(3000))
+	if (!e2e_alive(master) || !wait_healthy(3000))
 		(void)restart_stack();
 	ck_assert_int_eq(hups, 2);
 	ck_assert_msg(sum.ok > 0, "no request succeeded under load");
@@ -340,7 +321,7 @@ START_TEST(term_drains_inflight)
 	long child_status = -1;
 	pid_t kid;
 
-	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
 	sid = e2e_schedule(1);
 	e2e_login(e2e_uniq("proc-term", code, sizeof(code)), token);
 	snprintf(sidbuf, sizeof(sidbuf), "%lld", sid);
@@ -379,7 +360,7 @@ START_TEST(term_drains_inflight)
 	close(fds[0]);
 	waitpid(kid, NULL, 0);
 	while (e2e_now_ms() - t0 < 15000) {
-		if (!alive(master)) {
+		if (!e2e_alive(master)) {
 			exited_ms = e2e_now_ms() - t0;
 			break;
 		}
@@ -406,7 +387,7 @@ START_TEST(database_down)
 	long long sid, t0, recovered_ms = -1;
 	int nbefore, nafter, same = 1, down_ok = 1;
 
-	ck_assert_msg(alive(master), "gymd master %ld not running", master);
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
 	sid = e2e_schedule(5);
 	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
 	nbefore = workers(master, before);
@@ -430,7 +411,7 @@ START_TEST(database_down)
 	nafter = workers(master, after);
 	for (int i = 0; i < nbefore; i++)
 		same &= contains(after, nafter, before[i]);
-	same &= nafter == nbefore && alive(master);
+	same &= nafter == nbefore && e2e_alive(master);
 
 	sh("bash test/env/pg.sh start test");
 	t0 = e2e_now_ms();

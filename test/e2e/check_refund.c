@@ -25,25 +25,15 @@
 #define TOKEN_MAX 128
 
 static void
-faults(const char *json)
-{
-	struct e2e_resp r = { 0 };
-
-	e2e_sim("POST", "/sim/faults", json, &r);
-	ck_assert_msg(r.status == 200, "/sim/faults %s: %ld %s", json, r.status, r.body);
-	e2e_resp_free(&r);
-}
-
-static void
 setup(void)
 {
-	faults(FAULTS_DEFAULT);
+	e2e_faults(FAULTS_DEFAULT);
 }
 
 static void
 teardown(void)
 {
-	faults(FAULTS_DEFAULT);
+	e2e_faults(FAULTS_DEFAULT);
 }
 
 /* A new operator of this role (gymctl operator add): its token. */
@@ -64,96 +54,12 @@ operator_token(const char *role, char *token)
 	return token;
 }
 
-static long long
-user(const char *tag, char *token)
-{
-	char code[96];
-
-	return e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
-}
-
-static int
-available(long long sid)
-{
-	struct e2e_resp r = { 0 };
-	char path[128];
-	int n;
-
-	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
-	e2e_request("GET", path, NULL, NULL, NULL, &r);
-	ck_assert_msg(r.status == 200, "GET %s: %ld %s", path, r.status, r.body);
-	n = (int)e2e_num(&r, "available");
-	e2e_resp_free(&r);
-	return n;
-}
-
-static long long
-hold(const char *token, long long sid)
-{
-	struct e2e_resp r = { 0 };
-	char body[96];
-	long long rid;
-
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
-	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
-	rid = (long long)e2e_num(&r, "reservation_id");
-	e2e_resp_free(&r);
-	return rid;
-}
-
 /* A held seat of sid with an order on it and a JSAPI prepay: oid[40]. */
 static void
 order(const char *token, long long sid, char *oid)
 {
-	struct e2e_resp r = { 0 };
-	char body[128];
-	long long rid = hold(token, sid);
-
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
-	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
-	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));
-	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"JSAPI\"}", oid);
-	e2e_request("POST", E2E_API "/payment/wxpay/create", token, body, NULL, &r);
-	ck_assert_msg(r.status == 200, "wxpay/create: %ld %s", r.status, r.body);
-	e2e_resp_free(&r);
-}
-
-static void
-sim_pay(const char *oid, int force)
-{
-	struct e2e_resp r = { 0 };
-	char body[128];
-
-	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s}", oid, force ? ",\"force\":true" : "");
-	e2e_sim("POST", "/sim/pay", body, &r);
-	ck_assert_msg(r.status == 200, "/sim/pay %s: %ld %s", oid, r.status, r.body);
-	e2e_resp_free(&r);
-}
-
-static char *
-order_status(const char *token, const char *oid, char *st)
-{
-	struct e2e_resp r = { 0 };
-	char path[128];
-
-	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s", oid);
-	e2e_request("GET", path, token, NULL, NULL, &r);
-	ck_assert_msg(r.status == 200, "GET order: %ld %s", r.status, r.body);
-	snprintf(st, 24, "%s", e2e_str(&r, "status"));
-	e2e_resp_free(&r);
-	return st;
-}
-
-static char *
-wait_status(const char *token, const char *oid, const char *want, int timeout_ms, char *st)
-{
-	long long end = e2e_now_ms() + timeout_ms;
-
-	while (strcmp(order_status(token, oid, st), want) != 0 && e2e_now_ms() < end)
-		e2e_sleep_ms(100);
-	return st;
+	e2e_order_create(token, sid, e2e_hold(token, sid), oid, NULL);
+	e2e_prepay(token, oid);
 }
 
 /* A parent with a paid order of sid (through the simulator): oid[40]. */
@@ -162,10 +68,10 @@ paid_order(const char *tag, long long sid, char *token, char *oid)
 {
 	char st[24];
 
-	user(tag, token);
+	e2e_user(tag, token);
 	order(token, sid, oid);
-	sim_pay(oid, 0);
-	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
 }
 
 static void
@@ -200,14 +106,6 @@ wait_refund(const char *token, const char *no, const char *want, int timeout_ms,
 	while (strcmp(refund_status(token, no, st, r), want) != 0 && e2e_now_ms() < end)
 		e2e_sleep_ms(100);
 	return st;
-}
-
-static long long
-count1(const char *sql, const char *arg)
-{
-	const char *p[1] = { arg };
-
-	return e2e_sql_intp(e2e_pg(), sql, 1, p);
 }
 
 /* The simulator's refunds of one order, and its refunds_created counter. */
@@ -257,7 +155,7 @@ START_TEST(operator_refund_flow)
 	operator_token("operator", op);
 	operator_token("auditor", aud);
 	paid_order("refund-flow", sid, token, oid);
-	ck_assert_int_eq(available(sid), 2);
+	ck_assert_int_eq(e2e_available(sid), 2);
 
 	post_refund(op, oid, "家长临时有事", NULL, &r);
 	ck_assert_msg(r.status == 202, "POST /admin/refunds: %ld %s", r.status, r.body);
@@ -274,13 +172,13 @@ START_TEST(operator_refund_flow)
 	ck_assert_int_gt((long long)e2e_num(&r, "operator_id"), 0);
 
 	/* the simulator settles it and notifies: refunded, booking cancelled, seat free */
-	ck_assert_str_eq(wait_status(token, oid, "refunded", 10000, st), "refunded");
-	ck_assert_int_eq(available(sid), 3);
-	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE order_id = $1 "
+	ck_assert_str_eq(e2e_wait_status(token, oid, "refunded", 10000, st), "refunded");
+	ck_assert_int_eq(e2e_available(sid), 3);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1 "
 	    "AND status = 'cancelled'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'refund_succeeded' AND actor_type = 'wechat'", oid), 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'refund_requested' AND actor_type = 'operator'", oid), 1);
 	ck_assert_int_eq(sim_refunds_of(oid), 1);
 
@@ -347,10 +245,10 @@ START_TEST(concurrent_requests_one_wechat_refund)
 	ck_assert_str_eq(e2e_str(&rq[0].resp, "refund_id"), e2e_str(&rq[1].resp, "refund_id"));
 	for (int i = 0; i < 2; i++)
 		e2e_resp_free(&rq[i].resp);
-	ck_assert_str_eq(wait_status(token, oid, "refunded", 10000, st), "refunded");
+	ck_assert_str_eq(e2e_wait_status(token, oid, "refunded", 10000, st), "refunded");
 	ck_assert_int_eq(sim_refunds_of(oid), 1);
 	ck_assert_int_eq(sim_refunds_created() - before, 1);
-	ck_assert_int_eq(count1("SELECT count(*) FROM refunds WHERE order_id = $1", oid), 1);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1", oid), 1);
 
 	/* an Idempotency-Key replay answers the first answer, WeChat is not asked */
 	paid_order("refund-idem", sid, token, oid);
@@ -364,7 +262,7 @@ START_TEST(concurrent_requests_one_wechat_refund)
 	ck_assert_str_eq(e2e_str(&r, "refund_id"), body);
 	ck_assert_msg(e2e_header(&r, "Idempotent-Replayed", key, sizeof(key)) != NULL,
 	    "no Idempotent-Replayed header");
-	ck_assert_str_eq(wait_status(token, oid, "refunded", 10000, st), "refunded");
+	ck_assert_str_eq(e2e_wait_status(token, oid, "refunded", 10000, st), "refunded");
 	ck_assert_int_eq(sim_refunds_created() - before, 1);
 	e2e_resp_free(&r);
 }
@@ -392,16 +290,16 @@ START_TEST(roles_and_unpaid)
 	ck_assert_msg(r.status == 401, "GET without token: %ld %s", r.status, r.body);
 	e2e_request("GET", REFUNDS, aud, NULL, NULL, &r);
 	ck_assert_msg(r.status == 200, "GET as auditor: %ld %s", r.status, r.body);
-	ck_assert_str_eq(order_status(token, oid, st), "paid");
-	ck_assert_int_eq(count1("SELECT count(*) FROM refunds WHERE order_id = $1", oid), 0);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "paid");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1", oid), 0);
 
 	/* an order that is not paid */
-	user("refund-unpaid", token);
+	e2e_user("refund-unpaid", token);
 	order(token, sid, oid);
 	post_refund(op, oid, "未支付", NULL, &r);
 	ck_assert_msg(r.status == 409, "unpaid: %ld %s", r.status, r.body);
 	ck_assert_str_eq(e2e_code(&r), "NOT_REFUNDABLE");
-	ck_assert_str_eq(order_status(token, oid, st), "pending");
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "pending");
 	/* no such order; a body without reason */
 	post_refund(op, "NOSUCHORDER0001", "无此订单", NULL, &r);
 	ck_assert_msg(r.status == 404, "unknown order: %ld %s", r.status, r.body);
@@ -422,13 +320,13 @@ START_TEST(notification_dropped_polled)
 
 	operator_token("operator", op);
 	paid_order("refund-drop", sid, token, oid);
-	faults("{\"notify_drop\":true}");
+	e2e_faults("{\"notify_drop\":true}");
 	post_refund(op, oid, "通知丢失", NULL, &r);
 	ck_assert_msg(r.status == 202, "POST: %ld %s", r.status, r.body);
 	/* no notification comes; the job asks WeChat after wx.reconcile_after_s (2 s) */
-	ck_assert_str_eq(wait_status(token, oid, "refunded", 15000, st), "refunded");
-	ck_assert_int_eq(available(sid), 3);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_str_eq(e2e_wait_status(token, oid, "refunded", 15000, st), "refunded");
+	ck_assert_int_eq(e2e_available(sid), 3);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'refund_succeeded' AND actor_type = 'system'", oid), 1);
 	e2e_resp_free(&r);
 }
@@ -443,7 +341,7 @@ START_TEST(abnormal_visible_with_next_action)
 	operator_token("operator", op);
 	operator_token("auditor", aud);
 	paid_order("refund-abnormal", sid, token, oid);
-	faults("{\"refund_result\":\"ABNORMAL\"}");
+	e2e_faults("{\"refund_result\":\"ABNORMAL\"}");
 	post_refund(op, oid, "银行卡异常", NULL, &r);
 	ck_assert_msg(r.status == 202, "POST: %ld %s", r.status, r.body);
 	snprintf(no, sizeof(no), "%s", e2e_str(&r, "refund_id"));
@@ -452,8 +350,8 @@ START_TEST(abnormal_visible_with_next_action)
 	ck_assert_str_eq(e2e_str(&r, "next_action"),
 	    "退款异常：用户银行卡作废或冻结，请在商户平台发起异常退款处理");
 	/* the money is not back: the order is still being refunded, the seat taken */
-	ck_assert_str_eq(order_status(token, oid, st), "refunding");
-	ck_assert_int_eq(available(sid), 2);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "refunding");
+	ck_assert_int_eq(e2e_available(sid), 2);
 	/* and no second refund while it is open */
 	post_refund(op, oid, "再试一次", NULL, &r);
 	ck_assert_msg(r.status == 409, "second refund: %ld %s", r.status, r.body);
@@ -471,23 +369,23 @@ START_TEST(closed_then_refunded_anew)
 
 	operator_token("operator", op);
 	paid_order("refund-closed", sid, token, oid);
-	faults("{\"refund_result\":\"CLOSED\"}");
+	e2e_faults("{\"refund_result\":\"CLOSED\"}");
 	post_refund(op, oid, "退款关闭", NULL, &r);
 	ck_assert_msg(r.status == 202, "POST: %ld %s", r.status, r.body);
 	snprintf(no, sizeof(no), "%s", e2e_str(&r, "refund_id"));
 	ck_assert_str_eq(wait_refund(op, no, "closed", 10000, st, &r), "closed");
 	ck_assert_str_eq(e2e_str(&r, "next_action"), "退款关闭：请核实后重新发起退款");
 	/* nothing was paid out: the order is paid again, its seat still taken */
-	ck_assert_str_eq(wait_status(token, oid, "paid", 5000, st), "paid");
-	ck_assert_int_eq(available(sid), 2);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
+	ck_assert_int_eq(e2e_available(sid), 2);
 	/* the operator starts again: a new refund under the next out_refund_no */
-	faults("{\"refund_result\":\"SUCCESS\"}");
+	e2e_faults("{\"refund_result\":\"SUCCESS\"}");
 	post_refund(op, oid, "退款关闭", NULL, &r);
 	ck_assert_msg(r.status == 202, "again: %ld %s", r.status, r.body);
 	snprintf(expect, sizeof(expect), "RF%s-2", oid);
 	ck_assert_str_eq(e2e_str(&r, "refund_id"), expect);
-	ck_assert_str_eq(wait_status(token, oid, "refunded", 10000, st), "refunded");
-	ck_assert_int_eq(available(sid), 3);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "refunded", 10000, st), "refunded");
+	ck_assert_int_eq(e2e_available(sid), 3);
 	ck_assert_int_eq(sim_refunds_of(oid), 2);
 	e2e_resp_free(&r);
 }
@@ -499,20 +397,20 @@ START_TEST(late_payment_refunded_by_job)
 	struct e2e_resp r = { 0 };
 	long long sid = e2e_schedule(1);
 
-	user("refund-late-a", ta);
-	user("refund-late-b", tb);
+	e2e_user("refund-late-a", ta);
+	e2e_user("refund-late-b", tb);
 	order(ta, sid, oid);
 	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s/cancel", oid);
 	e2e_request("POST", path, ta, NULL, NULL, &r);
 	ck_assert_msg(r.status == 200, "cancel: %ld %s", r.status, r.body);
-	hold(tb, sid);
-	sim_pay(oid, 1);
+	e2e_hold(tb, sid);
+	e2e_sim_pay(oid, 1);
 	/* no seat: the job refunds it on its own */
-	ck_assert_str_eq(wait_status(ta, oid, "refunded", 10000, st), "refunded");
-	ck_assert_int_eq(count1("SELECT count(*) FROM refunds WHERE order_id = $1 "
+	ck_assert_str_eq(e2e_wait_status(ta, oid, "refunded", 10000, st), "refunded");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1 "
 	    "AND initiated_by = 'system' AND status = 'success' AND operator_id IS NULL", oid), 1);
 	ck_assert_int_eq(sim_refunds_of(oid), 1);
-	ck_assert_int_eq(available(sid), 0);		/* b keeps the seat */
+	ck_assert_int_eq(e2e_available(sid), 0);		/* b keeps the seat */
 	e2e_resp_free(&r);
 }
 END_TEST
@@ -551,13 +449,13 @@ START_TEST(refund_notifications_not_ours)
 	snprintf(stranger, sizeof(stranger), "RF%s-9", oid);
 	refund_note(stranger, oid, E2E_MCHID, &r);
 	ck_assert_msg(r.status == 204, "unknown refund: %ld %s", r.status, r.body);
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE "
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE "
 	    "action_type = 'refund_notification_unknown' AND response_snapshot->>'out_refund_no' "
 	    "= $1", stranger), 1);
-	ck_assert_str_eq(order_status(token, oid, st), "paid");
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "paid");
 
 	/* ours, but another merchant's, or a forged signature: refused, nothing changes */
-	faults("{\"refund_delay_ms\":600000}");	/* keep WeChat's own notification away */
+	e2e_faults("{\"refund_delay_ms\":600000}");	/* keep WeChat's own notification away */
 	post_refund(op, oid, "商户号不符", NULL, &r);
 	ck_assert_msg(r.status == 202, "POST: %ld %s", r.status, r.body);
 	snprintf(no, sizeof(no), "%s", e2e_str(&r, "refund_id"));
@@ -565,16 +463,16 @@ START_TEST(refund_notifications_not_ours)
 	ck_assert_msg(r.status == 400, "other merchant: %ld %s", r.status, r.body);
 	e2e_notify_post(REFUND_CALLBACK, "{}", "1", "n", E2E_PLATFORM_SERIAL, "forged", &r);
 	ck_assert_msg(r.status == 401, "forged: %ld %s", r.status, r.body);
-	ck_assert_str_eq(order_status(token, oid, st), "refunding");
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "refunding");
 	/* the genuine one settles it, once however often it comes */
 	refund_note(no, oid, E2E_MCHID, &r);
 	ck_assert_msg(r.status == 204, "genuine: %ld %s", r.status, r.body);
 	refund_note(no, oid, E2E_MCHID, &r);
 	ck_assert_msg(r.status == 204, "repeat: %ld %s", r.status, r.body);
-	ck_assert_str_eq(order_status(token, oid, st), "refunded");
-	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "refunded");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'refund_succeeded'", oid), 1);
-	ck_assert_int_eq(available(sid), 3);
+	ck_assert_int_eq(e2e_available(sid), 3);
 	e2e_resp_free(&r);
 }
 END_TEST

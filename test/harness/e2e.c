@@ -726,3 +726,144 @@ e2e_platform_sign(const char *ts, const char *nonce, const char *body)
 	EVP_PKEY_free(key);
 	return sig;
 }
+
+/* ---- booking and payment steps ---------------------------------------------------------- */
+
+void
+e2e_faults(const char *json)
+{
+	struct e2e_resp r = { 0 };
+
+	e2e_sim("POST", "/sim/faults", json, &r);
+	ck_assert_msg(r.status == 200, "/sim/faults %s: %ld %s", json, r.status, r.body);
+	e2e_resp_free(&r);
+}
+
+long long
+e2e_user(const char *tag, char *token)
+{
+	char code[96];
+
+	return e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
+}
+
+int
+e2e_available(long long sid)
+{
+	struct e2e_resp r = { 0 };
+	char path[128];
+	int n;
+
+	snprintf(path, sizeof(path), E2E_API "/course-schedules/%lld", sid);
+	e2e_request("GET", path, NULL, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "GET %s: %ld %s", path, r.status, r.body);
+	n = (int)e2e_num(&r, "available");
+	e2e_resp_free(&r);
+	return n;
+}
+
+long long
+e2e_hold(const char *token, long long sid)
+{
+	struct e2e_resp r = { 0 };
+	char body[96];
+	long long rid;
+
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
+	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
+	rid = (long long)e2e_num(&r, "reservation_id");
+	e2e_resp_free(&r);
+	return rid;
+}
+
+void
+e2e_order_create(const char *token, long long sid, long long rid, char *oid, char *st)
+{
+	struct e2e_resp r = { 0 };
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
+	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
+	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));
+	if (st != NULL)
+		snprintf(st, 24, "%s", e2e_str(&r, "status"));
+	e2e_resp_free(&r);
+}
+
+void
+e2e_prepay(const char *token, const char *oid)
+{
+	struct e2e_resp r = { 0 };
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"JSAPI\"}", oid);
+	e2e_request("POST", E2E_API "/payment/wxpay/create", token, body, NULL, &r);
+	ck_assert_msg(r.status == 200, "wxpay/create: %ld %s", r.status, r.body);
+	e2e_resp_free(&r);
+}
+
+void
+e2e_sim_pay(const char *oid, int force)
+{
+	struct e2e_resp r = { 0 };
+	char body[128];
+
+	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s}", oid, force ? ",\"force\":true" : "");
+	e2e_sim("POST", "/sim/pay", body, &r);
+	ck_assert_msg(r.status == 200, "/sim/pay %s: %ld %s", oid, r.status, r.body);
+	e2e_resp_free(&r);
+}
+
+char *
+e2e_order_status(const char *token, const char *oid, char *st)
+{
+	struct e2e_resp r = { 0 };
+	char path[128];
+
+	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s", oid);
+	e2e_request("GET", path, token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "GET order: %ld %s", r.status, r.body);
+	snprintf(st, 24, "%s", e2e_str(&r, "status"));
+	e2e_resp_free(&r);
+	return st;
+}
+
+char *
+e2e_wait_status(const char *token, const char *oid, const char *want, int timeout_ms, char *st)
+{
+	long long end = e2e_now_ms() + timeout_ms;
+
+	while (strcmp(e2e_order_status(token, oid, st), want) != 0 && e2e_now_ms() < end)
+		e2e_sleep_ms(100);
+	return st;
+}
+
+long long
+e2e_sql_int1(const char *sql, const char *arg)
+{
+	const char *p[1] = { arg };
+
+	return e2e_sql_intp(e2e_pg(), sql, 1, p);
+}
+
+/* ---- processes ------------------------------------------------------------------------ */
+
+int
+e2e_alive(long pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int ok = 0;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL)
+		ok = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return ok;
+}

@@ -128,6 +128,8 @@ long long e2e_schedule(int capacity);
 int e2e_run(const char *cmd, char *out, size_t len);
 /* The pid in <GYM_E2E_VAR>/run/<name>.pid (e.g. "gymd"), or -1. */
 long e2e_pidfile(const char *name);
+/* 1 when pid exists and is not a zombie (/proc/<pid>/stat); never asserts. */
+int e2e_alive(long pid);
 /* A string unique to this run and call: "<prefix>-<pid>-<ms>-<n>" into
  * buf (use it for login codes and course names, so reruns on the same
  * database never collide).  Returns buf. */
@@ -161,5 +163,33 @@ char *e2e_transaction_json(const char *out_trade_no, const char *transaction_id,
 /* Sign "ts\nnonce\nbody\n" with the platform key (base64 into a malloc'd
  * string, caller frees). */
 char *e2e_platform_sign(const char *ts, const char *nonce, const char *body);
+
+/*
+ * Booking and payment steps shared by the suites; each asserts the answer
+ * it expects (the test fails otherwise).
+ */
+/* POST /sim/faults with this JSON; asserts 200. */
+void e2e_faults(const char *json);
+/* e2e_login with a code unique to this run made from tag (e2e_uniq). */
+long long e2e_user(const char *tag, char *token);
+/* GET /course-schedules/{sid} (asserts 200): its "available". */
+int e2e_available(long long sid);
+/* POST /bookings/seat-reserve for sid (asserts 201): the reservation_id. */
+long long e2e_hold(const char *token, long long sid);
+/* POST /payment/orders/create for sid and reservation rid (asserts 201):
+ * the order_id into oid[40], its status into st[24] when st is not NULL. */
+void e2e_order_create(const char *token, long long sid, long long rid, char *oid, char *st);
+/* POST /payment/wxpay/create JSAPI for oid; asserts 200. */
+void e2e_prepay(const char *token, const char *oid);
+/* The simulator pays oid (force: even when closed there); asserts 200. */
+void e2e_sim_pay(const char *oid, int force);
+/* GET /payment/orders/{oid} (asserts 200): its status into st[24]. */
+char *e2e_order_status(const char *token, const char *oid, char *st);
+/* Poll e2e_order_status every 100 ms until it is want or timeout_ms
+ * passes; returns st (the last status). */
+char *e2e_wait_status(const char *token, const char *oid, const char *want, int timeout_ms,
+    char *st);
+/* e2e_sql_intp on e2e_pg() with the one parameter arg. */
+long long e2e_sql_int1(const char *sql, const char *arg);
 
 #endif

@@ -85,6 +85,25 @@ pgt_connect(void)
 	return pgt_connect_to(NULL);
 }
 
+struct gym_db *
+pgt_open(void)
+{
+	struct gym_db *db;
+
+	gym_clock_set_offset(0);
+	db = pgt_connect();
+	pgt_reset(db);
+	return db;
+}
+
+void
+pgt_close(struct gym_db **db)
+{
+	gym_clock_set_offset(0);
+	gym_db_free(*db);
+	*db = NULL;
+}
+
 static void
 append_kv(char *buf, size_t len, const char *key, const char *val)
 {

@@ -37,6 +37,11 @@ void pgt_conninfo_with_db(const char *conninfo, const char *dbname, char *buf, s
 /* TRUNCATE every table of the current schema but schema_migrations,
  * RESTART IDENTITY CASCADE. */
 void pgt_reset(struct gym_db *);
+/* The usual per-test fixture: the gym clock back to now (offset 0), a new
+ * connection (pgt_connect) and an empty database (pgt_reset). */
+struct gym_db *pgt_open(void);
+/* Its teardown: the gym clock back to now, *db freed and set to NULL. */
+void pgt_close(struct gym_db **db);
 /* Log in (create) the user of this openid: its id. */
 long long pgt_user(struct gym_db *, const char *openid);
 /* A class of this capacity starting tomorrow (by the gym clock), 1 h long. */

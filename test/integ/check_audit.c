@@ -21,17 +21,13 @@ static struct gym_db *db;
 static void
 setup(void)
 {
-	gym_clock_set_offset(0);
-	db = pgt_connect();
-	pgt_reset(db);
+	db = pgt_open();
 }
 
 static void
 teardown(void)
 {
-	gym_clock_set_offset(0);
-	gym_db_free(db);
-	db = NULL;
+	pgt_close(&db);
 }
 
 #define MAXROWS 16

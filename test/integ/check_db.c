@@ -21,9 +21,7 @@ static struct gym_db *db;
 static void
 setup(void)
 {
-	gym_clock_set_offset(0);
-	db = pgt_connect();
-	pgt_reset(db);
+	db = pgt_open();
 }
 
 static void

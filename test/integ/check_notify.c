@@ -44,9 +44,7 @@ configure(const char *confirmed, const char *failed, const char *refunded)
 static void
 setup(void)
 {
-	gym_clock_set_offset(0);
-	db = pgt_connect();
-	pgt_reset(db);
+	db = pgt_open();
 	configure("tpl-confirmed", "tpl-failed thing1 phrase2", "tpl-refund");
 }
 
@@ -57,9 +55,7 @@ teardown(void)
 
 	memset(&off, 0, sizeof(off));
 	gym_notify_configure(&off);
-	gym_clock_set_offset(0);
-	gym_db_free(db);
-	db = NULL;
+	pgt_close(&db);
 }
 
 static long long

@@ -28,19 +28,15 @@ static const struct gym_actor op2 = { "operator", 2, "127.0.0.1", "check_integ",
 static void
 setup(void)
 {
-	gym_clock_set_offset(0);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.wx_mchid = (char *)MCHID;
-	db = pgt_connect();
-	pgt_reset(db);
+	db = pgt_open();
 }
 
 static void
 teardown(void)
 {
-	gym_clock_set_offset(0);
-	gym_db_free(db);
-	db = NULL;
+	pgt_close(&db);
 }
 
 /* A user with a hold and an order on schedule sid: the order into o. */
