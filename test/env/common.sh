@@ -5,6 +5,7 @@
 #   profile  API_PORT  SIM_TLS_PORT  SIM_PORT  FCGI             PG_PORT
 #   dev      8443      8444          9180      127.0.0.1:9100   5433
 #   test     18443     18444         19180     127.0.0.1:19100  15433
+#   bench    28443     28444         29180     127.0.0.1:29100  25433   (make bench only)
 #
 # GYM_PORT_OFFSET (default 0) is added to every port, so that two clones can run
 # their stacks side by side.
@@ -37,8 +38,12 @@ load_profile() {
 		API_PORT=18443 SIM_TLS_PORT=18444 SIM_PORT=19180
 		FCGI=127.0.0.1:19100 PG_PORT=15433
 		;;
+	bench)
+		API_PORT=28443 SIM_TLS_PORT=28444 SIM_PORT=29180
+		FCGI=127.0.0.1:29100 PG_PORT=25433
+		;;
 	*)
-		die "unknown profile '${PROFILE}' (expected dev or test)"
+		die "unknown profile '${PROFILE}' (expected dev, test or bench)"
 		;;
 	esac
 	# GYM_PORT_OFFSET moves every port (e.g. two clones testing side by side)

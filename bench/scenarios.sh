@@ -1,0 +1,241 @@
+# shellcheck shell=bash
+# bench/scenarios.sh: the six scenarios of make bench.  Each runs its load,
+# runs its own SQL through pgbench against the same database where there is
+# one, checks the outcome and adds a row to the table.  Sourced by
+# bench/run.sh, which sets API (https base), HELLO (the trivial responder's
+# base), CACERT, OUT, DUR, CONNS, THREADS and the id ranges of the data.
+
+# ---- 1. hold and release ---------------------------------------------------------------
+
+# holds_once NAME TOKENS LO HI UBASE: wrk through nginx, then pgbench with the
+# same statements; sets H_RATE H_P50 H_P99 H_ERR H_CPU P_RATE P_P99.
+holds_once() {
+	local name="$1" tokens="$2" lo="$3" hi="$4" ubase="$5" f="$OUT/$1.wrk" secs
+	BENCH_TOKENS="$tokens" BENCH_SCHED_LO="$lo" BENCH_SCHED_HI="$hi" \
+		wrk_run "$name" holds.lua "$API"
+	secs="$(kv "$f" seconds)"
+	H_RATE="$(calc "$(kv "$f" holds) / $secs")"
+	H_P50="$(kv "$f" p50_ms)" H_P99="$(kv "$f" p99_ms)"
+	H_ERR=$(($(kv "$f" hold_fail) + $(kv "$f" release_fail) + $(kv "$f" s5xx) + $(kv "$f" sock_errors)))
+	H_CPU="$(cpu_us_per "$(kv "$f" holds)" "$(kv "$f" server_ticks)")"
+	pgb_run "pgb_$name" hold_release.sql gym -c "$CONNS" -j "$THREADS" -T "$DUR" \
+		-D slo="$lo" -D shi="$hi" -D ubase="$ubase"
+	P_RATE="$(kv "$OUT/pgb_$name.pgb" tps)" P_P99="$(kv "$OUT/pgb_$name.pgb" p99_ms)"
+	[[ "$(kv "$OUT/pgb_$name.pgb" failed)" == 0 ]] || die "pgbench $name: failed transactions"
+}
+
+s1_holds() {
+	local spread hot ratio ratio_hot
+	log "1. hold and release: 3 s to warm up (not counted)"
+	BENCH_TOKENS="$OUT/tokens_warm" BENCH_SCHED_LO="$SPREAD_LO" BENCH_SCHED_HI="$SPREAD_HI" \
+		wrk_run holds_warm holds.lua "$API" 3
+	log "1. hold and release, $CONNS connections, ${DUR}s each: 1,000 classes"
+	holds_once holds_spread "$OUT/tokens_spread" "$SPREAD_LO" "$SPREAD_HI" "$PGB_U1"
+	spread="$H_RATE" ratio="$(calc "$H_RATE / $P_RATE")"
+	row "1. hold+release, 1,000 classes" \
+		"$(fmt_int "$H_RATE") holds/s, p50 $H_P50 ms, p99 $H_P99 ms, $H_ERR errors; server CPU $H_CPU us/hold" \
+		">= 4,000/s, p99 < 20 ms, >= 0.5 of pgbench" \
+		"pgbench same SQL $(fmt_int "$P_RATE")/s, p99 $P_P99 ms per pair ($(calc "$ratio" | xargs printf '%.2f'))" \
+		"$(verdict "$H_RATE" 4000 "-$H_P99" -20 "$ratio" 0.5 0 "$H_ERR")"
+	log "1. hold and release: one hot class"
+	holds_once holds_hot "$OUT/tokens_hot" "$HOT" "$HOT" "$PGB_U2"
+	hot="$H_RATE" ratio_hot="$(calc "$H_RATE / $P_RATE")"
+	row "1. hold+release, one hot class" \
+		"$(fmt_int "$H_RATE") holds/s ($(calc "$hot / $spread" | xargs printf '%.2f') of 1,000 classes), p50 $H_P50 ms, p99 $H_P99 ms, $H_ERR errors; server CPU $H_CPU us/hold" \
+		">= 0.7 of 1,000 classes" \
+		"pgbench same SQL $(fmt_int "$P_RATE")/s, p99 $P_P99 ms per pair ($(printf '%.2f' "$ratio_hot"))" \
+		"$(verdict "$(calc "$hot / $spread")" 0.7 0 "$H_ERR")"
+}
+
+# ---- 2. last seats ---------------------------------------------------------------------
+
+s2_race() {
+	local f="$OUT/race.txt" win f5 held ms all
+	log "2. last seats: 1,000 parents, 10 seats"
+	"$HBIN/race" "$API" "$CACERT" "$OUT/tokens_race" "$RACE" 1000 >"$f" ||
+		die "race failed"
+	sed -i 's/^/BENCH /' "$f"
+	win="$(kv "$f" winners)" f5="$(kv "$f" status_5xx)" ms="$(kv "$f" sold_out_ms)"
+	all="$(kv "$f" all_ms)"
+	held="$(sql gym "SELECT count(*) FROM seats WHERE course_schedule_id = $RACE AND state = 'held'")"
+	row "2. last seats: 1,000 parents, 10 seats" \
+		"$win winners (seats held: $held), sold out in $ms ms, all answered in $all ms, $f5 5xx, $(kv "$f" other) other" \
+		"exactly 10 winners, no 5xx" "-" \
+		"$(verdict "$win" 10 -"$win" -10 "$held" 10 -"$held" -10 0 "$f5" 0 "$(kv "$f" other)")"
+}
+
+# ---- 3. availability reads -------------------------------------------------------------
+
+s3_reads() {
+	local f="$OUT/reads.wrk" h="$OUT/hello.wrk" rate hrate prate err
+	log "3. availability reads: GET /course-schedules/{id}, then the trivial responder, then pgbench"
+	BENCH_PATH="/api/v1/course-schedules/%d" BENCH_LO="$SPREAD_LO" BENCH_HI="$SPREAD_HI" \
+		wrk_run reads paths.lua "$API"
+	BENCH_PATH="/hello" wrk_run hello paths.lua "$HELLO"
+	pgb_run pgb_reads read.sql gym -c "$CONNS" -j "$THREADS" -T "$DUR" \
+		-D slo="$SPREAD_LO" -D shi="$SPREAD_HI"
+	rate="$(calc "$(kv "$f" requests) / $(kv "$f" seconds)")"
+	hrate="$(calc "$(kv "$h" requests) / $(kv "$h" seconds)")"
+	prate="$(kv "$OUT/pgb_reads.pgb" tps)"
+	err=$(($(kv "$f" non2xx) + $(kv "$f" sock_errors)))
+	READ_RATE="$rate"
+	row "3. availability reads" \
+		"$(fmt_int "$rate") req/s, p50 $(kv "$f" p50_ms) ms, p99 $(kv "$f" p99_ms) ms, $err errors; server CPU $(cpu_us_per "$(kv "$f" requests)" "$(kv "$f" server_ticks)") us/req" \
+		">= 15,000/s, p99 < 10 ms" \
+		"FastCGI hello $(fmt_int "$hrate")/s ($(calc "$rate / $hrate" | xargs printf '%.2f'); $(cpu_us_per "$(kv "$h" requests)" "$(kv "$h" server_ticks)") us/req); pgbench same SQL $(fmt_int "$prate")/s ($(calc "$rate / $prate" | xargs printf '%.2f'))" \
+		"$(verdict "$rate" 15000 "-$(kv "$f" p99_ms)" -10 0 "$err")"
+}
+
+# ---- 4. payment notifications ----------------------------------------------------------
+
+s4_notify() {
+	local f="$OUT/notify_fresh.wrk" d="$OUT/notify_dup.wrk" rate drate prate pdrate paid code
+	log "4. notifications: $NOTIFY_N fresh orders (+$PGB_NOTIFY_N for pgbench), signing them"
+	psql_db gym -v tag=n -v prefix=BENCHN -v n="$NOTIFY_N" -f "$BENCH_DIR/sql/orders.sql"
+	psql_db gym -v tag=p -v prefix=BENCHP -v n="$PGB_NOTIFY_N" -f "$BENCH_DIR/sql/orders.sql"
+	psql_db gym -v tag=d -v prefix=BENCHD -v n=1 -f "$BENCH_DIR/sql/orders.sql"
+	psql_db gym -c "CREATE SEQUENCE bench_pgb_seq"
+	"$HBIN/mknotify" "$VECTORS/keys" BENCHN 1 "$NOTIFY_N" 2 "$OUT/notify_fresh.txt" ||
+		die "mknotify failed"
+	"$HBIN/mknotify" "$VECTORS/keys" BENCHD 1 1 1 "$OUT/notify_dup.txt" || die "mknotify failed"
+
+	log "4. notifications: fresh"
+	BENCH_NOTIFY="$OUT/notify_fresh.txt" wrk_run_until_done notify_fresh notify.lua "$API" 60
+	rate="$(calc "$(kv "$f" ok) / $(kv "$f" seconds)")"
+	paid="$(sql gym "SELECT count(*) FROM payment_orders WHERE order_id LIKE 'BENCHN%' AND status = 'paid'")"
+	pgb_run pgb_notify_fresh notify_fresh.sql gym -c "$CONNS" -j "$THREADS" \
+		-t $((PGB_NOTIFY_N / CONNS))
+	prate="$(kv "$OUT/pgb_notify_fresh.pgb" tps)"
+	row "4. notifications, fresh" \
+		"$(fmt_int "$rate")/s verified, decrypted, applied ($(kv "$f" ok) of $NOTIFY_N; $paid orders paid), p99 $(kv "$f" p99_ms) ms, $(kv "$f" failed) failed; server CPU $(cpu_us_per "$(kv "$f" ok)" "$(kv "$f" server_ticks)") us/notification" \
+		">= 1,500/s" \
+		"pgbench same SQL $(fmt_int "$prate")/s ($(calc "$rate / $prate" | xargs printf '%.2f'))" \
+		"$(verdict "$rate" 1500 "$paid" "$NOTIFY_N" "$(kv "$f" ok)" "$NOTIFY_N" 0 "$(kv "$f" failed)")"
+
+	log "4. notifications: the same one again and again"
+	IFS=$'\t' read -r ts nonce sig body <"$OUT/notify_dup.txt"
+	code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CACERT" -X POST \
+		-H 'Content-Type: application/json' -H "Wechatpay-Timestamp: $ts" -H "Wechatpay-Nonce: $nonce" \
+		-H "Wechatpay-Serial: 5157F09EFDC096DE15EBE81A47057A7232F4DC7C" -H "Wechatpay-Signature: $sig" \
+		-H "Wechatpay-Signature-Type: WECHATPAY2-SHA256-RSA2048" --data-binary "$body" \
+		"$API/api/v1/payment/wxpay/callback")"
+	[[ "$code" == 204 ]] || die "the first delivery of the duplicate answered $code"
+	BENCH_NOTIFY="$OUT/notify_dup.txt" BENCH_REPEAT=1 wrk_run notify_dup notify.lua "$API"
+	drate="$(calc "$(kv "$d" ok) / $(kv "$d" seconds)")"
+	pgb_run pgb_notify_dup notify_dup.sql gym -c "$CONNS" -j "$THREADS" -T "$DUR" \
+		-D oid=BENCHD00000001 -D txid=4200BENCHD00000001
+	pdrate="$(kv "$OUT/pgb_notify_dup.pgb" tps)"
+	paid="$(sql gym "SELECT count(*) FROM payment_transactions WHERE order_id = 'BENCHD00000001'")"
+	row "4. notifications, duplicate" \
+		"$(fmt_int "$drate")/s answered 204, p99 $(kv "$d" p99_ms) ms, $(kv "$d" failed) failed, recorded $paid time(s); server CPU $(cpu_us_per "$(kv "$d" ok)" "$(kv "$d" server_ticks)") us/notification" \
+		">= 5,000/s" \
+		"pgbench same SQL $(fmt_int "$pdrate")/s ($(calc "$drate / $pdrate" | xargs printf '%.2f'))" \
+		"$(verdict "$drate" 5000 0 "$(kv "$d" failed)" "$paid" 1 -"$paid" -1)"
+}
+
+# ---- 5. expiry sweep -------------------------------------------------------------------
+
+s5_sweep() {
+	local conf="$OUT/sweep.conf" n=$((SWEEP_N + SWEEP_PGB_N)) t0 f="$OUT/sweep.txt" rate prate left
+	log "5. expiry sweep: loading $(fmt_int "$n") lapsed holds into database gym_sweep"
+	bash "$ROOT/test/env/pg.sh" recreatedb bench gym_sweep >/dev/null 2>&1
+	sed -e "s/dbname=gym /dbname=gym_sweep /" -e 's/^jobs = .*/jobs = no/' "$VAR/gymd.conf" >"$conf"
+	"$GYM_BIN_DIR/gymctl" -c "$conf" migrate >/dev/null || die "gymctl migrate (gym_sweep) failed"
+	t0=$SECONDS
+	psql_db gym_sweep -v n="$n" -v per=1000 -f "$BENCH_DIR/sql/sweep_load.sql"
+	log "5. expiry sweep: loaded in $((SECONDS - t0)) s; pgbench sweeps $(fmt_int "$SWEEP_PGB_N"), gymd's sweep the rest"
+	pgb_run pgb_sweep sweep.sql gym_sweep -c 1 -t $((SWEEP_PGB_N / SWEEP_BATCH)) -D batch="$SWEEP_BATCH"
+	prate="$(calc "$(kv "$OUT/pgb_sweep.pgb" tps) * $SWEEP_BATCH")"
+	"$HBIN/sweep" "$(db_conninfo gym_sweep)" "$SWEEP_BATCH" >"$f" || die "sweep failed"
+	sed -i 's/^/BENCH /' "$f"
+	rate="$(calc "$(kv "$f" rows) / $(kv "$f" seconds)")"
+	left="$(sql gym_sweep "SELECT count(*) FROM seat_reservations WHERE status = 'temporary'")"
+	row "5. expiry sweep, $(fmt_int "$SWEEP_N") lapsed holds" \
+		"$(fmt_int "$rate") rows/s ($(fmt_int "$(kv "$f" rows)") rows in $(kv "$f" seconds) s, batches of $SWEEP_BATCH, $left left)" \
+		">= 200,000 rows/s" \
+		"pgbench same statement $(fmt_int "$prate") rows/s ($(calc "$rate / $prate" | xargs printf '%.2f'))" \
+		"$(verdict "$rate" 200000 "$(kv "$f" rows)" "$SWEEP_N" 0 "$left")"
+	psql_db postgres -c "DROP DATABASE gym_sweep WITH (FORCE)" >/dev/null
+}
+
+# ---- 6. memory -------------------------------------------------------------------------
+
+# requests_total: requests gymd has answered (all workers, from /metrics).
+requests_total() {
+	curl -s --cacert "$CACERT" "$API/metrics" |
+		awk '/^gymd_requests_total\{/ { s += $NF } END { printf "%d", s }'
+}
+
+# worker_pids: gymd's workers (children of the master with an epoll set;
+# the job process has none).
+worker_pids() {
+	local master p
+	master="$(read_pidfile "$VAR/run/gymd.pid")"
+	for p in $(pgrep -P "$master"); do
+		ls -l "/proc/$p/fd" 2>/dev/null | grep -q eventpoll && printf '%s\n' "$p"
+	done
+	return 0
+}
+
+# rss_snapshot FILE: "PID VMRSS_KB RSSANON_KB" of every worker.
+rss_snapshot() {
+	local p
+	for p in $(worker_pids); do
+		printf '%s %s\n' "$p" "$(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { print r, a }' \
+			"/proc/$p/status")"
+	done >"$1"
+}
+
+# s6_start: every route the scenarios use, until each worker has answered
+# about 1,000 requests; then each worker's resident size.
+s6_start() {
+	local n
+	log "6. memory: warming up every route, then each worker's resident size"
+	psql_db gym -v tag=w -v prefix=BENCHW -v n=400 -f "$BENCH_DIR/sql/orders.sql"
+	"$HBIN/mknotify" "$VECTORS/keys" BENCHW 1 400 1 "$OUT/notify_warm.txt" || die "mknotify failed"
+	BENCH_NOTIFY="$OUT/notify_warm.txt" wrk_run_until_done warm_notify notify.lua "$API" 10 8
+	BENCH_NOTIFY="$OUT/notify_warm.txt" BENCH_REPEAT=1 wrk_run warm_notify_dup notify.lua "$API" 1 8
+	BENCH_PATH="/api/v1/course-schedules/%d" BENCH_LO="$SPREAD_LO" BENCH_HI="$SPREAD_HI" \
+		wrk_run warm_reads paths.lua "$API" 1 8
+	BENCH_TOKENS="$OUT/tokens_warm" BENCH_SCHED_LO="$SPREAD_LO" BENCH_SCHED_HI="$SPREAD_HI" \
+		wrk_run warm_holds holds.lua "$API" 1 8
+	n="$(requests_total)"
+	MEM_START_REQ="$n"
+	rss_snapshot "$OUT/rss_start"
+	log "6. memory: after $n requests (pid rss anon): $(tr '\n' ' ' <"$OUT/rss_start")"
+}
+
+# mb KB: KB in MB with one decimal.
+mb() {
+	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+s6_finish() {
+	local n want=$((MEM_START_REQ + MEM_REQUESTS)) secs deadline=$((SECONDS + 300))
+	local worst=0 worst_anon=0 line pid a b aa ab g detail="" same=1
+	n="$(requests_total)"
+	while ((n < want && SECONDS < deadline)); do
+		secs="$(awk -v left=$((want - n)) -v r="${READ_RATE:-5000}" \
+			'BEGIN { s = int(left / (r * 0.9)) + 1; if (s > 120) s = 120; print s }')"
+		log "6. memory: $n requests so far; $((want - n)) more (reads, ${secs}s)"
+		BENCH_PATH="/api/v1/course-schedules/%d" BENCH_LO="$SPREAD_LO" BENCH_HI="$SPREAD_HI" \
+			wrk_run mem_reads paths.lua "$API" "$secs"
+		n="$(requests_total)"
+		READ_RATE="$(calc "$(kv "$OUT/mem_reads.wrk" requests) / $(kv "$OUT/mem_reads.wrk" seconds)")"
+	done
+	rss_snapshot "$OUT/rss_end"
+	while read -r pid a aa; do
+		line="$(grep "^$pid " "$OUT/rss_end" || true)"
+		[[ -n "$line" ]] || { same=0; continue; }
+		read -r _ b ab <<<"$line"
+		g="$(calc "($b - $a) * 100 / $a")"
+		ge "$g" "$worst" && worst="$g"
+		g="$(calc "($ab - $aa) * 100 / $aa")"
+		ge "$g" "$worst_anon" && worst_anon="$g"
+		detail+="${detail:+, }$(mb "$a")->$(mb "$b")"
+	done <"$OUT/rss_start"
+	row "6. worker memory, $(wc -l <"$OUT/rss_start") workers" \
+		"VmRSS MB after $(fmt_int "$MEM_START_REQ") / $(fmt_int "$n") requests: $detail; worst $(printf '%+.1f' "$worst")% (heap $(printf '%+.1f' "$worst_anon")%)" \
+		"flat within 10% after 1,000,000 more" "-" \
+		"$(verdict "$n" "$want" 10 "$worst" "$same" 1)"
+}
