@@ -169,10 +169,15 @@ requests_total() {
 # worker_pids: gymd's workers (children of the master with an epoll set;
 # the job process has none).
 worker_pids() {
-	local master p
+	local master p fd
 	master="$(read_pidfile "$VAR/run/gymd.pid")"
 	for p in $(pgrep -P "$master"); do
-		ls -l "/proc/$p/fd" 2>/dev/null | grep -q eventpoll && printf '%s\n' "$p"
+		for fd in "/proc/$p/fd/"*; do
+			if [[ "$(readlink "$fd" 2>/dev/null)" == *eventpoll* ]]; then
+				printf '%s\n' "$p"
+				break
+			fi
+		done
 	done
 	return 0
 }
