@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "booking.h"
+#include "extern.h"
 
 static struct gym_stmt st_audit = { "audit_insert",
 	"INSERT INTO payment_audit_log (entity, action_type, order_id, reservation_id, "
@@ -18,6 +18,7 @@ static struct gym_stmt st_audit = { "audit_insert",
 	"$13::jsonb, $14::jsonb, $15::timestamptz)", 0 };
 
 #define UA_CHARS 512	/* what an audit row keeps of a User-Agent */
+_Static_assert(UA_CHARS * 4 + 1 == GYM_AUDIT_UA_MAX, "GYM_AUDIT_UA_MAX");
 
 /* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), 0 when there is none. */
@@ -76,6 +77,12 @@ header_text(const char *in, char *out)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+const char *
+gym__audit_user_agent(const char *in, char *out)
+{
+	return header_text(in, out);
 }
 
 static const char *

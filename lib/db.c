@@ -203,15 +203,17 @@ simple(struct gym_db *db, const char *sql)
 	return gym_db_query(db, sql, 0, NULL, NULL);
 }
 
-enum gym_err
-gym_db_tx(struct gym_db *db, gym_tx_fn fn, void *arg)
+/* Run fn in a transaction opened by begin (one simple-protocol string,
+ * so "BEGIN; SET LOCAL ..." is one round trip); retried on GYM_ERETRY. */
+static enum gym_err
+tx(struct gym_db *db, const char *begin, gym_tx_fn fn, void *arg)
 {
 	enum gym_err e = GYM_EDB;
 
 	for (int attempt = 0; attempt < 4; attempt++) {
 		if ((e = gym_db_ensure(db)) != GYM_OK)
 			return e;
-		if ((e = simple(db, "BEGIN")) != GYM_OK)
+		if ((e = result(db, PQexec(db->conn, begin), "BEGIN", NULL)) != GYM_OK)
 			return e;
 		e = fn(db, arg);
 		if (e == GYM_OK)
@@ -224,6 +226,18 @@ gym_db_tx(struct gym_db *db, gym_tx_fn fn, void *arg)
 		usleep((useconds_t)(1000 * (1 + (rand() % (2 << attempt)))));
 	}
 	return e;
+}
+
+enum gym_err
+gym_db_tx(struct gym_db *db, gym_tx_fn fn, void *arg)
+{
+	return tx(db, "BEGIN", fn, arg);
+}
+
+enum gym_err
+gym_db_tx_nowait(struct gym_db *db, gym_tx_fn fn, void *arg)
+{
+	return tx(db, "BEGIN; SET LOCAL synchronous_commit = off", fn, arg);
 }
 
 const char *

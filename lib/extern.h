@@ -40,6 +40,11 @@ enum gym_err gym_hold_find_live(struct gym_db *, long long user_id,
 /* The user's pending order, if any: *found, and its schedule. */
 enum gym_err gym__user_open_order(struct gym_db *, long long user_id, long long *schedule_id,
     int *found);
+/* The User-Agent as gym_audit_write stores it (valid UTF-8, at most 512
+ * characters) into out (GYM_AUDIT_UA_MAX bytes), for the statements that
+ * write their audit row themselves; NULL for NULL. */
+#define GYM_AUDIT_UA_MAX (512 * 4 + 1)
+const char *gym__audit_user_agent(const char *in, char *out);
 /* Format helpers for statement parameters. */
 void gym__ll(char *buf, size_t len, long long v);
 

@@ -12,7 +12,14 @@
 #define HOLD_COLS "r.id, r.course_schedule_id, r.user_id, r.status, " \
 	"(extract(epoch FROM r.expires_at) * 1000000)::bigint AS expires_us "
 
-/* $1 schedule, $2 user, $3 now, $4 until */
+/* The audit columns of lib/audit.c, for the statements below that write
+ * their audit row themselves (one round trip instead of two). */
+#define AUDIT_COLS "INSERT INTO payment_audit_log (entity, action_type, order_id, " \
+	"reservation_id, booking_id, actor_type, actor_id, client_ip, user_agent, request_id, " \
+	"old_status, new_status, request_snapshot, response_snapshot, created_at) "
+
+/* $1 schedule, $2 user, $3 now, $4 until, $5-$10 the actor (type, id, ip,
+ * user agent, request id, request snapshot) */
 #define CLAIM_SQL(lockmode) \
 	"WITH seat AS (SELECT id FROM seats WHERE course_schedule_id = $1::bigint AND " \
 	" (state = 'free' OR (state = 'held' AND held_until <= $3::timestamptz)) " \
@@ -21,11 +28,42 @@
 	" expires_at, created_at, updated_at) SELECT $2::bigint, $1::bigint, seat.id, 'temporary', " \
 	" $4::timestamptz, $3::timestamptz, $3::timestamptz FROM seat RETURNING *), " \
 	"upd AS (UPDATE seats s SET state = 'held', reservation_id = res.id, " \
-	" held_until = res.expires_at FROM res WHERE s.id = res.seat_id RETURNING s.id) " \
+	" held_until = res.expires_at FROM res WHERE s.id = res.seat_id RETURNING s.id), " \
+	"aud AS (" AUDIT_COLS "SELECT 'hold', 'hold_created', NULL, res.id, NULL, $5, $6, $7, " \
+	" left($8, 512), $9, NULL, 'temporary', $10::jsonb, jsonb_build_object('reservation_id', " \
+	" res.id, 'course_schedule_id', res.course_schedule_id, 'status', 'temporary'), " \
+	" $3::timestamptz FROM res) " \
 	"SELECT " HOLD_COLS "FROM res r"
 
 static struct gym_stmt st_claim = { "hold_claim", CLAIM_SQL("SKIP LOCKED"), 0 };
 static struct gym_stmt st_claim_wait = { "hold_claim_wait", CLAIM_SQL(""), 0 };
+/* Everything hold_tx must know before it claims, in one statement: $1
+ * schedule, $2 now, $3 user.  open is NULL for an unknown class. */
+static struct gym_stmt st_check = { "hold_check",
+	"SELECT (SELECT starts_at > $2::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, "
+	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'paid') "
+	" OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $3::bigint AND status = 'confirmed') AS has, "
+	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
+	" AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
+	" WHERE user_id = $3::bigint AND status = 'temporary' AND expires_at <= $2::timestamptz) AS lapsed, "
+	"EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $3::bigint "
+	" AND status = 'temporary') AS held, "
+	"(SELECT course_schedule_id FROM payment_orders WHERE user_id = $3::bigint "
+	" AND status = 'pending' LIMIT 1) AS open_sid", 0 };
+/* End a temporary hold, set its seat free (or confirmed) when the seat is
+ * still its own, and write the audit row: $1 hold, $2 new status, $3 now,
+ * $4 audit action, $5 order id, $6-$11 the actor. */
+static struct gym_stmt st_end_all = { "hold_end_all",
+	"WITH e AS (UPDATE seat_reservations SET status = $2::text, updated_at = $3::timestamptz "
+	" WHERE id = $1::bigint AND status = 'temporary' RETURNING id, seat_id, course_schedule_id), "
+	"s AS (UPDATE seats SET state = CASE WHEN $2::text = 'confirmed' THEN 'confirmed' ELSE 'free' END, "
+	" reservation_id = CASE WHEN $2::text = 'confirmed' THEN reservation_id END, held_until = NULL "
+	" WHERE id = (SELECT seat_id FROM e) AND reservation_id = $1::bigint RETURNING id), "
+	"a AS (" AUDIT_COLS "SELECT 'hold', $4, $5, e.id, NULL, $6, $7, $8, left($9, 512), $10, "
+	" 'temporary', $2::text, $11::jsonb, jsonb_build_object('reservation_id', e.id, "
+	" 'course_schedule_id', e.course_schedule_id, 'status', $2::text), $3::timestamptz FROM e "
+	" RETURNING 1) "
+	"SELECT (SELECT count(*) FROM e) AS n", 0 };
 static struct gym_stmt st_schedule = { "hold_schedule",
 	"SELECT starts_at > $2::timestamptz AS open FROM course_schedules WHERE id = $1::bigint", 0 };
 static struct gym_stmt st_user_live = { "hold_user_live",
@@ -37,15 +75,6 @@ static struct gym_stmt st_lock = { "hold_lock",
 	" WHERE s.id = r.seat_id AND s.reservation_id = r.id)) AS live "
 	"FROM seat_reservations r WHERE r.id = $1::bigint AND ($2::bigint = 0 OR r.user_id = $2::bigint) "
 	"FOR UPDATE OF r", 0 };
-static struct gym_stmt st_end = { "hold_end",
-	"UPDATE seat_reservations SET status = $2, updated_at = $3::timestamptz "
-	"WHERE id = $1::bigint AND status = 'temporary' RETURNING seat_id", 0 };
-static struct gym_stmt st_seat_free = { "hold_seat_free",
-	"UPDATE seats SET state = 'free', reservation_id = NULL, held_until = NULL "
-	"WHERE id = $1::bigint AND reservation_id = $2::bigint", 0 };
-static struct gym_stmt st_seat_confirm = { "hold_seat_confirm",
-	"UPDATE seats SET state = 'confirmed', held_until = NULL "
-	"WHERE id = $1::bigint AND reservation_id = $2::bigint", 0 };
 static struct gym_stmt st_user_lapsed = { "hold_user_lapsed",
 	"SELECT id FROM seat_reservations WHERE user_id = $1::bigint AND status = 'temporary' "
 	"AND expires_at <= $2::timestamptz FOR UPDATE", 0 };
@@ -69,24 +98,24 @@ read_hold(PGresult *r, int i, struct gym_reservation *h)
 	h->expires_at = gym_db_get_ll(r, i, "expires_us");
 }
 
-static enum gym_err
-audit_hold(struct gym_db *db, const struct gym_actor *a, const struct gym_reservation *h,
-    const char *action, const char *old, const char *order_id)
+/* The actor's id as a statement parameter (NULL for none). */
+static const char *
+actor_id(const struct gym_actor *a, char *buf, size_t len)
 {
-	char snap[160];
-	struct gym_audit au = { "hold", action, order_id, h->id, 0, old, h->status, snap };
-
-	snprintf(snap, sizeof(snap), "{\"reservation_id\":%lld,\"course_schedule_id\":%lld,"
-	    "\"status\":\"%s\"}", h->id, h->schedule_id, h->status);
-	return gym_audit_write(db, a, &au);
+	if (a->id == 0)
+		return NULL;
+	gym__ll(buf, len, a->id);
+	return buf;
 }
 
 enum gym_err
 gym__hold_claim(struct gym_db *db, const struct gym_actor *a, long long user_id,
     long long schedule_id, int64_t until, struct gym_reservation *h)
 {
-	char sid[24], uid[24], now[40], exp[40];
-	const char *p[4] = { sid, uid, now, exp };
+	char sid[24], uid[24], now[40], exp[40], aid[24], ua[GYM_AUDIT_UA_MAX];
+	const char *p[10] = { sid, uid, now, exp, a->type, actor_id(a, aid, sizeof(aid)),
+	    a->client_ip, gym__audit_user_agent(a->user_agent, ua), a->request_id,
+	    a->request_snapshot };
 	PGresult *r;
 	enum gym_err e;
 	int n;
@@ -95,12 +124,12 @@ gym__hold_claim(struct gym_db *db, const struct gym_actor *a, long long user_id,
 	gym__ll(uid, sizeof(uid), user_id);
 	gym_db_now_param(now, sizeof(now));
 	gym_time_format(until, exp, sizeof(exp));
-	if ((e = gym_db_exec(db, &st_claim, 4, p, &r)) != GYM_OK)
+	if ((e = gym_db_exec(db, &st_claim, 10, p, &r)) != GYM_OK)
 		return e;
 	if ((n = PQntuples(r)) == 0) {
 		/* nothing unlocked: wait (lock_timeout) for seats in flight */
 		PQclear(r);
-		if ((e = gym_db_exec(db, &st_claim_wait, 4, p, &r)) != GYM_OK)
+		if ((e = gym_db_exec(db, &st_claim_wait, 10, p, &r)) != GYM_OK)
 			return e;
 		n = PQntuples(r);
 	}
@@ -110,7 +139,7 @@ gym__hold_claim(struct gym_db *db, const struct gym_actor *a, long long user_id,
 	}
 	read_hold(r, 0, h);
 	PQclear(r);
-	return audit_hold(db, a, h, "hold_created", NULL, NULL);
+	return GYM_OK;
 }
 
 enum gym_err
@@ -141,34 +170,25 @@ enum gym_err
 gym__hold_end(struct gym_db *db, const struct gym_actor *a, long long reservation_id,
     const char *new_status, const char *order_id)
 {
-	char rid[24], now[40], seat[24];
-	const char *p[3] = { rid, new_status, now };
-	const char *ps[2] = { seat, rid };
+	char rid[24], now[40], aid[24], ua[GYM_AUDIT_UA_MAX];
+	const char *action = strcmp(new_status, "cancelled") == 0 ? "hold_released" :
+	    strcmp(new_status, "expired") == 0 ? "hold_expired" : "hold_confirmed";
+	const char *p[11] = { rid, new_status, now, action, order_id, a->type,
+	    actor_id(a, aid, sizeof(aid)), a->client_ip, gym__audit_user_agent(a->user_agent, ua),
+	    a->request_id, a->request_snapshot };
 	struct gym_reservation h;
 	PGresult *r;
 	enum gym_err e;
-	int live;
+	int n, live;
 
-	if ((e = gym__hold_lock(db, 0, reservation_id, &h, &live)) != GYM_OK)
-		return e;
 	gym__ll(rid, sizeof(rid), reservation_id);
 	gym_db_now_param(now, sizeof(now));
-	if ((e = gym_db_exec(db, &st_end, 3, p, &r)) != GYM_OK)
+	if ((e = gym_db_exec(db, &st_end_all, 11, p, &r)) != GYM_OK)
 		return e;
-	if (PQntuples(r) == 0) {	/* not temporary: nothing to end */
-		PQclear(r);
-		return GYM_OK;
-	}
-	snprintf(seat, sizeof(seat), "%s", gym_db_get(r, 0, "seat_id"));
+	n = (int)gym_db_get_ll(r, 0, "n");
 	PQclear(r);
-	e = gym_db_exec(db, strcmp(new_status, "confirmed") == 0 ? &st_seat_confirm :
-	    &st_seat_free, 2, ps, NULL);
-	if (e != GYM_OK)
-		return e;
-	snprintf(h.status, sizeof(h.status), "%s", new_status);
-	return audit_hold(db, a, &h, strcmp(new_status, "cancelled") == 0 ? "hold_released" :
-	    strcmp(new_status, "expired") == 0 ? "hold_expired" : "hold_confirmed",
-	    "temporary", order_id);
+	/* nothing ended: not temporary (GYM_OK), or no such hold */
+	return n > 0 ? GYM_OK : gym__hold_lock(db, 0, reservation_id, &h, &live);
 }
 
 enum gym_err
@@ -261,21 +281,56 @@ gym_hold_find_live(struct gym_db *db, long long user_id, struct gym_reservation 
 	return GYM_OK;
 }
 
+/* *open: 1, 0 (started) or -1 (no such class); *has: a trial already;
+ * *lapsed: a lapsed hold or order to expire first; *held: a temporary hold;
+ * *open_sid: the class of the user's pending order (0: none). */
+static enum gym_err
+hold_check(struct gym_db *db, long long schedule_id, long long user_id, int *open, int *has,
+    int *lapsed, int *held, long long *open_sid)
+{
+	char sid[24], uid[24], now[40];
+	const char *p[3] = { sid, now, uid };
+	const char *o;
+	PGresult *r;
+	enum gym_err e;
+
+	gym__ll(sid, sizeof(sid), schedule_id);
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_check, 3, p, &r)) != GYM_OK)
+		return e;
+	o = gym_db_get(r, 0, "open");
+	*open = o == NULL ? -1 : strcmp(o, "t") == 0;
+	*has = strcmp(gym_db_get(r, 0, "has"), "t") == 0;
+	*lapsed = strcmp(gym_db_get(r, 0, "lapsed"), "t") == 0;
+	*held = strcmp(gym_db_get(r, 0, "held"), "t") == 0;
+	*open_sid = gym_db_get_ll(r, 0, "open_sid");
+	PQclear(r);
+	return GYM_OK;
+}
+
 static enum gym_err
 hold_tx(struct gym_db *db, void *v)
 {
 	struct hold_arg *a = v;
 	long long open_sid = 0;
 	enum gym_err e;
-	int has, found;
+	int open, has, lapsed, held, found;
 
-	if ((e = gym__schedule_open(db, a->schedule_id)) != GYM_OK ||
-	    (e = gym__user_has_trial(db, a->user_id, &has)) != GYM_OK)
+	if ((e = hold_check(db, a->schedule_id, a->user_id, &open, &has, &lapsed, &held,
+	    &open_sid)) != GYM_OK)
 		return e;
+	if (open == -1)
+		return GYM_E_SCHEDULE_NOT_FOUND;
+	if (open == 0)
+		return GYM_E_SOLD_OUT;	/* the class has started */
 	if (has)
 		return GYM_E_TRIAL_ALREADY_BOOKED;
-	if ((e = gym__expire_user(db, a->actor, a->user_id)) != GYM_OK ||
-	    (e = gym_hold_find_live(db, a->user_id, a->res, &found)) != GYM_OK)
+	/* the rare paths: a lapsed hold or order to expire, a hold to answer with */
+	if (lapsed && (e = gym__expire_user(db, a->actor, a->user_id)) != GYM_OK)
+		return e;
+	found = 0;
+	if ((held || lapsed) && (e = gym_hold_find_live(db, a->user_id, a->res, &found)) != GYM_OK)
 		return e;
 	if (found) {
 		a->created = 0;
@@ -283,7 +338,8 @@ hold_tx(struct gym_db *db, void *v)
 	}
 	/* an open order on another class keeps its claim on the user's one
 	 * hold, even after its own hold lapsed: paying it re-claims a seat */
-	if ((e = gym__user_open_order(db, a->user_id, &open_sid, &found)) != GYM_OK)
+	found = open_sid != 0;
+	if (lapsed && (e = gym__user_open_order(db, a->user_id, &open_sid, &found)) != GYM_OK)
 		return e;
 	if (found && open_sid != a->schedule_id)
 		return GYM_E_ACTIVE_HOLD_EXISTS;
@@ -311,7 +367,7 @@ gym_hold_create(struct gym_db *db, const struct gym_actor *actor, long long user
 	struct hold_arg a = { actor, user_id, schedule_id, res, 0 };
 	enum gym_err e;
 
-	if ((e = gym_db_tx(db, hold_tx, &a)) == GYM_OK)
+	if ((e = gym_db_tx_nowait(db, hold_tx, &a)) == GYM_OK)
 		*created = a.created;
 	return e;
 }
@@ -338,7 +394,9 @@ release_tx(struct gym_db *db, void *v)
 	if ((e = gym__hold_end(db, a->actor, a->reservation_id,
 	    live ? "cancelled" : "expired", NULL)) != GYM_OK)
 		return e;
-	return gym__hold_lock(db, a->user_id, a->reservation_id, a->res, &live);
+	/* locked since hold_lock: nothing else changed it */
+	snprintf(a->res->status, sizeof(a->res->status), "%s", live ? "cancelled" : "expired");
+	return GYM_OK;
 }
 
 enum gym_err
@@ -347,7 +405,7 @@ gym_hold_release(struct gym_db *db, const struct gym_actor *actor, long long use
 {
 	struct release_arg a = { actor, user_id, reservation_id, res };
 
-	return gym_db_tx(db, release_tx, &a);
+	return gym_db_tx_nowait(db, release_tx, &a);
 }
 
 enum gym_err
