@@ -28,6 +28,7 @@ serve(int fd)
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&r, fd, 0) != 0)
 		return 1;
 	while (FCGX_Accept_r(&r) >= 0) {
+		r.detached = 1;		/* close at once, as gymd's workers do */
 		FCGX_FPrintF(r.out, "Status: 200 OK\r\nContent-Type: application/json\r\n\r\n"
 		    "{\"status\":\"ok\"}\n");
 		FCGX_Finish_r(&r);

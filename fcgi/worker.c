@@ -305,6 +305,11 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 			sleep(1);
 			continue;
 		}
+		/* close the connection at once when done: the request has been
+		 * read in full, and libfcgi's default (shutdown, then wait for
+		 * nginx to close its end) costs a wakeup and keeps this worker
+		 * from the next request meanwhile (docs/performance.md) */
+		r.detached = 1;
 		serve(&ctx, &r);
 		FCGX_Finish_r(&r);
 		if (cfg->max_requests > 0 &&

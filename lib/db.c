@@ -197,10 +197,14 @@ gym_db_query(struct gym_db *db, const char *sql, int n, const char *const *param
 	    "query", res);
 }
 
+/* sql in the simple protocol: no Parse/Bind/Describe, and several
+ * statements in one round trip. */
 static enum gym_err
-simple(struct gym_db *db, const char *sql)
+plain(struct gym_db *db, const char *sql)
 {
-	return gym_db_query(db, sql, 0, NULL, NULL);
+	if (db->conn == NULL)
+		return GYM_EDB;
+	return result(db, PQexec(db->conn, sql), sql, NULL);
 }
 
 /* Run fn in a transaction opened by begin (one simple-protocol string,
@@ -213,11 +217,11 @@ tx(struct gym_db *db, const char *begin, gym_tx_fn fn, void *arg)
 	for (int attempt = 0; attempt < 4; attempt++) {
 		if ((e = gym_db_ensure(db)) != GYM_OK)
 			return e;
-		if ((e = result(db, PQexec(db->conn, begin), "BEGIN", NULL)) != GYM_OK)
+		if ((e = plain(db, begin)) != GYM_OK)
 			return e;
 		e = fn(db, arg);
 		if (e == GYM_OK)
-			e = simple(db, "COMMIT");
+			e = plain(db, "COMMIT");
 		else if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 			PQclear(PQexec(db->conn, "ROLLBACK"));
 		if (e != GYM_ERETRY)
