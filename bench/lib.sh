@@ -113,7 +113,7 @@ pgb_run() {
 	shift 3
 	rm -f "$OUT/$name".log*
 	pgbench -n -M prepared -h "$DB_HOST" -p "$PG_PORT" -U gym -l --log-prefix="$OUT/$name.log" \
-		-f "$BENCH_DIR/sql/$file" "$@" "$db" >"$OUT/$name.pgb" 2>&1 ||
+		-f "$([[ "$file" == /* ]] || printf '%s/sql/' "$BENCH_DIR")$file" "$@" "$db" >"$OUT/$name.pgb" 2>&1 ||
 		{ tail -n 20 "$OUT/$name.pgb" >&2; die "pgbench $name failed"; }
 	tps="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$OUT/$name.pgb" | head -n 1)"
 	[[ -n "$tps" ]] || { cat "$OUT/$name.pgb" >&2; die "pgbench $name: no tps"; }

@@ -73,7 +73,7 @@ build_helpers() {
 	libs="$ROOT/build/libgym.a $(pkg-config --libs libpq libcurl openssl libcjson libqrencode) -lfcgi -lm"
 	[[ -f "$ROOT/build/libgym.a" ]] || die "build/libgym.a missing: run make first"
 	mkdir -p "$HBIN"
-	for p in mktokens mknotify race sweep fcgi_hello; do
+	for p in mktokens mknotify race sweep fcgi_hello holdsql; do
 		# shellcheck disable=SC2086 # flag lists
 		(cd "$ROOT" && cc $cflags -o "$HBIN/$p" "bench/$p.c" $libs) || die "could not build bench/$p.c"
 	done

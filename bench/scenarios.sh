@@ -18,8 +18,7 @@ holds_once() {
 	H_P50="$(kv "$f" p50_ms)" H_P99="$(kv "$f" p99_ms)"
 	H_ERR=$(($(kv "$f" hold_fail) + $(kv "$f" release_fail) + $(kv "$f" s5xx) + $(kv "$f" sock_errors)))
 	H_CPU="$(cpu_us_per "$(kv "$f" holds)" "$(kv "$f" server_ticks)")"
-	# gymd commits holds and releases with synchronous_commit off (lib/holds.c)
-	PGOPTIONS="-c synchronous_commit=off" pgb_run "pgb_$name" hold_release.sql gym -c "$CONNS" -j "$THREADS" -T "$DUR" \
+	pgb_run "pgb_$name" "$OUT/hold_release.sql" gym -c "$CONNS" -j "$THREADS" -T "$DUR" \
 		-D slo="$lo" -D shi="$hi" -D ubase="$ubase"
 	P_RATE="$(kv "$OUT/pgb_$name.pgb" tps)" P_P99="$(kv "$OUT/pgb_$name.pgb" p99_ms)"
 	[[ "$(kv "$OUT/pgb_$name.pgb" failed)" == 0 ]] || die "pgbench $name: failed transactions"
@@ -27,6 +26,8 @@ holds_once() {
 
 s1_holds() {
 	local spread hot ratio ratio_hot
+	# pgbench's script: the statements of lib/holds.c itself (bench/holdsql.c)
+	"$HBIN/holdsql" >"$OUT/hold_release.sql" || die "holdsql failed"
 	log "1. hold and release: 3 s to warm up (not counted)"
 	BENCH_TOKENS="$OUT/tokens_warm" BENCH_SCHED_LO="$SPREAD_LO" BENCH_SCHED_HI="$SPREAD_HI" \
 		wrk_run holds_warm holds.lua "$API" 3
@@ -140,6 +141,9 @@ s4_notify() {
 
 # ---- 5. expiry sweep -------------------------------------------------------------------
 
+# sweepers at once in scenario 5, as job_processes = 2 would run them
+SWEEP_PROCS="${SWEEP_PROCS:-2}"
+
 s5_sweep() {
 	local conf="$OUT/sweep.conf" n=$((SWEEP_N + SWEEP_PGB_N)) t0 f="$OUT/sweep.txt" rate prate left
 	log "5. expiry sweep: loading $(fmt_int "$n") lapsed holds into database gym_sweep"
@@ -149,16 +153,23 @@ s5_sweep() {
 	t0=$SECONDS
 	psql_db gym_sweep -v n="$n" -v per=1000 -f "$BENCH_DIR/sql/sweep_load.sql"
 	log "5. expiry sweep: loaded in $((SECONDS - t0)) s; pgbench sweeps $(fmt_int "$SWEEP_PGB_N"), gymd's sweep the rest"
-	pgb_run pgb_sweep sweep.sql gym_sweep -c 1 -t $((SWEEP_PGB_N / SWEEP_BATCH)) -D batch="$SWEEP_BATCH"
+	# the load's WAL checkpointed now rather than in the timed runs (the holds
+	# of a real backlog were written long before their sweep)
+	psql_db gym_sweep -c CHECKPOINT >/dev/null
+	# the limit: the same statement from SWEEP_PROCS clients at once, committed
+	# as gymd commits the hold sweep, with synchronous_commit off (lib/sweep.c)
+	PGOPTIONS="-c synchronous_commit=off" pgb_run pgb_sweep sweep.sql gym_sweep \
+		-c "$SWEEP_PROCS" -j "$SWEEP_PROCS" \
+		-t $((SWEEP_PGB_N / SWEEP_BATCH / SWEEP_PROCS)) -D batch="$SWEEP_BATCH"
 	prate="$(calc "$(kv "$OUT/pgb_sweep.pgb" tps) * $SWEEP_BATCH")"
-	"$HBIN/sweep" "$(db_conninfo gym_sweep)" "$SWEEP_BATCH" >"$f" || die "sweep failed"
+	"$HBIN/sweep" "$(db_conninfo gym_sweep)" "$SWEEP_BATCH" "$SWEEP_PROCS" >"$f" || die "sweep failed"
 	sed -i 's/^/BENCH /' "$f"
 	rate="$(calc "$(kv "$f" rows) / $(kv "$f" seconds)")"
 	left="$(sql gym_sweep "SELECT count(*) FROM seat_reservations WHERE status = 'temporary'")"
-	row "5. expiry sweep, $(fmt_int "$SWEEP_N") lapsed holds" \
+	row "5. expiry sweep, $(fmt_int "$SWEEP_N") lapsed holds, $SWEEP_PROCS sweeper$([[ $SWEEP_PROCS == 1 ]] || echo s) (as job_processes = $SWEEP_PROCS)" \
 		"$(fmt_int "$rate") rows/s ($(fmt_int "$(kv "$f" rows)") rows in $(kv "$f" seconds) s, batches of $SWEEP_BATCH, $left left)" \
 		">= 200,000 rows/s" \
-		"pgbench same statement $(fmt_int "$prate") rows/s ($(calc "$rate / $prate" | xargs printf '%.2f'))" \
+		"pgbench same statement, $SWEEP_PROCS client$([[ $SWEEP_PROCS == 1 ]] || echo s), $(fmt_int "$prate") rows/s ($(calc "$rate / $prate" | xargs printf '%.2f'))" \
 		"$(verdict "$rate" 200000 "$(kv "$f" rows)" "$SWEEP_N" 0 "$left")"
 	psql_db postgres -c "DROP DATABASE gym_sweep WITH (FORCE)" >/dev/null
 }

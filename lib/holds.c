@@ -18,11 +18,12 @@
 	"reservation_id, booking_id, actor_type, actor_id, client_ip, user_agent, request_id, " \
 	"old_status, new_status, request_snapshot, response_snapshot, created_at) "
 
-/* $1 schedule, $2 user, $3 now, $4 until, $5-$10 the actor (type, id, ip,
- * user agent, request id, request snapshot) */
-#define CLAIM_SQL(lockmode) \
-	"WITH seat AS (SELECT id FROM seats WHERE course_schedule_id = $1::bigint AND " \
-	" (state = 'free' OR (state = 'held' AND held_until <= $3::timestamptz)) " \
+/* The claim of one seat with its hold and audit row, as CTEs; gate is an
+ * extra condition on the seat.  $1 schedule, $2 user, $3 now, $4 until,
+ * $5-$10 the actor (type, id, ip, user agent, request id, request snapshot) */
+#define CLAIM_CTES(gate, lockmode) \
+	"seat AS (SELECT id FROM seats WHERE course_schedule_id = $1::bigint AND " \
+	" (state = 'free' OR (state = 'held' AND held_until <= $3::timestamptz)) " gate \
 	" ORDER BY seat_no LIMIT 1 FOR UPDATE " lockmode "), " \
 	"res AS (INSERT INTO seat_reservations (user_id, course_schedule_id, seat_id, status, " \
 	" expires_at, created_at, updated_at) SELECT $2::bigint, $1::bigint, seat.id, 'temporary', " \
@@ -32,8 +33,46 @@
 	"aud AS (" AUDIT_COLS "SELECT 'hold', 'hold_created', NULL, res.id, NULL, $5, $6, $7, " \
 	" left($8, 512), $9, NULL, 'temporary', $10::jsonb, jsonb_build_object('reservation_id', " \
 	" res.id, 'course_schedule_id', res.course_schedule_id, 'status', 'temporary'), " \
-	" $3::timestamptz FROM res) " \
-	"SELECT " HOLD_COLS "FROM res r"
+	" $3::timestamptz FROM res) "
+#define CLAIM_SQL(lockmode) "WITH " CLAIM_CTES("", lockmode) "SELECT " HOLD_COLS "FROM res r"
+
+/* The common hold as one autocommitted statement (one round trip): the
+ * class is open, and the user has no paid or pending order, no confirmed
+ * booking and no hold, so there is nothing to expire or answer with first.
+ * Otherwise, or with no seat free of locks, it claims nothing and
+ * gym_hold_create takes the transaction.  set_config(..., true) lasts
+ * until this statement's own commit: holds commit without waiting for the
+ * disk, as gym_db_tx_nowait (docs/reliability.md).  Parameters as CLAIM. */
+static struct gym_stmt st_fast = { "hold_fast",
+	"WITH chk AS (SELECT set_config('synchronous_commit', 'off', true) AS cfg, "
+	" (SELECT starts_at > $3::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, "
+	" EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $2::bigint "
+	"  AND status IN ('pending', 'paid')) "
+	" OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $2::bigint AND status = 'confirmed') "
+	" OR EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $2::bigint "
+	"  AND status = 'temporary') AS busy), "
+	CLAIM_CTES("AND (SELECT open AND NOT busy FROM chk) ", "SKIP LOCKED")
+	"SELECT " HOLD_COLS "FROM res r", 0 };
+/* The common release as one autocommitted statement: the user's temporary
+ * hold ends (cancelled while live, else expired), its seat is freed when
+ * still its own, and the audit row is written.  Anything else (no such
+ * hold, not the user's, already ended) ends nothing and gym_hold_release
+ * takes the transaction.  $1 hold, $2 user (0: any), $3 now, $4-$9 the
+ * actor. */
+static struct gym_stmt st_release_fast = { "hold_release_fast",
+	"WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "
+	"e AS (UPDATE seat_reservations r SET status = CASE WHEN r.expires_at > $3::timestamptz "
+	"  AND EXISTS (SELECT 1 FROM seats s WHERE s.id = r.seat_id AND s.reservation_id = r.id) "
+	"  THEN 'cancelled' ELSE 'expired' END, updated_at = $3::timestamptz "
+	" WHERE r.id = $1::bigint AND ($2::bigint = 0 OR r.user_id = $2::bigint) "
+	" AND r.status = 'temporary' AND EXISTS (SELECT 1 FROM cfg) RETURNING r.*), "
+	"f AS (UPDATE seats SET state = 'free', reservation_id = NULL, held_until = NULL "
+	" WHERE id = (SELECT seat_id FROM e) AND reservation_id = $1::bigint), "
+	"a AS (" AUDIT_COLS "SELECT 'hold', CASE WHEN e.status = 'cancelled' THEN 'hold_released' "
+	" ELSE 'hold_expired' END, NULL, e.id, NULL, $4, $5, $6, left($7, 512), $8, 'temporary', "
+	" e.status, $9::jsonb, jsonb_build_object('reservation_id', e.id, 'course_schedule_id', "
+	" e.course_schedule_id, 'status', e.status), $3::timestamptz FROM e) "
+	"SELECT " HOLD_COLS "FROM e r", 0 };
 
 static struct gym_stmt st_claim = { "hold_claim", CLAIM_SQL("SKIP LOCKED"), 0 };
 static struct gym_stmt st_claim_wait = { "hold_claim_wait", CLAIM_SQL(""), 0 };
@@ -360,13 +399,55 @@ hold_tx(struct gym_db *db, void *v)
 	return e == GYM_ECONFLICT ? GYM_ERETRY : e;
 }
 
+/* Run a fast-path statement (st_fast, st_release_fast); *done = 1 when it
+ * changed a hold, which it returns in *h.  A conflict (a concurrent
+ * request of the same user) or a lost connection leaves *done = 0 for
+ * the transaction to sort out. */
+static enum gym_err
+fast(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
+    struct gym_reservation *h, int *done)
+{
+	PGresult *r;
+	enum gym_err e;
+
+	*done = 0;
+	if ((e = gym_db_ensure(db)) != GYM_OK)
+		return e;
+	e = gym_db_exec(db, st, n, p, &r);
+	if (e == GYM_ECONFLICT || e == GYM_EDB)
+		return GYM_OK;
+	if (e != GYM_OK)
+		return e;
+	if (PQntuples(r) == 1) {
+		read_hold(r, 0, h);
+		*done = 1;
+	}
+	PQclear(r);
+	return GYM_OK;
+}
+
 enum gym_err
 gym_hold_create(struct gym_db *db, const struct gym_actor *actor, long long user_id,
     long long schedule_id, struct gym_reservation *res, int *created)
 {
 	struct hold_arg a = { actor, user_id, schedule_id, res, 0 };
+	char sid[24], uid[24], now[40], exp[40], aid[24], ua[GYM_AUDIT_UA_MAX];
+	const char *p[10] = { sid, uid, now, exp, actor->type, actor_id(actor, aid, sizeof(aid)),
+	    actor->client_ip, gym__audit_user_agent(actor->user_agent, ua), actor->request_id,
+	    actor->request_snapshot };
 	enum gym_err e;
+	int done;
 
+	gym__ll(sid, sizeof(sid), schedule_id);
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	gym_time_format(gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, exp, sizeof(exp));
+	if ((e = fast(db, &st_fast, 10, p, res, &done)) != GYM_OK)
+		return e;
+	if (done) {
+		*created = 1;
+		return GYM_OK;
+	}
 	if ((e = gym_db_tx_nowait(db, hold_tx, &a)) == GYM_OK)
 		*created = a.created;
 	return e;
@@ -404,7 +485,18 @@ gym_hold_release(struct gym_db *db, const struct gym_actor *actor, long long use
     long long reservation_id, struct gym_reservation *res)
 {
 	struct release_arg a = { actor, user_id, reservation_id, res };
+	char rid[24], uid[24], now[40], aid[24], ua[GYM_AUDIT_UA_MAX];
+	const char *p[9] = { rid, uid, now, actor->type, actor_id(actor, aid, sizeof(aid)),
+	    actor->client_ip, gym__audit_user_agent(actor->user_agent, ua), actor->request_id,
+	    actor->request_snapshot };
+	enum gym_err e;
+	int done;
 
+	gym__ll(rid, sizeof(rid), reservation_id);
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = fast(db, &st_release_fast, 9, p, res, &done)) != GYM_OK || done)
+		return e;
 	return gym_db_tx_nowait(db, release_tx, &a);
 }
 
