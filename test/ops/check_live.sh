@@ -526,6 +526,11 @@ check_logs_live() {
 	n="$(grep -c "rid=$rid " "$GYMD_LOG" || true)"
 	printf 'lines with rid=%s: %s: %s\n' "$rid" "$n" "$(grep "rid=$rid " "$GYMD_LOG" | head -n 1)"
 	[[ "$n" == 1 ]] && grep -q "rid=$rid method=GET route=/healthz status=200 ms=" "$GYMD_LOG" || bad=1
+	# nginx buffers its access log (flush=1s): give the line 3 s to land
+	for n in $(seq 30); do
+		grep -q "rid=$rid " "$NGX/logs/gym.access.log" 2>/dev/null && break
+		sleep 0.1
+	done
 	grep -q "rid=$rid " "$NGX/logs/gym.access.log" || { echo "nginx's access log has no rid=$rid"; bad=1; }
 	# one line per request: the scrape counted every request before it, plus itself
 	n="$(req_lines "$GYMD_LOG" | grep -c . || true)"
