@@ -5,7 +5,10 @@
  * metrics mapping, and nothing else: it never opens a database
  * connection, so no child can inherit one.  Its children are the workers
  * of the current generation (one per slot), the draining workers of the
- * previous generation during a reload, and at most one job process.
+ * previous generation during a reload, and the job processes: with
+ * jobs = yes, job_processes of them (one per job slot).  Every job claims
+ * its rows with FOR UPDATE SKIP LOCKED, so they share the work as job
+ * processes on several hosts do.
  *
  * Signals are blocked all the time except inside pselect(); the handlers
  * only set flags, and the loop acts on them.  Every child we sent SIGTERM
@@ -22,9 +25,10 @@
  * kept when it is invalid.  Otherwise a new generation of workers is
  * forked first and the old one sent SIGTERM; the socket never closes, so
  * no connection is refused.  A HUP that arrives while the old generation
- * is still draining is remembered and acted on when it is gone.  The job
- * process is replaced only after the old one has exited, so that two
- * never run at once.
+ * is still draining is remembered and acted on when it is gone.  A job
+ * process is replaced only after the old one of its slot has exited, so
+ * that a slot never has two at once; slots beyond a lowered job_processes
+ * are just stopped.
  */
 #include <sys/types.h>
 #include <sys/select.h>
@@ -49,7 +53,8 @@
 #include "worker.h"
 
 #define MAX_WORKERS	256			/* config.c's bound for workers */
-#define MAX_KIDS	(2 * (MAX_WORKERS + 1))	/* two generations and their jobs */
+/* two generations of workers and of job processes */
+#define MAX_KIDS	(2 * (MAX_WORKERS + GYM_JOB_PROCESSES_MAX))
 #define DEATHS_KEPT	(10 * MAX_WORKERS + 1)
 #define BURST_MS	10000			/* 2 x workers deaths: back off */
 #define CEILING_MS	60000			/* 10 x workers deaths: give up */
@@ -362,29 +367,33 @@ has_kid(const struct master *m, enum kind kind, int slot)
 
 		if (k->pid == -1 || k->kind != kind)
 			continue;
-		/* any job process counts: a new one waits for the old to go */
-		if (kind == K_JOB || (k->gen == m->gen && k->slot == slot))
+		/* a job process of any generation counts: a new one waits for
+		 * the old one of its slot to go */
+		if (k->slot == slot && (kind == K_JOB || k->gen == m->gen))
 			return 1;
 	}
 	return 0;
 }
 
-/* Fill the current generation's empty slots and the job process.
- * force skips the backoff pacing (a reload's new generation). */
+/* Fill the current generation's empty worker slots and the job slots
+ * (0 .. job_processes - 1).  force skips the backoff pacing (a reload's
+ * new generation). */
 static void
 spawn_missing(struct master *m, int force)
 {
 	int64_t now = now_ms();
+	int njobs = m->cfg->jobs ? m->cfg->job_processes : 0;
 
-	for (int slot = 0; slot <= m->cfg->workers; slot++) {
-		enum kind kind = slot < m->cfg->workers ? K_WORKER : K_JOB;
+	for (int i = 0; i < m->cfg->workers + njobs; i++) {
+		enum kind kind = i < m->cfg->workers ? K_WORKER : K_JOB;
+		int slot = kind == K_WORKER ? i : i - m->cfg->workers;
 
-		if ((kind == K_JOB && !m->cfg->jobs) || has_kid(m, kind, slot))
+		if (has_kid(m, kind, slot))
 			continue;
 		if (!force && now < m->next_spawn)
-			return;
+			break;
 		if (spawn(m, kind, slot, now) == -1)
-			return;
+			break;
 		if (!force && backing_off(m, now))
 			m->next_spawn = now + BACKOFF_MS;
 	}
@@ -550,9 +559,13 @@ gym_master_run(const char *cfgpath, struct gym_config *cfg, int listen_fd,
 	}
 	if (gym_metrics_init() != GYM_OK)
 		return 1;
-	gym_log_infox("started: %d worker%s%s, listening on %s", cfg->workers,
-	    cfg->workers == 1 ? "" : "s", cfg->jobs ? " and a job process" : "",
-	    cfg->listen);
+	if (cfg->job_processes < 1 || cfg->job_processes > GYM_JOB_PROCESSES_MAX) {
+		gym_log_errx("job_processes must be from 1 to %d", GYM_JOB_PROCESSES_MAX);
+		return 1;
+	}
+	gym_log_infox("started: %d worker%s and %d job process%s, listening on %s",
+	    cfg->workers, cfg->workers == 1 ? "" : "s", cfg->jobs ? cfg->job_processes : 0,
+	    cfg->jobs && cfg->job_processes == 1 ? "" : "es", cfg->listen);
 
 	for (;;) {
 		on_flags(&m);

@@ -32,6 +32,7 @@ static const struct ckey keys[] = {
 	{ "max_requests", C_INT, F(max_requests), 0, 100000000 },
 	{ "shutdown_timeout", C_INT, F(shutdown_timeout), 1, 3600 },
 	{ "jobs", C_BOOL, F(jobs), 0, 1 },
+	{ "job_processes", C_INT, F(job_processes), 1, GYM_JOB_PROCESSES_MAX },
 	{ "job_interval_ms", C_INT, F(job_interval_ms), 10, 3600000 },
 	{ "sweep_batch", C_INT, F(sweep_batch), 1, 100000 },
 	{ "db", C_STR, F(db), 0, 0 },
@@ -73,6 +74,7 @@ defaults(struct gym_config *c)
 	c->workers = 4;
 	c->shutdown_timeout = 10;
 	c->jobs = 1;
+	c->job_processes = 1;
 	c->job_interval_ms = 1000;
 	c->sweep_batch = 5000;
 	c->db_lock_timeout_ms = 3000;

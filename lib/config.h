@@ -13,12 +13,17 @@
 #include "log.h"
 #include "wxsign.h"
 
+/* The bound of job_processes.  Every job claims its rows with FOR UPDATE
+ * SKIP LOCKED, so job processes share the work as several hosts would. */
+#define GYM_JOB_PROCESSES_MAX 8
+
 struct gym_config {
 	char *listen;		/* "HOST:PORT", "unix:PATH" or "systemd" */
 	int workers;
 	int max_requests;	/* per worker, 0 = no limit */
 	int shutdown_timeout;	/* seconds before SIGKILL */
-	int jobs;		/* 1: the master forks a job process */
+	int jobs;		/* 1: the master forks job processes */
+	int job_processes;	/* how many, 1..GYM_JOB_PROCESSES_MAX */
 	int job_interval_ms;
 	int sweep_batch;
 	char *db;		/* libpq conninfo */

@@ -49,8 +49,9 @@ enum gym_err gym_db_tx(struct gym_db *, gym_tx_fn fn, void *arg);
 /* The same, with SET LOCAL synchronous_commit = off: COMMIT returns before
  * the WAL reaches the disk, so a database crash can lose the last fraction
  * of a second of such transactions (all of each, never part).  Only for
- * changes that are safe to lose that way: seat holds and their release
- * (docs/reliability.md).  Orders, payments and refunds never use it. */
+ * changes that are safe to lose that way: seat holds, their release and the
+ * expiry sweep of lapsed holds (docs/reliability.md).  Orders, payments and
+ * refunds never use it. */
 enum gym_err gym_db_tx_nowait(struct gym_db *, gym_tx_fn fn, void *arg);
 
 /* The SQLSTATE of the last failed statement ("" if none). */

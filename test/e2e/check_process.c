@@ -1,8 +1,10 @@
 /*
  * check_process.c: the master/worker behaviour of gymd through the whole
  * stack: a SIGKILLed worker is replaced, SIGHUP under load drops nothing,
- * SIGTERM lets a request in flight finish, and PostgreSQL going away and
- * coming back gives 503 UNAVAILABLE and then a recovery without restart.
+ * SIGTERM lets a request in flight finish, PostgreSQL going away and
+ * coming back gives 503 UNAVAILABLE and then a recovery without restart,
+ * and job_processes = 2 loaded by a reload gives two job processes (and
+ * back to one).
  *
  * The tests disturb the shared test stack, so they run in this order in
  * one TCase, and each one puts the stack back (restart_stack, no Check
@@ -97,6 +99,18 @@ contains(const long *set, int n, long pid)
 		if (set[i] == pid)
 			return 1;
 	return 0;
+}
+
+/* The master's children that are not workers: its job processes. */
+static int
+job_processes(long master)
+{
+	long kids[MAXKIDS];
+	int n = children(master, kids), k = 0;
+
+	for (int i = 0; i < n; i++)
+		k += !is_worker(kids[i]);
+	return k;
 }
 
 /* ---- the stack -------------------------------------------------------------------- */
@@ -432,6 +446,77 @@ START_TEST(database_down)
 }
 END_TEST
 
+/* ---- 5. job_processes ------------------------------------------------------------------ */
+
+/* Write text to path; 1 on success. */
+static int
+put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (f == NULL)
+		return 0;
+	ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+/* Poll until the master has want job processes and nworkers workers, at
+ * most 10 s; the job processes it had last. */
+static int
+wait_jobs(long master, int want, int nworkers)
+{
+	long w[MAXKIDS];
+	int n = -1;
+
+	for (long long end = e2e_now_ms() + 10000; e2e_now_ms() < end; e2e_sleep_ms(50))
+		if ((n = job_processes(master)) == want && workers(master, w) == nworkers)
+			break;
+	return n;
+}
+
+START_TEST(job_processes_two)
+{
+	long master = e2e_pidfile("gymd"), w[MAXKIDS];
+	char conf[1024], *orig = NULL, *two = NULL;
+	int nw, before, with_two = -1, back = -1, wrote = 0, restored = 0;
+	size_t len;
+	FILE *f;
+
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
+	nw = workers(master, w);
+	before = wait_jobs(master, 1, nw);
+	e2e_var_path("gymd.conf", conf, sizeof(conf));
+	if ((f = fopen(conf, "r")) != NULL) {
+		orig = calloc(1, 1 << 16);
+		len = orig != NULL ? fread(orig, 1, (1 << 16) - 1, f) : 0;
+		fclose(f);
+		if (orig != NULL && len > 0 && len < (1 << 16) - 1 &&
+		    (two = malloc(len + 64)) != NULL) {
+			snprintf(two, len + 64, "%s%sjob_processes = 2\n", orig,
+			    orig[len - 1] == '\n' ? "" : "\n");
+			wrote = put_file(conf, two);
+		}
+	}
+	if (wrote && kill((pid_t)master, SIGHUP) == 0)
+		with_two = wait_jobs(master, 2, nw);
+	/* the file as it was, and one job process again */
+	if (wrote && (restored = put_file(conf, orig)) && kill((pid_t)master, SIGHUP) == 0)
+		back = wait_jobs(master, 1, nw);
+	fprintf(stderr, "job_processes_two: job processes %d, with job_processes = 2: %d, "
+	    "back to the default: %d\n", before, with_two, back);
+	free(orig);
+	free(two);
+	if (!e2e_alive(master) || !wait_healthy(3000) || back != 1)
+		(void)restart_stack();
+	ck_assert_msg(wrote, "could not add job_processes = 2 to %s", conf);
+	ck_assert_msg(restored, "could not restore %s", conf);
+	ck_assert_int_eq(before, 1);
+	ck_assert_msg(with_two == 2, "job_processes = 2: the master has %d job processes", with_two);
+	ck_assert_msg(back == 1, "job_processes back to 1: the master has %d job processes", back);
+}
+END_TEST
+
 Suite *
 process_suite(void)
 {
@@ -445,6 +530,7 @@ process_suite(void)
 	tcase_add_test(tc, reload_under_load);
 	tcase_add_test(tc, term_drains_inflight);
 	tcase_add_test(tc, database_down);
+	tcase_add_test(tc, job_processes_two);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -299,25 +299,40 @@ SELECT t.order_id, t.transaction_id, t.outcome
                       AND l.response_snapshot ->> 'outcome' = t.outcome);
 
 -- invariant: hold_stuck_after_expiry
--- No hold is still 'temporary' 10 s after it lapsed (the sweep ends it).
+-- No hold is still 'temporary' 10 s after it lapsed (the sweep ends it; its
+-- seat was free to claim from the lapse on).
 SELECT id AS reservation_id, course_schedule_id, expires_at
   FROM seat_reservations
  WHERE status = 'temporary' AND expires_at < now() - interval '10 seconds';
 
 -- invariant: seat_held_after_expiry
--- No seat is still 'held' 10 s after its hold lapsed.
-SELECT id AS seat_id, course_schedule_id, reservation_id, held_until
-  FROM seats
- WHERE state = 'held' AND held_until < now() - interval '10 seconds';
-
--- invariant: seat_held_by_ended_hold
--- A held seat belongs to a hold that is still temporary and names that seat
--- (else the seat is lost until held_until).
-SELECT s.id AS seat_id, s.reservation_id, r.status AS hold_status, r.seat_id AS hold_seat
+-- The sweep writes no seat: a seat whose hold lapsed stays 'held' with
+-- held_until in the past, and the claim and the availability count
+-- (lib/holds.c, lib/schedules.c) take it as free from held_until on.  So a
+-- seat must be held no longer than its hold: held_until is exactly the
+-- hold's expires_at (a later one would keep the seat from being sold after
+-- the hold lapsed).
+SELECT s.id AS seat_id, s.course_schedule_id, s.reservation_id, s.held_until,
+       r.expires_at AS hold_expires_at
   FROM seats s
   LEFT JOIN seat_reservations r ON r.id = s.reservation_id
  WHERE s.state = 'held'
-   AND (r.id IS NULL OR r.status <> 'temporary' OR r.seat_id <> s.id);
+   AND (r.id IS NULL OR s.held_until IS DISTINCT FROM r.expires_at);
+
+-- invariant: seat_held_by_ended_hold
+-- A held seat belongs to a hold that names that seat and is still temporary,
+-- or has lapsed and been expired (the sweep leaves its seat alone); a hold
+-- released, confirmed or cancelled gives its seat back at once, and an
+-- expired hold whose seat is still held by it in the future would keep the
+-- seat from being sold until held_until.
+SELECT s.id AS seat_id, s.reservation_id, r.status AS hold_status, r.seat_id AS hold_seat,
+       s.held_until
+  FROM seats s
+  LEFT JOIN seat_reservations r ON r.id = s.reservation_id
+ WHERE s.state = 'held'
+   AND (r.id IS NULL OR r.seat_id <> s.id
+        OR r.status NOT IN ('temporary', 'expired')
+        OR (r.status = 'expired' AND s.held_until > now()));
 
 -- invariant: order_stuck_after_expiry
 -- No order is still 'pending' 10 s after it lapsed.

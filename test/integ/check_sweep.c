@@ -2,7 +2,9 @@
  * check_sweep.c: the expiry sweep against a real database.  100,000 lapsed
  * holds swept by two concurrent sweepers (every row exactly once, with one
  * audit row each), lapsed orders, and seats re-taken by a live hold that
- * the sweep must leave alone.
+ * the sweep must leave alone.  The sweep writes no seat row: a seat whose
+ * hold lapsed stays 'held' (held_until in the past) naming the expired
+ * hold, and must be free to claim all the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,9 +139,14 @@ START_TEST(test_two_sweepers_100k_holds)
 	    "WHERE status = 'expired'"), BULK_HOLDS);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations "
 	    "WHERE status = 'temporary'"), LIVE_HOLDS);
-	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state = 'free' "
-	    "AND reservation_id IS NULL AND held_until IS NULL"), BULK_HOLDS);
-	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state = 'held'"),
+	/* the seats are as the holds left them: held until the lapse, by the
+	 * hold now expired (user n, seat n, hold n) */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats s JOIN seat_reservations r "
+	    "ON r.id = s.reservation_id AND r.seat_id = s.id WHERE s.state = 'held' "
+	    "AND r.status = 'expired' AND s.held_until = r.expires_at AND s.id = r.id"),
+	    BULK_HOLDS);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats s JOIN seat_reservations r "
+	    "ON r.id = s.reservation_id WHERE s.state = 'held' AND r.status = 'temporary'"),
 	    LIVE_HOLDS);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log "
 	    "WHERE action_type = 'hold_expired'"), BULK_HOLDS);
@@ -149,9 +156,23 @@ START_TEST(test_two_sweepers_100k_holds)
 	    "JOIN seat_reservations r ON r.id = a.reservation_id WHERE a.action_type = "
 	    "'hold_expired' AND a.entity = 'hold' AND a.actor_type = 'system' AND "
 	    "a.old_status = 'temporary' AND a.new_status = 'expired' AND r.status = 'expired' "
-	    "AND (a.response_snapshot->>'reservation_id')::bigint = r.id"), BULK_HOLDS);
+	    "AND a.order_id IS NULL AND a.response_snapshot IS NULL"), BULK_HOLDS);
 	ck_assert_int_eq(pgt_available(db, 1), BULK_HOLDS / BULK_CLASSES);
 	ck_assert_int_eq(pgt_available(db, live_s), 0);
+
+	/* a seat left held by an expired hold is free to claim: the first seat
+	 * of class 1 (seat 1, hold 1) goes to the next parent */
+	u = pgt_user(db, "o-sweep-after");
+	a = pgt_actor_user(u);
+	ck_assert_int_eq(gym_hold_create(db, &a, u, 1, &r, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats s JOIN seat_reservations r "
+	    "ON r.id = s.reservation_id WHERE s.id = 1 AND s.state = 'held' AND s.held_until > "
+	    "now() AND r.status = 'temporary' AND r.user_id = (SELECT id FROM users WHERE "
+	    "openid = 'o-sweep-after')"), 1);
+	ck_assert_int_eq(pgt_available(db, 1), BULK_HOLDS / BULK_CLASSES - 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations "
+	    "WHERE status = 'expired'"), BULK_HOLDS);
 
 	/* nothing left */
 	ck_assert_int_eq(gym_sweep_holds(db, 5000, &n), GYM_OK);
@@ -185,6 +206,7 @@ START_TEST(test_sweep_leaves_retaken_seat)
 	ck_assert_int_eq(pgt_available(db, s), 0);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state = 'held' AND "
 	    "reservation_id = (SELECT id FROM seat_reservations WHERE status = 'temporary')"), 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats"), 1);
 	ck_assert_int_eq(gym_sweep_holds(db, 100, &n), GYM_OK);
 	ck_assert_int_eq(n, 0);
 }
@@ -240,10 +262,14 @@ START_TEST(test_sweep_orders)
 	    "WHERE status = 'cancelled'"), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_orders "
 	    "WHERE status = 'pending'"), 1);
-	/* the expired orders' holds are expired too, and their seats free */
+	/* the expired orders' holds are expired too, and their seats free to
+	 * claim, though still marked held by them (the sweep writes no seat) */
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_orders o JOIN "
 	    "seat_reservations r ON r.id = o.reservation_id WHERE o.status = 'expired' "
 	    "AND r.status = 'expired'"), 5);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats s JOIN seat_reservations r "
+	    "ON r.id = s.reservation_id WHERE s.state = 'held' AND r.status = 'expired' "
+	    "AND s.held_until = r.expires_at"), 4);
 	ck_assert_int_eq(pgt_available(db, s), 9);
 	/* the seat re-taken by a live hold stays taken */
 	ck_assert_int_eq(pgt_available(db, s1), 0);

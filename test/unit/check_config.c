@@ -264,6 +264,42 @@ START_TEST(test_config_needs_token_secret)
 }
 END_TEST
 
+/* job_processes: 1 by default, 1 to 8 accepted, anything else refused. */
+START_TEST(test_config_job_processes)
+{
+	static const struct {
+		const char *line;
+		int ok, want;
+	} cases[] = {
+		{ "", 1, 1 },
+		{ "job_processes = 2\n", 1, 2 },
+		{ "job_processes = 8\n", 1, 8 },
+		{ "job_processes = 0\n", 0, 0 },
+		{ "job_processes = 9\n", 0, 0 },
+		{ "job_processes = two\n", 0, 0 },
+	};
+	struct gym_config cfg;
+	const char *tok = put_str("token", TOKEN_SECRET "\n", 0600);
+	char conf[512], err[1024];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\n"
+		    "token_secret_file = %s\n%s", tok, cases[i].line);
+		err[0] = '\0';
+		if (cases[i].ok) {
+			ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+			    sizeof(err)) == GYM_OK, "%s: %s", cases[i].line, err);
+			ck_assert_int_eq(cfg.job_processes, cases[i].want);
+			gym_config_free(&cfg);
+		} else {
+			ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+			    sizeof(err)) == GYM_EINVAL, "%s accepted", cases[i].line);
+			ck_assert_msg(strstr(err, "job_processes") != NULL, "%s", err);
+		}
+	}
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -284,6 +320,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_accepts_tight);
 	tcase_add_test(tc, test_config_short_token_secret);
 	tcase_add_test(tc, test_config_needs_token_secret);
+	tcase_add_test(tc, test_config_job_processes);
 	suite_add_tcase(s, tc);
 	return s;
 }
