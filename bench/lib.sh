@@ -65,19 +65,38 @@ cpu_us_per() {
 	awk -v n="$1" -v t="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }'
 }
 
+# children_cpu_us: sets CHILD_US to the CPU time (user + system,
+# microseconds) of this shell's finished children so far (bash's times, run
+# in this shell, not a subshell), to tell wrk's own share.
+children_cpu_us() {
+	times >"$OUT/.times"
+	CHILD_US="$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+		printf "%.0f", t * 1e6 }' "$OUT/.times")"
+}
+
+# wrk_us_per FILE KEY: wrk's own CPU microseconds per KEY (requests, holds)
+# of the wrk output FILE: the load generator's share of the same two cores.
+wrk_us_per() {
+	awk -v n="$(kv "$1" "$2")" -v t="$(kv "$1" wrk_cpu_us)" 'BEGIN { printf "%.0f", (n > 0 ? t / n : 0) }'
+}
+
 # wrk_run NAME LUA URL [SECONDS [CONNECTIONS]]: wrk with THREADS threads and
 # the Lua script bench/lua/LUA; output in $OUT/NAME.wrk.  Extra environment
 # for the script is taken from the caller's exported BENCH_* variables.
 wrk_run() {
 	local name="$1" lua="$2" url="$3" secs="${4:-$DUR}" conns="${5:-$CONNS}"
-	local t0 t1
+	local t0 t1 c0 c1
 	t0="$(server_ticks)"
+	children_cpu_us
+	c0="$CHILD_US"
 	BENCH_THREADS="$THREADS" wrk -t "$THREADS" -c "$conns" -d "${secs}s" --timeout 10s \
 		-s "$BENCH_DIR/lua/$lua" "$url" >"$OUT/$name.wrk" 2>&1 ||
 		{ cat "$OUT/$name.wrk" >&2; die "wrk $name failed"; }
 	t1="$(server_ticks)"
+	children_cpu_us
+	c1="$CHILD_US"
 	grep -q '^BENCH ' "$OUT/$name.wrk" || { cat "$OUT/$name.wrk" >&2; die "wrk $name: no figures"; }
-	printf 'BENCH server_ticks=%s\n' $((t1 - t0)) >>"$OUT/$name.wrk"
+	printf 'BENCH server_ticks=%s wrk_cpu_us=%s\n' $((t1 - t0)) $((c1 - c0)) >>"$OUT/$name.wrk"
 }
 
 # wrk_run_until_done NAME LUA URL MAXSECONDS [CONNECTIONS]: wrk_run for a

@@ -18,6 +18,7 @@ holds_once() {
 	H_P50="$(kv "$f" p50_ms)" H_P99="$(kv "$f" p99_ms)"
 	H_ERR=$(($(kv "$f" hold_fail) + $(kv "$f" release_fail) + $(kv "$f" s5xx) + $(kv "$f" sock_errors)))
 	H_CPU="$(cpu_us_per "$(kv "$f" holds)" "$(kv "$f" server_ticks)")"
+	H_WRK="$(wrk_us_per "$f" holds)"
 	pgb_run "pgb_$name" "$OUT/hold_release.sql" gym -c "$CONNS" -j "$THREADS" -T "$DUR" \
 		-D slo="$lo" -D shi="$hi" -D ubase="$ubase"
 	P_RATE="$(kv "$OUT/pgb_$name.pgb" tps)" P_P99="$(kv "$OUT/pgb_$name.pgb" p99_ms)"
@@ -39,7 +40,7 @@ s1_holds() {
 	holds_once holds_spread "$OUT/tokens_spread" "$SPREAD_LO" "$SPREAD_HI" "$PGB_U1"
 	spread="$H_RATE" ratio="$(calc "$H_RATE / $P_RATE")"
 	row "1. hold+release, 1,000 classes" \
-		"$(fmt_int "$H_RATE") holds/s, p50 $H_P50 ms, p99 $H_P99 ms, $H_ERR errors; server CPU $H_CPU us/hold" \
+		"$(fmt_int "$H_RATE") holds/s, p50 $H_P50 ms, p99 $H_P99 ms, $H_ERR errors; server CPU $H_CPU us/hold, wrk $H_WRK us/hold" \
 		">= 4,000/s, p99 < 20 ms, >= 0.5 of pgbench" \
 		"pgbench same SQL $(fmt_int "$P_RATE")/s, p99 $P_P99 ms per pair ($(calc "$ratio" | xargs printf '%.2f'))" \
 		"$(verdict "$H_RATE" 4000 "-$H_P99" -20 "$ratio" 0.5 0 "$H_ERR")"
@@ -47,7 +48,7 @@ s1_holds() {
 	holds_once holds_hot "$OUT/tokens_hot" "$HOT" "$HOT" "$PGB_U2"
 	hot="$H_RATE" ratio_hot="$(calc "$H_RATE / $P_RATE")"
 	row "1. hold+release, one hot class" \
-		"$(fmt_int "$H_RATE") holds/s ($(calc "$hot / $spread" | xargs printf '%.2f') of 1,000 classes), p50 $H_P50 ms, p99 $H_P99 ms, $H_ERR errors; server CPU $H_CPU us/hold" \
+		"$(fmt_int "$H_RATE") holds/s ($(calc "$hot / $spread" | xargs printf '%.2f') of 1,000 classes), p50 $H_P50 ms, p99 $H_P99 ms, $H_ERR errors; server CPU $H_CPU us/hold, wrk $H_WRK us/hold" \
 		">= 0.7 of 1,000 classes" \
 		"pgbench same SQL $(fmt_int "$P_RATE")/s, p99 $P_P99 ms per pair ($(printf '%.2f' "$ratio_hot"))" \
 		"$(verdict "$(calc "$hot / $spread")" 0.7 0 "$H_ERR")"
@@ -86,7 +87,7 @@ s3_reads() {
 	err=$(($(kv "$f" non2xx) + $(kv "$f" sock_errors)))
 	READ_RATE="$rate"
 	row "3. availability reads" \
-		"$(fmt_int "$rate") req/s, p50 $(kv "$f" p50_ms) ms, p99 $(kv "$f" p99_ms) ms, $err errors; server CPU $(cpu_us_per "$(kv "$f" requests)" "$(kv "$f" server_ticks)") us/req" \
+		"$(fmt_int "$rate") req/s, p50 $(kv "$f" p50_ms) ms, p99 $(kv "$f" p99_ms) ms, $err errors; server CPU $(cpu_us_per "$(kv "$f" requests)" "$(kv "$f" server_ticks)") us/req, wrk $(wrk_us_per "$f" requests) us/req" \
 		">= 15,000/s, p99 < 10 ms" \
 		"FastCGI hello $(fmt_int "$hrate")/s ($(calc "$rate / $hrate" | xargs printf '%.2f'); $(cpu_us_per "$(kv "$h" requests)" "$(kv "$h" server_ticks)") us/req); pgbench same SQL $(fmt_int "$prate")/s ($(calc "$rate / $prate" | xargs printf '%.2f'))" \
 		"$(verdict "$rate" 15000 "-$(kv "$f" p99_ms)" -10 0 "$err")"
