@@ -8,6 +8,7 @@
  * refund job returns the money.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "extern.h"
@@ -31,9 +32,13 @@ static struct gym_stmt st_txn = { "pay_txn_insert",
 	"INSERT INTO payment_transactions (transaction_id, order_id, trade_state, trade_type, "
 	"amount_fen, payer_total, success_time, source, outcome, payload, created_at) VALUES "
 	"($1, $2, $3, $4, $5::int, $6::int, $7::timestamptz, $8, $9, $10::jsonb, $11::timestamptz)", 0 };
+/* The order paid, with its transaction and seat, in one update (every
+ * order update is a new row version with index entries): $1 order, $2
+ * transaction, $3 hold, $4 now, $5 the status it must still have. */
 static struct gym_stmt st_paid = { "pay_order_paid",
-	"UPDATE payment_orders SET transaction_id = $2, reservation_id = $3::bigint, "
-	"updated_at = $4::timestamptz WHERE order_id = $1", 0 };
+	"UPDATE payment_orders SET status = 'paid', paid_at = $4::timestamptz, "
+	"updated_at = $4::timestamptz, transaction_id = $2, reservation_id = $3::bigint "
+	"WHERE order_id = $1 AND status = $5", 0 };
 static struct gym_stmt st_booking = { "pay_booking_insert",
 	"INSERT INTO bookings (order_id, user_id, course_schedule_id, reservation_id, status, "
 	"confirmed_at) VALUES ($1, $2::bigint, $3::bigint, $4::bigint, 'confirmed', $5::timestamptz) "
@@ -133,11 +138,13 @@ payment_seat(struct gym_db *db, struct pay_arg *a, long long *rid)
 static enum gym_err
 confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 {
-	char rids[24], uid[24], sid[24], now[40], bid[24], snap[160];
-	const char *pp[4] = { a->t->out_trade_no, a->t->transaction_id, rids, now };
+	char rids[24], uid[24], sid[24], now[40], bid[24], snap[160], osnap[160];
+	const char *pp[5] = { a->t->out_trade_no, a->t->transaction_id, rids, now, a->status };
 	const char *pb[5] = { a->t->out_trade_no, uid, sid, rids, now };
 	struct gym_audit au = { "booking", "booking_confirmed", a->t->out_trade_no, rid, 0,
 	    NULL, "confirmed", snap };
+	struct gym_audit ao = { "order", "order_paid", a->t->out_trade_no, rid, 0,
+	    a->status, "paid", osnap };
 	PGresult *r;
 	enum gym_err e;
 
@@ -145,10 +152,14 @@ confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 	gym__ll(uid, sizeof(uid), a->user_id);
 	gym__ll(sid, sizeof(sid), a->schedule_id);
 	gym_db_now_param(now, sizeof(now));
+	snprintf(osnap, sizeof(osnap), "{\"order_id\":\"%s\",\"status\":\"paid\"}",
+	    a->t->out_trade_no);
 	if ((e = gym__hold_end(db, a->actor, rid, "confirmed", a->t->out_trade_no)) != GYM_OK ||
-	    (e = gym__order_set_status(db, a->actor, a->t->out_trade_no, a->status, "paid",
-	    "order_paid")) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_paid, 4, pp, NULL)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_paid, 5, pp, &r)) != GYM_OK)
+		return e;
+	e = atoi(PQcmdTuples(r)) == 1 ? GYM_OK : GYM_ECONFLICT;	/* locked: cannot be 0 */
+	PQclear(r);
+	if (e != GYM_OK || (e = gym_audit_write(db, a->actor, &ao)) != GYM_OK ||
 	    (e = gym_db_exec(db, &st_booking, 5, pb, &r)) != GYM_OK)
 		return e;
 	au.booking_id = gym_db_get_ll(r, 0, "id");
