@@ -163,6 +163,8 @@ s5_sweep() {
 		-c "$SWEEP_PROCS" -j "$SWEEP_PROCS" \
 		-t $((SWEEP_PGB_N / SWEEP_BATCH / SWEEP_PROCS)) -D batch="$SWEEP_BATCH"
 	prate="$(calc "$(kv "$OUT/pgb_sweep.pgb" tps) * $SWEEP_BATCH")"
+	# gymd's part starts from a checkpoint too, as pgbench's did
+	psql_db gym_sweep -c CHECKPOINT >/dev/null
 	"$HBIN/sweep" "$(db_conninfo gym_sweep)" "$SWEEP_BATCH" "$SWEEP_PROCS" >"$f" || die "sweep failed"
 	sed -i 's/^/BENCH /' "$f"
 	rate="$(calc "$(kv "$f" rows) / $(kv "$f" seconds)")"
