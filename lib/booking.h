@@ -82,7 +82,9 @@ enum gym_err gym_schedule_set_capacity(struct gym_db *, const struct gym_actor *
     long long id, int capacity);
 
 /* holds.c: *created is 1 for a new hold, 0 when the user's live hold on
- * this schedule is returned. */
+ * this schedule is returned.  Both open their own transaction and must not
+ * be called inside one: their one-statement paths set synchronous_commit
+ * off until the end of the transaction they run in. */
 enum gym_err gym_hold_create(struct gym_db *, const struct gym_actor *, long long user_id,
     long long schedule_id, struct gym_reservation *, int *created);
 enum gym_err gym_hold_release(struct gym_db *, const struct gym_actor *, long long user_id,
