@@ -37,7 +37,7 @@ case "${GYM_BIN:=bin}" in
 /*) GYM_BIN_DIR="$GYM_BIN" ;;
 *) GYM_BIN_DIR="$ROOT/$GYM_BIN" ;;
 esac
-VECTORS="${GYM_VECTORS_DIR:-$ROOT/../shared/vectors}"
+VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 DUR="${GYM_BENCH_SECONDS:-10}"
 ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6}"
 CONNS=64

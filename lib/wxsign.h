@@ -38,7 +38,7 @@ enum gym_err gym_wx_request_message(const char *method, const char *url, long ts
 
 /* The whole Authorization header value:
  * WECHATPAY2-SHA256-RSA2048 mchid="..",serial_no="..",timestamp="..",nonce_str="..",signature=".."
- * (the parameter order of the vectors in shared/vectors). */
+ * (the parameter order of the vectors in test/vectors). */
 enum gym_err gym_wx_authorization(EVP_PKEY *merchant_key, const char *mchid,
     const char *serial, const char *method, const char *url, long ts,
     const char *nonce, const char *body, size_t blen, char **out);

@@ -9,11 +9,12 @@
 #
 # Environment:
 #   GYM_BIN             folder of gymd, gymctl and wxsim (default bin; the ASan run uses build-asan/bin)
-#   GYM_VECTORS_DIR     the shared test vectors (default ../shared/vectors beside the repo)
+#   GYM_VECTORS_DIR     the known-answer vectors and test keys (default test/vectors)
 #   GYM_FCGI_KEEP_CONN  on|off, nginx fastcgi_keep_conn (default off; see nginx/gym-dev.conf.in)
 #   GYM_PORT_OFFSET     added to every port of the profile (default 0; see common.sh)
 #
 # Layout under var/PROFILE/: gymd.conf, platform_pub.pem, secrets/ (700), simkeys/ (700),
+# keys/ (dev only, 700: the development keys made on the first start, see dev_keys),
 # tls/, run/*.pid, log/{gymd,wxsim}.log, nginx/ (prefix: nginx.conf, logs/, tmp/),
 # pg/ or the folder named in pgdir.
 set -euo pipefail
@@ -34,7 +35,7 @@ set_paths() {
 	/*) BIN_DIR="$GYM_BIN" ;;
 	*) BIN_DIR="$ROOT/$GYM_BIN" ;;
 	esac
-	VECTORS="${GYM_VECTORS_DIR:-$ROOT/../shared/vectors}"
+	VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 	CONF="$VAR/gymd.conf"
 	SECRETS="$VAR/secrets"
 	SIMKEYS="$VAR/simkeys"
@@ -82,13 +83,17 @@ need_bin() {
 
 # ---- secrets and configuration ---------------------------------------------------------
 
-# random_alnum N: N random characters from [A-Za-z0-9].
-random_alnum() {
+# random_chars SET N: N random characters of the tr set SET (e.g. A-Za-z0-9).
+random_chars() {
 	local s=""
-	while ((${#s} < $1)); do
-		s+="$(openssl rand -base64 96 | tr -dc 'A-Za-z0-9')"
+	while ((${#s} < $2)); do
+		s+="$(openssl rand -base64 96 | tr -dc "$1")"
 	done
-	printf '%s' "${s:0:$1}"
+	printf '%s' "${s:0:$2}"
+}
+
+random_alnum() {
+	random_chars 'A-Za-z0-9' "$1"
 }
 
 # random_hex N: N random hex digits (N even).
@@ -109,18 +114,95 @@ secret_once() {
 	log "$PROFILE: created ${file#"$ROOT"/}"
 }
 
-# check_vectors: every test key we copy is in the shared vectors folder.
+# check_vectors: every test key we copy is in the vectors folder.
 check_vectors() {
 	local f
 	for f in merchant_key.pem apiv3_key.txt platform_pub.pem merchant_cert.pem platform_key.pem platform_cert.pem; do
 		[[ -r "$VECTORS/keys/$f" ]] ||
-			die "test key $VECTORS/keys/$f not found (set GYM_VECTORS_DIR to the shared vectors folder)"
+			die "test key $VECTORS/keys/$f not found (set GYM_VECTORS_DIR to a vectors folder like test/vectors)"
 	done
 }
 
+# cert_serial_hex: a random certificate serial of 20 bytes, high bit clear,
+# first byte nonzero (40 upper-case hex digits, as gym_cert_serial prints it).
+cert_serial_hex() {
+	printf '%02X%s' $((RANDOM % 112 + 16)) "$(openssl rand -hex 19 | tr a-f A-F)"
+}
+
+# new_key_cert DIR NAME CN: DIR/NAME_key.pem and DIR/NAME_cert.pem, RSA 2048, self-signed.
+new_key_cert() {
+	local dir="$1" name="$2" cn="$3"
+	(
+		umask 077
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+			-set_serial "0x$(cert_serial_hex)" -subj "/O=gym dev/CN=$cn" \
+			-keyout "$dir/${name}_key.pem" -out "$dir/${name}_cert.pem" 2>"$dir/openssl.err"
+	) || {
+		cat "$dir/openssl.err" >&2
+		die "openssl could not create the $name key and certificate"
+	}
+	rm -f "$dir/openssl.err"
+}
+
+# dev_keys_ok DIR: DIR holds a complete set of development keys.
+dev_keys_ok() {
+	local f
+	for f in merchant_key.pem merchant_cert.pem platform_key.pem platform_cert.pem \
+		platform_pub.pem apiv3_key.txt pub_key_id.txt; do
+		[[ -s "$1/$f" ]] || return 1
+	done
+	[[ "$(wc -c <"$1/apiv3_key.txt")" -eq 32 ]]
+}
+
+# dev_keys DIR: fresh development keys for gymd and the simulator, made with
+# openssl on the first start of the dev profile and kept for later starts: the
+# merchant's key and certificate, WeChat's platform key, certificate and public
+# key, a random 32-byte APIv3 key and a public key id.  Never the committed test
+# keys, which anyone can read.  Folder 700, files 600.
+dev_keys() {
+	local dir="$1" tmp
+	mkdir -p "$dir"
+	chmod 700 "$dir"
+	if dev_keys_ok "$dir"; then
+		chmod 600 "$dir"/*
+		return 0
+	fi
+	tmp="$(mktemp -d "$dir/.new.XXXXXX")"
+	new_key_cert "$tmp" merchant "gym dev merchant 1900000001"
+	new_key_cert "$tmp" platform "gym dev WeChat Pay platform"
+	(umask 077 && openssl pkey -in "$tmp/platform_key.pem" -pubout -out "$tmp/platform_pub.pem") ||
+		die "openssl could not write the platform public key"
+	(umask 077 && random_alnum 32 >"$tmp/apiv3_key.txt")
+	(umask 077 && printf 'PUB_KEY_ID_%s' "$(random_chars 0-9 34)" >"$tmp/pub_key_id.txt")
+	chmod 600 "$tmp"/*
+	mv -f "$tmp"/* "$dir/"
+	rm -rf "$tmp"
+	log "$PROFILE: created fresh development keys in ${dir#"$ROOT"/}/"
+}
+
+# cert_serial FILE: the certificate's serial in upper-case hex.
+cert_serial() {
+	local s
+	s="$(openssl x509 -in "$1" -noout -serial)" || die "cannot read the serial of $1"
+	printf '%s' "${s#serial=}"
+}
+
+# prepare_secrets: the secrets gymd and wxsim read.  Profile dev: keys made on
+# this machine (dev_keys); test and bench: the test keys of $VECTORS, with which
+# the suites sign and check.  Sets MERCHANT_SERIAL, PLATFORM_SERIAL, PUB_KEY_ID.
 prepare_secrets() {
-	local f keys="$VECTORS/keys"
-	check_vectors
+	local f keys
+	if [[ "$PROFILE" == dev ]]; then
+		keys="$VAR/keys"
+		dev_keys "$keys"
+		PUB_KEY_ID="$(cat "$keys/pub_key_id.txt")"
+	else
+		keys="$VECTORS/keys"
+		check_vectors
+		PUB_KEY_ID=PUB_KEY_ID_0114232806132025011500329200000001
+	fi
+	MERCHANT_SERIAL="$(cert_serial "$keys/merchant_cert.pem")"
+	PLATFORM_SERIAL="$(cert_serial "$keys/platform_cert.pem")"
 	mkdir -p "$SECRETS" "$SIMKEYS"
 	chmod 700 "$SECRETS" "$SIMKEYS"
 	secret_once "$SECRETS/token_secret" random_alnum 48
@@ -150,11 +232,11 @@ trust_proxy = yes
 
 wx.appid = wxd678efh567hg6787
 wx.mchid = 1900000001
-wx.merchant_serial = 3775B6A45ACD588826D15E583A95F5DD2C0B1A44
+wx.merchant_serial = $MERCHANT_SERIAL
 wx.app_secret_file = $SECRETS/app_secret
 wx.merchant_key_file = $SECRETS/merchant_key.pem
-wx.platform_key = 5157F09EFDC096DE15EBE81A47057A7232F4DC7C $VAR/platform_pub.pem
-wx.platform_key = PUB_KEY_ID_0114232806132025011500329200000001 $VAR/platform_pub.pem
+wx.platform_key = $PLATFORM_SERIAL $VAR/platform_pub.pem
+wx.platform_key = $PUB_KEY_ID $VAR/platform_pub.pem
 wx.apiv3_key_file = $SECRETS/apiv3_key.txt
 wx.notify_url = https://127.0.0.1:$API_PORT/api/v1/payment/wxpay/callback
 wx.refund_notify_url = https://127.0.0.1:$API_PORT/api/v1/payment/wxpay/refund-callback
@@ -289,6 +371,7 @@ start_wxsim() {
 	stop_proc wxsim 5 "$RUN/wxsim.pid" "$RUN/wxsim.spawn.pid"
 	spawn wxsim "$RUN/wxsim.spawn.pid" "$LOGDIR/wxsim.log" \
 		"$BIN_DIR/wxsim" --listen "127.0.0.1:$SIM_PORT" --keys "$SIMKEYS" \
+		--merchant-serial "$MERCHANT_SERIAL" --platform-serial "$PLATFORM_SERIAL" \
 		--retry-scale "$RETRY_SCALE" --notify-cainfo "$TLS/cert.pem" \
 		--secret-file "$SECRETS/app_secret" --pidfile "$RUN/wxsim.pid"
 	local pid deadline=$((SECONDS + 10))

@@ -70,7 +70,7 @@ fuzz_key_path(const char *name, char *buf, size_t len)
 {
 	const char *dir = getenv("GYM_VECTORS_DIR");
 
-	snprintf(buf, len, "%s/keys/%s", dir != NULL && *dir != '\0' ? dir : "../shared/vectors",
+	snprintf(buf, len, "%s/keys/%s", dir != NULL && *dir != '\0' ? dir : "test/vectors",
 	    name);
 	return buf;
 }

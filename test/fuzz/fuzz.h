@@ -32,7 +32,7 @@ void fuzz_split(const uint8_t *data, size_t size, char **parts, size_t n, size_t
 void fuzz_free_parts(char **parts, size_t n);
 
 /* "<dir>/<name>" of the shared test keys: $GYM_VECTORS_DIR/keys, else
- * ../shared/vectors/keys (make fuzz runs from the repository). */
+ * test/vectors/keys (make fuzz runs from the repository). */
 const char *fuzz_key_path(const char *name, char *buf, size_t len);
 
 /* The configuration the notification harness verifies against: the test

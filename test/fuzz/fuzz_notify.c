@@ -3,7 +3,7 @@
  * gym_wx_notify_open: the Wechatpay-* headers and the envelope), then
  * what h_notify.c does with the plaintext (cJSON_Parse and the field
  * checks of gym_txn_apply_json, against a database that is never there,
- * so nothing is applied).  The test keys of ../shared/vectors are used:
+ * so nothing is applied).  The test keys of test/vectors are used:
  * the platform key signs, the APIv3 key encrypts.
  *
  * The first byte picks a mode:

@@ -23,7 +23,7 @@ case "$BUILD" in
 *) BUILD="$ROOT/$BUILD" ;;
 esac
 [[ "$SECONDS_EACH" =~ ^[0-9]+$ ]] || { echo "$PROG: SECONDS must be a number" >&2; exit 2; }
-export GYM_VECTORS_DIR="${GYM_VECTORS_DIR:-$ROOT/../shared/vectors}"
+export GYM_VECTORS_DIR="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 # libFuzzer handles leaks itself (-detect_leaks=1); these make any report fatal
 export ASAN_OPTIONS="${FUZZ_ASAN_OPTIONS:-abort_on_error=0:halt_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

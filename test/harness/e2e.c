@@ -36,7 +36,7 @@ const char *e2e_conf(void) { return env_or("GYM_E2E_CONF", "var/test/gymd.conf")
 const char *e2e_var(void) { return env_or("GYM_E2E_VAR", "var/test"); }
 const char *e2e_bin(void) { return env_or("GYM_BIN", "bin"); }
 const char *e2e_pguri(void) { return env_or("GYM_E2E_PGURI", DEFAULT_PGURI); }
-const char *e2e_vectors(void) { return env_or("GYM_VECTORS_DIR", "../shared/vectors"); }
+const char *e2e_vectors(void) { return env_or("GYM_VECTORS_DIR", "test/vectors"); }
 
 char *
 e2e_var_path(const char *rel, char *buf, size_t len)

@@ -10,7 +10,7 @@
  *   GYM_E2E_VAR    var/test                  TLS cert, logs, pid files
  *   GYM_BIN        bin                       gymd, gymctl, wxsim
  *   GYM_E2E_PGURI  default "host=127.0.0.1 port=15433 dbname=gym user=gym"
- *   GYM_VECTORS_DIR  default ../shared/vectors (the test keys)
+ *   GYM_VECTORS_DIR  default test/vectors (the test keys)
  *
  * Rules:
  * - Every helper without _nock fails the running Check test (ck_assert)

@@ -21,8 +21,9 @@
 # outside a temp dir is written; the temp dir is removed at exit.
 #
 # Environment: GYM_BIN (default bin), GYM_VECTORS_DIR (default
-# ../shared/vectors beside the repo), GYM_API_MD (default
-# ../shared/docs/api.md beside the repo).
+# test/vectors in the repo), GYM_API_MD (default
+# ../shared/docs/api.md beside the repo; optional: when it is missing the
+# openapi check prints a note and compares nothing).
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -euo pipefail
 
@@ -31,7 +32,7 @@ case "${GYM_BIN:=bin}" in
 /*) BIN_DIR="$GYM_BIN" ;;
 *) BIN_DIR="$ROOT/$GYM_BIN" ;;
 esac
-VECTORS="${GYM_VECTORS_DIR:-$ROOT/../shared/vectors}"
+VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 API_MD="${GYM_API_MD:-$ROOT/../shared/docs/api.md}"
 
 PASSED=0 FAILED=0 SKIPPED=0

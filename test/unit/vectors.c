@@ -15,7 +15,7 @@ vec_dir(void)
 {
 	const char *d = getenv("GYM_VECTORS_DIR");
 
-	return d != NULL && *d != '\0' ? d : "../shared/vectors";
+	return d != NULL && *d != '\0' ? d : "test/vectors";
 }
 
 static char *

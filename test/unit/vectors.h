@@ -1,6 +1,6 @@
 /*
  * vectors.h: unit-test access to the WeChat Pay known answers in
- * $GYM_VECTORS_DIR (default ../shared/vectors): wechatpay-v3.json and the
+ * $GYM_VECTORS_DIR (default test/vectors): wechatpay-v3.json and the
  * test keys it names.  Every helper ck_asserts instead of failing softly.
  */
 #ifndef GYM_TEST_VECTORS_H
