@@ -1,6 +1,10 @@
 # gym trial-class booking service.  GNU make, not recursive.
 #   make          build bin/gymd, bin/gymctl, bin/wxsim and the test programs
-#   make test     install what is missing, build, run every suite (also under ASan/UBSan)
+#   make check        unit tests (bin/check_unit; seconds, no PostgreSQL)
+#   make check-integ  integration tests on a private PostgreSQL (test/env)
+#   make check-e2e    the test stack and the end-to-end suite
+#   make test     install what is missing, build (normal and ASan/UBSan, in
+#                 parallel), run every suite (test/run_all.sh, what CI runs)
 #   make run      bring the whole service up on this machine; make stop
 #   make bench    benchmarks (not part of make test)
 #   make fuzz     build the libFuzzer harnesses of test/fuzz with clang, run each for
@@ -38,8 +42,13 @@ PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim
 TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e) \
          $(if $(FAULT_SRC),$(BIN)/fault_driver)
 
-.PHONY: all deps test test-all check sanitize run stop bench install clean migrate configtest fuzz
+NPROC      := $(shell nproc 2>/dev/null || echo 2)
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all tests deps test check check-integ check-e2e build-normal build-asan sanitize run stop \
+        bench install clean migrate configtest fuzz
 all: $(PROGS) $(TESTS)
+tests: $(TESTS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,19 +90,27 @@ $(BIN)/fault_driver: $(call obj,$(FAULT_SRC)) $(LIBGYM)
 deps:
 	@bash test/env/deps.sh
 
-# The README's test command: everything, from a fresh machine.
+# The README's test command: everything, from a fresh machine.  The normal
+# and the ASan/UBSan builds run side by side, sharing -j$(NPROC).
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	@$(MAKE) --no-print-directory -j$(NPROC) build-normal build-asan
 	@bash test/run_all.sh
 
-check: $(BIN)/check_unit
-	$(BIN)/check_unit
+build-normal:
+	@$(MAKE) --no-print-directory all tests
 
-sanitize:
-	$(MAKE) BUILD=build-asan BIN=build-asan/bin \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+build-asan sanitize:
+	@$(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/bin CFLAGS="$(ASAN_FLAGS)" all tests
+
+# The layers of make test, each alone (test/run_all.sh SUITE).
+check: $(BIN)/check_unit
+	@GYM_BIN=$(BIN) bash test/run_all.sh unit
+
+check-integ: $(BIN)/check_integ $(BIN)/gymctl
+	@GYM_BIN=$(BIN) bash test/run_all.sh integ
+
+check-e2e: $(PROGS) $(BIN)/check_e2e
+	@GYM_BIN=$(BIN) bash test/run_all.sh e2e
 
 run: deps
 	@$(MAKE) --no-print-directory all

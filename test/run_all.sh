@@ -13,6 +13,19 @@
 # var/test/log/*.log for sanitizer reports.  A suite whose program was not
 # built (check_integ, check_e2e) is skipped; check_unit is required.
 # Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).
+#
+# Usage: run_all.sh [SUITE...]
+#   no SUITE   everything above, both passes (make test, CI)
+#   SUITE      only these, in the order above, in one pass with the programs
+#              of $GYM_BIN (default bin):
+#                unit   check_unit (no PostgreSQL)           make check
+#                integ  check_integ on a private PostgreSQL  make check-integ
+#                e2e    the test stack and check_e2e         make check-e2e
+#                live, browser, fault (each on the test stack), ops, tls, fuzz
+#              and "asan" adds the pass of build-asan/bin for the per-pass
+#              suites selected (the ASan pass of make test).
+# The ASan pass exports GYM_TEST_NO_HEAVY=1: the 200-client seat race and
+# the 100k-hold sweep of check_integ ran in the normal pass and are left out.
 set -euo pipefail
 
 PROG=run_all.sh
@@ -334,24 +347,63 @@ run_pass() {
 		record FAIL "$label" build 0 "$bin does not exist (did the build run?)"
 		return 0
 	fi
-	suite_unit "$label" "$bin"
-	suite_integ "$label" "$bin"
-	suite_e2e "$label" "$bin"
-	if ((LIVE_DONE == 0)); then
+	if selected unit; then
+		suite_unit "$label" "$bin"
+	fi
+	if selected integ; then
+		suite_integ "$label" "$bin"
+	fi
+	if selected e2e || selected live || selected browser; then
+		suite_e2e "$label" "$bin"
+	fi
+	if ((LIVE_DONE == 0)) && selected live; then
 		suite_live "$label"
 	fi
-	if [[ "$label" == bin ]]; then
+	if [[ "$label" != build-asan/bin ]] && selected browser; then
 		suite_browser "$label"
 	fi
-	if [[ "$label" == bin ]]; then
+	if [[ "$label" != build-asan/bin ]] && selected fault; then
 		suite_fault "$label" "$bin"
 	fi
-	bash "$ENV_DIR/stack.sh" stop test >>"$LOGDIR/stack.log" 2>&1 || log "stack.sh stop test failed"
+	if ((TOUCHED_STACK)); then
+		bash "$ENV_DIR/stack.sh" stop test >>"$LOGDIR/stack.log" 2>&1 || log "stack.sh stop test failed"
+	fi
 	suite_sanitizers "$label"
 	archive_logs "$label"
 }
 
+# ---- selection ----------------------------------------------------------------------------
+
+ALL_SUITES="ops tls fuzz unit integ e2e live browser fault asan"
+SELECTED=" $ALL_SUITES "
+
+# select SUITE...: run only these (see the usage at the top).
+select_suites() {
+	local s
+	SELECTED=" "
+	for s in "$@"; do
+		[[ " $ALL_SUITES " == *" $s "* ]] ||
+			die "unknown suite '$s' (expected: $ALL_SUITES)"
+		SELECTED+="$s "
+	done
+}
+
+selected() {
+	[[ "$SELECTED" == *" $1 "* ]]
+}
+
+# needs_stack: a selected suite starts PostgreSQL or the test stack.
+needs_stack() {
+	selected integ || selected e2e || selected live || selected browser || selected fault
+}
+
 main() {
+	local first="${GYM_BIN:-bin}"
+	if (($# > 0)); then
+		select_suites "$@"
+	else
+		first=bin
+	fi
 	cd "$ROOT"
 	load_profile test
 	LOGDIR="$VAR/log"
@@ -361,19 +413,32 @@ main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	# leftovers of an interrupted run would hold the ports
-	TOUCHED_STACK=1
-	stop_test_stack >>"$LOGDIR/stack.log" 2>&1
+	if needs_stack; then
+		# leftovers of an interrupted run would hold the ports
+		TOUCHED_STACK=1
+		stop_test_stack >>"$LOGDIR/stack.log" 2>&1
+	fi
 
-	suite_ops
-	suite_tls
-	suite_fuzz
-	run_pass bin
-	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
-	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	suite_leakcheck build-asan/bin
-	run_pass build-asan/bin
-	unset ASAN_OPTIONS UBSAN_OPTIONS
+	if selected ops; then
+		suite_ops
+	fi
+	if selected tls; then
+		suite_tls
+	fi
+	if selected fuzz; then
+		suite_fuzz
+	fi
+	TOUCHED_STACK=0
+	run_pass "$first"
+	if selected asan; then
+		export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		# the 200-client race and the 100k-hold sweep ran in the first pass
+		export GYM_TEST_NO_HEAVY=1
+		suite_leakcheck build-asan/bin
+		run_pass build-asan/bin
+		unset ASAN_OPTIONS UBSAN_OPTIONS GYM_TEST_NO_HEAVY
+	fi
 
 	FAILURES=0
 	printf '\n######## summary ########\n'

@@ -209,16 +209,53 @@ url_port(const char *url)
 	return colon != NULL ? atoi(colon + 1) : -1;
 }
 
-/* GET /healthz over FastCGI straight to 127.0.0.1:port: 1 when 200. */
+/* GET uri over FastCGI straight to 127.0.0.1:port, the answer in out: 1 when 200. */
+static int
+fcgi_get(int port, const char *uri, char *out, size_t len)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "timeout 5 env -i PATH=/usr/bin:/bin REQUEST_METHOD=GET "
+	    "REQUEST_URI=%s SCRIPT_NAME=%s SERVER_PROTOCOL=HTTP/1.1 "
+	    "REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect 127.0.0.1:%d 2>&1", uri, uri, port);
+	return e2e_run(cmd, out, len) == 0 && strncmp(out, "Status: 200", 11) == 0;
+}
+
 static int
 fcgi_healthy(int port)
 {
-	char cmd[512], out[512];
+	char out[512];
 
-	snprintf(cmd, sizeof(cmd), "timeout 5 env -i PATH=/usr/bin:/bin REQUEST_METHOD=GET "
-	    "REQUEST_URI=/healthz SCRIPT_NAME=/healthz SERVER_PROTOCOL=HTTP/1.1 "
-	    "REMOTE_ADDR=127.0.0.1 cgi-fcgi -bind -connect 127.0.0.1:%d 2>&1", port);
-	return e2e_run(cmd, out, sizeof(out)) == 0 && strncmp(out, "Status: 200", 11) == 0;
+	return fcgi_get(port, "/healthz", out, sizeof(out));
+}
+
+/* gymd_job_runs_total of the instance on port, or -1. */
+static long long
+job_runs(int port)
+{
+	static char out[256 * 1024];
+
+	return fcgi_get(port, "/metrics", out, sizeof(out)) ?
+	    e2e_metric(out, "gymd_job_runs_total") : -1;
+}
+
+/* Both instances' job processes finish two more passes (so a whole pass
+ * began and ended on each): the lines of the passes that did the work are
+ * in the logs.  At most 10 s. */
+static void
+wait_job_passes_both(void)
+{
+	long long a0 = job_runs(M.port_a), b0 = job_runs(M.port_b), a = a0, b = b0;
+	long long end = e2e_now_ms() + 10000;
+
+	ck_assert_msg(a0 >= 0 && b0 >= 0, "gymd_job_runs_total: A %lld, B %lld", a0, b0);
+	while ((a < a0 + 2 || b < b0 + 2) && e2e_now_ms() < end) {
+		e2e_sleep_ms(20);
+		a = job_runs(M.port_a);
+		b = job_runs(M.port_b);
+	}
+	ck_assert_msg(a >= a0 + 2 && b >= b0 + 2, "job passes in 10 s: A %lld -> %lld, B %lld -> %lld",
+	    a0, a, b0, b);
 }
 
 /* B's config: A's, with B's listen, application_name, batch and lock timeout. */
@@ -747,7 +784,7 @@ START_TEST(sweep_once)
 
 	ck_assert_int_eq(e2e_wait_sql_intp("SELECT count(*) FROM seat_reservations WHERE "
 	    "course_schedule_id = $1::bigint AND status = 'temporary'", 1, p, 0, 20000), 0);
-	e2e_sleep_ms(300);	/* the runs' log lines */
+	wait_job_passes_both();	/* the runs' log lines */
 	ck_assert_str_eq(seen, "AB");
 	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM seat_reservations WHERE "
 	    "course_schedule_id = $1::bigint AND status = 'expired'", 1, p), HOLDS);
@@ -846,7 +883,7 @@ START_TEST(reconcile_once)
 	ck_assert_int_eq(e2e_wait_sql_intp("SELECT count(*) FROM payment_orders WHERE "
 	    "course_schedule_id = $1::bigint AND status = 'paid'", 1, ps, ORDERS, 20000), ORDERS);
 	e2e_faults(FAULTS_RESET);
-	e2e_sleep_ms(300);
+	wait_job_passes_both();	/* the runs' log lines */
 	ck_assert_str_eq(seen, "AB");
 	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM payment_transactions t "
 	    "JOIN payment_orders o USING (order_id) WHERE o.course_schedule_id = $1::bigint", 1, ps),

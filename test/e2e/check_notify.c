@@ -216,8 +216,8 @@ START_TEST(paid_booking_message)
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE "
 	    "response_snapshot->>'order_id' = $1 AND action_type = 'message_sent' AND "
 	    "old_status = 'pending' AND new_status = 'sent' AND actor_type = 'system'", oid), 1);
-	/* and nothing more comes later */
-	e2e_sleep_ms(500);
+	/* and nothing more comes later: three more job passes */
+	e2e_wait_job_passes(3, 10000);
 	ck_assert_int_eq(sim_messages(openid, NULL), 1);
 }
 END_TEST
@@ -313,7 +313,7 @@ START_TEST(failing_then_recovered)
 	    "SELECT count(*) FROM notification_attempts a JOIN parent_notifications n ON "
 	    "n.id = a.notification_id WHERE n.order_id IN ($1, $2, $3)", 3,
 	    (const char *[]){ oid[0], oid[1], oid[2] }));
-	e2e_sleep_ms(600);		/* a few more job passes: nothing is sent again */
+	e2e_wait_job_passes(3, 10000);	/* a few more job passes: nothing is sent again */
 	for (int i = 0; i < RECOVER; i++) {
 		ck_assert_int_eq(sim_messages(openid[i], NULL), 1);
 		ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM notification_attempts a JOIN "

@@ -510,6 +510,50 @@ e2e_wait_sql_int(const char *sql, long long expected, int timeout_ms)
 	return e2e_wait_sql_intp(sql, 0, NULL, expected, timeout_ms);
 }
 
+/* ---- job passes --------------------------------------------------------------------- */
+
+long long
+e2e_metric(const char *text, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p;
+
+	for (p = text; p != NULL; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, name, nl) == 0 && p[nl] == ' ')
+			return strtoll(p + nl + 1, NULL, 10);
+	}
+	return -1;
+}
+
+long long
+e2e_job_runs(void)
+{
+	struct e2e_resp r = { 0 };
+	long long v = -1;
+
+	if (e2e_request_nock("GET", "/metrics", NULL, NULL, NULL, &r) == 0 && r.status == 200 &&
+	    r.body != NULL)
+		v = e2e_metric(r.body, "gymd_job_runs_total");
+	e2e_resp_free(&r);
+	return v;
+}
+
+void
+e2e_wait_job_passes(int passes, int timeout_ms)
+{
+	long long end = e2e_now_ms() + timeout_ms, start = e2e_job_runs(), now = start;
+
+	ck_assert_msg(start >= 0, "gymd_job_runs_total not found in GET /metrics");
+	while (now < start + passes && e2e_now_ms() < end) {
+		e2e_sleep_ms(20);
+		now = e2e_job_runs();
+	}
+	ck_assert_msg(now >= start + passes, "job passes: %lld -> %lld in %d ms, %d wanted",
+	    start, now, timeout_ms, passes);
+}
+
 /* ---- processes ---------------------------------------------------------------------- */
 
 int

@@ -138,6 +138,19 @@ char *e2e_uniq(const char *prefix, char *buf, size_t len);
 long long e2e_now_ms(void);
 void e2e_sleep_ms(int ms);
 
+/* The value of the sample "name VALUE" (a label-less counter such as
+ * "gymd_job_runs_total") in Prometheus text, or -1 when it is not there. */
+long long e2e_metric(const char *text, const char *name);
+/* gymd_job_runs_total of the test stack's gymd (GET /metrics through
+ * nginx), or -1 when it cannot be read.  A job process adds one after each
+ * pass, once the pass's log lines are written. */
+long long e2e_job_runs(void);
+/* Wait until the test stack's job processes finished passes more passes
+ * after the call (2 with one job process: a whole pass began and ended in
+ * between), at most timeout_ms; the test fails on timeout.  For negative
+ * checks ("nothing more is sent") instead of a fixed sleep. */
+void e2e_wait_job_passes(int passes, int timeout_ms);
+
 /* Send a raw WeChat notification to path (e.g. E2E_API
  * "/payment/wxpay/callback") with these Wechatpay-Timestamp, -Nonce,
  * -Serial and -Signature headers (a NULL one is left out). */

@@ -32,6 +32,17 @@ pgt_uri(void)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+int
+pgt_heavy(const char *what)
+{
+	const char *s = getenv(PGT_NO_HEAVY_ENV);
+
+	if (s == NULL || strcmp(s, "1") != 0)
+		return 1;
+	fprintf(stderr, "%s: not run (%s=1: it ran in the normal pass)\n", what, PGT_NO_HEAVY_ENV);
+	return 0;
+}
+
 static void
 quiet(void *arg, const char *message)
 {

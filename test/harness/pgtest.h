@@ -19,6 +19,15 @@
 /* gymd's default db_lock_timeout_ms */
 #define PGT_LOCK_TIMEOUT_MS 3000
 
+/*
+ * GYM_TEST_NO_HEAVY=1 (test/run_all.sh sets it in the ASan pass): the heavy
+ * load tests (the 200-client seat race, the 100k-hold sweep) ran in the
+ * normal pass and are not added again.  pgt_heavy() is 0 then, else 1; a
+ * suite that leaves one out says so on stderr.
+ */
+#define PGT_NO_HEAVY_ENV "GYM_TEST_NO_HEAVY"
+int pgt_heavy(const char *what);
+
 /* The conninfo in GYM_TEST_PGURI, or NULL when unset or empty. */
 const char *pgt_uri(void);
 /* A new connected gym_db on conninfo (pgt_uri() when NULL); the test

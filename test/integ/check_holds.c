@@ -391,7 +391,8 @@ holds_suite(void)
 	tc = tcase_create("race");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_race_200_clients_10_seats);
+	if (pgt_heavy("holds: the 200-client race"))
+		tcase_add_test(tc, test_race_200_clients_10_seats);
 	tcase_add_test(tc, test_same_user_burst);
 	tcase_add_test(tc, test_same_user_burst_last_seat);
 	suite_add_tcase(s, tc);

@@ -297,11 +297,13 @@ sweep_suite(void)
 	Suite *s = suite_create("sweep");
 	TCase *tc;
 
-	tc = tcase_create("bulk");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, test_two_sweepers_100k_holds);
-	suite_add_tcase(s, tc);
+	if (pgt_heavy("sweep: two sweepers on 100k holds")) {
+		tc = tcase_create("bulk");
+		tcase_add_checked_fixture(tc, setup, teardown);
+		tcase_set_timeout(tc, 90);
+		tcase_add_test(tc, test_two_sweepers_100k_holds);
+		suite_add_tcase(s, tc);
+	}
 
 	tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
