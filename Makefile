@@ -1,5 +1,6 @@
 # gym trial-class booking service.  GNU make, not recursive.
-#   make          build bin/gymd, bin/gymctl, bin/wxsim and the test programs
+#   make          build bin/gymd, bin/gymctl, bin/wxsim (the Check library is not needed)
+#   make tests    the test programs (check_unit, check_integ, check_e2e: Check; fault_driver)
 #   make check        unit tests (bin/check_unit; seconds, no PostgreSQL)
 #   make check-integ  integration tests on a private PostgreSQL (test/env)
 #   make check-e2e    the test stack and the end-to-end suite
@@ -18,7 +19,8 @@ CFLAGS   ?= -O2 -g
 PKGS     := libpq libcurl openssl libcjson libqrencode
 WARN     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-            -Wpointer-arith -Wwrite-strings -Wformat=2 -fno-common -fstack-protector-strong
+            -Wpointer-arith -Wwrite-strings -Wformat=2 -Wcast-qual -Wmissing-declarations -pedantic \
+            -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -fno-common -fstack-protector-strong
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lm
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -47,8 +49,19 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-s
 
 .PHONY: all tests deps test check check-integ check-e2e build-normal build-asan sanitize run stop \
         bench install clean migrate configtest fuzz
-all: $(PROGS) $(TESTS)
+all: $(PROGS)
 tests: $(TESTS)
+
+# the Check suites say what is missing instead of failing on check.h
+CHECK_PROGS := $(filter $(BIN)/check_%,$(TESTS))
+$(CHECK_PROGS): | have-check
+.PHONY: have-check
+have-check:
+	@test -n "$(CHECK_LIBS)" || { echo "the Check library was not found (pkg-config check):" \
+	    "make deps, or apt-get install check pkg-config" >&2; exit 1; }
+
+# $(call link,LIBS): link the prerequisites into $@
+link = mkdir -p $(BIN) && $(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(1)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,32 +72,25 @@ $(LIBGYM): $(call obj,$(LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 $(BIN)/gymd: $(call obj,$(GYMD_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call link,$(PKG_LIBS))
 
 $(BIN)/gymctl: $(call obj,$(GYMCTL_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call link,$(PKG_LIBS))
 
 $(BIN)/wxsim: $(call obj,$(WXSIM_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(call link,$(PKG_LIBS) -lpthread)
 
 $(BIN)/check_unit: $(call obj,$(UNIT_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+	$(call link,$(PKG_LIBS) $(CHECK_LIBS))
 
 $(BIN)/check_integ: $(call obj,$(INTEG_SRC) $(HARN_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+	$(call link,$(PKG_LIBS) $(CHECK_LIBS))
 
 $(BIN)/check_e2e: $(call obj,$(E2E_SRC) $(HARN_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
+	$(call link,$(PKG_LIBS) $(CHECK_LIBS))
 
 $(BIN)/fault_driver: $(call obj,$(FAULT_SRC)) $(LIBGYM)
-	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call link,$(PKG_LIBS))
 
 # Debian packages the build, the tests and make run need (skips what is present).
 deps:
@@ -161,7 +167,7 @@ $(FUZZ_BUILD)/libgym-fuzz.a: $(patsubst %.c,$(FUZZ_BUILD)/%.o,$(FUZZ_CODE))
 
 $(FUZZ_BUILD)/bin/fuzz_%: $(FUZZ_BUILD)/test/fuzz/fuzz_%.o $(FUZZ_BUILD)/libgym-fuzz.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz: $(FUZZ_PROGS)
 	@bash test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)

@@ -102,6 +102,7 @@ const struct gym_config *
 fuzz_config(void)
 {
 	static struct gym_config cfg;
+	static char appid[] = FUZZ_APPID, mchid[] = FUZZ_MCHID;
 	static int loaded;
 	char path[1024];
 
@@ -115,8 +116,8 @@ fuzz_config(void)
 	}
 	load_apiv3(cfg.wx_apiv3_key);
 	cfg.wx_have_apiv3_key = 1;
-	cfg.wx_appid = (char *)FUZZ_APPID;
-	cfg.wx_mchid = (char *)FUZZ_MCHID;
+	cfg.wx_appid = appid;
+	cfg.wx_mchid = mchid;
 	loaded = 1;
 	return &cfg;
 }

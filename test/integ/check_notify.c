@@ -27,15 +27,35 @@
 
 static struct gym_db *db;
 static struct gym_config cfg;
+/* writable homes for cfg's strings (char *: a loaded config owns them) */
+static char tpl_confirmed[160], tpl_failed[160], tpl_refunded[160];
+static char appid[] = "wxd678efh567hg6787", mp_state[] = "developer",
+    message_page[] = "pages/order/detail";
+
+/* s copied into buf (of len bytes), or NULL for NULL. */
+static char *
+keep(char *buf, size_t len, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	snprintf(buf, len, "%s", s);
+	return buf;
+}
+
+static void
+set_templates(const char *confirmed, const char *failed, const char *refunded)
+{
+	cfg.wx_tpl_confirmed = keep(tpl_confirmed, sizeof(tpl_confirmed), confirmed);
+	cfg.wx_tpl_failed = keep(tpl_failed, sizeof(tpl_failed), failed);
+	cfg.wx_tpl_refunded = keep(tpl_refunded, sizeof(tpl_refunded), refunded);
+}
 
 static void
 configure(const char *confirmed, const char *failed, const char *refunded)
 {
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.wx_tpl_confirmed = (char *)confirmed;
-	cfg.wx_tpl_failed = (char *)failed;
-	cfg.wx_tpl_refunded = (char *)refunded;
-	cfg.wx_appid = (char *)"wxd678efh567hg6787";
+	set_templates(confirmed, failed, refunded);
+	cfg.wx_appid = appid;
 	cfg.notify_max_attempts = 3;
 	cfg.notify_backoff_base_ms = 1000;
 	ck_assert_int_eq(gym_notify_configure(&cfg), GYM_OK);
@@ -260,9 +280,9 @@ START_TEST(test_templates_config)
 
 	/* malformed values turn their kinds off */
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.wx_tpl_confirmed = (char *)"tpl thing1 time2";		/* 2 keys, wants 3 */
-	cfg.wx_tpl_failed = (char *)"tpl thing1 Phrase2";		/* not a key */
-	cfg.wx_tpl_refunded = (char *)"tpl thing1 amount2 thing3";
+	set_templates("tpl thing1 time2",	/* 2 keys, wants 3 */
+	    "tpl thing1 Phrase2",		/* not a key */
+	    "tpl thing1 amount2 thing3");
 	ck_assert_int_eq(gym_notify_configure(&cfg), GYM_EINVAL);
 	ck_assert_int_eq(gym_notify_enabled(GYM_NOTIFY_BOOKING_CONFIRMED), 0);
 	ck_assert_int_eq(gym_notify_enabled(GYM_NOTIFY_PAYMENT_FAILED), 0);
@@ -549,8 +569,8 @@ START_TEST(test_release_and_body)
 	ck_assert_str_eq(a[0].openid, "o-notify-bulk-1");
 	ck_assert_str_eq(a[0].kind, "booking_confirmed");
 
-	cfg.wx_mp_state = (char *)"developer";
-	cfg.wx_message_page = (char *)"pages/order/detail";
+	cfg.wx_mp_state = mp_state;
+	cfg.wx_message_page = message_page;
 	ck_assert_ptr_nonnull(body = gym_notify_body(&a[0], &cfg));
 	ck_assert_ptr_nonnull(j = cJSON_Parse(body));
 	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(j, "touser")), "o-notify-bulk-1");

@@ -22,6 +22,7 @@
 static struct gym_db *db;
 static struct gym_config cfg;
 
+static char mchid_ours[] = MCHID, mchid_other[] = "1230000109";
 static const struct gym_actor op1 = { "operator", 1, "127.0.0.1", "check_integ", "t-op1", NULL };
 static const struct gym_actor op2 = { "operator", 2, "127.0.0.1", "check_integ", "t-op2", NULL };
 
@@ -29,7 +30,7 @@ static void
 setup(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.wx_mchid = (char *)MCHID;
+	cfg.wx_mchid = mchid_ours;
 	db = pgt_open();
 }
 
@@ -449,9 +450,9 @@ START_TEST(test_strangers_refused)
 	ck_assert_int_eq(wx_says(&f, "SUCCESS", "notify", NULL, 100, outcome, sizeof(outcome)),
 	    GYM_EINVAL);
 	/* another merchant; a notification without mchid; an unknown status */
-	cfg.wx_mchid = (char *)"1230000109";
+	cfg.wx_mchid = mchid_other;
 	ck_assert_int_eq(notify(&f, "SUCCESS", outcome, sizeof(outcome)), GYM_EINVAL);
-	cfg.wx_mchid = (char *)MCHID;
+	cfg.wx_mchid = mchid_ours;
 	j = cJSON_Parse("{\"out_refund_no\":\"x\",\"refund_status\":\"SUCCESS\"}");
 	cJSON_ReplaceItemInObject(j, "out_refund_no", cJSON_CreateString(f.out_refund_no));
 	ck_assert_int_eq(gym_refund_apply_json(db, &pgt_actor_wechat, &cfg, j, "notify", outcome,

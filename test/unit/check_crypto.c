@@ -76,7 +76,8 @@ static void
 assert_no_decrypt(const unsigned char key[32], const char *nonce,
     const char *aad, const char *data_b64, enum gym_err want)
 {
-	char *pt = (char *)"sentinel";
+	static char sentinel[] = "sentinel";
+	char *pt = sentinel;
 
 	ck_assert_int_eq(gym_aesgcm_decrypt(key, nonce, aad, data_b64, &pt, NULL),
 	    want);
@@ -120,7 +121,8 @@ END_TEST
 
 START_TEST(test_b64_strict)
 {
-	unsigned char *dec = (unsigned char *)"sentinel";
+	static unsigned char sentinel[] = "sentinel";
+	unsigned char *dec = sentinel;
 	size_t declen = 99;
 
 	ck_assert_int_eq(gym_b64_decode(b64_bad[_i], &dec, &declen), GYM_EINVAL);

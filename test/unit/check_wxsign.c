@@ -187,7 +187,8 @@ END_TEST
 
 START_TEST(test_request_invalid)
 {
-	char *out = (char *)"sentinel";
+	static char sentinel[] = "sentinel";
+	char *out = sentinel;
 
 	ck_assert_int_eq(gym_wx_request_message("GET", "", 1, "n", NULL, 0, &out,
 	    NULL), GYM_EINVAL);
