@@ -28,8 +28,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 ALL_CFLAGS := $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ilib -MMD -MP
 
 LIB_SRC    := $(wildcard lib/*.c)
-GYMCTL_SRC := $(wildcard fcgi/ctl_*.c)
-GYMD_SRC   := $(filter-out $(GYMCTL_SRC),$(wildcard fcgi/*.c))
+GYMCTL_SRC := $(wildcard ctl/*.c)
+GYMD_SRC   := $(wildcard fcgi/*.c)
 WXSIM_SRC  := $(wildcard test/wxsim/*.c)
 HARN_SRC   := $(wildcard test/harness/*.c)
 UNIT_SRC   := $(wildcard test/unit/*.c)
@@ -143,8 +143,8 @@ clean:
 	rm -rf build build-asan bin
 
 # ---- fuzzing: clang + libFuzzer, ASan and UBSan on (test/fuzz/fuzz.h) --------------------
-# The library and gymd's request code (all of fcgi/ but main.c and gymctl's
-# ctl_*.c) are compiled again with clang into FUZZ_BUILD; each
+# The library and gymd's request code (all of fcgi/ but main.c) are
+# compiled again with clang into FUZZ_BUILD; each
 # test/fuzz/fuzz_*.c is one harness, test/fuzz/run.sh runs them.
 FUZZ_CC     ?= clang
 FUZZ_BUILD  ?= build-fuzz

@@ -1,5 +1,5 @@
 /*
- * ctl_operator.c: gymctl operator add|list|revoke.
+ * operator.c: gymctl operator add|list|revoke.
  *   operator add NAME --role operator|auditor   prints the new token once,
  *                                               alone on a line on stdout
  *   operator list                               id, name, role, created, revoked

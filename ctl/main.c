@@ -1,5 +1,5 @@
 /*
- * ctl_main.c: gymctl, the operators' and sysadmin's command line.
+ * main.c: gymctl, the operators' and sysadmin's command line.
  *   gymctl [-c FILE] migrate [-d DIR]
  *   gymctl [-c FILE] schedule add --course NAME --starts RFC3339 --ends RFC3339 --capacity N
  *   gymctl [-c FILE] schedule list
