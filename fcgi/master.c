@@ -61,6 +61,9 @@
 #define BACKOFF_MS	1000
 #define TICK_MS		1000
 
+/* a child's entry in kids[] names its slot in the metrics mapping */
+_Static_assert(MAX_KIDS <= GYM_METRICS_PROCS, "a metrics slot per child");
+
 enum kind { K_WORKER, K_JOB };
 enum state { S_RUNNING, S_STOPPING };
 
@@ -164,7 +167,7 @@ job_main(const struct master *m)
  * moment before that was set up.
  */
 static void
-child_main(const struct master *m, enum kind kind)
+child_main(const struct master *m, enum kind kind, int proc)
 {
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct sigaction sa;
@@ -187,6 +190,7 @@ child_main(const struct master *m, enum kind kind)
 		gym_log_err("could not reset the signal mask");
 		_exit(1);
 	}
+	gym_metrics_proc_self(proc);
 	/* the message templates the lib's transactions enqueue with */
 	gym_notify_configure(m->cfg);
 	exit(kind == K_WORKER ? gym_worker_run(m->cfg, m->listen_fd) : job_main(m));
@@ -207,13 +211,14 @@ spawn(struct master *m, enum kind kind, int slot, int64_t now)
 		m->next_spawn = now + BACKOFF_MS;
 		return -1;
 	}
+	gym_metrics_proc_reset((int)(k - m->kids));
 	if ((pid = fork()) == -1) {
 		gym_log_err("could not fork");
 		m->next_spawn = now + BACKOFF_MS;
 		return -1;
 	}
 	if (pid == 0)
-		child_main(m, kind);
+		child_main(m, kind, (int)(k - m->kids));
 	k->pid = pid;
 	k->kind = kind;
 	k->gen = m->gen;
@@ -297,18 +302,68 @@ record_death(struct master *m, int64_t now)
 		    "process a second", burst, BURST_MS / 1000);
 }
 
+/* The name of signal sig ("SIGSEGV"), or NULL for one not listed. */
+static const char *
+signame(int sig)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{ SIGABRT, "SIGABRT" }, { SIGALRM, "SIGALRM" }, { SIGBUS, "SIGBUS" },
+		{ SIGFPE, "SIGFPE" }, { SIGHUP, "SIGHUP" }, { SIGILL, "SIGILL" },
+		{ SIGINT, "SIGINT" }, { SIGKILL, "SIGKILL" }, { SIGPIPE, "SIGPIPE" },
+		{ SIGQUIT, "SIGQUIT" }, { SIGSEGV, "SIGSEGV" }, { SIGSYS, "SIGSYS" },
+		{ SIGTERM, "SIGTERM" }, { SIGTRAP, "SIGTRAP" }, { SIGUSR1, "SIGUSR1" },
+		{ SIGUSR2, "SIGUSR2" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	return NULL;
+}
+
+/*
+ * How a child ended, into how: "exited with status N", or for a signal
+ * "was killed by signal 11 (SIGSEGV: Segmentation fault), core dumped,
+ * serving POST /bookings/seat-reserve" (the route its slot of the metrics
+ * mapping names; "idle" for a worker between requests).
+ */
+static void
+describe_end(const struct master *m, const struct kid *k, int st, char *how, size_t len)
+{
+	const char *name, *desc;
+	char route[160];
+	int sig, core = 0;
+
+	if (!WIFSIGNALED(st)) {
+		snprintf(how, len, "exited with status %d", WEXITSTATUS(st));
+		return;
+	}
+	sig = WTERMSIG(st);
+	name = signame(sig);
+	desc = strsignal(sig);
+#ifdef WCOREDUMP
+	core = WCOREDUMP(st) != 0;
+#endif
+	gym_metrics_proc_route((int)(k - m->kids), route, sizeof(route));
+	snprintf(how, len, "was killed by signal %d (%s: %s), %s%s%s", sig,
+	    name != NULL ? name : "?", desc != NULL ? desc : "unknown signal",
+	    core ? "core dumped" : "no core dump",
+	    k->kind != K_WORKER ? "" : route[0] != '\0' ? ", serving " : ", idle",
+	    k->kind == K_WORKER ? route : "");
+}
+
 /* Log how a child ended and decide whether that was expected. */
 static void
 bury(struct master *m, struct kid *k, int st, int64_t now)
 {
 	double life = (double)(now - k->started) / 1000.0;
-	char how[64];
+	char how[320];
 	int unasked = k->kill_at == 0 && m->state == S_RUNNING;
 
-	if (WIFSIGNALED(st))
-		snprintf(how, sizeof(how), "was killed by signal %d", WTERMSIG(st));
-	else
-		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(st));
+	describe_end(m, k, st, how, sizeof(how));
 	if (!unasked)
 		gym_log_infox("%s %ld %s after %.1f s", kind_name(k), (long)k->pid, how, life);
 	else if (k->kind == K_WORKER && WIFEXITED(st) && WEXITSTATUS(st) == 0) {

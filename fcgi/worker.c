@@ -129,6 +129,7 @@ answer(struct gym_ctx *ctx, struct gym_reqbuf *rb, FCGX_Stream *in,
 		return NULL;
 	}
 	rb->req.route = route->pattern;
+	gym_metrics_serving(gym_route_index(route), route->method, route->pattern);
 	if (rb->bad_length) {
 		gym_req_drain(in);
 		snprintf(resp->err_field, sizeof(resp->err_field), "Content-Length");
@@ -165,6 +166,7 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	int status;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	gym_metrics_serving(-1, NULL, NULL);
 	memset(&resp, 0, sizeof(resp));
 	e = gym_req_read(&rb, r->envp, ctx);
 	gym_log_set_request_id(rb.rid);
@@ -188,6 +190,7 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	gym_req_free(&rb);
 	free(resp.body);
 	gym_log_set_request_id(NULL);
+	gym_metrics_idle();
 	ctx->requests++;
 }
 

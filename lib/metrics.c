@@ -66,9 +66,15 @@ struct shm {
 	long long workers;
 	unsigned long long restarts;
 	unsigned long long retirements;
+	/* per child of the master: 0 idle, SERVING_UNROUTED, or a route
+	 * slot's index + 1 */
+	int serving[GYM_METRICS_PROCS];
 };
 
+#define SERVING_UNROUTED	(GYM_METRICS_ROUTES + 2)
+
 static struct shm *shm;
+static int self_proc = -1;	/* this process's serving[] slot */
 
 enum gym_err
 gym_metrics_init(void)
@@ -168,6 +174,66 @@ gym_metrics_worker_retired(void)
 {
 	if (shm != NULL)
 		__atomic_fetch_add(&shm->retirements, 1, __ATOMIC_RELAXED);
+}
+
+void
+gym_metrics_proc_reset(int proc)
+{
+	if (shm != NULL && proc >= 0 && proc < GYM_METRICS_PROCS)
+		__atomic_store_n(&shm->serving[proc], 0, __ATOMIC_RELAXED);
+}
+
+void
+gym_metrics_proc_self(int proc)
+{
+	self_proc = proc >= 0 && proc < GYM_METRICS_PROCS ? proc : -1;
+}
+
+void
+gym_metrics_serving(int route_index, const char *method, const char *pattern)
+{
+	int v = SERVING_UNROUTED;
+
+	if (shm == NULL || self_proc < 0)
+		return;
+	if (route_index >= 0 && route_index < GYM_METRICS_ROUTES && method != NULL &&
+	    pattern != NULL) {
+		/* labelled now, so that a request that never ends has a name */
+		slot_label(&shm->slot[route_index], method, pattern);
+		v = route_index + 1;
+	}
+	__atomic_store_n(&shm->serving[self_proc], v, __ATOMIC_RELAXED);
+}
+
+void
+gym_metrics_idle(void)
+{
+	if (shm != NULL && self_proc >= 0)
+		__atomic_store_n(&shm->serving[self_proc], 0, __ATOMIC_RELAXED);
+}
+
+char *
+gym_metrics_proc_route(int proc, char *buf, size_t len)
+{
+	const struct slot *s;
+	int v;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (shm == NULL || proc < 0 || proc >= GYM_METRICS_PROCS)
+		return buf;
+	v = __atomic_load_n(&shm->serving[proc], __ATOMIC_RELAXED);
+	if (v == SERVING_UNROUTED)
+		snprintf(buf, len, "an unrouted request");
+	else if (v > 0 && v <= GYM_METRICS_ROUTES) {
+		s = &shm->slot[v - 1];
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == SLOT_READY)
+			snprintf(buf, len, "%s %s", s->method, s->route);
+		else
+			snprintf(buf, len, "route %d", v - 1);
+	}
+	return buf;
 }
 
 /* A label value with \, " and newline escaped, as the format wants. */

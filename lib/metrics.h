@@ -41,6 +41,25 @@ void gym_metrics_set_workers(long n);
 void gym_metrics_worker_restart(void);
 void gym_metrics_worker_retired(void);
 
+/*
+ * What each child of the master is serving, for the master's report when
+ * one dies: a slot per child, numbered by the master (0 ..
+ * GYM_METRICS_PROCS - 1).  The master clears a slot with
+ * gym_metrics_proc_reset() before it forks the child that will own it; the
+ * child names its slot once with gym_metrics_proc_self(); a worker calls
+ * gym_metrics_serving() when a request comes in (-1, NULL, NULL: not
+ * routed yet) and again with its route, and gym_metrics_idle() once it
+ * answered.  After the child died, gym_metrics_proc_route() writes
+ * "METHOD /pattern" into buf, "an unrouted request", or "" when it was
+ * serving nothing; it returns buf.
+ */
+#define GYM_METRICS_PROCS 1024
+void gym_metrics_proc_reset(int proc);
+void gym_metrics_proc_self(int proc);
+void gym_metrics_serving(int route_index, const char *method, const char *pattern);
+void gym_metrics_idle(void);
+char *gym_metrics_proc_route(int proc, char *buf, size_t len);
+
 /* Render everything as Prometheus text (exposition format 0.0.4).  *out
  * is malloc'd and NUL-terminated (caller frees).  GYM_EINTERNAL when the
  * mapping was never created, GYM_ENOMEM when the text could not be built. */

@@ -1,6 +1,8 @@
 /*
  * check_process.c: the master/worker behaviour of gymd through the whole
- * stack: a SIGKILLed worker is replaced, SIGHUP under load drops nothing,
+ * stack: a SIGKILLed worker is replaced, and the master's log line names
+ * the signal and the route it was serving (idle, or the request a seat
+ * lock holds in the handler), SIGHUP under load drops nothing,
  * SIGTERM lets a request in flight finish, PostgreSQL going away and
  * coming back gives 503 UNAVAILABLE and then a recovery without restart,
  * and job_processes = 2 loaded by a reload gives two job processes (and
@@ -191,7 +193,8 @@ START_TEST(worker_killed)
 {
 	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS], w[MAXKIDS], nw2[MAXKIDS];
 	int nbefore, nafter = 0, nw, replaced = 0;
-	long long t0, took = -1;
+	long long t0, took = -1, logoff = e2e_gymd_log_size();
+	char needle[160], *log;
 	long st;
 
 	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
@@ -218,6 +221,115 @@ START_TEST(worker_killed)
 	    w[0], master, nafter, nbefore);
 	ck_assert_msg(st == 200, "/healthz after the kill: %ld", st);
 	fprintf(stderr, "worker_killed: %ld replaced in %lld ms\n", w[0], took);
+	/* the master's line: the signal by name, no core, between requests */
+	snprintf(needle, sizeof(needle), "worker %ld was killed by signal %d (SIGKILL: ", w[0],
+	    SIGKILL);
+	log = e2e_gymd_log_since(logoff);
+	ck_assert_msg(strstr(log, needle) != NULL, "no \"%s\" in gymd.log:\n%s", needle, log);
+	ck_assert_msg(strstr(strstr(log, needle), "no core dump, idle after") != NULL,
+	    "the line of worker %ld does not say idle:\n%s", w[0], log);
+	free(log);
+}
+END_TEST
+
+/* ---- 1b. a worker killed inside a request: its route is in the report --------------- */
+
+/*
+ * A class of one seat, a parent's token for tag and the seat-reserve body
+ * for that class, and the seat locked FOR UPDATE in a transaction left open
+ * on pg: a hold on it waits inside its handler until pg ends it.
+ */
+static void
+locked_seat(PGconn *pg, const char *tag, char *token, char *body, size_t bodylen)
+{
+	char code[96], sidbuf[24];
+	const char *p[1] = { sidbuf };
+	long long sid = e2e_schedule(1);
+	PGresult *res;
+	int locked;
+
+	e2e_login(e2e_uniq(tag, code, sizeof(code)), token);
+	snprintf(sidbuf, sizeof(sidbuf), "%lld", sid);
+	snprintf(body, bodylen, "{\"course_schedule_id\":%lld}", sid);
+	e2e_sql_exec(pg, "BEGIN", 0, NULL);
+	res = PQexecParams(pg, "SELECT id FROM seats WHERE course_schedule_id = $1 FOR UPDATE",
+	    1, NULL, p, NULL, NULL, 0);
+	locked = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : -1;
+	PQclear(res);
+	ck_assert_msg(locked == 1, "locked %d seats of schedule %lld", locked, sid);
+}
+
+/* Lines of log that contain both a and b. */
+static int
+lines_with(const char *log, const char *a, const char *b)
+{
+	const char *p = log, *nl;
+	int n = 0;
+
+	while (*p != '\0') {
+		size_t len;
+		char line[1024];
+
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) ? len : sizeof(line) - 1), p);
+		n += strstr(line, a) != NULL && strstr(line, b) != NULL;
+		p += len + (nl != NULL);
+	}
+	return n;
+}
+
+START_TEST(worker_killed_serving)
+{
+	long master = e2e_pidfile("gymd"), w[MAXKIDS];
+	char token[E2E_TOKEN_MAX], body[96], *log = NULL;
+	long long logoff, waiting, end;
+	PGconn *pg;
+	int nw, killed = 0, serving = 0, idle = 0;
+	pid_t kid;
+
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
+	pg = PQconnectdb(e2e_pguri());
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s", PQerrorMessage(pg));
+	locked_seat(pg, "proc-crash", token, body, sizeof(body));
+
+	logoff = e2e_gymd_log_size();
+	if ((kid = fork()) == 0) {
+		struct e2e_resp r = { 0 };
+
+		e2e_request_nock("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
+		_exit(0);
+	}
+	ck_assert_int_ge(kid, 0);
+	/* the worker's statement waits for the seat's lock */
+	waiting = 0;
+	for (end = e2e_now_ms() + 3000; waiting == 0 && e2e_now_ms() < end; e2e_sleep_ms(20))
+		waiting = e2e_sql_int(e2e_pg(), "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
+	/* which worker serves it is not known from here: all of them go */
+	nw = workers(master, w);
+	for (int i = 0; i < nw && waiting > 0; i++)
+		killed += kill((pid_t)w[i], SIGKILL) == 0;
+	PQfinish(pg);	/* the lock goes with it */
+	waitpid(kid, NULL, 0);
+	/* the master's lines, one per worker */
+	for (end = e2e_now_ms() + 5000; e2e_now_ms() < end; e2e_sleep_ms(50)) {
+		free(log);
+		log = e2e_gymd_log_since(logoff);
+		if (lines_with(log, "was killed by signal 9 (SIGKILL: ", "unexpectedly") >= killed)
+			break;
+	}
+	serving = lines_with(log, "(SIGKILL: ", ", serving POST /bookings/seat-reserve after ");
+	idle = lines_with(log, "(SIGKILL: ", ", idle after ");
+	fprintf(stderr, "worker_killed_serving: %d workers killed: %d serving the hold, %d idle\n",
+	    killed, serving, idle);
+	(void)restart_stack();
+	ck_assert_msg(waiting > 0, "no statement waited for the seat lock within 3 s");
+	ck_assert_int_eq(killed, nw);
+	ck_assert_msg(serving == 1 && idle == killed - 1, "%d lines name the route, %d say idle, "
+	    "%d workers killed; gymd.log:\n%s", serving, idle, killed, log);
+	free(log);
+	ck_assert_msg(wait_healthy(3000), "stack not healthy after the workers were replaced");
 }
 END_TEST
 
@@ -326,27 +438,17 @@ END_TEST
 START_TEST(term_drains_inflight)
 {
 	long master = e2e_pidfile("gymd");
-	char token[E2E_TOKEN_MAX], code[96], sidbuf[24], body[96];
-	const char *p[1] = { sidbuf };
-	long long sid, t0, exited_ms = -1, req_ms = -1;
+	char token[E2E_TOKEN_MAX], body[96];
+	long long t0, exited_ms = -1, req_ms = -1;
 	PGconn *pg;
 	PGresult *res;
-	int fds[2], locked, committed, st;
+	int fds[2], committed, st;
 	long child_status = -1;
 	pid_t kid;
 
 	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
-	sid = e2e_schedule(1);
-	e2e_login(e2e_uniq("proc-term", code, sizeof(code)), token);
-	snprintf(sidbuf, sizeof(sidbuf), "%lld", sid);
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
 	pg = e2e_pg();
-	e2e_sql_exec(pg, "BEGIN", 0, NULL);
-	res = PQexecParams(pg, "SELECT id FROM seats WHERE course_schedule_id = $1 FOR UPDATE",
-	    1, NULL, p, NULL, NULL, 0);
-	locked = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) : -1;
-	PQclear(res);
-	ck_assert_msg(locked == 1, "locked %d seats of schedule %lld", locked, sid);
+	locked_seat(pg, "proc-term", token, body, sizeof(body));
 
 	ck_assert_int_eq(pipe(fds), 0);
 	t0 = e2e_now_ms();
@@ -527,6 +629,7 @@ process_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_unchecked_fixture(tc, NULL, teardown_all);
 	tcase_add_test(tc, worker_killed);
+	tcase_add_test(tc, worker_killed_serving);
 	tcase_add_test(tc, reload_under_load);
 	tcase_add_test(tc, term_drains_inflight);
 	tcase_add_test(tc, database_down);

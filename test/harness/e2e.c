@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -508,6 +509,40 @@ long long
 e2e_wait_sql_int(const char *sql, long long expected, int timeout_ms)
 {
 	return e2e_wait_sql_intp(sql, 0, NULL, expected, timeout_ms);
+}
+
+/* ---- gymd's log ---------------------------------------------------------------------- */
+
+long long
+e2e_gymd_log_size(void)
+{
+	char path[1024];
+	struct stat st;
+
+	if (stat(e2e_var_path("log/gymd.log", path, sizeof(path)), &st) != 0)
+		return 0;
+	return (long long)st.st_size;
+}
+
+char *
+e2e_gymd_log_since(long long off)
+{
+	char path[1024], *buf;
+	long long end = e2e_gymd_log_size();
+	size_t got = 0;
+	FILE *f;
+
+	if (end < off)
+		off = 0;	/* rotated or truncated: all of it */
+	buf = calloc(1, (size_t)(end - off) + 1);
+	ck_assert_ptr_nonnull(buf);
+	if ((f = fopen(e2e_var_path("log/gymd.log", path, sizeof(path)), "r")) != NULL) {
+		if (fseeko(f, (off_t)off, SEEK_SET) == 0)
+			got = fread(buf, 1, (size_t)(end - off), f);
+		fclose(f);
+	}
+	buf[got] = '\0';
+	return buf;
 }
 
 /* ---- job passes --------------------------------------------------------------------- */

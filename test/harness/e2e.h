@@ -138,6 +138,13 @@ char *e2e_uniq(const char *prefix, char *buf, size_t len);
 long long e2e_now_ms(void);
 void e2e_sleep_ms(int ms);
 
+/* The size of gymd's log ($GYM_E2E_VAR/log/gymd.log), 0 when absent. */
+long long e2e_gymd_log_size(void);
+/* gymd's log from byte off to its end (all of it when the file shrank),
+ * malloc'd and NUL-terminated ("" when nothing); the test fails when
+ * out of memory. */
+char *e2e_gymd_log_since(long long off);
+
 /* The value of the sample "name VALUE" (a label-less counter such as
  * "gymd_job_runs_total") in Prometheus text, or -1 when it is not there. */
 long long e2e_metric(const char *text, const char *name);
