@@ -23,7 +23,9 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ilib -MMD -MP
 
 LIB_SRC    := $(wildcard lib/*.c)
 GYMCTL_SRC := $(wildcard fcgi/ctl_*.c)
-GYMD_SRC   := $(filter-out $(GYMCTL_SRC),$(wildcard fcgi/*.c))
+# the door: all of fcgi/ but gymd's main.c (and gymctl's ctl_*.c), a library
+# that gymd and the unit tests link
+DOOR_SRC   := $(filter-out fcgi/main.c fcgi/ctl_%.c,$(wildcard fcgi/*.c))
 WXSIM_SRC  := $(wildcard test/wxsim/*.c)
 HARN_SRC   := $(wildcard test/harness/*.c)
 UNIT_SRC   := $(wildcard test/unit/*.c)
@@ -33,6 +35,7 @@ FAULT_SRC  := $(wildcard test/fault/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBGYM := $(BUILD)/libgym.a
+LIBDOOR := $(BUILD)/libgymdoor.a
 
 PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim
 TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e) \
@@ -49,7 +52,11 @@ $(LIBGYM): $(call obj,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN)/gymd: $(call obj,$(GYMD_SRC)) $(LIBGYM)
+$(LIBDOOR): $(call obj,$(DOOR_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/gymd: $(call obj,fcgi/main.c) $(LIBDOOR) $(LIBGYM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -61,7 +68,8 @@ $(BIN)/wxsim: $(call obj,$(WXSIM_SRC)) $(LIBGYM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BIN)/check_unit: $(call obj,$(UNIT_SRC)) $(LIBGYM)
+$(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Ifcgi
+$(BIN)/check_unit: $(call obj,$(UNIT_SRC)) $(LIBDOOR) $(LIBGYM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(CHECK_LIBS)
 
@@ -130,7 +138,7 @@ FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 FUZZ_CFLAGS := $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                $(PKG_CFLAGS) -Ilib -Ifcgi -Itest/fuzz -MMD -MP
 FUZZ_HARN   := $(wildcard test/fuzz/fuzz_*.c)
-FUZZ_CODE   := $(LIB_SRC) $(filter-out fcgi/main.c,$(GYMD_SRC)) \
+FUZZ_CODE   := $(LIB_SRC) $(DOOR_SRC) \
                $(filter-out $(FUZZ_HARN),$(wildcard test/fuzz/*.c))
 FUZZ_PROGS  := $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/bin/%,$(FUZZ_HARN))
 
