@@ -2,7 +2,7 @@
 #   make          build bin/gymd, bin/gymctl, bin/wxsim and the test programs
 #   make test     install what is missing, build, run every suite (also under ASan/UBSan)
 #   make run      bring the whole service up on this machine; make stop
-#   make bench    benchmarks (not part of make test)
+#   make bench    benchmarks (not part of make test); make bench-build: only their helpers
 #   make fuzz     build the libFuzzer harnesses of test/fuzz with clang, run each for
 #                 FUZZ_TIME seconds (make test runs it once, from test/run_all.sh)
 
@@ -32,6 +32,7 @@ UNIT_SRC   := $(wildcard test/unit/*.c)
 INTEG_SRC  := $(wildcard test/integ/*.c)
 E2E_SRC    := $(wildcard test/e2e/*.c)
 FAULT_SRC  := $(wildcard test/fault/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBGYM := $(BUILD)/libgym.a
@@ -41,7 +42,7 @@ PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim
 TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e) \
          $(if $(FAULT_SRC),$(BIN)/fault_driver)
 
-.PHONY: all deps test test-all check sanitize run stop bench install clean migrate configtest fuzz
+.PHONY: all deps test test-all check sanitize run stop bench bench-build install clean migrate configtest fuzz
 all: $(PROGS) $(TESTS)
 
 $(BUILD)/%.o: %.c
@@ -85,6 +86,13 @@ $(BIN)/fault_driver: $(call obj,$(FAULT_SRC)) $(LIBGYM)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# bench/run.sh's helper programs, one per bench/*.c, in $(BUILD)/bench
+BENCH_PROGS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BENCH_PROGS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBGYM)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-build: $(BENCH_PROGS)
+
 # Debian packages the build, the tests and make run need (skips what is present).
 deps:
 	@bash test/env/deps.sh
@@ -111,7 +119,7 @@ stop:
 	@bash test/env/stack.sh stop dev
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all bench-build
 	@bash bench/run.sh
 
 migrate: $(BIN)/gymctl
