@@ -70,6 +70,8 @@ mem_read(void *arg, char *buf, int len)
 		n = 7;
 	if (n > (size_t)len)
 		n = (size_t)len;
+	if (n == 0)
+		return 0;
 	memcpy(buf, m->p + m->off, n);
 	m->off += n;
 	return (int)n;
