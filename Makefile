@@ -7,7 +7,7 @@
 #   make test     install what is missing, build (normal and ASan/UBSan, in
 #                 parallel), run every suite (test/run_all.sh, what CI runs)
 #   make run      bring the whole service up on this machine; make stop
-#   make bench    benchmarks (not part of make test)
+#   make bench    benchmarks (not part of make test); make bench-build: only their helpers
 #   make fuzz     build the libFuzzer harnesses of test/fuzz with clang, run each for
 #                 FUZZ_TIME seconds (make test runs it once, from test/run_all.sh)
 
@@ -29,16 +29,19 @@ ALL_CFLAGS := $(WARN) $(CFLAGS) $(PKG_CFLAGS) -Ilib -MMD -MP
 
 LIB_SRC    := $(wildcard lib/*.c)
 GYMCTL_SRC := $(wildcard ctl/*.c)
-GYMD_SRC   := $(wildcard fcgi/*.c)
+# the door: all of fcgi/ but gymd's main.c, a library that gymd and the unit tests link
+DOOR_SRC   := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
 WXSIM_SRC  := $(wildcard test/wxsim/*.c)
 HARN_SRC   := $(wildcard test/harness/*.c)
 UNIT_SRC   := $(wildcard test/unit/*.c)
 INTEG_SRC  := $(wildcard test/integ/*.c)
 E2E_SRC    := $(wildcard test/e2e/*.c)
 FAULT_SRC  := $(wildcard test/fault/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBGYM := $(BUILD)/libgym.a
+LIBDOOR := $(BUILD)/libgymdoor.a
 
 PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim
 TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e) \
@@ -48,7 +51,7 @@ NPROC      := $(shell nproc 2>/dev/null || echo 2)
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 .PHONY: all tests deps test check check-integ check-e2e build-normal build-asan sanitize run stop \
-        bench install clean migrate configtest fuzz
+        bench bench-build install clean migrate configtest fuzz
 all: $(PROGS)
 tests: $(TESTS)
 
@@ -71,7 +74,11 @@ $(LIBGYM): $(call obj,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BIN)/gymd: $(call obj,$(GYMD_SRC)) $(LIBGYM)
+$(LIBDOOR): $(call obj,$(DOOR_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/gymd: $(call obj,fcgi/main.c) $(LIBDOOR) $(LIBGYM)
 	$(call link,$(PKG_LIBS))
 
 $(BIN)/gymctl: $(call obj,$(GYMCTL_SRC)) $(LIBGYM)
@@ -80,7 +87,8 @@ $(BIN)/gymctl: $(call obj,$(GYMCTL_SRC)) $(LIBGYM)
 $(BIN)/wxsim: $(call obj,$(WXSIM_SRC)) $(LIBGYM)
 	$(call link,$(PKG_LIBS) -lpthread)
 
-$(BIN)/check_unit: $(call obj,$(UNIT_SRC)) $(LIBGYM)
+$(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Ifcgi
+$(BIN)/check_unit: $(call obj,$(UNIT_SRC)) $(LIBDOOR) $(LIBGYM)
 	$(call link,$(PKG_LIBS) $(CHECK_LIBS))
 
 $(BIN)/check_integ: $(call obj,$(INTEG_SRC) $(HARN_SRC)) $(LIBGYM)
@@ -91,6 +99,14 @@ $(BIN)/check_e2e: $(call obj,$(E2E_SRC) $(HARN_SRC)) $(LIBGYM)
 
 $(BIN)/fault_driver: $(call obj,$(FAULT_SRC)) $(LIBGYM)
 	$(call link,$(PKG_LIBS))
+
+# bench/run.sh's helper programs, one per bench/*.c, in $(BUILD)/bench
+BENCH_PROGS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BENCH_PROGS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBGYM)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-build: $(BENCH_PROGS)
 
 # Debian packages the build, the tests and make run need (skips what is present).
 deps:
@@ -126,7 +142,7 @@ stop:
 	@bash test/env/stack.sh stop dev
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all bench-build
 	@bash bench/run.sh
 
 migrate: $(BIN)/gymctl
@@ -153,7 +169,7 @@ FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 FUZZ_CFLAGS := $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                $(PKG_CFLAGS) -Ilib -Ifcgi -Itest/fuzz -MMD -MP
 FUZZ_HARN   := $(wildcard test/fuzz/fuzz_*.c)
-FUZZ_CODE   := $(LIB_SRC) $(filter-out fcgi/main.c,$(GYMD_SRC)) \
+FUZZ_CODE   := $(LIB_SRC) $(DOOR_SRC) \
                $(filter-out $(FUZZ_HARN),$(wildcard test/fuzz/*.c))
 FUZZ_PROGS  := $(patsubst test/fuzz/%.c,$(FUZZ_BUILD)/bin/%,$(FUZZ_HARN))
 

@@ -1,15 +1,16 @@
 /*
  * holdsql.c: writes bench/sql's pgbench script for scenario 1 from the
- * statements gymd itself sends for a hold and a release (lib/holds.c
- * st_fast and st_release_fast, compiled in here), with gymd's parameters
+ * statements gymd itself sends for a hold and a release (lib/holds.c's
+ * st_fast and st_release_fast, whose text is in lib/holds_sql.h), with gymd's parameters
  * replaced by pgbench variables and now(), so pgbench runs exactly the SQL
  * of the service.
  *
  *   holdsql > hold_release.sql
  */
+#include <stdio.h>
 #include <stdlib.h>
 
-#include "holds.c"
+#include "holds_sql.h"
 
 /* sql with $1..$n replaced by v[0]..v[n-1]. */
 static void
@@ -42,9 +43,9 @@ main(void)
 	    "--   -D ubase=      user ids ubase + client_id: one user per client\n"
 	    "\\set sid random(:slo, :shi)\n"
 	    "\\set uid :ubase + :client_id");
-	put(st_fast.sql, hold, 10);
+	put(GYM_HOLD_FAST_SQL, hold, 10);
 	puts(" \\gset");
-	put(st_release_fast.sql, rel, 9);
+	put(GYM_HOLD_RELEASE_FAST_SQL, rel, 9);
 	puts(";");
 	return ferror(stdout) ? 1 : 0;
 }

@@ -65,19 +65,10 @@ USERS=9700 PGB_U1=9501 PGB_U2=9601
 
 # ---- build and start ---------------------------------------------------------------------
 
+# the Makefile builds them (bench-build: one program per bench/*.c, in build/bench)
 build_helpers() {
-	local cflags libs p
-	cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Werror
-		-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wwrite-strings
-		-Wformat=2 -Wcast-qual -Wmissing-declarations -pedantic -U_FORTIFY_SOURCE
-		-D_FORTIFY_SOURCE=2 -Ilib $(pkg-config --cflags libpq libcurl openssl libcjson)"
-	libs="$ROOT/build/libgym.a $(pkg-config --libs libpq libcurl openssl libcjson libqrencode) -lfcgi -lm"
-	[[ -f "$ROOT/build/libgym.a" ]] || die "build/libgym.a missing: run make first"
-	mkdir -p "$HBIN"
-	for p in mktokens mknotify race sweep fcgi_hello holdsql; do
-		# shellcheck disable=SC2086 # flag lists
-		(cd "$ROOT" && cc $cflags ${LDFLAGS:-} -o "$HBIN/$p" "bench/$p.c" $libs) || die "could not build bench/$p.c"
-	done
+	make -C "$ROOT" --no-print-directory BUILD=build bench-build >/dev/null ||
+		die "could not build the bench helpers (make bench-build)"
 }
 
 need_tools() {

@@ -52,10 +52,9 @@
 #include "notify.h"
 #include "worker.h"
 
-#define MAX_WORKERS	256			/* config.c's bound for workers */
 /* two generations of workers and of job processes */
-#define MAX_KIDS	(2 * (MAX_WORKERS + GYM_JOB_PROCESSES_MAX))
-#define DEATHS_KEPT	(10 * MAX_WORKERS + 1)
+#define MAX_KIDS	(2 * (GYM_WORKERS_MAX + GYM_JOB_PROCESSES_MAX))
+#define DEATHS_KEPT	(10 * GYM_WORKERS_MAX + 1)
 #define BURST_MS	10000			/* 2 x workers deaths: back off */
 #define CEILING_MS	60000			/* 10 x workers deaths: give up */
 #define BACKOFF_MS	1000
@@ -480,8 +479,8 @@ reload(struct master *m)
 	if (strcmp(nc.listen, m->cfg->listen) != 0)
 		gym_log_warnx("listen changed to %s: the socket stays on %s until gymd "
 		    "is restarted", nc.listen, m->cfg->listen);
-	if (nc.workers > MAX_WORKERS) {
-		gym_log_errx("could not reload: more than %d workers", MAX_WORKERS);
+	if (nc.workers > GYM_WORKERS_MAX) {
+		gym_log_errx("could not reload: more than %d workers", GYM_WORKERS_MAX);
 		gym_config_free(&nc);
 		return;
 	}
@@ -604,8 +603,8 @@ gym_master_run(const char *cfgpath, struct gym_config *cfg, int listen_fd,
 	m.force_debug = force_debug;
 	m.pid = getpid();
 	m.gen = 1;
-	if (cfg->workers < 1 || cfg->workers > MAX_WORKERS) {
-		gym_log_errx("workers must be from 1 to %d", MAX_WORKERS);
+	if (cfg->workers < 1 || cfg->workers > GYM_WORKERS_MAX) {
+		gym_log_errx("workers must be from 1 to %d", GYM_WORKERS_MAX);
 		return 1;
 	}
 	if (signals_setup(&m) == -1) {

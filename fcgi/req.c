@@ -1,7 +1,8 @@
 /*
  * req.c: build struct gym_req from an accepted FastCGI request.  The only
  * place that reads request params and the request body.  Values borrow
- * from libfcgi's param storage, valid until FCGX_Finish_r().
+ * from libfcgi's param storage, valid until FCGX_Finish_r().  The body is
+ * read through a struct gym_body_src, so that the unit tests can feed it.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -70,8 +71,14 @@ gym_req_read(struct gym_reqbuf *rb, FCGX_ParamArray envp, struct gym_ctx *ctx)
 	return GYM_OK;
 }
 
+int
+gym_body_fcgx(void *in, char *buf, int len)
+{
+	return FCGX_GetStr(buf, len, in);
+}
+
 enum gym_err
-gym_req_read_body(struct gym_reqbuf *rb, FCGX_Stream *in)
+gym_req_read_body(struct gym_reqbuf *rb, const struct gym_body_src *in)
 {
 	size_t want = rb->content_length, got = 0;
 	int n;
@@ -83,8 +90,8 @@ gym_req_read_body(struct gym_reqbuf *rb, FCGX_Stream *in)
 		return GYM_ENOMEM;
 	}
 	while (got < want) {
-		n = FCGX_GetStr(rb->body + got,
-		    want - got > INT_MAX ? INT_MAX : (int)(want - got), in);
+		n = in->read(in->arg, rb->body + got,
+		    want - got > INT_MAX ? INT_MAX : (int)(want - got));
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -100,13 +107,13 @@ gym_req_read_body(struct gym_reqbuf *rb, FCGX_Stream *in)
 }
 
 void
-gym_req_drain(FCGX_Stream *in)
+gym_req_drain(const struct gym_body_src *in)
 {
 	char buf[8192];
 	size_t total = 0;
 	int n;
 
-	while (total < GYM_DRAIN_MAX && (n = FCGX_GetStr(buf, sizeof(buf), in)) > 0)
+	while (total < GYM_DRAIN_MAX && (n = in->read(in->arg, buf, sizeof(buf))) > 0)
 		total += (size_t)n;
 }
 

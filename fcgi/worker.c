@@ -1,7 +1,7 @@
 /*
  * worker.c: the accept loop of one worker process, and the path of one
- * request through it: params, route, body cap, dispatch, answer, log line,
- * metrics.
+ * request through it: params (req.c), route, body cap and dispatch
+ * (answer.c), answer (resp.c), log line, metrics.
  *
  * Signals: SIGTERM is blocked except while the worker waits for the next
  * request (epoll_pwait/pselect swap the mask atomically), so a stop never
@@ -96,69 +96,13 @@ elapsed_us(const struct timespec *t0)
 	    (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
-/*
- * Route the request, enforce the route's body cap, read the body and
- * dispatch.  Fills resp (an error body on failure) and *err; returns the
- * route that matched, or NULL.
- */
-static const struct gym_route *
-answer(struct gym_ctx *ctx, struct gym_reqbuf *rb, FCGX_Stream *in,
-    struct gym_resp *resp, enum gym_err *err)
-{
-	const struct gym_route *route = NULL;
-	const struct gym_config *cfg = ctx->cfg;
-	const char *rpath;
-	char allow[128] = "";
-	int status = 404;
-	enum gym_err e = GYM_OK;
-
-	*err = GYM_OK;
-	if ((rpath = gym_http_route_path(rb->req.path)) != NULL)
-		route = gym_route_find(rb->req.method, rpath, &rb->req, &status,
-		    allow, sizeof(allow));
-	if (route == NULL) {
-		gym_req_drain(in);
-		if (status != 405) {
-			gym_error_response(GYM_ENOTFOUND, &rb->req, resp);
-			return NULL;
-		}
-		gym_error_simple(resp, 405, "METHOD_NOT_ALLOWED", "不支持该请求方法",
-		    rb->rid);
-		if (gym_resp_header(resp, "Allow", allow) != GYM_OK)
-			gym_log_warnx("could not add the Allow header");
-		return NULL;
-	}
-	rb->req.route = route->pattern;
-	gym_metrics_serving(gym_route_index(route), route->method, route->pattern);
-	if (rb->bad_length) {
-		gym_req_drain(in);
-		snprintf(resp->err_field, sizeof(resp->err_field), "Content-Length");
-		e = GYM_EINVAL;
-	} else if (rb->content_length > route->max_body) {
-		gym_req_drain(in);
-		gym_error_simple(resp, 413, "PAYLOAD_TOO_LARGE", "请求内容过大", rb->rid);
-		return route;
-	} else if ((e = gym_req_read_body(rb, in)) != GYM_OK)
-		gym_req_drain(in);
-	else if (ctx->db == NULL)
-		e = gym_db_new(cfg->db, cfg->db_lock_timeout_ms, &ctx->db);
-	if (e == GYM_OK)
-		e = gym_dispatch(route, &rb->req, resp);
-	if (e != GYM_OK) {
-		if (e == GYM_EDB)
-			gym_metrics_add("db_errors", 1);
-		gym_error_response(e, &rb->req, resp);
-	}
-	*err = e;
-	return route;
-}
-
 /* Serve one accepted request from params to log line; frees all of it. */
 static void
 serve(struct gym_ctx *ctx, FCGX_Request *r)
 {
 	struct gym_reqbuf rb;
 	struct gym_resp resp;
+	struct gym_body_src in = { gym_body_fcgx, r->in };
 	const struct gym_route *route = NULL;
 	struct timespec t0;
 	enum gym_err e;
@@ -171,10 +115,10 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	e = gym_req_read(&rb, r->envp, ctx);
 	gym_log_set_request_id(rb.rid);
 	if (e != GYM_OK) {
-		gym_req_drain(r->in);
+		gym_req_drain(&in);
 		gym_error_response(e, &rb.req, &resp);
 	} else
-		route = answer(ctx, &rb, r->in, &resp, &e);
+		route = gym_answer(ctx, &rb, &in, &resp, &e);
 	gym_resp_write(r->out, &resp, rb.rid);
 
 	status = resp.status ? resp.status : 200;

@@ -28,7 +28,7 @@ struct ckey {
 #define F(x) offsetof(struct gym_config, x)
 static const struct ckey keys[] = {
 	{ "listen", C_STR, F(listen), 0, 0 },
-	{ "workers", C_INT, F(workers), 1, 256 },
+	{ "workers", C_INT, F(workers), 1, GYM_WORKERS_MAX },
 	{ "max_requests", C_INT, F(max_requests), 0, 100000000 },
 	{ "shutdown_timeout", C_INT, F(shutdown_timeout), 1, 3600 },
 	{ "jobs", C_BOOL, F(jobs), 0, 1 },

@@ -13,6 +13,9 @@
 #include "log.h"
 #include "wxsign.h"
 
+/* The bound of workers: the master keeps fixed tables this size. */
+#define GYM_WORKERS_MAX 256
+
 /* The bound of job_processes.  Every job claims its rows with FOR UPDATE
  * SKIP LOCKED, so job processes share the work as several hosts would. */
 #define GYM_JOB_PROCESSES_MAX 8

@@ -34,12 +34,6 @@ static const char alnum[] =
 
 enum pem_kind { PEM_PRIVATE, PEM_PUBLIC, PEM_CERT };
 
-static int
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 /* Value of a base64 character, or -1 when it is not in the alphabet. */
 static int
 b64_value(char c)
@@ -361,7 +355,7 @@ gym_aesgcm_decrypt(const unsigned char key[32], const char *nonce,
 	if (plainlen != NULL)
 		*plainlen = 0;
 	rc = GYM_EINVAL;
-	if (key == NULL || !nonempty(nonce) || data_b64 == NULL || plain == NULL)
+	if (key == NULL || !gym_nonempty(nonce) || data_b64 == NULL || plain == NULL)
 		goto out;
 	if ((rc = gym_b64_decode(data_b64, &data, &datalen)) != GYM_OK)
 		goto out;
@@ -407,7 +401,7 @@ gym_aesgcm_encrypt(const unsigned char key[32], const char *nonce,
 
 	if (data_b64 != NULL)
 		*data_b64 = NULL;
-	if (key == NULL || !nonempty(nonce) || data_b64 == NULL ||
+	if (key == NULL || !gym_nonempty(nonce) || data_b64 == NULL ||
 	    (plain == NULL && plainlen > 0) || plainlen > INT_MAX - GCM_TAGLEN)
 		goto out;
 	rc = GYM_ENOMEM;

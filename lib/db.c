@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "extern.h"
 #include "log.h"
 
 #define MAX_PREPARED 256
@@ -297,4 +298,10 @@ void
 gym_db_now_param(char *buf, size_t len)
 {
 	gym_time_format(gym_now_us(), buf, len);
+}
+
+void
+gym__ll(char *buf, size_t len, long long v)
+{
+	snprintf(buf, len, "%lld", v);
 }

@@ -18,7 +18,7 @@ enum gym_err gym__hold_claim(struct gym_db *, const struct gym_actor *, long lon
  * audit row. */
 enum gym_err gym__hold_end(struct gym_db *, const struct gym_actor *, long long reservation_id,
     const char *new_status, const char *order_id);
-/* Expire the user's lapsed temporary holds and pending orders. */
+/* orders.c: expire the user's lapsed temporary holds and pending orders. */
 enum gym_err gym__expire_user(struct gym_db *, const struct gym_actor *, long long user_id);
 enum gym_err gym__expire_user_holds(struct gym_db *, const struct gym_actor *, long long user_id);
 enum gym_err gym__expire_user_orders(struct gym_db *, const struct gym_actor *, long long user_id);
@@ -45,7 +45,11 @@ enum gym_err gym__user_open_order(struct gym_db *, long long user_id, long long 
  * write their audit row themselves; NULL for NULL. */
 #define GYM_AUDIT_UA_MAX (512 * 4 + 1)
 const char *gym__audit_user_agent(const char *in, char *out);
-/* Format helpers for statement parameters. */
+/* db.c: a long long as a statement parameter. */
 void gym__ll(char *buf, size_t len, long long v);
+/* hold_rows.c: read row i of a hold query (HOLD_COLS) into h; the actor's
+ * id as a statement parameter (NULL for none). */
+void gym__read_hold(PGresult *, int i, struct gym_reservation *h);
+const char *gym__actor_id(const struct gym_actor *, char *buf, size_t len);
 
 #endif

@@ -57,6 +57,10 @@ enum gym_err {
 
 /* vasprintf for C11: a malloc'd string, or NULL when out of memory. */
 char *gym_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* str.c: 1 when s is neither NULL nor "". */
+int gym_nonempty(const char *s);
+/* str.c: src (NULL as "") into dst[len], cut to fit, always terminated. */
+void gym_strcopy(char *dst, size_t len, const char *src);
 
 /* A short, lower-case description of an error, for logs. */
 const char *gym_strerror(enum gym_err);

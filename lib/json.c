@@ -95,6 +95,14 @@ gym_json_str(const cJSON *obj, const char *name, const char **out)
 	return GYM_OK;
 }
 
+const char *
+gym_json_string(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 cJSON *
 gym_json_object(const char *text, size_t len)
 {

@@ -18,6 +18,8 @@ char *gym_json_mask(const char *text);
 enum gym_err gym_json_id(const cJSON *obj, const char *name, long long *out);
 /* Object member as a string: GYM_OK (borrowed), GYM_ENOTFOUND, GYM_EINVAL. */
 enum gym_err gym_json_str(const cJSON *obj, const char *name, const char **out);
+/* A string member of obj, or NULL (absent, null or not a string). */
+const char *gym_json_string(const cJSON *obj, const char *name);
 /* Parse the len bytes of text, which must be one JSON object with nothing
  * after it but white space; NULL otherwise. */
 cJSON *gym_json_object(const char *text, size_t len);

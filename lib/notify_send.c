@@ -54,12 +54,6 @@ static struct gym_stmt st_release = { "notify_release",
 
 static const struct gym_actor sender = { "system", 0, NULL, "notify-sender", NULL, NULL };
 
-static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src != NULL ? src : "");
-}
-
 /*
  * The audit row of a message's status change.  Its order is named in the
  * snapshot, not in order_id: an order's trail holds the changes made in
@@ -142,7 +136,7 @@ claim_tx(struct gym_db *db, void *v)
 		gym_db_copy(r, i, "template_id", n->template_id, sizeof(n->template_id));
 		gym_db_copy(r, i, "data", n->data, sizeof(n->data));
 		gym_db_copy(r, i, "openid", n->openid, sizeof(n->openid));
-		copy(n->claim, sizeof(n->claim), a->claim);
+		gym_strcopy(n->claim, sizeof(n->claim), a->claim);
 		n->attempts = (int)gym_db_get_ll(r, i, "attempts");
 	}
 	PQclear(r);

@@ -185,6 +185,16 @@ gym__expire_user_orders(struct gym_db *db, const struct gym_actor *a, long long 
 	return e;
 }
 
+enum gym_err
+gym__expire_user(struct gym_db *db, const struct gym_actor *a, long long user_id)
+{
+	enum gym_err e;
+
+	if ((e = gym__expire_user_orders(db, a, user_id)) != GYM_OK)
+		return e;
+	return gym__expire_user_holds(db, a, user_id);
+}
+
 static enum gym_err
 new_order_id(char *out, size_t len)
 {

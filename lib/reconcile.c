@@ -9,14 +9,6 @@
 #include "log.h"
 #include "reconcile.h"
 
-static const char *
-str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* A whole number of fen, or -1 when absent, not a number or out of range
  * (a double outside long long must not be converted: undefined behaviour). */
 static long long
@@ -39,16 +31,16 @@ gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gy
 	enum gym_err e;
 
 	memset(&t, 0, sizeof(t));
-	t.out_trade_no = str(txn, "out_trade_no");
-	t.transaction_id = str(txn, "transaction_id");
-	t.trade_state = str(txn, "trade_state");
-	t.trade_type = str(txn, "trade_type");
-	t.bank_type = str(txn, "bank_type");
-	t.appid = str(txn, "appid");
-	t.mchid = str(txn, "mchid");
+	t.out_trade_no = gym_json_string(txn, "out_trade_no");
+	t.transaction_id = gym_json_string(txn, "transaction_id");
+	t.trade_state = gym_json_string(txn, "trade_state");
+	t.trade_type = gym_json_string(txn, "trade_type");
+	t.bank_type = gym_json_string(txn, "bank_type");
+	t.appid = gym_json_string(txn, "appid");
+	t.mchid = gym_json_string(txn, "mchid");
 	t.total = num(amount, "total");
 	t.payer_total = num(amount, "payer_total");
-	t.success_time = str(txn, "success_time");
+	t.success_time = gym_json_string(txn, "success_time");
 	t.source = source;
 	if (t.out_trade_no == NULL || t.trade_state == NULL || t.mchid == NULL ||
 	    cfg->wx_mchid == NULL || strcmp(t.mchid, cfg->wx_mchid) != 0 ||

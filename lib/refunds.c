@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "extern.h"
+#include "json.h"
 #include "log.h"
 #include "notify.h"
 #include "refunds.h"
@@ -78,12 +79,6 @@ static struct gym_stmt st_list = { "refund_list",
 	"ORDER BY f.id DESC LIMIT $6::int", 0 };
 
 static void
-copy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
-static void
 read_refund(PGresult *r, int i, struct gym_refund *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -121,7 +116,7 @@ load(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
 	else {
 		read_refund(r, 0, f);
 		if (before != NULL)
-			copy(before, blen, gym_db_get(r, 0, "order_status_before"));
+			gym_strcopy(before, blen, gym_db_get(r, 0, "order_status_before"));
 	}
 	PQclear(r);
 	return e;
@@ -454,11 +449,11 @@ set_refund(struct gym_db *db, struct apply_arg *a, struct gym_refund *f, const c
 	    gym_time_parse(a->w->success_time, &t) != 0))
 		t = gym_now_us();
 	gym_time_format(t, done, sizeof(done));
-	copy(f->status, sizeof(f->status), status);
+	gym_strcopy(f->status, sizeof(f->status), status);
 	if (a->w->refund_id != NULL)
-		copy(f->wx_refund_id, sizeof(f->wx_refund_id), a->w->refund_id);
-	copy(f->wx_status, sizeof(f->wx_status), a->w->status);
-	copy(f->next_action, sizeof(f->next_action), next_action);
+		gym_strcopy(f->wx_refund_id, sizeof(f->wx_refund_id), a->w->refund_id);
+	gym_strcopy(f->wx_status, sizeof(f->wx_status), a->w->status);
+	gym_strcopy(f->next_action, sizeof(f->next_action), next_action);
 	f->completed_at = final ? t : 0;
 	return gym_db_exec(db, &st_set, 7, p, NULL);
 }
@@ -529,7 +524,7 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	enum gym_err e;
 	int freed = 0;
 
-	copy(old, sizeof(old), f->status);
+	gym_strcopy(old, sizeof(old), f->status);
 	if ((e = set_refund(db, a, f, "success", NULL, 1)) != GYM_OK)
 		return e;
 	if ((strcmp(order_status, "refunding") == 0 || strcmp(order_status, "paid") == 0) &&
@@ -552,7 +547,7 @@ apply_closed(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	char old[16];
 	enum gym_err e;
 
-	copy(old, sizeof(old), f->status);
+	gym_strcopy(old, sizeof(old), f->status);
 	if ((e = set_refund(db, a, f, "closed", GYM_REFUND_NEXT_CLOSED, 1)) != GYM_OK)
 		return e;
 	/* nothing was paid out: a paid order is paid again (its booking was
@@ -575,7 +570,7 @@ apply_locked(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	int final = strcmp(f->status, "success") == 0 || strcmp(f->status, "closed") == 0;
 	enum gym_err e;
 
-	copy(old, sizeof(old), f->status);
+	gym_strcopy(old, sizeof(old), f->status);
 	if (final) {
 		/* done: a repeat is a duplicate, anything else is noted only */
 		snprintf(a->outcome, sizeof(a->outcome), "%s",
@@ -648,14 +643,6 @@ apply_tx(struct gym_db *db, void *v)
 	return apply_locked(db, a, &f, order_status, before);
 }
 
-static const char *
-jstr(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static long long
 jnum(const cJSON *o, const char *name)
 {
@@ -683,15 +670,15 @@ gym_refund_apply_json(struct gym_db *db, const struct gym_actor *actor,
 	int notify = strcmp(source, "notify") == 0;
 
 	memset(&w, 0, sizeof(w));
-	w.out_refund_no = jstr(j, "out_refund_no");
-	w.out_trade_no = jstr(j, "out_trade_no");
-	w.refund_id = jstr(j, "refund_id");
+	w.out_refund_no = gym_json_string(j, "out_refund_no");
+	w.out_trade_no = gym_json_string(j, "out_trade_no");
+	w.refund_id = gym_json_string(j, "refund_id");
 	/* notifications say refund_status, the Refund object status */
-	w.status = jstr(j, notify ? "refund_status" : "status");
+	w.status = gym_json_string(j, notify ? "refund_status" : "status");
 	if (w.status == NULL)
-		w.status = jstr(j, notify ? "status" : "refund_status");
-	w.success_time = jstr(j, "success_time");
-	w.mchid = jstr(j, "mchid");
+		w.status = gym_json_string(j, notify ? "status" : "refund_status");
+	w.success_time = gym_json_string(j, "success_time");
+	w.mchid = gym_json_string(j, "mchid");
 	w.refund_fen = jnum(amount, "refund");
 	w.total_fen = jnum(amount, "total");
 	w.source = source;

@@ -24,3 +24,15 @@ gym_asprintf(const char *fmt, ...)
 	va_end(ap);
 	return s;
 }
+
+int
+gym_nonempty(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+void
+gym_strcopy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? src : "");
+}

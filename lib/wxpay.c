@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "crypto.h"
+#include "json.h"
 #include "log.h"
 #include "wxpay.h"
 #include "wxsign.h"
@@ -51,12 +52,6 @@ struct gym_wx_client {
 /* Mini program errcodes that mean "this js_code is no good". */
 static const long bad_code_errcodes[] = { 40029, 40163, 40226, 41008 };
 
-
-static int
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
 
 /* Free a string that held a secret. */
 static void
@@ -157,15 +152,6 @@ copy_out(char *dst, size_t len, const char *src)
 	return 0;
 }
 
-/* A string member of obj, or NULL. */
-static const char *
-json_str(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* An https:// base URL with a host: a copy without trailing '/'s and
  * *prefix pointing at its path part ("" or "/..."); NULL if not. */
 static char *
@@ -243,7 +229,7 @@ static enum gym_err
 v3_error(struct gym_wx_client *c, const struct gym__wxhttp_resp *resp)
 {
 	cJSON *j = cJSON_ParseWithLength(resp->body, resp->len);
-	const char *code = json_str(j, "code"), *msg = json_str(j, "message");
+	const char *code = gym_json_string(j, "code"), *msg = gym_json_string(j, "message");
 
 	if (code != NULL)
 		snprintf(c->err.code, sizeof(c->err.code), "%s", code);
@@ -313,8 +299,8 @@ v3_call(struct gym_wx_client *c, const char *method, const char *path,
 
 	if (json != NULL)
 		*json = NULL;
-	if (cfg->wx_merchant_key == NULL || !nonempty(cfg->wx_mchid) ||
-	    !nonempty(cfg->wx_merchant_serial)) {
+	if (cfg->wx_merchant_key == NULL || !gym_nonempty(cfg->wx_mchid) ||
+	    !gym_nonempty(cfg->wx_merchant_serial)) {
 		own_error(c, "CONFIG", "merchant key, mchid or serial not configured");
 		goto out;
 	}
@@ -363,7 +349,7 @@ bad_response(struct gym_wx_client *c, const char *method, const char *path,
 static int
 member_matches(const cJSON *obj, const char *name, const char *want)
 {
-	const char *v = json_str(obj, name);
+	const char *v = gym_json_string(obj, name);
 
 	return v == NULL || strcmp(v, want) == 0;
 }
@@ -419,8 +405,8 @@ prepay(struct gym_wx_client *c, const char *kind, const char *out_trade_no,
 	    total_fen < 1 || total_fen > MAX_TOTAL_FEN || time_expire_us < 0)
 		goto out;
 	rc = GYM_EINTERNAL;
-	if (!nonempty(cfg->wx_appid) || !nonempty(cfg->wx_notify_url) ||
-	    !nonempty(cfg->wx_description) || !nonempty(cfg->wx_mchid)) {
+	if (!gym_nonempty(cfg->wx_appid) || !gym_nonempty(cfg->wx_notify_url) ||
+	    !gym_nonempty(cfg->wx_description) || !gym_nonempty(cfg->wx_mchid)) {
 		own_error(c, "CONFIG", "appid, mchid, notify_url or description not configured");
 		goto out;
 	}
@@ -501,7 +487,7 @@ mp_call(struct gym_wx_client *c, const char *method, const char *path_query,
 		goto out;
 	ec = cJSON_GetObjectItemCaseSensitive(j, "errcode");
 	if (ec != NULL && (!cJSON_IsNumber(ec) || ec->valuedouble != 0)) {
-		msg = json_str(j, "errmsg");
+		msg = gym_json_string(j, "errmsg");
 		snprintf(c->err.code, sizeof(c->err.code), "%.0f",
 		    cJSON_IsNumber(ec) ? ec->valuedouble : 0.0);
 		snprintf(c->err.message, sizeof(c->err.message), "%s",
@@ -597,7 +583,7 @@ gym_wx_prepay_jsapi(struct gym_wx_client *c, const char *out_trade_no,
 	if ((rc = prepay(c, "jsapi", out_trade_no, openid, total_fen,
 	    time_expire_us, &j)) != GYM_OK)
 		goto out;
-	if ((prepay_id = json_str(j, "prepay_id")) == NULL) {
+	if ((prepay_id = gym_json_string(j, "prepay_id")) == NULL) {
 		rc = bad_response(c, "POST", "/v3/pay/transactions/jsapi", "no prepay_id");
 		goto out;
 	}
@@ -633,7 +619,7 @@ gym_wx_prepay_native(struct gym_wx_client *c, const char *out_trade_no,
 	if ((rc = prepay(c, "native", out_trade_no, NULL, total_fen,
 	    time_expire_us, &j)) != GYM_OK)
 		goto out;
-	if ((url = json_str(j, "code_url")) == NULL || !token_ok(url, 512)) {
+	if ((url = gym_json_string(j, "code_url")) == NULL || !token_ok(url, 512)) {
 		rc = bad_response(c, "POST", "/v3/pay/transactions/native", "no code_url");
 		goto out;
 	}
@@ -678,7 +664,7 @@ order_args(const struct gym_wx_client *c, const char *out_trade_no)
 {
 	if (!id_ok(out_trade_no, 6, 32, OUT_TRADE_NO_CHARS))
 		return GYM_EINVAL;
-	if (!nonempty(c->cfg->wx_mchid))
+	if (!gym_nonempty(c->cfg->wx_mchid))
 		return GYM_EINTERNAL;
 	return GYM_OK;
 }
@@ -705,8 +691,8 @@ gym_wx_query(struct gym_wx_client *c, const char *out_trade_no, cJSON **txn)
 	if ((rc = v3_get(c, path, not_found, &j)) != GYM_OK)
 		goto out;
 	if (!member_matches(j, "mchid", c->cfg->wx_mchid) ||
-	    json_str(j, "out_trade_no") == NULL ||
-	    strcmp(json_str(j, "out_trade_no"), out_trade_no) != 0) {
+	    gym_json_string(j, "out_trade_no") == NULL ||
+	    strcmp(gym_json_string(j, "out_trade_no"), out_trade_no) != 0) {
 		rc = bad_response(c, "GET", path, "transaction of another order");
 		goto out;
 	}
@@ -771,9 +757,9 @@ refund_body(const struct gym_config *cfg, const char *out_trade_no,
 	    cJSON_AddStringToObject(j, "out_trade_no", out_trade_no) == NULL ||
 	    cJSON_AddStringToObject(j, "out_refund_no", out_refund_no) == NULL)
 		goto out;
-	if (nonempty(reason) && cJSON_AddStringToObject(j, "reason", reason) == NULL)
+	if (gym_nonempty(reason) && cJSON_AddStringToObject(j, "reason", reason) == NULL)
 		goto out;
-	if (nonempty(cfg->wx_refund_notify_url) &&
+	if (gym_nonempty(cfg->wx_refund_notify_url) &&
 	    cJSON_AddStringToObject(j, "notify_url", cfg->wx_refund_notify_url) == NULL)
 		goto out;
 	if ((a = cJSON_AddObjectToObject(j, "amount")) == NULL ||
@@ -793,7 +779,7 @@ static enum gym_err
 refund_check(struct gym_wx_client *c, const char *method, const char *path,
     const cJSON *j, const char *out_refund_no)
 {
-	const char *no = json_str(j, "out_refund_no");
+	const char *no = gym_json_string(j, "out_refund_no");
 
 	if (no == NULL || strcmp(no, out_refund_no) != 0)
 		return bad_response(c, method, path, "refund of another out_refund_no");
@@ -902,7 +888,7 @@ code2session_path(const struct gym_config *cfg, const char *js_code)
 static int
 mp_configured(struct gym_wx_client *c)
 {
-	if (nonempty(c->cfg->wx_appid) && nonempty(c->cfg->wx_app_secret))
+	if (gym_nonempty(c->cfg->wx_appid) && gym_nonempty(c->cfg->wx_app_secret))
 		return 1;
 	own_error(c, "CONFIG", "appid or app secret not configured");
 	return 0;
@@ -936,7 +922,7 @@ gym_wx_code2session(struct gym_wx_client *c, const char *js_code,
 			rc = GYM_E_INVALID_CODE;
 		goto out;
 	}
-	if (!id_ok(oid = json_str(j, "openid"), 1, MAX_OPENID, OPENID_CHARS)) {
+	if (!id_ok(oid = gym_json_string(j, "openid"), 1, MAX_OPENID, OPENID_CHARS)) {
 		rc = bad_response(c, "GET", "/sns/jscode2session", "no openid");
 		goto out;
 	}
@@ -991,7 +977,7 @@ gym_wx_stable_token(struct gym_wx_client *c, int force_refresh, char *token,
 		goto out;
 	if ((rc = mp_call(c, "POST", path, body, &j)) != GYM_OK)
 		goto out;
-	tok = json_str(j, "access_token");
+	tok = gym_json_string(j, "access_token");
 	exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
 	if (!token_ok(tok, 1024) || !cJSON_IsNumber(exp) || exp->valuedouble < 0 ||
 	    exp->valuedouble > 86400 * 30) {
@@ -1019,7 +1005,7 @@ gym_wx_subscribe_send(struct gym_wx_client *c, const char *access_token,
 	enum gym_err rc = GYM_EINVAL;
 
 	begin(c);
-	if (!token_ok(access_token, 1024) || !nonempty(json_body))
+	if (!token_ok(access_token, 1024) || !gym_nonempty(json_body))
 		goto out;
 	rc = GYM_ENOMEM;
 	if ((esc = pct_escape(access_token)) == NULL ||
@@ -1041,8 +1027,8 @@ notify_decrypt(const struct gym_config *cfg, const cJSON *env, char **plain)
 {
 	const cJSON *res = cJSON_GetObjectItemCaseSensitive(env, "resource");
 	const cJSON *ad = cJSON_GetObjectItemCaseSensitive(res, "associated_data");
-	const char *alg = json_str(res, "algorithm"), *ct = json_str(res, "ciphertext");
-	const char *nonce = json_str(res, "nonce");
+	const char *alg = gym_json_string(res, "algorithm"), *ct = gym_json_string(res, "ciphertext");
+	const char *nonce = gym_json_string(res, "nonce");
 	char *pt = NULL;
 	cJSON *pj = NULL;
 	enum gym_err rc = GYM_EINVAL;
@@ -1092,7 +1078,7 @@ gym_wx_notify_open(const struct gym_config *cfg, const char *ts,
 		if (rc != GYM_ENOMEM)
 			rc = GYM_ECRYPTO;
 		gym_log_warnx("WeChat notification refused: signature, serial or "
-		    "timestamp failed (serial %.64s)", nonempty(serial) ? serial : "-");
+		    "timestamp failed (serial %.64s)", gym_nonempty(serial) ? serial : "-");
 		goto out;
 	}
 	rc = GYM_EINTERNAL;
@@ -1102,7 +1088,7 @@ gym_wx_notify_open(const struct gym_config *cfg, const char *ts,
 	}
 	rc = GYM_EINVAL;
 	if (!cJSON_IsObject(env = cJSON_ParseWithLength(body, len)) ||
-	    (et = json_str(env, "event_type")) == NULL ||
+	    (et = gym_json_string(env, "event_type")) == NULL ||
 	    (event_type != NULL && copy_out(event_type, etlen, et) == -1)) {
 		gym_log_warnx("WeChat notification refused: envelope unparseable");
 		goto out;

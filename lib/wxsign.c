@@ -43,17 +43,11 @@ static const struct auth_field {
 };
 #define AUTH_NFIELDS (sizeof(auth_fields) / sizeof(auth_fields[0]))
 
-static int
-nonempty(const char *s)
-{
-	return s != NULL && *s != '\0';
-}
-
 /* 1 when s is a non-empty header value fit for double quotes. */
 static int
 quotable(const char *s)
 {
-	if (!nonempty(s))
+	if (!gym_nonempty(s))
 		return 0;
 	for (; *s != '\0'; s++)
 		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 || *s == 0x7f)
@@ -161,7 +155,7 @@ gym_wx_keyring_add(struct gym_wx_keyring *kr, const char *serial, const char *pa
 	size_t i;
 	enum gym_err rc;
 
-	if (kr == NULL || !nonempty(serial) || path == NULL ||
+	if (kr == NULL || !gym_nonempty(serial) || path == NULL ||
 	    strlen(serial) >= sizeof(kr->k[0].serial))
 		return GYM_EINVAL;
 	for (i = 0; i < kr->n; i++)
@@ -217,7 +211,7 @@ gym_wx_request_message(const char *method, const char *url, long ts,
 
 	if (out != NULL)
 		*out = NULL;
-	if (!nonempty(method) || !nonempty(url) || !nonempty(nonce) ||
+	if (!gym_nonempty(method) || !gym_nonempty(url) || !gym_nonempty(nonce) ||
 	    out == NULL || ts < 0 || (body == NULL && blen > 0))
 		return GYM_EINVAL;
 	snprintf(tsbuf, sizeof(tsbuf), "%ld", ts);
@@ -267,8 +261,8 @@ gym_wx_verify(const struct gym_wx_keyring *kr, const char *ts,
 	int64_t t;
 	enum gym_err rc;
 
-	if (kr == NULL || !nonempty(ts) || !nonempty(nonce) || !nonempty(serial) ||
-	    !nonempty(signature) || (body == NULL && blen > 0))
+	if (kr == NULL || !gym_nonempty(ts) || !gym_nonempty(nonce) || !gym_nonempty(serial) ||
+	    !gym_nonempty(signature) || (body == NULL && blen > 0))
 		return GYM_EINVAL;
 	if ((key = gym_wx_keyring_get(kr, serial)) == NULL || parse_ts(ts, &t) != 0 ||
 	    t - (int64_t)now > GYM_WX_WINDOW || (int64_t)now - t > GYM_WX_WINDOW)
@@ -288,7 +282,7 @@ gym_wx_sign_response(EVP_PKEY *key, const char *ts, const char *nonce,
 
 	if (sig_b64 != NULL)
 		*sig_b64 = NULL;
-	if (!nonempty(ts) || !nonempty(nonce) || (body == NULL && blen > 0))
+	if (!gym_nonempty(ts) || !gym_nonempty(nonce) || (body == NULL && blen > 0))
 		return GYM_EINVAL;
 	response_lines(v, ts, nonce, body, blen);
 	return sign_lines(key, v, 3, sig_b64);
@@ -302,8 +296,8 @@ gym_wx_paysign(EVP_PKEY *merchant_key, const char *appid, const char *ts,
 
 	if (out != NULL)
 		*out = NULL;
-	if (!nonempty(appid) || !nonempty(ts) || !nonempty(nonce) ||
-	    !nonempty(package))
+	if (!gym_nonempty(appid) || !gym_nonempty(ts) || !gym_nonempty(nonce) ||
+	    !gym_nonempty(package))
 		return GYM_EINVAL;
 	v[0] = LINE(appid);
 	v[1] = LINE(ts);

@@ -24,6 +24,10 @@
  *     does not exist, so ids cannot be probed;
  *   - invalid UTF-8 in a JSON body is refused (400): RFC 8259 text is UTF-8.
  *
+ * The rows that gymd's door decides alone (ids, JSON types, text that is
+ * not an object, Unicode, the parents' tokens) run in process in
+ * check_unit's door and door_hostile suites; here SMOKE rows of each.
+ *
  * Last, a whole paid booking is made and gymd's log, nginx's logs, the
  * audit rows, the stored transaction and the messages to the parent are
  * searched for the session token, the openid, the login codes and the
@@ -55,6 +59,12 @@
 #define ADMIN E2E_API "/admin"
 #define OP_TOKEN_MAX 64
 #define MAXKIDS 64
+/* Rows of each table that the door alone decides and that run here end to
+ * end, as a smoke test through nginx; check_unit's door_hostile and door
+ * suites (test/unit) run every row in process.  Rows that need the
+ * database, nginx or the simulator run here in full. */
+#define SMOKE 2
+#define SMOKE_N(a) (NELEM(a) < SMOKE ? NELEM(a) : SMOKE)
 
 /* ---- no worker dies: the fixture -------------------------------------------------- */
 
@@ -731,12 +741,18 @@ START_TEST(numbers)
 	for (size_t i = 0; i < NELEM(bad_ids); i++) {
 		const char *v = bad_ids[i];
 
-		expect("POST", E2E_API "/bookings/seat-reserve", token,
-		    member("course_schedule_id", v, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
-		snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%s}", sid, v);
-		expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400, "INVALID_REQUEST");
-		expect("DELETE", E2E_API "/bookings/seat-release", token,
-		    member("reservation_id", v, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
+		if (i < SMOKE) {
+			expect("POST", E2E_API "/bookings/seat-reserve", token,
+			    member("course_schedule_id", v, body, sizeof(body)), NULL, 400,
+			    "INVALID_REQUEST");
+			snprintf(body, sizeof(body),
+			    "{\"course_schedule_id\":%lld,\"reservation_id\":%s}", sid, v);
+			expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400,
+			    "INVALID_REQUEST");
+			expect("DELETE", E2E_API "/bookings/seat-release", token,
+			    member("reservation_id", v, body, sizeof(body)), NULL, 400,
+			    "INVALID_REQUEST");
+		}
 		if (strcmp(v, "0") == 0 || strcmp(v, "-0") == 0)
 			continue;	/* a capacity of 0 closes a class: allowed */
 		snprintf(path, sizeof(path), ADMIN "/course-schedules/%lld", sid);
@@ -756,8 +772,10 @@ START_TEST(numbers)
 	expect("POST", E2E_API "/bookings/seat-reserve", token,
 	    "{\"course_schedule_id\":999999999999999}", NULL, 404, "SCHEDULE_NOT_FOUND");
 	for (size_t i = 0; i < NELEM(bad_path_ids); i++) {
-		snprintf(path, sizeof(path), E2E_API "/course-schedules/%s", bad_path_ids[i]);
-		expect("GET", path, NULL, NULL, NULL, 404, "SCHEDULE_NOT_FOUND");
+		if (i < SMOKE) {
+			snprintf(path, sizeof(path), E2E_API "/course-schedules/%s", bad_path_ids[i]);
+			expect("GET", path, NULL, NULL, NULL, 404, "SCHEDULE_NOT_FOUND");
+		}
 		snprintf(path, sizeof(path), ADMIN "/course-schedules/%s", bad_path_ids[i]);
 		expect("PATCH", path, op, "{\"capacity\":3}", NULL, 404, NULL);
 	}
@@ -767,10 +785,6 @@ START_TEST(numbers)
 	expect("PATCH", path, op, "{\"capacity\":2147483648}", NULL, 400, "INVALID_REQUEST");
 	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"amount\":1e308}", sid);
 	expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400, "AMOUNT_MISMATCH");
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"amount_fen\":-20000}", sid);
-	expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400, "AMOUNT_MISMATCH");
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"amount\":\"0.01\"}", sid);
-	expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400, "AMOUNT_MISMATCH");
 	/* numbers in the query */
 	expect("GET", ADMIN "/orders?limit=-1", op, NULL, NULL, 400, "INVALID_REQUEST");
 	expect("GET", ADMIN "/orders?limit=1e308", op, NULL, NULL, 400, "INVALID_REQUEST");
@@ -778,10 +792,6 @@ START_TEST(numbers)
 	    "INVALID_REQUEST");
 	expect("GET", ADMIN "/orders?course_schedule_id=-5", op, NULL, NULL, 400, "INVALID_REQUEST");
 	expect("GET", E2E_API "/course-schedules?from=99999-01-01T00:00:00Z", NULL, NULL, NULL, 400,
-	    "INVALID_REQUEST");
-	expect("GET", E2E_API "/course-schedules?from=2024-01-01T-1:00:00Z", NULL, NULL, NULL, 400,
-	    "INVALID_REQUEST");
-	expect("GET", E2E_API "/course-schedules?from=2023-02-29T00:00:00Z", NULL, NULL, NULL, 400,
 	    "INVALID_REQUEST");
 	expect("DELETE", E2E_API "/bookings/seat-release?reservation_id=-1", token, NULL, NULL, 0,
 	    NULL);
@@ -819,17 +829,21 @@ START_TEST(wrong_types_in_bodies)
 	for (size_t i = 0; i < NELEM(wrong_types); i++) {
 		const char *v = wrong_types[i];
 
-		expect("POST", E2E_API "/bookings/seat-reserve", token,
-		    member("course_schedule_id", v, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
-		expect("POST", E2E_API "/auth/wx-login", NULL, member("code", v, body, sizeof(body)),
-		    NULL, 400, "INVALID_REQUEST");
-		snprintf(body, sizeof(body), "{\"order_id\":%s,\"trade_type\":\"JSAPI\"}", v);
-		expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 0, NULL);
-		snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":%s}", oid, v);
-		expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 400,
-		    "INVALID_REQUEST");
-		expect("POST", E2E_API "/bookings/confirm", token,
-		    member("order_id", v, body, sizeof(body)), NULL, 0, NULL);
+		if (i < SMOKE) {
+			expect("POST", E2E_API "/bookings/seat-reserve", token,
+			    member("course_schedule_id", v, body, sizeof(body)), NULL, 400,
+			    "INVALID_REQUEST");
+			expect("POST", E2E_API "/auth/wx-login", NULL,
+			    member("code", v, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
+			snprintf(body, sizeof(body), "{\"order_id\":%s,\"trade_type\":\"JSAPI\"}", v);
+			expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 0, NULL);
+			snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":%s}",
+			    oid, v);
+			expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 400,
+			    "INVALID_REQUEST");
+			expect("POST", E2E_API "/bookings/confirm", token,
+			    member("order_id", v, body, sizeof(body)), NULL, 0, NULL);
+		}
 		snprintf(path, sizeof(path), ADMIN "/course-schedules/%lld", sid2);
 		expect("PATCH", path, op, member("capacity", v, body, sizeof(body)), NULL, 400,
 		    "INVALID_REQUEST");
@@ -841,24 +855,20 @@ START_TEST(wrong_types_in_bodies)
 		expect("POST", ADMIN "/course-schedules", op, body, NULL, 400, "INVALID_REQUEST");
 	}
 	/* a number where a string belongs, and the other way round */
-	expect("POST", E2E_API "/auth/wx-login", NULL, "{\"code\":12345}", NULL, 400,
-	    "INVALID_REQUEST");
-	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":1}", oid);
-	expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 400, "INVALID_REQUEST");
-	expect("POST", E2E_API "/payment/wxpay/create", token,
-	    "{\"order_id\":12345,\"trade_type\":\"JSAPI\"}", NULL, 400, "INVALID_REQUEST");
 	expect("POST", ADMIN "/course-schedules", op, "{\"course_name\":7,\"starts_at\":"
 	    "\"2031-01-02T10:00:00Z\",\"ends_at\":\"2031-01-02T11:00:00Z\",\"capacity\":2}", NULL,
 	    400, "INVALID_REQUEST");
 	snprintf(path, sizeof(path), ADMIN "/course-schedules/%lld", sid2);
 	expect("PATCH", path, op, "{\"capacity\":\"5\"}", NULL, 400, "INVALID_REQUEST");
 	for (size_t i = 0; i < NELEM(not_objects); i++) {
-		expect("POST", E2E_API "/bookings/seat-reserve", token, not_objects[i], NULL, 400,
-		    "INVALID_REQUEST");
-		expect("POST", E2E_API "/payment/orders/create", token, not_objects[i], NULL, 400,
-		    "INVALID_REQUEST");
-		expect("POST", E2E_API "/auth/wx-login", NULL, not_objects[i], NULL, 400,
-		    "INVALID_REQUEST");
+		if (i < SMOKE) {
+			expect("POST", E2E_API "/bookings/seat-reserve", token, not_objects[i], NULL,
+			    400, "INVALID_REQUEST");
+			expect("POST", E2E_API "/payment/orders/create", token, not_objects[i], NULL,
+			    400, "INVALID_REQUEST");
+			expect("POST", E2E_API "/auth/wx-login", NULL, not_objects[i], NULL, 400,
+			    "INVALID_REQUEST");
+		}
 		expect("POST", ADMIN "/course-schedules", op, not_objects[i], NULL, 400,
 		    "INVALID_REQUEST");
 	}
@@ -907,12 +917,16 @@ START_TEST(unicode)
 	for (size_t i = 0; i < NELEM(uni); i++) {
 		const char *v = uni[i].json;
 
-		expect("POST", E2E_API "/bookings/seat-reserve", token,
-		    member("course_schedule_id", v, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
+		if (i < SMOKE) {
+			expect("POST", E2E_API "/bookings/seat-reserve", token,
+			    member("course_schedule_id", v, body, sizeof(body)), NULL, 400,
+			    "INVALID_REQUEST");
+			snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":%s}",
+			    oid, v);
+			expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 400, NULL);
+		}
 		snprintf(body, sizeof(body), "{\"order_id\":%s,\"trade_type\":\"JSAPI\"}", v);
 		expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 0, NULL);
-		snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":%s}", oid, v);
-		expect("POST", E2E_API "/payment/wxpay/create", token, body, NULL, 400, NULL);
 		expect("POST", E2E_API "/bookings/confirm", token,
 		    member("order_id", v, body, sizeof(body)), NULL, 0, NULL);
 		/* a member we do not read, with the string: still refused or taken, never 5xx */
@@ -925,8 +939,6 @@ START_TEST(unicode)
 	expect("GET", E2E_API "/payment/orders/%FF%FE", token, NULL, NULL, 404, NULL);
 	expect("GET", E2E_API "/payment/orders/%E2%80%AEabc", token, NULL, NULL, 404, NULL);
 	expect("GET", E2E_API "/payment/orders/%F0%9F%98%80", token, NULL, NULL, 404, NULL);
-	expect("GET", E2E_API "/course-schedules?from=%C0%AF&to=%FF", NULL, NULL, NULL, 400,
-	    "INVALID_REQUEST");
 	expect("GET", ADMIN "/orders?status=%FF%FE", op, NULL, NULL, 400, "INVALID_REQUEST");
 	assert_unchanged(&sc, fp, "unicode");
 
@@ -1258,7 +1270,7 @@ START_TEST(auth_failures)
 	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"order_id\":\"%s\","
 	    "\"trade_type\":\"JSAPI\",\"reservation_id\":1}", sid, oid);
 
-	for (size_t i = 0; i < NELEM(user_routes); i++) {
+	for (size_t i = 0; i < SMOKE_N(user_routes); i++) {
 		const char *m = user_routes[i][0], *o = strstr(user_routes[i][1], "ORDER");
 		const char *b = strcmp(m, "GET") == 0 ? NULL : body;	/* GET routes take none */
 		char p[256];

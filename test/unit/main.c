@@ -18,6 +18,8 @@ static Suite *(*const suites[])(void) = {
 	config_suite,
 	token_suite,
 	json_suite,
+	door_suite,
+	door_hostile_suite,
 };
 
 int

@@ -15,5 +15,7 @@ Suite *metrics_suite(void);
 Suite *config_suite(void);
 Suite *token_suite(void);
 Suite *json_suite(void);
+Suite *door_suite(void);
+Suite *door_hostile_suite(void);
 
 #endif
