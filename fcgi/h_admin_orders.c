@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attempts.h"
 #include "handlers.h"
 #include "hadmin.h"
 #include "refunds.h"
@@ -111,6 +112,38 @@ add_refunds(struct gym_db *db, const char *order_id, cJSON *a)
 	return e;
 }
 
+/* The order's payment attempts, oldest first: channel, trade type, state
+ * and the channel's error for a failed one. */
+static enum gym_err
+add_attempts(struct gym_db *db, const char *order_id, cJSON *a)
+{
+	struct gym_attempt t[16];
+	enum gym_err e;
+	int n = 0;
+
+	if ((e = gym_attempt_list(db, order_id, t, 16, &n)) != GYM_OK)
+		return e;
+	for (int i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "out_trade_no", t[i].out_trade_no);
+		cJSON_AddStringToObject(o, "channel", t[i].channel);
+		cJSON_AddStringToObject(o, "trade_type", t[i].trade_type);
+		cJSON_AddStringToObject(o, "state", t[i].state);
+		if (t[i].transaction_id[0] != '\0')
+			cJSON_AddStringToObject(o, "transaction_id", t[i].transaction_id);
+		if (t[i].error_code[0] != '\0')
+			cJSON_AddStringToObject(o, "error_code", t[i].error_code);
+		if (t[i].error_message[0] != '\0')
+			cJSON_AddStringToObject(o, "error_message", t[i].error_message);
+		gym_h_add_time(o, "created_at", t[i].created_at);
+		if (t[i].ended_at != 0)
+			gym_h_add_time(o, "ended_at", t[i].ended_at);
+		cJSON_AddItemToArray(a, o);
+	}
+	return GYM_OK;
+}
+
 enum gym_err
 gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 {
@@ -126,8 +159,10 @@ gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 	a = cJSON_AddArrayToObject(o, "transactions");
 	for (int i = 0; i < ao.ntxns; i++)
 		cJSON_AddItemToArray(a, txn_json(&ao.txns[i]));
+	a = cJSON_AddArrayToObject(o, "attempts");
+	e = add_attempts(req->ctx->db, ao.order.order_id, a);
 	a = cJSON_AddArrayToObject(o, "refunds");
-	if ((e = add_refunds(req->ctx->db, ao.order.order_id, a)) != GYM_OK) {
+	if (e != GYM_OK || (e = add_refunds(req->ctx->db, ao.order.order_id, a)) != GYM_OK) {
 		gym_admin_order_free(&ao);
 		cJSON_Delete(o);
 		return e;

@@ -4,8 +4,8 @@
  * GET /admin/refunds/{refund_id} (operators and auditors).
  *
  * A refund is named by its out_refund_no (the contract's refund_id).  The
- * POST records the refund (refunds.c, one transaction), then asks WeChat
- * outside it and answers 202 with the refund as it stands: "processing"
+ * POST is gym_checkout_refund: it records the refund (one transaction),
+ * then asks WeChat outside it; the answer is 202 with the refund as it stands: "processing"
  * until WeChat's notification or the job's query finishes it.  A create
  * call that fails leaves the refund pending with last_error; the job sends
  * it again under the same out_refund_no, so the answer is still 202.  A
@@ -23,7 +23,6 @@
 #include "log.h"
 #include "operators.h"
 #include "refunds.h"
-#include "wxclient.h"
 
 static const char *const statuses[] = { "processing", "success", "closed", "abnormal", NULL };
 
@@ -38,9 +37,9 @@ cJSON *
 gym_h_refund_json(const struct gym_refund *f)
 {
 	cJSON *o = cJSON_CreateObject();
-	char amount[16];
+	char amount[24];
 
-	snprintf(amount, sizeof(amount), "%d.%02d", f->amount_fen / 100, f->amount_fen % 100);
+	gym_price_format(f->amount_fen, amount, sizeof(amount));
 	cJSON_AddStringToObject(o, "refund_id", f->out_refund_no);
 	cJSON_AddStringToObject(o, "out_refund_no", f->out_refund_no);
 	cJSON_AddStringToObject(o, "order_id", f->order_id);
@@ -86,7 +85,6 @@ parse(const cJSON *body, struct gym_resp *resp, const char **order_id, const cha
 enum gym_err
 gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 {
-	struct gym_wx_client *wx;
 	struct gym_refund f;
 	struct gym_actor a;
 	const char *order_id = NULL, *reason = NULL;
@@ -103,18 +101,10 @@ gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 	if ((e = parse(body, resp, &order_id, &reason)) != GYM_OK)
 		goto out;
 	gym_h_actor(req, &a, &snap);
-	e = gym_refund_request(req->ctx->db, &a, order_id, reason, "operator", req->operator_id,
-	    &f, &created);
+	e = gym_checkout_refund(gym_h_pay(req), &a, order_id, reason, req->operator_id, &f,
+	    &created);
 	if (e == GYM_EINVAL)
 		bad(resp, "reason");
-	if (e != GYM_OK)
-		goto out;
-	/* WeChat outside the transaction; a failure is the job's to retry */
-	if (strcmp(f.status, "pending") == 0 && gym_wxclient_get(req->ctx, &wx) == GYM_OK)
-		(void)gym_refund_send(req->ctx->db, wx, req->ctx->cfg, &a, f.out_refund_no, &f);
-	else if (strcmp(f.status, "pending") == 0)
-		gym_log_warnx("no WeChat Pay client: refund %s is sent by the job",
-		    f.out_refund_no);
 out:
 	free(snap);
 	cJSON_Delete(body);

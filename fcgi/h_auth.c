@@ -9,17 +9,15 @@
 #include "handlers.h"
 #include "hutil.h"
 #include "token.h"
-#include "wxclient.h"
-#include "wxpay.h"
 
 enum gym_err
 gym_h_login(struct gym_req *req, struct gym_resp *resp)
 {
 	const struct gym_config *cfg = req->ctx->cfg;
-	struct gym_wx_client *wx;
+	struct gym_pay *pay = gym_h_pay(req);
 	cJSON *body = NULL, *out;
 	const char *code = NULL;
-	char openid[160], token[160];
+	char token[160];
 	long long uid = 0;
 	time_t exp;
 	enum gym_err e;
@@ -31,15 +29,10 @@ gym_h_login(struct gym_req *req, struct gym_resp *resp)
 		snprintf(resp->err_field, sizeof(resp->err_field), "code");
 		return GYM_EINVAL;
 	}
-	if ((e = gym_wxclient_get(req->ctx, &wx)) == GYM_OK)
-		e = gym_wx_code2session(wx, code, openid, sizeof(openid));
+	e = gym_checkout_login(pay, code, &uid);
 	cJSON_Delete(body);
-	if (e == GYM_EUPSTREAM || e == GYM_ETIMEOUT)
-		gym_wxclient_detail(req->ctx, resp);
 	if (e != GYM_OK)
-		return e;
-	if ((e = gym_user_login(req->ctx->db, openid, &uid)) != GYM_OK)
-		return e;
+		return gym_h_upstream(pay, resp, e);
 	exp = gym_now() + cfg->token_ttl;
 	if ((e = gym_token_issue(cfg->token_secret, cfg->token_secret_len, uid, exp, token,
 	    sizeof(token))) != GYM_OK)

@@ -8,7 +8,6 @@
 
 #include "handlers.h"
 #include "hutil.h"
-#include "wxclient.h"
 
 enum gym_err
 gym_h_hold_create(struct gym_req *req, struct gym_resp *resp)
@@ -83,13 +82,7 @@ gym_h_booking_confirm(struct gym_req *req, struct gym_resp *resp)
 	}
 	snprintf(order_id, sizeof(order_id), "%s", oid);
 	cJSON_Delete(body);
-	e = gym_booking_get(req->ctx->db, req->user_id, order_id, &b);
-	if (e == GYM_E_PAYMENT_PENDING) {
-		/* ask WeChat once: the notification may not have arrived yet */
-		gym_wxclient_reconcile_one(req, order_id);
-		e = gym_booking_get(req->ctx->db, req->user_id, order_id, &b);
-	}
-	if (e != GYM_OK)
+	if ((e = gym_checkout_confirm(gym_h_pay(req), req->user_id, order_id, &b)) != GYM_OK)
 		return e;
 	return gym_resp_json(resp, 200, gym_h_booking_json(&b));
 }

@@ -1,7 +1,8 @@
 /*
  * h_orders.c: POST /payment/orders/create, GET /payment/orders/{id},
- * POST /payment/orders/{id}/cancel.  The price is the server's: a client
- * amount other than 200.00 is refused with AMOUNT_MISMATCH and audited.
+ * POST /payment/orders/{id}/cancel.  The price and the cancel's close at
+ * WeChat are lib's (gym_checkout_order_create, gym_checkout_cancel); a
+ * client amount is only passed on for lib to compare.
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,37 +11,34 @@
 
 #include "handlers.h"
 #include "hutil.h"
-#include "wxclient.h"
 
-/* 1 when the body's optional amount is absent or exactly the price. */
-static int
-amount_ok(const cJSON *body)
+/* The body's optional amount ("amount": yuan text or number, "amount_fen"). */
+static void
+client_amount(const cJSON *body, struct gym_client_amount *ca)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "amount");
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(body, "amount_fen");
 
-	if (f != NULL && !(cJSON_IsNumber(f) && f->valuedouble == GYM_PRICE_FEN))
-		return 0;
+	memset(ca, 0, sizeof(*ca));
+	if (f != NULL) {
+		ca->has_fen = 1;
+		/* not a number: NaN never matches the price */
+		ca->fen = cJSON_IsNumber(f) ? f->valuedouble : (double)NAN;
+	}
 	if (a == NULL)
-		return 1;
+		return;
 	if (cJSON_IsString(a))
-		return strcmp(a->valuestring, "200.00") == 0 || strcmp(a->valuestring, "200") == 0 ||
-		    strcmp(a->valuestring, "200.0") == 0;
-	return cJSON_IsNumber(a) && fabs(a->valuedouble - 200.0) < 1e-9;
-}
-
-static enum gym_err
-audit_mismatch(struct gym_req *req, const struct gym_actor *a)
-{
-	struct gym_audit au = { "order", "amount_mismatch", NULL, 0, 0, NULL, NULL, NULL };
-
-	(void)req;
-	return gym_audit_record(req->ctx->db, a, &au);
+		ca->yuan_text = a->valuestring;
+	else {
+		ca->has_yuan_number = 1;
+		ca->yuan_number = cJSON_IsNumber(a) ? a->valuedouble : (double)NAN;
+	}
 }
 
 enum gym_err
 gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 {
+	struct gym_client_amount ca;
 	struct gym_actor a;
 	struct gym_order o;
 	cJSON *body = NULL;
@@ -57,13 +55,10 @@ gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 		snprintf(resp->err_field, sizeof(resp->err_field), "reservation_id");
 		goto out;
 	}
+	client_amount(body, &ca);
 	gym_h_actor(req, &a, &snap);
-	if (!amount_ok(body)) {
-		audit_mismatch(req, &a);
-		e = GYM_E_AMOUNT_MISMATCH;
-		goto out;
-	}
-	e = gym_order_create(req->ctx->db, &a, req->user_id, sid, rid, &o, &created);
+	e = gym_checkout_order_create(gym_h_pay(req), &a, req->user_id, sid, rid, &ca, &o,
+	    &created);
 	if (e == GYM_EINVAL)
 		snprintf(resp->err_field, sizeof(resp->err_field), "reservation_id");
 out:
@@ -94,11 +89,9 @@ gym_h_order_cancel(struct gym_req *req, struct gym_resp *resp)
 	enum gym_err e;
 
 	gym_h_actor(req, &a, &snap);
-	e = gym_order_cancel(req->ctx->db, &a, req->user_id, req->args[0], &o);
+	e = gym_checkout_cancel(gym_h_pay(req), &a, req->user_id, req->args[0], &o);
 	free(snap);
 	if (e != GYM_OK)
 		return e;
-	if (o.prepay_id[0] != '\0' || o.code_url[0] != '\0')
-		gym_wxclient_close(req, o.order_id);
 	return gym_resp_json(resp, 200, gym_h_order_json(&o));
 }

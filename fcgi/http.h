@@ -11,12 +11,13 @@
 #include "gym.h"
 #include "config.h"
 #include "db.h"
+#include "checkout.h"
 
 /* One per worker process: what survives between requests. */
 struct gym_ctx {
 	const struct gym_config *cfg;
 	struct gym_db *db;		/* lazily connected */
-	void *wx;			/* struct gym_wx_client *, lazily made */
+	struct gym_pay pay;		/* the payment use-cases' context (gym_h_pay) */
 	unsigned long requests;		/* handled by this worker */
 };
 

@@ -8,6 +8,7 @@
 
 #include "hutil.h"
 #include "json.h"
+#include "price.h"
 
 enum gym_err
 gym_h_body(const struct gym_req *req, struct gym_resp *resp, int allow_empty, cJSON **out)
@@ -103,6 +104,7 @@ cJSON *
 gym_h_schedule_json(const struct gym_schedule *s)
 {
 	cJSON *o = cJSON_CreateObject();
+	char price[24];
 
 	cJSON_AddNumberToObject(o, "id", (double)s->id);
 	cJSON_AddStringToObject(o, "course_name", s->course_name);
@@ -111,7 +113,7 @@ gym_h_schedule_json(const struct gym_schedule *s)
 	cJSON_AddNumberToObject(o, "capacity", s->capacity);
 	cJSON_AddNumberToObject(o, "available", s->available);
 	cJSON_AddNumberToObject(o, "price_fen", GYM_PRICE_FEN);
-	cJSON_AddStringToObject(o, "price", GYM_PRICE_STR);
+	cJSON_AddStringToObject(o, "price", gym_price_format(GYM_PRICE_FEN, price, sizeof(price)));
 	return o;
 }
 
@@ -135,12 +137,15 @@ cJSON *
 gym_h_order_json(const struct gym_order *ord)
 {
 	cJSON *o = cJSON_CreateObject();
+	char amount[24];
 
 	cJSON_AddStringToObject(o, "order_id", ord->order_id);
 	cJSON_AddStringToObject(o, "status", ord->status);
-	cJSON_AddStringToObject(o, "amount", GYM_PRICE_STR);
+	cJSON_AddStringToObject(o, "amount", gym_price_format(ord->amount_fen, amount, sizeof(amount)));
 	cJSON_AddNumberToObject(o, "amount_fen", ord->amount_fen);
 	cJSON_AddStringToObject(o, "currency", "CNY");
+	cJSON_AddStringToObject(o, "payment_method", ord->payment_method[0] != '\0' ?
+	    ord->payment_method : "wechat");
 	cJSON_AddNumberToObject(o, "course_schedule_id", (double)ord->schedule_id);
 	if (ord->has_reservation)
 		cJSON_AddItemToObject(o, "reservation", gym_h_reservation_json(&ord->res));
@@ -165,4 +170,22 @@ gym_h_booking_json(const struct gym_booking *b)
 	cJSON_AddStringToObject(o, "status", b->status);
 	gym_h_add_time(o, "confirmed_at", b->confirmed_at);
 	return o;
+}
+
+struct gym_pay *
+gym_h_pay(struct gym_req *req)
+{
+	struct gym_pay *pay = &req->ctx->pay;
+
+	pay->db = req->ctx->db;
+	pay->cfg = req->ctx->cfg;
+	return pay;
+}
+
+enum gym_err
+gym_h_upstream(const struct gym_pay *pay, struct gym_resp *resp, enum gym_err e)
+{
+	if ((e == GYM_EUPSTREAM || e == GYM_ETIMEOUT) && pay->upstream[0] != '\0')
+		snprintf(resp->err_detail, sizeof(resp->err_detail), "%s", pay->upstream);
+	return e;
 }

@@ -23,6 +23,11 @@ int gym_h_query(const struct gym_req *, const char *name, char *out, size_t len)
 /* The audit actor of this request; snapshot is a masked copy of the body
  * (free it with free()). */
 void gym_h_actor(const struct gym_req *, struct gym_actor *, char **snapshot);
+/* The worker's payment context with this request's database connection. */
+struct gym_pay *gym_h_pay(struct gym_req *);
+/* e unchanged; for an upstream failure, the channel's code into
+ * resp->err_detail (the UPSTREAM_ERROR answer's detail). */
+enum gym_err gym_h_upstream(const struct gym_pay *, struct gym_resp *, enum gym_err e);
 
 cJSON *gym_h_schedule_json(const struct gym_schedule *);
 cJSON *gym_h_reservation_json(const struct gym_reservation *);

@@ -35,7 +35,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "worker.h"
-#include "wxpay.h"
 
 #define WAIT_MS 1000		/* how often an idle worker looks at getppid() */
 /* A busy worker takes up to this many connections straight from the
@@ -283,6 +282,6 @@ out:
 	if (ep != -1)
 		close(ep);
 	gym_db_free(ctx.db);
-	gym_wx_client_free(ctx.wx);
+	gym_pay_release(&ctx.pay);
 	return rc;
 }

@@ -56,6 +56,8 @@ struct gym_order {
 	char code_url[256];
 	int64_t wx_time_expire;		/* 0 until the first prepay */
 	char transaction_id[64];
+	char payment_method[12];	/* the channel: "wechat" */
+	char out_trade_no[33];		/* the current (or paying) attempt's */
 };
 
 struct gym_booking {
@@ -105,11 +107,14 @@ enum gym_err gym_order_cancel(struct gym_db *, const struct gym_actor *, long lo
  * (GYM_E_SOLD_OUT, and the order failed, when no seat is free). */
 enum gym_err gym_order_prepare_pay(struct gym_db *, const struct gym_actor *, long long user_id,
     const char *order_id, struct gym_order *);
-/* Record WeChat's prepay answer (trade type, prepay_id or code_url) and
- * the time_expire sent with the first prepay. */
+/* Record WeChat's prepay answer (trade type, prepay_id or code_url) for
+ * the attempt out_trade_no (opened, or the same one asked again; it becomes
+ * the order's current attempt) and the time_expire sent with the first
+ * prepay.  GYM_ECONFLICT when another attempt of the order is still open
+ * or this one ended meanwhile. */
 enum gym_err gym_order_record_prepay(struct gym_db *, const struct gym_actor *,
-    const char *order_id, const char *trade_type, const char *prepay_id,
-    const char *code_url, int64_t time_expire);
+    const char *order_id, const char *out_trade_no, const char *trade_type,
+    const char *prepay_id, const char *code_url, int64_t time_expire);
 /* The booking of a paid order (GYM_E_PAYMENT_PENDING while pending,
  * GYM_E_ORDER_NOT_PAYABLE when failed, cancelled or expired). */
 enum gym_err gym_booking_get(struct gym_db *, long long user_id, const char *order_id,
@@ -125,6 +130,7 @@ struct gym_wx_txn {
 	const char *out_trade_no;
 	const char *transaction_id;
 	const char *trade_state;
+	const char *trade_state_desc;	/* WeChat's words for it, or NULL */
 	const char *trade_type;
 	const char *bank_type;
 	const char *appid;

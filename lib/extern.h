@@ -51,5 +51,11 @@ void gym__ll(char *buf, size_t len, long long v);
  * id as a statement parameter (NULL for none). */
 void gym__read_hold(PGresult *, int i, struct gym_reservation *h);
 const char *gym__actor_id(const struct gym_actor *, char *buf, size_t len);
+/* attempts.c: end an open attempt (state "paid", "failed", "closed" or
+ * "superseded"; transaction_id, code and message may be NULL) and write its
+ * audit row; an attempt already ended is left as it is. */
+enum gym_err gym__attempt_end(struct gym_db *, const struct gym_actor *,
+    const char *out_trade_no, const char *state, const char *transaction_id,
+    const char *code, const char *message);
 
 #endif

@@ -51,7 +51,6 @@ enum gym_err {
 
 /* The fixed price of the trial class, in fen.  Never taken from a client. */
 #define GYM_PRICE_FEN 20000
-#define GYM_PRICE_STR "200.00"
 #define GYM_HOLD_SECONDS (15 * 60)
 #define GYM_ORDER_SECONDS (30 * 60)
 

@@ -16,6 +16,7 @@
 #include "extern.h"
 #include "log.h"
 #include "notify.h"
+#include "price.h"
 
 #define MAXFIELDS 3
 #define FIELDLEN 32
@@ -230,7 +231,8 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 	cJSON *data, *item;
 
 	format_start(starts_us, start, sizeof(start));
-	snprintf(amount, sizeof(amount), "%s元", GYM_PRICE_STR);
+	gym_price_format(GYM_PRICE_FEN, amount, sizeof(amount) - 4);
+	strcat(amount, "元");
 	switch (k) {
 	case GYM_NOTIFY_BOOKING_CONFIRMED:
 		values[1] = start;

@@ -20,6 +20,7 @@
 	"(extract(epoch FROM o.created_at) * 1000000)::bigint AS created_us, " \
 	"(extract(epoch FROM o.wx_time_expire) * 1000000)::bigint AS wx_expire_us, " \
 	"o.reservation_id, o.trade_type, o.prepay_id, o.code_url, o.transaction_id, " \
+	"o.payment_method, coalesce(o.out_trade_no, o.order_id) AS out_trade_no, " \
 	"b.id AS booking_id, r.status AS res_status, " \
 	"(extract(epoch FROM r.expires_at) * 1000000)::bigint AS res_expires_us " \
 	"FROM payment_orders o LEFT JOIN seat_reservations r ON r.id = o.reservation_id " \
@@ -49,8 +50,18 @@ static struct gym_stmt st_set_hold = { "order_set_hold",
 static struct gym_stmt st_prepay = { "order_record_prepay",
 	"UPDATE payment_orders SET trade_type = $2, prepay_id = coalesce($3, prepay_id), "
 	"code_url = coalesce($4, code_url), prepay_at = $5::timestamptz, "
-	"wx_time_expire = coalesce(wx_time_expire, $6::timestamptz), updated_at = $5::timestamptz "
+	"wx_time_expire = coalesce(wx_time_expire, $6::timestamptz), updated_at = $5::timestamptz, "
+	"out_trade_no = $7, wx_closed_at = NULL "
 	"WHERE order_id = $1 AND status = 'pending'", 0 };
+/* The attempt of a prepay: new, or the same out_trade_no asked again. */
+static struct gym_stmt st_attempt = { "order_attempt_upsert",
+	"INSERT INTO payment_attempts AS t (order_id, channel, trade_type, out_trade_no, state, "
+	"prepay_id, code_url, time_expire, created_at, updated_at) "
+	"SELECT $1, o.payment_method, $2, $7, 'open', $3, $4, $6::timestamptz, $5::timestamptz, "
+	"$5::timestamptz FROM payment_orders o WHERE o.order_id = $1 "
+	"ON CONFLICT (out_trade_no) DO UPDATE SET prepay_id = coalesce(EXCLUDED.prepay_id, "
+	"t.prepay_id), code_url = coalesce(EXCLUDED.code_url, t.code_url), "
+	"updated_at = EXCLUDED.updated_at WHERE t.state = 'open' RETURNING (xmax = 0) AS created", 0 };
 static struct gym_stmt st_booking = { "booking_of_order",
 	"SELECT id, order_id, course_schedule_id, status, "
 	"(extract(epoch FROM confirmed_at) * 1000000)::bigint AS confirmed_us "
@@ -75,6 +86,8 @@ read_order(PGresult *r, struct gym_order *o)
 	gym_db_copy(r, 0, "prepay_id", o->prepay_id, sizeof(o->prepay_id));
 	gym_db_copy(r, 0, "code_url", o->code_url, sizeof(o->code_url));
 	gym_db_copy(r, 0, "transaction_id", o->transaction_id, sizeof(o->transaction_id));
+	gym_db_copy(r, 0, "payment_method", o->payment_method, sizeof(o->payment_method));
+	gym_db_copy(r, 0, "out_trade_no", o->out_trade_no, sizeof(o->out_trade_no));
 	if (!gym_db_isnull(r, 0, "reservation_id")) {
 		o->has_reservation = 1;
 		o->res.id = gym_db_get_ll(r, 0, "reservation_id");
@@ -497,7 +510,7 @@ gym_order_prepare_pay(struct gym_db *db, const struct gym_actor *actor, long lon
 
 struct prepay_arg {
 	const struct gym_actor *actor;
-	const char *order_id, *trade_type, *prepay_id, *code_url;
+	const char *order_id, *trade_type, *prepay_id, *code_url, *out_trade_no;
 	int64_t time_expire;
 };
 
@@ -506,23 +519,39 @@ prepay_tx(struct gym_db *db, void *v)
 {
 	struct prepay_arg *a = v;
 	char now[40], te[40], snap[200];
-	const char *p[6] = { a->order_id, a->trade_type, a->prepay_id, a->code_url, now, te };
+	const char *p[7] = { a->order_id, a->trade_type, a->prepay_id, a->code_url, now, te,
+	    a->out_trade_no };
 	struct gym_audit au = { "payment", "prepay_created", a->order_id, 0, 0, "pending",
 	    "pending", snap };
+	struct gym_audit at = { "attempt", "attempt_opened", a->order_id, 0, 0, NULL, "open",
+	    snap };
+	PGresult *r;
+	enum gym_err e;
+	int created;
 
 	gym_db_now_param(now, sizeof(now));
 	gym_time_format(a->time_expire, te, sizeof(te));
-	snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"trade_type\":\"%s\"}",
-	    a->order_id, a->trade_type);
-	enum gym_err e = gym_db_exec(db, &st_prepay, 6, p, NULL);
-	return e != GYM_OK ? e : gym_audit_write(db, a->actor, &au);
+	snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"out_trade_no\":\"%s\","
+	    "\"trade_type\":\"%s\"}", a->order_id, a->out_trade_no, a->trade_type);
+	if ((e = gym_db_exec(db, &st_prepay, 7, p, NULL)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_attempt, 7, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0)
+		e = GYM_ECONFLICT;		/* the attempt ended meanwhile */
+	created = e == GYM_OK && strcmp(gym_db_get(r, 0, "created"), "t") == 0;
+	PQclear(r);
+	if (e != GYM_OK || (created && (e = gym_audit_write(db, a->actor, &at)) != GYM_OK))
+		return e;
+	return gym_audit_write(db, a->actor, &au);
 }
 
 enum gym_err
 gym_order_record_prepay(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
-    const char *trade_type, const char *prepay_id, const char *code_url, int64_t time_expire)
+    const char *out_trade_no, const char *trade_type, const char *prepay_id,
+    const char *code_url, int64_t time_expire)
 {
-	struct prepay_arg a = { actor, order_id, trade_type, prepay_id, code_url, time_expire };
+	struct prepay_arg a = { actor, order_id, trade_type, prepay_id, code_url, out_trade_no,
+	    time_expire };
 
 	return gym_db_tx(db, prepay_tx, &a);
 }

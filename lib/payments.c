@@ -15,8 +15,13 @@
 #include "metrics.h"
 #include "notify.h"
 
+/* The order an out_trade_no belongs to: its attempt's, else (an order
+ * never prepaid) the order of that id. */
+static struct gym_stmt st_attempt = { "pay_attempt_order",
+	"SELECT order_id FROM payment_attempts WHERE out_trade_no = $1", 0 };
 static struct gym_stmt st_lock = { "pay_order_lock",
 	"SELECT o.id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, o.reservation_id, "
+	"coalesce(o.out_trade_no, o.order_id) AS out_trade_no, o.transaction_id, "
 	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us "
 	"FROM payment_orders o WHERE o.order_id = $1 FOR UPDATE", 0 };
 static struct gym_stmt st_seen = { "pay_txn_seen",
@@ -37,8 +42,8 @@ static struct gym_stmt st_txn = { "pay_txn_insert",
  * transaction, $3 hold, $4 now, $5 the status it must still have. */
 static struct gym_stmt st_paid = { "pay_order_paid",
 	"UPDATE payment_orders SET status = 'paid', paid_at = $4::timestamptz, "
-	"updated_at = $4::timestamptz, transaction_id = $2, reservation_id = $3::bigint "
-	"WHERE order_id = $1 AND status = $5", 0 };
+	"updated_at = $4::timestamptz, transaction_id = $2, reservation_id = $3::bigint, "
+	"out_trade_no = $6 WHERE order_id = $1 AND status = $5", 0 };
 static struct gym_stmt st_booking = { "pay_booking_insert",
 	"INSERT INTO bookings (order_id, user_id, course_schedule_id, reservation_id, status, "
 	"confirmed_at) VALUES ($1, $2::bigint, $3::bigint, $4::bigint, 'confirmed', $5::timestamptz) "
@@ -52,32 +57,58 @@ struct pay_arg {
 	long long user_id, schedule_id, reservation_id;
 	char status[16];
 	int64_t expires_at;
+	char order_id[33];		/* the order t->out_trade_no pays */
+	int current;			/* t is the order's current (or paying) attempt */
+	int paid_by_txn;		/* the order was paid by another transaction */
 };
 
 static enum gym_err
 audit_payment(struct gym_db *db, struct pay_arg *a, const char *action, const char *old,
     const char *new_status)
 {
-	char snap[256];
-	struct gym_audit au = { "payment", action, a->t->out_trade_no, 0, 0, old, new_status, snap };
+	char snap[320];
+	struct gym_audit au = { "payment", action, a->order_id, 0, 0, old, new_status, snap };
 
-	snprintf(snap, sizeof(snap), "{\"order_id\":\"%.32s\",\"transaction_id\":\"%.40s\","
+	snprintf(snap, sizeof(snap), "{\"order_id\":\"%.32s\",\"out_trade_no\":\"%.32s\","
+	    "\"transaction_id\":\"%.40s\","
 	    "\"trade_state\":\"%.16s\",\"amount_fen\":%lld,\"outcome\":\"%s\"}",
-	    a->t->out_trade_no, a->t->transaction_id ? a->t->transaction_id : "",
+	    a->order_id, a->t->out_trade_no, a->t->transaction_id ? a->t->transaction_id : "",
 	    a->t->trade_state, a->t->total, a->outcome);
 	return gym_audit_write(db, a->actor, &au);
+}
+
+/* a->order_id: the order of the attempt t->out_trade_no names. */
+static enum gym_err
+resolve_order(struct gym_db *db, struct pay_arg *a)
+{
+	const char *p[1] = { a->t->out_trade_no };
+	PGresult *r;
+	enum gym_err e;
+
+	if ((e = gym_db_exec(db, &st_attempt, 1, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) > 0)
+		gym_db_copy(r, 0, "order_id", a->order_id, sizeof(a->order_id));
+	else
+		snprintf(a->order_id, sizeof(a->order_id), "%.32s", a->t->out_trade_no);
+	PQclear(r);
+	return GYM_OK;
 }
 
 static enum gym_err
 lock_order(struct gym_db *db, struct pay_arg *a, int *found)
 {
-	const char *p[1] = { a->t->out_trade_no };
+	const char *p[1] = { a->order_id };
 	PGresult *r;
 	enum gym_err e;
 
 	if ((e = gym_db_exec(db, &st_lock, 1, p, &r)) != GYM_OK)
 		return e;
 	if ((*found = PQntuples(r) > 0)) {
+		a->current = strcmp(gym_db_get(r, 0, "out_trade_no"), a->t->out_trade_no) == 0;
+		a->paid_by_txn = !gym_db_isnull(r, 0, "transaction_id") &&
+		    (a->t->transaction_id == NULL ||
+		    strcmp(gym_db_get(r, 0, "transaction_id"), a->t->transaction_id) != 0);
 		a->user_id = gym_db_get_ll(r, 0, "user_id");
 		a->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
 		a->reservation_id = gym_db_get_ll(r, 0, "reservation_id");
@@ -120,7 +151,7 @@ payment_seat(struct gym_db *db, struct pay_arg *a, long long *rid)
 		return GYM_OK;
 	}
 	if (a->reservation_id != 0 && strcmp(h.status, "temporary") == 0 &&
-	    (e = gym__hold_end(db, a->actor, h.id, "expired", a->t->out_trade_no)) != GYM_OK)
+	    (e = gym__hold_end(db, a->actor, h.id, "expired", a->order_id)) != GYM_OK)
 		return e;
 	/* the user's own live hold on another schedule would block the claim */
 	if ((e = gym__expire_user_holds(db, a->actor, a->user_id)) != GYM_OK)
@@ -139,11 +170,12 @@ static enum gym_err
 confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 {
 	char rids[24], uid[24], sid[24], now[40], bid[24], snap[160], osnap[160];
-	const char *pp[5] = { a->t->out_trade_no, a->t->transaction_id, rids, now, a->status };
-	const char *pb[5] = { a->t->out_trade_no, uid, sid, rids, now };
-	struct gym_audit au = { "booking", "booking_confirmed", a->t->out_trade_no, rid, 0,
+	const char *pp[6] = { a->order_id, a->t->transaction_id, rids, now, a->status,
+	    a->t->out_trade_no };
+	const char *pb[5] = { a->order_id, uid, sid, rids, now };
+	struct gym_audit au = { "booking", "booking_confirmed", a->order_id, rid, 0,
 	    NULL, "confirmed", snap };
-	struct gym_audit ao = { "order", "order_paid", a->t->out_trade_no, rid, 0,
+	struct gym_audit ao = { "order", "order_paid", a->order_id, rid, 0,
 	    a->status, "paid", osnap };
 	PGresult *r;
 	enum gym_err e;
@@ -153,9 +185,9 @@ confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 	gym__ll(sid, sizeof(sid), a->schedule_id);
 	gym_db_now_param(now, sizeof(now));
 	snprintf(osnap, sizeof(osnap), "{\"order_id\":\"%s\",\"status\":\"paid\"}",
-	    a->t->out_trade_no);
-	if ((e = gym__hold_end(db, a->actor, rid, "confirmed", a->t->out_trade_no)) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_paid, 5, pp, &r)) != GYM_OK)
+	    a->order_id);
+	if ((e = gym__hold_end(db, a->actor, rid, "confirmed", a->order_id)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_paid, 6, pp, &r)) != GYM_OK)
 		return e;
 	e = atoi(PQcmdTuples(r)) == 1 ? GYM_OK : GYM_ECONFLICT;	/* locked: cannot be 0 */
 	PQclear(r);
@@ -166,10 +198,10 @@ confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 	snprintf(bid, sizeof(bid), "%lld", au.booking_id);
 	PQclear(r);
 	snprintf(snap, sizeof(snap), "{\"booking_id\":%s,\"order_id\":\"%s\",\"status\":\"confirmed\"}",
-	    bid, a->t->out_trade_no);
+	    bid, a->order_id);
 	if ((e = gym_audit_write(db, a->actor, &au)) != GYM_OK)
 		return e;
-	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_BOOKING_CONFIRMED, a->t->out_trade_no,
+	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_BOOKING_CONFIRMED, a->order_id,
 	    NULL);
 }
 
@@ -177,7 +209,7 @@ static enum gym_err
 record_txn(struct gym_db *db, struct pay_arg *a)
 {
 	char total[24], payer[24], now[40];
-	const char *p[11] = { a->t->transaction_id, a->t->out_trade_no, a->t->trade_state,
+	const char *p[11] = { a->t->transaction_id, a->order_id, a->t->trade_state,
 	    a->t->trade_type, total, payer, a->t->success_time, a->t->source, a->outcome,
 	    a->t->payload ? a->t->payload : "{}", now };
 
@@ -191,7 +223,7 @@ static enum gym_err
 apply_success(struct gym_db *db, struct pay_arg *a)
 {
 	char uid[24];
-	const char *p[2] = { uid, a->t->out_trade_no };
+	const char *p[2] = { uid, a->order_id };
 	const char *pt[1] = { a->t->transaction_id };
 	enum gym_err e;
 	long long rid = 0;
@@ -199,6 +231,18 @@ apply_success(struct gym_db *db, struct pay_arg *a)
 
 	if ((e = query_bool(db, &st_seen, 1, pt, &seen)) != GYM_OK)
 		return e;
+	if (!seen && !a->current && a->paid_by_txn) {
+		/* a second payment through another attempt of a paid order (its
+		 * close came too late): kept and flagged for an operator */
+		snprintf(a->outcome, sizeof(a->outcome), "unapplied");
+		gym_log_errx("order %s was paid twice (attempt %s): needs an operator",
+		    a->order_id, a->t->out_trade_no);
+		if ((e = gym__attempt_end(db, a->actor, a->t->out_trade_no, "paid",
+		    a->t->transaction_id, NULL, NULL)) != GYM_OK ||
+		    (e = record_txn(db, a)) != GYM_OK)
+			return e;
+		return audit_payment(db, a, "payment_needs_attention", a->status, a->status);
+	}
 	if (seen || strcmp(a->status, "paid") == 0 || strcmp(a->status, "refunding") == 0 ||
 	    strcmp(a->status, "refunded") == 0) {
 		snprintf(a->outcome, sizeof(a->outcome), "duplicate");
@@ -216,11 +260,13 @@ apply_success(struct gym_db *db, struct pay_arg *a)
 	} else {
 		snprintf(a->outcome, sizeof(a->outcome), "%s", other ? "duplicate_refunded" :
 		    "late_refunded");
-		if ((e = gym__order_set_status(db, a->actor, a->t->out_trade_no, a->status,
+		if ((e = gym__order_set_status(db, a->actor, a->order_id, a->status,
 		    "refunding", "auto_refund_required")) != GYM_OK)
 			return e;
 	}
-	if ((e = record_txn(db, a)) != GYM_OK)
+	if ((e = record_txn(db, a)) != GYM_OK ||
+	    (e = gym__attempt_end(db, a->actor, a->t->out_trade_no, "paid", a->t->transaction_id,
+	    NULL, NULL)) != GYM_OK)
 		return e;
 	return audit_payment(db, a, "payment_received", a->status,
 	    strcmp(a->outcome, "paid") == 0 || strcmp(a->outcome, "late_paid") == 0 ?
@@ -232,12 +278,14 @@ apply_tx(struct gym_db *db, void *v)
 {
 	struct pay_arg *a = v;
 	char total[24];
-	const char *ps[3] = { a->t->transaction_id, a->t->out_trade_no, total };
+	const char *ps[3] = { a->t->transaction_id, a->order_id, total };
 	enum gym_err e;
 	int found;
 
 	a->result = GYM_OK;
 	a->outcome[0] = '\0';
+	if ((e = resolve_order(db, a)) != GYM_OK)
+		return e;
 	/* A transaction already recorded for this order and amount is a
 	 * repeat: answered without the order's row lock, so WeChat's repeats
 	 * neither queue behind each other nor cost a commit flush. */
@@ -264,15 +312,21 @@ apply_tx(struct gym_db *db, void *v)
 	if (strcmp(a->t->trade_state, "PAYERROR") == 0 || strcmp(a->t->trade_state, "CLOSED") == 0 ||
 	    strcmp(a->t->trade_state, "REVOKED") == 0) {
 		snprintf(a->outcome, sizeof(a->outcome), "failed");
-		if (strcmp(a->status, "pending") != 0)
+		if ((e = gym__attempt_end(db, a->actor, a->t->out_trade_no,
+		    strcmp(a->t->trade_state, "PAYERROR") == 0 ? "failed" : "closed", NULL,
+		    a->t->trade_state, a->t->trade_state_desc)) != GYM_OK)
+			return e;
+		/* only the order's current attempt decides it: a superseded one
+		 * failing leaves the order payable through its successor */
+		if (strcmp(a->status, "pending") != 0 || !a->current)
 			return GYM_OK;
-		if ((e = gym__order_set_status(db, a->actor, a->t->out_trade_no, "pending",
+		if ((e = gym__order_set_status(db, a->actor, a->order_id, "pending",
 		    "failed", "payment_failed")) != GYM_OK ||
 		    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PAYMENT_FAILED,
-		    a->t->out_trade_no, NULL)) != GYM_OK)
+		    a->order_id, NULL)) != GYM_OK)
 			return e;
 		return a->reservation_id == 0 ? GYM_OK :
-		    gym__hold_end(db, a->actor, a->reservation_id, "cancelled", a->t->out_trade_no);
+		    gym__hold_end(db, a->actor, a->reservation_id, "cancelled", a->order_id);
 	}
 	snprintf(a->outcome, sizeof(a->outcome), "pending");	/* NOTPAY, USERPAYING */
 	return GYM_OK;

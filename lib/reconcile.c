@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attempts.h"
 #include "json.h"
 #include "log.h"
 #include "reconcile.h"
@@ -34,6 +35,7 @@ gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gy
 	t.out_trade_no = gym_json_string(txn, "out_trade_no");
 	t.transaction_id = gym_json_string(txn, "transaction_id");
 	t.trade_state = gym_json_string(txn, "trade_state");
+	t.trade_state_desc = gym_json_string(txn, "trade_state_desc");
 	t.trade_type = gym_json_string(txn, "trade_type");
 	t.bank_type = gym_json_string(txn, "bank_type");
 	t.appid = gym_json_string(txn, "appid");
@@ -64,14 +66,14 @@ gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gy
 
 enum gym_err
 gym_reconcile_order(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
-    const char *order_id, char *outcome, size_t len)
+    const char *out_trade_no, char *outcome, size_t len)
 {
 	struct gym_actor a = { "system", 0, NULL, "reconcile", NULL, NULL };
 	cJSON *txn = NULL;
 	enum gym_err e;
 
 	snprintf(outcome, len, "pending");
-	if ((e = gym_wx_query(wx, order_id, &txn)) != GYM_OK)
+	if ((e = gym_wx_query(wx, out_trade_no, &txn)) != GYM_OK)
 		return e;
 	e = gym_txn_apply_json(db, &a, cfg, txn, "query", outcome, len);
 	cJSON_Delete(txn);
@@ -84,14 +86,16 @@ static struct gym_stmt st_claim_rec = { "reconcile_claim",
 	" AND prepay_at <= $1::timestamptz - make_interval(secs => $2::int) "
 	" AND (reconciled_at IS NULL OR reconciled_at <= $1::timestamptz - make_interval(secs => $2::int)) "
 	" ORDER BY coalesce(reconciled_at, prepay_at) LIMIT $3::int FOR UPDATE SKIP LOCKED)) "
-	"RETURNING order_id", 0 };
+	"RETURNING coalesce(out_trade_no, order_id) AS order_id", 0 };
 static struct gym_stmt st_claim_close = { "close_claim",
 	"UPDATE payment_orders SET wx_closed_at = $1::timestamptz WHERE id = ANY(ARRAY("
 	" SELECT id FROM payment_orders WHERE prepay_at IS NOT NULL AND wx_closed_at IS NULL "
 	" AND status IN ('expired', 'cancelled', 'failed') ORDER BY updated_at "
-	" LIMIT $2::int FOR UPDATE SKIP LOCKED)) RETURNING order_id", 0 };
+	" LIMIT $2::int FOR UPDATE SKIP LOCKED)) "
+	"RETURNING coalesce(out_trade_no, order_id) AS order_id", 0 };
 static struct gym_stmt st_close_retry = { "close_retry",
-	"UPDATE payment_orders SET wx_closed_at = NULL WHERE order_id = $1", 0 };
+	"UPDATE payment_orders SET wx_closed_at = NULL WHERE order_id = coalesce("
+	" (SELECT order_id FROM payment_attempts WHERE out_trade_no = $1), $1)", 0 };
 
 enum gym_err
 gym_reconcile_claim(struct gym_db *db, int after_s, char (*ids)[33], int max, int *n)
@@ -117,16 +121,37 @@ gym_close_claim(struct gym_db *db, char (*ids)[33], int max, int *n)
 }
 
 enum gym_err
-gym_close_retry_later(struct gym_db *db, const char *order_id)
+gym_close_retry_later(struct gym_db *db, const char *out_trade_no)
 {
-	const char *p[1] = { order_id };
+	const char *p[1] = { out_trade_no };
 
 	return gym_db_exec(db, &st_close_retry, 1, p, NULL);
+}
+
+void
+gym_close_attempt(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
+    const struct gym_actor *a, const char *out_trade_no)
+{
+	char outcome[32];
+	enum gym_err e;
+
+	e = gym_wx_close(wx, out_trade_no);
+	if (e == GYM_ECONFLICT)		/* paid at WeChat after all: apply it */
+		gym_reconcile_order(db, wx, cfg, out_trade_no, outcome, sizeof(outcome));
+	else if (e == GYM_OK || e == GYM_ENOTFOUND) {
+		if (gym_attempt_end(db, a, out_trade_no, "closed", NULL, NULL) != GYM_OK)
+			gym_log_warnx("could not record attempt %s closed", out_trade_no);
+	} else {
+		gym_log_warnx("could not close %s at WeChat: %s (the job retries)", out_trade_no,
+		    gym_strerror(e));
+		gym_close_retry_later(db, out_trade_no);
+	}
 }
 
 int
 gym_reconcile_run(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg)
 {
+	struct gym_actor a = { "system", 0, NULL, "close", NULL, NULL };
 	char ids[20][33], outcome[32];
 	int n = 0, total = 0;
 	enum gym_err e;
@@ -138,12 +163,7 @@ gym_reconcile_run(struct gym_db *db, struct gym_wx_client *wx, const struct gym_
 				gym_log_infox("reconciled order %s: %s", ids[i], outcome);
 	if (gym_close_claim(db, ids, 20, &n) != GYM_OK)
 		return total;
-	for (int i = 0; i < n; i++, total++) {
-		e = gym_wx_close(wx, ids[i]);
-		if (e == GYM_ECONFLICT)		/* paid at WeChat after all: apply it */
-			gym_reconcile_order(db, wx, cfg, ids[i], outcome, sizeof(outcome));
-		else if (e != GYM_OK && e != GYM_ENOTFOUND)
-			gym_close_retry_later(db, ids[i]);
-	}
+	for (int i = 0; i < n; i++, total++)
+		gym_close_attempt(db, wx, cfg, &a, ids[i]);
 	return total;
 }

@@ -17,20 +17,27 @@
 enum gym_err gym_txn_apply_json(struct gym_db *, const struct gym_actor *,
     const struct gym_config *, const cJSON *txn, const char *source,
     char *outcome, size_t len);
-/* Query WeChat for one order and apply the answer (paid, closed, payment
- * error).  outcome as gym_payment_apply's, or "pending". */
+/* Query WeChat for one attempt (its out_trade_no) and apply the answer
+ * (paid, closed, payment error).  outcome as gym_payment_apply's, or
+ * "pending". */
 enum gym_err gym_reconcile_order(struct gym_db *, struct gym_wx_client *,
-    const struct gym_config *, const char *order_id, char *outcome, size_t len);
+    const struct gym_config *, const char *out_trade_no, char *outcome, size_t len);
+/* Close an attempt at WeChat: closed, it is recorded closed; paid
+ * meanwhile, the payment is fetched and applied; any other failure leaves
+ * it for a later job pass.  Best effort: nothing to return. */
+void gym_close_attempt(struct gym_db *, struct gym_wx_client *, const struct gym_config *,
+    const struct gym_actor *, const char *out_trade_no);
 
 /* The job's claims, committed at once (FOR UPDATE SKIP LOCKED), so two
  * job processes never work on the same order: pending orders with a
  * prepay and no answer for after_s seconds, least recently asked first (so
  * a backlog of unpaid orders cannot starve a newer one), and ended orders
- * whose WeChat order is still open.  ids receives up to max order ids (33 bytes each). */
+ * whose WeChat order is still open.  ids receives up to max out_trade_nos
+ * of the orders' current attempts (33 bytes each). */
 enum gym_err gym_reconcile_claim(struct gym_db *, int after_s, char (*ids)[33], int max, int *n);
 enum gym_err gym_close_claim(struct gym_db *, char (*ids)[33], int max, int *n);
 /* A close that failed for a passing reason: let a later run retry it. */
-enum gym_err gym_close_retry_later(struct gym_db *, const char *order_id);
+enum gym_err gym_close_retry_later(struct gym_db *, const char *out_trade_no);
 /* One job pass of both: returns how many orders were looked at. */
 int gym_reconcile_run(struct gym_db *, struct gym_wx_client *, const struct gym_config *);
 

@@ -25,7 +25,8 @@
 #define REFUND_COLS \
 	"f.id, f.out_refund_no, f.order_id, f.attempt, f.amount_fen, f.reason, f.initiated_by, " \
 	"f.operator_id, f.order_status_before, f.status, f.wx_refund_id, f.wx_status, " \
-	"f.next_action, f.last_error, " \
+	"f.next_action, f.last_error, (SELECT coalesce(o.out_trade_no, o.order_id) FROM " \
+	"payment_orders o WHERE o.order_id = f.order_id) AS out_trade_no, " \
 	"(extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us, " \
 	"(extract(epoch FROM f.updated_at) * 1000000)::bigint AS updated_us, " \
 	"(extract(epoch FROM f.completed_at) * 1000000)::bigint AS completed_us "
@@ -85,6 +86,7 @@ read_refund(PGresult *r, int i, struct gym_refund *f)
 	f->id = gym_db_get_ll(r, i, "id");
 	gym_db_copy(r, i, "out_refund_no", f->out_refund_no, sizeof(f->out_refund_no));
 	gym_db_copy(r, i, "order_id", f->order_id, sizeof(f->order_id));
+	gym_db_copy(r, i, "out_trade_no", f->out_trade_no, sizeof(f->out_trade_no));
 	f->attempt = (int)gym_db_get_ll(r, i, "attempt");
 	f->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
 	gym_db_copy(r, i, "reason", f->reason, sizeof(f->reason));
@@ -626,7 +628,7 @@ apply_tx(struct gym_db *db, void *v)
 	}
 	if (e != GYM_OK)
 		return e;
-	if ((a->w->out_trade_no != NULL && strcmp(a->w->out_trade_no, f.order_id) != 0) ||
+	if ((a->w->out_trade_no != NULL && strcmp(a->w->out_trade_no, f.out_trade_no) != 0) ||
 	    (a->w->refund_fen != -1 && a->w->refund_fen != f.amount_fen) ||
 	    (a->w->total_fen != -1 && a->w->total_fen != GYM_PRICE_FEN)) {
 		snprintf(a->outcome, sizeof(a->outcome), "rejected");
@@ -735,7 +737,7 @@ gym_refund_send(struct gym_db *db, struct gym_wx_client *wx, const struct gym_co
 			*out = f;
 		return GYM_OK;
 	}
-	e = gym_wx_refund_create(wx, f.order_id, f.out_refund_no, f.reason, f.amount_fen,
+	e = gym_wx_refund_create(wx, f.out_trade_no, f.out_refund_no, f.reason, f.amount_fen,
 	    GYM_PRICE_FEN, &answer);
 	if (e == GYM_OK) {
 		e = gym_refund_apply_json(db, actor, cfg, answer, "create", outcome,

@@ -42,6 +42,7 @@ struct gym_refund {
 	long long id;
 	char out_refund_no[72];
 	char order_id[33];
+	char out_trade_no[33];		/* the order's paying attempt at WeChat */
 	int attempt;
 	int amount_fen;
 	char reason[332];		/* up to 80 UTF-8 characters */

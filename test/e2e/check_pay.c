@@ -189,6 +189,91 @@ START_TEST(native_qrcode)
 }
 END_TEST
 
+/* The state of one attempt (out_trade_no), "" when there is none. */
+static char *
+attempt_state(const char *otn, char *buf, size_t len)
+{
+	PGconn *pg = PQconnectdb(e2e_pguri());
+	const char *p[1] = { otn };
+	e2e_sql_text(pg, "SELECT coalesce((SELECT state || '/' || coalesce(error_code, '') "
+	    "FROM payment_attempts WHERE out_trade_no = $1), '')", 1, p, buf, len);
+	PQfinish(pg);
+	return buf;
+}
+
+/*
+ * JSAPI, then Native on the same order (a parent who leaves the mini
+ * program for the front desk's QR code): WeChat takes one trade type per
+ * out_trade_no, so the Native attempt has its own and the JSAPI one is
+ * closed at WeChat first.  Paying the QR code pays the order once; the
+ * closed JSAPI attempt can no longer be paid; both keep their rows.
+ */
+START_TEST(switch_trade_type)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], otn2[48], st[24], buf[96], path[96];
+	long long sid = e2e_schedule(3);
+
+	e2e_user("pay-switch", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	ck_assert_str_eq(attempt_state(oid, buf, sizeof(buf)), "open/");
+	wxpay_create(token, oid, "NATIVE", &r);
+	ck_assert_msg(r.status == 200, "NATIVE after JSAPI: %ld %s", r.status, r.body);
+	ck_assert_msg(strncmp(e2e_str(&r, "code_url"), "weixin://", 9) == 0, "%s", r.body);
+	snprintf(otn2, sizeof(otn2), "%s-2", oid);
+	ck_assert_str_eq(attempt_state(oid, buf, sizeof(buf)), "superseded/");
+	ck_assert_str_eq(attempt_state(otn2, buf, sizeof(buf)), "open/");
+	/* the JSAPI order is closed at WeChat: it cannot be paid any more */
+	snprintf(path, sizeof(path), "/sim/orders/%s", oid);
+	e2e_sim("GET", path, NULL, &r);
+	ck_assert_msg(r.status == 200 && strstr(r.body, "CLOSED") != NULL, "sim order: %s", r.body);
+	/* asking for the QR code again is the same attempt, not a third */
+	wxpay_create(token, oid, "NATIVE", &r);
+	ck_assert_msg(r.status == 200, "NATIVE again: %ld %s", r.status, r.body);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_attempts WHERE order_id = $1",
+	    oid), 2);
+	e2e_sim_pay(otn2, 0);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE "
+	    "order_id = $1 AND outcome = 'paid'", oid), 1);
+	ck_assert_str_eq(attempt_state(otn2, buf, sizeof(buf)), "paid/");
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_orders WHERE order_id = $1 "
+	    "AND out_trade_no = $1 || '-2'", oid), 1);
+	/* the order shows its channel */
+	snprintf(path, sizeof(path), E2E_API "/payment/orders/%s", oid);
+	e2e_request("GET", path, token, NULL, NULL, &r);
+	ck_assert_str_eq(e2e_str(&r, "payment_method"), "wechat");
+	e2e_resp_free(&r);
+}
+END_TEST
+
+/* A payment that fails at WeChat (PAYERROR: no notification comes) is
+ * found by the booking confirmation's one question; the attempt keeps its
+ * row with WeChat's code, the order fails and its seat is freed. */
+START_TEST(payerror_attempt_row)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], body[96], st[24], buf[96];
+	long long sid = e2e_schedule(1);
+
+	e2e_user("pay-payerror", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	ck_assert_int_eq(e2e_available(sid), 0);
+	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\",\"trade_state\":\"PAYERROR\"}", oid);
+	e2e_sim("POST", "/sim/pay", body, &r);
+	ck_assert_msg(r.status == 200, "/sim/pay PAYERROR: %ld %s", r.status, r.body);
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\"}", oid);
+	e2e_request("POST", E2E_API "/bookings/confirm", token, body, NULL, &r);
+	ck_assert_msg(r.status != 200, "confirm of a failed payment: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "failed");
+	ck_assert_str_eq(attempt_state(oid, buf, sizeof(buf)), "failed/PAYERROR");
+	ck_assert_int_eq(e2e_available(sid), 1);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 /* ---- notifications we build ------------------------------------------------------------ */
 
 struct note {
@@ -530,6 +615,8 @@ pay_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, jsapi_flow);
 	tcase_add_test(t, native_qrcode);
+	tcase_add_test(t, switch_trade_type);
+	tcase_add_test(t, payerror_attempt_row);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("notify");

@@ -11,6 +11,7 @@
 
 #include <check.h>
 
+#include "attempts.h"
 #include "integ.h"
 #include "pgtest.h"
 
@@ -602,8 +603,10 @@ END_TEST
 START_TEST(test_record_prepay)
 {
 	struct gym_order o, o2;
+	struct gym_attempt at[4];
+	char otn2[40];
 	long long s, u;
-	int created;
+	int created, n = 0;
 	int64_t te;
 
 	s = pgt_schedule(db, 1);
@@ -611,22 +614,47 @@ START_TEST(test_record_prepay)
 	ck_assert_int_eq(create(u, s, 0, &o, &created), GYM_OK);
 	ck_assert_int_eq(o.wx_time_expire, 0);
 	te = o.expires_at / 1000000 * 1000000;
-	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, "JSAPI",
-	    "wx201410272009395522657a690389285100", NULL, te), GYM_OK);
+	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, o.order_id,
+	    "JSAPI", "wx201410272009395522657a690389285100", NULL, te), GYM_OK);
 	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
 	ck_assert_str_eq(o2.trade_type, "JSAPI");
 	ck_assert_str_eq(o2.prepay_id, "wx201410272009395522657a690389285100");
 	ck_assert_str_eq(o2.code_url, "");
 	ck_assert_int_eq(o2.wx_time_expire, te);
 	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(o2.out_trade_no, o.order_id);
+	ck_assert_str_eq(o2.payment_method, "wechat");
+	/* a second attempt cannot open while the first is open */
+	snprintf(otn2, sizeof(otn2), "%s-2", o.order_id);
+	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, otn2,
+	    "NATIVE", NULL, "weixin://wxpay/bizpayurl?pr=abc", te), GYM_ECONFLICT);
+	ck_assert_int_eq(gym_attempt_end(db, &pgt_actor_system, o.order_id, "superseded", NULL,
+	    NULL), GYM_OK);
 	/* a second prepay keeps the first time_expire (WeChat refuses a change) */
-	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, "NATIVE",
-	    NULL, "weixin://wxpay/bizpayurl?pr=abc", te + 60000000), GYM_OK);
+	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, otn2,
+	    "NATIVE", NULL, "weixin://wxpay/bizpayurl?pr=abc", te + 60000000), GYM_OK);
 	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
 	ck_assert_str_eq(o2.trade_type, "NATIVE");
 	ck_assert_str_eq(o2.prepay_id, "wx201410272009395522657a690389285100");
 	ck_assert_str_eq(o2.code_url, "weixin://wxpay/bizpayurl?pr=abc");
 	ck_assert_int_eq(o2.wx_time_expire, te);
+	ck_assert_str_eq(o2.out_trade_no, otn2);
+	/* both attempts keep their rows; the superseded one is ended */
+	ck_assert_int_eq(gym_attempt_list(db, o.order_id, at, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(at[0].out_trade_no, o.order_id);
+	ck_assert_str_eq(at[0].trade_type, "JSAPI");
+	ck_assert_str_eq(at[0].state, "superseded");
+	ck_assert_int_ne(at[0].ended_at, 0);
+	ck_assert_str_eq(at[1].out_trade_no, otn2);
+	ck_assert_str_eq(at[1].state, "open");
+	ck_assert_int_eq(at[1].ended_at, 0);
+	/* ending an ended attempt changes nothing */
+	ck_assert_int_eq(gym_attempt_end(db, &pgt_actor_system, o.order_id, "closed", "X", NULL),
+	    GYM_OK);
+	ck_assert_int_eq(gym_attempt_list(db, o.order_id, at, 4, &n), GYM_OK);
+	ck_assert_str_eq(at[0].state, "superseded");
+	ck_assert_str_eq(at[0].error_code, "");
 }
 END_TEST
 

@@ -20,6 +20,7 @@ static Suite *(*const suites[])(void) = {
 	json_suite,
 	door_suite,
 	door_hostile_suite,
+	price_suite,
 };
 
 int

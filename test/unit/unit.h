@@ -17,5 +17,6 @@ Suite *token_suite(void);
 Suite *json_suite(void);
 Suite *door_suite(void);
 Suite *door_hostile_suite(void);
+Suite *price_suite(void);
 
 #endif

@@ -1,0 +1,118 @@
+/*
+ * checkout.h: the payment use-cases, one business step each, shared by every
+ * door (gymd's handlers, the job process, gymctl).  A door parses, makes one
+ * call here and renders; it never calls WeChat, prices or decides a state.
+ *
+ * struct gym_pay is what a use-case needs besides its arguments: the
+ * database, the configuration and the payment channel's client, made on
+ * first use and kept (one per process, so connections are reused).  It is
+ * not thread-safe and must not cross fork().
+ *
+ * Every function returns enum gym_err.  When the channel (WeChat) answered
+ * with an error or not at all (GYM_EUPSTREAM, GYM_ETIMEOUT), pay->upstream
+ * holds the channel's code ("PARAM_ERROR", "TIMEOUT", ...) for the answer's
+ * detail; otherwise it is "".
+ */
+#ifndef GYM_CHECKOUT_H
+#define GYM_CHECKOUT_H
+
+#include <stddef.h>
+
+#include "booking.h"
+#include "config.h"
+#include "price.h"
+#include "refunds.h"
+#include "wxpay.h"
+
+struct gym_pay {
+	struct gym_db *db;			/* borrowed; set by the door */
+	const struct gym_config *cfg;		/* borrowed */
+	struct gym_wx_client *wx;		/* owned: NULL until first use */
+	char upstream[64];			/* the channel's last error code */
+};
+
+/* The channel client, made on first use (GYM_EINVAL, GYM_ENOMEM or
+ * GYM_ESYSTEM when it cannot be made).  Borrowed from pay. */
+enum gym_err gym_pay_client(struct gym_pay *, struct gym_wx_client **);
+/* Free what pay owns (the client); db and cfg stay the caller's. */
+void gym_pay_release(struct gym_pay *);
+
+/* WeChat's trade types this service sells through. */
+enum gym_trade {
+	GYM_TRADE_JSAPI,			/* the mini program: wx.requestPayment */
+	GYM_TRADE_NATIVE			/* a QR code (browser, front desk) */
+};
+/* "JSAPI" / "NATIVE" into *t; GYM_EINVAL for anything else. */
+enum gym_err gym_trade_parse(const char *, enum gym_trade *);
+
+/*
+ * A parent's new order for a class (and the hold reservation_id names, or
+ * 0 for the parent's live hold).  The price is the server's: a client
+ * amount (may be NULL) that names another price is refused with
+ * GYM_E_AMOUNT_MISMATCH and audited.  *created 1 for a new order, 0 when
+ * the parent's open order for that class is returned.
+ */
+enum gym_err gym_checkout_order_create(struct gym_pay *, const struct gym_actor *,
+    long long user_id, long long schedule_id, long long reservation_id,
+    const struct gym_client_amount *, struct gym_order *, int *created);
+
+/*
+ * Prepay: the order must be the parent's, pending and unexpired with a
+ * live (or re-claimable) hold.  WeChat's time_expire is the order's
+ * payable deadline, fixed at the first prepay and sent again unchanged on
+ * every retry.  A paid order answers GYM_E_ORDER_NOT_PAYABLE.
+ */
+struct gym_prepay {
+	struct gym_order order;			/* as it stands after the prepay */
+	enum gym_trade trade;
+	struct gym_wx_payparams pay_params;	/* JSAPI: wx.requestPayment's */
+	char code_url[256];			/* NATIVE: the weixin:// URL */
+};
+enum gym_err gym_checkout_prepay(struct gym_pay *, const struct gym_actor *,
+    long long user_id, const char *order_id, enum gym_trade, struct gym_prepay *);
+
+/* The QR code (PNG, *png malloc'd, caller frees) of a pending order's
+ * Native prepay; GYM_E_ORDER_NOT_PAYABLE when there is none to pay. */
+enum gym_err gym_checkout_qr_png(struct gym_pay *, long long user_id, const char *order_id,
+    unsigned char **png, size_t *len);
+
+/*
+ * The parent cancels an open order: the order and its hold end at once (one
+ * transaction), then, when a prepay was made, WeChat's order is closed so it
+ * cannot be paid; if WeChat says it was paid meanwhile, the payment is
+ * fetched and applied (the late-payment rules decide).  A close that fails
+ * for a passing reason is left to the job.  *out is the order after the
+ * cancel.
+ */
+enum gym_err gym_checkout_cancel(struct gym_pay *, const struct gym_actor *,
+    long long user_id, const char *order_id, struct gym_order *out);
+
+/*
+ * The booking of a parent's order, asked after wx.requestPayment said ok.
+ * While the order is still pending (the notification may not have come
+ * yet) WeChat is asked once and its answer applied before the booking is
+ * read again; GYM_E_PAYMENT_PENDING when it is still unpaid.
+ */
+enum gym_err gym_checkout_confirm(struct gym_pay *, long long user_id, const char *order_id,
+    struct gym_booking *out);
+
+/*
+ * An operator refunds a paid order in full: the refund is recorded (one
+ * transaction, a stable out_refund_no; a repeat returns the same refund,
+ * *created 0), then sent to WeChat outside the transaction.  A send that
+ * fails leaves the refund pending for the job to send again under the
+ * same out_refund_no, so it is not an error here.  *out is the refund as
+ * it stands.
+ */
+enum gym_err gym_checkout_refund(struct gym_pay *, const struct gym_actor *,
+    const char *order_id, const char *reason, long long operator_id,
+    struct gym_refund *out, int *created);
+
+/*
+ * The parent's login: WeChat's code2session turns the mini program's
+ * wx.login code into the openid, and the user row is found or made.
+ * GYM_E_INVALID_CODE when WeChat refuses the code.
+ */
+enum gym_err gym_checkout_login(struct gym_pay *, const char *code, long long *user_id);
+
+#endif
