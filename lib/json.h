@@ -19,7 +19,8 @@ enum gym_err gym_json_id(const cJSON *obj, const char *name, long long *out);
 /* Object member as a string: GYM_OK (borrowed), GYM_ENOTFOUND, GYM_EINVAL. */
 enum gym_err gym_json_str(const cJSON *obj, const char *name, const char **out);
 /* Parse the len bytes of text, which must be one JSON object with nothing
- * after it but white space; NULL otherwise. */
+ * after it but white space, and with no NUL in any string (no NUL byte, no
+ * \u0000, in member names too); NULL otherwise. */
 cJSON *gym_json_object(const char *text, size_t len);
 
 #endif

@@ -887,8 +887,36 @@ static const struct {
 	{ "\"\xef\xbb\xbf\xe4\xbd\x93\"", 1 },		/* BOM inside the string */
 	{ "\"a\xcc\x81\xe2\x80\x8b\"", 1 },		/* combining mark, zero width space */
 	{ "\"\xf4\x8f\xbf\xbf\"", 1 },			/* U+10FFFF */
-	{ "\"\\u0000x\"", 0 },				/* NUL escape: cut there, so "" */
+	{ "\"\\u0000x\"", 0 },				/* NUL escape: refused (nul_escapes) */
 };
+
+/* issue 13, finding 6: cJSON cut a string at \u0000, so a login with the
+ * code "C\u0000def" logged in as the user of the code C.  Every string with
+ * a NUL, member names too, is now refused with 400 INVALID_REQUEST. */
+START_TEST(nul_escapes)
+{
+	char token[E2E_TOKEN_MAX], op[OP_TOKEN_MAX], code[96], body[512];
+	long long uid, uid2;
+
+	e2e_uniq("hostile-nul", code, sizeof(code));
+	ck_assert_int_gt(uid = e2e_login(code, token), 0);
+	operator_add("operator", op);
+
+	snprintf(body, sizeof(body), "{\"code\":\"%s\\u0000def\"}", code);
+	expect("POST", E2E_API "/auth/wx-login", NULL, body, NULL, 400, "INVALID_REQUEST");
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"x\\u0000\":1}", code);
+	expect("POST", E2E_API "/auth/wx-login", NULL, body, NULL, 400, "INVALID_REQUEST");
+	expect("POST", E2E_API "/bookings/seat-reserve", token,
+	    "{\"course_schedule_id\":\"1\\u0000\"}", NULL, 400, "INVALID_REQUEST");
+	expect("POST", ADMIN "/course-schedules", op, "{\"course_name\":\"a\\u0000b\","
+	    "\"starts_at\":\"2031-01-02T10:00:00Z\",\"ends_at\":\"2031-01-02T11:00:00Z\","
+	    "\"capacity\":1}", NULL, 400, "INVALID_REQUEST");
+	/* the text \\u0000 (an escaped backslash) is no NUL: a code of its own */
+	snprintf(body, sizeof(body), "%s\\u0000", code);
+	uid2 = e2e_login(body, token);
+	ck_assert_msg(uid2 > 0 && uid2 != uid, "%s: user %lld, C's %lld", body, uid2, uid);
+}
+END_TEST
 
 START_TEST(unicode)
 {
@@ -1572,6 +1600,7 @@ hostile_suite(void)
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, wrong_types_in_bodies);
 	tcase_add_test(tc, unicode);
+	tcase_add_test(tc, nul_escapes);
 	tcase_add_test(tc, unicode_headers);
 	tcase_add_test(tc, duplicate_keys);
 	tcase_add_test(tc, oversize_headers);
