@@ -41,6 +41,7 @@ static const struct ckey keys[] = {
 	{ "token_secret_file", C_TOKEN_SECRET, 0, 0, 0 },
 	{ "token_ttl", C_INT, F(token_ttl), 60, 90 * 86400 },
 	{ "trust_proxy", C_BOOL, F(trust_proxy), 0, 1 },
+	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
 	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
@@ -80,6 +81,7 @@ defaults(struct gym_config *c)
 	c->db_lock_timeout_ms = 3000;
 	c->log_level = GYM_LOG_INFO;
 	c->token_ttl = 7 * 86400;
+	c->idempotency_lease = 60;
 	c->wx_connect_timeout_ms = 2000;
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;

@@ -33,6 +33,7 @@ struct gym_config {
 	size_t token_secret_len;
 	int token_ttl;		/* seconds */
 	int trust_proxy;	/* take X-Request-Id / X-Real-IP from nginx */
+	int idempotency_lease;	/* seconds an unfinished key is held */
 
 	char *wx_appid;
 	char *wx_mchid;

@@ -47,16 +47,17 @@ set_paths() {
 	[[ "$KEEP_CONN" == on || "$KEEP_CONN" == off ]] || die "GYM_FCGI_KEEP_CONN must be on or off"
 	if [[ "$PROFILE" == dev ]]; then
 		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60
-		NOTIFY_BACKOFF_MS=1000
+		NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60
 	else
+		# a short Idempotency-Key lease: check_process takes a key over
 		RETRY_SCALE=0.01 JOB_INTERVAL_MS=200 RECONCILE_AFTER_S=2
-		NOTIFY_BACKOFF_MS=50
+		NOTIFY_BACKOFF_MS=50 IDEM_LEASE=3
 	fi
 	WORKERS=4 MAX_REQUESTS=10000 LOG_LEVEL=info
 	if [[ "$PROFILE" == bench ]]; then
 		# make bench (bench/run.sh): dev timings; workers never retire, so their
 		# memory can be watched; GYM_BENCH_WORKERS / GYM_BENCH_LOG_LEVEL to compare
-		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60 NOTIFY_BACKOFF_MS=1000
+		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60 NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60
 		WORKERS="${GYM_BENCH_WORKERS:-4}" MAX_REQUESTS=0 LOG_LEVEL="${GYM_BENCH_LOG_LEVEL:-warn}"
 		# UNIX sockets from nginx to gymd and from gymd to PostgreSQL, as in
 		# production (docs/operations.md); GYM_BENCH_SOCKETS=tcp: ports, as make run
@@ -229,6 +230,7 @@ db = ${DB_CONNINFO:-$(conninfo gym)}
 log_level = $LOG_LEVEL
 token_secret_file = $SECRETS/token_secret
 trust_proxy = yes
+idempotency_lease = $IDEM_LEASE
 
 wx.appid = wxd678efh567hg6787
 wx.mchid = 1900000001
