@@ -41,6 +41,8 @@ static const struct ckey keys[] = {
 	{ "token_secret_file", C_TOKEN_SECRET, 0, 0, 0 },
 	{ "token_ttl", C_INT, F(token_ttl), 60, 90 * 86400 },
 	{ "trust_proxy", C_BOOL, F(trust_proxy), 0, 1 },
+	{ "trusted_proxies", C_STR, F(trusted_proxies_list), 0, 0 },
+	{ "read_timeout", C_INT, F(read_timeout), 1, 300 },
 	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
@@ -82,6 +84,7 @@ defaults(struct gym_config *c)
 	c->log_level = GYM_LOG_INFO;
 	c->token_ttl = 7 * 86400;
 	c->idempotency_lease = 60;
+	c->read_timeout = 10;
 	c->wx_connect_timeout_ms = 2000;
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;
@@ -279,6 +282,9 @@ validate(struct gym_config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "token_secret_file is required");
 		return -1;
 	}
+	if (gym_peers_parse(c->trusted_proxies_list != NULL ? c->trusted_proxies_list :
+	    GYM_TRUSTED_PROXIES_DEFAULT, &c->trusted_proxies, err, errsz) != GYM_OK)
+		return -1;
 	if (c->wx_pay_base == NULL && (c->wx_pay_base = strdup("https://api.mch.weixin.qq.com")) == NULL)
 		return -1;
 	if (c->wx_api_base == NULL && (c->wx_api_base = strdup("https://api.weixin.qq.com")) == NULL)
@@ -352,7 +358,7 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_merchant_serial, &c->wx_notify_url, &c->wx_refund_notify_url,
 	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded,
-	    &c->wx_mp_state, &c->wx_message_page };
+	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

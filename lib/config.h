@@ -11,11 +11,14 @@
 
 #include "gym.h"
 #include "log.h"
+#include "peer.h"
 #include "wxsign.h"
 
 /* The bound of job_processes.  Every job claims its rows with FOR UPDATE
  * SKIP LOCKED, so job processes share the work as several hosts would. */
 #define GYM_JOB_PROCESSES_MAX 8
+/* trusted_proxies when the file names none: nginx on this host. */
+#define GYM_TRUSTED_PROXIES_DEFAULT "127.0.0.1 ::1 unix"
 
 struct gym_config {
 	char *listen;		/* "HOST:PORT", "unix:PATH" or "systemd" */
@@ -33,6 +36,9 @@ struct gym_config {
 	size_t token_secret_len;
 	int token_ttl;		/* seconds */
 	int trust_proxy;	/* take X-Request-Id / X-Real-IP from nginx */
+	char *trusted_proxies_list;	/* as written; NULL: the default */
+	struct gym_peers trusted_proxies;	/* ...the only peers they are taken from */
+	int read_timeout;	/* seconds a connection has to send its request */
 	int idempotency_lease;	/* seconds an unfinished key is held */
 
 	char *wx_appid;

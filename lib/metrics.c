@@ -44,6 +44,8 @@ static const struct {
 	{ "job_runs", "Background job runs." },
 	{ "job_failures", "Background job runs that failed." },
 	{ "db_errors", "Requests or jobs that found the database unavailable." },
+	{ "fcgi_read_timeouts", "FastCGI connections closed for sending no whole request "
+	    "within read_timeout." },
 };
 #define NNAMED (sizeof(named) / sizeof(named[0]))
 

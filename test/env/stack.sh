@@ -53,6 +53,9 @@ set_paths() {
 		RETRY_SCALE=0.01 JOB_INTERVAL_MS=200 RECONCILE_AFTER_S=2
 		NOTIFY_BACKOFF_MS=50 IDEM_LEASE=3
 	fi
+	# seconds a FastCGI connection has to send its request (check_fcgi: short)
+	READ_TIMEOUT=2
+	[[ "$PROFILE" != dev ]] || READ_TIMEOUT=10
 	WORKERS=4 MAX_REQUESTS=10000 LOG_LEVEL=info
 	if [[ "$PROFILE" == bench ]]; then
 		# make bench (bench/run.sh): dev timings; workers never retire, so their
@@ -231,6 +234,7 @@ log_level = $LOG_LEVEL
 token_secret_file = $SECRETS/token_secret
 trust_proxy = yes
 idempotency_lease = $IDEM_LEASE
+read_timeout = $READ_TIMEOUT
 
 wx.appid = wxd678efh567hg6787
 wx.mchid = 1900000001
