@@ -43,6 +43,7 @@ static const struct ckey keys[] = {
 	{ "trust_proxy", C_BOOL, F(trust_proxy), 0, 1 },
 	{ "trusted_proxies", C_STR, F(trusted_proxies_list), 0, 0 },
 	{ "read_timeout", C_INT, F(read_timeout), 1, 300 },
+	{ "audit_refusals_per_minute", C_INT, F(audit_refusals_per_minute), 0, 100000 },
 	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
@@ -85,6 +86,7 @@ defaults(struct gym_config *c)
 	c->token_ttl = 7 * 86400;
 	c->idempotency_lease = 60;
 	c->read_timeout = 10;
+	c->audit_refusals_per_minute = 10;
 	c->wx_connect_timeout_ms = 2000;
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;

@@ -39,6 +39,7 @@ struct gym_config {
 	char *trusted_proxies_list;	/* as written; NULL: the default */
 	struct gym_peers trusted_proxies;	/* ...the only peers they are taken from */
 	int read_timeout;	/* seconds a connection has to send its request */
+	int audit_refusals_per_minute;	/* audit rows of refused notifications */
 	int idempotency_lease;	/* seconds an unfinished key is held */
 
 	char *wx_appid;

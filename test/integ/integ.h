@@ -18,5 +18,6 @@ Suite *operators_suite(void);
 Suite *refunds_suite(void);
 Suite *notify_suite(void);
 Suite *idem_suite(void);
+Suite *audit_sample_suite(void);
 
 #endif

@@ -24,6 +24,7 @@ static Suite *(*const suites[])(void) = {
 	refunds_suite,
 	notify_suite,
 	idem_suite,
+	audit_sample_suite,
 };
 
 int
