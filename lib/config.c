@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,11 +138,27 @@ fail:
 	return GYM_EINVAL;
 }
 
+double
+gym_config_secret_bits(const void *secret, size_t n)
+{
+	const unsigned char *p = secret;
+	size_t count[256] = { 0 };
+	double h = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count[p[i]]++;
+	for (int b = 0; b < 256; b++)
+		if (count[b] > 0)
+			h -= (double)count[b] / (double)n * log2((double)count[b] / (double)n);
+	return h * (double)n;
+}
+
 static int
 set_secret(const struct ckey *k, const char *val, struct gym_config *c, char *err, size_t errsz)
 {
 	char *s = NULL;
 	size_t n = 0;
+	double bits;
 	int rc = -1;
 
 	if (gym_secret_read(val, &s, &n, err, errsz) != GYM_OK)
@@ -150,6 +167,12 @@ set_secret(const struct ckey *k, const char *val, struct gym_config *c, char *er
 	case C_TOKEN_SECRET:
 		if (n < 32 || n > sizeof(c->token_secret)) {
 			snprintf(err, errsz, "token secret must be 32 to 64 bytes");
+			goto out;
+		}
+		if ((bits = gym_config_secret_bits(s, n)) < GYM_TOKEN_SECRET_MIN_BITS) {
+			snprintf(err, errsz, "token secret %s looks guessable (about %.0f bits by "
+			    "its letters' frequencies, at least %d needed): make one with "
+			    "openssl rand -base64 36", val, bits, GYM_TOKEN_SECRET_MIN_BITS);
 			goto out;
 		}
 		memcpy(c->token_secret, s, n);

@@ -73,6 +73,13 @@ struct gym_config {
 enum gym_err gym_config_load(const char *file, struct gym_config *, char *err, size_t errsz);
 void gym_config_free(struct gym_config *);
 
+/* A token secret must have at least this many bits by the estimate below. */
+#define GYM_TOKEN_SECRET_MIN_BITS 96
+/* An estimate of a secret's entropy in bits: its length times the Shannon
+ * entropy of its byte frequencies.  32 x 'a' is 0; 48 hex digits from
+ * openssl rand -hex 24 about 180; 48 characters of -base64 36 about 250. */
+double gym_config_secret_bits(const void *secret, size_t n);
+
 /* Read a secret file: refuses modes with group/other bits, trims trailing
  * whitespace.  *out is malloc'd; wipe and free it. */
 enum gym_err gym_secret_read(const char *path, char **out, size_t *len, char *err, size_t errsz);

@@ -427,6 +427,12 @@ render_nginx() {
 	local tmpl="$ROOT/nginx/gym-dev.conf.in"
 	[[ -r "$tmpl" ]] || die "$tmpl not found"
 	mkdir -p "$NGX/logs" "$NGX/tmp"
+	# nginx's master (root) writes the logs; nobody else needs to read them.
+	# Each start begins a new access log: lines written before the log format
+	# left out query strings carry the AppSecret and login codes.
+	chmod 700 "$NGX/logs"
+	: >"$NGX/logs/access.log"
+	chmod 600 "$NGX/logs/access.log"
 	sed -e "s|@PREFIX@|$(sed_repl "$NGX")|g" \
 		-e "s|@USER_LINE@|$(sed_repl "$(nginx_user_line)")|g" \
 		-e "s|@API_PORT@|$API_PORT|g" \
