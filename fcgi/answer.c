@@ -57,6 +57,8 @@ gym_answer(struct gym_ctx *ctx, struct gym_reqbuf *rb, const struct gym_body_src
 		gym_req_drain(in);
 	else if (ctx->db == NULL)
 		e = gym_db_new(cfg->db, cfg->db_lock_timeout_ms, &ctx->db);
+	if (in->read_done != NULL)
+		in->read_done();	/* the handler has its own bounds */
 	if (e == GYM_OK)
 		e = gym_dispatch(route, &rb->req, resp);
 	if (e != GYM_OK) {

@@ -72,10 +72,12 @@ static enum gym_err
 idempotent(const struct gym_route *rt, struct gym_req *req, struct gym_resp *resp)
 {
 	char scope[40], hash[65], *buf, *body = NULL;
+	struct gym_idem k = { scope, req->idempotency_key, rt->pattern, hash };
+	struct gym_idem_lock lock;
 	enum gym_idem_state st;
 	enum gym_err e;
 	size_t n;
-	int status = 0;
+	int status = 0, kept = 0;
 
 	if (req->operator_id != 0)
 		snprintf(scope, sizeof(scope), "op:%lld", req->operator_id);
@@ -88,8 +90,8 @@ idempotent(const struct gym_route *rt, struct gym_req *req, struct gym_resp *res
 	memcpy(buf + strlen(buf), req->body ? req->body : "", req->body_len + 1);
 	gym_sha256_hex(buf, strlen(buf), hash);
 	free(buf);
-	e = gym_idem_begin(req->ctx->db, scope, req->idempotency_key, rt->pattern, hash, &st,
-	    &status, &body);
+	e = gym_idem_begin(req->ctx->db, &k, req->ctx->cfg->idempotency_lease, &st, &status,
+	    &body, &lock);
 	if (e != GYM_OK)
 		return e;
 	if (st == GYM_IDEM_REPLAY) {
@@ -100,9 +102,12 @@ idempotent(const struct gym_route *rt, struct gym_req *req, struct gym_resp *res
 		return GYM_OK;
 	}
 	run(rt, req, resp);
-	if (gym_idem_finish(req->ctx->db, scope, req->idempotency_key,
-	    resp->status ? resp->status : 200, resp->body ? resp->body : "") != GYM_OK)
+	if (gym_idem_finish(req->ctx->db, &k, &lock, resp->status ? resp->status : 200,
+	    resp->body ? resp->body : "", &kept) != GYM_OK)
 		gym_log_warnx("could not store the idempotent answer");
+	else if (!kept)
+		gym_log_warnx("idempotency key taken over after its lease of %d s: "
+		    "this answer is not stored", req->ctx->cfg->idempotency_lease);
 	return GYM_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_sample.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "log.h"
@@ -28,17 +29,31 @@ fail(struct gym_resp *resp, int status, const char *message)
 	return gym_resp_json(resp, status, o);
 }
 
+/*
+ * A refusal is counted in gymd_notify_rejected_total{reason} and in the
+ * audit_samples row of its source and minute; only the first
+ * audit_refusals_per_minute of a source's minute get an audit row, so the
+ * notify URLs cannot be used to fill the database (issue 13, finding 3).
+ */
 static void
 audit_refusal(struct gym_req *req, const char *why)
 {
 	struct gym_actor a = { "wechat", 0, req->client_ip, req->user_agent, req->request_id, NULL };
-	char snap[160];
+	char snap[192];
 	struct gym_audit au = { "notification", "notification_rejected", NULL, 0, 0, NULL, NULL, snap };
+	int limit = req->ctx->cfg->audit_refusals_per_minute, recorded = 0;
+	long long nth = 0;
 
-	snprintf(snap, sizeof(snap), "{\"route\":\"%s\",\"reason\":\"%s\"}", req->route, why);
-	gym_metrics_add("notify_rejected", 1);
-	if (gym_audit_record(req->ctx->db, &a, &au) != GYM_OK)
+	gym_metrics_add_reason("notify_rejected", why, 1);
+	/* nth is not known before the count: the row says "within the limit" */
+	snprintf(snap, sizeof(snap), "{\"route\":\"%s\",\"reason\":\"%s\",\"sampled\":"
+	    "\"first %d per source and minute\"}", req->route, why, limit);
+	if (gym_audit_sampled(req->ctx->db, &a, &au, limit, &nth, &recorded) != GYM_OK)
 		gym_log_warnx("could not audit a refused notification");
+	else if (nth == (long long)limit + 1)
+		gym_log_warnx("more than %d refused notifications from %s this minute: "
+		    "counted, no more audit rows until the next minute", limit,
+		    req->client_ip);
 }
 
 /* Verify and decrypt; on failure the response is written and *plain NULL. */

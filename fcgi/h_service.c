@@ -1,6 +1,7 @@
 /*
  * h_service.c: GET /healthz and GET /metrics, the service endpoints at the
- * root (nginx keeps /metrics to loopback).
+ * root (nginx keeps /metrics to loopback; gymd answers it only to the
+ * trusted_proxies).
  */
 #include <stdlib.h>
 
@@ -33,7 +34,10 @@ gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 {
 	enum gym_err rc;
 
-	(void)req;
+	/* nginx keeps /metrics to loopback; a caller that reached gymd's
+	 * socket directly from elsewhere is not told it exists */
+	if (!req->ctx->peer_trusted)
+		return GYM_ENOTFOUND;
 	free(resp->body);
 	resp->body = NULL;
 	if ((rc = gym_metrics_render(&resp->body, &resp->body_len)) != GYM_OK)

@@ -19,6 +19,10 @@ struct gym_ctx {
 	struct gym_db *db;		/* lazily connected */
 	struct gym_pay pay;		/* the payment use-cases' context (gym_h_pay) */
 	unsigned long requests;		/* handled by this worker */
+	/* the connected peer of the request being served: one of the
+	 * trusted_proxies (X-Real-IP, X-Request-Id taken), and its address */
+	int peer_trusted;
+	char peer_addr[GYM_PEER_ADDRLEN];
 };
 
 #define GYM_MAX_PATHARGS 2

@@ -34,6 +34,7 @@ struct gym_reqbuf {
 struct gym_body_src {
 	int (*read)(void *arg, char *buf, int len);
 	void *arg;
+	void (*read_done)(void);	/* the request is read (NULL: nothing to do) */
 };
 
 /* req.c: a body source over a FastCGI stream. */

@@ -32,13 +32,15 @@ enum gym_err
 gym_req_read(struct gym_reqbuf *rb, FCGX_ParamArray envp, struct gym_ctx *ctx)
 {
 	struct gym_req *r = &rb->req;
-	const struct gym_config *cfg = ctx->cfg;
 	const char *v;
+	/* forwarded values only from a configured proxy (never from whoever
+	 * else reaches the socket: they would write any address or id) */
+	int trusted = ctx->cfg->trust_proxy && ctx->peer_trusted;
 
 	memset(rb, 0, sizeof(*rb));
 	r->ctx = ctx;
 	v = param(envp, "HTTP_X_REQUEST_ID");
-	if (cfg->trust_proxy && gym_http_rid_valid(v))
+	if (trusted && gym_http_rid_valid(v))
 		memcpy(rb->rid, v, strlen(v) + 1);
 	else
 		gym_http_rid_new(rb->rid);
@@ -46,10 +48,12 @@ gym_req_read(struct gym_reqbuf *rb, FCGX_ParamArray envp, struct gym_ctx *ctx)
 
 	r->method = param_or_empty(envp, "REQUEST_METHOD");
 	r->user_agent = param_or_empty(envp, "HTTP_USER_AGENT");
-	if (cfg->trust_proxy && (v = param(envp, "HTTP_X_REAL_IP")) != NULL)
+	if (trusted && (v = param(envp, "HTTP_X_REAL_IP")) != NULL)
 		r->client_ip = v;
-	else
+	else if (ctx->peer_trusted)
 		r->client_ip = param_or_empty(envp, "REMOTE_ADDR");
+	else
+		r->client_ip = ctx->peer_addr;	/* the socket's peer, not REMOTE_ADDR */
 	r->authorization = param(envp, "HTTP_AUTHORIZATION");
 	r->idempotency_key = param(envp, "HTTP_IDEMPOTENCY_KEY");
 	r->wx_timestamp = param(envp, "HTTP_WECHATPAY_TIMESTAMP");

@@ -18,9 +18,23 @@
  * looked at.  The listening socket is non-blocking: a worker that loses
  * the race for a connection gets EAGAIN and goes back to waiting instead
  * of blocking in accept() with SIGTERM masked.
+ *
+ * Read deadline (read_timeout, issue 13 finding 4): libfcgi reads a new
+ * connection's params inside FCGX_Accept_r, blocking, so a peer that
+ * connects and sends nothing used to hold the worker for good (six idle
+ * connections stopped the service).  Two bounds: SO_RCVTIMEO on the
+ * listening socket, which TCP connections inherit, ends any read that
+ * waits read_timeout seconds; and a one-shot timer (SIGALRM, SA_RESTART),
+ * armed before the accept and cleared once the body is read, shuts the
+ * connection down when its whole request took longer (a peer trickling a
+ * byte at a time, or a UNIX socket, which inherits no SO_RCVTIMEO).  libfcgi
+ * then closes the connection and returns to the accept, which the
+ * non-blocking listening socket ends with EAGAIN when no one else waits.
  */
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,12 +59,50 @@
 #define BURST_MAX 32
 
 static volatile sig_atomic_t stop;
+/* The request whose connection is under the read deadline, or NULL. */
+static FCGX_Request *volatile deadline_req;
+static volatile sig_atomic_t deadline_hit;
 
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/* The read deadline passed: end the connection being read (libfcgi's
+ * blocked read returns end of file). */
+static void
+on_alarm(int sig)
+{
+	int fd = deadline_req != NULL ? deadline_req->ipcFd : -1;
+
+	(void)sig;
+	if (fd >= 0) {
+		(void)shutdown(fd, SHUT_RDWR);
+		deadline_hit = 1;
+	}
+}
+
+/* Start (seconds > 0) or clear (0) the read deadline of r's connection. */
+static void
+deadline(FCGX_Request *r, int seconds)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	deadline_req = seconds > 0 ? r : NULL;
+	it.it_value.tv_sec = seconds;
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	if (seconds == 0)
+		deadline_req = NULL;
+}
+
+/* The request is read: its handler has its own bounds. */
+static void
+deadline_clear(void)
+{
+	deadline(NULL, 0);
 }
 
 /*
@@ -77,6 +129,10 @@ signals_setup(sigset_t *waitmask)
 	sa.sa_flags = 0;	/* no SA_RESTART: the waits must return */
 	if (sigaction(SIGTERM, &sa, NULL) == -1)
 		return -1;
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;	/* libfcgi's reads go on, to end of file */
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		return -1;
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	if (sigprocmask(SIG_SETMASK, &block, NULL) == -1)
@@ -101,7 +157,7 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 {
 	struct gym_reqbuf rb;
 	struct gym_resp resp;
-	struct gym_body_src in = { gym_body_fcgx, r->in };
+	struct gym_body_src in = { gym_body_fcgx, r->in, deadline_clear };
 	const struct gym_route *route = NULL;
 	struct timespec t0;
 	enum gym_err e;
@@ -111,6 +167,8 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gym_metrics_serving(-1, NULL, NULL);
 	memset(&resp, 0, sizeof(resp));
+	ctx->peer_trusted = gym_peers_match_fd(&ctx->cfg->trusted_proxies, r->ipcFd,
+	    ctx->peer_addr, sizeof(ctx->peer_addr));
 	e = gym_req_read(&rb, r->envp, ctx);
 	gym_log_set_request_id(rb.rid);
 	if (e != GYM_OK) {
@@ -118,6 +176,7 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 		gym_error_response(e, &rb.req, &resp);
 	} else
 		route = gym_answer(ctx, &rb, &in, &resp, &e);
+	deadline(NULL, 0);
 	gym_resp_write(r->out, &resp, rb.rid);
 
 	status = resp.status ? resp.status : 200;
@@ -170,10 +229,15 @@ wait_listen(int ep, const sigset_t *waitmask)
 }
 
 static int
-listen_setup(int listen_fd)
+listen_setup(int listen_fd, int read_timeout)
 {
+	struct timeval tv = { read_timeout + 1, 0 };	/* the timer goes first */
 	struct epoll_event ev;
 	int fl, ep;
+
+	/* inherited by every TCP connection accepted from it (see above) */
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		gym_log_warn("could not set the listening socket's read timeout");
 
 	if ((fl = fcntl(listen_fd, F_GETFL)) == -1 ||
 	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) == -1) {
@@ -226,7 +290,7 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 		gym_log_errx("could not initialise a FastCGI request");
 		return 1;
 	}
-	if ((ep = listen_setup(listen_fd)) == -1)
+	if ((ep = listen_setup(listen_fd, cfg->read_timeout)) == -1)
 		goto out;
 	gym_log_debugx("worker ready");
 	while (!stop) {
@@ -247,7 +311,16 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 		}
 		if (n == 0)
 			continue;
-		if ((a = FCGX_Accept_r(&r)) < 0) {
+		deadline_hit = 0;
+		deadline(&r, cfg->read_timeout);
+		a = FCGX_Accept_r(&r);
+		if (deadline_hit) {
+			gym_log_warnx("closed a FastCGI connection that sent no whole request "
+			    "in %d s (read_timeout)", cfg->read_timeout);
+			gym_metrics_add("fcgi_read_timeouts", 1);
+		}
+		if (a < 0) {
+			deadline(NULL, 0);
 			burst = 0;
 			if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR ||
 			    a == -ECONNABORTED)

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static const struct ckey keys[] = {
 	{ "token_secret_file", C_TOKEN_SECRET, 0, 0, 0 },
 	{ "token_ttl", C_INT, F(token_ttl), 60, 90 * 86400 },
 	{ "trust_proxy", C_BOOL, F(trust_proxy), 0, 1 },
+	{ "trusted_proxies", C_STR, F(trusted_proxies_list), 0, 0 },
+	{ "read_timeout", C_INT, F(read_timeout), 1, 300 },
+	{ "audit_refusals_per_minute", C_INT, F(audit_refusals_per_minute), 0, 100000 },
+	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
 	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
@@ -80,6 +85,9 @@ defaults(struct gym_config *c)
 	c->db_lock_timeout_ms = 3000;
 	c->log_level = GYM_LOG_INFO;
 	c->token_ttl = 7 * 86400;
+	c->idempotency_lease = 60;
+	c->read_timeout = 10;
+	c->audit_refusals_per_minute = 10;
 	c->wx_connect_timeout_ms = 2000;
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;
@@ -130,11 +138,27 @@ fail:
 	return GYM_EINVAL;
 }
 
+double
+gym_config_secret_bits(const void *secret, size_t n)
+{
+	const unsigned char *p = secret;
+	size_t count[256] = { 0 };
+	double h = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count[p[i]]++;
+	for (int b = 0; b < 256; b++)
+		if (count[b] > 0)
+			h -= (double)count[b] / (double)n * log2((double)count[b] / (double)n);
+	return h * (double)n;
+}
+
 static int
 set_secret(const struct ckey *k, const char *val, struct gym_config *c, char *err, size_t errsz)
 {
 	char *s = NULL;
 	size_t n = 0;
+	double bits;
 	int rc = -1;
 
 	if (gym_secret_read(val, &s, &n, err, errsz) != GYM_OK)
@@ -143,6 +167,12 @@ set_secret(const struct ckey *k, const char *val, struct gym_config *c, char *er
 	case C_TOKEN_SECRET:
 		if (n < 32 || n > sizeof(c->token_secret)) {
 			snprintf(err, errsz, "token secret must be 32 to 64 bytes");
+			goto out;
+		}
+		if ((bits = gym_config_secret_bits(s, n)) < GYM_TOKEN_SECRET_MIN_BITS) {
+			snprintf(err, errsz, "token secret %s looks guessable (about %.0f bits by "
+			    "its letters' frequencies, at least %d needed): make one with "
+			    "openssl rand -base64 36", val, bits, GYM_TOKEN_SECRET_MIN_BITS);
 			goto out;
 		}
 		memcpy(c->token_secret, s, n);
@@ -277,6 +307,9 @@ validate(struct gym_config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "token_secret_file is required");
 		return -1;
 	}
+	if (gym_peers_parse(c->trusted_proxies_list != NULL ? c->trusted_proxies_list :
+	    GYM_TRUSTED_PROXIES_DEFAULT, &c->trusted_proxies, err, errsz) != GYM_OK)
+		return -1;
 	if (c->wx_pay_base == NULL && (c->wx_pay_base = strdup("https://api.mch.weixin.qq.com")) == NULL)
 		return -1;
 	if (c->wx_api_base == NULL && (c->wx_api_base = strdup("https://api.weixin.qq.com")) == NULL)
@@ -350,7 +383,7 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_merchant_serial, &c->wx_notify_url, &c->wx_refund_notify_url,
 	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded,
-	    &c->wx_mp_state, &c->wx_message_page };
+	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

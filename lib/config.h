@@ -11,6 +11,7 @@
 
 #include "gym.h"
 #include "log.h"
+#include "peer.h"
 #include "wxsign.h"
 
 /* The bound of workers: the master keeps fixed tables this size. */
@@ -19,6 +20,8 @@
 /* The bound of job_processes.  Every job claims its rows with FOR UPDATE
  * SKIP LOCKED, so job processes share the work as several hosts would. */
 #define GYM_JOB_PROCESSES_MAX 8
+/* trusted_proxies when the file names none: nginx on this host. */
+#define GYM_TRUSTED_PROXIES_DEFAULT "127.0.0.1 ::1 unix"
 
 struct gym_config {
 	char *listen;		/* "HOST:PORT", "unix:PATH" or "systemd" */
@@ -36,6 +39,11 @@ struct gym_config {
 	size_t token_secret_len;
 	int token_ttl;		/* seconds */
 	int trust_proxy;	/* take X-Request-Id / X-Real-IP from nginx */
+	char *trusted_proxies_list;	/* as written; NULL: the default */
+	struct gym_peers trusted_proxies;	/* ...the only peers they are taken from */
+	int read_timeout;	/* seconds a connection has to send its request */
+	int audit_refusals_per_minute;	/* audit rows of refused notifications */
+	int idempotency_lease;	/* seconds an unfinished key is held */
 
 	char *wx_appid;
 	char *wx_mchid;
@@ -67,6 +75,13 @@ struct gym_config {
  * human message ("FILE:LINE: ...") into err. */
 enum gym_err gym_config_load(const char *file, struct gym_config *, char *err, size_t errsz);
 void gym_config_free(struct gym_config *);
+
+/* A token secret must have at least this many bits by the estimate below. */
+#define GYM_TOKEN_SECRET_MIN_BITS 96
+/* An estimate of a secret's entropy in bits: its length times the Shannon
+ * entropy of its byte frequencies.  32 x 'a' is 0; 48 hex digits from
+ * openssl rand -hex 24 about 180; 48 characters of -base64 36 about 250. */
+double gym_config_secret_bits(const void *secret, size_t n);
 
 /* Read a secret file: refuses modes with group/other bits, trims trailing
  * whitespace.  *out is malloc'd; wipe and free it. */

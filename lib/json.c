@@ -103,13 +103,37 @@ gym_json_string(const cJSON *obj, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* 1 when the len bytes of text hold a NUL byte, or a string (a member
+ * name or a value) with the escape \u0000: cJSON would cut that string at
+ * the NUL, so "abc\u0000def" would be read as "abc".  A backslash escaped
+ * by a backslash starts no escape. */
+static int
+has_nul(const char *text, size_t len)
+{
+	int in_str = 0;
+
+	if (memchr(text, '\0', len) != NULL)
+		return 1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '"')
+			in_str = !in_str;
+		else if (in_str && text[i] == '\\' && i + 1 < len) {
+			if (text[i + 1] == 'u' && i + 5 < len &&
+			    memcmp(text + i + 2, "0000", 4) == 0)
+				return 1;
+			i++;	/* the escaped character */
+		}
+	}
+	return 0;
+}
+
 cJSON *
 gym_json_object(const char *text, size_t len)
 {
 	cJSON *root;
 	const char *end = NULL;
 
-	if (text == NULL || len == 0 ||
+	if (text == NULL || len == 0 || has_nul(text, len) ||
 	    (root = cJSON_ParseWithLengthOpts(text, len, &end, 0)) == NULL)
 		return NULL;
 	/* one object and nothing after it but white space */

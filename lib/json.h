@@ -21,7 +21,8 @@ enum gym_err gym_json_str(const cJSON *obj, const char *name, const char **out);
 /* A string member of obj, or NULL (absent, null or not a string). */
 const char *gym_json_string(const cJSON *obj, const char *name);
 /* Parse the len bytes of text, which must be one JSON object with nothing
- * after it but white space; NULL otherwise. */
+ * after it but white space, and with no NUL in any string (no NUL byte, no
+ * \u0000, in member names too); NULL otherwise. */
 cJSON *gym_json_object(const char *text, size_t len);
 
 #endif

@@ -35,15 +35,23 @@ static const char *const bucket_le[] = {
 
 static const struct {
 	const char *name;
+	const char *reason;	/* the reason label, or NULL */
 	const char *help;
 } named[] = {
-	{ "payments_paid", "Payments confirmed by WeChat Pay." },
-	{ "payments_failed", "Payments that failed or were closed." },
-	{ "notify_duplicate", "WeChat notifications already processed." },
-	{ "notify_rejected", "WeChat notifications refused (signature, serial, time, content)." },
-	{ "job_runs", "Background job runs." },
-	{ "job_failures", "Background job runs that failed." },
-	{ "db_errors", "Requests or jobs that found the database unavailable." },
+	{ "payments_paid", NULL, "Payments confirmed by WeChat Pay." },
+	{ "payments_failed", NULL, "Payments that failed or were closed." },
+	{ "notify_duplicate", NULL, "WeChat notifications already processed." },
+	/* one series per reason, next to each other (one HELP for them) */
+	{ "notify_rejected", "signature", "WeChat notifications refused, by reason." },
+	{ "notify_rejected", "decrypt", NULL },
+	{ "notify_rejected", "plaintext", NULL },
+	{ "notify_rejected", "mismatch", NULL },
+	{ "notify_rejected", "other", NULL },
+	{ "job_runs", NULL, "Background job runs." },
+	{ "job_failures", NULL, "Background job runs that failed." },
+	{ "db_errors", NULL, "Requests or jobs that found the database unavailable." },
+	{ "fcgi_read_timeouts", NULL, "FastCGI connections closed for sending no whole request "
+	    "within read_timeout." },
 };
 #define NNAMED (sizeof(named) / sizeof(named[0]))
 
@@ -145,14 +153,31 @@ gym_metrics_request(int route_index, const char *method, const char *pattern,
 void
 gym_metrics_add(const char *name, long delta)
 {
+	gym_metrics_add_reason(name, NULL, delta);
+}
+
+void
+gym_metrics_add_reason(const char *name, const char *reason, long delta)
+{
+	size_t other = NNAMED;
+
 	if (shm == NULL || name == NULL || delta <= 0)	/* counters only grow */
 		return;
-	for (size_t i = 0; i < NNAMED; i++)
-		if (strcmp(named[i].name, name) == 0) {
-			__atomic_fetch_add(&shm->named[i], (unsigned long long)delta,
-			    __ATOMIC_RELAXED);
-			return;
-		}
+	for (size_t i = 0; i < NNAMED; i++) {
+		if (strcmp(named[i].name, name) != 0)
+			continue;
+		if (named[i].reason != NULL && strcmp(named[i].reason, "other") == 0)
+			other = i;
+		if ((named[i].reason == NULL) != (reason == NULL) ||
+		    (reason != NULL && strcmp(named[i].reason, reason) != 0))
+			continue;
+		__atomic_fetch_add(&shm->named[i], (unsigned long long)delta, __ATOMIC_RELAXED);
+		return;
+	}
+	/* a reason not listed counts as "other" */
+	if (reason != NULL && other < NNAMED)
+		__atomic_fetch_add(&shm->named[other], (unsigned long long)delta,
+		    __ATOMIC_RELAXED);
 }
 
 void
@@ -334,12 +359,17 @@ render_process(FILE *fp)
 	    "# TYPE gymd_worker_retirements_total counter\n"
 	    "gymd_worker_retirements_total %llu\n",
 	    __atomic_load_n(&shm->retirements, __ATOMIC_RELAXED));
-	for (size_t i = 0; i < NNAMED; i++)
-		fprintf(fp, "# HELP gymd_%s_total %s\n"
-		    "# TYPE gymd_%s_total counter\n"
-		    "gymd_%s_total %llu\n",
-		    named[i].name, named[i].help, named[i].name, named[i].name,
-		    __atomic_load_n(&shm->named[i], __ATOMIC_RELAXED));
+	for (size_t i = 0; i < NNAMED; i++) {
+		if (named[i].help != NULL)
+			fprintf(fp, "# HELP gymd_%s_total %s\n# TYPE gymd_%s_total counter\n",
+			    named[i].name, named[i].help, named[i].name);
+		if (named[i].reason != NULL)
+			fprintf(fp, "gymd_%s_total{reason=\"%s\"} %llu\n", named[i].name,
+			    named[i].reason, __atomic_load_n(&shm->named[i], __ATOMIC_RELAXED));
+		else
+			fprintf(fp, "gymd_%s_total %llu\n", named[i].name,
+			    __atomic_load_n(&shm->named[i], __ATOMIC_RELAXED));
+	}
 }
 
 enum gym_err

@@ -31,9 +31,12 @@ void gym_metrics_request(int route_index, const char *method, const char *patter
     int status, int64_t us);
 
 /* Add delta to a named counter: "payments_paid", "payments_failed",
- * "notify_duplicate", "notify_rejected", "job_runs", "job_failures",
- * "db_errors".  Other names are ignored. */
+ * "notify_duplicate", "job_runs", "job_failures", "db_errors",
+ * "fcgi_read_timeouts".  Other names are ignored. */
 void gym_metrics_add(const char *name, long delta);
+/* The same for a counter with a reason label (notify_rejected: signature,
+ * decrypt, plaintext, mismatch; any other reason counts as "other"). */
+void gym_metrics_add_reason(const char *name, const char *reason, long delta);
 
 /* The master's bookkeeping: live worker processes, and workers replaced
  * after an unexpected exit or after reaching max_requests. */

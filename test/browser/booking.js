@@ -270,10 +270,14 @@ function checkPages(pages) {
 	const origins = new Set([new URL(BASE).origin, new URL(SIM).origin]);
 	for (const p of pages) {
 		assert(p.exceptions.length === 0, 'no uncaught exception: ' + p.exceptions.join(' | '));
+		/* nginx sends a Content-Security-Policy (issue 13, finding 7): nothing the
+		 * pages do may be blocked by it */
+		const csp = p.consoleErrors.filter((e) => /Content Security Policy/i.test(e));
+		assert(csp.length === 0, 'no Content-Security-Policy violation: ' + csp.join(' | '));
 		const foreign = p.requests.filter((u) => !/^(data|blob|about):/.test(u) && !origins.has(new URL(u).origin));
 		assert(foreign.length === 0, 'no request leaves the stack: ' + foreign.join(' '));
 	}
-	ok('no page threw an exception or loaded anything from elsewhere');
+	ok('no page threw an exception, broke its Content-Security-Policy or loaded anything from elsewhere');
 }
 
 async function main() {

@@ -34,6 +34,7 @@
  * stack's secrets: none may be there.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <arpa/inet.h>
@@ -897,8 +898,36 @@ static const struct {
 	{ "\"\xef\xbb\xbf\xe4\xbd\x93\"", 1 },		/* BOM inside the string */
 	{ "\"a\xcc\x81\xe2\x80\x8b\"", 1 },		/* combining mark, zero width space */
 	{ "\"\xf4\x8f\xbf\xbf\"", 1 },			/* U+10FFFF */
-	{ "\"\\u0000x\"", 0 },				/* NUL escape: cut there, so "" */
+	{ "\"\\u0000x\"", 0 },				/* NUL escape: refused (nul_escapes) */
 };
+
+/* issue 13, finding 6: cJSON cut a string at \u0000, so a login with the
+ * code "C\u0000def" logged in as the user of the code C.  Every string with
+ * a NUL, member names too, is now refused with 400 INVALID_REQUEST. */
+START_TEST(nul_escapes)
+{
+	char token[E2E_TOKEN_MAX], op[OP_TOKEN_MAX], code[96], body[512];
+	long long uid, uid2;
+
+	e2e_uniq("hostile-nul", code, sizeof(code));
+	ck_assert_int_gt(uid = e2e_login(code, token), 0);
+	operator_add("operator", op);
+
+	snprintf(body, sizeof(body), "{\"code\":\"%s\\u0000def\"}", code);
+	expect("POST", E2E_API "/auth/wx-login", NULL, body, NULL, 400, "INVALID_REQUEST");
+	snprintf(body, sizeof(body), "{\"code\":\"%s\",\"x\\u0000\":1}", code);
+	expect("POST", E2E_API "/auth/wx-login", NULL, body, NULL, 400, "INVALID_REQUEST");
+	expect("POST", E2E_API "/bookings/seat-reserve", token,
+	    "{\"course_schedule_id\":\"1\\u0000\"}", NULL, 400, "INVALID_REQUEST");
+	expect("POST", ADMIN "/course-schedules", op, "{\"course_name\":\"a\\u0000b\","
+	    "\"starts_at\":\"2031-01-02T10:00:00Z\",\"ends_at\":\"2031-01-02T11:00:00Z\","
+	    "\"capacity\":1}", NULL, 400, "INVALID_REQUEST");
+	/* the text \\u0000 (an escaped backslash) is no NUL: a code of its own */
+	snprintf(body, sizeof(body), "%s\\u0000", code);
+	uid2 = e2e_login(body, token);
+	ck_assert_msg(uid2 > 0 && uid2 != uid, "%s: user %lld, C's %lld", body, uid2, uid);
+}
+END_TEST
 
 START_TEST(unicode)
 {
@@ -1440,33 +1469,6 @@ slurp(const char *rel)
 	return buf;
 }
 
-/* The lines of nginx's access log for our site: the stack's nginx also
- * fronts the simulator, whose requests (WeChat's side: jscode2session
- * carries the AppSecret and the code) are WeChat's log in production. */
-static char *
-our_access_lines(char *log)
-{
-	size_t o = 0;
-
-	for (char *line = log, *nl; *line != '\0'; line = nl) {
-		size_t n = strcspn(line, "\n");
-		char save = line[n];
-		int ours;
-
-		line[n] = '\0';
-		ours = strstr(line, " /api/v1/") != NULL || strstr(line, " /healthz") != NULL ||
-		    strstr(line, " /metrics") != NULL;
-		line[n] = save;
-		nl = line + n + (save == '\n');
-		if (ours) {
-			memmove(log + o, line, (size_t)(nl - line));
-			o += (size_t)(nl - line);
-		}
-	}
-	log[o] = '\0';
-	return log;
-}
-
 /* The trimmed content of a secret file of the stack (malloc'd). */
 static char *
 secret(const char *rel)
@@ -1532,7 +1534,10 @@ START_TEST(secrets_stay_out)
 	needle[6] = secret("secrets/app_secret");
 	needle[7] = secret("secrets/apiv3_key.txt");
 	logs[0] = slurp("log/gymd.log");
-	logs[1] = our_access_lines(slurp("nginx/logs/access.log"));
+	/* the whole access log, the simulator's lines too: they carried the
+	 * AppSecret and the login code in jscode2session's query string (issue
+	 * 13, finding 7); no query string is logged now */
+	logs[1] = slurp("nginx/logs/access.log");
 	logs[2] = slurp("nginx/logs/error.log");
 	{
 		char *buf = malloc(1 << 20);
@@ -1555,6 +1560,16 @@ START_TEST(secrets_stay_out)
 	ck_assert_msg(strstr(audit, oid) != NULL, "the audit rows do not name the order");
 	ck_assert_msg(strstr(logs[0], "route=/auth/wx-login") != NULL, "gymd.log is not the log");
 	ck_assert_msg(strstr(logs[1], "/api/v1/auth/wx-login") != NULL, "access.log is not the log");
+	ck_assert_msg(strstr(logs[1], "/sns/jscode2session") != NULL, "no simulator line in access.log");
+	{
+		char dir[1024];
+		struct stat st;
+
+		/* and nobody but nginx's user reads the folder */
+		ck_assert_int_eq(stat(e2e_var_path("nginx/logs", dir, sizeof(dir)), &st), 0);
+		ck_assert_msg((st.st_mode & 0077) == 0, "%s is mode %03o", dir,
+		    (unsigned)(st.st_mode & 0777));
+	}
 	for (size_t i = 0; i < NELEM(needle); i++) {
 		ck_assert_uint_gt(strlen(needle[i]), 8);
 		ck_assert_msg(strstr(logs[0], needle[i]) == NULL, "%s is in gymd.log", what[i]);
@@ -1567,6 +1582,71 @@ START_TEST(secrets_stay_out)
 	for (size_t i = 0; i < NELEM(logs); i++)
 		free(logs[i]);
 	free(audit);
+}
+END_TEST
+
+/*
+ * Issue 13, finding 7: nginx and gymd logged different ids for one request
+ * when a client's X-Request-Id passed nginx's rule and not gymd's (the dev
+ * site took '.' and ':').  One rule now; the access log records the id gymd
+ * answered with.  A client id that is fine, one gymd would refuse, none.
+ */
+START_TEST(one_request_id)
+{
+	static const char *const sent[] = { "X-Request-Id: e2e-rid-ok-1", "X-Request-Id: a.b:c",
+		NULL };
+	struct e2e_resp r = { 0 };
+	char rid[80], needle[120], path[160], *gymd, *access = NULL;
+	long long off = e2e_gymd_log_size(), end;
+
+	for (size_t i = 0; i < NELEM(sent); i++) {
+		snprintf(path, sizeof(path), "/healthz?rid-test=%zu", i);
+		e2e_request("GET", path, NULL, NULL, sent[i], &r);
+		ck_assert_int_eq(r.status, 200);
+		snprintf(rid, sizeof(rid), "%s", r.rid);
+		e2e_resp_free(&r);
+		ck_assert_msg(strlen(rid) > 0, "no X-Request-Id");
+		if (i == 0)
+			ck_assert_str_eq(rid, "e2e-rid-ok-1");
+		else
+			ck_assert_str_ne(rid, "a.b:c");
+		snprintf(needle, sizeof(needle), "rid=%s ", rid);
+		/* nginx's access log is written every second */
+		for (end = e2e_now_ms() + 4000; e2e_now_ms() < end; e2e_sleep_ms(200)) {
+			free(access);
+			access = slurp("nginx/logs/access.log");
+			if (strstr(access, needle) != NULL)
+				break;
+		}
+		gymd = e2e_gymd_log_since(off);
+		ck_assert_msg(strstr(gymd, needle) != NULL, "gymd.log has no %s", needle);
+		ck_assert_msg(strstr(access, needle) != NULL, "nginx's access log has no %s", needle);
+		free(gymd);
+	}
+	ck_assert_msg(strstr(access, "rid-test=") == NULL, "a query string in the access log");
+	free(access);
+}
+END_TEST
+
+/* Issue 13, finding 7: the console (and the demo page) had no
+ * Content-Security-Policy.  Their own scripts, styles and API only. */
+START_TEST(console_csp)
+{
+	static const char *const pages[] = { "/console/", "/demo/" };
+	struct e2e_resp r = { 0 };
+	char csp[512];
+
+	for (size_t i = 0; i < NELEM(pages); i++) {
+		e2e_request("GET", pages[i], NULL, NULL, NULL, &r);
+		ck_assert_msg(r.status == 200, "%s: %ld", pages[i], r.status);
+		ck_assert_msg(e2e_header(&r, "Content-Security-Policy", csp, sizeof(csp)) != NULL,
+		    "%s: no Content-Security-Policy", pages[i]);
+		ck_assert_msg(strstr(csp, "default-src 'none'") != NULL &&
+		    strstr(csp, "script-src 'self'") != NULL &&
+		    strstr(csp, "frame-ancestors 'none'") != NULL &&
+		    strstr(csp, "unsafe") == NULL, "%s: %s", pages[i], csp);
+		e2e_resp_free(&r);
+	}
 }
 END_TEST
 
@@ -1584,6 +1664,7 @@ hostile_suite(void)
 	tcase_add_test(tc, numbers);
 	tcase_add_test(tc, wrong_types_in_bodies);
 	tcase_add_test(tc, unicode);
+	tcase_add_test(tc, nul_escapes);
 	tcase_add_test(tc, unicode_headers);
 	tcase_add_test(tc, duplicate_keys);
 	tcase_add_test(tc, oversize_headers);
@@ -1595,6 +1676,8 @@ hostile_suite(void)
 	tcase_add_test(tc, auth_failures);
 	tcase_add_test(tc, notify_forgeries);
 	tcase_add_test(tc, secrets_stay_out);
+	tcase_add_test(tc, one_request_id);
+	tcase_add_test(tc, console_csp);
 	suite_add_tcase(s, tc);
 
 	/* nginx's own timeouts bound this one (60 s unless the site sets less) */

@@ -279,14 +279,49 @@ lines_with(const char *log, const char *a, const char *b)
 	return n;
 }
 
+/*
+ * A client posts the seat-reserve body (with the extra headers) whose seat
+ * pg holds locked; once its worker's statement waits for the lock, every
+ * worker is SIGKILLed (which one serves it is not known from here), then
+ * pg is closed (the lock goes with it) and the client reaped.  Returns the
+ * statements that waited (0: none within 3 s, nothing killed); the workers
+ * and how many were killed into *nw and *killed.
+ */
+static long long
+kill_held(long master, PGconn *pg, const char *token, const char *body, const char *extra,
+    int *nw, int *killed)
+{
+	long w[MAXKIDS];
+	long long waiting = 0;
+	pid_t kid;
+
+	if ((kid = fork()) == 0) {
+		struct e2e_resp r = { 0 };
+
+		e2e_request_nock("POST", E2E_API "/bookings/seat-reserve", token, body, extra, &r);
+		_exit(0);
+	}
+	ck_assert_int_ge(kid, 0);
+	for (long long end = e2e_now_ms() + 3000; waiting == 0 && e2e_now_ms() < end;
+	    e2e_sleep_ms(20))
+		waiting = e2e_sql_int(e2e_pg(), "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
+	*nw = workers(master, w);
+	*killed = 0;
+	for (int i = 0; i < *nw && waiting > 0; i++)
+		*killed += kill((pid_t)w[i], SIGKILL) == 0;
+	PQfinish(pg);
+	waitpid(kid, NULL, 0);
+	return waiting;
+}
+
 START_TEST(worker_killed_serving)
 {
-	long master = e2e_pidfile("gymd"), w[MAXKIDS];
+	long master = e2e_pidfile("gymd");
 	char token[E2E_TOKEN_MAX], body[96], *log = NULL;
 	long long logoff, waiting, end;
 	PGconn *pg;
 	int nw, killed = 0, serving = 0, idle = 0;
-	pid_t kid;
 
 	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
 	pg = PQconnectdb(e2e_pguri());
@@ -294,24 +329,7 @@ START_TEST(worker_killed_serving)
 	locked_seat(pg, "proc-crash", token, body, sizeof(body));
 
 	logoff = e2e_gymd_log_size();
-	if ((kid = fork()) == 0) {
-		struct e2e_resp r = { 0 };
-
-		e2e_request_nock("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
-		_exit(0);
-	}
-	ck_assert_int_ge(kid, 0);
-	/* the worker's statement waits for the seat's lock */
-	waiting = 0;
-	for (end = e2e_now_ms() + 3000; waiting == 0 && e2e_now_ms() < end; e2e_sleep_ms(20))
-		waiting = e2e_sql_int(e2e_pg(), "SELECT count(*) FROM pg_stat_activity WHERE "
-		    "wait_event_type = 'Lock' AND pid <> pg_backend_pid()");
-	/* which worker serves it is not known from here: all of them go */
-	nw = workers(master, w);
-	for (int i = 0; i < nw && waiting > 0; i++)
-		killed += kill((pid_t)w[i], SIGKILL) == 0;
-	PQfinish(pg);	/* the lock goes with it */
-	waitpid(kid, NULL, 0);
+	waiting = kill_held(master, pg, token, body, NULL, &nw, &killed);
 	/* the master's lines, one per worker */
 	for (end = e2e_now_ms() + 5000; e2e_now_ms() < end; e2e_sleep_ms(50)) {
 		free(log);
@@ -330,6 +348,94 @@ START_TEST(worker_killed_serving)
 	    "%d workers killed; gymd.log:\n%s", serving, idle, killed, log);
 	free(log);
 	ck_assert_msg(wait_healthy(3000), "stack not healthy after the workers were replaced");
+}
+END_TEST
+
+/* ---- 1c. an Idempotency-Key whose worker was killed is taken over -------------------- */
+
+/* The idempotency_lease of the stack's gymd.conf (gymd's default: 60). */
+static int
+conf_lease(void)
+{
+	char line[512];
+	FILE *f = fopen(e2e_conf(), "r");
+	int lease = 60;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		(void)sscanf(line, " idempotency_lease = %d", &lease);
+	if (f != NULL)
+		fclose(f);
+	return lease;
+}
+
+/*
+ * Issue 13, finding 1: the worker serving a hold with Idempotency-Key K is
+ * SIGKILLed (its key row claimed, no answer).  Before the lease every
+ * retry with K waited 5 s and got 409 for 24 hours.  Now a retry inside
+ * the lease is told 409 CONFLICT at once, and once the lease is over a
+ * retry takes the key over and completes: one hold, replayed after.
+ */
+START_TEST(idempotency_key_after_kill)
+{
+	long master = e2e_pidfile("gymd");
+	char token[E2E_TOKEN_MAX], body[96], key[80], hdr[120], code[64] = "", rep[16];
+	long long waiting = 0, end, t0, first_ms = -1, done_ms = -1;
+	long first = 0, last = 0, replay = 0;
+	int nw, killed = 0, lease = conf_lease(), tries = 0;
+	struct e2e_resp r = { 0 };
+	PGconn *pg;
+
+	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
+	pg = PQconnectdb(e2e_pguri());
+	ck_assert_msg(PQstatus(pg) == CONNECTION_OK, "%s", PQerrorMessage(pg));
+	locked_seat(pg, "proc-idem", token, body, sizeof(body));
+	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", e2e_uniq("pk", key, sizeof(key)));
+	waiting = kill_held(master, pg, token, body, hdr, &nw, &killed);
+	(void)wait_healthy(5000);
+	/* the client retries with K until it is answered, for lease + 10 s */
+	t0 = e2e_now_ms();
+	for (end = t0 + (lease + 10) * 1000LL; e2e_now_ms() < end; e2e_sleep_ms(250)) {
+		long long s0 = e2e_now_ms();
+
+		e2e_request_nock("POST", E2E_API "/bookings/seat-reserve", token, body, hdr, &r);
+		last = r.status;
+		if (tries++ == 0) {
+			first = r.status;
+			first_ms = e2e_now_ms() - s0;
+			snprintf(code, sizeof(code), "%s", r.json != NULL ? e2e_code(&r) : "");
+		}
+		e2e_resp_free(&r);
+		if (last == 201) {
+			done_ms = e2e_now_ms() - t0;
+			break;
+		}
+	}
+	/* and once more: the stored answer */
+	e2e_request_nock("POST", E2E_API "/bookings/seat-reserve", token, body, hdr, &r);
+	replay = r.status == 201 && e2e_header(&r, "Idempotent-Replayed", rep, sizeof(rep)) != NULL;
+	e2e_resp_free(&r);
+	fprintf(stderr, "idempotency_key_after_kill: %d workers killed; first retry %ld %s in "
+	    "%lld ms; %d tries, 201 after %lld ms (lease %d s)\n", killed, first, code, first_ms,
+	    tries, done_ms, lease);
+	(void)restart_stack();
+	ck_assert_msg(waiting > 0, "no statement waited for the seat lock within 3 s");
+	ck_assert_int_eq(killed, nw);
+	/* inside the lease: 409 at once, not after 5 s */
+	ck_assert_msg(first == 409 || first == 201, "first retry: %ld", first);
+	if (first == 409)
+		ck_assert_str_eq(code, "CONFLICT");
+	ck_assert_msg(first_ms < 1000, "the first retry took %lld ms", first_ms);
+	ck_assert_msg(last == 201, "the key was never taken over: last answer %ld after %d tries",
+	    last, tries);
+	ck_assert_msg(done_ms <= (lease + 3) * 1000LL, "completed after %lld ms, lease %d s",
+	    done_ms, lease);
+	ck_assert_msg(replay, "the answer was not stored for replay");
+	{
+		const char *p[1] = { key };
+
+		ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM idempotency_keys "
+		    "WHERE key = $1 AND status_code = 201 AND locked_at IS NULL", 1, p), 1);
+	}
 }
 END_TEST
 
@@ -630,6 +736,7 @@ process_suite(void)
 	tcase_add_unchecked_fixture(tc, NULL, teardown_all);
 	tcase_add_test(tc, worker_killed);
 	tcase_add_test(tc, worker_killed_serving);
+	tcase_add_test(tc, idempotency_key_after_kill);
 	tcase_add_test(tc, reload_under_load);
 	tcase_add_test(tc, term_drains_inflight);
 	tcase_add_test(tc, database_down);

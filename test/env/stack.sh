@@ -47,16 +47,24 @@ set_paths() {
 	[[ "$KEEP_CONN" == on || "$KEEP_CONN" == off ]] || die "GYM_FCGI_KEEP_CONN must be on or off"
 	if [[ "$PROFILE" == dev ]]; then
 		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60
-		NOTIFY_BACKOFF_MS=1000
+		NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60
 	else
+		# a short Idempotency-Key lease: check_process takes a key over
 		RETRY_SCALE=0.01 JOB_INTERVAL_MS=200 RECONCILE_AFTER_S=2
-		NOTIFY_BACKOFF_MS=50
+		NOTIFY_BACKOFF_MS=50 IDEM_LEASE=3
 	fi
+	# seconds a FastCGI connection has to send its request (check_fcgi: short)
+	READ_TIMEOUT=2
+	[[ "$PROFILE" != dev ]] || READ_TIMEOUT=10
+	# audit rows of refused notifications per source and minute: the e2e
+	# suites send many from 127.0.0.1 and check each one's row
+	REFUSALS_AUDITED=10
+	[[ "$PROFILE" == dev ]] || REFUSALS_AUDITED=100000
 	WORKERS=4 MAX_REQUESTS=10000 LOG_LEVEL=info
 	if [[ "$PROFILE" == bench ]]; then
 		# make bench (bench/run.sh): dev timings; workers never retire, so their
 		# memory can be watched; GYM_BENCH_WORKERS / GYM_BENCH_LOG_LEVEL to compare
-		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60 NOTIFY_BACKOFF_MS=1000
+		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60 NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60
 		WORKERS="${GYM_BENCH_WORKERS:-4}" MAX_REQUESTS=0 LOG_LEVEL="${GYM_BENCH_LOG_LEVEL:-warn}"
 		# UNIX sockets from nginx to gymd and from gymd to PostgreSQL, as in
 		# production (docs/operations.md); GYM_BENCH_SOCKETS=tcp: ports, as make run
@@ -229,6 +237,9 @@ db = ${DB_CONNINFO:-$(conninfo gym)}
 log_level = $LOG_LEVEL
 token_secret_file = $SECRETS/token_secret
 trust_proxy = yes
+idempotency_lease = $IDEM_LEASE
+read_timeout = $READ_TIMEOUT
+audit_refusals_per_minute = $REFUSALS_AUDITED
 
 wx.appid = wxd678efh567hg6787
 wx.mchid = 1900000001
@@ -416,6 +427,12 @@ render_nginx() {
 	local tmpl="$ROOT/nginx/gym-dev.conf.in"
 	[[ -r "$tmpl" ]] || die "$tmpl not found"
 	mkdir -p "$NGX/logs" "$NGX/tmp"
+	# nginx's master (root) writes the logs; nobody else needs to read them.
+	# Each start begins a new access log: lines written before the log format
+	# left out query strings carry the AppSecret and login codes.
+	chmod 700 "$NGX/logs"
+	: >"$NGX/logs/access.log"
+	chmod 600 "$NGX/logs/access.log"
 	sed -e "s|@PREFIX@|$(sed_repl "$NGX")|g" \
 		-e "s|@USER_LINE@|$(sed_repl "$(nginx_user_line)")|g" \
 		-e "s|@API_PORT@|$API_PORT|g" \

@@ -17,5 +17,7 @@ Suite *migrate_suite(void);
 Suite *operators_suite(void);
 Suite *refunds_suite(void);
 Suite *notify_suite(void);
+Suite *idem_suite(void);
+Suite *audit_sample_suite(void);
 
 #endif

@@ -23,6 +23,8 @@ static Suite *(*const suites[])(void) = {
 	operators_suite,
 	refunds_suite,
 	notify_suite,
+	idem_suite,
+	audit_sample_suite,
 };
 
 int

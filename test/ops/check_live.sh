@@ -485,6 +485,45 @@ check_metrics_counters() {
 	return "$bad"
 }
 
+# ---- the notify URLs ------------------------------------------------------------------------
+
+# Issue 13, finding 3: every refused notification costs gymd a database write,
+# so nginx/gym.conf limits the notify URLs per source (10 r/s, burst 100).
+# K unsigned notifications at once from the other namespace: beyond the burst
+# nginx answers 429 in the API's shape and gymd never sees them; the rest are
+# refused by gymd (401) and counted in gymd_notify_rejected_total{reason}.
+check_notify_rate() {
+	local k=160 i n n401 n429 nother d bad=0 codes
+	local series='gymd_notify_rejected_total{reason="signature"}'
+	dep check_nginx_site || return $?
+	scrape "$TMP/n0" || return 1
+	for ((i = 0; i < k; i++)); do
+		# both notify URLs share the source's allowance
+		printf 'url = "https://%s/api/v1/payment/wxpay/%s"\noutput = "%s/nr%d"\n' \
+			"$SITE" "$( ((i % 2)) && echo refund-callback || echo callback)" "$TMP" "$i"
+	done >"$TMP/notify.cfg"
+	codes="$(ip netns exec "$NSB" curl -sS --no-progress-meter -m 30 -Z --parallel-max 40 \
+		--cacert "$TLS/fullchain.pem" --resolve "$SITE:443:$ADDR_SRV" -X POST -d '{}' \
+		-H 'Content-Type: application/json' -K "$TMP/notify.cfg" -w '%{http_code}\n')" || true
+	n401="$(grep -c '^401$' <<<"$codes" || true)"
+	n429="$(grep -c '^429$' <<<"$codes" || true)"
+	nother=$((k - n401 - n429))
+	scrape "$TMP/n1" || return 1
+	d=$(($(mval "$TMP/n1" "$series") - $(mval "$TMP/n0" "$series")))
+	printf 'from %s: %d notifications at once: %d refused by gymd (401), %d by nginx (429), %d other; ' \
+		"$ADDR_CLI" "$k" "$n401" "$n429" "$nother"
+	printf '%s +%d\n' "$series" "$d"
+	((n429 > 0 && nother == 0)) || bad=1
+	# the burst, plus what 10 r/s refills while the requests are made
+	((n401 >= 100 && n401 <= 140)) || { echo "not the burst of 100 through"; bad=1; }
+	((d == n401)) || { echo "gymd counted $d refusals for $n401 answers"; bad=1; }
+	# nginx's own 429s, in the API's shape
+	n=$(grep -l '"code":"TOO_MANY_REQUESTS"' "$TMP"/nr* 2>/dev/null | wc -l)
+	printf '429 answers in the API shape: %d of %d\n' "$n" "$n429"
+	((n == n429)) || bad=1
+	return "$bad"
+}
+
 # ---- logs ----------------------------------------------------------------------------------
 
 REQ_RE='^<6>gymd\[[0-9]+\]: rid=[A-Za-z0-9._:-]+ method=[^ ]* route=[^ ]+ status=[1-5][0-9][0-9] ms=[0-9]+\.[0-9]( err=.+)?$'
@@ -756,6 +795,8 @@ main() {
 	run_check "nginx: nginx/gym.conf in a namespace in front of it: TLS, HSTS, /healthz" check_nginx_site
 	run_check "metrics: from $ADDR_CLI (another namespace) /metrics is 403 and never reaches gymd" check_metrics_outside
 	run_check "metrics: from loopback the counters grow by exactly the requests made" check_metrics_counters
+	run_check "notify: one source's notifications beyond nginx's burst get 429 and never reach gymd" \
+		check_notify_rate
 	run_check "logs: one structured line per request; a client's request id in exactly one" check_logs_live
 	run_check "logs: the test stack's request and job-run lines are structured" check_logs_stack
 	run_check "logs: no openid, no secret in any log" check_logs_secrets

@@ -7,6 +7,11 @@
  * gym_config_load).  Mode 0600 and 0400 are accepted.  Each test works in
  * its own temp dir, written with the shared test keys.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +21,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/rand.h>
 
 #include "config.h"
 #include "crypto.h"
@@ -300,6 +306,133 @@ START_TEST(test_config_job_processes)
 }
 END_TEST
 
+/* trusted_proxies (issue 13, finding 4): forwarded client addresses and
+ * request ids are taken only from these peers of the FastCGI socket. */
+static int
+match4(const struct gym_peers *p, const char *ip, char *addr)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	ck_assert_int_eq(inet_pton(AF_INET, ip, &sin.sin_addr), 1);
+	return gym_peers_match(p, (struct sockaddr *)&sin, sizeof(sin), addr, GYM_PEER_ADDRLEN);
+}
+
+static int
+match6(const struct gym_peers *p, const char *ip, char *addr)
+{
+	struct sockaddr_in6 sin6;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, ip, &sin6.sin6_addr), 1);
+	return gym_peers_match(p, (struct sockaddr *)&sin6, sizeof(sin6), addr, GYM_PEER_ADDRLEN);
+}
+
+START_TEST(test_config_trusted_proxies)
+{
+	static const char *const bad[] = { "nginx.local", "10.0.0.0/8", "127.0.0.1 unix x",
+	    "256.1.1.1", "127.0.0.1:9000" };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct gym_config cfg;
+	const char *tok = put_str("token", TOKEN_SECRET "\n", 0600);
+	char conf[512], err[1024], addr[GYM_PEER_ADDRLEN];
+
+	/* the default: nginx on this host, by loopback or the UNIX socket */
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n", tok);
+	ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)) ==
+	    GYM_OK, "%s", err);
+	ck_assert_int_eq(cfg.read_timeout, 10);
+	ck_assert_int_eq(match4(&cfg.trusted_proxies, "127.0.0.1", addr), 1);
+	ck_assert_str_eq(addr, "127.0.0.1");
+	ck_assert_int_eq(match6(&cfg.trusted_proxies, "::ffff:127.0.0.1", addr), 1);
+	ck_assert_str_eq(addr, "127.0.0.1");
+	ck_assert_int_eq(match6(&cfg.trusted_proxies, "::1", addr), 1);
+	ck_assert_int_eq(gym_peers_match(&cfg.trusted_proxies, (struct sockaddr *)&sun,
+	    sizeof(sa_family_t), addr, sizeof(addr)), 1);
+	ck_assert_str_eq(addr, "unix");
+	/* another loopback address, another host: not a proxy, named as they are */
+	ck_assert_int_eq(match4(&cfg.trusted_proxies, "127.0.0.2", addr), 0);
+	ck_assert_str_eq(addr, "127.0.0.2");
+	ck_assert_int_eq(match4(&cfg.trusted_proxies, "203.0.113.9", addr), 0);
+	ck_assert_str_eq(addr, "203.0.113.9");
+	gym_config_free(&cfg);
+
+	/* a list of its own: only those; no UNIX socket unless named */
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n"
+	    "trusted_proxies = 10.0.0.5, 2001:DB8::0:1\nread_timeout = 2\n", tok);
+	ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)) ==
+	    GYM_OK, "%s", err);
+	ck_assert_int_eq(cfg.read_timeout, 2);
+	ck_assert_int_eq(match4(&cfg.trusted_proxies, "10.0.0.5", addr), 1);
+	ck_assert_int_eq(match6(&cfg.trusted_proxies, "2001:db8::1", addr), 1);
+	ck_assert_int_eq(match4(&cfg.trusted_proxies, "127.0.0.1", addr), 0);
+	ck_assert_int_eq(gym_peers_match(&cfg.trusted_proxies, (struct sockaddr *)&sun,
+	    sizeof(sa_family_t), addr, sizeof(addr)), 0);
+	gym_config_free(&cfg);
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\n"
+		    "token_secret_file = %s\ntrusted_proxies = %s\n", tok, bad[i]);
+		ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+		    sizeof(err)) == GYM_EINVAL, "%s accepted", bad[i]);
+		ck_assert_msg(strstr(err, "trusted_proxies") != NULL, "%s", err);
+	}
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n"
+	    "read_timeout = 0\n", tok);
+	ck_assert_int_eq(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)),
+	    GYM_EINVAL);
+}
+END_TEST
+
+/* issue 13, finding 7: a token secret of 32 x 'a' was accepted.  Its
+ * estimated entropy must be at least GYM_TOKEN_SECRET_MIN_BITS; what the
+ * scripts write (stack.sh: 48 random alphanumerics; check_ops.sh and the
+ * docs: openssl rand -hex 24 / -base64 36) always passes. */
+START_TEST(test_config_weak_token_secret)
+{
+	static const char *const weak[] = {
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		"abababababababababababababababababababab",
+		"passwordpasswordpasswordpassword",
+		"0000000000000000000000000000000000000000000000000000000000000001",
+	};
+	static const char hexd[] = "0123456789abcdef";
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	struct gym_config cfg;
+	char conf[512], err[1024], sec[65];
+	unsigned char rnd[48];
+	const char *tok;
+
+	for (size_t i = 0; i < NELEM(weak); i++) {
+		tok = put_str("weak", weak[i], 0600);
+		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n",
+		    tok);
+		err[0] = '\0';
+		ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)) ==
+		    GYM_EINVAL, "%s accepted", weak[i]);
+		ck_assert_msg(strstr(err, "guessable") != NULL && strstr(err, tok) != NULL, "%s", err);
+	}
+	ck_assert_double_eq_tol(gym_config_secret_bits("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 32), 0, 1e-9);
+	ck_assert_double_eq_tol(gym_config_secret_bits(TOKEN_SECRET, 48), 192, 1e-9);
+	/* what the scripts make, 500 times each */
+	for (int k = 0; k < 500; k++) {
+		ck_assert_int_eq(RAND_bytes(rnd, sizeof(rnd)), 1);
+		for (int j = 0; j < 48; j++)
+			sec[j] = hexd[rnd[j] % 16];
+		ck_assert_msg(gym_config_secret_bits(sec, 48) >= GYM_TOKEN_SECRET_MIN_BITS,
+		    "hex %.48s: %.0f bits", sec, gym_config_secret_bits(sec, 48));
+		ck_assert_msg(gym_config_secret_bits(sec, 32) >= GYM_TOKEN_SECRET_MIN_BITS,
+		    "hex %.32s: %.0f bits", sec, gym_config_secret_bits(sec, 32));
+		for (int j = 0; j < 48; j++)
+			sec[j] = alnum[rnd[j] % 62];
+		ck_assert_msg(gym_config_secret_bits(sec, 48) >= GYM_TOKEN_SECRET_MIN_BITS,
+		    "alnum %.48s", sec);
+	}
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -321,6 +454,8 @@ config_suite(void)
 	tcase_add_test(tc, test_config_short_token_secret);
 	tcase_add_test(tc, test_config_needs_token_secret);
 	tcase_add_test(tc, test_config_job_processes);
+	tcase_add_test(tc, test_config_trusted_proxies);
+	tcase_add_test(tc, test_config_weak_token_secret);
 	suite_add_tcase(s, tc);
 	return s;
 }

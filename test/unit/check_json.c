@@ -152,6 +152,48 @@ static const struct {
 	{ "[{\"openid\":\"o\"}]", "[{\"openid\":\"****\"}]" },
 };
 
+/* issue 13, finding 6: cJSON cuts a string at an escaped NUL, so
+ * {"code":"abc\u0000def"} read as the code "abc".  Refused, keys too. */
+static const char *const nul_bodies[] = {
+	"{\"code\":\"abc\\u0000def\"}",
+	"{\"code\":\"\\u0000\"}",
+	"{\"code\":\"abc\\u0000\"}",
+	"{\"co\\u0000de\":\"abc\"}",
+	"{\"a\":{\"b\":[\"x\\u0000\"]}}",
+	"{\"a\":\"\\\\\\u0000\"}",	/* an escaped backslash, then \u0000 */
+};
+
+START_TEST(test_object_nul)
+{
+	const char *t = nul_bodies[_i];
+
+	ck_assert_msg(gym_json_object(t, strlen(t)) == NULL, "accepted %s", t);
+}
+END_TEST
+
+START_TEST(test_object_not_nul)
+{
+	/* an escaped backslash before u0000 is the text \u0000, no NUL; other
+	 * escapes (\u0001, \u00e9, \") and a string ending in \\ pass */
+	static const char *const ok[] = {
+		"{\"a\":\"\\\\u0000\"}", "{\"a\":\"\\u0001\\u00e9\\\"u0000\"}",
+		"{\"a\":\"x\",\"b\":\"\\\\\"}",
+	};
+	const cJSON *v;
+	cJSON *o;
+
+	for (size_t i = 0; i < NELEM(ok); i++) {
+		o = gym_json_object(ok[i], strlen(ok[i]));
+		ck_assert_msg(o != NULL, "refused %s", ok[i]);
+		cJSON_Delete(o);
+	}
+	o = obj(ok[0]);
+	v = cJSON_GetObjectItemCaseSensitive(o, "a");
+	ck_assert_str_eq(v->valuestring, "\\u0000");
+	cJSON_Delete(o);
+}
+END_TEST
+
 START_TEST(test_mask)
 {
 	char *m = gym_json_mask(masks[_i].in);
@@ -181,6 +223,8 @@ json_suite(void)
 	tcase_add_test(tc, test_str);
 	tcase_add_loop_test(tc, test_not_object, 0, NELEM(not_objects));
 	tcase_add_test(tc, test_object_length);
+	tcase_add_loop_test(tc, test_object_nul, 0, NELEM(nul_bodies));
+	tcase_add_test(tc, test_object_not_nul);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mask");

@@ -134,8 +134,39 @@ START_TEST(test_named)
 	has_line(t, "gymd_workers 4");
 	has_line(t, "gymd_worker_restarts_total 1");
 	has_line(t, "gymd_worker_retirements_total 2");
-	has_line(t, "gymd_notify_rejected_total 0");
+	has_line(t, "gymd_notify_rejected_total{reason=\"signature\"} 0");
 	ck_assert_ptr_null(strstr(t, "no_such_counter"));
+	free(t);
+}
+END_TEST
+
+/* issue 13, finding 3: refused notifications counted by reason; one HELP
+ * and TYPE for the series, an unknown reason counted as "other", and a
+ * reason given to a counter without one ignored. */
+START_TEST(test_named_reason)
+{
+	char *t;
+
+	ck_assert_int_eq(gym_metrics_init(), GYM_OK);
+	gym_metrics_add_reason("notify_rejected", "signature", 3);
+	gym_metrics_add_reason("notify_rejected", "decrypt", 1);
+	gym_metrics_add_reason("notify_rejected", "mismatch", 2);
+	gym_metrics_add_reason("notify_rejected", "made-up", 4);
+	gym_metrics_add_reason("notify_rejected", "signature", -1);
+	gym_metrics_add_reason("job_runs", "signature", 5);
+	gym_metrics_add("notify_rejected", 7);
+	t = render();
+	has_line(t, "# TYPE gymd_notify_rejected_total counter");
+	has_line(t, "gymd_notify_rejected_total{reason=\"signature\"} 3");
+	has_line(t, "gymd_notify_rejected_total{reason=\"decrypt\"} 1");
+	has_line(t, "gymd_notify_rejected_total{reason=\"plaintext\"} 0");
+	has_line(t, "gymd_notify_rejected_total{reason=\"mismatch\"} 2");
+	has_line(t, "gymd_notify_rejected_total{reason=\"other\"} 4");
+	has_line(t, "gymd_job_runs_total 0");
+	ck_assert_ptr_null(strstr(t, "gymd_notify_rejected_total 7"));
+	/* one TYPE line for the five series */
+	ck_assert_ptr_null(strstr(strstr(t, "# TYPE gymd_notify_rejected_total") + 1,
+	    "# TYPE gymd_notify_rejected_total"));
 	free(t);
 }
 END_TEST
@@ -175,6 +206,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_other_route);
 	tcase_add_test(tc, test_label_escaping);
 	tcase_add_test(tc, test_named);
+	tcase_add_test(tc, test_named_reason);
 	tcase_add_test(tc, test_shared_across_fork);
 	suite_add_tcase(s, tc);
 	return s;

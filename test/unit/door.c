@@ -30,6 +30,7 @@ door_init(int trust_proxy)
 	cfg.db = nodb;
 	cfg.db_lock_timeout_ms = 100;
 	ctx.cfg = &cfg;
+	ctx.peer_trusted = 1;		/* as if nginx (a trusted proxy) sent it */
 }
 
 void
@@ -95,7 +96,7 @@ door_request(struct door_run *d, const char *method, const char *uri,
     const char *const *params, const char *body, size_t blen)
 {
 	struct mem m = { body, body ? blen : 0, 0 };
-	struct gym_body_src src = { mem_read, &m };
+	struct gym_body_src src = { mem_read, &m, NULL };
 	const cJSON *c;
 	char len[24];
 	size_t n = 0;
