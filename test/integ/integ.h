@@ -17,5 +17,6 @@ Suite *migrate_suite(void);
 Suite *operators_suite(void);
 Suite *refunds_suite(void);
 Suite *notify_suite(void);
+Suite *wxsim_suite(void);
 
 #endif

@@ -23,6 +23,7 @@ static Suite *(*const suites[])(void) = {
 	operators_suite,
 	refunds_suite,
 	notify_suite,
+	wxsim_suite,
 };
 
 int
