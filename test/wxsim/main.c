@@ -5,7 +5,8 @@
  * --tls-listen, on a second one where it speaks TLS itself with
  * --tls-cert/--tls-key (what check_integ's lib client talks to, without
  * nginx; the handshake is bounded by TLS_HANDSHAKE_MS).  Both serve the
- * same routes.  Each connection is answered in its own detached thread,
+ * same routes.  test/run_all.sh starts it so for check_integ, whose
+ * suites reach it through test/harness/simtest.h.  Each connection is answered in its own detached thread,
  * one request per connection.
  * SIGTERM or SIGINT stops accepting, waits for the requests in progress,
  * stops the notification workers and frees everything.
