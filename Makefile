@@ -128,7 +128,7 @@ build-asan sanitize:
 check: $(BIN)/check_unit
 	@GYM_BIN=$(BIN) bash test/run_all.sh unit
 
-check-integ: $(BIN)/check_integ $(BIN)/gymctl
+check-integ: $(BIN)/check_integ $(BIN)/gymctl $(BIN)/wxsim
 	@GYM_BIN=$(BIN) bash test/run_all.sh integ
 
 check-e2e: $(PROGS) $(BIN)/check_e2e

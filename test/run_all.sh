@@ -6,7 +6,8 @@
 # LeakSanitizer reports a planted leak (leakcheck).
 #
 # Each pass: unit (check_unit), integration (check_integ against a fresh
-# database gym_integ), the test stack (stack.sh start test on a fresh database
+# database gym_integ and its own wxsim, which speaks TLS itself on the
+# profile's SIM_TLS_PORT: no nginx; see test/harness/simtest.h), the test stack (stack.sh start test on a fresh database
 # gym) with the end-to-end suite (check_e2e) against it (and, in the normal
 # build's pass only, the browser suite test/browser/run.sh and the fault
 # driver bin/fault_driver on a fresh stack), then a scan of
@@ -44,6 +45,7 @@ SANITIZER_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
 declare -a SUMMARY=()
 FAILURES=0
 TOUCHED_STACK=0
+INTEG_SIM_PID=""
 LIVE_DONE=0
 
 # record RESULT PASS SUITE SECONDS [NOTE]: print and remember one result line.
@@ -98,6 +100,7 @@ stop_test_stack() {
 
 cleanup() {
 	local rc=$?
+	stop_integ_sim
 	if ((TOUCHED_STACK)); then
 		log "stopping the test stack"
 		stop_test_stack >/dev/null 2>&1 || stop_test_stack || true
@@ -115,6 +118,39 @@ suite_unit() {
 	fi
 	run_logged "$LOGDIR/unit.log" "$T_UNIT" "$bin/check_unit" || rc=$?
 	record "$(status_of "$rc")" "$label" unit $((SECONDS - start)) "$(note_of "$rc")"
+}
+
+# start_integ_sim BIN LOG: BIN/wxsim for check_integ (no nginx): plain HTTP
+# (the control API) on SIM_PORT and its own TLS, with the test stack's
+# certificate, on SIM_TLS_PORT; the test keys stack.sh prepare installed in
+# $VAR/simkeys.  Sets INTEG_SIM_PID; 1 when it does not answer within 10 s.
+start_integ_sim() {
+	local bin="$1" logfile="$2" ms ps deadline=$((SECONDS + 10))
+	ms="$(openssl x509 -in "$VAR/simkeys/merchant_cert.pem" -noout -serial)" || return 1
+	ps="$(openssl x509 -in "$VAR/simkeys/platform_cert.pem" -noout -serial)" || return 1
+	"$bin/wxsim" --listen "127.0.0.1:$SIM_PORT" --keys "$VAR/simkeys" \
+		--tls-listen "127.0.0.1:$SIM_TLS_PORT" --tls-cert "$VAR/tls/cert.pem" \
+		--tls-key "$VAR/tls/key.pem" --merchant-serial "${ms#serial=}" \
+		--platform-serial "${ps#serial=}" --retry-scale 0.01 \
+		--notify-cainfo "$VAR/tls/cert.pem" --secret-file "$VAR/secrets/app_secret" \
+		>>"$logfile" 2>&1 </dev/null &
+	INTEG_SIM_PID=$!
+	while ((SECONDS < deadline)); do
+		pid_alive "$INTEG_SIM_PID" || return 1
+		curl -s -o /dev/null -m 1 --cacert "$VAR/tls/cert.pem" \
+			"https://127.0.0.1:$SIM_TLS_PORT/healthz" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_integ_sim: SIGTERM the wxsim of start_integ_sim, SIGKILL after 5 s.
+stop_integ_sim() {
+	[[ -n "$INTEG_SIM_PID" ]] || return 0
+	kill -TERM "$INTEG_SIM_PID" 2>/dev/null || true
+	wait_gone "$INTEG_SIM_PID" 5 || kill -KILL "$INTEG_SIM_PID" 2>/dev/null || true
+	wait "$INTEG_SIM_PID" 2>/dev/null || true
+	INTEG_SIM_PID=""
 }
 
 suite_integ() {
@@ -139,7 +175,24 @@ suite_integ() {
 		record FAIL "$label" integ $((SECONDS - start)) "gymctl migrate on gym_integ failed"
 		return 0
 	fi
-	GYM_TEST_PGURI="$(conninfo gym_integ)" run_logged "$LOGDIR/integ.log" "$T_INTEG" "$bin/check_integ" || rc=$?
+	if [[ ! -x "$bin/wxsim" ]]; then
+		record FAIL "$label" integ $((SECONDS - start)) "$label/wxsim not built (check_integ pays on it)"
+		return 0
+	fi
+	if ! start_integ_sim "$bin" "$LOGDIR/integ-wxsim.log"; then
+		stop_integ_sim
+		tail -n 20 "$LOGDIR/integ-wxsim.log" >&2
+		record FAIL "$label" integ $((SECONDS - start)) \
+			"wxsim did not answer on https://127.0.0.1:$SIM_TLS_PORT (ports taken?)"
+		return 0
+	fi
+	GYM_TEST_PGURI="$(conninfo gym_integ)" \
+		GYM_TEST_SIM_BASE="https://127.0.0.1:$SIM_TLS_PORT" \
+		GYM_TEST_SIM_CTL="http://127.0.0.1:$SIM_PORT" \
+		GYM_TEST_SIM_CA="$VAR/tls/cert.pem" \
+		GYM_TEST_SIM_CONF="$conf" \
+		run_logged "$LOGDIR/integ.log" "$T_INTEG" "$bin/check_integ" || rc=$?
+	stop_integ_sim
 	record "$(status_of "$rc")" "$label" integ $((SECONDS - start)) "$(note_of "$rc")"
 }
 

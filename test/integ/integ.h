@@ -19,5 +19,6 @@ Suite *refunds_suite(void);
 Suite *notify_suite(void);
 Suite *idem_suite(void);
 Suite *audit_sample_suite(void);
+Suite *wxsim_suite(void);
 
 #endif

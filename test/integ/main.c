@@ -25,6 +25,7 @@ static Suite *(*const suites[])(void) = {
 	notify_suite,
 	idem_suite,
 	audit_sample_suite,
+	wxsim_suite,
 };
 
 int

@@ -7,17 +7,20 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/ssl.h>
+
 #include "http.h"
 #include "util.h"
 
-/* Bytes read from the socket and not yet consumed. */
+/* Bytes read from the connection and not yet consumed. */
 struct rbuf {
-	int fd;
+	const struct wxsim_io *io;
 	char *buf;
 	size_t len, cap, pos;
 };
@@ -42,10 +45,7 @@ rb_fill(struct rbuf *b, size_t max)
 		b->buf = nb;
 		b->cap = ncap;
 	}
-	do
-		n = recv(b->fd, b->buf + b->len, b->cap - b->len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
+	if ((n = wxsim_io_recv(b->io, b->buf + b->len, b->cap - b->len)) <= 0)
 		return n == 0 ? 0 : -1;
 	b->len += (size_t)n;
 	b->buf[b->len] = '\0';
@@ -94,17 +94,44 @@ rb_line(struct rbuf *b, size_t max)
 	return line;
 }
 
+ssize_t
+wxsim_io_recv(const struct wxsim_io *io, void *buf, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	if (io->ssl != NULL) {
+		if (len > INT_MAX)
+			len = INT_MAX;
+		if ((r = SSL_read(io->ssl, buf, (int)len)) > 0)
+			return r;
+		return SSL_get_error(io->ssl, r) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+	}
+	do
+		n = recv(io->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static int
-send_all(int fd, const char *p, size_t n)
+send_all(const struct wxsim_io *io, const char *p, size_t n)
 {
 	ssize_t w;
+	int chunk;
 
 	while (n > 0) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
+		if (io->ssl != NULL) {
+			chunk = n > INT_MAX ? INT_MAX : (int)n;
+			if ((chunk = SSL_write(io->ssl, p, chunk)) <= 0)
+				return -1;
+			w = chunk;
+		} else {
+			w = send(io->fd, p, n, MSG_NOSIGNAL);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+		}
 		p += w;
 		n -= (size_t)w;
 	}
@@ -211,9 +238,9 @@ read_chunked(struct rbuf *b, struct wxsim_req *req, size_t max)
 }
 
 int
-wxsim_http_read(int fd, struct wxsim_req *req, int *status)
+wxsim_http_read(const struct wxsim_io *io, struct wxsim_req *req, int *status)
 {
-	struct rbuf b = { fd, NULL, 0, 0, 0 };
+	struct rbuf b = { io, NULL, 0, 0, 0 };
 	const char *cl, *te, *expect;
 	char *end = NULL, *ep;
 	size_t hlen, max = WXSIM_HTTP_MAX_HEADER + WXSIM_HTTP_MAX_BODY + 65536;
@@ -270,7 +297,7 @@ wxsim_http_read(int fd, struct wxsim_req *req, int *status)
 	}
 	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
 	    (te != NULL || b.len - b.pos < clen))
-		if (send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) {
+		if (send_all(io, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) {
 			st = 0;
 			goto fail;
 		}
@@ -457,7 +484,7 @@ reason(int status)
 }
 
 int
-wxsim_http_write(int fd, const struct wxsim_resp *resp)
+wxsim_http_write(const struct wxsim_io *io, const struct wxsim_resp *resp)
 {
 	char *head = NULL;
 	size_t hlen = 0, i;
@@ -478,8 +505,8 @@ wxsim_http_write(int fd, const struct wxsim_resp *resp)
 	fprintf(f, "Connection: close\r\n\r\n");
 	if (fclose(f) != 0 || head == NULL)
 		goto out;
-	if (send_all(fd, head, hlen) != 0 ||
-	    (!nobody && resp->blen > 0 && send_all(fd, resp->body, resp->blen) != 0))
+	if (send_all(io, head, hlen) != 0 ||
+	    (!nobody && resp->blen > 0 && send_all(io, resp->body, resp->blen) != 0))
 		goto out;
 	rc = 0;
 out:

@@ -1,12 +1,14 @@
 /*
  * http.h: the simulator's HTTP/1.1 server side: read one request from a
  * socket (header and body caps, chunked bodies, Expect: 100-continue) and
- * write one response with Connection: close.
+ * write one response with Connection: close, on a plain socket or a TLS
+ * connection (struct wxsim_io).
  */
 #ifndef WXSIM_HTTP_H
 #define WXSIM_HTTP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -15,6 +17,18 @@
 #define WXSIM_HTTP_MAX_FIELDS	64
 #define WXSIM_HTTP_MAX_PARAMS	4
 #define WXSIM_HTTP_MAX_RESP_HDRS 12
+
+/* One accepted connection: ssl NULL for plain HTTP, else the TLS session
+ * over fd (handshake done).  Reads and writes are bounded by the socket's
+ * SO_RCVTIMEO/SO_SNDTIMEO. */
+struct ssl_st;
+struct wxsim_io {
+	int fd;
+	struct ssl_st *ssl;
+};
+/* Read up to len bytes: >0 bytes, 0 at end of stream, -1 on error or
+ * timeout. */
+ssize_t wxsim_io_recv(const struct wxsim_io *, void *buf, size_t len);
 
 struct wxsim_req {
 	char method[16];
@@ -48,11 +62,11 @@ struct wxsim_resp {
 };
 
 /*
- * Read one request from fd into req.  0 on success.  -1 on failure, with
+ * Read one request from io into req.  0 on success.  -1 on failure, with
  * *status the HTTP status to answer (400, 408, 413, 431, 501), or 0 when
  * the peer went away and there is nothing to answer.
  */
-int wxsim_http_read(int fd, struct wxsim_req *req, int *status);
+int wxsim_http_read(const struct wxsim_io *, struct wxsim_req *req, int *status);
 void wxsim_http_req_free(struct wxsim_req *);
 /* A header's value (case-insensitive name), or NULL. */
 const char *wxsim_http_header(const struct wxsim_req *, const char *name);
@@ -72,6 +86,6 @@ int wxsim_resp_error(struct wxsim_resp *, int status, const char *code, const ch
 int wxsim_resp_header(struct wxsim_resp *, const char *name, const char *value);
 void wxsim_resp_free(struct wxsim_resp *);
 /* Write the response with Connection: close; 0 or -1. */
-int wxsim_http_write(int fd, const struct wxsim_resp *);
+int wxsim_http_write(const struct wxsim_io *, const struct wxsim_resp *);
 
 #endif

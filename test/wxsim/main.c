@@ -1,8 +1,13 @@
 /*
  * main.c: wxsim, an offline WeChat Pay APIv3 and mini program server for
  * tests.  Reads the options and keys, listens on one loopback address
- * (plain HTTP/1.1; nginx supplies TLS in the full stack), and answers each
- * connection in its own detached thread, one request per connection.
+ * (plain HTTP/1.1; nginx supplies TLS in the full stack) and, with
+ * --tls-listen, on a second one where it speaks TLS itself with
+ * --tls-cert/--tls-key (what check_integ's lib client talks to, without
+ * nginx; the handshake is bounded by TLS_HANDSHAKE_MS).  Both serve the
+ * same routes.  test/run_all.sh starts it so for check_integ, whose
+ * suites reach it through test/harness/simtest.h.  Each connection is answered in its own detached thread,
+ * one request per connection.
  * SIGTERM or SIGINT stops accepting, waits for the requests in progress,
  * stops the notification workers and frees everything.
  *
@@ -44,6 +49,7 @@
 #include "route.h"
 #include "sched.h"
 #include "state.h"
+#include "tls.h"
 #include "util.h"
 #include "wxsim.h"
 
@@ -51,14 +57,17 @@
 #define IO_TIMEOUT_S	10
 #define DRAIN_WAIT_S	15
 #define NOTIFY_WORKERS	8
+#define TLS_HANDSHAKE_MS 5000
 
 struct conn {
 	struct wxsim *sim;
 	int fd;
+	SSL_CTX *tls;		/* NULL: plain HTTP */
 	char peer[64];
 };
 
 static struct wxsim sim;
+static SSL_CTX *tls_ctx;
 static int sigpipe_fds[2] = { -1, -1 };
 static pthread_mutex_t conn_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t conn_cv = PTHREAD_COND_INITIALIZER;
@@ -71,7 +80,8 @@ usage(void)
 	    "usage: wxsim --listen 127.0.0.1:PORT --keys DIR [--mchid ID] [--appid ID]\n"
 	    "             [--merchant-serial S] [--platform-serial S] [--retry-scale F]\n"
 	    "             [--notify-cainfo FILE] [--secret-file F] [--pidfile F]\n"
-	    "             [--refund-delay-ms N]\n");
+	    "             [--refund-delay-ms N]\n"
+	    "             [--tls-listen 127.0.0.1:PORT --tls-cert PEM --tls-key PEM]\n");
 }
 
 static void
@@ -93,7 +103,7 @@ known_option(const char *name)
 	static const char *const opts[] = {
 		"--listen", "--keys", "--mchid", "--appid", "--merchant-serial",
 		"--platform-serial", "--retry-scale", "--notify-cainfo", "--secret-file",
-		"--pidfile", "--refund-delay-ms",
+		"--pidfile", "--refund-delay-ms", "--tls-listen", "--tls-cert", "--tls-key",
 	};
 	size_t i;
 
@@ -151,6 +161,12 @@ parse_args(int argc, char **argv, struct wxsim_config *cfg)
 			cfg->secret_file = val;
 		else if (strcmp(name, "--pidfile") == 0)
 			cfg->pidfile = val;
+		else if (strcmp(name, "--tls-listen") == 0)
+			cfg->tls_listen = val;
+		else if (strcmp(name, "--tls-cert") == 0)
+			cfg->tls_cert = val;
+		else if (strcmp(name, "--tls-key") == 0)
+			cfg->tls_key = val;
 		else if (strcmp(name, "--retry-scale") == 0) {
 			errno = 0;
 			cfg->retry_scale = strtod(val, &end);
@@ -174,6 +190,11 @@ parse_args(int argc, char **argv, struct wxsim_config *cfg)
 	}
 	if (cfg->listen == NULL || cfg->keys_dir == NULL) {
 		fprintf(stderr, "wxsim: --listen and --keys are required\n");
+		return -1;
+	}
+	if ((cfg->tls_listen != NULL) != (cfg->tls_cert != NULL) ||
+	    (cfg->tls_listen != NULL) != (cfg->tls_key != NULL)) {
+		fprintf(stderr, "wxsim: --tls-listen, --tls-cert and --tls-key go together\n");
 		return -1;
 	}
 	if (cfg->mchid[0] == '\0' || cfg->appid[0] == '\0' ||
@@ -281,19 +302,24 @@ fail:
 }
 
 /* After an error answer, read what the client still sends for a moment,
- * so closing does not reset the connection before it reads the answer. */
+ * so closing does not reset the connection before it reads the answer
+ * (on TLS: after our close_notify, the raw records are read and dropped). */
 static void
-drain(int fd)
+drain(struct wxsim_io *io)
 {
 	struct timeval tv = { 0, 200000 };
 	char buf[4096];
 	size_t total = 0;
 	ssize_t n;
 
-	if (shutdown(fd, SHUT_WR) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+	if (io->ssl != NULL) {
+		wxsim_tls_close(io->ssl);
+		io->ssl = NULL;
+	}
+	if (shutdown(io->fd, SHUT_WR) != 0 ||
+	    setsockopt(io->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
 		return;
-	while (total < 2 * WXSIM_HTTP_MAX_BODY && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+	while (total < 2 * WXSIM_HTTP_MAX_BODY && (n = recv(io->fd, buf, sizeof(buf), 0)) > 0)
 		total += (size_t)n;
 }
 
@@ -303,16 +329,21 @@ conn_main(void *arg)
 	struct conn *c = arg;
 	struct wxsim_req req;
 	struct wxsim_resp resp;
+	struct wxsim_io io = { c->fd, NULL };
 	int64_t t0 = wxsim_util_mono_ms();
 	int st;
 
+	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
-	if (wxsim_http_read(c->fd, &req, &st) != 0) {
+	if (c->tls != NULL &&
+	    (io.ssl = wxsim_tls_accept(c->tls, c->fd, TLS_HANDSHAKE_MS, c->peer)) == NULL) {
+		/* logged; nothing to answer */
+	} else if (wxsim_http_read(&io, &req, &st) != 0) {
 		if (st != 0) {
 			wxsim_resp_error(&resp, st, st == 413 ? "REQUEST_TOO_LARGE" :
 			    "INVALID_REQUEST", "bad HTTP request");
-			if (wxsim_http_write(c->fd, &resp) == 0)
-				drain(c->fd);
+			if (wxsim_http_write(&io, &resp) == 0)
+				drain(&io);
 			wxsim_util_log("%s bad request: %d", c->peer, st);
 		}
 	} else {
@@ -320,7 +351,7 @@ conn_main(void *arg)
 		wxsim_route_dispatch(c->sim, &req, &resp);
 		if (resp.status == 0)
 			wxsim_resp_set(&resp, 500, NULL, NULL, 0);
-		if (wxsim_http_write(c->fd, &resp) != 0)
+		if (wxsim_http_write(&io, &resp) != 0)
 			wxsim_util_log("%s %s %s: could not write the answer", c->peer,
 			    req.method, req.path);
 		/* the path only: queries may carry secrets */
@@ -329,6 +360,7 @@ conn_main(void *arg)
 	}
 	wxsim_http_req_free(&req);
 	wxsim_resp_free(&resp);
+	wxsim_tls_close(io.ssl);
 	close(c->fd);
 	free(c);
 	pthread_mutex_lock(&conn_mu);
@@ -341,7 +373,7 @@ conn_main(void *arg)
 /* Start a thread for an accepted connection (the caller's signal mask is
  * blocked for TERM and INT so only the main thread takes them). */
 static void
-serve(int fd, const struct sockaddr_storage *ss)
+serve(int fd, const struct sockaddr_storage *ss, SSL_CTX *tls)
 {
 	struct timeval tv = { IO_TIMEOUT_S, 0 };
 	pthread_attr_t attr;
@@ -375,7 +407,8 @@ serve(int fd, const struct sockaddr_storage *ss)
 	}
 	c->sim = &sim;
 	c->fd = fd;
-	snprintf(c->peer, sizeof(c->peer), "%s:%d", host, port);
+	c->tls = tls;
+	snprintf(c->peer, sizeof(c->peer), "%s%s:%d", tls ? "tls " : "", host, port);
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
 		wxsim_util_log("%s: could not set socket timeouts", c->peer);
@@ -401,46 +434,58 @@ undo:
 	pthread_mutex_unlock(&conn_mu);
 }
 
-/* Accept until a signal arrives. */
+/* Accept one connection on lfd (tls: its TLS context, or NULL). */
 static void
-accept_loop(int lfd)
+accept_one(int lfd, SSL_CTX *tls)
 {
-	struct pollfd pfd[2];
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	socklen_t sl = sizeof(ss);
 	sigset_t block, old;
 	int fd;
 
+	if ((fd = accept(lfd, (struct sockaddr *)&ss, &sl)) < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+			wxsim_util_log("accept: %s; pausing", strerror(errno));
+			wxsim_util_sleep_ms(100, &sim.stop);
+		}
+		return;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		wxsim_util_log("could not set FD_CLOEXEC");
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	serve(fd, &ss, tls);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Accept on the plain listener lfd and the TLS one tfd (-1: none) until
+ * a signal arrives. */
+static void
+accept_loop(int lfd, int tfd)
+{
+	struct pollfd pfd[3];
+
 	while (!atomic_load(&sim.stop)) {
-		pfd[0].fd = lfd;
+		pfd[0].fd = sigpipe_fds[0];
 		pfd[0].events = POLLIN;
-		pfd[1].fd = sigpipe_fds[0];
+		pfd[1].fd = lfd;
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, 1000) < 0) {
+		pfd[2].fd = tfd;	/* poll ignores a negative fd */
+		pfd[2].events = POLLIN;
+		pfd[2].revents = 0;
+		if (poll(pfd, 3, 1000) < 0) {
 			if (errno != EINTR)
 				wxsim_util_log("poll: %s", strerror(errno));
 			continue;
 		}
-		if (pfd[1].revents != 0)
+		if (pfd[0].revents != 0)
 			break;
-		if ((pfd[0].revents & POLLIN) == 0)
-			continue;
-		sl = sizeof(ss);
-		if ((fd = accept(lfd, (struct sockaddr *)&ss, &sl)) < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
-				wxsim_util_log("accept: %s; pausing", strerror(errno));
-				wxsim_util_sleep_ms(100, &sim.stop);
-			}
-			continue;
-		}
-		if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-			wxsim_util_log("could not set FD_CLOEXEC");
-		pthread_sigmask(SIG_BLOCK, &block, &old);
-		serve(fd, &ss);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (pfd[1].revents & POLLIN)
+			accept_one(lfd, NULL);
+		if (tfd >= 0 && (pfd[2].revents & POLLIN))
+			accept_one(tfd, tls_ctx);
 	}
 }
 
@@ -484,7 +529,7 @@ main(int argc, char **argv)
 {
 	struct sigaction sa;
 	sigset_t block, old;
-	int lfd = -1, rc = 1, curl_ok = 0, all_done = 1;
+	int lfd = -1, tfd = -1, rc = 1, curl_ok = 0, all_done = 1;
 
 	if (parse_args(argc, argv, &sim.cfg) != 0) {
 		usage();
@@ -520,6 +565,10 @@ main(int argc, char **argv)
 	wxsim_notify_init(&sim);
 	if ((lfd = listen_on(sim.cfg.listen)) < 0)
 		goto out;
+	if (sim.cfg.tls_listen != NULL &&
+	    ((tls_ctx = wxsim_tls_ctx_new(sim.cfg.tls_cert, sim.cfg.tls_key)) == NULL ||
+	    (tfd = listen_on(sim.cfg.tls_listen)) < 0))
+		goto out;
 	/* The workers never take TERM or INT. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -533,24 +582,30 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (sim.cfg.pidfile != NULL && write_pidfile(sim.cfg.pidfile) != 0)
 		goto out;
-	wxsim_util_log("listening on %s (mchid %s, appid %s, serial %s, retry scale %g)",
-	    sim.cfg.listen, sim.cfg.mchid, sim.cfg.appid, sim.cfg.platform_serial,
-	    sim.cfg.retry_scale);
-	accept_loop(lfd);
+	wxsim_util_log("listening on %s%s%s (mchid %s, appid %s, serial %s, retry scale %g)",
+	    sim.cfg.listen, tfd >= 0 ? ", TLS on " : "", tfd >= 0 ? sim.cfg.tls_listen : "",
+	    sim.cfg.mchid, sim.cfg.appid, sim.cfg.platform_serial, sim.cfg.retry_scale);
+	accept_loop(lfd, tfd);
 	atomic_store(&sim.stop, 1);
 	wxsim_util_log("stopping");
 	close(lfd);
 	lfd = -1;
+	if (tfd >= 0)
+		close(tfd);
+	tfd = -1;
 	if (!(all_done = wait_conns()))
 		wxsim_util_log("requests still running; exiting without freeing");
 	rc = 0;
 out:
 	if (lfd >= 0)
 		close(lfd);
+	if (tfd >= 0)
+		close(tfd);
 	if (sim.cfg.pidfile != NULL && rc == 0)
 		unlink(sim.cfg.pidfile);
 	if (!all_done)
 		return rc;
+	SSL_CTX_free(tls_ctx);
 	wxsim_sched_free(sim.sched);
 	wxsim_state_free(sim.state);
 	EVP_PKEY_free(sim.merchant_pub);

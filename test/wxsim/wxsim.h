@@ -22,6 +22,8 @@ struct wxsim_sched;
 
 struct wxsim_config {
 	const char *listen;		/* host:port, loopback only */
+	const char *tls_listen;		/* host:port for TLS, or NULL */
+	const char *tls_cert, *tls_key;	/* PEM files for tls_listen */
 	const char *keys_dir;
 	const char *mchid, *appid;
 	const char *merchant_serial;	/* accepted in Authorization */
