@@ -20,5 +20,6 @@ Suite *notify_suite(void);
 Suite *idem_suite(void);
 Suite *audit_sample_suite(void);
 Suite *wxsim_suite(void);
+Suite *checkout_suite(void);
 
 #endif

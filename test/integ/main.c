@@ -26,6 +26,7 @@ static Suite *(*const suites[])(void) = {
 	idem_suite,
 	audit_sample_suite,
 	wxsim_suite,
+	checkout_suite,
 };
 
 int

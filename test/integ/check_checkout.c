@@ -1,0 +1,330 @@
+/*
+ * check_checkout.c: the payment use-cases of lib/checkout.c against
+ * PostgreSQL and the WeChat Pay simulator (its own TLS listener, no nginx:
+ * test/harness/simtest.h): prepay and its time_expire, switching trade
+ * type (attempts), cancel-and-close, confirm's one question, refund
+ * request-and-send, and the price rule.  The simulator's notifications go
+ * nowhere here, so every payment reaches the database through a query the
+ * use-case makes itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "attempts.h"
+#include "checkout.h"
+#include "integ.h"
+#include "pgtest.h"
+#include "simtest.h"
+
+static struct gym_config cfg;
+static struct gym_pay pay;
+
+static void
+setup(void)
+{
+	simt_config(&cfg);
+	memset(&pay, 0, sizeof(pay));
+	pay.db = pgt_open();
+	pay.cfg = &cfg;
+}
+
+static void
+teardown(void)
+{
+	gym_pay_release(&pay);
+	pgt_close(&pay.db);
+	gym_config_free(&cfg);
+}
+
+/* A parent (openid) with a hold and an order on a new class of capacity
+ * seats: the order into o, the parent's id returned. */
+static long long
+new_order(const char *openid, int seats, struct gym_order *o)
+{
+	struct gym_reservation r;
+	struct gym_actor a;
+	long long sid = pgt_schedule(pay.db, seats), uid = pgt_user(pay.db, openid);
+	int created;
+
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, NULL, o, &created),
+	    GYM_OK);
+	ck_assert_int_eq(created, 1);
+	return uid;
+}
+
+static void
+prepay(long long uid, const char *order_id, enum gym_trade t, struct gym_prepay *pp)
+{
+	struct gym_actor a = pgt_actor_user(uid);
+	enum gym_err e = gym_checkout_prepay(&pay, &a, uid, order_id, t, pp);
+
+	ck_assert_msg(e == GYM_OK, "prepay %s: %s (%s)", order_id, gym_strerror(e), pay.upstream);
+}
+
+/* The attempt's "state/error_code". */
+static char *
+attempt(const char *otn, char *buf, size_t len)
+{
+	const char *p[1] = { otn };
+
+	pgt_textp(pay.db, "SELECT state || '/' || coalesce(error_code, '') FROM payment_attempts "
+	    "WHERE out_trade_no = $1", 1, p, buf, len);
+	return buf;
+}
+
+static char *
+order_status(const char *order_id, char *buf, size_t len)
+{
+	const char *p[1] = { order_id };
+
+	pgt_textp(pay.db, "SELECT status FROM payment_orders WHERE order_id = $1", 1, p, buf, len);
+	return buf;
+}
+
+/* What the simulator recorded: a string member of /sim/orders/{no}. */
+static char *
+sim_str(const char *otn, const char *member, char *buf, size_t len)
+{
+	cJSON *o = simt_order(otn);
+
+	ck_assert_msg(o != NULL, "the simulator knows no %s", otn);
+	snprintf(buf, len, "%s", cJSON_IsString(cJSON_GetObjectItem(o, member)) ?
+	    cJSON_GetObjectItem(o, member)->valuestring : "");
+	cJSON_Delete(o);
+	return buf;
+}
+
+/* Native prepay: a code_url, WeChat's time_expire is the hold's end; a
+ * retry is the same attempt; confirm asks WeChat once and finds the
+ * payment the notification has not brought. */
+START_TEST(prepay_then_confirm)
+{
+	struct gym_prepay pp, pp2;
+	struct gym_order o;
+	struct gym_booking b;
+	char buf[64], want[64];
+	long long uid = new_order("co-confirm", 2, &o);
+
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	ck_assert_msg(strncmp(pp.code_url, "weixin://", 9) == 0, "%s", pp.code_url);
+	ck_assert_str_eq(pp.order.out_trade_no, o.order_id);
+	gym_time_format_cst(pp.order.res.expires_at / 1000000 * 1000000, want, sizeof(want));
+	ck_assert_str_eq(sim_str(o.order_id, "time_expire", buf, sizeof(buf)), want);
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp2);
+	ck_assert_str_eq(pp2.code_url, pp.code_url);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_attempts"), 1);
+	/* not paid yet: pending after asking */
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_E_PAYMENT_PENDING);
+	ck_assert_int_eq(simt_pay(o.order_id, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	ck_assert_str_eq(b.status, "confirmed");
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "paid");
+	ck_assert_str_eq(attempt(o.order_id, buf, sizeof(buf)), "paid/");
+}
+END_TEST
+
+/* JSAPI then Native: a second attempt with its own out_trade_no, the
+ * first closed at WeChat before; paying the second pays the order. */
+START_TEST(switch_trade_type)
+{
+	struct gym_prepay pp;
+	struct gym_order o;
+	struct gym_booking b;
+	char buf[64], otn2[48];
+	long long uid = new_order("co-switch", 2, &o);
+
+	prepay(uid, o.order_id, GYM_TRADE_JSAPI, &pp);
+	ck_assert_str_ne(pp.pay_params.pay_sign, "");
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	snprintf(otn2, sizeof(otn2), "%s-2", o.order_id);
+	ck_assert_str_eq(pp.order.out_trade_no, otn2);
+	ck_assert_str_eq(sim_str(o.order_id, "trade_state", buf, sizeof(buf)), "CLOSED");
+	ck_assert_str_eq(attempt(o.order_id, buf, sizeof(buf)), "superseded/");
+	ck_assert_str_eq(attempt(otn2, buf, sizeof(buf)), "open/");
+	/* the closed one cannot be paid; the new one can */
+	ck_assert_int_eq(simt_pay(o.order_id, NULL), 409);
+	ck_assert_int_eq(simt_pay(otn2, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	ck_assert_str_eq(attempt(otn2, buf, sizeof(buf)), "paid/");
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_transactions"), 1);
+}
+END_TEST
+
+/* The first attempt was paid before the switch could close it: the
+ * payment is applied, and there is nothing left to pay. */
+START_TEST(switch_after_paid)
+{
+	struct gym_prepay pp;
+	struct gym_order o;
+	char buf[64];
+	struct gym_actor a;
+	long long uid = new_order("co-switch-paid", 2, &o);
+
+	prepay(uid, o.order_id, GYM_TRADE_JSAPI, &pp);
+	ck_assert_int_eq(simt_pay(o.order_id, NULL), 200);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE, &pp),
+	    GYM_E_ORDER_NOT_PAYABLE);
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "paid");
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_attempts"), 1);
+}
+END_TEST
+
+/* Cancel: the order and hold end, WeChat's order is closed, the attempt
+ * records it. */
+START_TEST(cancel_and_close)
+{
+	struct gym_prepay pp;
+	struct gym_order o, c;
+	struct gym_actor a;
+	char buf[64];
+	long long uid = new_order("co-cancel", 1, &o);
+
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_cancel(&pay, &a, uid, o.order_id, &c), GYM_OK);
+	ck_assert_str_eq(c.status, "cancelled");
+	ck_assert_int_eq(pgt_available(pay.db, o.schedule_id), 1);
+	ck_assert_str_eq(sim_str(o.order_id, "trade_state", buf, sizeof(buf)), "CLOSED");
+	ck_assert_str_eq(attempt(o.order_id, buf, sizeof(buf)), "closed/");
+}
+END_TEST
+
+/* Paid at WeChat while the parent cancelled: the close says so, the
+ * payment is fetched and the late-payment rules keep the seat. */
+START_TEST(cancel_paid_meanwhile)
+{
+	struct gym_prepay pp;
+	struct gym_order o, c;
+	struct gym_actor a;
+	char buf[64];
+	long long uid = new_order("co-cancel-paid", 1, &o);
+
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	ck_assert_int_eq(simt_pay(o.order_id, NULL), 200);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_cancel(&pay, &a, uid, o.order_id, &c), GYM_OK);
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "paid");
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_transactions "
+	    "WHERE outcome = 'late_paid'"), 1);
+}
+END_TEST
+
+/* A failed payment (PAYERROR, no notification): confirm's question fails
+ * the order, frees the seat, and the attempt keeps WeChat's code. */
+START_TEST(payerror_frees_seat)
+{
+	struct gym_prepay pp;
+	struct gym_order o;
+	struct gym_booking b;
+	char buf[64];
+	long long uid = new_order("co-payerror", 1, &o);
+
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	ck_assert_int_eq(pgt_available(pay.db, o.schedule_id), 0);
+	ck_assert_int_eq(simt_pay(o.order_id, "PAYERROR"), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_E_ORDER_NOT_PAYABLE);
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "failed");
+	ck_assert_str_eq(attempt(o.order_id, buf, sizeof(buf)), "failed/PAYERROR");
+	ck_assert_int_eq(pgt_available(pay.db, o.schedule_id), 1);
+}
+END_TEST
+
+/* An operator's refund is recorded and sent at once, against the attempt
+ * that paid (here the second, after a switch); a repeat is the same. */
+START_TEST(refund_sent)
+{
+	static const struct gym_actor op = { "operator", 1, "127.0.0.1", "check_integ", "t-op",
+	    NULL };
+	struct gym_prepay pp;
+	struct gym_order o;
+	struct gym_booking b;
+	struct gym_refund f, f2;
+	char otn2[48], path[96];
+	cJSON *refunds = NULL;
+	long long uid = new_order("co-refund", 2, &o);
+	int created = 0, found = 0;
+
+	prepay(uid, o.order_id, GYM_TRADE_JSAPI, &pp);
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	snprintf(otn2, sizeof(otn2), "%s-2", o.order_id);
+	ck_assert_int_eq(simt_pay(otn2, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	ck_assert_int_eq(gym_checkout_refund(&pay, &op, o.order_id, "家长取消", 1, &f, &created),
+	    GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_str_eq(f.out_trade_no, otn2);
+	ck_assert_str_ne(f.status, "pending");		/* WeChat has it */
+	ck_assert_int_eq(gym_checkout_refund(&pay, &op, o.order_id, "家长取消", 1, &f2, &created),
+	    GYM_OK);
+	ck_assert_int_eq(created, 0);
+	ck_assert_str_eq(f2.out_refund_no, f.out_refund_no);
+	snprintf(path, sizeof(path), "/sim/refunds");
+	ck_assert_int_eq(simt_ctl("GET", path, NULL, &refunds), 200);
+	for (cJSON *r = refunds != NULL ? refunds->child : NULL; r != NULL; r = r->next) {
+		cJSON *items = cJSON_IsArray(r) ? r : NULL;
+
+		for (cJSON *i = items != NULL ? items->child : NULL; i != NULL; i = i->next)
+			if (cJSON_IsString(cJSON_GetObjectItem(i, "out_refund_no")) &&
+			    strcmp(cJSON_GetObjectItem(i, "out_refund_no")->valuestring,
+			    f.out_refund_no) == 0) {
+				found++;
+				ck_assert_str_eq(cJSON_GetObjectItem(i, "out_trade_no")->valuestring,
+				    otn2);
+			}
+	}
+	cJSON_Delete(refunds);
+	ck_assert_int_eq(found, 1);
+}
+END_TEST
+
+/* The price is the server's: a client that names another is refused and
+ * audited; one that names the price is fine. */
+START_TEST(price_rule)
+{
+	struct gym_client_amount ca = { "1.00", 0, 0, 0, 0 };
+	struct gym_reservation r;
+	struct gym_order o;
+	struct gym_actor a;
+	long long sid = pgt_schedule(pay.db, 1), uid = pgt_user(pay.db, "co-price");
+	int created;
+
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, &ca, &o, &created),
+	    GYM_E_AMOUNT_MISMATCH);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_audit_log "
+	    "WHERE action_type = 'amount_mismatch'"), 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_orders"), 0);
+	ca.yuan_text = "200.00";
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, &ca, &o, &created),
+	    GYM_OK);
+	ck_assert_int_eq(o.amount_fen, GYM_PRICE_FEN);
+}
+END_TEST
+
+Suite *
+checkout_suite(void)
+{
+	Suite *s = suite_create("checkout");
+	TCase *tc = tcase_create("use-cases");
+
+	if (!simt_available("checkout suite"))
+		return s;
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, prepay_then_confirm);
+	tcase_add_test(tc, switch_trade_type);
+	tcase_add_test(tc, switch_after_paid);
+	tcase_add_test(tc, cancel_and_close);
+	tcase_add_test(tc, cancel_paid_meanwhile);
+	tcase_add_test(tc, payerror_frees_seat);
+	tcase_add_test(tc, refund_sent);
+	tcase_add_test(tc, price_rule);
+	suite_add_tcase(s, tc);
+	return s;
+}
