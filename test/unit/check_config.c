@@ -389,7 +389,9 @@ END_TEST
 /* issue 13, finding 7: a token secret of 32 x 'a' was accepted.  Its
  * estimated entropy must be at least GYM_TOKEN_SECRET_MIN_BITS; what the
  * scripts write (stack.sh: 48 random alphanumerics; check_ops.sh and the
- * docs: openssl rand -hex 24 / -base64 36) always passes. */
+ * docs: openssl rand -hex 24 / -base64 36) always passes.  (Not 32 hex
+ * digits: the estimate of so short a sample falls under 96 bits now and
+ * then, and gymd would refuse it with the command to make a longer one.) */
 START_TEST(test_config_weak_token_secret)
 {
 	static const char *const weak[] = {
@@ -423,8 +425,6 @@ START_TEST(test_config_weak_token_secret)
 			sec[j] = hexd[rnd[j] % 16];
 		ck_assert_msg(gym_config_secret_bits(sec, 48) >= GYM_TOKEN_SECRET_MIN_BITS,
 		    "hex %.48s: %.0f bits", sec, gym_config_secret_bits(sec, 48));
-		ck_assert_msg(gym_config_secret_bits(sec, 32) >= GYM_TOKEN_SECRET_MIN_BITS,
-		    "hex %.32s: %.0f bits", sec, gym_config_secret_bits(sec, 32));
 		for (int j = 0; j < 48; j++)
 			sec[j] = alnum[rnd[j] % 62];
 		ck_assert_msg(gym_config_secret_bits(sec, 48) >= GYM_TOKEN_SECRET_MIN_BITS,
