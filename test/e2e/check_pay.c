@@ -280,17 +280,39 @@ struct note {
 	char ts[24], nonce[40], *body, *sig;
 };
 
-/* A signed TRANSACTION.SUCCESS for oid: timestamp now + ts_off. */
+/* A signed TRANSACTION.SUCCESS of plain: timestamp now + ts_off. */
 static void
-note_build(struct note *n, const char *oid, const char *txid, long total, long ts_off, int corrupt)
+note_sign(struct note *n, char *plain, long ts_off, int corrupt)
 {
-	char *plain = e2e_transaction_json(oid, txid, total, NULL);
-
 	snprintf(n->ts, sizeof(n->ts), "%ld", (long)time(NULL) + ts_off);
 	ck_assert_int_eq(gym_random_alnum(n->nonce, 32), GYM_OK);
 	n->body = e2e_notify_envelope("TRANSACTION.SUCCESS", plain, corrupt);
 	free(plain);
 	n->sig = e2e_platform_sign(n->ts, n->nonce, n->body);
+}
+
+/* A signed TRANSACTION.SUCCESS for oid: timestamp now + ts_off. */
+static void
+note_build(struct note *n, const char *oid, const char *txid, long total, long ts_off, int corrupt)
+{
+	note_sign(n, e2e_transaction_json(oid, txid, total, NULL), ts_off, corrupt);
+}
+
+/* The same, with amount.total the JSON number text total (20000.5). */
+static void
+note_build_total(struct note *n, const char *oid, const char *txid, const char *total)
+{
+	char *plain = e2e_transaction_json(oid, txid, 20000, NULL);
+	cJSON *j = cJSON_Parse(plain);
+
+	free(plain);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(j, "amount"),
+	    "total", cJSON_Parse(total)));
+	plain = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	ck_assert_ptr_nonnull(plain);
+	note_sign(n, plain, 0, 0);
 }
 
 static void
@@ -418,6 +440,17 @@ START_TEST(notify_refused)
 	assert_refused(&r, 400, oid, token, "amount 1 fen");
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'payment_rejected'", oid), 1);
+
+	/* 20000.5 fen, properly signed: once truncated to 20000 and paid; and
+	 * numbers no integer holds */
+	note_free(&n);
+	note_build_total(&n, oid, tx, "20000.5");
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 400, oid, token, "amount 20000.5");
+	note_free(&n);
+	note_build_total(&n, oid, tx, "1e308");
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 400, oid, token, "amount 1e308");
 
 	/* and the genuine one still goes through afterwards */
 	note_free(&n);
