@@ -574,6 +574,81 @@ START_TEST(upstream_slow_then_failing)
 }
 END_TEST
 
+/*
+ * One parent cannot slow every other parent (issue 13): WeChat answering in
+ * 2 s, 8 concurrent confirms of one unpaid order reach WeChat once (the
+ * order's query spacing); the others answer PAYMENT_PENDING at once from
+ * the database, and another client's GET /course-schedules answers
+ * quickly meanwhile.  Then 4 concurrent prepays of that parent: one reaches
+ * WeChat, the others answer 429 TOO_MANY_REQUESTS with Retry-After at once.
+ */
+#define BURST 8
+
+START_TEST(upstream_one_parent_bounded)
+{
+	static struct e2e_req rq[BURST + 2];
+	char token[E2E_TOKEN_MAX], oid[40], body[128], ra[16];
+	long long sid = e2e_schedule(3);
+	int i, slow = 0, pending = 0, ok = 0, limited = 0;
+
+	e2e_user("pay-burst", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	e2e_faults("{\"api_delay_ms\":2000}");
+
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\"}", oid);
+	for (i = 0; i < BURST; i++)
+		rq[i] = (struct e2e_req){ "POST", E2E_API "/bookings/confirm", token, body, NULL,
+		    { 0 } };
+	rq[BURST] = (struct e2e_req){ "GET", E2E_API "/course-schedules", NULL, NULL, NULL,
+	    { 0 } };
+	rq[BURST + 1] = rq[BURST];
+	e2e_request_many(rq, BURST + 2);
+	for (i = 0; i < BURST; i++) {
+		ck_assert_msg(rq[i].resp.status == 409 &&
+		    strcmp(e2e_code(&rq[i].resp), "PAYMENT_PENDING") == 0,
+		    "confirm %d: %ld %s", i, rq[i].resp.status, rq[i].resp.body);
+		if (rq[i].resp.seconds >= 1.5)
+			slow++;
+		else
+			pending++;
+	}
+	ck_assert_msg(slow <= 1, "%d confirms waited for WeChat", slow);
+	ck_assert_int_ge(pending, BURST - 1);
+	for (i = BURST; i < BURST + 2; i++)
+		ck_assert_msg(rq[i].resp.status == 200 && rq[i].resp.seconds < 1.0,
+		    "GET /course-schedules meanwhile: %ld in %.3f s", rq[i].resp.status,
+		    rq[i].resp.seconds);
+	for (i = 0; i < BURST + 2; i++)
+		e2e_resp_free(&rq[i].resp);
+
+	/* one WeChat call per parent at a time */
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"JSAPI\"}", oid);
+	for (i = 0; i < 4; i++)
+		rq[i] = (struct e2e_req){ "POST", E2E_API "/payment/wxpay/create", token, body,
+		    NULL, { 0 } };
+	e2e_request_many(rq, 4);
+	for (i = 0; i < 4; i++) {
+		if (rq[i].resp.status == 200) {
+			ok++;
+		} else {
+			ck_assert_msg(rq[i].resp.status == 429 &&
+			    strcmp(e2e_code(&rq[i].resp), "TOO_MANY_REQUESTS") == 0 &&
+			    rq[i].resp.seconds < 1.0,
+			    "prepay %d: %ld in %.3f s %s", i, rq[i].resp.status, rq[i].resp.seconds,
+			    rq[i].resp.body);
+			ck_assert_ptr_nonnull(e2e_header(&rq[i].resp, "Retry-After", ra, sizeof(ra)));
+			ck_assert_str_eq(ra, "1");
+			limited++;
+		}
+		e2e_resp_free(&rq[i].resp);
+	}
+	ck_assert_int_ge(ok, 1);
+	ck_assert_int_eq(ok + limited, 4);
+	e2e_faults("{\"api_delay_ms\":0}");
+}
+END_TEST
+
 /* ---- logs ------------------------------------------------------------------------------------ */
 
 static char *
@@ -666,6 +741,7 @@ pay_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, upstream_slow_then_failing);
+	tcase_add_test(t, upstream_one_parent_bounded);
 	tcase_add_test(t, log_hygiene);
 	suite_add_tcase(s, t);
 	return s;
