@@ -54,6 +54,8 @@ static const struct errmap map[GYM_ERR__COUNT] = {
 	[GYM_E_REFUND_IN_PROGRESS] = { 409, "REFUND_IN_PROGRESS", "退款正在处理中" },
 	[GYM_E_CAPACITY_BELOW_BOOKED] = { 409, "CAPACITY_BELOW_BOOKED",
 	    "名额不能少于已预约人数" },
+	[GYM_E_TOO_MANY_REQUESTS] = { 429, "TOO_MANY_REQUESTS", "请求过于频繁，请稍后再试" },
+	[GYM_E_BUSY] = { 503, "UNAVAILABLE", "服务繁忙，请稍后再试" },
 };
 
 static const struct errmap internal = M_INTERNAL;
@@ -133,4 +135,8 @@ gym_error_response(enum gym_err e, const struct gym_req *req, struct gym_resp *r
 	if (e == GYM_EUPSTREAM && resp->err_detail[0] != '\0')
 		detail = resp->err_detail;
 	error_body(resp, m->status, m->code, msg, rid, field, detail);
+	/* the WeChat gates: a short wait is enough */
+	if ((e == GYM_E_TOO_MANY_REQUESTS || e == GYM_E_BUSY) &&
+	    gym_resp_header(resp, "Retry-After", "1") != GYM_OK)
+		gym_log_warnx("could not add Retry-After");
 }

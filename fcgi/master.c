@@ -363,6 +363,8 @@ bury(struct master *m, struct kid *k, int st, int64_t now)
 	int unasked = k->kill_at == 0 && m->state == S_RUNNING;
 
 	describe_end(m, k, st, how, sizeof(how));
+	/* killed inside a WeChat call: its place in the budget is free again */
+	gym_metrics_upstream_clear((int)(k - m->kids));
 	if (!unasked)
 		gym_log_infox("%s %ld %s after %.1f s", kind_name(k), (long)k->pid, how, life);
 	else if (k->kind == K_WORKER && WIFEXITED(st) && WEXITSTATUS(st) == 0) {

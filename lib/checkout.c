@@ -12,6 +12,7 @@
 #include "log.h"
 #include "qrpng.h"
 #include "reconcile.h"
+#include "upstream_gate.h"
 
 enum gym_err
 gym_pay_client(struct gym_pay *pay, struct gym_wx_client **out)
@@ -96,29 +97,16 @@ supersede(struct gym_pay *pay, struct gym_wx_client *wx, const struct gym_actor 
 	return gym_attempt_end(pay->db, a, old, "superseded", NULL, NULL);
 }
 
-enum gym_err
-gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
-    const char *order_id, enum gym_trade trade, struct gym_prepay *out)
+static enum gym_err
+prepay_gated(struct gym_pay *pay, struct gym_wx_client *wx, const struct gym_actor *a,
+    long long user_id, struct gym_order *o, enum gym_trade trade, int64_t te,
+    struct gym_prepay *out)
 {
-	struct gym_wx_client *wx;
-	struct gym_order *o = &out->order;
 	const char *tt = trade == GYM_TRADE_NATIVE ? "NATIVE" : "JSAPI";
 	char openid[160], otn[GYM_OUT_TRADE_NO_LEN], old[GYM_OUT_TRADE_NO_LEN];
-	int64_t te;
 	enum gym_err e;
 
-	pay->upstream[0] = '\0';
-	memset(out, 0, sizeof(*out));
-	out->trade = trade;
-	e = gym_order_prepare_pay(pay->db, a, user_id, order_id, o);
-	if (e == GYM_E_ORDER_ALREADY_PAID)
-		return GYM_E_ORDER_NOT_PAYABLE;
-	if (e != GYM_OK)
-		return e;
-	/* WeChat's time_expire: the payable deadline, the same on every retry */
-	te = o->wx_time_expire != 0 ? o->wx_time_expire : o->res.expires_at;
-	if ((e = gym_pay_client(pay, &wx)) != GYM_OK ||
-	    (e = gym_attempt_next(pay->db, o, tt, otn, old)) != GYM_OK)
+	if ((e = gym_attempt_next(pay->db, o, tt, otn, old)) != GYM_OK)
 		return e;
 	/* another trade type: WeChat takes one per out_trade_no, so the new
 	 * attempt has its own, and the one it replaces is closed first so the
@@ -136,6 +124,36 @@ gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long us
 	return gym_order_record_prepay(pay->db, a, o->order_id, otn, tt,
 	    trade == GYM_TRADE_NATIVE ? NULL : out->pay_params.prepay_id,
 	    trade == GYM_TRADE_NATIVE ? out->code_url : NULL, te);
+}
+
+enum gym_err
+gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
+    const char *order_id, enum gym_trade trade, struct gym_prepay *out)
+{
+	struct gym_wx_client *wx;
+	struct gym_order *o = &out->order;
+	struct gym_gate g;
+	int64_t te;
+	enum gym_err e;
+
+	pay->upstream[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->trade = trade;
+	e = gym_order_prepare_pay(pay->db, a, user_id, order_id, o);
+	if (e == GYM_E_ORDER_ALREADY_PAID)
+		return GYM_E_ORDER_NOT_PAYABLE;
+	if (e != GYM_OK)
+		return e;
+	/* WeChat's time_expire: the payable deadline, the same on every retry */
+	te = o->wx_time_expire != 0 ? o->wx_time_expire : o->res.expires_at;
+	if ((e = gym_pay_client(pay, &wx)) != GYM_OK)
+		return e;
+	/* one WeChat-calling request per parent, within the worker budget */
+	if ((e = gym_gate_enter(pay->db, pay->cfg, user_id, &g)) != GYM_OK)
+		return e;
+	e = prepay_gated(pay, wx, a, user_id, o, trade, te, out);
+	gym_gate_leave(pay->db, &g);
+	return e;
 }
 
 enum gym_err
@@ -171,6 +189,7 @@ gym_checkout_cancel(struct gym_pay *pay, const struct gym_actor *a, long long us
     const char *order_id, struct gym_order *o)
 {
 	struct gym_wx_client *wx;
+	struct gym_gate g;
 	enum gym_err e;
 
 	pay->upstream[0] = '\0';
@@ -178,9 +197,11 @@ gym_checkout_cancel(struct gym_pay *pay, const struct gym_actor *a, long long us
 		return e;
 	if (o->prepay_id[0] == '\0' && o->code_url[0] == '\0')
 		return GYM_OK;			/* WeChat never heard of it */
-	if (gym_pay_client(pay, &wx) != GYM_OK)
+	if (gym_pay_client(pay, &wx) != GYM_OK ||
+	    gym_gate_enter(pay->db, pay->cfg, user_id, &g) != GYM_OK)
 		return GYM_OK;			/* the job closes it */
 	gym_close_attempt(pay->db, wx, pay->cfg, a, o->out_trade_no);
+	gym_gate_leave(pay->db, &g);
 	return GYM_OK;
 }
 
@@ -189,16 +210,28 @@ gym_checkout_confirm(struct gym_pay *pay, long long user_id, const char *order_i
     struct gym_booking *b)
 {
 	struct gym_order o;
+	struct gym_gate g;
 	enum gym_err e;
+	int claimed = 1;
 
 	pay->upstream[0] = '\0';
 	e = gym_booking_get(pay->db, user_id, order_id, b);
 	if (e != GYM_E_PAYMENT_PENDING)
 		return e;
-	/* ask WeChat once: the notification may not have arrived yet */
+	/* ask WeChat once (the notification may not have arrived yet), and
+	 * about one order at most once every wx.query_spacing_s: within it
+	 * the database's answer stands */
 	if ((e = gym_order_get(pay->db, user_id, order_id, &o)) != GYM_OK)
 		return e;
+	if (pay->cfg->wx_query_spacing_s > 0 && (e = gym_gate_query_claim(pay->db,
+	    o.order_id, pay->cfg->wx_query_spacing_s, &claimed)) != GYM_OK)
+		return e;
+	if (!claimed)
+		return GYM_E_PAYMENT_PENDING;
+	if ((e = gym_gate_enter(pay->db, pay->cfg, user_id, &g)) != GYM_OK)
+		return e;
 	reconcile_one(pay, o.out_trade_no);
+	gym_gate_leave(pay->db, &g);
 	return gym_booking_get(pay->db, user_id, order_id, b);
 }
 
@@ -229,13 +262,19 @@ enum gym_err
 gym_checkout_login(struct gym_pay *pay, const char *code, long long *user_id)
 {
 	struct gym_wx_client *wx;
+	struct gym_gate g;
 	char openid[160];
 	enum gym_err e;
 
 	pay->upstream[0] = '\0';
 	if ((e = gym_pay_client(pay, &wx)) != GYM_OK)
 		return e;
-	if ((e = gym_wx_code2session(wx, code, openid, sizeof(openid))) != GYM_OK)
+	/* no user yet: the worker budget only */
+	if ((e = gym_gate_enter(pay->db, pay->cfg, 0, &g)) != GYM_OK)
+		return e;
+	e = gym_wx_code2session(wx, code, openid, sizeof(openid));
+	gym_gate_leave(pay->db, &g);
+	if (e != GYM_OK)
 		return upstream(pay, e);
 	return gym_user_login(pay->db, openid, user_id);
 }

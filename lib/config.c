@@ -46,6 +46,7 @@ static const struct ckey keys[] = {
 	{ "read_timeout", C_INT, F(read_timeout), 1, 300 },
 	{ "audit_refusals_per_minute", C_INT, F(audit_refusals_per_minute), 0, 100000 },
 	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
+	{ "upstream_workers", C_INT, F(upstream_workers), 0, GYM_WORKERS_MAX },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
 	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
@@ -62,6 +63,7 @@ static const struct ckey keys[] = {
 	{ "wx.connect_timeout_ms", C_INT, F(wx_connect_timeout_ms), 50, 60000 },
 	{ "wx.timeout_ms", C_INT, F(wx_timeout_ms), 100, 60000 },
 	{ "wx.reconcile_after_s", C_INT, F(wx_reconcile_after_s), 1, 86400 },
+	{ "wx.query_spacing_s", C_INT, F(wx_query_spacing_s), 0, 3600 },
 	{ "wx.template_confirmed", C_STR, F(wx_tpl_confirmed), 0, 0 },
 	{ "wx.template_failed", C_STR, F(wx_tpl_failed), 0, 0 },
 	{ "wx.template_refunded", C_STR, F(wx_tpl_refunded), 0, 0 },
@@ -91,6 +93,7 @@ defaults(struct gym_config *c)
 	c->wx_connect_timeout_ms = 2000;
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;
+	c->wx_query_spacing_s = 3;
 	c->notify_max_attempts = 8;
 	c->notify_backoff_base_ms = 1000;
 }
@@ -363,6 +366,10 @@ gym_config_load(const char *file, struct gym_config *c, char *err, size_t errsz)
 			bad = 1;
 	}
 	fclose(fp);
+	/* reads keep at least one worker: by default all but one may wait on
+	 * WeChat (at least one may) */
+	if (c->upstream_workers == 0)
+		c->upstream_workers = c->workers > 1 ? c->workers - 1 : 1;
 	if (bad)
 		snprintf(err, errsz, "%s:%d: %s", file, lineno, msg);
 	else if (validate(c, msg, sizeof(msg)) == -1) {

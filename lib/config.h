@@ -44,6 +44,8 @@ struct gym_config {
 	int read_timeout;	/* seconds a connection has to send its request */
 	int audit_refusals_per_minute;	/* audit rows of refused notifications */
 	int idempotency_lease;	/* seconds an unfinished key is held */
+	int upstream_workers;	/* workers of this host inside a WeChat call at
+				 * once (0 in the file: workers - 1, at least 1) */
 
 	char *wx_appid;
 	char *wx_mchid;
@@ -62,6 +64,8 @@ struct gym_config {
 	int wx_connect_timeout_ms;
 	int wx_timeout_ms;
 	int wx_reconcile_after_s;
+	int wx_query_spacing_s;	/* a confirm asks WeChat about an order at most
+				 * once this often (0: every time) */
 	char *wx_tpl_confirmed;
 	char *wx_tpl_failed;
 	char *wx_tpl_refunded;

@@ -33,6 +33,8 @@ static const char *const descr[GYM_ERR__COUNT] = {
 	[GYM_E_NOT_REFUNDABLE] = "not refundable",
 	[GYM_E_REFUND_IN_PROGRESS] = "refund in progress",
 	[GYM_E_CAPACITY_BELOW_BOOKED] = "capacity below booked seats",
+	[GYM_E_TOO_MANY_REQUESTS] = "a WeChat call of this user is running",
+	[GYM_E_BUSY] = "too many WeChat calls running",
 };
 
 const char *

@@ -46,6 +46,8 @@ enum gym_err {
 	GYM_E_NOT_REFUNDABLE,
 	GYM_E_REFUND_IN_PROGRESS,
 	GYM_E_CAPACITY_BELOW_BOOKED,
+	GYM_E_TOO_MANY_REQUESTS,	/* the parent already has a WeChat call running */
+	GYM_E_BUSY,		/* every worker allowed to call WeChat is in a call */
 	GYM_ERR__COUNT
 };
 

@@ -83,6 +83,25 @@ gym_json_id(const cJSON *obj, const char *name, long long *out)
 }
 
 enum gym_err
+gym_json_fen(const cJSON *obj, const char *name, long long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	double d;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return GYM_ENOTFOUND;
+	if (!cJSON_IsNumber(v))
+		return GYM_EINVAL;
+	d = v->valuedouble;
+	/* the range test first: converting a double outside long long (or a
+	 * NaN) to an integer is undefined behaviour */
+	if (!(d >= 0 && d <= GYM_JSON_FEN_MAX) || d != (double)(long long)d)
+		return GYM_EINVAL;
+	*out = (long long)d;
+	return GYM_OK;
+}
+
+enum gym_err
 gym_json_str(const cJSON *obj, const char *name, const char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);

@@ -16,6 +16,12 @@ char *gym_json_mask(const char *text);
 /* Object member as a positive integer id (number or digit string):
  * GYM_OK, GYM_ENOTFOUND when absent, GYM_EINVAL when of the wrong type. */
 enum gym_err gym_json_id(const cJSON *obj, const char *name, long long *out);
+/* Object member as an amount in fen from WeChat: a JSON number that is a
+ * whole number from 0 to GYM_JSON_FEN_MAX (the fen columns are int).
+ * GYM_OK, GYM_ENOTFOUND when absent or null, GYM_EINVAL otherwise (a
+ * string, 20000.5, -1, 1e308). */
+#define GYM_JSON_FEN_MAX 2147483647.0
+enum gym_err gym_json_fen(const cJSON *obj, const char *name, long long *out);
 /* Object member as a string: GYM_OK (borrowed), GYM_ENOTFOUND, GYM_EINVAL. */
 enum gym_err gym_json_str(const cJSON *obj, const char *name, const char **out);
 /* A string member of obj, or NULL (absent, null or not a string). */

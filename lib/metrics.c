@@ -52,6 +52,10 @@ static const struct {
 	{ "db_errors", NULL, "Requests or jobs that found the database unavailable." },
 	{ "fcgi_read_timeouts", NULL, "FastCGI connections closed for sending no whole request "
 	    "within read_timeout." },
+	{ "upstream_refused", NULL, "Requests answered 503 because upstream_workers workers "
+	    "were already inside a WeChat call." },
+	{ "upstream_parent_busy", NULL, "Requests answered 429 because the same parent already "
+	    "had a WeChat call running." },
 };
 #define NNAMED (sizeof(named) / sizeof(named[0]))
 
@@ -77,6 +81,8 @@ struct shm {
 	/* per child of the master: 0 idle, SERVING_UNROUTED, or a route
 	 * slot's index + 1 */
 	int serving[GYM_METRICS_PROCS];
+	/* per child: 1 while it is inside a WeChat call (the worker budget) */
+	int upstream[GYM_METRICS_PROCS];
 };
 
 #define SERVING_UNROUTED	(GYM_METRICS_ROUTES + 2)
@@ -204,8 +210,55 @@ gym_metrics_worker_retired(void)
 void
 gym_metrics_proc_reset(int proc)
 {
-	if (shm != NULL && proc >= 0 && proc < GYM_METRICS_PROCS)
+	if (shm != NULL && proc >= 0 && proc < GYM_METRICS_PROCS) {
 		__atomic_store_n(&shm->serving[proc], 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&shm->upstream[proc], 0, __ATOMIC_SEQ_CST);
+	}
+}
+
+void
+gym_metrics_upstream_clear(int proc)
+{
+	if (shm != NULL && proc >= 0 && proc < GYM_METRICS_PROCS)
+		__atomic_store_n(&shm->upstream[proc], 0, __ATOMIC_SEQ_CST);
+}
+
+long
+gym_metrics_upstream_count(void)
+{
+	long n = 0;
+
+	if (shm != NULL)
+		for (int i = 0; i < GYM_METRICS_PROCS; i++)
+			n += __atomic_load_n(&shm->upstream[i], __ATOMIC_SEQ_CST) != 0;
+	return n;
+}
+
+/*
+ * Raise this child's flag, then count the raised flags: over the budget,
+ * lower it again.  Two children entering at once may both see the other
+ * and both back off (never both enter beyond the budget); a child killed
+ * while its flag is up is cleared by the master (gym_metrics_upstream_clear
+ * when it buries it, gym_metrics_proc_reset before the slot is reused).
+ */
+int
+gym_metrics_upstream_enter(int budget)
+{
+	if (shm == NULL || self_proc < 0)
+		return 1;			/* no shared budget in this process */
+	__atomic_store_n(&shm->upstream[self_proc], 1, __ATOMIC_SEQ_CST);
+	if (gym_metrics_upstream_count() <= budget)
+		return 1;
+	__atomic_store_n(&shm->upstream[self_proc], 0, __ATOMIC_SEQ_CST);
+	gym_metrics_add("upstream_refused", 1);
+	return 0;
+}
+
+void
+gym_metrics_upstream_leave(void)
+{
+	if (shm != NULL && self_proc >= 0)
+		__atomic_store_n(&shm->upstream[self_proc], 0, __ATOMIC_SEQ_CST);
 }
 
 void
@@ -359,6 +412,9 @@ render_process(FILE *fp)
 	    "# TYPE gymd_worker_retirements_total counter\n"
 	    "gymd_worker_retirements_total %llu\n",
 	    __atomic_load_n(&shm->retirements, __ATOMIC_RELAXED));
+	fprintf(fp, "# HELP gymd_upstream_calls Workers inside a WeChat call now.\n"
+	    "# TYPE gymd_upstream_calls gauge\n"
+	    "gymd_upstream_calls %ld\n", gym_metrics_upstream_count());
 	for (size_t i = 0; i < NNAMED; i++) {
 		if (named[i].help != NULL)
 			fprintf(fp, "# HELP gymd_%s_total %s\n# TYPE gymd_%s_total counter\n",

@@ -32,7 +32,7 @@ void gym_metrics_request(int route_index, const char *method, const char *patter
 
 /* Add delta to a named counter: "payments_paid", "payments_failed",
  * "notify_duplicate", "job_runs", "job_failures", "db_errors",
- * "fcgi_read_timeouts".  Other names are ignored. */
+ * "fcgi_read_timeouts", "upstream_refused", "upstream_parent_busy".  Other names are ignored. */
 void gym_metrics_add(const char *name, long delta);
 /* The same for a counter with a reason label (notify_rejected: signature,
  * decrypt, plaintext, mismatch; any other reason counts as "other"). */
@@ -62,6 +62,21 @@ void gym_metrics_proc_self(int proc);
 void gym_metrics_serving(int route_index, const char *method, const char *pattern);
 void gym_metrics_idle(void);
 char *gym_metrics_proc_route(int proc, char *buf, size_t len);
+
+/*
+ * The worker budget for WeChat calls (upstream_gate.c): a flag per child.
+ * gym_metrics_upstream_enter(budget) raises this child's flag when fewer
+ * than budget others have theirs up, and answers 1; else 0 (counted in
+ * "upstream_refused").  A process without the mapping or a slot (gymctl,
+ * the tests) always enters.  gym_metrics_upstream_leave() lowers it; the
+ * master lowers a dead child's with gym_metrics_upstream_clear(proc) (and
+ * gym_metrics_proc_reset clears it too).  gym_metrics_upstream_count():
+ * the flags up now.
+ */
+int gym_metrics_upstream_enter(int budget);
+void gym_metrics_upstream_leave(void);
+void gym_metrics_upstream_clear(int proc);
+long gym_metrics_upstream_count(void);
 
 /* Render everything as Prometheus text (exposition format 0.0.4).  *out
  * is malloc'd and NUL-terminated (caller frees).  GYM_EINTERNAL when the

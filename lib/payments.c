@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "extern.h"
 #include "metrics.h"
 #include "notify.h"
@@ -62,19 +64,31 @@ struct pay_arg {
 	int paid_by_txn;		/* the order was paid by another transaction */
 };
 
+/* The snapshot is built with cJSON: transaction_id and out_trade_no come
+ * from outside and must not be able to break (or add to) the JSON. */
 static enum gym_err
 audit_payment(struct gym_db *db, struct pay_arg *a, const char *action, const char *old,
     const char *new_status)
 {
-	char snap[320];
-	struct gym_audit au = { "payment", action, a->order_id, 0, 0, old, new_status, snap };
+	struct gym_audit au = { "payment", action, a->order_id, 0, 0, old, new_status, NULL };
+	cJSON *o = cJSON_CreateObject();
+	char *snap = NULL;
+	enum gym_err e = GYM_ENOMEM;
 
-	snprintf(snap, sizeof(snap), "{\"order_id\":\"%.32s\",\"out_trade_no\":\"%.32s\","
-	    "\"transaction_id\":\"%.40s\","
-	    "\"trade_state\":\"%.16s\",\"amount_fen\":%lld,\"outcome\":\"%s\"}",
-	    a->order_id, a->t->out_trade_no, a->t->transaction_id ? a->t->transaction_id : "",
-	    a->t->trade_state, a->t->total, a->outcome);
-	return gym_audit_write(db, a->actor, &au);
+	if (o != NULL && cJSON_AddStringToObject(o, "order_id", a->order_id) != NULL &&
+	    cJSON_AddStringToObject(o, "out_trade_no", a->t->out_trade_no) != NULL &&
+	    cJSON_AddStringToObject(o, "transaction_id", a->t->transaction_id != NULL ?
+	    a->t->transaction_id : "") != NULL &&
+	    cJSON_AddStringToObject(o, "trade_state", a->t->trade_state) != NULL &&
+	    cJSON_AddNumberToObject(o, "amount_fen", (double)a->t->total) != NULL &&
+	    cJSON_AddStringToObject(o, "outcome", a->outcome) != NULL &&
+	    (snap = cJSON_PrintUnformatted(o)) != NULL) {
+		au.response_snapshot = snap;
+		e = gym_audit_write(db, a->actor, &au);
+	}
+	cJSON_free(snap);
+	cJSON_Delete(o);
+	return e;
 }
 
 /* a->order_id: the order of the attempt t->out_trade_no names. */

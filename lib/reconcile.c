@@ -10,50 +10,72 @@
 #include "log.h"
 #include "reconcile.h"
 
-/* A whole number of fen, or -1 when absent, not a number or out of range
- * (a double outside long long must not be converted: undefined behaviour). */
-static long long
-num(const cJSON *o, const char *name)
+static int
+same(const char *got, const char *want)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return got != NULL && want != NULL && *want != '\0' && strcmp(got, want) == 0;
+}
 
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9e15))
-		return -1;
-	return (long long)v->valuedouble;
+const char *
+gym_txn_parse(const cJSON *txn, const struct gym_config *cfg, struct gym_wx_txn *t)
+{
+	const cJSON *amount = cJSON_GetObjectItemCaseSensitive(txn, "amount");
+	enum gym_err e;
+
+	memset(t, 0, sizeof(*t));
+	t->out_trade_no = gym_json_string(txn, "out_trade_no");
+	t->transaction_id = gym_json_string(txn, "transaction_id");
+	t->trade_state = gym_json_string(txn, "trade_state");
+	t->trade_state_desc = gym_json_string(txn, "trade_state_desc");
+	t->trade_type = gym_json_string(txn, "trade_type");
+	t->bank_type = gym_json_string(txn, "bank_type");
+	t->appid = gym_json_string(txn, "appid");
+	t->mchid = gym_json_string(txn, "mchid");
+	t->success_time = gym_json_string(txn, "success_time");
+	t->total = t->payer_total = -1;
+	if (t->out_trade_no == NULL || t->trade_state == NULL)
+		return "fields missing";
+	if (!same(t->mchid, cfg->wx_mchid) || !same(t->appid, cfg->wx_appid))
+		return "mchid or appid do not match";
+	/* WeChat always sends the currency, and only ever CNY */
+	if (!same(gym_json_string(amount, "currency"), "CNY"))
+		return "currency is not CNY";
+	if (gym_json_fen(amount, "total", &t->total) != GYM_OK)
+		return "amount.total is not a whole number of fen";
+	if ((e = gym_json_fen(amount, "payer_total", &t->payer_total)) != GYM_OK &&
+	    e != GYM_ENOTFOUND)
+		return "amount.payer_total is not a whole number of fen";
+	return NULL;
 }
 
 enum gym_err
 gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gym_config *cfg,
     const cJSON *txn, const char *source, char *outcome, size_t len)
 {
-	const cJSON *amount = cJSON_GetObjectItemCaseSensitive(txn, "amount");
 	struct gym_wx_txn t;
+	const char *why;
 	char *text, *payload;
 	enum gym_err e;
 
-	memset(&t, 0, sizeof(t));
-	t.out_trade_no = gym_json_string(txn, "out_trade_no");
-	t.transaction_id = gym_json_string(txn, "transaction_id");
-	t.trade_state = gym_json_string(txn, "trade_state");
-	t.trade_state_desc = gym_json_string(txn, "trade_state_desc");
-	t.trade_type = gym_json_string(txn, "trade_type");
-	t.bank_type = gym_json_string(txn, "bank_type");
-	t.appid = gym_json_string(txn, "appid");
-	t.mchid = gym_json_string(txn, "mchid");
-	t.total = num(amount, "total");
-	t.payer_total = num(amount, "payer_total");
-	t.success_time = gym_json_string(txn, "success_time");
-	t.source = source;
-	if (t.out_trade_no == NULL || t.trade_state == NULL || t.mchid == NULL ||
-	    cfg->wx_mchid == NULL || strcmp(t.mchid, cfg->wx_mchid) != 0 ||
-	    (t.appid != NULL && cfg->wx_appid != NULL && strcmp(t.appid, cfg->wx_appid) != 0)) {
+	if ((why = gym_txn_parse(txn, cfg, &t)) != NULL) {
 		struct gym_audit au = { "payment", "payment_rejected", NULL, 0, 0, NULL, NULL,
-		    "{\"reason\":\"mchid, appid or fields do not match\"}" };
+		    NULL };
+		cJSON *o = cJSON_CreateObject();
+		char *snap = NULL;
 
-		gym_audit_record(db, a, &au);
+		if (o != NULL && cJSON_AddStringToObject(o, "reason", why) != NULL &&
+		    cJSON_AddStringToObject(o, "source", source) != NULL)
+			snap = cJSON_PrintUnformatted(o);
+		au.response_snapshot = snap != NULL ? snap : "{}";
+		if (gym_audit_record(db, a, &au) != GYM_OK)
+			gym_log_warnx("could not audit a refused transaction");
+		gym_log_warnx("transaction refused (%s): %s", source, why);
+		cJSON_free(snap);
+		cJSON_Delete(o);
 		snprintf(outcome, len, "rejected");
 		return GYM_EINVAL;
 	}
+	t.source = source;
 	if ((text = cJSON_PrintUnformatted(txn)) == NULL)
 		return GYM_ENOMEM;
 	payload = gym_json_mask(text);		/* the payer's openid never lands in a table */

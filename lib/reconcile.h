@@ -12,7 +12,13 @@
 #include "config.h"
 #include "wxpay.h"
 
-/* Check mchid and appid against the config, then apply.  GYM_EINVAL when
+/* What WeChat says about a transaction, checked strictly into t (its
+ * strings borrowed from txn): out_trade_no and trade_state present, appid
+ * and mchid present and equal to the configured ones, amount.currency
+ * "CNY", amount.total (and payer_total when sent) a whole number of fen in
+ * range.  NULL when it holds, else why not.  No I/O. */
+const char *gym_txn_parse(const cJSON *txn, const struct gym_config *, struct gym_wx_txn *t);
+/* gym_txn_parse, then apply.  GYM_EINVAL when
  * the transaction is not ours or lacks fields (audited). */
 enum gym_err gym_txn_apply_json(struct gym_db *, const struct gym_actor *,
     const struct gym_config *, const cJSON *txn, const char *source,

@@ -645,12 +645,21 @@ apply_tx(struct gym_db *db, void *v)
 	return apply_locked(db, a, &f, order_status, before);
 }
 
+/* An amount WeChat sent: -1 when absent, -2 when not a whole number of
+ * fen in range (refused). */
 static long long
 jnum(const cJSON *o, const char *name)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	long long v = -1;
 
-	return cJSON_IsNumber(v) ? (long long)v->valuedouble : -1;
+	switch (gym_json_fen(o, name, &v)) {
+	case GYM_OK:
+		return v;
+	case GYM_ENOTFOUND:
+		return -1;
+	default:
+		return -2;
+	}
 }
 
 static int
@@ -666,6 +675,7 @@ gym_refund_apply_json(struct gym_db *db, const struct gym_actor *actor,
     char *outcome, size_t len)
 {
 	const cJSON *amount = cJSON_GetObjectItemCaseSensitive(j, "amount");
+	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(amount, "currency");
 	struct wx_refund w;
 	struct apply_arg a;
 	enum gym_err e;
@@ -688,12 +698,15 @@ gym_refund_apply_json(struct gym_db *db, const struct gym_actor *actor,
 	a.actor = actor;
 	a.w = &w;
 	snprintf(outcome, len, "rejected");
+	/* amounts whole fen; the currency, where WeChat sends it (a refund's
+	 * answer, not its notification), CNY */
 	if (w.out_refund_no == NULL || !known_status(w.status) ||
-	    strlen(w.out_refund_no) > 64 ||
+	    strlen(w.out_refund_no) > 64 || w.refund_fen == -2 || w.total_fen == -2 ||
+	    (cur != NULL && (!cJSON_IsString(cur) || strcmp(cur->valuestring, "CNY") != 0)) ||
 	    (notify && w.mchid == NULL) || (w.mchid != NULL &&
 	    (cfg->wx_mchid == NULL || strcmp(w.mchid, cfg->wx_mchid) != 0))) {
 		struct gym_audit au = { "refund", "refund_notification_rejected", w.out_trade_no,
-		    0, 0, NULL, NULL, "{\"reason\":\"mchid, status or fields do not match\"}" };
+		    0, 0, NULL, NULL, "{\"reason\":\"mchid, status, amount or fields do not match\"}" };
 
 		if (gym_audit_record(db, actor, &au) != GYM_OK)
 			gym_log_warnx("could not audit a refused refund answer");

@@ -280,17 +280,39 @@ struct note {
 	char ts[24], nonce[40], *body, *sig;
 };
 
-/* A signed TRANSACTION.SUCCESS for oid: timestamp now + ts_off. */
+/* A signed TRANSACTION.SUCCESS of plain: timestamp now + ts_off. */
 static void
-note_build(struct note *n, const char *oid, const char *txid, long total, long ts_off, int corrupt)
+note_sign(struct note *n, char *plain, long ts_off, int corrupt)
 {
-	char *plain = e2e_transaction_json(oid, txid, total, NULL);
-
 	snprintf(n->ts, sizeof(n->ts), "%ld", (long)time(NULL) + ts_off);
 	ck_assert_int_eq(gym_random_alnum(n->nonce, 32), GYM_OK);
 	n->body = e2e_notify_envelope("TRANSACTION.SUCCESS", plain, corrupt);
 	free(plain);
 	n->sig = e2e_platform_sign(n->ts, n->nonce, n->body);
+}
+
+/* A signed TRANSACTION.SUCCESS for oid: timestamp now + ts_off. */
+static void
+note_build(struct note *n, const char *oid, const char *txid, long total, long ts_off, int corrupt)
+{
+	note_sign(n, e2e_transaction_json(oid, txid, total, NULL), ts_off, corrupt);
+}
+
+/* The same, with amount.total the JSON number text total (20000.5). */
+static void
+note_build_total(struct note *n, const char *oid, const char *txid, const char *total)
+{
+	char *plain = e2e_transaction_json(oid, txid, 20000, NULL);
+	cJSON *j = cJSON_Parse(plain);
+
+	free(plain);
+	ck_assert_ptr_nonnull(j);
+	ck_assert(cJSON_ReplaceItemInObject(cJSON_GetObjectItemCaseSensitive(j, "amount"),
+	    "total", cJSON_Parse(total)));
+	plain = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	ck_assert_ptr_nonnull(plain);
+	note_sign(n, plain, 0, 0);
 }
 
 static void
@@ -419,6 +441,17 @@ START_TEST(notify_refused)
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'payment_rejected'", oid), 1);
 
+	/* 20000.5 fen, properly signed: once truncated to 20000 and paid; and
+	 * numbers no integer holds */
+	note_free(&n);
+	note_build_total(&n, oid, tx, "20000.5");
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 400, oid, token, "amount 20000.5");
+	note_free(&n);
+	note_build_total(&n, oid, tx, "1e308");
+	e2e_notify_post(CALLBACK, n.body, n.ts, n.nonce, E2E_PLATFORM_SERIAL, n.sig, &r);
+	assert_refused(&r, 400, oid, token, "amount 1e308");
+
 	/* and the genuine one still goes through afterwards */
 	note_free(&n);
 	note_build(&n, oid, tx, 20000, 0, 0);
@@ -541,6 +574,81 @@ START_TEST(upstream_slow_then_failing)
 }
 END_TEST
 
+/*
+ * One parent cannot slow every other parent (issue 13): WeChat answering in
+ * 2 s, 8 concurrent confirms of one unpaid order reach WeChat once (the
+ * order's query spacing); the others answer PAYMENT_PENDING at once from
+ * the database, and another client's GET /course-schedules answers
+ * quickly meanwhile.  Then 4 concurrent prepays of that parent: one reaches
+ * WeChat, the others answer 429 TOO_MANY_REQUESTS with Retry-After at once.
+ */
+#define BURST 8
+
+START_TEST(upstream_one_parent_bounded)
+{
+	static struct e2e_req rq[BURST + 2];
+	char token[E2E_TOKEN_MAX], oid[40], body[128], ra[16];
+	long long sid = e2e_schedule(3);
+	int i, slow = 0, pending = 0, ok = 0, limited = 0;
+
+	e2e_user("pay-burst", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	e2e_faults("{\"api_delay_ms\":2000}");
+
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\"}", oid);
+	for (i = 0; i < BURST; i++)
+		rq[i] = (struct e2e_req){ "POST", E2E_API "/bookings/confirm", token, body, NULL,
+		    { 0 } };
+	rq[BURST] = (struct e2e_req){ "GET", E2E_API "/course-schedules", NULL, NULL, NULL,
+	    { 0 } };
+	rq[BURST + 1] = rq[BURST];
+	e2e_request_many(rq, BURST + 2);
+	for (i = 0; i < BURST; i++) {
+		ck_assert_msg(rq[i].resp.status == 409 &&
+		    strcmp(e2e_code(&rq[i].resp), "PAYMENT_PENDING") == 0,
+		    "confirm %d: %ld %s", i, rq[i].resp.status, rq[i].resp.body);
+		if (rq[i].resp.seconds >= 1.5)
+			slow++;
+		else
+			pending++;
+	}
+	ck_assert_msg(slow <= 1, "%d confirms waited for WeChat", slow);
+	ck_assert_int_ge(pending, BURST - 1);
+	for (i = BURST; i < BURST + 2; i++)
+		ck_assert_msg(rq[i].resp.status == 200 && rq[i].resp.seconds < 1.0,
+		    "GET /course-schedules meanwhile: %ld in %.3f s", rq[i].resp.status,
+		    rq[i].resp.seconds);
+	for (i = 0; i < BURST + 2; i++)
+		e2e_resp_free(&rq[i].resp);
+
+	/* one WeChat call per parent at a time */
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"JSAPI\"}", oid);
+	for (i = 0; i < 4; i++)
+		rq[i] = (struct e2e_req){ "POST", E2E_API "/payment/wxpay/create", token, body,
+		    NULL, { 0 } };
+	e2e_request_many(rq, 4);
+	for (i = 0; i < 4; i++) {
+		if (rq[i].resp.status == 200) {
+			ok++;
+		} else {
+			ck_assert_msg(rq[i].resp.status == 429 &&
+			    strcmp(e2e_code(&rq[i].resp), "TOO_MANY_REQUESTS") == 0 &&
+			    rq[i].resp.seconds < 1.0,
+			    "prepay %d: %ld in %.3f s %s", i, rq[i].resp.status, rq[i].resp.seconds,
+			    rq[i].resp.body);
+			ck_assert_ptr_nonnull(e2e_header(&rq[i].resp, "Retry-After", ra, sizeof(ra)));
+			ck_assert_str_eq(ra, "1");
+			limited++;
+		}
+		e2e_resp_free(&rq[i].resp);
+	}
+	ck_assert_int_ge(ok, 1);
+	ck_assert_int_eq(ok + limited, 4);
+	e2e_faults("{\"api_delay_ms\":0}");
+}
+END_TEST
+
 /* ---- logs ------------------------------------------------------------------------------------ */
 
 static char *
@@ -633,6 +741,7 @@ pay_suite(void)
 	tcase_set_timeout(t, 60);
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, upstream_slow_then_failing);
+	tcase_add_test(t, upstream_one_parent_bounded);
 	tcase_add_test(t, log_hygiene);
 	suite_add_tcase(s, t);
 	return s;

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -16,7 +17,9 @@
 #include "checkout.h"
 #include "integ.h"
 #include "pgtest.h"
+#include "reconcile.h"
 #include "simtest.h"
+#include "upstream_gate.h"
 
 static struct gym_config cfg;
 static struct gym_pay pay;
@@ -33,6 +36,7 @@ setup(void)
 static void
 teardown(void)
 {
+	gym_clock_set_offset(0);
 	gym_pay_release(&pay);
 	pgt_close(&pay.db);
 	gym_config_free(&cfg);
@@ -118,8 +122,13 @@ START_TEST(prepay_then_confirm)
 	ck_assert_str_eq(pp2.code_url, pp.code_url);
 	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_attempts"), 1);
 	/* not paid yet: pending after asking */
+	ck_assert_int_eq(cfg.wx_query_spacing_s, 3);		/* the default */
 	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_E_PAYMENT_PENDING);
 	ck_assert_int_eq(simt_pay(o.order_id, NULL), 200);
+	/* asked less than wx.query_spacing_s ago: the database answers */
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_E_PAYMENT_PENDING);
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "pending");
+	gym_clock_set_offset(3);
 	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
 	ck_assert_str_eq(b.status, "confirmed");
 	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "paid");
@@ -307,6 +316,74 @@ START_TEST(price_rule)
 }
 END_TEST
 
+/* The parent's WeChat lock across two connections (two workers or hosts):
+ * the second attempt fails while the first holds it, another parent is not
+ * held up, and it is free again after the leave or when the holder's
+ * session ends (a worker killed mid-call). */
+START_TEST(gate_parent_lock)
+{
+	struct gym_db *db2 = pgt_open(), *db3 = pgt_open();
+	struct gym_gate g1, g2, g3;
+	enum gym_err e;
+	int i;
+	long long u1 = pgt_user(pay.db, "gate-one"), u2 = pgt_user(pay.db, "gate-two");
+
+	ck_assert_int_eq(gym_gate_enter(pay.db, &cfg, u1, &g1), GYM_OK);
+	ck_assert_int_eq(gym_gate_enter(db2, &cfg, u1, &g2), GYM_E_TOO_MANY_REQUESTS);
+	ck_assert_int_eq(gym_gate_enter(db2, &cfg, u2, &g2), GYM_OK);
+	gym_gate_leave(pay.db, &g1);
+	ck_assert_int_eq(gym_gate_enter(db3, &cfg, u1, &g3), GYM_OK);
+	/* the holder's connection ends without a leave: the lock goes with it
+	 * (once its backend has seen the end: up to 5 s) */
+	pgt_close(&db3);
+	for (i = 0; (e = gym_gate_enter(pay.db, &cfg, u1, &g1)) == GYM_E_TOO_MANY_REQUESTS &&
+	    i < 100; i++)
+		usleep(50000);
+	ck_assert_int_eq(e, GYM_OK);
+	gym_gate_leave(pay.db, &g1);
+	gym_gate_leave(db2, &g2);
+	/* a user of 0 (a login) takes no lock */
+	ck_assert_int_eq(gym_gate_enter(pay.db, &cfg, 0, &g1), GYM_OK);
+	ck_assert_int_eq(gym_gate_enter(db2, &cfg, 0, &g2), GYM_OK);
+	gym_gate_leave(pay.db, &g1);
+	gym_gate_leave(db2, &g2);
+	pgt_close(&db2);
+}
+END_TEST
+
+/* Query spacing: one claim per order per spacing, agreed between two
+ * connections; the clock moved past it claims again; an order that is not
+ * pending is never claimed. */
+START_TEST(gate_query_spacing)
+{
+	struct gym_db *db2 = pgt_open();
+	struct gym_order o;
+	char ids[4][33];
+	int c1 = 0, c2 = 0, n = 0;
+
+	new_order("gate-spacing", 2, &o);
+	ck_assert_int_eq(gym_gate_query_claim(pay.db, o.order_id, 3, &c1), GYM_OK);
+	ck_assert_int_eq(gym_gate_query_claim(db2, o.order_id, 3, &c2), GYM_OK);
+	ck_assert_int_eq(c1, 1);
+	ck_assert_int_eq(c2, 0);
+	gym_clock_set_offset(2);
+	ck_assert_int_eq(gym_gate_query_claim(db2, o.order_id, 3, &c2), GYM_OK);
+	ck_assert_int_eq(c2, 0);
+	gym_clock_set_offset(3);
+	ck_assert_int_eq(gym_gate_query_claim(db2, o.order_id, 3, &c2), GYM_OK);
+	ck_assert_int_eq(c2, 1);
+	ck_assert_int_eq(gym_gate_query_claim(pay.db, o.order_id, 3, &c1), GYM_OK);
+	ck_assert_int_eq(c1, 0);
+	/* the job's reconcile claim still finds the order once its own
+	 * interval has passed since the last question */
+	pgt_exec(pay.db, "UPDATE payment_orders SET prepay_at = now() - interval '1 hour'");
+	gym_clock_set_offset(3 + cfg.wx_reconcile_after_s);
+	ck_assert_int_eq(gym_reconcile_claim(pay.db, cfg.wx_reconcile_after_s, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	pgt_close(&db2);
+}
+END_TEST
+
 Suite *
 checkout_suite(void)
 {
@@ -325,6 +402,12 @@ checkout_suite(void)
 	tcase_add_test(tc, payerror_frees_seat);
 	tcase_add_test(tc, refund_sent);
 	tcase_add_test(tc, price_rule);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gate");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, gate_parent_lock);
+	tcase_add_test(tc, gate_query_spacing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -8,6 +8,13 @@
  * refused send backs off and gives up; the access token cache.  There is
  * no WeChat here: the sends are the tests' own (the end-to-end suite
  * sends through the simulator).
+ *
+ * Also WeChat's own notifications, strictly (tcase "signed"): what a
+ * signed payment notification says is applied through gym_txn_apply_json
+ * only with appid and mchid present and ours, currency CNY, and whole-fen
+ * amounts equal to the order's; anything else (20000.5, which used to be
+ * truncated to 20000 and pay, 1e308, -1, USD, no currency, no or another
+ * appid) is refused and changes nothing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +25,10 @@
 #include <cjson/cJSON.h>
 
 #include "integ.h"
+#include "json.h"
 #include "notify.h"
 #include "pgtest.h"
+#include "reconcile.h"
 
 #define BULK 200
 #define SENDERS 4
@@ -633,6 +642,132 @@ START_TEST(test_token_cache)
 }
 END_TEST
 
+/* One change to a good transaction: member name of the transaction
+ * ("amount." for amount's) and its new value as JSON, NULL to drop it. */
+static const struct {
+	const char *member, *value;
+} bad_txns[] = {
+	{ "amount.total", "20000.5" },
+	{ "amount.total", "19999.5" },
+	{ "amount.total", "1e308" },
+	{ "amount.total", "-1e308" },
+	{ "amount.total", "-1" },
+	{ "amount.total", "\"20000\"" },
+	{ "amount.total", NULL },
+	{ "amount.total", "20001" },
+	{ "amount.payer_total", "20000.5" },
+	{ "amount.payer_total", "1e308" },
+	{ "amount.currency", "\"USD\"" },
+	{ "amount.currency", "\"cny\"" },
+	{ "amount.currency", NULL },
+	{ "amount", NULL },
+	{ "appid", NULL },
+	{ "appid", "\"wx0000000000000000\"" },
+	{ "appid", "\"\"" },
+	{ "mchid", NULL },
+	{ "mchid", "\"1900000109\"" },
+};
+
+static char mchid[] = "1230000109";
+
+static cJSON *
+good_txn(const char *out_trade_no, const char *transaction_id)
+{
+	cJSON *j = cJSON_CreateObject(), *a;
+
+	cJSON_AddStringToObject(j, "appid", appid);
+	cJSON_AddStringToObject(j, "mchid", mchid);
+	cJSON_AddStringToObject(j, "out_trade_no", out_trade_no);
+	cJSON_AddStringToObject(j, "transaction_id", transaction_id);
+	cJSON_AddStringToObject(j, "trade_type", "JSAPI");
+	cJSON_AddStringToObject(j, "trade_state", "SUCCESS");
+	cJSON_AddStringToObject(j, "success_time", "2030-01-01T10:00:00+08:00");
+	a = cJSON_AddObjectToObject(j, "amount");
+	cJSON_AddNumberToObject(a, "total", 20000);
+	cJSON_AddNumberToObject(a, "payer_total", 20000);
+	cJSON_AddStringToObject(a, "currency", "CNY");
+	cJSON_AddStringToObject(a, "payer_currency", "CNY");
+	return j;
+}
+
+static void
+change(cJSON *j, const char *member, const char *value)
+{
+	cJSON *in = j;
+
+	if (strncmp(member, "amount.", 7) == 0) {
+		in = cJSON_GetObjectItemCaseSensitive(j, "amount");
+		member += 7;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(in, member);
+	if (value != NULL)
+		ck_assert(cJSON_AddItemToObject(in, member, cJSON_Parse(value)));
+}
+
+START_TEST(test_signed_txn_strict)
+{
+	struct gym_order o;
+	struct gym_wx_txn t;
+	char outcome[32];
+	long long uid, sid = class_2030("strict");
+	cJSON *j;
+
+	cfg.wx_mchid = mchid;
+	new_order("o-strict", sid, &uid, &o);
+	j = good_txn(o.order_id, "4200000000000000000000000077");
+	ck_assert_ptr_null(gym_txn_parse(j, &cfg, &t));
+	change(j, bad_txns[_i].member, bad_txns[_i].value);
+	/* what is not well formed is refused before the database */
+	if (strcmp(bad_txns[_i].value != NULL ? bad_txns[_i].value : "", "20001") != 0)
+		ck_assert_ptr_nonnull(gym_txn_parse(j, &cfg, &t));
+	ck_assert_int_eq(gym_txn_apply_json(db, &pgt_actor_wechat, &cfg, j, "notify", outcome,
+	    sizeof(outcome)), GYM_EINVAL);
+	cJSON_Delete(j);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_orders WHERE order_id = $1 "
+	    "AND status = 'pending'", o.order_id), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_transactions WHERE order_id = $1",
+	    o.order_id), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings b JOIN payment_orders o ON "
+	    "o.order_id = b.order_id WHERE o.order_id = $1", o.order_id), 0);
+	ck_assert_int_ge(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "action_type = 'payment_rejected' AND response_snapshot IS NOT NULL"), 1);
+	/* the good one pays: the refusal was the change */
+	j = good_txn(o.order_id, "4200000000000000000000000077");
+	ck_assert_int_eq(gym_txn_apply_json(db, &pgt_actor_wechat, &cfg, j, "notify", outcome,
+	    sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "paid");
+	cJSON_Delete(j);
+}
+END_TEST
+
+/* A hostile transaction_id and out_trade_no cannot break the audit
+ * snapshot's JSON: it is built with cJSON, and parses back to them. */
+START_TEST(test_audit_snapshot_escaped)
+{
+	const char *evil = "x\",\"amount_fen\":1,\"z\":\"\\";
+	char buf[512];
+	cJSON *j, *snap;
+	struct gym_order o;
+	char outcome[32];
+	long long uid, sid = class_2030("escape");
+
+	cfg.wx_mchid = mchid;
+	new_order("o-escape", sid, &uid, &o);
+	/* an unknown order: refused, audited with the snapshot */
+	j = good_txn(evil, evil);
+	ck_assert_int_eq(gym_txn_apply_json(db, &pgt_actor_wechat, &cfg, j, "notify", outcome,
+	    sizeof(outcome)), GYM_ENOTFOUND);
+	cJSON_Delete(j);
+	pgt_textp(db, "SELECT response_snapshot::text FROM payment_audit_log WHERE "
+	    "action_type = 'payment_rejected' ORDER BY id DESC LIMIT 1", 0, NULL, buf, sizeof(buf));
+	ck_assert_ptr_nonnull(snap = cJSON_Parse(buf));
+	ck_assert_str_eq(gym_json_string(snap, "transaction_id"), evil);
+	ck_assert_str_eq(gym_json_string(snap, "out_trade_no"), evil);
+	ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(snap, "amount_fen")->valueint, 20000);
+	cJSON_Delete(snap);
+}
+END_TEST
+
 Suite *
 notify_suite(void)
 {
@@ -651,6 +786,11 @@ notify_suite(void)
 	tcase_add_test(tc, test_backoff_then_give_up);
 	tcase_add_test(tc, test_release_and_body);
 	tcase_add_test(tc, test_token_cache);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("signed");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_signed_txn_strict, 0, sizeof(bad_txns) / sizeof(bad_txns[0]));
+	tcase_add_test(tc, test_audit_snapshot_escaped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -468,6 +468,59 @@ START_TEST(test_strangers_refused)
 }
 END_TEST
 
+/* Strict amounts: WeChat's answer with amounts that are not whole fen
+ * (20000.5; 1e308, whose conversion to an integer was undefined), negative,
+ * or in another currency where WeChat states one, is refused and changes
+ * nothing. */
+static const struct {
+	const char *source, *amount;
+} bad_amounts[] = {
+	{ "notify", "{\"total\":20000,\"refund\":20000.5}" },
+	{ "notify", "{\"total\":20000.5,\"refund\":20000}" },
+	{ "notify", "{\"total\":20000,\"refund\":1e308}" },
+	{ "notify", "{\"total\":1e308,\"refund\":20000}" },
+	{ "notify", "{\"total\":20000,\"refund\":-1}" },
+	{ "notify", "{\"total\":20000,\"refund\":\"20000\"}" },
+	{ "query", "{\"total\":20000,\"refund\":20000,\"currency\":\"USD\"}" },
+	{ "query", "{\"total\":20000,\"refund\":20000,\"currency\":1}" },
+};
+
+START_TEST(test_amounts_strict)
+{
+	struct gym_refund f, g;
+	struct gym_order o;
+	char outcome[32];
+	cJSON *j;
+	int created, notify_ = strcmp(bad_amounts[_i].source, "notify") == 0;
+	long long sid = pgt_schedule(db, 3);
+
+	paid_order(sid, "o-refund-strict", &o);
+	ck_assert_int_eq(request(&op1, o.order_id, REASON, &f, &created), GYM_OK);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "mchid", MCHID);
+	cJSON_AddStringToObject(j, "out_trade_no", f.order_id);
+	cJSON_AddStringToObject(j, "out_refund_no", f.out_refund_no);
+	cJSON_AddStringToObject(j, "refund_id", "50300000000000000000000000001");
+	cJSON_AddStringToObject(j, notify_ ? "refund_status" : "status", "SUCCESS");
+	cJSON_AddStringToObject(j, "success_time", "2030-01-01T10:00:00+08:00");
+	cJSON_AddItemToObject(j, "amount", cJSON_Parse(bad_amounts[_i].amount));
+	ck_assert_int_eq(gym_refund_apply_json(db, &pgt_actor_wechat, &cfg, j,
+	    bad_amounts[_i].source, outcome, sizeof(outcome)), GYM_EINVAL);
+	ck_assert_str_eq(outcome, "rejected");
+	/* the same with the amounts right is applied: the refusal was the amount */
+	cJSON_ReplaceItemInObject(j, "amount", cJSON_Parse(notify_ ?
+	    "{\"total\":20000,\"refund\":20000}" :
+	    "{\"total\":20000,\"refund\":20000,\"currency\":\"CNY\"}"));
+	ck_assert_int_eq(gym_refund_get(db, f.id, NULL, &g), GYM_OK);
+	ck_assert_str_eq(g.status, "pending");
+	assert_order(o.order_id, "refunding");
+	ck_assert_int_eq(gym_refund_apply_json(db, &pgt_actor_wechat, &cfg, j,
+	    bad_amounts[_i].source, outcome, sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "success");
+	cJSON_Delete(j);
+}
+END_TEST
+
 START_TEST(test_auto_refund_claims)
 {
 	struct gym_refund f, g;
@@ -636,6 +689,7 @@ refunds_suite(void)
 	tcase_add_test(t, test_closed_then_new_refund);
 	tcase_add_test(t, test_abnormal_then_success);
 	tcase_add_test(t, test_strangers_refused);
+	tcase_add_loop_test(t, test_amounts_strict, 0, sizeof(bad_amounts) / sizeof(bad_amounts[0]));
 	tcase_add_test(t, test_auto_refund_claims);
 	tcase_add_test(t, test_list);
 	tcase_add_test(t, test_schema_one_live_refund);

@@ -163,6 +163,8 @@ static const struct {
 	{ GYM_E_NOT_REFUNDABLE, 409, "NOT_REFUNDABLE" },
 	{ GYM_E_REFUND_IN_PROGRESS, 409, "REFUND_IN_PROGRESS" },
 	{ GYM_E_CAPACITY_BELOW_BOOKED, 409, "CAPACITY_BELOW_BOOKED" },
+	{ GYM_E_TOO_MANY_REQUESTS, 429, "TOO_MANY_REQUESTS" },
+	{ GYM_E_BUSY, 503, "UNAVAILABLE" },
 };
 
 /* the table above names every error once, in the enum's order */

@@ -1,7 +1,8 @@
 /*
  * check_json.c: unit tests of lib/json.c, what every request body goes
  * through: gym_json_object (objects only), gym_json_id (a positive whole
- * number, as a number or a digit string, up to 9e15), gym_json_str, and
+ * number, as a number or a digit string, up to 9e15), gym_json_fen (WeChat's
+ * amounts: whole fen in an int's range), gym_json_str, and
  * gym_json_mask (the audit snapshot: no openid, code or token survives).
  *
  * Duplicated keys: cJSON keeps every member and a lookup returns the
@@ -74,6 +75,43 @@ START_TEST(test_id)
 	ck_assert_msg(e == ids[_i].e, "%s: got %d, want %d", ids[_i].body, e, ids[_i].e);
 	if (e == GYM_OK)
 		ck_assert_int_eq(v, ids[_i].id);
+	cJSON_Delete(o);
+}
+END_TEST
+
+/* Amounts from WeChat: whole fen only, in the range of an int column;
+ * the undefined conversions (1e308, -1e308) must be refused, not cast. */
+static const struct {
+	const char *body;
+	enum gym_err e;
+	long long fen;
+} fens[] = {
+	{ "{\"total\":20000}", GYM_OK, 20000 },
+	{ "{\"total\":0}", GYM_OK, 0 },
+	{ "{\"total\":20000.0}", GYM_OK, 20000 },
+	{ "{\"total\":2147483647}", GYM_OK, 2147483647LL },
+	{ "{}", GYM_ENOTFOUND, 0 },
+	{ "{\"total\":null}", GYM_ENOTFOUND, 0 },
+	{ "{\"total\":20000.5}", GYM_EINVAL, 0 },
+	{ "{\"total\":19999.999999}", GYM_EINVAL, 0 },
+	{ "{\"total\":-1}", GYM_EINVAL, 0 },
+	{ "{\"total\":1e308}", GYM_EINVAL, 0 },
+	{ "{\"total\":-1e308}", GYM_EINVAL, 0 },
+	{ "{\"total\":1e999}", GYM_EINVAL, 0 },
+	{ "{\"total\":2147483648}", GYM_EINVAL, 0 },
+	{ "{\"total\":\"20000\"}", GYM_EINVAL, 0 },
+	{ "{\"total\":true}", GYM_EINVAL, 0 },
+	{ "{\"total\":[20000]}", GYM_EINVAL, 0 },
+};
+
+START_TEST(test_fen)
+{
+	cJSON *o = obj(fens[_i].body);
+	long long v = -7;
+	enum gym_err e = gym_json_fen(o, "total", &v);
+
+	ck_assert_msg(e == fens[_i].e, "%s: got %d, want %d", fens[_i].body, e, fens[_i].e);
+	ck_assert_int_eq(v, e == GYM_OK ? fens[_i].fen : -7);
 	cJSON_Delete(o);
 }
 END_TEST
@@ -220,6 +258,7 @@ json_suite(void)
 
 	tc = tcase_create("members");
 	tcase_add_loop_test(tc, test_id, 0, NELEM(ids));
+	tcase_add_loop_test(tc, test_fen, 0, NELEM(fens));
 	tcase_add_test(tc, test_str);
 	tcase_add_loop_test(tc, test_not_object, 0, NELEM(not_objects));
 	tcase_add_test(tc, test_object_length);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,6 +195,53 @@ START_TEST(test_shared_across_fork)
 }
 END_TEST
 
+/* The worker budget for WeChat calls: a flag per child; beyond the budget
+ * a child does not enter; a child that died inside its call keeps its flag
+ * up until the master clears its slot. */
+START_TEST(test_upstream_budget)
+{
+	pid_t pid;
+	int st;
+	char *t;
+
+	ck_assert_int_eq(gym_metrics_init(), GYM_OK);
+	gym_metrics_proc_self(0);
+	ck_assert_int_eq(gym_metrics_upstream_enter(1), 1);
+	ck_assert_int_eq(gym_metrics_upstream_count(), 1);
+	gym_metrics_proc_self(1);
+	ck_assert_int_eq(gym_metrics_upstream_enter(1), 0);	/* child 0 is in a call */
+	ck_assert_int_eq(gym_metrics_upstream_count(), 1);
+	ck_assert_int_eq(gym_metrics_upstream_enter(2), 1);
+	ck_assert_int_eq(gym_metrics_upstream_count(), 2);
+	gym_metrics_upstream_leave();
+	gym_metrics_proc_self(0);
+	gym_metrics_upstream_leave();
+	ck_assert_int_eq(gym_metrics_upstream_count(), 0);
+	/* a child killed inside its call */
+	if ((pid = fork()) == 0) {
+		gym_metrics_proc_self(5);
+		if (gym_metrics_upstream_enter(1) == 1)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	ck_assert_int_ne(pid, -1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	ck_assert_int_eq(gym_metrics_upstream_count(), 1);
+	ck_assert_int_eq(gym_metrics_upstream_enter(1), 0);
+	t = render();
+	has_line(t, "gymd_upstream_calls 1");
+	free(t);
+	gym_metrics_upstream_clear(5);		/* the master buries it */
+	ck_assert_int_eq(gym_metrics_upstream_count(), 0);
+	ck_assert_int_eq(gym_metrics_upstream_enter(1), 1);
+	gym_metrics_upstream_leave();
+	gym_metrics_proc_self(-1);
+	/* without a slot (gymctl, tests) there is no budget */
+	ck_assert_int_eq(gym_metrics_upstream_enter(0), 1);
+}
+END_TEST
+
 Suite *
 metrics_suite(void)
 {
@@ -208,6 +256,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_named);
 	tcase_add_test(tc, test_named_reason);
 	tcase_add_test(tc, test_shared_across_fork);
+	tcase_add_test(tc, test_upstream_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
