@@ -12,8 +12,10 @@
  * every lapse swept: at most 60 s) and runs the invariants.  --check-only
  * skips the load and checks the database as it is.
  *
- * Prints the counts and ends with "fault: N passed, M failed" (N and M
- * count invariants).  Exit 0 when every invariant holds and, for a load
+ * Prints the counts and ends with "fault: N passed, M failed; A attempts,
+ * F faults (C pg_crash), V violations, L unpaid holds lost" (N and M count
+ * invariants, V their violating rows; test/run_all.sh shows what follows
+ * "fault: ").  Exit 0 when every invariant holds and, for a load
  * run, every fault kind was injected at least once; 1 otherwise; 2 on a
  * usage or setup error.
  */
@@ -513,6 +515,8 @@ main(int argc, char **argv)
 	const char *sqlfile = "test/fault/invariants.sql";
 	int check_only = 0, opt, settled = 1, missing = 0, setup_failed = 0;
 	struct fault_check chk;
+	long long lost;
+	long total;
 	char started[64];
 	const char *p[1] = { started };
 	PGconn *pg;
@@ -595,11 +599,18 @@ main(int argc, char **argv)
 		    atomic_load(&fault_sh->count[FC_attempts]));
 	}
 	fprintf(stdout, "orders paid: %lld\n", orders_paid(pg));
+	lost = fault_lost_holds(pg);
 	fprintf(stdout, "acknowledged: %ld; holds lost (unpaid, allowed): %lld\n",
-	    check_only ? 0 : atomic_load(&fault_sh->count[FC_acks]), fault_lost_holds(pg));
+	    atomic_load(&fault_sh->count[FC_acks]), lost);
 	fprintf(stdout, "invariants checked: %d\n", chk.checked);
 	fprintf(stdout, "violations: %ld\n", chk.violations);
-	fprintf(stdout, "fault: %d passed, %d failed\n", chk.passed, chk.failed);
+	total = 0;
+	for (int k = 0; k < FK_COUNT; k++)
+		total += atomic_load(&fault_sh->faults[k]);
+	fprintf(stdout, "fault: %d passed, %d failed; %ld attempts, %ld faults (%ld pg_crash), "
+	    "%ld violations, %lld unpaid holds lost\n", chk.passed, chk.failed,
+	    atomic_load(&fault_sh->count[FC_attempts]), total,
+	    atomic_load(&fault_sh->faults[FK_pg_crash]), chk.violations, lost);
 	PQfinish(pg);
 	fault_http_done();
 	return chk.failed == 0 && missing == 0 && !setup_failed ? 0 : 1;
