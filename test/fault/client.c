@@ -5,7 +5,9 @@
  * random: pay at the simulator (most of the time), cancel (and sometimes
  * pay anyway, racing the close), let it lapse (and sometimes pay late),
  * pay twice for two orders, fail the payment, release the hold, walk
- * away, steal the one seat of a lapsed order, or try a second trial.
+ * away, steal the one seat of a lapsed order, or try a second trial.  One
+ * order in five seen paid is then refunded by an operator.  Every 2xx is
+ * written down with fault_ack for the checker.
  * Counts of what the clients saw land in fault_sh->count.
  *
  * Faults make requests fail: a request that met 502/503/504, 500 or no

@@ -4,7 +4,8 @@
  * lanes break things (gymd workers, PostgreSQL, gymd itself; the
  * simulator's API and notifications).  Afterwards the system is left to
  * settle and test/fault/invariants.sql, with the simulator's own list of
- * orders loaded beside it, proves nothing was lost or sold twice.
+ * orders, refunds and messages and what the clients were told (fault_ack)
+ * loaded beside it, proves nothing was lost or sold twice.
  *
  * Every process shares one struct fault_shared (an anonymous shared
  * mapping made before fork) holding the counters, the fault tallies, the
