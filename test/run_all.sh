@@ -247,7 +247,9 @@ suite_browser() {
 # suite_fault: faults under load (test/fault/, docs/reliability.md) on a fresh
 # database and simulator, so the invariants and the cross-check with the
 # simulator cover everything in them.  GYM_FAULT_SECONDS and GYM_FAULT_CLIENTS
-# change the run's length (default 60 s) and clients (default 4).
+# change the run's length (default 60 s) and clients (default 4), and
+# GYM_FAULT_ATTEMPTS ends it earlier after that many booking attempts; the time
+# limit is T_FAULT beyond the run's length.
 suite_fault() {
 	local label="$1" bin="$2" start=$SECONDS rc=0 counts note
 	if [[ ! -x "$bin/fault_driver" ]]; then
@@ -267,8 +269,9 @@ suite_fault() {
 		GYM_E2E_VAR="var/test" \
 		GYM_E2E_PGURI="$(conninfo gym)" \
 		GYM_BIN="$label" \
-		run_logged "$LOGDIR/fault.log" "$T_FAULT" "$bin/fault_driver" \
-		--seconds "${GYM_FAULT_SECONDS:-60}" --clients "${GYM_FAULT_CLIENTS:-4}" || rc=$?
+		run_logged "$LOGDIR/fault.log" "$((T_FAULT + ${GYM_FAULT_SECONDS:-60}))" "$bin/fault_driver" \
+		--seconds "${GYM_FAULT_SECONDS:-60}" --clients "${GYM_FAULT_CLIENTS:-4}" \
+		${GYM_FAULT_ATTEMPTS:+--attempts "$GYM_FAULT_ATTEMPTS"} || rc=$?
 	counts="$(sed -n 's/^fault: //p' "$LOGDIR/fault.log" | tail -n 1)"
 	note="$(note_of "$rc")"
 	[[ -z "$counts" ]] || note="invariants: $counts${note:+; $note}"

@@ -41,6 +41,27 @@ sql_int(PGconn *pg, const char *sql)
 	return v;
 }
 
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *s = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (s = malloc((size_t)n + 1)) != NULL) {
+		if (fread(s, 1, (size_t)n, f) != (size_t)n) {
+			free(s);
+			s = NULL;
+		} else
+			s[n] = '\0';
+	}
+	fclose(f);
+	return s;
+}
+
 /* GET path at the simulator into the temporary table named in insert_sql
  * (whose $1 is the answer's JSON). */
 static int
@@ -69,7 +90,12 @@ fault_load_sim_orders(PGconn *pg)
 	    exec_ok(pg, "CREATE TEMP TABLE IF NOT EXISTS sim_refunds (out_refund_no text PRIMARY KEY, "
 	    "out_trade_no text NOT NULL, status text NOT NULL, refund bigint, total bigint)",
 	    0, NULL) != 0 ||
-	    exec_ok(pg, "TRUNCATE sim_orders, sim_refunds", 0, NULL) != 0)
+	    exec_ok(pg, "CREATE TEMP TABLE IF NOT EXISTS sim_messages (touser text NOT NULL, "
+	    "template_id text NOT NULL, data jsonb)", 0, NULL) != 0 ||
+	    exec_ok(pg, "TRUNCATE sim_orders, sim_refunds, sim_messages", 0, NULL) != 0)
+		return -1;
+	if (load_list(pg, "/sim/messages", "INSERT INTO sim_messages SELECT x->>'touser', "
+	    "x->>'template_id', x->'data' FROM jsonb_array_elements($1::jsonb -> 'items') x") != 0)
 		return -1;
 	return load_list(pg, "/sim/orders", "INSERT INTO sim_orders SELECT x->>'out_trade_no', "
 	    "x->>'trade_state', nullif(x->>'transaction_id', ''), (x->>'total')::bigint, "
@@ -95,7 +121,8 @@ fault_settle(PGconn *pg, long timeout_ms)
 			    "+ (SELECT count(*) FROM payment_orders WHERE status = 'pending' "
 			    "  AND expires_at <= now()) "
 			    "+ (SELECT count(*) FROM payment_orders WHERE status = 'refunding') "
-			    "+ (SELECT count(*) FROM refunds WHERE status IN ('pending', 'processing'))");
+			    "+ (SELECT count(*) FROM refunds WHERE status IN ('pending', 'processing')) "
+			    "+ (SELECT count(*) FROM parent_notifications WHERE status = 'pending')");
 		if (left == 0)
 			return 1;
 		if (left != last)
@@ -108,6 +135,36 @@ fault_settle(PGconn *pg, long timeout_ms)
 			PQreset(pg);
 		fault_sleep_ms(500);
 	}
+}
+
+int
+fault_load_acks(PGconn *pg)
+{
+	char path[1024], *text;
+	const char *p[1];
+	int rc;
+
+	if (exec_ok(pg, "CREATE TEMP TABLE IF NOT EXISTS fault_acks (kind text NOT NULL, "
+	    "id text NOT NULL, ref text NOT NULL)", 0, NULL) != 0 ||
+	    exec_ok(pg, "TRUNCATE fault_acks", 0, NULL) != 0)
+		return -1;
+	fault_var_path("log/fault-acks.log", path, sizeof(path));
+	if ((text = read_file(path)) == NULL)
+		return 0;		/* a check-only run: nothing acknowledged */
+	p[0] = text;
+	rc = exec_ok(pg, "INSERT INTO fault_acks SELECT f[1], f[2], f[3] FROM "
+	    "regexp_split_to_table($1, '\\n') l, regexp_split_to_array(l, ' ') f "
+	    "WHERE l <> '' AND array_length(f, 1) = 3", 1, p);
+	free(text);
+	return rc;
+}
+
+long long
+fault_lost_holds(PGconn *pg)
+{
+	return sql_int(pg, "SELECT count(*) FROM fault_acks a WHERE a.kind = 'hold' AND NOT EXISTS "
+	    "(SELECT 1 FROM seat_reservations r WHERE r.id = a.id::bigint "
+	    " AND r.course_schedule_id = a.ref::bigint)");
 }
 
 /* Print the first rows of a violating result, one line each. */
@@ -125,27 +182,6 @@ show_rows(PGresult *r)
 	}
 	if (rows > SHOW_ROWS)
 		fprintf(stdout, "      ... %d more\n", rows - SHOW_ROWS);
-}
-
-static char *
-read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (s = malloc((size_t)n + 1)) != NULL) {
-		if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-			free(s);
-			s = NULL;
-		} else
-			s[n] = '\0';
-	}
-	fclose(f);
-	return s;
 }
 
 /* Run one invariant; prints its line. */

@@ -5,7 +5,9 @@
  * random: pay at the simulator (most of the time), cancel (and sometimes
  * pay anyway, racing the close), let it lapse (and sometimes pay late),
  * pay twice for two orders, fail the payment, release the hold, walk
- * away, steal the one seat of a lapsed order, or try a second trial.
+ * away, steal the one seat of a lapsed order, or try a second trial.  One
+ * order in five seen paid is then refunded by an operator.  Every 2xx is
+ * written down with fault_ack for the checker.
  * Counts of what the clients saw land in fault_sh->count.
  *
  * Faults make requests fail: a request that met 502/503/504, 500 or no
@@ -133,6 +135,13 @@ reserve(struct booking *b)
 	if (st == 200 || st == 201) {
 		b->rid = fault_num(&r, "reservation_id");
 		fault_count(FC_holds, 1);
+		if (b->rid > 0) {
+			char id[24], ref[24];
+
+			snprintf(id, sizeof(id), "%lld", b->rid);
+			snprintf(ref, sizeof(ref), "%lld", b->sid);
+			fault_ack("hold", id, ref);
+		}
 	} else if (st == 409 && strcmp(fault_str(&r, "code"), "SOLD_OUT") == 0) {
 		atomic_store(&pool_of(b)->full[b->slot], 1);
 		fault_count(FC_sold_out, 1);
@@ -171,8 +180,12 @@ create_order(struct client *c, struct booking *b)
 	st = call("POST", FAULT_API "/payment/orders/create", b->token, body, key, &r, 12);
 	b->oid[0] = '\0';
 	if ((st == 200 || st == 201) && strlen(fault_str(&r, "order_id")) < sizeof(b->oid)) {
+		char ref[24];
+
 		snprintf(b->oid, sizeof(b->oid), "%s", fault_str(&r, "order_id"));
 		fault_count(FC_orders_created, 1);
+		snprintf(ref, sizeof(ref), "%lld", b->rid);
+		fault_ack("order", b->oid, ref);
 	} else {
 		if (st == 409 && strcmp(fault_str(&r, "code"), "SOLD_OUT") == 0)
 			atomic_store(&pool_of(b)->full[b->slot], 1);
@@ -196,6 +209,8 @@ prepay(struct booking *b)
 	st = call("POST", FAULT_API "/payment/wxpay/create", b->token, body, NULL, &r, 3);
 	fault_resp_free(&r);
 	fault_count(st == 200 ? FC_prepays : FC_prepay_failed, 1);
+	if (st == 200)
+		fault_ack("prepay", b->oid, NULL);
 	return st == 200 ? 0 : -1;
 }
 
@@ -235,8 +250,9 @@ pay(struct client *c, const struct booking *b, const char *state)
 	return 1;
 }
 
-/* The mini program polls the order for a while after paying. */
-static void
+/* The mini program polls the order for a while after paying: 1 when it
+ * saw the order paid. */
+static int
 poll_paid(const struct booking *b)
 {
 	struct fault_resp r = { 0 };
@@ -247,10 +263,37 @@ poll_paid(const struct booking *b)
 		if (fault_api("GET", path, b->token, NULL, NULL, &r) == 200 &&
 		    strcmp(fault_str(&r, "status"), "paid") == 0) {
 			fault_count(FC_paid_seen, 1);
-			break;
+			fault_ack("paid", b->oid, NULL);
+			fault_resp_free(&r);
+			return 1;
 		}
 		fault_sleep_ms(100);
 	}
+	fault_resp_free(&r);
+	return 0;
+}
+
+/* An operator refunds a paid order (POST /admin/refunds, one
+ * Idempotency-Key for every try). */
+static void
+refund(struct client *c, const struct booking *b)
+{
+	struct fault_resp r = { 0 };
+	char body[160], key[96];
+	long st;
+
+	if (fault_sh->operator_token[0] == '\0')
+		return;
+	fault_count(FC_refunds_asked, 1);
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"fault run\"}", b->oid);
+	snprintf(key, sizeof(key), "Idempotency-Key: fault-%s-%d-%lu", fault_sh->runid, c->index,
+	    c->seq++);
+	st = call("POST", FAULT_API "/admin/refunds", fault_sh->operator_token, body, key, &r, 10);
+	if (st >= 200 && st < 300 && fault_str(&r, "out_refund_no")[0] != '\0') {
+		fault_count(FC_refunds_acked, 1);
+		fault_ack("refund", fault_str(&r, "out_refund_no"), b->oid);
+	} else
+		fault_count(FC_refund_refused, 1);
 	fault_resp_free(&r);
 }
 
@@ -414,8 +457,8 @@ attempt(struct client *c)
 		(void)pay(c, &b, "PAYERROR");
 	} else if (r < 39)
 		fault_count(FC_abandoned, 1);
-	else if (pay(c, &b, NULL))
-		poll_paid(&b);
+	else if (pay(c, &b, NULL) && poll_paid(&b) && fault_rand(5) == 0)
+		refund(c, &b);
 }
 
 void

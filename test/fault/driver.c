@@ -12,8 +12,10 @@
  * every lapse swept: at most 60 s) and runs the invariants.  --check-only
  * skips the load and checks the database as it is.
  *
- * Prints the counts and ends with "fault: N passed, M failed" (N and M
- * count invariants).  Exit 0 when every invariant holds and, for a load
+ * Prints the counts and ends with "fault: N passed, M failed; A attempts,
+ * F faults (C pg_crash), V violations, L unpaid holds lost" (N and M count
+ * invariants, V their violating rows; test/run_all.sh shows what follows
+ * "fault: ").  Exit 0 when every invariant holds and, for a load
  * run, every fault kind was injected at least once; 1 otherwise; 2 on a
  * usage or setup error.
  */
@@ -22,6 +24,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -147,6 +150,38 @@ fault_rand(unsigned long n)
 	return n == 0 ? 0 : (unsigned long)((rng * 2685821657736338717ULL) >> 11) % n;
 }
 
+#define ACKS_FILE "log/fault-acks.log"
+
+void
+fault_ack(const char *kind, const char *id, const char *ref)
+{
+	char path[1024], line[256];
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "%s %s %s\n", kind, id, ref != NULL && *ref ? ref : "-");
+	if (n <= 0 || (size_t)n >= sizeof(line))
+		return;
+	fault_var_path(ACKS_FILE, path, sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644)) < 0)
+		return;
+	if (write(fd, line, (size_t)n) == n)
+		fault_count(FC_acks, 1);
+	close(fd);
+}
+
+int
+fault_ack_reset(void)
+{
+	char path[1024];
+	int fd;
+
+	fault_var_path(ACKS_FILE, path, sizeof(path));
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0644)) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* ---- classes ------------------------------------------------------------------------------ */
 
 /* gymctl schedule add: a class tomorrow; its id, or -1. */
@@ -203,6 +238,30 @@ keep_open(struct fault_pool *p, int want, int capacity)
 		atomic_store(&p->full[n], 0);
 		atomic_store(&p->n, n + 1);
 	}
+}
+
+/* gymctl operator add: the token it prints once into fault_sh; 0 or -1. */
+static int
+add_operator(void)
+{
+	char cmd[2048], out[512];
+	FILE *f;
+	size_t n;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator add 'fault-%s' --role operator "
+	    "2>/dev/null", fault_env_bin(), fault_env_conf(), fault_sh->runid);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(out, sizeof(out), f) == NULL)
+		out[0] = '\0';
+	rc = pclose(f);
+	n = strcspn(out, "\r\n");
+	out[n] = '\0';
+	if (rc != 0 || strncmp(out, "op_", 3) != 0 || n >= sizeof(fault_sh->operator_token))
+		return -1;
+	memcpy(fault_sh->operator_token, out, n + 1);
+	return 0;
 }
 
 /* ---- processes ---------------------------------------------------------------------------- */
@@ -298,6 +357,14 @@ load(int clients, long seconds, long attempts, long gap_ms, unsigned long long s
 	keep_open(&fault_sh->tight, OPEN_TIGHT, 1);
 	if (atomic_load(&fault_sh->normal.n) == 0 || atomic_load(&fault_sh->tight.n) == 0) {
 		fault_log("could not create classes with %s/gymctl", fault_env_bin());
+		return -1;
+	}
+	if (add_operator() != 0) {
+		fault_log("could not add an operator with %s/gymctl", fault_env_bin());
+		return -1;
+	}
+	if (fault_ack_reset() != 0) {
+		fault_log("cannot write the acknowledgements file");
 		return -1;
 	}
 	atomic_store(&fault_sh->attempt_limit, attempts);
@@ -448,6 +515,8 @@ main(int argc, char **argv)
 	const char *sqlfile = "test/fault/invariants.sql";
 	int check_only = 0, opt, settled = 1, missing = 0, setup_failed = 0;
 	struct fault_check chk;
+	long long lost;
+	long total;
 	char started[64];
 	const char *p[1] = { started };
 	PGconn *pg;
@@ -504,7 +573,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	PQsetNoticeProcessor(pg, quiet, NULL);
-	if (fault_load_sim_orders(pg) != 0) {
+	if (fault_load_sim_orders(pg) != 0 || fault_load_acks(pg) != 0) {
 		PQfinish(pg);
 		return 2;
 	}
@@ -530,9 +599,18 @@ main(int argc, char **argv)
 		    atomic_load(&fault_sh->count[FC_attempts]));
 	}
 	fprintf(stdout, "orders paid: %lld\n", orders_paid(pg));
+	lost = fault_lost_holds(pg);
+	fprintf(stdout, "acknowledged: %ld; holds lost (unpaid, allowed): %lld\n",
+	    atomic_load(&fault_sh->count[FC_acks]), lost);
 	fprintf(stdout, "invariants checked: %d\n", chk.checked);
 	fprintf(stdout, "violations: %ld\n", chk.violations);
-	fprintf(stdout, "fault: %d passed, %d failed\n", chk.passed, chk.failed);
+	total = 0;
+	for (int k = 0; k < FK_COUNT; k++)
+		total += atomic_load(&fault_sh->faults[k]);
+	fprintf(stdout, "fault: %d passed, %d failed; %ld attempts, %ld faults (%ld pg_crash), "
+	    "%ld violations, %lld unpaid holds lost\n", chk.passed, chk.failed,
+	    atomic_load(&fault_sh->count[FC_attempts]), total,
+	    atomic_load(&fault_sh->faults[FK_pg_crash]), chk.violations, lost);
 	PQfinish(pg);
 	fault_http_done();
 	return chk.failed == 0 && missing == 0 && !setup_failed ? 0 : 1;

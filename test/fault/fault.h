@@ -4,7 +4,8 @@
  * lanes break things (gymd workers, PostgreSQL, gymd itself; the
  * simulator's API and notifications).  Afterwards the system is left to
  * settle and test/fault/invariants.sql, with the simulator's own list of
- * orders loaded beside it, proves nothing was lost or sold twice.
+ * orders, refunds and messages and what the clients were told (fault_ack)
+ * loaded beside it, proves nothing was lost or sold twice.
  *
  * Every process shares one struct fault_shared (an anonymous shared
  * mapping made before fork) holding the counters, the fault tallies, the
@@ -41,10 +42,11 @@
 	X(hold_failed) X(released) X(orders_created) X(order_failed) X(prepays) \
 	X(prepay_failed) X(payments) X(pay_refused) X(paid_seen) X(cancels) \
 	X(cancel_then_pay) X(lapses) X(lapse_then_pay) X(double_orders) X(payerrors) \
-	X(abandoned) X(steals) X(classes_added)
+	X(abandoned) X(steals) X(classes_added) X(refunds_asked) X(refunds_acked) \
+	X(refund_refused) X(acks)
 
 #define FAULT_KINDS(X) \
-	X(worker_kill) X(pg_restart) X(gymd_reload) X(gymd_restart) \
+	X(worker_kill) X(pg_restart) X(pg_crash) X(gymd_reload) X(gymd_restart) \
 	X(wx_timeout) X(wx_5xx) X(notify_drop) X(notify_duplicate) X(notify_delay) \
 	X(notify_reorder)
 
@@ -73,6 +75,7 @@ struct fault_shared {
 	struct fault_pool normal;		/* capacity FAULT_CAPACITY */
 	struct fault_pool tight;		/* capacity 1: for the seat-stealing case */
 	char runid[32];				/* makes login codes unique per run */
+	char operator_token[512];		/* gymctl operator add, for refunds */
 };
 
 #define FAULT_CAPACITY 10
@@ -102,6 +105,18 @@ void fault_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A small per-process random generator: [0, n). */
 void fault_rand_seed(unsigned long long seed);
 unsigned long fault_rand(unsigned long n);
+
+/*
+ * What clients were told (a 2xx): one line "kind id ref" per answer, appended
+ * to <GYM_E2E_VAR>/log/fault-acks.log (one write each, O_APPEND, so clients
+ * never interleave).  Kinds: hold (id = reservation id, ref = class id),
+ * order (order id, ref = reservation id), prepay (order id), paid (order id
+ * a GET showed paid), refund (out_refund_no, ref = order id).  checker.c
+ * loads them into the temporary table fault_acks.
+ */
+void fault_ack(const char *kind, const char *id, const char *ref);
+/* Empty the file (the driver, before the load). */
+int fault_ack_reset(void);
 
 /* ---- HTTP (http.c) -------------------------------------------------------------------- */
 struct fault_resp {
@@ -163,6 +178,11 @@ int fault_load_sim_orders(PGconn *);
 int fault_settle(PGconn *, long timeout_ms);
 /* Run every invariant of the file; prints each name and count. */
 int fault_check_run(PGconn *, const char *sqlfile, struct fault_check *);
+/* Load <GYM_E2E_VAR>/log/fault-acks.log into fault_acks (kind, id, ref). */
+int fault_load_acks(PGconn *);
+/* Acknowledged holds lost (by a PostgreSQL crash: holds commit without
+ * waiting for the disk); -1 on error. */
+long long fault_lost_holds(PGconn *);
 /* Counts of orders by status and transactions by outcome, printed. */
 void fault_report_db(PGconn *);
 

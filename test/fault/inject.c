@@ -3,7 +3,8 @@
  * round (so every kind comes once per round), waits a random gap, injects
  * one, keeps it for a while and puts things back.  The process lane: a
  * burst of SIGKILLs to random gymd workers, PostgreSQL stopped for 1-2 s,
- * SIGHUP to the master (reload), a full gymd restart (SIGTERM, start
+ * PostgreSQL SIGKILLed (crash recovery at the restart), SIGHUP to the
+ * master (reload), a full gymd restart (SIGTERM, start
  * again).  The WeChat lane, through the simulator's POST /sim/faults: API
  * calls slower than wx.timeout_ms, API calls answering 500 or 503 (before
  * or after doing the work), notifications dropped, duplicated, delayed and
@@ -101,6 +102,31 @@ pg_restart(void)
 	}
 }
 
+/*
+ * SIGKILL the postmaster (no clean stop: what was not on disk is gone and
+ * crash recovery runs at the next start), wait for its backends to notice
+ * and go, start it again.
+ */
+static void
+pg_crash(void)
+{
+	char detail[96];
+	int i;
+
+	if (fault_shell("d=\"$(bash test/env/pg.sh datadir test)\" && "
+	    "p=\"$(head -n 1 \"$d/postmaster.pid\")\" && [ -n \"$p\" ] && kill -KILL \"$p\"") != 0) {
+		fault_log("pg_crash: no postmaster to kill");
+		return;
+	}
+	injected(FK_pg_crash, "SIGKILL postmaster");
+	fault_sleep_ms(300 + (long)fault_rand(700));	/* not cut short */
+	for (i = 0; i < 20 && fault_shell("bash test/env/pg.sh start test") != 0; i++)
+		fault_sleep_ms(500);
+	snprintf(detail, sizeof(detail), "PostgreSQL %s after crash recovery (%d retries)",
+	    i < 20 ? "up" : "NOT up", i);
+	fault_log("pg_crash: %s", detail);
+}
+
 static void
 reload(void)
 {
@@ -133,7 +159,7 @@ restart(void)
 void
 fault_lane_process(unsigned long long seed, long gap_ms)
 {
-	enum fault_kind kinds[] = { FK_worker_kill, FK_pg_restart, FK_gymd_reload,
+	enum fault_kind kinds[] = { FK_worker_kill, FK_pg_restart, FK_pg_crash, FK_gymd_reload,
 	    FK_gymd_restart };
 	int n = (int)(sizeof(kinds) / sizeof(kinds[0]));
 
@@ -146,6 +172,7 @@ fault_lane_process(unsigned long long seed, long gap_ms)
 			switch (kinds[i]) {
 			case FK_worker_kill: kill_workers(); break;
 			case FK_pg_restart: pg_restart(); break;
+			case FK_pg_crash: pg_crash(); break;
 			case FK_gymd_reload: reload(); break;
 			case FK_gymd_restart: restart(); break;
 			default: break;

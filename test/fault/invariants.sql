@@ -8,13 +8,17 @@
 --       every order the WeChat simulator knows, from GET /sim/orders
 --   sim_refunds (out_refund_no, out_trade_no, status, refund, total):
 --       every refund it knows, from GET /sim/refunds
+--   sim_messages (touser, template_id, data): every subscribe message the
+--       simulator was sent, from GET /sim/messages
+--   fault_acks (kind, id, ref): what the clients were told with a 2xx
+--       (fault.h: hold, order, prepay, paid, refund)
 --   fault_run (started_at): when this run of the driver began
 --
--- The driver asks for no operator refund, so an order being refunded or
--- refunded here can only be a payment that arrived without a seat
--- (late_refunded) or for a parent who already had a trial
--- (duplicate_refunded), refunded automatically; the driver waits for
--- those refunds to finish before checking.  "now()" leaves 10 seconds to the job process
+-- An order being refunded or refunded here is a payment that arrived
+-- without a seat (late_refunded), for a parent who already had a trial
+-- (duplicate_refunded), both refunded automatically, or one an operator
+-- refunded (a refund row with operator_id); the driver waits for every
+-- refund to finish before checking.  "now()" leaves 10 seconds to the job process
 -- (it runs every 200 ms in the test profile) before a lapse counts as stuck.
 
 -- invariant: capacity_by_seats
@@ -143,24 +147,42 @@ SELECT t.order_id, t.transaction_id, s.transaction_id AS wechat_transaction_id
  WHERE s.transaction_id IS DISTINCT FROM t.transaction_id;
 
 -- invariant: outcome_matches_order
--- A payment applied with a seat left the order paid; a payment without a
--- seat (or a second trial) left it being refunded, with no booking.
+-- A payment applied with a seat left the order paid (unless an operator
+-- refunded it since); a payment without a seat (or a second trial) left it
+-- being refunded, with no booking.
 SELECT t.order_id, t.outcome, o.status, b.id AS booking_id
   FROM payment_transactions t
   JOIN payment_orders o ON o.order_id = t.order_id
   LEFT JOIN bookings b ON b.order_id = t.order_id AND b.status = 'confirmed'
- WHERE (t.outcome IN ('paid', 'late_paid') AND o.status <> 'paid')
+ WHERE (t.outcome IN ('paid', 'late_paid') AND o.status <> 'paid'
+        AND NOT (o.status IN ('refunding', 'refunded')
+                 AND EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.order_id
+                                AND r.operator_id IS NOT NULL)))
     OR (t.outcome IN ('late_refunded', 'duplicate_refunded')
         AND (o.status NOT IN ('refunding', 'refunded') OR b.id IS NOT NULL));
 
 -- invariant: refund_without_cause
--- An order is refunded only for a late payment without a seat or a second trial.
+-- An order is refunded only for a late payment without a seat, a second
+-- trial, or by an operator (a refund row naming the operator) after it was
+-- paid with a seat.
 SELECT o.order_id, o.status
   FROM payment_orders o
  WHERE o.status IN ('refunding', 'refunded')
    AND NOT EXISTS (SELECT 1 FROM payment_transactions t
                     WHERE t.order_id = o.order_id
-                      AND t.outcome IN ('late_refunded', 'duplicate_refunded'));
+                      AND t.outcome IN ('late_refunded', 'duplicate_refunded'))
+   AND NOT EXISTS (SELECT 1 FROM payment_transactions t JOIN refunds r USING (order_id)
+                    WHERE t.order_id = o.order_id AND t.outcome IN ('paid', 'late_paid')
+                      AND r.operator_id IS NOT NULL);
+
+-- invariant: operator_refund_not_paid
+-- An operator refunds only an order that was paid with a seat, once.
+SELECT r.order_id, count(*) AS operator_refunds, string_agg(t.outcome, ',') AS outcomes
+  FROM refunds r
+  LEFT JOIN payment_transactions t ON t.order_id = r.order_id
+ WHERE r.operator_id IS NOT NULL
+ GROUP BY r.order_id
+HAVING count(*) > 1 OR NOT bool_and(t.outcome IN ('paid', 'late_paid'));
 
 -- invariant: refund_matches_order
 -- An order is 'refunded' exactly when one refund of it succeeded; no order
@@ -176,7 +198,7 @@ HAVING (o.status = 'refunded') <> (count(r.id) FILTER (WHERE r.status = 'success
         AND count(r.id) FILTER (WHERE r.status IN ('pending', 'processing', 'abnormal')) = 0);
 
 -- invariant: refund_finished
--- Every automatic refund is done once the run has settled: no order is left
+-- Every refund (automatic or an operator's) is done once the run has settled: no order is left
 -- 'refunding' and no refund pending or processing.
 SELECT 'order' AS what, order_id AS id, status FROM payment_orders WHERE status = 'refunding'
 UNION ALL
@@ -339,3 +361,115 @@ SELECT s.id AS seat_id, s.reservation_id, r.status AS hold_status, r.seat_id AS 
 SELECT order_id, expires_at
   FROM payment_orders
  WHERE status = 'pending' AND expires_at < now() - interval '10 seconds';
+
+-- invariant: ack_hold_lost_then_used
+-- Holds commit without waiting for the disk, so a PostgreSQL crash may lose
+-- the last acknowledged ones (the driver reports how many).  A lost hold
+-- must never have been used: no acknowledged order names it.
+SELECT h.id AS reservation_id, h.ref AS schedule_id, o.id AS order_id
+  FROM fault_acks h
+  JOIN fault_acks o ON o.kind = 'order' AND o.ref = h.id
+ WHERE h.kind = 'hold'
+   AND NOT EXISTS (SELECT 1 FROM seat_reservations r
+                    WHERE r.id = h.id::bigint AND r.course_schedule_id = h.ref::bigint);
+
+-- invariant: ack_order_lost
+-- Every order a client was given exists, and the hold it was made from
+-- too, the parent's, in the order's class (a late payment that took a
+-- free seat moved the order to a new hold).
+SELECT a.id AS order_id, a.ref AS reservation_id, o.status, r.status AS hold_status
+  FROM fault_acks a
+  LEFT JOIN payment_orders o ON o.order_id = a.id
+  LEFT JOIN seat_reservations r ON r.id = a.ref::bigint
+ WHERE a.kind = 'order'
+   AND (o.id IS NULL OR r.id IS NULL OR r.user_id <> o.user_id
+        OR r.course_schedule_id <> o.course_schedule_id);
+
+-- invariant: ack_prepay_lost
+-- Every prepay a client was given has its payment attempt.
+SELECT a.id AS order_id
+  FROM fault_acks a
+ WHERE a.kind = 'prepay'
+   AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.order_id = a.id);
+
+-- invariant: ack_paid_lost
+-- An order a client saw paid is paid, being refunded or refunded, with its
+-- transaction and its booking.
+SELECT a.id AS order_id, o.status, t.outcome, b.id AS booking_id
+  FROM fault_acks a
+  LEFT JOIN payment_orders o ON o.order_id = a.id
+  LEFT JOIN payment_transactions t ON t.order_id = a.id
+  LEFT JOIN bookings b ON b.order_id = a.id
+ WHERE a.kind = 'paid'
+   AND (o.status IS NULL OR o.status NOT IN ('paid', 'refunding', 'refunded')
+        OR t.outcome IS DISTINCT FROM 'paid' AND t.outcome IS DISTINCT FROM 'late_paid'
+        OR b.id IS NULL);
+
+-- invariant: ack_refund_lost
+-- Every refund an operator was given exists, for its order, and finished:
+-- WeChat paid it back and the order is refunded.
+SELECT a.id AS out_refund_no, a.ref AS order_id, r.status, o.status AS order_status
+  FROM fault_acks a
+  LEFT JOIN refunds r ON r.out_refund_no = a.id
+  LEFT JOIN payment_orders o ON o.order_id = a.ref
+ WHERE a.kind = 'refund'
+   AND (r.id IS NULL OR r.order_id <> a.ref OR r.status <> 'success'
+        OR o.status IS DISTINCT FROM 'refunded');
+
+-- invariant: amount_matches_wechat
+-- Every amount paid here is what WeChat charged: the order's price, the
+-- transaction's amount and payer total equal the simulator's total for
+-- the attempt that paid.
+SELECT o.order_id, p.out_trade_no, o.amount_fen, t.amount_fen AS transaction_fen,
+       t.payer_total, s.total AS wechat_total
+  FROM payment_orders o
+  JOIN payment_transactions t ON t.order_id = o.order_id
+  JOIN payment_attempts p ON p.order_id = o.order_id
+  JOIN sim_orders s ON s.out_trade_no = p.out_trade_no
+ WHERE s.trade_state IN ('SUCCESS', 'REFUND')
+   AND (s.total IS DISTINCT FROM o.amount_fen OR s.total IS DISTINCT FROM t.amount_fen
+        OR t.payer_total IS DISTINCT FROM s.total);
+
+-- invariant: wechat_charged_unknown
+-- Every payment the simulator took belongs to an attempt recorded here.
+SELECT s.out_trade_no, s.trade_state, s.total
+  FROM sim_orders s
+ WHERE s.trade_state IN ('SUCCESS', 'REFUND')
+   AND NOT EXISTS (SELECT 1 FROM payment_attempts p WHERE p.out_trade_no = s.out_trade_no);
+
+-- invariant: confirmation_sent
+-- Each booking of this run has its confirmation (parent_notifications kind
+-- booking_confirmed), sent; or failed only because the sender stopped in
+-- the middle of the send (a crash), when it is never sent again and the
+-- simulator says whether it arrived (confirmation_once).
+SELECT b.order_id, n.status, n.attempts, n.last_error
+  FROM bookings b
+  JOIN payment_orders o ON o.order_id = b.order_id
+  LEFT JOIN parent_notifications n ON n.order_id = b.order_id AND n.kind = 'booking_confirmed'
+ WHERE o.created_at >= (SELECT started_at FROM fault_run)
+   AND (n.id IS NULL OR (n.status <> 'sent'
+        AND NOT (n.status = 'failed' AND n.last_error LIKE 'outcome unknown%')));
+
+-- invariant: confirmation_once
+-- ... and reached WeChat exactly once: for each parent, template and data,
+-- the simulator holds as many messages as there are bookings' confirmations
+-- (a parent refunded and booked again has two, with the same data only
+-- when it was the same class).
+WITH here AS (
+    SELECT u.openid, n.template_id, n.data, count(*) AS bookings,
+           count(*) FILTER (WHERE n.status = 'sent') AS sent
+      FROM bookings b
+      JOIN payment_orders o ON o.order_id = b.order_id
+      JOIN parent_notifications n ON n.order_id = b.order_id AND n.kind = 'booking_confirmed'
+      JOIN users u ON u.id = n.user_id
+     WHERE o.created_at >= (SELECT started_at FROM fault_run)
+     GROUP BY 1, 2, 3),
+     wx AS (
+    SELECT m.touser, m.template_id, m.data, count(*) AS messages
+      FROM sim_messages m
+     WHERE m.template_id IN (SELECT template_id FROM here)
+     GROUP BY 1, 2, 3)
+SELECT coalesce(h.openid, w.touser) AS openid, h.data, h.bookings, h.sent, w.messages
+  FROM here h
+  FULL JOIN wx w ON w.touser = h.openid AND w.template_id = h.template_id AND w.data = h.data
+ WHERE coalesce(h.bookings, 0) <> coalesce(w.messages, 0);
