@@ -109,11 +109,21 @@ static struct gym_stmt st_claim_rec = { "reconcile_claim",
 	" AND (reconciled_at IS NULL OR reconciled_at <= $1::timestamptz - make_interval(secs => $2::int)) "
 	" ORDER BY coalesce(reconciled_at, prepay_at) LIMIT $3::int FOR UPDATE SKIP LOCKED)) "
 	"RETURNING coalesce(out_trade_no, order_id) AS order_id", 0 };
+/*
+ * Ended orders whose payment attempt is still open at WeChat.  The claim
+ * (wx_closed_at) is a lease, not a mark: the attempt stays open until the
+ * close (or the payment a close found) is recorded, so a claim whose work
+ * was lost (PostgreSQL gone between WeChat's ORDERPAID and applying the
+ * payment) is claimed again $3 seconds later instead of never.  Driven by
+ * the open attempts (payment_attempts_one_open), not by every ended order.
+ */
 static struct gym_stmt st_claim_close = { "close_claim",
 	"UPDATE payment_orders SET wx_closed_at = $1::timestamptz WHERE id = ANY(ARRAY("
-	" SELECT id FROM payment_orders WHERE prepay_at IS NOT NULL AND wx_closed_at IS NULL "
-	" AND status IN ('expired', 'cancelled', 'failed') ORDER BY updated_at "
-	" LIMIT $2::int FOR UPDATE SKIP LOCKED)) "
+	" SELECT o.id FROM payment_attempts t JOIN payment_orders o ON o.order_id = t.order_id "
+	" WHERE t.state = 'open' AND o.status IN ('expired', 'cancelled', 'failed') "
+	" AND (o.wx_closed_at IS NULL OR "
+	"  o.wx_closed_at <= $1::timestamptz - make_interval(secs => $3::int)) "
+	" ORDER BY o.updated_at LIMIT $2::int FOR UPDATE OF o SKIP LOCKED)) "
 	"RETURNING coalesce(out_trade_no, order_id) AS order_id", 0 };
 static struct gym_stmt st_close_retry = { "close_retry",
 	"UPDATE payment_orders SET wx_closed_at = NULL WHERE order_id = coalesce("
@@ -132,14 +142,15 @@ gym_reconcile_claim(struct gym_db *db, int after_s, char (*ids)[33], int max, in
 }
 
 enum gym_err
-gym_close_claim(struct gym_db *db, char (*ids)[33], int max, int *n)
+gym_close_claim(struct gym_db *db, int lease_s, char (*ids)[33], int max, int *n)
 {
-	char now[40], lim[16];
-	const char *p[2] = { now, lim };
+	char now[40], lim[16], lease[16];
+	const char *p[3] = { now, lim, lease };
 
 	gym_db_now_param(now, sizeof(now));
 	snprintf(lim, sizeof(lim), "%d", max);
-	return gym_db_claim_ids(db, &st_claim_close, 2, p, (char *)ids, sizeof(*ids), max, n);
+	snprintf(lease, sizeof(lease), "%d", lease_s);
+	return gym_db_claim_ids(db, &st_claim_close, 3, p, (char *)ids, sizeof(*ids), max, n);
 }
 
 enum gym_err
@@ -183,7 +194,7 @@ gym_reconcile_run(struct gym_db *db, struct gym_wx_client *wx, const struct gym_
 			if ((e = gym_reconcile_order(db, wx, cfg, ids[i], outcome,
 			    sizeof(outcome))) == GYM_OK)
 				gym_log_infox("reconciled order %s: %s", ids[i], outcome);
-	if (gym_close_claim(db, ids, 20, &n) != GYM_OK)
+	if (gym_close_claim(db, cfg->wx_reconcile_after_s, ids, 20, &n) != GYM_OK)
 		return total;
 	for (int i = 0; i < n; i++, total++)
 		gym_close_attempt(db, wx, cfg, &a, ids[i]);

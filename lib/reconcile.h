@@ -41,7 +41,9 @@ void gym_close_attempt(struct gym_db *, struct gym_wx_client *, const struct gym
  * whose WeChat order is still open.  ids receives up to max out_trade_nos
  * of the orders' current attempts (33 bytes each). */
 enum gym_err gym_reconcile_claim(struct gym_db *, int after_s, char (*ids)[33], int max, int *n);
-enum gym_err gym_close_claim(struct gym_db *, char (*ids)[33], int max, int *n);
+/* A close claim is a lease of lease_s seconds: while the order's attempt
+ * is still open after it, the order is claimed again. */
+enum gym_err gym_close_claim(struct gym_db *, int lease_s, char (*ids)[33], int max, int *n);
 /* A close that failed for a passing reason: let a later run retry it. */
 enum gym_err gym_close_retry_later(struct gym_db *, const char *out_trade_no);
 /* One job pass of both: returns how many orders were looked at. */

@@ -14,6 +14,7 @@
 #include "attempts.h"
 #include "integ.h"
 #include "pgtest.h"
+#include "reconcile.h"
 
 #define SAME_USER_CLIENTS 50
 
@@ -658,6 +659,47 @@ START_TEST(test_record_prepay)
 }
 END_TEST
 
+/*
+ * The job's close claim is a lease: an ended order whose attempt is still
+ * open at WeChat is claimed, not again within the lease, again after it
+ * (the work of a claim can be lost with PostgreSQL), and never once the
+ * attempt is recorded closed.
+ */
+START_TEST(test_close_claim_lease)
+{
+	struct gym_order o, c;
+	struct gym_actor a;
+	char ids[4][33];
+	long long s, u;
+	int created, n = -1;
+
+	s = pgt_schedule(db, 1);
+	u = pgt_user(db, "o-orders-close-lease");
+	a = pgt_actor_user(u);
+	ck_assert_int_eq(create(u, s, 0, &o, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_record_prepay(db, &pgt_actor_system, o.order_id, o.order_id,
+	    "NATIVE", NULL, "weixin://wxpay/bizpayurl?pr=lease", o.expires_at), GYM_OK);
+	/* pending: not the close job's */
+	ck_assert_int_eq(gym_close_claim(db, 60, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(gym_order_cancel(db, &a, u, o.order_id, &c), GYM_OK);
+	ck_assert_int_eq(gym_close_claim(db, 60, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(ids[0], o.order_id);
+	ck_assert_int_eq(gym_close_claim(db, 60, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);				/* within the lease */
+	gym_clock_set_offset(61);
+	ck_assert_int_eq(gym_close_claim(db, 60, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);				/* the lease ran out, still open */
+	ck_assert_int_eq(gym_attempt_end(db, &pgt_actor_system, o.order_id, "closed", NULL, NULL),
+	    GYM_OK);
+	gym_clock_set_offset(200);
+	ck_assert_int_eq(gym_close_claim(db, 60, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);				/* recorded closed: done */
+	gym_clock_set_offset(0);
+}
+END_TEST
+
 Suite *
 orders_suite(void)
 {
@@ -673,6 +715,7 @@ orders_suite(void)
 	tcase_add_test(tc, test_one_trial_rule_in_database);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_record_prepay);
+	tcase_add_test(tc, test_close_claim_lease);
 	tcase_add_test(tc, test_open_order_blocks_other_hold);
 	suite_add_tcase(s, tc);
 
