@@ -21,9 +21,9 @@
 # outside a temp dir is written; the temp dir is removed at exit.
 #
 # Environment: GYM_BIN (default bin), GYM_VECTORS_DIR (default
-# test/vectors in the repo), GYM_API_MD (default
-# ../shared/docs/api.md beside the repo; optional: when it is missing the
-# openapi check prints a note and compares nothing).
+# test/vectors in the repo), GYM_API_MD (default docs/api-origin.md: the
+# API page the contract began from, kept in the repo; every operation it
+# names must still be in openapi.yaml).
 # Exit status: 0 when nothing failed, 1 otherwise.
 set -euo pipefail
 
@@ -33,7 +33,7 @@ case "${GYM_BIN:=bin}" in
 *) BIN_DIR="$ROOT/$GYM_BIN" ;;
 esac
 VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
-API_MD="${GYM_API_MD:-$ROOT/../shared/docs/api.md}"
+API_MD="${GYM_API_MD:-$ROOT/docs/api-origin.md}"
 
 PASSED=0 FAILED=0 SKIPPED=0
 TMP=""
