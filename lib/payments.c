@@ -17,20 +17,22 @@
 #include "metrics.h"
 #include "notify.h"
 
-/* The order an out_trade_no belongs to: its attempt's, else (an order
- * never prepaid) the order of that id. */
-static struct gym_stmt st_attempt = { "pay_attempt_order",
-	"SELECT order_id FROM payment_attempts WHERE out_trade_no = $1", 0 };
+/* The order an out_trade_no ($1) belongs to: its attempt's, else (an
+ * order never prepaid) the order of that id; resolved inside each
+ * statement, so the attempt costs no round trip of its own. */
+#define ORDER_OF_OTN \
+	"coalesce((SELECT t.order_id FROM payment_attempts t WHERE t.out_trade_no = $1), $1)"
 static struct gym_stmt st_lock = { "pay_order_lock",
-	"SELECT o.id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, o.reservation_id, "
+	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, "
+	"o.reservation_id, "
 	"coalesce(o.out_trade_no, o.order_id) AS out_trade_no, o.transaction_id, "
 	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us "
-	"FROM payment_orders o WHERE o.order_id = $1 FOR UPDATE", 0 };
+	"FROM payment_orders o WHERE o.order_id = " ORDER_OF_OTN " FOR UPDATE", 0 };
 static struct gym_stmt st_seen = { "pay_txn_seen",
 	"SELECT 1 FROM payment_transactions WHERE transaction_id = $1", 0 };
 static struct gym_stmt st_seen_exact = { "pay_txn_seen_exact",
-	"SELECT 1 FROM payment_transactions WHERE transaction_id = $1 AND order_id = $2 "
-	"AND amount_fen = $3::int", 0 };
+	"SELECT 1 FROM payment_transactions WHERE transaction_id = $2 AND order_id = "
+	ORDER_OF_OTN " AND amount_fen = $3::int", 0 };
 static struct gym_stmt st_other_trial = { "pay_other_trial",
 	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND order_id <> $2 "
 	" AND status IN ('pending', 'paid')) OR EXISTS (SELECT 1 FROM bookings WHERE "
@@ -91,34 +93,17 @@ audit_payment(struct gym_db *db, struct pay_arg *a, const char *action, const ch
 	return e;
 }
 
-/* a->order_id: the order of the attempt t->out_trade_no names. */
-static enum gym_err
-resolve_order(struct gym_db *db, struct pay_arg *a)
-{
-	const char *p[1] = { a->t->out_trade_no };
-	PGresult *r;
-	enum gym_err e;
-
-	if ((e = gym_db_exec(db, &st_attempt, 1, p, &r)) != GYM_OK)
-		return e;
-	if (PQntuples(r) > 0)
-		gym_db_copy(r, 0, "order_id", a->order_id, sizeof(a->order_id));
-	else
-		snprintf(a->order_id, sizeof(a->order_id), "%.32s", a->t->out_trade_no);
-	PQclear(r);
-	return GYM_OK;
-}
-
 static enum gym_err
 lock_order(struct gym_db *db, struct pay_arg *a, int *found)
 {
-	const char *p[1] = { a->order_id };
+	const char *p[1] = { a->t->out_trade_no };
 	PGresult *r;
 	enum gym_err e;
 
 	if ((e = gym_db_exec(db, &st_lock, 1, p, &r)) != GYM_OK)
 		return e;
 	if ((*found = PQntuples(r) > 0)) {
+		gym_db_copy(r, 0, "order_id", a->order_id, sizeof(a->order_id));
 		a->current = strcmp(gym_db_get(r, 0, "out_trade_no"), a->t->out_trade_no) == 0;
 		a->paid_by_txn = !gym_db_isnull(r, 0, "transaction_id") &&
 		    (a->t->transaction_id == NULL ||
@@ -292,14 +277,14 @@ apply_tx(struct gym_db *db, void *v)
 {
 	struct pay_arg *a = v;
 	char total[24];
-	const char *ps[3] = { a->t->transaction_id, a->order_id, total };
+	const char *ps[3] = { a->t->out_trade_no, a->t->transaction_id, total };
 	enum gym_err e;
 	int found;
 
 	a->result = GYM_OK;
 	a->outcome[0] = '\0';
-	if ((e = resolve_order(db, a)) != GYM_OK)
-		return e;
+	/* until the lock finds the order: what WeChat named, for the audit */
+	snprintf(a->order_id, sizeof(a->order_id), "%.32s", a->t->out_trade_no);
 	/* A transaction already recorded for this order and amount is a
 	 * repeat: answered without the order's row lock, so WeChat's repeats
 	 * neither queue behind each other nor cost a commit flush. */
