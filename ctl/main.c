@@ -7,6 +7,7 @@
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
  * (var/dev/gymd.conf).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ cmd_schedule(struct gym_db *db, int argc, char **argv)
 {
 	struct gym_actor actor = { "operator", 0, NULL, "gymctl", NULL, NULL };
 	const char *course, *starts, *ends, *cap;
+	char *end;
+	long capacity;
 	int64_t s, e;
 	long long id;
 	enum gym_err err;
@@ -80,7 +83,22 @@ cmd_schedule(struct gym_db *db, int argc, char **argv)
 		fprintf(stderr, "gymctl: --starts and --ends take RFC 3339 times\n");
 		return 2;
 	}
-	if ((err = gym_schedule_create(db, &actor, course, s, e, atoi(cap), &id)) != GYM_OK) {
+	errno = 0;
+	capacity = strtol(cap, &end, 10);
+	if (errno != 0 || end == cap || *end != '\0' || capacity < 0 || capacity > 10000) {
+		fprintf(stderr, "gymctl: --capacity takes a whole number from 0 to 10000, not '%s'\n",
+		    cap);
+		return 2;
+	}
+	if (s <= gym_now_us()) {
+		fprintf(stderr, "gymctl: --starts is in the past: a class starts in the future\n");
+		return 2;
+	}
+	if (e <= s) {
+		fprintf(stderr, "gymctl: --ends must be after --starts\n");
+		return 2;
+	}
+	if ((err = gym_schedule_create(db, &actor, course, s, e, (int)capacity, &id)) != GYM_OK) {
 		fprintf(stderr, "gymctl: could not create the class: %s\n", gym_strerror(err));
 		return 1;
 	}

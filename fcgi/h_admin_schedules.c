@@ -66,6 +66,8 @@ create_fields(const cJSON *body, struct gym_resp *resp, const char **name, int64
 	if ((e = time_member(body, "starts_at", resp, starts)) != GYM_OK ||
 	    (e = time_member(body, "ends_at", resp, ends)) != GYM_OK)
 		return e;
+	if (*starts <= gym_now_us())
+		return bad(resp, "starts_at");
 	if (*ends <= *starts)
 		return bad(resp, "ends_at");
 	return capacity(body, resp, cap);

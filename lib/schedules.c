@@ -146,8 +146,9 @@ gym_schedule_create(struct gym_db *db, const struct gym_actor *actor, const char
 	struct create_arg a = { actor, course, starts, ends, capacity, 0 };
 	enum gym_err e;
 
+	/* a class starts in the future and ends after it starts */
 	if (course == NULL || *course == '\0' || strlen(course) > 300 ||
-	    ends <= starts || capacity < 0 || capacity > 10000)
+	    starts <= gym_now_us() || ends <= starts || capacity < 0 || capacity > 10000)
 		return GYM_EINVAL;
 	if ((e = gym_db_tx(db, create_tx, &a)) == GYM_OK)
 		*id = a.id;

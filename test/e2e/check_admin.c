@@ -522,8 +522,33 @@ START_TEST(schedules_create_and_resize)
 	e2e_request("POST", ADMIN "/course-schedules", op, body, NULL, &r);
 	expect_error(&r, 400, "INVALID_REQUEST");
 	ck_assert_str_eq(e2e_str(&r, "field"), "ends_at");
+	/* a class that would start in the past */
+	snprintf(body, sizeof(body), "{\"course_name\":\"x\",\"starts_at\":\"%s\","
+	    "\"ends_at\":\"%s\",\"capacity\":2}", at(-3600, s), at(3600, e));
+	e2e_request("POST", ADMIN "/course-schedules", op, body, NULL, &r);
+	expect_error(&r, 400, "INVALID_REQUEST");
+	ck_assert_str_eq(e2e_str(&r, "field"), "starts_at");
 	e2e_request("POST", ADMIN "/course-schedules", op, "{\"course_name\":\"x\"}", NULL, &r);
 	expect_error(&r, 400, "INVALID_REQUEST");
+	/* gymctl refuses what the API refuses, and a capacity that is not a number */
+	{
+		char cmd[2048], out[256];
+		static const char *const bad[] = {
+			"--starts 2031-01-02T10:00:00Z --ends 2031-01-02T11:00:00Z --capacity abc",
+			"--starts 2031-01-02T10:00:00Z --ends 2031-01-02T11:00:00Z --capacity 3x",
+			"--starts 2031-01-02T10:00:00Z --ends 2031-01-02T11:00:00Z --capacity -1",
+			"--starts 2021-01-02T10:00:00Z --ends 2021-01-02T11:00:00Z --capacity 3",
+			"--starts 2031-01-02T10:00:00Z --ends 2031-01-02T09:00:00Z --capacity 3",
+		};
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' schedule add --course "
+			    "'gymctl-strict' %s 2>/dev/null", e2e_bin(), e2e_conf(), bad[i]);
+			ck_assert_msg(e2e_run(cmd, out, sizeof(out)) == 2, "gymctl took %s", bad[i]);
+		}
+		ck_assert_int_eq(e2e_sql_int(e2e_pg(), "SELECT count(*) FROM course_schedules "
+		    "WHERE course_name = 'gymctl-strict'"), 0);
+	}
 
 	/* every change is audited with the operator's id; the refused one is not */
 	snprintf(ids, sizeof(ids), "%lld", sid);
