@@ -13,6 +13,7 @@
 #include "qrpng.h"
 #include "reconcile.h"
 #include "upstream_gate.h"
+#include "wxmp.h"
 
 enum gym_err
 gym_pay_client(struct gym_pay *pay, struct gym_wx_client **out)
