@@ -3,9 +3,10 @@
  * native prepay, query, close, refunds: wxpay_pay.c) and the opening of
  * signed, encrypted payment and refund notifications (wxpay_notify.c).
  * The mini program server APIs on the same client are in wxmp.h.  Outside
- * the wxpay_*.c files only the WeChat payment channel (channel_wechat.c)
- * and the mini program's login and messages use it: payments go through
- * the channel seam (channel.h).
+ * the wxpay_*.c files the payment calls here are made only by the WeChat
+ * payment channel (channel_wechat.c): everything else pays through the
+ * channel seam (channel.h).  Login and subscribe messages make a client
+ * of their own (gym_wx_client_new) for wxmp.h.
  *
  * One client per worker process, made after fork: it holds one libcurl
  * easy handle, reset between requests so connections are kept.  Nothing
