@@ -4,7 +4,8 @@
  * (issue 16).  Everything outside the channel's own files (use-cases,
  * reconciliation, refunds, the notify handlers) pays, asks, closes and
  * refunds through the functions below, in the channel-neutral terms
- * declared here; no caller names an API of a channel.
+ * declared here; none calls a channel's API (a channel's notify handler
+ * only names the headers its URL receives).
  *
  * An order records its channel (payment_orders.payment_method, copied to
  * each payment attempt's channel); the registry (channel.c) maps that name
