@@ -56,6 +56,7 @@ static const struct errmap map[GYM_ERR__COUNT] = {
 	    "名额不能少于已预约人数" },
 	[GYM_E_TOO_MANY_REQUESTS] = { 429, "TOO_MANY_REQUESTS", "请求过于频繁，请稍后再试" },
 	[GYM_E_BUSY] = { 503, "UNAVAILABLE", "服务繁忙，请稍后再试" },
+	[GYM_E_UNKNOWN_CHANNEL] = M_INTERNAL,
 };
 
 static const struct errmap internal = M_INTERNAL;

@@ -1,6 +1,7 @@
 /*
- * h_notify.c: WeChat's notify URLs.  Verified on the raw bytes, then
- * decrypted, then checked against the order and applied exactly once.
+ * h_notify.c: WeChat's notify URLs.  Opened by the WeChat Pay channel
+ * (channel.h: verified on the raw bytes, then decrypted), then checked
+ * against the order and applied exactly once.
  * Answers: 204 when processed (or already processed); 401 {"code":"FAIL"}
  * for a bad signature, serial or timestamp; 400 for a body that does not
  * decrypt or parse, or a transaction or refund that is not ours; 500 when
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "audit_sample.h"
+#include "channel.h"
 #include "handlers.h"
 #include "hutil.h"
 #include "log.h"
@@ -56,51 +58,70 @@ audit_refusal(struct gym_req *req, const char *why)
 		    req->client_ip);
 }
 
-/* Verify and decrypt; on failure the response is written and *plain NULL. */
+/*
+ * Open the notification through the WeChat Pay channel (verify, decrypt,
+ * parse) into *ev, which must be of kind; on failure the response is
+ * written and GYM_ECRYPTO or GYM_EINVAL returned (the caller answers).
+ */
 static enum gym_err
-open_notification(struct gym_req *req, struct gym_resp *resp, char *event, size_t elen,
-    char **plain)
+open_event(struct gym_req *req, struct gym_resp *resp, enum gym_channel_event_kind kind,
+    struct gym_channel_event *ev)
 {
+	const struct gym_channel_header h[] = {
+		{ "Wechatpay-Timestamp", req->wx_timestamp },
+		{ "Wechatpay-Nonce", req->wx_nonce },
+		{ "Wechatpay-Serial", req->wx_serial },
+		{ "Wechatpay-Signature", req->wx_signature },
+	};
+	const struct gym_channel_notice n = { h, sizeof(h) / sizeof(h[0]), req->body,
+	    req->body_len };
+	struct gym_pay *pay = gym_h_pay(req);
+	struct gym_channel *ch;
 	enum gym_err e;
 
-	*plain = NULL;
-	e = gym_wx_notify_open(req->ctx->cfg, req->wx_timestamp, req->wx_nonce, req->wx_serial,
-	    req->wx_signature, req->body, req->body_len, event, elen, plain);
-	if (e == GYM_OK)
-		return GYM_OK;
-	if (e == GYM_ECRYPTO || (e == GYM_EINVAL && (req->wx_signature == NULL ||
-	    req->wx_timestamp == NULL || req->wx_serial == NULL))) {
+	memset(ev, 0, sizeof(*ev));
+	if ((e = gym_channels_get(&pay->channels, pay->cfg, GYM_CHANNEL_WECHAT, &ch)) != GYM_OK) {
+		gym_log_warnx("no WeChat Pay channel for a notification: %s", gym_strerror(e));
+		fail(resp, 500, "处理失败");
+		return GYM_EINTERNAL;
+	}
+	if ((e = gym_channel_open_event(ch, &n, ev)) == GYM_ECRYPTO) {
 		gym_log_warnx("notification refused: signature, serial or timestamp");
 		audit_refusal(req, "signature");
-		return fail(resp, 401, "签名验证失败");
+		fail(resp, 401, "签名验证失败");
+		return e;
 	}
-	gym_log_warnx("notification refused: body does not decrypt or parse");
-	audit_refusal(req, "decrypt");
-	return fail(resp, 400, "报文解析失败");
+	if (e != GYM_OK) {
+		gym_log_warnx("notification refused: body does not decrypt or parse");
+		audit_refusal(req, "decrypt");
+		fail(resp, 400, "报文解析失败");
+		return GYM_EINVAL;
+	}
+	if (ev->kind != kind) {
+		gym_log_warnx("notification refused: %s is not for this URL", ev->event_type);
+		gym_channel_event_clear(ev);
+		audit_refusal(req, "plaintext");
+		fail(resp, 400, "报文解析失败");
+		return GYM_EINVAL;
+	}
+	return GYM_OK;
 }
 
 enum gym_err
 gym_h_notify_payment(struct gym_req *req, struct gym_resp *resp)
 {
 	struct gym_actor a = { "wechat", 0, req->client_ip, req->user_agent, req->request_id, NULL };
-	char event[64], outcome[32], *plain = NULL;
-	cJSON *txn;
+	struct gym_channel_event ev;
+	char outcome[32];
 	enum gym_err e;
 
-	if ((e = open_notification(req, resp, event, sizeof(event), &plain)) != GYM_OK ||
-	    plain == NULL)
-		return e;
-	txn = cJSON_Parse(plain);
-	free(plain);
-	if (txn == NULL) {
-		audit_refusal(req, "plaintext");
-		return fail(resp, 400, "报文解析失败");
-	}
-	e = gym_txn_apply_json(req->ctx->db, &a, req->ctx->cfg, txn, "notify", outcome,
+	if (open_event(req, resp, GYM_CHANNEL_EVENT_PAYMENT, &ev) != GYM_OK)
+		return GYM_OK;			/* answered */
+	e = gym_txn_apply_json(req->ctx->db, &a, req->ctx->cfg, ev.trade.doc, "notify", outcome,
 	    sizeof(outcome));
-	cJSON_Delete(txn);
+	gym_channel_event_clear(&ev);
 	if (e == GYM_OK || e == GYM_ENOTFOUND) {
-		gym_log_infox("payment notification %s: %s", event, outcome);
+		gym_log_infox("payment notification %s: %s", ev.event_type, outcome);
 		resp->status = 204;
 		return GYM_OK;
 	}
@@ -123,25 +144,17 @@ enum gym_err
 gym_h_notify_refund(struct gym_req *req, struct gym_resp *resp)
 {
 	struct gym_actor a = { "wechat", 0, req->client_ip, req->user_agent, req->request_id, NULL };
-	char event[64], outcome[32], *plain = NULL;
-	cJSON *refund;
+	struct gym_channel_event ev;
+	char outcome[32];
 	enum gym_err e;
 
-	if ((e = open_notification(req, resp, event, sizeof(event), &plain)) != GYM_OK ||
-	    plain == NULL)
-		return e;
-	refund = cJSON_Parse(plain);
-	free(plain);
-	if (refund == NULL || !cJSON_IsObject(refund)) {
-		cJSON_Delete(refund);
-		audit_refusal(req, "plaintext");
-		return fail(resp, 400, "报文解析失败");
-	}
-	e = gym_refund_apply_json(req->ctx->db, &a, req->ctx->cfg, refund, "notify", outcome,
-	    sizeof(outcome));
-	cJSON_Delete(refund);
+	if (open_event(req, resp, GYM_CHANNEL_EVENT_REFUND, &ev) != GYM_OK)
+		return GYM_OK;			/* answered */
+	e = gym_refund_apply_json(req->ctx->db, &a, req->ctx->cfg, ev.refund.doc, "notify",
+	    outcome, sizeof(outcome));
+	gym_channel_event_clear(&ev);
 	if (e == GYM_OK || e == GYM_ENOTFOUND) {
-		gym_log_infox("refund notification %s: %s", event, outcome);
+		gym_log_infox("refund notification %s: %s", ev.event_type, outcome);
 		resp->status = 204;
 		return GYM_OK;
 	}

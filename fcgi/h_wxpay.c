@@ -49,7 +49,7 @@ prepay_json(const struct gym_prepay *pp)
 	cJSON_AddStringToObject(out, "order_id", o->order_id);
 	if (pp->trade == GYM_TRADE_NATIVE) {
 		snprintf(url, sizeof(url), "/api/v1/payment/wxpay/qrcode/%s", o->order_id);
-		cJSON_AddStringToObject(out, "code_url", pp->code_url);
+		cJSON_AddStringToObject(out, "code_url", pp->pay_params.code_url);
 		cJSON_AddStringToObject(out, "qrcode_url", url);
 		return out;
 	}

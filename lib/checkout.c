@@ -1,8 +1,8 @@
 /*
  * checkout.c: the payment use-cases (see checkout.h).  Each one is a short
  * sequence over the domain modules (orders.c, holds.c, refunds.c,
- * reconcile.c) and the channel client (wxpay.c); the rules live in those
- * modules and in this file, never in a door.
+ * reconcile.c) and the order's payment channel (channel.h); the rules live
+ * in those modules and in this file, never in a door.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,35 +13,29 @@
 #include "qrpng.h"
 #include "reconcile.h"
 #include "upstream_gate.h"
-
-enum gym_err
-gym_pay_client(struct gym_pay *pay, struct gym_wx_client **out)
-{
-	enum gym_err e;
-
-	if (pay->wx == NULL && (e = gym_wx_client_new(pay->cfg, &pay->wx)) != GYM_OK)
-		return e;
-	*out = pay->wx;
-	return GYM_OK;
-}
+#include "wxmp.h"
 
 void
 gym_pay_release(struct gym_pay *pay)
 {
-	gym_wx_client_free(pay->wx);
-	pay->wx = NULL;
+	gym_channels_release(&pay->channels);
+	gym_wx_client_free(pay->mp);
+	pay->mp = NULL;
 }
 
-/* Keep the channel's error code for the answer when e says it failed. */
+/* Keep the channel's error code (code) for the answer when e says it failed. */
 static enum gym_err
-upstream(struct gym_pay *pay, enum gym_err e)
+upstream(struct gym_pay *pay, const char *code, enum gym_err e)
 {
-	const struct gym_wx_error *we;
-
-	if ((e == GYM_EUPSTREAM || e == GYM_ETIMEOUT) && pay->wx != NULL &&
-	    (we = gym_wx_last_error(pay->wx)) != NULL)
-		snprintf(pay->upstream, sizeof(pay->upstream), "%s", we->code);
+	if (e == GYM_EUPSTREAM || e == GYM_ETIMEOUT)
+		snprintf(pay->upstream, sizeof(pay->upstream), "%s", code);
 	return e;
+}
+
+static enum gym_err
+channel_upstream(struct gym_pay *pay, const struct gym_channel *ch, enum gym_err e)
+{
+	return upstream(pay, gym_channel_last_error(ch)->code, e);
 }
 
 enum gym_err
@@ -79,31 +73,35 @@ gym_checkout_order_create(struct gym_pay *pay, const struct gym_actor *a, long l
  * may retry).
  */
 static enum gym_err
-supersede(struct gym_pay *pay, struct gym_wx_client *wx, const struct gym_actor *a,
-    const char *old)
+supersede(struct gym_pay *pay, const struct gym_actor *a, const char *old)
 {
+	struct gym_channel *ch;
 	char outcome[32];
 	enum gym_err e;
 
-	e = gym_wx_close(wx, old);
+	/* the attempt's own channel, which may not be the order's now */
+	if ((e = gym_channels_for_trade(&pay->channels, pay->db, pay->cfg, old, &ch)) != GYM_OK)
+		return e;
+	e = gym_channel_close(ch, old);
 	if (e == GYM_ECONFLICT) {
-		if (gym_reconcile_order(pay->db, wx, pay->cfg, old, outcome,
+		if (gym_reconcile_order(pay->db, ch, pay->cfg, old, outcome,
 		    sizeof(outcome)) != GYM_OK)
-			gym_log_infox("could not reconcile attempt %s with WeChat", old);
+			gym_log_infox("could not reconcile attempt %s with its channel", old);
 		return GYM_E_ORDER_NOT_PAYABLE;
 	}
 	if (e != GYM_OK && e != GYM_ENOTFOUND)
-		return upstream(pay, e);
+		return channel_upstream(pay, ch, e);
 	return gym_attempt_end(pay->db, a, old, "superseded", NULL, NULL);
 }
 
 static enum gym_err
-prepay_gated(struct gym_pay *pay, struct gym_wx_client *wx, const struct gym_actor *a,
+prepay_gated(struct gym_pay *pay, struct gym_channel *ch, const struct gym_actor *a,
     long long user_id, struct gym_order *o, enum gym_trade trade, int64_t te,
     struct gym_prepay *out)
 {
 	const char *tt = trade == GYM_TRADE_NATIVE ? "NATIVE" : "JSAPI";
 	char openid[160], otn[GYM_OUT_TRADE_NO_LEN], old[GYM_OUT_TRADE_NO_LEN];
+	struct gym_channel_payment p = { otn, trade, NULL, o->amount_fen, te };
 	enum gym_err e;
 
 	if ((e = gym_attempt_next(pay->db, o, tt, otn, old)) != GYM_OK)
@@ -111,26 +109,25 @@ prepay_gated(struct gym_pay *pay, struct gym_wx_client *wx, const struct gym_act
 	/* another trade type: WeChat takes one per out_trade_no, so the new
 	 * attempt has its own, and the one it replaces is closed first so the
 	 * order can never be paid twice */
-	if (old[0] != '\0' && (e = supersede(pay, wx, a, old)) != GYM_OK)
+	if (old[0] != '\0' && (e = supersede(pay, a, old)) != GYM_OK)
 		return e;
-	if (trade == GYM_TRADE_NATIVE)
-		e = gym_wx_prepay_native(wx, otn, o->amount_fen, te, out->code_url,
-		    sizeof(out->code_url));
-	else if ((e = gym_user_openid(pay->db, user_id, openid, sizeof(openid))) == GYM_OK)
-		e = gym_wx_prepay_jsapi(wx, otn, openid, o->amount_fen, te, &out->pay_params);
-	if (e != GYM_OK)
-		return upstream(pay, e);
+	if (trade == GYM_TRADE_JSAPI &&
+	    (e = gym_user_openid(pay->db, user_id, openid, sizeof(openid))) != GYM_OK)
+		return e;
+	p.payer_id = trade == GYM_TRADE_JSAPI ? openid : NULL;
+	if ((e = gym_channel_pay(ch, &p, &out->pay_params)) != GYM_OK)
+		return channel_upstream(pay, ch, e);
 	snprintf(o->out_trade_no, sizeof(o->out_trade_no), "%s", otn);
 	return gym_order_record_prepay(pay->db, a, o->order_id, otn, tt,
 	    trade == GYM_TRADE_NATIVE ? NULL : out->pay_params.prepay_id,
-	    trade == GYM_TRADE_NATIVE ? out->code_url : NULL, te);
+	    trade == GYM_TRADE_NATIVE ? out->pay_params.code_url : NULL, te);
 }
 
 enum gym_err
 gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
     const char *order_id, enum gym_trade trade, struct gym_prepay *out)
 {
-	struct gym_wx_client *wx;
+	struct gym_channel *ch;
 	struct gym_order *o = &out->order;
 	struct gym_gate g;
 	int64_t te;
@@ -146,12 +143,12 @@ gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long us
 		return e;
 	/* WeChat's time_expire: the payable deadline, the same on every retry */
 	te = o->wx_time_expire != 0 ? o->wx_time_expire : o->res.expires_at;
-	if ((e = gym_pay_client(pay, &wx)) != GYM_OK)
+	if ((e = gym_channels_get(&pay->channels, pay->cfg, o->payment_method, &ch)) != GYM_OK)
 		return e;
 	/* one WeChat-calling request per parent, within the worker budget */
 	if ((e = gym_gate_enter(pay->db, pay->cfg, user_id, &g)) != GYM_OK)
 		return e;
-	e = prepay_gated(pay, wx, a, user_id, o, trade, te, out);
+	e = prepay_gated(pay, ch, a, user_id, o, trade, te, out);
 	gym_gate_leave(pay->db, &g);
 	return e;
 }
@@ -170,25 +167,25 @@ gym_checkout_qr_png(struct gym_pay *pay, long long user_id, const char *order_id
 	return gym_qr_png(o.code_url, 6, png, len);
 }
 
-/* Ask WeChat about one attempt and apply its answer; best effort (a
+/* Ask the channel about one attempt and apply its answer; best effort (a
  * failure is the job's to retry), so nothing is returned. */
 static void
 reconcile_one(struct gym_pay *pay, const char *out_trade_no)
 {
-	struct gym_wx_client *wx;
+	struct gym_channel *ch;
 	char outcome[32];
 
-	if (gym_pay_client(pay, &wx) != GYM_OK ||
-	    gym_reconcile_order(pay->db, wx, pay->cfg, out_trade_no, outcome,
-	    sizeof(outcome)) != GYM_OK)
-		gym_log_infox("could not reconcile %s with WeChat", out_trade_no);
+	if (gym_channels_for_trade(&pay->channels, pay->db, pay->cfg, out_trade_no,
+	    &ch) != GYM_OK || gym_reconcile_order(pay->db, ch, pay->cfg, out_trade_no,
+	    outcome, sizeof(outcome)) != GYM_OK)
+		gym_log_infox("could not reconcile %s with its channel", out_trade_no);
 }
 
 enum gym_err
 gym_checkout_cancel(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
     const char *order_id, struct gym_order *o)
 {
-	struct gym_wx_client *wx;
+	struct gym_channel *ch;
 	struct gym_gate g;
 	enum gym_err e;
 
@@ -197,10 +194,10 @@ gym_checkout_cancel(struct gym_pay *pay, const struct gym_actor *a, long long us
 		return e;
 	if (o->prepay_id[0] == '\0' && o->code_url[0] == '\0')
 		return GYM_OK;			/* WeChat never heard of it */
-	if (gym_pay_client(pay, &wx) != GYM_OK ||
-	    gym_gate_enter(pay->db, pay->cfg, user_id, &g) != GYM_OK)
+	if (gym_channels_for_trade(&pay->channels, pay->db, pay->cfg, o->out_trade_no,
+	    &ch) != GYM_OK || gym_gate_enter(pay->db, pay->cfg, user_id, &g) != GYM_OK)
 		return GYM_OK;			/* the job closes it */
-	gym_close_attempt(pay->db, wx, pay->cfg, a, o->out_trade_no);
+	gym_close_attempt(pay->db, ch, pay->cfg, a, o->out_trade_no);
 	gym_gate_leave(pay->db, &g);
 	return GYM_OK;
 }
@@ -239,7 +236,6 @@ enum gym_err
 gym_checkout_refund(struct gym_pay *pay, const struct gym_actor *a, const char *order_id,
     const char *reason, long long operator_id, struct gym_refund *f, int *created)
 {
-	struct gym_wx_client *wx;
 	enum gym_err e;
 
 	pay->upstream[0] = '\0';
@@ -248,13 +244,8 @@ gym_checkout_refund(struct gym_pay *pay, const struct gym_actor *a, const char *
 		return e;
 	if (strcmp(f->status, "pending") != 0)
 		return GYM_OK;			/* a repeat of one already sent */
-	/* WeChat outside the transaction; a failure is the job's to retry */
-	if (gym_pay_client(pay, &wx) != GYM_OK) {
-		gym_log_warnx("no WeChat Pay client: refund %s is sent by the job",
-		    f->out_refund_no);
-		return GYM_OK;
-	}
-	(void)gym_refund_send(pay->db, wx, pay->cfg, a, f->out_refund_no, f);
+	/* the channel outside the transaction; a failure is the job's to retry */
+	(void)gym_refund_send(pay->db, &pay->channels, pay->cfg, a, f->out_refund_no, f);
 	return GYM_OK;
 }
 
@@ -267,14 +258,15 @@ gym_checkout_login(struct gym_pay *pay, const char *code, long long *user_id)
 	enum gym_err e;
 
 	pay->upstream[0] = '\0';
-	if ((e = gym_pay_client(pay, &wx)) != GYM_OK)
+	if (pay->mp == NULL && (e = gym_wx_client_new(pay->cfg, &pay->mp)) != GYM_OK)
 		return e;
+	wx = pay->mp;
 	/* no user yet: the worker budget only */
 	if ((e = gym_gate_enter(pay->db, pay->cfg, 0, &g)) != GYM_OK)
 		return e;
 	e = gym_wx_code2session(wx, code, openid, sizeof(openid));
 	gym_gate_leave(pay->db, &g);
 	if (e != GYM_OK)
-		return upstream(pay, e);
+		return upstream(pay, gym_wx_last_error(wx)->code, e);
 	return gym_user_login(pay->db, openid, user_id);
 }

@@ -4,14 +4,15 @@
  * call here and renders; it never calls WeChat, prices or decides a state.
  *
  * struct gym_pay is what a use-case needs besides its arguments: the
- * database, the configuration and the payment channel's client, made on
- * first use and kept (one per process, so connections are reused).  It is
- * not thread-safe and must not cross fork().
+ * database, the configuration, the payment channels (channel.h: the one an
+ * order names is used) and the mini program client for login, each made
+ * on first use and kept (one per process, so connections are reused).  It
+ * is not thread-safe and must not cross fork().
  *
- * Every function returns enum gym_err.  When the channel (WeChat) answered
- * with an error or not at all (GYM_EUPSTREAM, GYM_ETIMEOUT), pay->upstream
- * holds the channel's code ("PARAM_ERROR", "TIMEOUT", ...) for the answer's
- * detail; otherwise it is "".
+ * Every function returns enum gym_err.  When the channel (or the mini
+ * program API) answered with an error or not at all (GYM_EUPSTREAM,
+ * GYM_ETIMEOUT), pay->upstream holds its code ("PARAM_ERROR", "TIMEOUT",
+ * ...) for the answer's detail; otherwise it is "".
  */
 #ifndef GYM_CHECKOUT_H
 #define GYM_CHECKOUT_H
@@ -19,30 +20,25 @@
 #include <stddef.h>
 
 #include "booking.h"
+#include "channel.h"
 #include "config.h"
 #include "price.h"
 #include "refunds.h"
-#include "wxpay.h"
+#include "wxmp.h"
 
 struct gym_pay {
 	struct gym_db *db;			/* borrowed; set by the door */
 	const struct gym_config *cfg;		/* borrowed */
-	struct gym_wx_client *wx;		/* owned: NULL until first use */
+	struct gym_channels channels;		/* owned: made on first use */
+	struct gym_wx_client *mp;		/* owned: the mini program API, for login */
 	char upstream[64];			/* the channel's last error code */
 };
 
-/* The channel client, made on first use (GYM_EINVAL, GYM_ENOMEM or
- * GYM_ESYSTEM when it cannot be made).  Borrowed from pay. */
-enum gym_err gym_pay_client(struct gym_pay *, struct gym_wx_client **);
-/* Free what pay owns (the client); db and cfg stay the caller's. */
+/* Free what pay owns (channels, client); db and cfg stay the caller's. */
 void gym_pay_release(struct gym_pay *);
 
-/* WeChat's trade types this service sells through. */
-enum gym_trade {
-	GYM_TRADE_JSAPI,			/* the mini program: wx.requestPayment */
-	GYM_TRADE_NATIVE			/* a QR code (browser, front desk) */
-};
-/* "JSAPI" / "NATIVE" into *t; GYM_EINVAL for anything else. */
+/* "JSAPI" / "NATIVE" (enum gym_trade, channel.h) into *t; GYM_EINVAL for
+ * anything else. */
 enum gym_err gym_trade_parse(const char *, enum gym_trade *);
 
 /*
@@ -65,8 +61,8 @@ enum gym_err gym_checkout_order_create(struct gym_pay *, const struct gym_actor 
 struct gym_prepay {
 	struct gym_order order;			/* as it stands after the prepay */
 	enum gym_trade trade;
-	struct gym_wx_payparams pay_params;	/* JSAPI: wx.requestPayment's */
-	char code_url[256];			/* NATIVE: the weixin:// URL */
+	struct gym_channel_params pay_params;	/* JSAPI: wx.requestPayment's;
+						 * NATIVE: its code_url */
 };
 enum gym_err gym_checkout_prepay(struct gym_pay *, const struct gym_actor *,
     long long user_id, const char *order_id, enum gym_trade, struct gym_prepay *);

@@ -35,6 +35,7 @@ static const char *const descr[GYM_ERR__COUNT] = {
 	[GYM_E_CAPACITY_BELOW_BOOKED] = "capacity below booked seats",
 	[GYM_E_TOO_MANY_REQUESTS] = "a WeChat call of this user is running",
 	[GYM_E_BUSY] = "too many WeChat calls running",
+	[GYM_E_UNKNOWN_CHANNEL] = "unknown payment channel",
 };
 
 const char *

@@ -48,6 +48,7 @@ enum gym_err {
 	GYM_E_CAPACITY_BELOW_BOOKED,
 	GYM_E_TOO_MANY_REQUESTS,	/* the parent already has a WeChat call running */
 	GYM_E_BUSY,		/* every worker allowed to call WeChat is in a call */
+	GYM_E_UNKNOWN_CHANNEL,	/* an order names a payment channel we do not have */
 	GYM_ERR__COUNT
 };
 

@@ -33,7 +33,7 @@
 #include "notify.h"
 #include "reconcile.h"
 #include "refunds.h"
-#include "wxpay.h"
+#include "wxmp.h"
 
 #define FAIL_LOG_S 10
 
@@ -140,7 +140,9 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 {
 	struct gym_db *db = NULL;
 	struct gym_wx_client *wx = NULL;
+	struct gym_channels chans = { { NULL } };
 	struct timespec t0;
+	int paying;
 	struct run r;
 	char rid[32];
 	unsigned long runs = 0;
@@ -152,7 +154,9 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 	if (gym_db_new(cfg->db, cfg->db_lock_timeout_ms, &db) != GYM_OK)
 		return 1;
 	if (gym_wx_client_new(cfg, &wx) != GYM_OK)
-		gym_log_warnx("job: no WeChat Pay client: reconciliation is off");
+		gym_log_warnx("job: no WeChat client: subscribe messages are off");
+	if (!(paying = gym_channels_start_all(&chans, cfg) == GYM_OK))
+		gym_log_warnx("job: a payment channel could not be made: reconciliation is off");
 	while (!*stop) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		snprintf(rid, sizeof(rid), "job-%lu", ++runs);
@@ -162,8 +166,8 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		ran = 0;
 		if (gym_db_ensure(db) == GYM_OK) {
 			r.expired = sweep_all(db, cfg, stop);
-			r.reconciled = wx != NULL ? gym_reconcile_run(db, wx, cfg) : 0;
-			r.refunds = wx != NULL ? gym_refund_job_run(db, wx, cfg) : 0;
+			r.reconciled = paying ? gym_reconcile_run(db, &chans, cfg) : 0;
+			r.refunds = paying ? gym_refund_job_run(db, &chans, cfg) : 0;
 			if (wx != NULL)
 				r.messages = send_all(db, wx, cfg, &t0, stop);
 			ran = 1;
@@ -179,6 +183,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		gym_log_set_request_id("job");
 		pause_ms(cfg->job_interval_ms, stop);
 	}
+	gym_channels_release(&chans);
 	gym_wx_client_free(wx);
 	gym_db_free(db);
 	return 0;

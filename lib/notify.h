@@ -32,7 +32,7 @@
 #include "config.h"
 #include "db.h"
 #include "gym.h"
-#include "wxpay.h"
+#include "wxmp.h"
 
 enum gym_notify_kind {
 	GYM_NOTIFY_BOOKING_CONFIRMED,	/* wx.template_confirmed */

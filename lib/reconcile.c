@@ -87,18 +87,18 @@ gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gy
 }
 
 enum gym_err
-gym_reconcile_order(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
+gym_reconcile_order(struct gym_db *db, struct gym_channel *ch, const struct gym_config *cfg,
     const char *out_trade_no, char *outcome, size_t len)
 {
 	struct gym_actor a = { "system", 0, NULL, "reconcile", NULL, NULL };
-	cJSON *txn = NULL;
+	struct gym_channel_trade t;
 	enum gym_err e;
 
 	snprintf(outcome, len, "pending");
-	if ((e = gym_wx_query(wx, out_trade_no, &txn)) != GYM_OK)
+	if ((e = gym_channel_query(ch, out_trade_no, &t)) != GYM_OK)
 		return e;
-	e = gym_txn_apply_json(db, &a, cfg, txn, "query", outcome, len);
-	cJSON_Delete(txn);
+	e = gym_txn_apply_json(db, &a, cfg, t.doc, "query", outcome, len);
+	gym_channel_trade_clear(&t);
 	return e;
 }
 
@@ -162,41 +162,49 @@ gym_close_retry_later(struct gym_db *db, const char *out_trade_no)
 }
 
 void
-gym_close_attempt(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
+gym_close_attempt(struct gym_db *db, struct gym_channel *ch, const struct gym_config *cfg,
     const struct gym_actor *a, const char *out_trade_no)
 {
 	char outcome[32];
 	enum gym_err e;
 
-	e = gym_wx_close(wx, out_trade_no);
-	if (e == GYM_ECONFLICT)		/* paid at WeChat after all: apply it */
-		gym_reconcile_order(db, wx, cfg, out_trade_no, outcome, sizeof(outcome));
+	e = gym_channel_close(ch, out_trade_no);
+	if (e == GYM_ECONFLICT)		/* paid at the channel after all: apply it */
+		gym_reconcile_order(db, ch, cfg, out_trade_no, outcome, sizeof(outcome));
 	else if (e == GYM_OK || e == GYM_ENOTFOUND) {
 		if (gym_attempt_end(db, a, out_trade_no, "closed", NULL, NULL) != GYM_OK)
 			gym_log_warnx("could not record attempt %s closed", out_trade_no);
 	} else {
-		gym_log_warnx("could not close %s at WeChat: %s (the job retries)", out_trade_no,
-		    gym_strerror(e));
+		gym_log_warnx("could not close %s at %s: %s (the job retries)", out_trade_no,
+		    gym_channel_name(ch), gym_strerror(e));
 		gym_close_retry_later(db, out_trade_no);
 	}
 }
 
 int
-gym_reconcile_run(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg)
+gym_reconcile_run(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg)
 {
 	struct gym_actor a = { "system", 0, NULL, "close", NULL, NULL };
+	struct gym_channel *ch;
 	char ids[20][33], outcome[32];
 	int n = 0, total = 0;
 	enum gym_err e;
 
 	if (gym_reconcile_claim(db, cfg->wx_reconcile_after_s, ids, 20, &n) == GYM_OK)
 		for (int i = 0; i < n; i++, total++)
-			if ((e = gym_reconcile_order(db, wx, cfg, ids[i], outcome,
+			if ((e = gym_channels_for_trade(chans, db, cfg, ids[i], &ch)) == GYM_OK &&
+			    (e = gym_reconcile_order(db, ch, cfg, ids[i], outcome,
 			    sizeof(outcome))) == GYM_OK)
 				gym_log_infox("reconciled order %s: %s", ids[i], outcome);
 	if (gym_close_claim(db, cfg->wx_reconcile_after_s, ids, 20, &n) != GYM_OK)
 		return total;
-	for (int i = 0; i < n; i++, total++)
-		gym_close_attempt(db, wx, cfg, &a, ids[i]);
+	for (int i = 0; i < n; i++, total++) {
+		if ((e = gym_channels_for_trade(chans, db, cfg, ids[i], &ch)) != GYM_OK) {
+			gym_log_warnx("no channel for attempt %s: %s", ids[i], gym_strerror(e));
+			gym_close_retry_later(db, ids[i]);
+			continue;
+		}
+		gym_close_attempt(db, ch, cfg, &a, ids[i]);
+	}
 	return total;
 }

@@ -1,7 +1,8 @@
 /*
  * reconcile.h: turning what WeChat says about a transaction (a decrypted
- * notification or a query answer) into gym_payment_apply, and asking
- * WeChat about an order whose notification has not come.
+ * notification or a query answer, the channel's verified document) into
+ * gym_payment_apply, and asking the payment channel (channel.h) about an
+ * attempt whose notification has not come.
  */
 #ifndef GYM_RECONCILE_H
 #define GYM_RECONCILE_H
@@ -10,7 +11,7 @@
 
 #include "booking.h"
 #include "config.h"
-#include "wxpay.h"
+#include "channel.h"
 
 /* What WeChat says about a transaction, checked strictly into t (its
  * strings borrowed from txn): out_trade_no and trade_state present, appid
@@ -23,15 +24,15 @@ const char *gym_txn_parse(const cJSON *txn, const struct gym_config *, struct gy
 enum gym_err gym_txn_apply_json(struct gym_db *, const struct gym_actor *,
     const struct gym_config *, const cJSON *txn, const char *source,
     char *outcome, size_t len);
-/* Query WeChat for one attempt (its out_trade_no) and apply the answer
- * (paid, closed, payment error).  outcome as gym_payment_apply's, or
- * "pending". */
-enum gym_err gym_reconcile_order(struct gym_db *, struct gym_wx_client *,
+/* Query the attempt's channel ch for one attempt (its out_trade_no) and
+ * apply the answer (paid, closed, payment error).  outcome as
+ * gym_payment_apply's, or "pending". */
+enum gym_err gym_reconcile_order(struct gym_db *, struct gym_channel *,
     const struct gym_config *, const char *out_trade_no, char *outcome, size_t len);
-/* Close an attempt at WeChat: closed, it is recorded closed; paid
+/* Close an attempt at its channel ch: closed, it is recorded closed; paid
  * meanwhile, the payment is fetched and applied; any other failure leaves
  * it for a later job pass.  Best effort: nothing to return. */
-void gym_close_attempt(struct gym_db *, struct gym_wx_client *, const struct gym_config *,
+void gym_close_attempt(struct gym_db *, struct gym_channel *, const struct gym_config *,
     const struct gym_actor *, const char *out_trade_no);
 
 /* The job's claims, committed at once (FOR UPDATE SKIP LOCKED), so two
@@ -46,7 +47,8 @@ enum gym_err gym_reconcile_claim(struct gym_db *, int after_s, char (*ids)[33], 
 enum gym_err gym_close_claim(struct gym_db *, int lease_s, char (*ids)[33], int max, int *n);
 /* A close that failed for a passing reason: let a later run retry it. */
 enum gym_err gym_close_retry_later(struct gym_db *, const char *out_trade_no);
-/* One job pass of both: returns how many orders were looked at. */
-int gym_reconcile_run(struct gym_db *, struct gym_wx_client *, const struct gym_config *);
+/* One job pass of both, each attempt through its own channel: returns how
+ * many orders were looked at. */
+int gym_reconcile_run(struct gym_db *, struct gym_channels *, const struct gym_config *);
 
 #endif

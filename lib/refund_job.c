@@ -75,23 +75,27 @@ gym_refund_claim_poll(struct gym_db *db, int after_s, char (*ids)[72], int max, 
 }
 
 enum gym_err
-gym_refund_poll(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
+gym_refund_poll(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg,
     const char *out_refund_no, char *outcome, size_t len)
 {
-	cJSON *answer = NULL;
+	struct gym_channel_refund answer;
+	struct gym_channel *ch;
+	struct gym_refund f;
 	enum gym_err e;
 
 	snprintf(outcome, len, "pending");
-	if ((e = gym_wx_refund_query(wx, out_refund_no, &answer)) != GYM_OK)
+	if ((e = gym_refund_get(db, 0, out_refund_no, &f)) != GYM_OK ||
+	    (e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) != GYM_OK ||
+	    (e = gym_channel_refund_query(ch, out_refund_no, &answer)) != GYM_OK)
 		return e;
-	e = gym_refund_apply_json(db, &job_actor, cfg, answer, "query", outcome, len);
-	cJSON_Delete(answer);
+	e = gym_refund_apply_json(db, &job_actor, cfg, answer.doc, "query", outcome, len);
+	gym_channel_refund_clear(&answer);
 	return e;
 }
 
 /* (a) a system refund for each order left in 'refunding' without one. */
 static int
-auto_refunds(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg)
+auto_refunds(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg)
 {
 	char ids[BATCH][72];
 	struct gym_refund f;
@@ -111,26 +115,26 @@ auto_refunds(struct gym_db *db, struct gym_wx_client *wx, const struct gym_confi
 		gym_log_infox("job=refund order %s: automatic refund %s", ids[i], f.out_refund_no);
 		/* a refund someone else just made is theirs to send */
 		if (created)
-			(void)gym_refund_send(db, wx, cfg, &job_actor, f.out_refund_no, NULL);
+			(void)gym_refund_send(db, chans, cfg, &job_actor, f.out_refund_no, NULL);
 	}
 	return n;
 }
 
 int
-gym_refund_job_run(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg)
+gym_refund_job_run(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg)
 {
 	char ids[BATCH][72], outcome[16];
 	int n = 0, total;
 	enum gym_err e;
 
-	total = auto_refunds(db, wx, cfg);
+	total = auto_refunds(db, chans, cfg);
 	if (gym_refund_claim_send(db, cfg->wx_reconcile_after_s, ids, BATCH, &n) == GYM_OK)
 		for (int i = 0; i < n; i++, total++)
-			(void)gym_refund_send(db, wx, cfg, &job_actor, ids[i], NULL);
+			(void)gym_refund_send(db, chans, cfg, &job_actor, ids[i], NULL);
 	if (gym_refund_claim_poll(db, cfg->wx_reconcile_after_s, ids, BATCH, &n) != GYM_OK)
 		return total;
 	for (int i = 0; i < n; i++, total++) {
-		e = gym_refund_poll(db, wx, cfg, ids[i], outcome, sizeof(outcome));
+		e = gym_refund_poll(db, chans, cfg, ids[i], outcome, sizeof(outcome));
 		if (e == GYM_OK)
 			gym_log_infox("job=refund polled %s: %s", ids[i], outcome);
 		else

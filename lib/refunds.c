@@ -734,12 +734,14 @@ record_error(struct gym_db *db, const char *out_refund_no, const char *msg)
 }
 
 enum gym_err
-gym_refund_send(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
+gym_refund_send(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg,
     const struct gym_actor *actor, const char *out_refund_no, struct gym_refund *out)
 {
-	const struct gym_wx_error *we;
+	const struct gym_channel_error *we = NULL;
+	struct gym_channel_refund_req req;
+	struct gym_channel_refund answer = { 0 };
+	struct gym_channel *ch = NULL;
 	struct gym_refund f;
-	cJSON *answer = NULL;
 	char outcome[16], msg[352];
 	enum gym_err e, e2;
 
@@ -750,23 +752,26 @@ gym_refund_send(struct gym_db *db, struct gym_wx_client *wx, const struct gym_co
 			*out = f;
 		return GYM_OK;
 	}
-	e = gym_wx_refund_create(wx, f.out_trade_no, f.out_refund_no, f.reason, f.amount_fen,
-	    GYM_PRICE_FEN, &answer);
-	if (e == GYM_OK) {
-		e = gym_refund_apply_json(db, actor, cfg, answer, "create", outcome,
+	req = (struct gym_channel_refund_req){ f.out_trade_no, f.out_refund_no, f.reason,
+	    f.amount_fen, GYM_PRICE_FEN };
+	if ((e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) == GYM_OK &&
+	    (e = gym_channel_refund_send(ch, &req, &answer)) == GYM_OK) {
+		e = gym_refund_apply_json(db, actor, cfg, answer.doc, "create", outcome,
 		    sizeof(outcome));
-		gym_log_infox("refund %s sent to WeChat: %s", f.out_refund_no, outcome);
+		gym_log_infox("refund %s sent to %s: %s", f.out_refund_no,
+		    gym_channel_name(ch), outcome);
 	} else {
-		we = gym_wx_last_error(wx);
+		if (ch != NULL)
+			we = gym_channel_last_error(ch);
 		snprintf(msg, sizeof(msg), "%s: %s", we && we->code[0] ? we->code : gym_strerror(e),
 		    we && we->message[0] ? we->message : gym_strerror(e));
-		gym_log_warnx("could not send refund %s to WeChat: %s (retried later)",
+		gym_log_warnx("could not send refund %s to its channel: %s (retried later)",
 		    f.out_refund_no, msg);
 		if ((e2 = record_error(db, f.out_refund_no, msg)) != GYM_OK)
 			gym_log_warnx("could not record the failure of refund %s: %s",
 			    f.out_refund_no, gym_strerror(e2));
 	}
-	cJSON_Delete(answer);
+	gym_channel_refund_clear(&answer);
 	if (out != NULL && gym_refund_get(db, 0, out_refund_no, out) != GYM_OK)
 		*out = f;
 	return e;

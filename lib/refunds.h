@@ -28,7 +28,7 @@
 
 #include "booking.h"
 #include "config.h"
-#include "wxpay.h"
+#include "channel.h"
 
 /* The reason of automatic refunds (a late payment with no seat left, or
  * a second trial of one user). */
@@ -76,13 +76,14 @@ enum gym_err gym_refund_request(struct gym_db *, const struct gym_actor *,
     long long operator_id, struct gym_refund *out, int *created);
 
 /*
- * Send a pending refund to WeChat (the same out_refund_no every time, so
- * WeChat makes it once) and apply the answer; a refund that is no longer
+ * Send a pending refund through its order's payment channel (the same
+ * out_refund_no every time, so the channel makes it once) and apply the
+ * answer; a refund that is no longer
  * pending is left alone.  On a failed call the refund stays pending with
  * the error in last_error (the job retries it) and the call's gym_err is
  * returned.  out (may be NULL) receives the refund as it is afterwards.
  */
-enum gym_err gym_refund_send(struct gym_db *, struct gym_wx_client *,
+enum gym_err gym_refund_send(struct gym_db *, struct gym_channels *,
     const struct gym_config *, const struct gym_actor *, const char *out_refund_no,
     struct gym_refund *out);
 
@@ -135,7 +136,7 @@ const char *gym_refund_public_status(const struct gym_refund *);
  * is committed (FOR UPDATE SKIP LOCKED) before WeChat is called, so jobs
  * on several hosts never work on one refund at once.
  */
-int gym_refund_job_run(struct gym_db *, struct gym_wx_client *, const struct gym_config *);
+int gym_refund_job_run(struct gym_db *, struct gym_channels *, const struct gym_config *);
 
 /* The job's claims, each committed at once; ids receive up to max
  * order ids (a) or out_refund_nos (b, c), 72 bytes each. */
@@ -144,8 +145,8 @@ enum gym_err gym_refund_claim_send(struct gym_db *, int after_s, char (*ids)[72]
     int *n);
 enum gym_err gym_refund_claim_poll(struct gym_db *, int after_s, char (*ids)[72], int max,
     int *n);
-/* Query WeChat about one refund and apply the answer. */
-enum gym_err gym_refund_poll(struct gym_db *, struct gym_wx_client *,
+/* Query the refund's channel about one refund and apply the answer. */
+enum gym_err gym_refund_poll(struct gym_db *, struct gym_channels *,
     const struct gym_config *, const char *out_refund_no, char *outcome, size_t len);
 
 #endif

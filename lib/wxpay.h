@@ -1,8 +1,12 @@
 /*
  * wxpay.h: the merchant's WeChat client: WeChat Pay APIv3 (JSAPI and
- * native prepay, query, close, refunds), the mini program server APIs
- * (code2session, stable_token, subscribe messages) and the opening of
- * signed, encrypted payment and refund notifications.
+ * native prepay, query, close, refunds: wxpay_pay.c) and the opening of
+ * signed, encrypted payment and refund notifications (wxpay_notify.c).
+ * The mini program server APIs on the same client are in wxmp.h.  Outside
+ * the wxpay_*.c files the payment calls here are made only by the WeChat
+ * payment channel (channel_wechat.c): everything else pays through the
+ * channel seam (channel.h).  Login and subscribe messages make a client
+ * of their own (gym_wx_client_new) for wxmp.h.
  *
  * One client per worker process, made after fork: it holds one libcurl
  * easy handle, reset between requests so connections are kept.  Nothing
@@ -22,6 +26,9 @@
 #include "gym.h"
 
 struct gym_wx_client;
+
+/* The largest answer body kept; a longer one fails RESPONSE_TOO_LARGE. */
+#define GYM_WX_MAXBODY (256 * 1024)
 
 /*
  * A new client over cfg, which must outlive it.  GYM_EINVAL when
@@ -88,22 +95,6 @@ enum gym_err gym_wx_refund_query(struct gym_wx_client *, const char *out_refund_
     cJSON **refund);
 
 /*
- * Mini program server APIs on cfg->wx_api_base (unsigned).
- * code2session: the openid of a wx.login code; GYM_E_INVALID_CODE when
- * WeChat refuses the code (40029 invalid, 40163 used, 40226 high-risk
- * user, 41008 missing), GYM_EUPSTREAM for -1 (busy) and anything else.
- */
-enum gym_err gym_wx_code2session(struct gym_wx_client *, const char *js_code,
-    char *openid, size_t len);
-/* The stable access token into token[len] and its lifetime in seconds. */
-enum gym_err gym_wx_stable_token(struct gym_wx_client *, int force_refresh,
-    char *token, size_t len, int *expires_in);
-/* Send a subscribe message (json_body as the caller built it): GYM_OK on
- * errcode 0, GYM_EUPSTREAM otherwise (the errcode in last_error). */
-enum gym_err gym_wx_subscribe_send(struct gym_wx_client *, const char *access_token,
-    const char *json_body);
-
-/*
  * Open a notification: verify the Wechatpay-* headers over the raw body
  * with cfg->wx_platform (GYM_WX_WINDOW seconds around gym_now()), then
  * decrypt resource with the APIv3 key; resource.algorithm must be
@@ -117,41 +108,5 @@ enum gym_err gym_wx_subscribe_send(struct gym_wx_client *, const char *access_to
 enum gym_err gym_wx_notify_open(const struct gym_config *, const char *ts,
     const char *nonce, const char *serial, const char *signature,
     const char *body, size_t len, char *event_type, size_t etlen, char **plain);
-
-/*
- * Internal: the HTTPS transport in wxhttp.c, for wxpay.c only.  It
- * performs one request on a reset easy handle (https only, peer
- * verification, cfg timeouts, no Expect: 100-continue), captures the
- * Wechatpay-* and Request-ID headers and the body up to
- * GYM__WXHTTP_MAXBODY bytes.  GYM_OK when any HTTP answer came back;
- * otherwise err is filled: GYM_ETIMEOUT "TIMEOUT", GYM_EUPSTREAM
- * "NETWORK" or "RESPONSE_TOO_LARGE".  It never logs: the URL may hold a
- * secret.
- */
-#define GYM__WXHTTP_MAXBODY (256 * 1024)
-struct gym__wxhttp;
-struct gym__wxhttp_req {
-	const char *method;		/* "GET" or "POST" */
-	const char *url;		/* absolute https URL */
-	const char *authorization;	/* NULL: none */
-	const char *wechatpay_serial;	/* NULL: none */
-	const char *body;		/* POST only */
-	size_t blen;
-};
-struct gym__wxhttp_resp {
-	long status;
-	char *body;			/* NUL-terminated; the transport's buffer,
-					 * valid until its next request */
-	size_t len;
-	char timestamp[32];		/* each "" when absent or too long */
-	char nonce[96];
-	char serial[96];
-	char signature[512];
-	char request_id[128];
-};
-enum gym_err gym__wxhttp_new(const struct gym_config *, struct gym__wxhttp **);
-void gym__wxhttp_free(struct gym__wxhttp *);
-enum gym_err gym__wxhttp_perform(struct gym__wxhttp *, const struct gym__wxhttp_req *,
-    struct gym__wxhttp_resp *, struct gym_wx_error *);
 
 #endif

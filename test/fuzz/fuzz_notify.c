@@ -1,5 +1,5 @@
 /*
- * fuzz_notify.c: WeChat Pay notifications (lib/wxpay.c
+ * fuzz_notify.c: WeChat Pay notifications (lib/wxpay_notify.c
  * gym_wx_notify_open: the Wechatpay-* headers and the envelope), then
  * what h_notify.c does with the plaintext (cJSON_Parse and the field
  * checks of gym_txn_apply_json, against a database that is never there,

@@ -2,7 +2,7 @@
  * simtest.h: integration tests against the WeChat Pay simulator
  * (bin/wxsim) without nginx.  `make check-integ` (test/run_all.sh,
  * suite_integ) starts wxsim for bin/check_integ with its own TLS listener
- * on the test profile's SIM_TLS_PORT (lib/wxhttp.c speaks only https) and
+ * on the test profile's SIM_TLS_PORT (lib/wxpay_http.c speaks only https) and
  * its plain control API on SIM_PORT (both + GYM_PORT_OFFSET), with the
  * test keys of test/vectors/keys, stops it afterwards, and passes:
  *

@@ -114,12 +114,12 @@ START_TEST(prepay_then_confirm)
 	long long uid = new_order("co-confirm", 2, &o);
 
 	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
-	ck_assert_msg(strncmp(pp.code_url, "weixin://", 9) == 0, "%s", pp.code_url);
+	ck_assert_msg(strncmp(pp.pay_params.code_url, "weixin://", 9) == 0, "%s", pp.pay_params.code_url);
 	ck_assert_str_eq(pp.order.out_trade_no, o.order_id);
 	gym_time_format_cst(pp.order.res.expires_at / 1000000 * 1000000, want, sizeof(want));
 	ck_assert_str_eq(sim_str(o.order_id, "time_expire", buf, sizeof(buf)), want);
 	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp2);
-	ck_assert_str_eq(pp2.code_url, pp.code_url);
+	ck_assert_str_eq(pp2.pay_params.code_url, pp.pay_params.code_url);
 	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_attempts"), 1);
 	/* not paid yet: pending after asking */
 	ck_assert_int_eq(cfg.wx_query_spacing_s, 3);		/* the default */

@@ -1,5 +1,5 @@
 /*
- * check_wxsim.c: lib's WeChat Pay client (lib/wxpay.c, lib/wxhttp.c) end to
+ * check_wxsim.c: lib's WeChat Pay client (lib/wxpay_*.c) end to
  * end against the simulator's own TLS listener, without nginx
  * (test/harness/simtest.h): Native prepay, query before and after the
  * payer pays through the control API, a failed payment, close, and an

@@ -165,6 +165,7 @@ static const struct {
 	{ GYM_E_CAPACITY_BELOW_BOOKED, 409, "CAPACITY_BELOW_BOOKED" },
 	{ GYM_E_TOO_MANY_REQUESTS, 429, "TOO_MANY_REQUESTS" },
 	{ GYM_E_BUSY, 503, "UNAVAILABLE" },
+	{ GYM_E_UNKNOWN_CHANNEL, 500, "INTERNAL_ERROR" },
 };
 
 /* the table above names every error once, in the enum's order */

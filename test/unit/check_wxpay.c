@@ -1,5 +1,5 @@
 /*
- * check_wxpay.c: unit tests of lib/wxpay.c and lib/wxhttp.c.
+ * check_wxpay.c: unit tests of the WeChat client (lib/wxpay_*.c).
  *
  * - gym_wx_notify_open against the shared notification vectors, with the
  *   clock moved to each vector's "now", and against envelopes we sign
@@ -40,6 +40,7 @@
 #include "crypto.h"
 #include "unit.h"
 #include "vectors.h"
+#include "wxmp.h"
 #include "wxpay.h"
 #include "wxsign.h"
 
@@ -1062,7 +1063,7 @@ START_TEST(test_http_too_large)
 {
 	struct gym_wx_client *c;
 	struct mock m;
-	size_t n = GYM__WXHTTP_MAXBODY + 1024;
+	size_t n = GYM_WX_MAXBODY + 1024;
 	char *resp, *body;
 	cJSON *j = NULL;
 

@@ -1,6 +1,6 @@
 /*
  * tls.h: the simulator's own TLS listener (--tls-listen), so that a client
- * that speaks only https (lib/wxhttp.c) reaches it without nginx: a server
+ * that speaks only https (lib/wxpay_http.c) reaches it without nginx: a server
  * context from a PEM certificate chain and key, and a handshake per
  * accepted connection bounded in time.
  */

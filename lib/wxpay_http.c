@@ -1,5 +1,5 @@
 /*
- * wxhttp.c: the HTTPS transport of the WeChat client.  Owns the worker's
+ * wxpay_http.c: the HTTPS transport of the WeChat client.  Owns the worker's
  * one libcurl easy handle and the response buffer.  Invariants: every
  * request starts from curl_easy_reset (connections and TLS sessions stay
  * cached), allows https only, verifies the peer, runs under the
@@ -15,7 +15,7 @@
 
 #include <curl/curl.h>
 
-#include "wxpay.h"
+#include "wxpay_transport.h"
 
 #define USER_AGENT	"gymd/1.0"
 #define BUF_INITIAL	4096
