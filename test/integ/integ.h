@@ -21,5 +21,6 @@ Suite *idem_suite(void);
 Suite *audit_sample_suite(void);
 Suite *wxsim_suite(void);
 Suite *checkout_suite(void);
+Suite *registration_suite(void);
 
 #endif

@@ -27,6 +27,7 @@ static Suite *(*const suites[])(void) = {
 	audit_sample_suite,
 	wxsim_suite,
 	checkout_suite,
+	registration_suite,
 };
 
 int
