@@ -10,10 +10,6 @@
 #ifndef GYM_UNIT_DOOR_H
 #define GYM_UNIT_DOOR_H
 
-/* The registration fields a parent's POST /payment/orders/create carries. */
-#define DOOR_REGISTRATION "\"child_name\":\"王小明\",\"child_birth_date\":\"2019-05-20\"," \
-	"\"parent_phone\":\"13800138000\""
-
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
