@@ -25,6 +25,12 @@ struct gym_db {
 	char sqlstate[6];
 };
 
+int
+gym_db_lock_timeout_ms(const struct gym_db *db)
+{
+	return db->lock_timeout_ms;
+}
+
 enum gym_err
 gym_db_new(const char *conninfo, int lock_timeout_ms, struct gym_db **out)
 {

@@ -22,6 +22,8 @@ struct gym_stmt {
 struct gym_db;
 
 enum gym_err gym_db_new(const char *conninfo, int lock_timeout_ms, struct gym_db **out);
+/* The lock_timeout the connection was made with (milliseconds). */
+int gym_db_lock_timeout_ms(const struct gym_db *);
 void gym_db_free(struct gym_db *);
 /* Connect or reconnect; GYM_EDB when the server cannot be reached. */
 enum gym_err gym_db_ensure(struct gym_db *);

@@ -114,8 +114,9 @@ hold_tx(struct gym_db *db, void *v)
 
 /* Run a fast-path statement (st_fast, st_release_fast); *done = 1 when it
  * changed a hold, which it returns in *h.  A conflict (a concurrent
- * request of the same user) or a lost connection leaves *done = 0 for
- * the transaction to sort out. */
+ * request of the same user), a lock wait that timed out (SKIP LOCKED
+ * still waits to lock a seat's newer version: seen under load in CI) or a
+ * lost connection leaves *done = 0 for the transaction to sort out. */
 static enum gym_err
 fast(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
     struct gym_reservation *h, int *done)
@@ -127,7 +128,7 @@ fast(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
 	if ((e = gym_db_ensure(db)) != GYM_OK)
 		return e;
 	e = gym_db_exec(db, st, n, p, &r);
-	if (e == GYM_ECONFLICT || e == GYM_EDB)
+	if (e == GYM_ECONFLICT || e == GYM_ERETRY || e == GYM_EDB)
 		return GYM_OK;
 	if (e != GYM_OK)
 		return e;
