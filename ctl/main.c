@@ -4,6 +4,8 @@
  *   gymctl [-c FILE] schedule add --course NAME --starts RFC3339 --ends RFC3339 --capacity N
  *   gymctl [-c FILE] schedule list
  *   gymctl [-c FILE] sweep
+ *   gymctl [-c FILE] operator add|list|revoke ...
+ *   gymctl [-c FILE] pii rekey
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
  * (var/dev/gymd.conf).
  */
@@ -28,7 +30,8 @@ usage(void)
 	    "       gymctl [-c FILE] schedule list\n"
 	    "       gymctl [-c FILE] sweep\n"
 	    "       gymctl [-c FILE] operator add NAME --role operator|auditor\n"
-	    "       gymctl [-c FILE] operator list | operator revoke ID\n");
+	    "       gymctl [-c FILE] operator list | operator revoke ID\n"
+	    "       gymctl [-c FILE] pii rekey\n");
 	return 2;
 }
 
@@ -175,6 +178,8 @@ main(int argc, char *argv[])
 		rc = cmd_sweep(db, &cfg);
 	else if (strcmp(argv[i], "operator") == 0)
 		rc = gym_ctl_operator(db, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "pii") == 0)
+		rc = gym_ctl_pii(db, &cfg, argc - i - 1, argv + i + 1);
 	else
 		rc = usage();
 	gym_db_free(db);

@@ -121,6 +121,7 @@
 		this.status = status;
 		this.code = (body && body.code) || ('HTTP_' + status);
 		this.message = (body && body.message) || ('请求失败（HTTP ' + status + '）');
+		this.field = (body && body.field) || '';
 	}
 	ApiError.prototype.toString = function () {
 		return this.message + '（' + this.code + '）';
@@ -236,7 +237,50 @@
 
 	/* ---- 3. seat, order, QR code ------------------------------------------------------ */
 
+	/* The registration form's fields, checked as the server checks them;
+	 * null (with the field marked and a message shown) when one is wrong. */
+	var REG_FIELDS = [
+		{ id: 'reg-name', name: 'child_name', msg: '请填写孩子姓名（最多 32 个字）。',
+		    ok: function (v) { return v.length > 0 && v.length <= 32; } },
+		{ id: 'reg-birth', name: 'child_birth_date', msg: '请选择孩子的出生日期。',
+		    ok: function (v) { return /^\d{4}-\d{2}-\d{2}$/.test(v); } },
+		{ id: 'reg-phone', name: 'parent_phone', msg: '请填写 11 位手机号。',
+		    ok: function (v) { return /^1[3-9]\d{9}$/.test(v); } },
+		{ id: 'reg-note', name: 'note', msg: '备注最多 200 个字。',
+		    ok: function (v) { return v.length <= 200; } }
+	];
+
+	function registration() {
+		var out = {}, bad = null;
+		REG_FIELDS.forEach(function (f) {
+			var input = $(f.id), v = input.value.trim();
+			var good = f.ok(v);
+			input.setAttribute('aria-invalid', good ? 'false' : 'true');
+			if (!good && bad === null)
+				bad = f;
+			if (v !== '')
+				out[f.name] = v;
+		});
+		if (bad !== null) {
+			showError(bad.msg);
+			$(bad.id).focus();
+			return null;
+		}
+		return out;
+	}
+
+	/* The server's 400 names the field: mark it. */
+	function markField(err) {
+		REG_FIELDS.forEach(function (f) {
+			if (err && err.field === f.name)
+				$(f.id).setAttribute('aria-invalid', 'true');
+		});
+	}
+
 	function book(s, btn) {
+		var reg = registration();
+		if (reg === null)
+			return;
 		var buttons = document.querySelectorAll('button.book');
 		Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
 		showError('');
@@ -245,8 +289,9 @@
 		api('POST', '/bookings/seat-reserve', { course_schedule_id: s.id }, 'hold-' + s.id + '-' + attempt)
 		    .then(function (hold) {
 			btn.textContent = '下单中…';
-			return api('POST', '/payment/orders/create',
-			    { course_schedule_id: s.id, reservation_id: hold.reservation_id }, 'order-' + s.id + '-' + attempt);
+			var body = { course_schedule_id: s.id, reservation_id: hold.reservation_id };
+			Object.keys(reg).forEach(function (k) { body[k] = reg[k]; });
+			return api('POST', '/payment/orders/create', body, 'order-' + s.id + '-' + attempt);
 		}).then(function (order) {
 			save('order', order.order_id);
 			save('course', s.course_name + ' · ' + fmtTime(s.starts_at));
@@ -257,6 +302,7 @@
 				msg += ' 点“换一个家长”再试一次。';
 			else if (err.code === 'ACTIVE_HOLD_EXISTS')
 				msg += ' 请先完成或取消当前订单。';
+			markField(err);
 			showError(msg);
 		}).then(function () {
 			loadClasses();

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "attempts.h"
+#include "crypto.h"
 #include "handlers.h"
 #include "hadmin.h"
 #include "refunds.h"
+#include "registration.h"
 #include "hutil.h"
 
 static const char *const statuses[] = { "pending", "paid", "failed", "cancelled", "expired",
@@ -22,6 +24,23 @@ bad(struct gym_resp *resp, const char *field)
 {
 	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
 	return GYM_EINVAL;
+}
+
+/* GET /admin/orders?phone=...: the orders registered with that phone,
+ * found by its search hash (phone_index: 65 bytes). */
+static enum gym_err
+phone_filter(const struct gym_req *req, struct gym_resp *resp, char *phone_index,
+    struct gym_admin_order_filter *f)
+{
+	char v[64];
+
+	if (!gym_h_query(req, "phone", v, sizeof(v)))
+		return GYM_OK;
+	if (!gym_registration_phone_ok(v))
+		return bad(resp, "phone");
+	gym_pii_index(&req->ctx->cfg->pii, v, phone_index);
+	f->phone_index = phone_index;
+	return GYM_OK;
 }
 
 static enum gym_err
@@ -48,27 +67,66 @@ filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t l
 	return GYM_OK;
 }
 
+/* A list row's registration: the child's name (masked for auditors) and
+ * the masked phone; null for an order from before registrations. */
+static void
+add_list_registration(cJSON *o, const struct gym_registration *r, int found, int auditor)
+{
+	struct gym_registration m;
+
+	if (!found) {
+		cJSON_AddNullToObject(o, "child_name");
+		cJSON_AddNullToObject(o, "parent_phone_masked");
+		return;
+	}
+	gym_registration_mask(r, &m);
+	cJSON_AddStringToObject(o, "child_name", auditor ? m.child_name : r->child_name);
+	cJSON_AddStringToObject(o, "parent_phone_masked", m.parent_phone);
+}
+
 enum gym_err
 gym_h_admin_order_list(struct gym_req *req, struct gym_resp *resp)
 {
 	struct gym_admin_order_filter f;
-	struct gym_order *orders;
-	char status[16];
+	struct gym_registration *regs = NULL;
+	struct gym_order *orders = NULL;
+	const char **ids = NULL;
+	char status[16], phone_index[65];
 	long long next = 0;
 	cJSON *items;
 	enum gym_err e;
-	int n = 0;
+	int n = 0, *found = NULL;
 
-	if ((e = filters(req, resp, status, sizeof(status), &f)) != GYM_OK)
+	if ((e = filters(req, resp, status, sizeof(status), &f)) != GYM_OK ||
+	    (e = phone_filter(req, resp, phone_index, &f)) != GYM_OK)
 		return e;
-	if ((orders = calloc((size_t)f.limit, sizeof(*orders))) == NULL)
-		return GYM_ENOMEM;
-	if ((e = gym_admin_order_list(req->ctx->db, &f, orders, &n, &next)) == GYM_OK) {
-		items = cJSON_CreateArray();
-		for (int i = 0; i < n; i++)
-			cJSON_AddItemToArray(items, gym_h_admin_order_json(&orders[i]));
-		e = gym_resp_json(resp, 200, gym_h_admin_page(items, next));
+	e = GYM_ENOMEM;
+	if ((orders = calloc((size_t)f.limit, sizeof(*orders))) == NULL ||
+	    (regs = calloc((size_t)f.limit, sizeof(*regs))) == NULL ||
+	    (ids = calloc((size_t)f.limit, sizeof(*ids))) == NULL ||
+	    (found = calloc((size_t)f.limit, sizeof(*found))) == NULL)
+		goto out;
+	if ((e = gym_admin_order_list(req->ctx->db, &f, orders, &n, &next)) != GYM_OK)
+		goto out;
+	for (int i = 0; i < n; i++)
+		ids[i] = orders[i].order_id;
+	if ((e = gym_registration_get_many(req->ctx->db, &req->ctx->cfg->pii, ids, n, regs,
+	    found)) != GYM_OK)
+		goto out;
+	items = cJSON_CreateArray();
+	for (int i = 0; i < n; i++) {
+		cJSON *o = gym_h_admin_order_json(&orders[i]);
+
+		add_list_registration(o, &regs[i], found[i], req->operator_role < 2);
+		cJSON_AddItemToArray(items, o);
 	}
+	e = gym_resp_json(resp, 200, gym_h_admin_page(items, next));
+out:
+	if (regs != NULL)
+		gym_wipe(regs, (size_t)f.limit * sizeof(*regs));
+	free(regs);
+	free(found);
+	free(ids);
 	free(orders);
 	return e;
 }
@@ -144,6 +202,48 @@ add_attempts(struct gym_db *db, const char *order_id, cJSON *a)
 	return GYM_OK;
 }
 
+/* The order's registration in full for operators, masked for auditors
+ * (no note); null for an order from before registrations. */
+static void
+str_or_null(cJSON *o, const char *name, const char *v)
+{
+	if (v[0] != '\0')
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static enum gym_err
+add_registration(const struct gym_req *req, const char *order_id, cJSON *o)
+{
+	struct gym_registration r, m;
+	cJSON *j;
+	enum gym_err e;
+	int found = 0, age;
+
+	if ((e = gym_registration_get(req->ctx->db, &req->ctx->cfg->pii, order_id, &r,
+	    &found)) != GYM_OK || !found) {
+		cJSON_AddNullToObject(o, "registration");
+		return e;
+	}
+	age = gym_registration_age(r.child_birth_date);
+	if (req->operator_role < 2) {
+		gym_registration_mask(&r, &m);
+		r = m;
+	}
+	j = cJSON_AddObjectToObject(o, "registration");
+	cJSON_AddStringToObject(j, "child_name", r.child_name);
+	cJSON_AddStringToObject(j, "child_birth_date", r.child_birth_date);
+	if (age >= 0)
+		cJSON_AddNumberToObject(j, "child_age", age);
+	cJSON_AddStringToObject(j, "parent_phone", r.parent_phone);
+	if (req->operator_role >= 2)
+		str_or_null(j, "note", r.note);
+	cJSON_AddBoolToObject(j, "masked", req->operator_role < 2);
+	gym_wipe(&r, sizeof(r));
+	return GYM_OK;
+}
+
 enum gym_err
 gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 {
@@ -156,6 +256,11 @@ gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 		return e;
 	}
 	o = gym_h_admin_order_json(&ao.order);
+	if ((e = add_registration(req, ao.order.order_id, o)) != GYM_OK) {
+		gym_admin_order_free(&ao);
+		cJSON_Delete(o);
+		return e;
+	}
 	a = cJSON_AddArrayToObject(o, "transactions");
 	for (int i = 0; i < ao.ntxns; i++)
 		cJSON_AddItemToArray(a, txn_json(&ao.txns[i]));

@@ -1,8 +1,9 @@
 /*
  * h_orders.c: POST /payment/orders/create, GET /payment/orders/{id},
- * POST /payment/orders/{id}/cancel.  The price and the cancel's close at
- * WeChat are lib's (gym_checkout_order_create, gym_checkout_cancel); a
- * client amount is only passed on for lib to compare.
+ * POST /payment/orders/{id}/cancel.  The price, the registration rules
+ * and the cancel's close at WeChat are lib's (gym_registration_from_json,
+ * gym_checkout_order_create, gym_checkout_cancel); a client amount is only
+ * passed on for lib to compare.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "handlers.h"
 #include "hutil.h"
+#include "crypto.h"
 
 /* The body's optional amount ("amount": yuan text or number, "amount_fen"). */
 static void
@@ -39,8 +41,10 @@ enum gym_err
 gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 {
 	struct gym_client_amount ca;
+	struct gym_registration reg;
 	struct gym_actor a;
 	struct gym_order o;
+	const char *field;
 	cJSON *body = NULL;
 	char *snap = NULL;
 	long long sid, rid = 0;
@@ -55,13 +59,18 @@ gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 		snprintf(resp->err_field, sizeof(resp->err_field), "reservation_id");
 		goto out;
 	}
+	if ((e = gym_registration_from_json(body, &reg, &field)) != GYM_OK) {
+		snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
+		goto out;
+	}
 	client_amount(body, &ca);
 	gym_h_actor(req, &a, &snap);
-	e = gym_checkout_order_create(gym_h_pay(req), &a, req->user_id, sid, rid, &ca, &o,
+	e = gym_checkout_order_create(gym_h_pay(req), &a, req->user_id, sid, rid, &ca, &reg, &o,
 	    &created);
 	if (e == GYM_EINVAL)
 		snprintf(resp->err_field, sizeof(resp->err_field), "reservation_id");
 out:
+	gym_wipe(&reg, sizeof(reg));
 	free(snap);
 	cJSON_Delete(body);
 	if (e != GYM_OK)

@@ -37,6 +37,8 @@ static struct gym_stmt st_orders = { "admin_orders",
 	"AND ($3::timestamptz IS NULL OR o.created_at >= $3::timestamptz) "
 	"AND ($4::timestamptz IS NULL OR o.created_at < $4::timestamptz) "
 	"AND ($5::bigint IS NULL OR o.id < $5::bigint) "
+	"AND ($7::text IS NULL OR o.order_id IN "
+	"(SELECT order_id FROM order_registrations WHERE phone_index = $7::text)) "
 	"ORDER BY o.id DESC LIMIT $6::int", 0 };
 static struct gym_stmt st_order = { "admin_order",
 	ORDER_COLS "WHERE o.order_id = $1", 0 };
@@ -112,7 +114,7 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
     struct gym_order *out, int *n, long long *next)
 {
 	char sid[24], from[40], to[40], before[24], lim[16];
-	const char *p[6];
+	const char *p[7];
 	PGresult *r;
 	enum gym_err e;
 	int rows;
@@ -127,8 +129,9 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
 	p[3] = time_param(to, sizeof(to), f->to);
 	p[4] = ll_param(before, sizeof(before), f->before);
 	p[5] = lim;
+	p[6] = f->phone_index;
 	if ((e = gym_db_ensure(db)) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_orders, 6, p, &r)) != GYM_OK)
+	    (e = gym_db_exec(db, &st_orders, 7, p, &r)) != GYM_OK)
 		return e;
 	rows = PQntuples(r);
 	*n = rows > f->limit ? f->limit : rows;

@@ -18,6 +18,7 @@
 struct gym_admin_order_filter {
 	const char *status;		/* NULL = any */
 	long long schedule_id;		/* 0 = any */
+	const char *phone_index;	/* NULL = any; else gym_pii_index of a phone */
 	int64_t from, to;		/* created_at in [from, to); 0 = unbounded */
 	long long before;		/* cursor: only ids below it; 0 = from the newest */
 	int limit;			/* 1 .. GYM_ADMIN_LIMIT_MAX */

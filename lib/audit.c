@@ -20,36 +20,6 @@ static struct gym_stmt st_audit = { "audit_insert",
 #define UA_CHARS 512	/* what an audit row keeps of a User-Agent */
 _Static_assert(UA_CHARS * 4 + 1 == GYM_AUDIT_UA_MAX, "GYM_AUDIT_UA_MAX");
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), 0 when there is none. */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = s[0] == 0xed ? 0x9f : 0xbf;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /*
  * At most UA_CHARS characters of a client's header as valid UTF-8 in out
  * (UA_CHARS * 4 + 1 bytes): a byte that starts no well-formed sequence and
@@ -66,7 +36,7 @@ header_text(const char *in, char *out)
 	if (in == NULL)
 		return NULL;
 	for (int chars = 0; *s != '\0' && chars < UA_CHARS; chars++) {
-		if ((n = utf8_seq(s)) == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f))) {
+		if ((n = gym_utf8_seq(s)) == 0 || (n == 1 && (*s < 0x20 || *s == 0x7f))) {
 			out[o++] = '?';
 			s++;
 			continue;

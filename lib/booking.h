@@ -95,8 +95,14 @@ enum gym_err gym_hold_get(struct gym_db *, long long user_id, long long reservat
     struct gym_reservation *);
 
 /* orders.c */
+struct gym_pii_keys;
+struct gym_registration;
+/* A new order for the trial class schedule_id, with the registration
+ * details reg sealed under keys in the same transaction (reg NULL: none,
+ * as orders from before registrations were taken). */
 enum gym_err gym_order_create(struct gym_db *, const struct gym_actor *, long long user_id,
-    long long schedule_id, long long reservation_id, struct gym_order *, int *created);
+    long long schedule_id, long long reservation_id, const struct gym_pii_keys *keys,
+    const struct gym_registration *reg, struct gym_order *, int *created);
 /* user_id 0 = any user (operators, WeChat). */
 enum gym_err gym_order_get(struct gym_db *, long long user_id, const char *order_id,
     struct gym_order *);

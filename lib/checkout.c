@@ -53,7 +53,7 @@ gym_trade_parse(const char *s, enum gym_trade *t)
 enum gym_err
 gym_checkout_order_create(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
     long long schedule_id, long long reservation_id, const struct gym_client_amount *amount,
-    struct gym_order *o, int *created)
+    const struct gym_registration *reg, struct gym_order *o, int *created)
 {
 	struct gym_audit au = { "order", "amount_mismatch", NULL, 0, 0, NULL, NULL, NULL };
 
@@ -63,7 +63,10 @@ gym_checkout_order_create(struct gym_pay *pay, const struct gym_actor *a, long l
 			gym_log_warnx("could not audit an amount mismatch");
 		return GYM_E_AMOUNT_MISMATCH;
 	}
-	return gym_order_create(pay->db, a, user_id, schedule_id, reservation_id, o, created);
+	if (reg == NULL)
+		return GYM_EINVAL;
+	return gym_order_create(pay->db, a, user_id, schedule_id, reservation_id, &pay->cfg->pii,
+	    reg, o, created);
 }
 
 /*

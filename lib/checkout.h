@@ -23,6 +23,7 @@
 #include "channel.h"
 #include "config.h"
 #include "price.h"
+#include "registration.h"
 #include "refunds.h"
 #include "wxmp.h"
 
@@ -46,11 +47,14 @@ enum gym_err gym_trade_parse(const char *, enum gym_trade *);
  * 0 for the parent's live hold).  The price is the server's: a client
  * amount (may be NULL) that names another price is refused with
  * GYM_E_AMOUNT_MISMATCH and audited.  *created 1 for a new order, 0 when
- * the parent's open order for that class is returned.
+ * the parent's open order for that class is returned.  The registration
+ * details (checked: gym_registration_from_json) are sealed with the new
+ * order; a returned open order keeps the details it was created with.
  */
 enum gym_err gym_checkout_order_create(struct gym_pay *, const struct gym_actor *,
     long long user_id, long long schedule_id, long long reservation_id,
-    const struct gym_client_amount *, struct gym_order *, int *created);
+    const struct gym_client_amount *, const struct gym_registration *,
+    struct gym_order *, int *created);
 
 /*
  * Prepay: the order must be the parent's, pending and unexpired with a

@@ -16,7 +16,7 @@
 #include "config.h"
 #include "crypto.h"
 
-enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_TOKEN_SECRET, C_APP_SECRET,
+enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_TOKEN_SECRET, C_PII_KEYS, C_APP_SECRET,
     C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY };
 
 struct ckey {
@@ -40,6 +40,7 @@ static const struct ckey keys[] = {
 	{ "db_lock_timeout_ms", C_INT, F(db_lock_timeout_ms), 0, 60000 },
 	{ "log_level", C_LOGLEVEL, F(log_level), 0, 0 },
 	{ "token_secret_file", C_TOKEN_SECRET, 0, 0, 0 },
+	{ "pii_keys_file", C_PII_KEYS, 0, 0, 0 },
 	{ "token_ttl", C_INT, F(token_ttl), 60, 90 * 86400 },
 	{ "trust_proxy", C_BOOL, F(trust_proxy), 0, 1 },
 	{ "trusted_proxies", C_STR, F(trusted_proxies_list), 0, 0 },
@@ -181,6 +182,10 @@ set_secret(const struct ckey *k, const char *val, struct gym_config *c, char *er
 		memcpy(c->token_secret, s, n);
 		c->token_secret_len = n;
 		break;
+	case C_PII_KEYS:
+		if (gym_pii_keys_parse(s, &c->pii, err, errsz) != GYM_OK)
+			goto out;
+		break;
 	case C_APIV3_KEY:
 		if (n != 32) {
 			snprintf(err, errsz, "the APIv3 key must be 32 bytes");
@@ -310,6 +315,11 @@ validate(struct gym_config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "token_secret_file is required");
 		return -1;
 	}
+	if (c->pii.n == 0) {
+		snprintf(err, errsz, "pii_keys_file is required (the keys that seal registration "
+		    "details: docs/operations.md)");
+		return -1;
+	}
 	if (gym_peers_parse(c->trusted_proxies_list != NULL ? c->trusted_proxies_list :
 	    GYM_TRUSTED_PROXIES_DEFAULT, &c->trusted_proxies, err, errsz) != GYM_OK)
 		return -1;
@@ -403,6 +413,7 @@ gym_config_free(struct gym_config *c)
 	EVP_PKEY_free(c->wx_merchant_key);
 	gym_wx_keyring_free(&c->wx_platform);
 	gym_wipe(c->token_secret, sizeof(c->token_secret));
+	gym_pii_keys_wipe(&c->pii);
 	gym_wipe(c->wx_apiv3_key, sizeof(c->wx_apiv3_key));
 	memset(c, 0, sizeof(*c));
 }

@@ -12,6 +12,7 @@
 #include "gym.h"
 #include "log.h"
 #include "peer.h"
+#include "pii.h"
 #include "wxsign.h"
 
 /* The bound of workers: the master keeps fixed tables this size. */
@@ -44,6 +45,7 @@ struct gym_config {
 	int read_timeout;	/* seconds a connection has to send its request */
 	int audit_refusals_per_minute;	/* audit rows of refused notifications */
 	int idempotency_lease;	/* seconds an unfinished key is held */
+	struct gym_pii_keys pii;	/* pii_keys_file: registration details */
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

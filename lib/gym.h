@@ -63,6 +63,9 @@ char *gym_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int gym_nonempty(const char *s);
 /* str.c: src (NULL as "") into dst[len], cut to fit, always terminated. */
 void gym_strcopy(char *dst, size_t len, const char *src);
+/* str.c: the length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), 0 when none. */
+size_t gym_utf8_seq(const unsigned char *s);
 
 /* A short, lower-case description of an error, for logs. */
 const char *gym_strerror(enum gym_err);

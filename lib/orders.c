@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "extern.h"
+#include "registration.h"
 #include "notify.h"
 
 #define ORDER_SELECT \
@@ -225,6 +226,8 @@ new_order_id(char *out, size_t len)
 struct create_arg {
 	const struct gym_actor *actor;
 	long long user_id, schedule_id, reservation_id;
+	const struct gym_pii_keys *keys;
+	const struct gym_registration *reg;
 	struct gym_order *o;
 	int created;
 };
@@ -339,6 +342,9 @@ create_tx(struct gym_db *db, void *v)
 	if ((e = gym_db_exec(db, &st_insert, 6, p, NULL)) != GYM_OK)
 		/* a concurrent create of the same user won the index: rerun */
 		return e == GYM_ECONFLICT ? GYM_ERETRY : e;
+	if (a->reg != NULL && (e = gym__registration_insert(db, a->keys, a->actor,
+	    a->o->order_id, a->reg)) != GYM_OK)
+		return e;
 	a->created = 1;
 	{
 		char snap[200];
@@ -356,9 +362,10 @@ create_tx(struct gym_db *db, void *v)
 
 enum gym_err
 gym_order_create(struct gym_db *db, const struct gym_actor *actor, long long user_id,
-    long long schedule_id, long long reservation_id, struct gym_order *o, int *created)
+    long long schedule_id, long long reservation_id, const struct gym_pii_keys *keys,
+    const struct gym_registration *reg, struct gym_order *o, int *created)
 {
-	struct create_arg a = { actor, user_id, schedule_id, reservation_id, o, 0 };
+	struct create_arg a = { actor, user_id, schedule_id, reservation_id, keys, reg, o, 0 };
 	enum gym_err e;
 
 	if ((e = gym_db_tx(db, create_tx, &a)) == GYM_OK)

@@ -140,7 +140,7 @@ install_config() {
 	install -d -m 0755 "$etc"
 	if [[ ! -d "$etc/secrets" ]]; then
 		install -d -m 0700 "$etc/secrets"
-		log "created ${etc#"$DESTDIR"}/secrets/ (0700): put the four secrets there, mode 600"
+		log "created ${etc#"$DESTDIR"}/secrets/ (0700): put the five secrets there, mode 600"
 	fi
 	[[ -d "$etc/wechatpay" ]] || install -d -m 0755 "$etc/wechatpay"
 	install_if_changed 0644 "$ROOT/systemd/gymd.conf.example" "$etc/gymd.conf.example"

@@ -144,6 +144,16 @@ async function demoBookAndPay(browser, page, scheduleId, name) {
 	    'the card shows the class, its seats and price: ' + JSON.stringify(cardText));
 	ok('demo page signs in a parent (' + who + ') and lists the class with 4 free seats');
 
+	// the registration details: a wrong phone is refused on the page, then filled in right
+	await page.type('#reg-name', '王小明');
+	await page.setValue('#reg-birth', '2019-05-20');
+	await page.type('#reg-phone', '123');
+	await page.click(card + ' button.book');
+	await page.waitFor(`document.querySelector('#reg-phone').getAttribute('aria-invalid') === 'true' &&
+		/手机号/.test(document.querySelector('#error').textContent)`, 'the page refuses a short phone');
+	await page.type('#reg-phone', '13800138000');
+	ok('demo page asks for the child and the parent\'s phone, and refuses a short phone');
+
 	await page.click(card + ' button.book');
 	await page.waitFor(visible('#pay') + ` && /^GYM/.test(document.querySelector('#pay-order').textContent)`,
 	    'the payment section with an order', 15000);

@@ -586,6 +586,102 @@ START_TEST(schedules_create_and_resize)
 }
 END_TEST
 
+/* The registration details: each field required and checked (400 naming
+ * it), the operator's list with the child's name and a masked phone, found
+ * by the phone, the full phone in the detail; an auditor sees masked values
+ * only; nothing in clear in the database. */
+START_TEST(registration_details)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], op[OP_TOKEN_MAX], au[OP_TOKEN_MAX], body[512], path[256];
+	char oid[40], phone[16];
+	const char *p[1];
+	cJSON *items, *reg;
+	long long sid = e2e_schedule(3), rid, u, log_at = e2e_gymd_log_size();
+	char *log;
+
+	u = e2e_user("admin-reg", token);
+	/* a phone of this parent alone: 1370 and the user id */
+	snprintf(phone, sizeof(phone), "1370%07lld", u % 10000000);
+	rid = e2e_hold(token, sid);
+	operator_add("operator", op);
+	operator_add("auditor", au);
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,"
+	    "\"child_name\":\"李小红\",\"child_birth_date\":\"2018-03-01\"}", sid, rid);
+	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
+	ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_code(&r), "INVALID_REQUEST");
+	ck_assert_str_eq(e2e_str(&r, "field"), "parent_phone");
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,"
+	    "\"child_name\":\"李小红\",\"child_birth_date\":\"2018-02-30\","
+	    "\"parent_phone\":\"%s\"}", sid, rid, phone);
+	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
+	ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "field"), "child_birth_date");
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,"
+	    "\"child_name\":\" 李小红 \",\"child_birth_date\":\"2018-03-01\","
+	    "\"parent_phone\":\"%s\",\"note\":\"第一次上课\"}", sid, rid, phone);
+	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	snprintf(oid, sizeof(oid), "%s", e2e_str(&r, "order_id"));
+	/* the parent's own answer carries none of it back */
+	ck_assert_ptr_null(strstr(r.body, phone));
+
+	/* the list, by phone: this order alone, name and masked phone */
+	snprintf(path, sizeof(path), ADMIN "/orders?phone=%s", phone);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	items = cJSON_GetObjectItem(r.json, "items");
+	ck_assert_int_eq(cJSON_GetArraySize(items), 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(items->child, "order_id")->valuestring, oid);
+	ck_assert_str_eq(cJSON_GetObjectItem(items->child, "child_name")->valuestring, "李小红");
+	ck_assert_int_eq(strncmp(cJSON_GetObjectItem(items->child, "parent_phone_masked")->valuestring,
+	    "137****", 7), 0);
+	ck_assert_ptr_null(strstr(r.body, phone));
+	e2e_request("GET", ADMIN "/orders?phone=12345", op, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(e2e_str(&r, "field"), "phone");
+	/* the auditor's list: the name masked too */
+	e2e_request("GET", path, au, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	items = cJSON_GetObjectItem(r.json, "items");
+	ck_assert_str_eq(cJSON_GetObjectItem(items->child, "child_name")->valuestring, "李**");
+
+	/* the detail: in full for the operator, masked for the auditor */
+	snprintf(path, sizeof(path), ADMIN "/orders/%s", oid);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	reg = cJSON_GetObjectItem(r.json, "registration");
+	ck_assert_ptr_nonnull(reg);
+	ck_assert_str_eq(cJSON_GetObjectItem(reg, "child_name")->valuestring, "李小红");
+	ck_assert_str_eq(cJSON_GetObjectItem(reg, "child_birth_date")->valuestring, "2018-03-01");
+	ck_assert_str_eq(cJSON_GetObjectItem(reg, "parent_phone")->valuestring, phone);
+	ck_assert_str_eq(cJSON_GetObjectItem(reg, "note")->valuestring, "第一次上课");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(reg, "masked")));
+	ck_assert_int_ge((int)cJSON_GetObjectItem(reg, "child_age")->valuedouble, 8);
+	e2e_request("GET", path, au, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_ptr_null(strstr(r.body, phone));
+	ck_assert_ptr_null(strstr(r.body, "小红"));
+	reg = cJSON_GetObjectItem(r.json, "registration");
+	ck_assert_str_eq(cJSON_GetObjectItem(reg, "child_birth_date")->valuestring, "2018-**-**");
+	ck_assert_ptr_null(cJSON_GetObjectItem(reg, "note"));
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(reg, "masked")));
+
+	/* nothing in clear in the database, the gymd log included */
+	p[0] = phone;
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT (SELECT count(*) FROM order_registrations r "
+	    "WHERE r::text LIKE '%' || $1 || '%') + (SELECT count(*) FROM payment_audit_log a "
+	    "WHERE a::text LIKE '%' || $1 || '%' OR a::text LIKE '%小红%')", 1, p), 0);
+	log = e2e_gymd_log_since(log_at);
+	ck_assert_ptr_nonnull(log);
+	ck_assert_ptr_null(strstr(log, phone));
+	ck_assert_ptr_null(strstr(log, "小红"));
+	free(log);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 admin_suite(void)
 {
@@ -598,6 +694,7 @@ admin_suite(void)
 	tcase_add_test(t, order_detail);
 	tcase_add_test(t, audit_log);
 	tcase_add_test(t, schedules_create_and_resize);
+	tcase_add_test(t, registration_details);
 	suite_add_tcase(s, t);
 	return s;
 }

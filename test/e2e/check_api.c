@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include "e2e.h"
+#include "regfields.h"
 
 
 /* GET /course-schedules/{id}: its "available". */
@@ -60,9 +61,9 @@ static void
 create_order(const char *token, long long sid, long long rid, const char *extra,
     struct e2e_resp *r)
 {
-	char body[128];
+	char body[512];
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, extra, r);
 }
 
@@ -281,7 +282,7 @@ END_TEST
 START_TEST(amount_tampered)
 {
 	struct e2e_resp r = { 0 };
-	char token[E2E_TOKEN_MAX], body[160], uid[24];
+	char token[E2E_TOKEN_MAX], body[512], uid[24];
 	const char *p[1];
 	long long sid = e2e_schedule(3), rid, u;
 
@@ -290,7 +291,7 @@ START_TEST(amount_tampered)
 	p[0] = uid;
 	rid = hold(token, sid);
 	snprintf(body, sizeof(body),
-	    "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,\"amount\":\"0.01\"}", sid, rid);
+	    "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,\"reservation_id\":%lld,\"amount\":\"0.01\"}", sid, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	assert_error(&r, 400, "AMOUNT_MISMATCH");
 	p[0] = r.rid;
@@ -301,14 +302,14 @@ START_TEST(amount_tampered)
 	    "user_id = $1::bigint", 1, p), 0);
 	/* amount_fen tampered the same way */
 	snprintf(body, sizeof(body),
-	    "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,\"amount_fen\":1}", sid, rid);
+	    "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,\"reservation_id\":%lld,\"amount_fen\":1}", sid, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	assert_error(&r, 400, "AMOUNT_MISMATCH");
 	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM payment_orders WHERE "
 	    "user_id = $1::bigint", 1, p), 0);
 	/* the right price is accepted */
 	snprintf(body, sizeof(body),
-	    "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,\"amount\":\"200.00\"}", sid, rid);
+	    "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,\"reservation_id\":%lld,\"amount\":\"200.00\"}", sid, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
 	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM payment_orders WHERE "
@@ -402,7 +403,7 @@ END_TEST
 START_TEST(idempotency_key)
 {
 	struct e2e_resp r = { 0 };
-	char token[E2E_TOKEN_MAX], key[80], hdr[120], oid[40], replay[16], body[160];
+	char token[E2E_TOKEN_MAX], key[80], hdr[120], oid[40], replay[16], body[512];
 	long long sid = e2e_schedule(3), sid2 = e2e_schedule(3), rid;
 
 	e2e_user("api-idem", token);

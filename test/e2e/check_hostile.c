@@ -55,6 +55,7 @@
 #include "crypto.h"
 #include "e2e.h"
 #include "token.h"
+#include "regfields.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define ADMIN E2E_API "/admin"
@@ -588,9 +589,11 @@ START_TEST(sql_metacharacters)
 	    member("course_schedule_id", js, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
 	expect("DELETE", E2E_API "/bookings/seat-release", token,
 	    member("reservation_id", js, body, sizeof(body)), NULL, 400, "INVALID_REQUEST");
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%s}", sid, js);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,"
+	    "\"reservation_id\":%s}", sid, js);
 	expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400, "INVALID_REQUEST");
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"amount\":%s}", sid, js);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,"
+	    "\"amount\":%s}", sid, js);
 	expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 0, NULL);
 	/* a refund of an order that is not there (the reason: refund_reason below) */
 	snprintf(body, sizeof(body), "{\"order_id\":%s,\"reason\":%s}", js, js);
@@ -747,7 +750,8 @@ START_TEST(numbers)
 			    member("course_schedule_id", v, body, sizeof(body)), NULL, 400,
 			    "INVALID_REQUEST");
 			snprintf(body, sizeof(body),
-			    "{\"course_schedule_id\":%lld,\"reservation_id\":%s}", sid, v);
+			    "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,"
+			    "\"reservation_id\":%s}", sid, v);
 			expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400,
 			    "INVALID_REQUEST");
 			expect("DELETE", E2E_API "/bookings/seat-release", token,
@@ -784,7 +788,8 @@ START_TEST(numbers)
 	snprintf(path, sizeof(path), ADMIN "/course-schedules/%lld", sid);
 	expect("PATCH", path, op, "{\"capacity\":10001}", NULL, 400, "INVALID_REQUEST");
 	expect("PATCH", path, op, "{\"capacity\":2147483648}", NULL, 400, "INVALID_REQUEST");
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"amount\":1e308}", sid);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,"
+	    "\"amount\":1e308}", sid);
 	expect("POST", E2E_API "/payment/orders/create", token, body, NULL, 400, "AMOUNT_MISMATCH");
 	/* numbers in the query */
 	expect("GET", ADMIN "/orders?limit=-1", op, NULL, NULL, 400, "INVALID_REQUEST");
@@ -1034,7 +1039,7 @@ END_TEST
 
 START_TEST(duplicate_keys)
 {
-	char token[E2E_TOKEN_MAX], body[256], snap[512];
+	char token[E2E_TOKEN_MAX], body[512], snap[512];
 	struct e2e_resp r = { 0 };
 	long long sa = e2e_schedule(2), sb = e2e_schedule(2), rid;
 	const char *p[1];
@@ -1048,7 +1053,8 @@ START_TEST(duplicate_keys)
 	ck_assert_int_eq((long long)e2e_num(&r, "course_schedule_id"), sa);
 	rid = (long long)e2e_num(&r, "reservation_id");
 	/* the second copy is not even looked at: a garbage one is ignored too */
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,"
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,"
+	    "\"reservation_id\":%lld,"
 	    "\"reservation_id\":\"x\"}", sa, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);

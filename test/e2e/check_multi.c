@@ -49,6 +49,7 @@
 #include <check.h>
 
 #include "e2e.h"
+#include "regfields.h"
 
 #define PORT_STEP	50		/* B's and the pair nginx's ports: the stack's + 50 */
 #define APP_B		"gym-multi-b"
@@ -504,14 +505,14 @@ static void
 prepaid_order(const char *token, long long sid, char *oid)
 {
 	struct e2e_resp r = { 0 };
-	char body[160];
+	char body[512];
 	long long rid;
 
 	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
 	e2e_request("POST", E2E_API "/bookings/seat-reserve", token, body, NULL, &r);
 	ck_assert_msg(r.status == 201, "seat-reserve: %ld %s", r.status, r.body);
 	rid = (long long)e2e_num(&r, "reservation_id");
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
 	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));

@@ -16,6 +16,7 @@
 #include <check.h>
 
 #include "e2e.h"
+#include "regfields.h"
 
 #define FAULTS_DEFAULT "{\"subscribe_fail_count\":0,\"subscribe_fail_http\":false," \
 	"\"refund_result\":\"SUCCESS\",\"refund_delay_ms\":-1}"
@@ -76,9 +77,9 @@ static void
 order(const char *token, long long sid, char *oid)
 {
 	struct e2e_resp r = { 0 };
-	char body[128];
+	char body[512];
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", sid);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld}", sid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
 	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));

@@ -109,6 +109,13 @@ random_hex() {
 	printf '%s' "$(openssl rand -hex "$(($1 / 2))")"
 }
 
+# pii_keys: a fresh key file for the registration details (lib/pii.h): the
+# search-hash key and one sealing key.
+pii_keys() {
+	printf '# registration details keys (lib/pii.h); the first key line seals\n'
+	printf 'index %s\nk1 %s\n' "$(random_hex 64)" "$(random_hex 64)"
+}
+
 # secret_once FILE CMD...: write CMD's output to FILE (mode 600) unless FILE exists.
 secret_once() {
 	local file="$1"
@@ -215,6 +222,7 @@ prepare_secrets() {
 	chmod 700 "$SECRETS" "$SIMKEYS"
 	secret_once "$SECRETS/token_secret" random_alnum 48
 	secret_once "$SECRETS/app_secret" random_hex 32
+	secret_once "$SECRETS/pii.keys" pii_keys
 	install -m 600 "$keys/merchant_key.pem" "$SECRETS/merchant_key.pem"
 	install -m 600 "$keys/apiv3_key.txt" "$SECRETS/apiv3_key.txt"
 	install -m 644 "$keys/platform_pub.pem" "$VAR/platform_pub.pem"
@@ -236,6 +244,7 @@ job_interval_ms = $JOB_INTERVAL_MS
 db = ${DB_CONNINFO:-$(conninfo gym)}
 log_level = $LOG_LEVEL
 token_secret_file = $SECRETS/token_secret
+pii_keys_file = $SECRETS/pii.keys
 trust_proxy = yes
 idempotency_lease = $IDEM_LEASE
 read_timeout = $READ_TIMEOUT

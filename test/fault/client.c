@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "regfields.h"
 
 #define PAID_RING 16
 
@@ -170,10 +171,10 @@ static int
 create_order(struct client *c, struct booking *b)
 {
 	struct fault_resp r = { 0 };
-	char body[128], key[96];
+	char body[512], key[96];
 	long st;
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}",
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,\"reservation_id\":%lld}",
 	    b->sid, b->rid);
 	snprintf(key, sizeof(key), "Idempotency-Key: fault-%s-%d-%lu", fault_sh->runid, c->index,
 	    c->seq++);

@@ -473,3 +473,11 @@ SELECT coalesce(h.openid, w.touser) AS openid, h.data, h.bookings, h.sent, w.mes
   FROM here h
   FULL JOIN wx w ON w.touser = h.openid AND w.template_id = h.template_id AND w.data = h.data
  WHERE coalesce(h.bookings, 0) <> coalesce(w.messages, 0);
+
+-- invariant: order_has_registration
+-- Every order created in the run carries its registration details, sealed
+-- (the API takes none without them, and they commit with the order).
+SELECT o.order_id
+  FROM payment_orders o
+ WHERE o.created_at >= (SELECT started_at FROM fault_run)
+   AND NOT EXISTS (SELECT 1 FROM order_registrations r WHERE r.order_id = o.order_id);

@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "e2e.h"
+#include "regfields.h"
 #include "wxsign.h"
 
 #define DEFAULT_PGURI "host=127.0.0.1 port=15433 dbname=gym user=gym"
@@ -860,9 +861,10 @@ void
 e2e_order_create(const char *token, long long sid, long long rid, char *oid, char *st)
 {
 	struct e2e_resp r = { 0 };
-	char body[128];
+	char body[512];
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld}", sid, rid);
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld,"
+	    "\"reservation_id\":%lld}", sid, rid);
 	e2e_request("POST", E2E_API "/payment/orders/create", token, body, NULL, &r);
 	ck_assert_msg(r.status == 201, "orders/create: %ld %s", r.status, r.body);
 	snprintf(oid, 40, "%s", e2e_str(&r, "order_id"));

@@ -100,11 +100,11 @@ START_TEST(test_order_life)
 	a = pgt_actor_user(u);
 
 	/* create, cancel */
-	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, &o1, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, NULL, NULL, &o1, &created), GYM_OK);
 	ck_assert_int_eq(gym_order_cancel(db, &a, u, o1.order_id, &o), GYM_OK);
 	ck_assert_str_eq(o.status, "cancelled");
 	/* create, let the hold lapse, re-claim it */
-	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, &o2, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, NULL, NULL, &o2, &created), GYM_OK);
 	ck_assert_int_eq(created, 1);
 	gym_clock_set_offset(16 * 60);
 	ck_assert_int_eq(gym_order_prepare_pay(db, &a, u, o2.order_id, &o), GYM_OK);
@@ -179,7 +179,7 @@ START_TEST(test_failed_order_rows)
 	u1 = pgt_user(db, "o-audit-fail-1");
 	u2 = pgt_user(db, "o-audit-fail-2");
 	a = pgt_actor_user(u1);
-	ck_assert_int_eq(gym_order_create(db, &a, u1, s, 0, &o1, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, u1, s, 0, NULL, NULL, &o1, &created), GYM_OK);
 	gym_clock_set_offset(16 * 60);
 	a = pgt_actor_user(u2);
 	ck_assert_int_eq(gym_hold_create(db, &a, u2, s, &r, &created), GYM_OK);
@@ -215,7 +215,7 @@ START_TEST(test_paid_order_rows)
 	u = pgt_user(db, OPENID);
 	snprintf(uid, sizeof(uid), "%lld", u);
 	a = pgt_actor_user(u);
-	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, &o, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, NULL, NULL, &o, &created), GYM_OK);
 	ck_assert_int_eq(pgt_pay(db, o.order_id, "4200000001202611220000000001", outcome,
 	    sizeof(outcome)), GYM_OK);
 	ck_assert_str_eq(outcome, "paid");

@@ -23,6 +23,7 @@
 
 static struct gym_config cfg;
 static struct gym_pay pay;
+static const struct gym_registration reg = { "王小明", "2019-05-20", "13800138000", "" };
 
 static void
 setup(void)
@@ -54,8 +55,8 @@ new_order(const char *openid, int seats, struct gym_order *o)
 
 	a = pgt_actor_user(uid);
 	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
-	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, NULL, o, &created),
-	    GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, NULL, &reg, o,
+	    &created), GYM_OK);
 	ck_assert_int_eq(created, 1);
 	return uid;
 }
@@ -304,14 +305,14 @@ START_TEST(price_rule)
 
 	a = pgt_actor_user(uid);
 	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
-	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, &ca, &o, &created),
-	    GYM_E_AMOUNT_MISMATCH);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, &ca, &reg, &o,
+	    &created), GYM_E_AMOUNT_MISMATCH);
 	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_audit_log "
 	    "WHERE action_type = 'amount_mismatch'"), 1);
 	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_orders"), 0);
 	ca.yuan_text = "200.00";
-	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, &ca, &o, &created),
-	    GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, &ca, &reg, &o,
+	    &created), GYM_OK);
 	ck_assert_int_eq(o.amount_fen, GYM_PRICE_FEN);
 }
 END_TEST

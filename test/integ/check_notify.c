@@ -116,7 +116,7 @@ new_order(const char *openid, long long sid, long long *uid, struct gym_order *o
 
 	*uid = pgt_user(db, openid);
 	a = pgt_actor_user(*uid);
-	ck_assert_int_eq(gym_order_create(db, &a, *uid, sid, 0, o, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, *uid, sid, 0, NULL, NULL, o, &created), GYM_OK);
 }
 
 /* The data value of key in the message (order, kind) into buf. */

@@ -40,7 +40,7 @@ create(long long user_id, long long schedule_id, long long reservation_id,
 
 	memset(o, 0, sizeof(*o));
 	*created = -1;
-	return gym_order_create(db, &a, user_id, schedule_id, reservation_id, o, created);
+	return gym_order_create(db, &a, user_id, schedule_id, reservation_id, NULL, NULL, o, created);
 }
 
 static enum gym_err
@@ -244,7 +244,8 @@ same_user_create(struct pgt_client *c)
 	struct gym_order o;
 
 	memset(&o, 0, sizeof(o));
-	c->err = gym_order_create(c->db, &a, su->user_id, su->schedule_id, 0, &o, &c->created);
+	c->err = gym_order_create(c->db, &a, su->user_id, su->schedule_id, 0, NULL, NULL, &o,
+	    &c->created);
 	c->id = o.id;
 	c->aux = o.res.id;
 	snprintf(c->text, sizeof(c->text), "%s", o.order_id);

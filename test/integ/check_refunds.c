@@ -51,7 +51,7 @@ new_order(long long sid, const char *openid, struct gym_order *o)
 
 	a = pgt_actor_user(uid);
 	ck_assert_int_eq(gym_hold_create(db, &a, uid, sid, &r, &created), GYM_OK);
-	ck_assert_int_eq(gym_order_create(db, &a, uid, sid, r.id, o, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, uid, sid, r.id, NULL, NULL, o, &created), GYM_OK);
 }
 
 /* The same, paid (WeChat's SUCCESS applied): booking confirmed. */

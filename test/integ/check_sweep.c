@@ -227,8 +227,8 @@ START_TEST(test_sweep_orders)
 		snprintf(openid, sizeof(openid), "o-sweep-order-%d", i);
 		u[i] = pgt_user(db, openid);
 		a = pgt_actor_user(u[i]);
-		ck_assert_int_eq(gym_order_create(db, &a, u[i], i == 5 ? s1 : s, 0, &o[i],
-		    &created), GYM_OK);
+		ck_assert_int_eq(gym_order_create(db, &a, u[i], i == 5 ? s1 : s, 0, NULL, NULL,
+		    &o[i], &created), GYM_OK);
 	}
 	/* one order ends before it lapses */
 	a = pgt_actor_user(u[0]);
@@ -245,7 +245,7 @@ START_TEST(test_sweep_orders)
 	gym_clock_set_offset(GYM_ORDER_SECONDS + 60);
 	ulive = pgt_user(db, "o-sweep-order-live");
 	a = pgt_actor_user(ulive);
-	ck_assert_int_eq(gym_order_create(db, &a, ulive, s, 0, &olive, &created), GYM_OK);
+	ck_assert_int_eq(gym_order_create(db, &a, ulive, s, 0, NULL, NULL, &olive, &created), GYM_OK);
 
 	do {
 		ck_assert_int_eq(gym_sweep_orders(db, 2, &n), GYM_OK);

@@ -166,6 +166,19 @@ END_TEST
 
 /* ---- gym_config_load: every kind of secret file ------------------------------------- */
 
+#define PII_KEYS "index aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" \
+	"k1 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n"
+
+/* "pii_keys_file = PATH\n" for a key file at mode. */
+static const char *
+pii_line(mode_t mode)
+{
+	static char line[600];
+
+	snprintf(line, sizeof(line), "pii_keys_file = %s\n", put_str("pii.keys", PII_KEYS, mode));
+	return line;
+}
+
 struct secret_files {
 	const char *token, *app, *apiv3, *merchant;
 };
@@ -192,7 +205,8 @@ config_with(mode_t token, mode_t app, mode_t apiv3, mode_t merchant, struct secr
 	    "token_secret_file = %s\n"
 	    "wx.app_secret_file = %s\n"
 	    "wx.apiv3_key_file = %s\n"
-	    "wx.merchant_key_file = %s\n", f->token, f->app, f->apiv3, f->merchant);
+	    "wx.merchant_key_file = %s\n%s", f->token, f->app, f->apiv3, f->merchant,
+	    pii_line(0600));
 	return put_str("gymd.conf", conf, 0644);
 }
 
@@ -240,7 +254,10 @@ START_TEST(test_config_accepts_tight)
 	ck_assert_int_eq(cfg.wx_have_apiv3_key, 1);
 	ck_assert_ptr_nonnull(cfg.wx_merchant_key);
 	ck_assert_str_eq(cfg.wx_app_secret, "0123456789abcdef0123456789abcdef");
+	ck_assert_int_eq(cfg.pii.n, 1);
+	ck_assert_str_eq(cfg.pii.k[0].id, "k1");
 	gym_config_free(&cfg);
+	ck_assert_int_eq(cfg.pii.n, 0);
 	ck_assert_int_eq(cfg.token_secret_len, 0);
 	ck_assert_ptr_null(cfg.wx_app_secret);
 }
@@ -270,6 +287,30 @@ START_TEST(test_config_needs_token_secret)
 }
 END_TEST
 
+/* The registration details' keys: required, mode 600, well formed. */
+START_TEST(test_config_pii_keys)
+{
+	struct gym_config cfg;
+	const char *tok = put_str("token", TOKEN_SECRET "\n", 0600);
+	char conf[1024], err[1024] = "";
+
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n", tok);
+	ck_assert_int_eq(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)),
+	    GYM_EINVAL);
+	ck_assert_msg(strstr(err, "pii_keys_file is required") != NULL, "%s", err);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n%s",
+	    tok, pii_line(0640));
+	ck_assert_int_eq(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)),
+	    GYM_EINVAL);
+	ck_assert_msg(strstr(err, "group or others") != NULL, "%s", err);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n"
+	    "pii_keys_file = %s\n", tok, put_str("pii.keys", "index 00\nk1 00\n", 0600));
+	ck_assert_int_eq(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)),
+	    GYM_EINVAL);
+	ck_assert_msg(strstr(err, "pii keys line 1") != NULL, "%s", err);
+}
+END_TEST
+
 /* job_processes: 1 by default, 1 to 8 accepted, anything else refused. */
 START_TEST(test_config_job_processes)
 {
@@ -286,11 +327,13 @@ START_TEST(test_config_job_processes)
 	};
 	struct gym_config cfg;
 	const char *tok = put_str("token", TOKEN_SECRET "\n", 0600);
-	char conf[512], err[1024];
+	char conf[1536], err[1024];
+
+	const char *pii = pii_line(0600);
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\n"
-		    "token_secret_file = %s\n%s", tok, cases[i].line);
+		    "token_secret_file = %s\n%s%s", tok, pii, cases[i].line);
 		err[0] = '\0';
 		if (cases[i].ok) {
 			ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
@@ -337,10 +380,12 @@ START_TEST(test_config_trusted_proxies)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct gym_config cfg;
 	const char *tok = put_str("token", TOKEN_SECRET "\n", 0600);
-	char conf[512], err[1024], addr[GYM_PEER_ADDRLEN];
+	char conf[1536], err[1024], addr[GYM_PEER_ADDRLEN];
+	const char *pii = pii_line(0600);
 
 	/* the default: nginx on this host, by loopback or the UNIX socket */
-	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n", tok);
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n%s", tok,
+	    pii);
 	ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)) ==
 	    GYM_OK, "%s", err);
 	ck_assert_int_eq(cfg.read_timeout, 10);
@@ -361,7 +406,7 @@ START_TEST(test_config_trusted_proxies)
 
 	/* a list of its own: only those; no UNIX socket unless named */
 	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n"
-	    "trusted_proxies = 10.0.0.5, 2001:DB8::0:1\nread_timeout = 2\n", tok);
+	    "trusted_proxies = 10.0.0.5, 2001:DB8::0:1\nread_timeout = 2\n%s", tok, pii);
 	ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)) ==
 	    GYM_OK, "%s", err);
 	ck_assert_int_eq(cfg.read_timeout, 2);
@@ -374,13 +419,13 @@ START_TEST(test_config_trusted_proxies)
 
 	for (size_t i = 0; i < NELEM(bad); i++) {
 		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\n"
-		    "token_secret_file = %s\ntrusted_proxies = %s\n", tok, bad[i]);
+		    "token_secret_file = %s\ntrusted_proxies = %s\n%s", tok, bad[i], pii);
 		ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
 		    sizeof(err)) == GYM_EINVAL, "%s accepted", bad[i]);
 		ck_assert_msg(strstr(err, "trusted_proxies") != NULL, "%s", err);
 	}
 	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n"
-	    "read_timeout = 0\n", tok);
+	    "read_timeout = 0\n%s", tok, pii);
 	ck_assert_int_eq(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err, sizeof(err)),
 	    GYM_EINVAL);
 }
@@ -453,6 +498,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_accepts_tight);
 	tcase_add_test(tc, test_config_short_token_secret);
 	tcase_add_test(tc, test_config_needs_token_secret);
+	tcase_add_test(tc, test_config_pii_keys);
 	tcase_add_test(tc, test_config_job_processes);
 	tcase_add_test(tc, test_config_trusted_proxies);
 	tcase_add_test(tc, test_config_weak_token_secret);

@@ -15,6 +15,7 @@
 #include <check.h>
 
 #include "door.h"
+#include "regfields.h"
 #include "unit.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -104,7 +105,8 @@ START_TEST(bad_amount)
 {
 	char body[256];
 
-	snprintf(body, sizeof(body), "{\"course_schedule_id\":5,%s}", bad_amounts[_i]);
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":5," TEST_REGISTRATION ",%s}",
+	    bad_amounts[_i]);
 	door_expect("POST", API "/payment/orders/create", token, body, 400, "AMOUNT_MISMATCH");
 }
 END_TEST
