@@ -7,7 +7,9 @@
 #include "json.h"
 
 static const char *const sensitive[] = { "openid", "code", "js_code", "token",
-	"access_token", "secret", "session_key", "authorization", NULL };
+	"access_token", "secret", "session_key", "authorization",
+	/* a parent's registration details (lib/registration.h) */
+	"child_name", "child_birth_date", "parent_phone", "phone", "note", NULL };
 
 /* Replace the value of every sensitive member (at any depth, in objects
  * and arrays) with "****", keeping its name.  -1 when out of memory: the

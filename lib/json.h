@@ -9,7 +9,9 @@
 #include "gym.h"
 
 /* A copy of a JSON text with the values of sensitive keys (openid, code,
- * js_code, token, access_token, secret, session_key) replaced by "****".
+ * js_code, token, access_token, secret, session_key, and a parent's
+ * registration details: child_name, child_birth_date, parent_phone,
+ * phone, note) replaced by "****".
  * Member names are kept.  NULL when the text is not JSON (or on a lack of
  * memory).  Caller frees. */
 char *gym_json_mask(const char *text);

@@ -187,6 +187,11 @@ static const struct {
 	/* an object under a sensitive name is walked, not replaced */
 	{ "{\"code\":{\"openid\":\"o\",\"n\":2}}", "{\"code\":{\"openid\":\"****\",\"n\":2}}" },
 	{ "{\"course_schedule_id\":1}", "{\"course_schedule_id\":1}" },
+	/* the registration details never reach an audit row */
+	{ "{\"child_name\":\"王小明\",\"child_birth_date\":\"2019-05-20\",\"parent_phone\":"
+	  "\"13800138000\",\"note\":\"n\",\"course_schedule_id\":2}",
+	  "{\"child_name\":\"****\",\"child_birth_date\":\"****\",\"parent_phone\":\"****\","
+	  "\"note\":\"****\",\"course_schedule_id\":2}" },
 	{ "[{\"openid\":\"o\"}]", "[{\"openid\":\"****\"}]" },
 };
 
