@@ -16,7 +16,7 @@
 #include "config.h"
 #include "crypto.h"
 
-enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_TOKEN_SECRET, C_PII_KEYS, C_APP_SECRET,
+enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS, C_APP_SECRET,
     C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY };
 
 struct ckey {
@@ -64,6 +64,7 @@ static const struct ckey keys[] = {
 	{ "wx.connect_timeout_ms", C_INT, F(wx_connect_timeout_ms), 50, 60000 },
 	{ "wx.timeout_ms", C_INT, F(wx_timeout_ms), 100, 60000 },
 	{ "wx.reconcile_after_s", C_INT, F(wx_reconcile_after_s), 1, 86400 },
+	{ "wx.reconcile_schedule", C_SCHEDULE, 0, 1, 86400 },
 	{ "wx.query_spacing_s", C_INT, F(wx_query_spacing_s), 0, 3600 },
 	{ "wx.template_confirmed", C_STR, F(wx_tpl_confirmed), 0, 0 },
 	{ "wx.template_failed", C_STR, F(wx_tpl_failed), 0, 0 },
@@ -95,6 +96,12 @@ defaults(struct gym_config *c)
 	c->wx_timeout_ms = 4000;
 	c->wx_reconcile_after_s = 60;
 	c->wx_query_spacing_s = 3;
+	{
+		static const int sched[] = { 10, 30, 60, 120, 300 };
+
+		memcpy(c->wx_reconcile_schedule, sched, sizeof(sched));
+		c->wx_reconcile_points = (int)(sizeof(sched) / sizeof(sched[0]));
+	}
 	c->notify_max_attempts = 8;
 	c->notify_backoff_base_ms = 1000;
 }
@@ -242,6 +249,40 @@ set_key(const struct ckey *k, char *val, struct gym_config *c, char *err, size_t
 	return 0;
 }
 
+/* "10 30 60 120 300": 1 to GYM_RECONCILE_POINTS_MAX ascending whole seconds. */
+static int
+set_schedule(const struct ckey *k, const char *val, struct gym_config *c, char *err,
+    size_t errsz)
+{
+	const char *p = val;
+	char *end;
+	long v, last = 0;
+	int n = 0;
+
+	for (;;) {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (errno != 0 || end == p || (*end != '\0' && strchr(" \t,", *end) == NULL) ||
+		    v < k->min || v > k->max || v <= last || n == GYM_RECONCILE_POINTS_MAX) {
+			snprintf(err, errsz, "%s wants 1 to %d ascending whole seconds from %d to %d "
+			    "(\"10 30 60 120 300\")", k->name, GYM_RECONCILE_POINTS_MAX, k->min, k->max);
+			return -1;
+		}
+		c->wx_reconcile_schedule[n++] = (int)v;
+		last = v;
+		p = end;
+	}
+	if (n == 0) {
+		snprintf(err, errsz, "%s is empty", k->name);
+		return -1;
+	}
+	c->wx_reconcile_points = n;
+	return 0;
+}
+
 static int
 set_value(const struct ckey *k, char *val, struct gym_config *c, char *err, size_t errsz)
 {
@@ -270,6 +311,8 @@ set_value(const struct ckey *k, char *val, struct gym_config *c, char *err, size
 		}
 		*(int *)((char *)c + k->off) = (int)v;
 		return 0;
+	case C_SCHEDULE:
+		return set_schedule(k, val, c, err, errsz);
 	case C_LOGLEVEL:
 		if (gym_log_level_parse(val, &c->log_level) == -1) {
 			snprintf(err, errsz, "log_level must be err, warn, info or debug");

@@ -66,6 +66,11 @@ struct gym_config {
 	int wx_connect_timeout_ms;
 	int wx_timeout_ms;
 	int wx_reconcile_after_s;
+	/* wx.reconcile_schedule: a pending order with a prepay is asked about
+	 * at these ages in seconds (ascending), then every last one */
+#define GYM_RECONCILE_POINTS_MAX 8
+	int wx_reconcile_schedule[GYM_RECONCILE_POINTS_MAX];
+	int wx_reconcile_points;
 	int wx_query_spacing_s;	/* a confirm asks WeChat about an order at most
 				 * once this often (0: every time) */
 	char *wx_tpl_confirmed;

@@ -102,11 +102,22 @@ gym_reconcile_order(struct gym_db *db, struct gym_channel *ch, const struct gym_
 	return e;
 }
 
+/*
+ * The pending orders with a prepay that are due a question: the latest
+ * point of the schedule ($2, ascending seconds after the prepay; after the
+ * last, every last seconds) that has passed is later than the last question
+ * (reconciled_at, which a parent's confirm also sets).  The claim is a
+ * lease: a question lost with its job is asked at the next point.
+ */
+#define AGE_S "extract(epoch FROM $1::timestamptz - prepay_at)"
+#define LAST_S "($2::int[])[array_length($2::int[], 1)]"
+#define DUE_S "(CASE WHEN " AGE_S " >= " LAST_S " THEN " LAST_S " * floor(" AGE_S " / " LAST_S ") " \
+	"ELSE (SELECT max(p) FROM unnest($2::int[]) p WHERE p <= " AGE_S ") END)"
 static struct gym_stmt st_claim_rec = { "reconcile_claim",
 	"UPDATE payment_orders SET reconciled_at = $1::timestamptz WHERE id = ANY(ARRAY("
 	" SELECT id FROM payment_orders WHERE status = 'pending' AND prepay_at IS NOT NULL "
-	" AND prepay_at <= $1::timestamptz - make_interval(secs => $2::int) "
-	" AND (reconciled_at IS NULL OR reconciled_at <= $1::timestamptz - make_interval(secs => $2::int)) "
+	" AND prepay_at <= $1::timestamptz - make_interval(secs => ($2::int[])[1]) "
+	" AND (reconciled_at IS NULL OR reconciled_at < prepay_at + make_interval(secs => " DUE_S ")) "
 	" ORDER BY coalesce(reconciled_at, prepay_at) LIMIT $3::int FOR UPDATE SKIP LOCKED)) "
 	"RETURNING coalesce(out_trade_no, order_id) AS order_id", 0 };
 /*
@@ -130,13 +141,21 @@ static struct gym_stmt st_close_retry = { "close_retry",
 	" (SELECT order_id FROM payment_attempts WHERE out_trade_no = $1), $1)", 0 };
 
 enum gym_err
-gym_reconcile_claim(struct gym_db *db, int after_s, char (*ids)[33], int max, int *n)
+gym_reconcile_claim(struct gym_db *db, const int *schedule, int points, char (*ids)[33], int max,
+    int *n)
 {
-	char now[40], secs[16], lim[16];
+	char now[40], secs[16 * GYM_RECONCILE_POINTS_MAX + 2], lim[16];
 	const char *p[3] = { now, secs, lim };
+	size_t used = 0;
 
+	if (points < 1 || points > GYM_RECONCILE_POINTS_MAX)
+		return GYM_EINVAL;
 	gym_db_now_param(now, sizeof(now));
-	snprintf(secs, sizeof(secs), "%d", after_s);
+	/* an array literal of the schedule: {10,30,60} */
+	for (int i = 0; i < points; i++)
+		used += (size_t)snprintf(secs + used, sizeof(secs) - used, "%c%d", i == 0 ? '{' : ',',
+		    schedule[i]);
+	snprintf(secs + used, sizeof(secs) - used, "}");
 	snprintf(lim, sizeof(lim), "%d", max);
 	return gym_db_claim_ids(db, &st_claim_rec, 3, p, (char *)ids, sizeof(*ids), max, n);
 }
@@ -190,7 +209,8 @@ gym_reconcile_run(struct gym_db *db, struct gym_channels *chans, const struct gy
 	int n = 0, total = 0;
 	enum gym_err e;
 
-	if (gym_reconcile_claim(db, cfg->wx_reconcile_after_s, ids, 20, &n) == GYM_OK)
+	if (gym_reconcile_claim(db, cfg->wx_reconcile_schedule, cfg->wx_reconcile_points, ids, 20,
+	    &n) == GYM_OK)
 		for (int i = 0; i < n; i++, total++)
 			if ((e = gym_channels_for_trade(chans, db, cfg, ids[i], &ch)) == GYM_OK &&
 			    (e = gym_reconcile_order(db, ch, cfg, ids[i], outcome,

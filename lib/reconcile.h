@@ -37,11 +37,14 @@ void gym_close_attempt(struct gym_db *, struct gym_channel *, const struct gym_c
 
 /* The job's claims, committed at once (FOR UPDATE SKIP LOCKED), so two
  * job processes never work on the same order: pending orders with a
- * prepay and no answer for after_s seconds, least recently asked first (so
+ * prepay that are due a question by the schedule (wx.reconcile_schedule:
+ * points seconds after the prepay, ascending; after the last, every last
+ * seconds), least recently asked first (so
  * a backlog of unpaid orders cannot starve a newer one), and ended orders
  * whose WeChat order is still open.  ids receives up to max out_trade_nos
  * of the orders' current attempts (33 bytes each). */
-enum gym_err gym_reconcile_claim(struct gym_db *, int after_s, char (*ids)[33], int max, int *n);
+enum gym_err gym_reconcile_claim(struct gym_db *, const int *schedule, int points,
+    char (*ids)[33], int max, int *n);
 /* A close claim is a lease of lease_s seconds: while the order's attempt
  * is still open after it, the order is claimed again. */
 enum gym_err gym_close_claim(struct gym_db *, int lease_s, char (*ids)[33], int max, int *n);

@@ -274,6 +274,32 @@ START_TEST(payerror_attempt_row)
 }
 END_TEST
 
+/* The same failure with no client call at all (the parent closed the mini
+ * program): the job's questions (wx.reconcile_schedule, 2 s on the test
+ * stack, 10 s in production) find it and the seat is free within 15 s. */
+START_TEST(payerror_found_by_the_job)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], oid[40], body[96], st[24], buf[96];
+	long long sid = e2e_schedule(1), t0;
+
+	e2e_user("pay-payerror-job", token);
+	order(token, sid, oid);
+	prepay_ok(token, oid);
+	ck_assert_int_eq(e2e_available(sid), 0);
+	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\",\"trade_state\":\"PAYERROR\"}", oid);
+	e2e_sim("POST", "/sim/pay", body, &r);
+	ck_assert_msg(r.status == 200, "/sim/pay PAYERROR: %ld %s", r.status, r.body);
+	t0 = e2e_now_ms();
+	ck_assert_str_eq(e2e_wait_status(token, oid, "failed", 15000, st), "failed");
+	ck_assert_int_eq(e2e_available(sid), 1);
+	fprintf(stderr, "payerror_found_by_the_job: seat free %lld ms after the failure\n",
+	    e2e_now_ms() - t0);
+	ck_assert_str_eq(attempt_state(oid, buf, sizeof(buf)), "failed/PAYERROR");
+	e2e_resp_free(&r);
+}
+END_TEST
+
 /* ---- notifications we build ------------------------------------------------------------ */
 
 struct note {
@@ -725,6 +751,7 @@ pay_suite(void)
 	tcase_add_test(t, native_qrcode);
 	tcase_add_test(t, switch_trade_type);
 	tcase_add_test(t, payerror_attempt_row);
+	tcase_add_test(t, payerror_found_by_the_job);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("notify");

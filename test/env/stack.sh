@@ -47,10 +47,11 @@ set_paths() {
 	[[ "$KEEP_CONN" == on || "$KEEP_CONN" == off ]] || die "GYM_FCGI_KEEP_CONN must be on or off"
 	if [[ "$PROFILE" == dev ]]; then
 		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60
-		NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60
+		NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60 RECONCILE_SCHEDULE="10 30 60 120 300"
 	else
 		# a short Idempotency-Key lease: check_process takes a key over
-		RETRY_SCALE=0.01 JOB_INTERVAL_MS=200 RECONCILE_AFTER_S=2
+		# the job asks WeChat every 2 s about a pending order (suites wait on it)
+		RETRY_SCALE=0.01 JOB_INTERVAL_MS=200 RECONCILE_AFTER_S=2 RECONCILE_SCHEDULE=2
 		NOTIFY_BACKOFF_MS=50 IDEM_LEASE=3
 	fi
 	# seconds a FastCGI connection has to send its request (check_fcgi: short)
@@ -65,6 +66,7 @@ set_paths() {
 		# make bench (bench/run.sh): dev timings; workers never retire, so their
 		# memory can be watched; GYM_BENCH_WORKERS / GYM_BENCH_LOG_LEVEL to compare
 		RETRY_SCALE=1 JOB_INTERVAL_MS=1000 RECONCILE_AFTER_S=60 NOTIFY_BACKOFF_MS=1000 IDEM_LEASE=60
+		RECONCILE_SCHEDULE="10 30 60 120 300"
 		WORKERS="${GYM_BENCH_WORKERS:-4}" MAX_REQUESTS=0 LOG_LEVEL="${GYM_BENCH_LOG_LEVEL:-warn}"
 		# UNIX sockets from nginx to gymd and from gymd to PostgreSQL, as in
 		# production (docs/operations.md); GYM_BENCH_SOCKETS=tcp: ports, as make run
@@ -266,6 +268,7 @@ wx.cainfo = $TLS/cert.pem
 wx.timeout_ms = 3000
 wx.connect_timeout_ms = 1000
 wx.reconcile_after_s = $RECONCILE_AFTER_S
+wx.reconcile_schedule = $RECONCILE_SCHEDULE
 
 # parents' messages (the simulator records them: GET /sim/messages)
 wx.template_confirmed = tpl-booking-confirmed thing1 time2 amount3

@@ -379,9 +379,58 @@ START_TEST(gate_query_spacing)
 	 * interval has passed since the last question */
 	pgt_exec(pay.db, "UPDATE payment_orders SET prepay_at = now() - interval '1 hour'");
 	gym_clock_set_offset(3 + cfg.wx_reconcile_after_s);
-	ck_assert_int_eq(gym_reconcile_claim(pay.db, cfg.wx_reconcile_after_s, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(gym_reconcile_claim(pay.db, cfg.wx_reconcile_schedule,
+	    cfg.wx_reconcile_points, ids, 4, &n), GYM_OK);
 	ck_assert_int_eq(n, 1);
 	pgt_close(&db2);
+}
+END_TEST
+
+/* The job's questions follow the schedule: at 10, 30, 60, 120 and 300 s
+ * after the prepay, then every 300 s; a point passed since the last
+ * question makes the order due once, a claim (or a confirm's question) in
+ * between moves the next one on. */
+START_TEST(reconcile_schedule)
+{
+	static const int sched[] = { 10, 30, 60, 120, 300 };
+	static const struct {
+		int at;		/* seconds after the prepay */
+		int due;
+	} steps[] = {
+		{ 5, 0 }, { 10, 1 }, { 12, 0 }, { 29, 0 }, { 31, 1 }, { 59, 0 }, { 61, 1 },
+		{ 100, 0 }, { 130, 1 }, { 200, 0 }, { 299, 0 }, { 300, 1 }, { 500, 0 },
+		{ 600, 1 }, { 601, 0 }, { 1000, 1 }, { 1100, 0 }, { 1200, 1 },
+	};
+	struct gym_order o;
+	char ids[4][33], at[40];
+	const char *p[1] = { at };
+	int n;
+
+	new_order("reconcile-schedule", 2, &o);
+	pgt_time(at, sizeof(at), 0);
+	pgt_execp(pay.db, "UPDATE payment_orders SET prepay_at = $1::timestamptz, "
+	    "reconciled_at = NULL", 1, p);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		gym_clock_set_offset(steps[i].at);
+		ck_assert_int_eq(gym_reconcile_claim(pay.db, sched, 5, ids, 4, &n), GYM_OK);
+		ck_assert_msg(n == steps[i].due, "%d s after the prepay: %d claimed, want %d",
+		    steps[i].at, n, steps[i].due);
+		if (n == 1)
+			ck_assert_str_eq(ids[0], o.order_id);
+	}
+	/* a confirm's question counts: asked at 1250 (reconciled_at), the
+	 * job's next question is at 1500 */
+	gym_clock_set_offset(1250);
+	pgt_time(at, sizeof(at), 0);
+	pgt_execp(pay.db, "UPDATE payment_orders SET reconciled_at = $1::timestamptz", 1, p);
+	gym_clock_set_offset(1499);
+	ck_assert_int_eq(gym_reconcile_claim(pay.db, sched, 5, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	gym_clock_set_offset(1501);
+	ck_assert_int_eq(gym_reconcile_claim(pay.db, sched, 5, ids, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	/* a schedule that cannot be */
+	ck_assert_int_eq(gym_reconcile_claim(pay.db, sched, 0, ids, 4, &n), GYM_EINVAL);
 }
 END_TEST
 
@@ -396,6 +445,7 @@ checkout_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, prepay_then_confirm);
+	tcase_add_test(tc, reconcile_schedule);
 	tcase_add_test(tc, switch_trade_type);
 	tcase_add_test(tc, switch_after_paid);
 	tcase_add_test(tc, cancel_and_close);

@@ -311,6 +311,55 @@ START_TEST(test_config_pii_keys)
 }
 END_TEST
 
+/* wx.reconcile_schedule: 10 30 60 120 300 by default; ascending whole
+ * seconds, 1 to 8 of them; anything else refused. */
+START_TEST(test_config_reconcile_schedule)
+{
+	static const struct {
+		const char *value;
+		int ok, n, first, last;
+	} cases[] = {
+		{ NULL, 1, 5, 10, 300 },
+		{ "2", 1, 1, 2, 2 },
+		{ "10, 30 60", 1, 3, 10, 60 },
+		{ "1 2 3 4 5 6 7 8", 1, 8, 1, 8 },
+		{ "1 2 3 4 5 6 7 8 9", 0, 0, 0, 0 },
+		{ "30 10", 0, 0, 0, 0 },
+		{ "10 10", 0, 0, 0, 0 },
+		{ "0", 0, 0, 0, 0 },
+		{ "abc", 0, 0, 0, 0 },
+		{ "10s", 0, 0, 0, 0 },
+		{ "", 0, 0, 0, 0 },
+	};
+	struct gym_config cfg;
+	char conf[1536], line[128], err[1024];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		/* put() has 8 slots: the files again for each case */
+		const char *tok = put_str("token", TOKEN_SECRET "\n", 0600), *pii = pii_line(0600);
+
+		line[0] = '\0';
+		if (cases[i].value != NULL)
+			snprintf(line, sizeof(line), "wx.reconcile_schedule = %s\n", cases[i].value);
+		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\n"
+		    "token_secret_file = %s\n%s%s", tok, pii, line);
+		err[0] = '\0';
+		if (!cases[i].ok) {
+			ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+			    sizeof(err)) == GYM_EINVAL, "'%s' taken", cases[i].value);
+			ck_assert_msg(strstr(err, "wx.reconcile_schedule") != NULL, "%s", err);
+			continue;
+		}
+		ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+		    sizeof(err)) == GYM_OK, "%s: %s", cases[i].value ? cases[i].value : "default", err);
+		ck_assert_int_eq(cfg.wx_reconcile_points, cases[i].n);
+		ck_assert_int_eq(cfg.wx_reconcile_schedule[0], cases[i].first);
+		ck_assert_int_eq(cfg.wx_reconcile_schedule[cases[i].n - 1], cases[i].last);
+		gym_config_free(&cfg);
+	}
+}
+END_TEST
+
 /* job_processes: 1 by default, 1 to 8 accepted, anything else refused. */
 START_TEST(test_config_job_processes)
 {
@@ -499,6 +548,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_short_token_secret);
 	tcase_add_test(tc, test_config_needs_token_secret);
 	tcase_add_test(tc, test_config_pii_keys);
+	tcase_add_test(tc, test_config_reconcile_schedule);
 	tcase_add_test(tc, test_config_job_processes);
 	tcase_add_test(tc, test_config_trusted_proxies);
 	tcase_add_test(tc, test_config_weak_token_secret);
