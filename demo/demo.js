@@ -122,6 +122,7 @@
 		this.code = (body && body.code) || ('HTTP_' + status);
 		this.message = (body && body.message) || ('请求失败（HTTP ' + status + '）');
 		this.field = (body && body.field) || '';
+		this.alternatives = (body && body.alternatives) || [];
 	}
 	ApiError.prototype.toString = function () {
 		return this.message + '（' + this.code + '）';
@@ -298,7 +299,11 @@
 			return startPayment(order, attempt);
 		}).catch(function (err) {
 			var msg = String(err);
-			if (err.code === 'TRIAL_ALREADY_BOOKED')
+			if (err.code === 'SOLD_OUT' && err.alternatives.length > 0)
+				msg += ' 还有名额的课程：' + err.alternatives.map(function (a) {
+					return a.course_name + '（' + fmtTime(a.starts_at) + '，剩余 ' + a.available + '）';
+				}).join('；') + '。';
+			else if (err.code === 'TRIAL_ALREADY_BOOKED')
 				msg += ' 点“换一个家长”再试一次。';
 			else if (err.code === 'ACTIVE_HOLD_EXISTS')
 				msg += ' 请先完成或取消当前订单。';

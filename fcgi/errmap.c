@@ -88,9 +88,9 @@ gym_error_code(enum gym_err e)
  */
 static void
 error_body(struct gym_resp *resp, int status, const char *code, const char *message,
-    const char *rid, const char *field, const char *detail)
+    const char *rid, const char *field, const char *detail, const char *alternatives)
 {
-	cJSON *o;
+	cJSON *o, *alt = NULL;
 
 	free(resp->body);
 	resp->body = NULL;
@@ -101,7 +101,11 @@ error_body(struct gym_resp *resp, int status, const char *code, const char *mess
 	    cJSON_AddStringToObject(o, "message", message) == NULL ||
 	    cJSON_AddStringToObject(o, "request_id", rid ? rid : "") == NULL ||
 	    (field != NULL && cJSON_AddStringToObject(o, "field", field) == NULL) ||
-	    (detail != NULL && cJSON_AddStringToObject(o, "detail", detail) == NULL)) {
+	    (detail != NULL && cJSON_AddStringToObject(o, "detail", detail) == NULL) ||
+	    (alternatives != NULL && ((alt = cJSON_Parse(alternatives)) == NULL ||
+	    !cJSON_AddItemToObject(o, "alternatives", alt)))) {
+		if (alt != NULL && cJSON_GetObjectItem(o, "alternatives") != alt)
+			cJSON_Delete(alt);
 		cJSON_Delete(o);
 		gym_log_errx("could not build the error body for %d %s", status, code);
 		resp->status = 500;
@@ -117,7 +121,7 @@ void
 gym_error_simple(struct gym_resp *resp, int status, const char *code,
     const char *message, const char *rid)
 {
-	error_body(resp, status, code, message, rid, NULL, NULL);
+	error_body(resp, status, code, message, rid, NULL, NULL, NULL);
 }
 
 void
@@ -125,7 +129,7 @@ gym_error_response(enum gym_err e, const struct gym_req *req, struct gym_resp *r
 {
 	const struct errmap *m = lookup(e);
 	const char *rid = req != NULL ? req->request_id : NULL;
-	const char *field = NULL, *detail = NULL;
+	const char *field = NULL, *detail = NULL, *alternatives = NULL;
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), "%s", m->message);
@@ -135,7 +139,10 @@ gym_error_response(enum gym_err e, const struct gym_req *req, struct gym_resp *r
 	}
 	if (e == GYM_EUPSTREAM && resp->err_detail[0] != '\0')
 		detail = resp->err_detail;
-	error_body(resp, m->status, m->code, msg, rid, field, detail);
+	/* SOLD_OUT: the classes to try instead (an empty list when none) */
+	if (e == GYM_E_SOLD_OUT)
+		alternatives = resp->err_alternatives[0] != '\0' ? resp->err_alternatives : "[]";
+	error_body(resp, m->status, m->code, msg, rid, field, detail, alternatives);
 	/* the WeChat gates: a short wait is enough */
 	if ((e == GYM_E_TOO_MANY_REQUESTS || e == GYM_E_BUSY) &&
 	    gym_resp_header(resp, "Retry-After", "1") != GYM_OK)

@@ -26,6 +26,8 @@ gym_h_hold_create(struct gym_req *req, struct gym_resp *resp)
 		gym_h_actor(req, &a, &snap);
 		e = gym_hold_create(req->ctx->db, &a, req->user_id, sid, &res, &created);
 		free(snap);
+		if (e == GYM_E_SOLD_OUT)
+			gym_h_alternatives(req, resp, sid);
 	}
 	cJSON_Delete(body);
 	if (e != GYM_OK)

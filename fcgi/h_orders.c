@@ -69,6 +69,8 @@ gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 	    &created);
 	if (e == GYM_EINVAL)
 		snprintf(resp->err_field, sizeof(resp->err_field), "reservation_id");
+	else if (e == GYM_E_SOLD_OUT)
+		gym_h_alternatives(req, resp, sid);
 out:
 	gym_wipe(&reg, sizeof(reg));
 	free(snap);

@@ -55,6 +55,7 @@ struct gym_resp {
 	char headers[512];		/* extra "Name: value\r\n" lines */
 	char err_field[64];		/* INVALID_REQUEST: the field at fault */
 	char err_detail[256];		/* UPSTREAM_ERROR: WeChat's code */
+	char err_alternatives[2048];	/* SOLD_OUT: a JSON array of classes, or "" */
 };
 
 typedef enum gym_err (*gym_handler)(struct gym_req *, struct gym_resp *);

@@ -117,6 +117,43 @@ gym_h_schedule_json(const struct gym_schedule *s)
 	return o;
 }
 
+#define ALTERNATIVES_MAX 3
+
+void
+gym_h_alternatives(struct gym_req *req, struct gym_resp *resp, long long schedule_id)
+{
+	struct gym_schedule s[ALTERNATIVES_MAX];
+	cJSON *a;
+	char *text;
+	int n = 0;
+
+	resp->err_alternatives[0] = '\0';
+	if (gym_schedule_alternatives(req->ctx->db, schedule_id, s, ALTERNATIVES_MAX, &n) != GYM_OK)
+		return;		/* the answer is still SOLD_OUT, with an empty list */
+	/* fewer when the names are too long for the answer's room */
+	for (; n > 0; n--) {
+		if ((a = cJSON_CreateArray()) == NULL)
+			return;
+		for (int i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(o, "id", (double)s[i].id);
+			cJSON_AddStringToObject(o, "course_name", s[i].course_name);
+			gym_h_add_time(o, "starts_at", s[i].starts_at);
+			cJSON_AddNumberToObject(o, "available", s[i].available);
+			cJSON_AddItemToArray(a, o);
+		}
+		text = cJSON_PrintUnformatted(a);
+		cJSON_Delete(a);
+		if (text != NULL && strlen(text) < sizeof(resp->err_alternatives)) {
+			memcpy(resp->err_alternatives, text, strlen(text) + 1);
+			free(text);
+			return;
+		}
+		free(text);
+	}
+}
+
 cJSON *
 gym_h_reservation_json(const struct gym_reservation *r)
 {

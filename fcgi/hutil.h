@@ -30,6 +30,9 @@ struct gym_pay *gym_h_pay(struct gym_req *);
 enum gym_err gym_h_upstream(const struct gym_pay *, struct gym_resp *, enum gym_err e);
 
 cJSON *gym_h_schedule_json(const struct gym_schedule *);
+/* A SOLD_OUT answer's alternatives (up to 3 other classes with a free seat:
+ * the same course first, then the nearest in time) into resp. */
+void gym_h_alternatives(struct gym_req *, struct gym_resp *, long long schedule_id);
 cJSON *gym_h_reservation_json(const struct gym_reservation *);
 cJSON *gym_h_order_json(const struct gym_order *);
 cJSON *gym_h_booking_json(const struct gym_booking *);

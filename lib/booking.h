@@ -76,6 +76,10 @@ enum gym_err gym_user_openid(struct gym_db *, long long user_id, char *openid, s
 enum gym_err gym_schedule_create(struct gym_db *, const struct gym_actor *,
     const char *course, int64_t starts, int64_t ends, int capacity, long long *id);
 enum gym_err gym_schedule_get(struct gym_db *, long long id, struct gym_schedule *);
+/* For a sold-out class id: up to max other classes with a free seat in the
+ * next 60 days, the same course first, then the nearest in time. */
+enum gym_err gym_schedule_alternatives(struct gym_db *, long long id, struct gym_schedule *out,
+    int max, int *n);
 /* Classes starting in [from, to), at most max of them, by start time. */
 enum gym_err gym_schedule_list(struct gym_db *, int64_t from, int64_t to,
     struct gym_schedule *out, int max, int *n);

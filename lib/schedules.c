@@ -22,6 +22,15 @@ static struct gym_stmt st_list = { "schedule_list",
 	"SELECT " SCHEDULE_COLS "FROM course_schedules s "
 	"WHERE s.starts_at >= $2::timestamptz AND s.starts_at < $3::timestamptz "
 	"ORDER BY s.starts_at, s.id LIMIT $4::int", 0 };
+/* Up to $3 other classes with a free seat that start within 60 days:
+ * the sold-out class's course first, then the nearest in time to it. */
+static struct gym_stmt st_alternatives = { "schedule_alternatives",
+	"SELECT * FROM (SELECT " SCHEDULE_COLS ", (s.course_name = x.course_name) AS same, "
+	" abs(extract(epoch FROM s.starts_at - x.starts_at)) AS apart "
+	" FROM course_schedules s, course_schedules x WHERE x.id = $2::bigint AND s.id <> x.id "
+	" AND s.starts_at > $1::timestamptz "
+	" AND s.starts_at < $1::timestamptz + interval '60 days') c "
+	"WHERE available > 0 ORDER BY same DESC, apart, id LIMIT $3::int", 0 };
 static struct gym_stmt st_insert = { "schedule_insert",
 	"INSERT INTO course_schedules (course_name, starts_at, ends_at, capacity, created_at) "
 	"VALUES ($1, $2::timestamptz, $3::timestamptz, $4::int, $5::timestamptz) RETURNING id", 0 };
@@ -70,6 +79,30 @@ gym_schedule_get(struct gym_db *db, long long id, struct gym_schedule *s)
 		read_row(r, 0, s);
 	PQclear(r);
 	return e;
+}
+
+enum gym_err
+gym_schedule_alternatives(struct gym_db *db, long long id, struct gym_schedule *out, int max,
+    int *n)
+{
+	char now[40], ids[24], lim[16];
+	const char *p[3] = { now, ids, lim };
+	PGresult *r;
+	enum gym_err e;
+
+	*n = 0;
+	if (max < 1)
+		return GYM_EINVAL;
+	gym_db_now_param(now, sizeof(now));
+	snprintf(ids, sizeof(ids), "%lld", id);
+	snprintf(lim, sizeof(lim), "%d", max);
+	if ((e = gym_db_ensure(db)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_alternatives, 3, p, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; i < PQntuples(r) && i < max; i++)
+		read_row(r, i, &out[(*n)++]);
+	PQclear(r);
+	return GYM_OK;
 }
 
 enum gym_err

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 
@@ -440,6 +441,63 @@ END_TEST
 #define RACE_USERS 60
 #define RACE_SEATS 10
 
+/* A class of this course through gymctl, starting in start_s seconds. */
+static long long
+course_class(const char *course, long start_s, int capacity)
+{
+	char cmd[2048], out[64], starts[40], ends[40];
+	time_t t = time(NULL) + start_s;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(starts, sizeof(starts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t += 3600;
+	gmtime_r(&t, &tm);
+	strftime(ends, sizeof(ends), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' schedule add --course '%s' --starts %s "
+	    "--ends %s --capacity %d", e2e_bin(), e2e_conf(), course, starts, ends, capacity);
+	ck_assert_msg(e2e_run(cmd, out, sizeof(out)) == 0, "%s", cmd);
+	return atoll(out);
+}
+
+/* A sold-out class answers 409 SOLD_OUT with up to three alternatives
+ * that have a free seat, its own course first; an order on it the same. */
+START_TEST(sold_out_alternatives)
+{
+	struct e2e_resp r = { 0 };
+	char t1[E2E_TOKEN_MAX], t2[E2E_TOKEN_MAX], course[64], body[512];
+	const cJSON *alt, *a;
+	long long full, same;
+
+	e2e_uniq("course", course, sizeof(course));
+	full = course_class(course, 3 * 86400, 1);
+	same = course_class(course, 9 * 86400, 2);
+	e2e_user("api-alt-1", t1);
+	e2e_user("api-alt-2", t2);
+	(void)hold(t1, full);
+	reserve(t2, full, NULL, &r);
+	assert_error(&r, 409, "SOLD_OUT");
+	alt = cJSON_GetObjectItem(r.json, "alternatives");
+	ck_assert_msg(cJSON_IsArray(alt) && cJSON_GetArraySize(alt) >= 1 &&
+	    cJSON_GetArraySize(alt) <= 3, "%s", r.body);
+	ck_assert_int_eq((long long)cJSON_GetObjectItem(alt->child, "id")->valuedouble, same);
+	ck_assert_str_eq(cJSON_GetObjectItem(alt->child, "course_name")->valuestring, course);
+	ck_assert_int_eq((int)cJSON_GetObjectItem(alt->child, "available")->valuedouble, 2);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(alt->child, "starts_at"));
+	cJSON_ArrayForEach(a, alt) {
+		ck_assert_int_ne((long long)cJSON_GetObjectItem(a, "id")->valuedouble, full);
+		ck_assert_int_gt((int)cJSON_GetObjectItem(a, "available")->valuedouble, 0);
+	}
+	/* the order path says the same */
+	snprintf(body, sizeof(body), "{" TEST_REGISTRATION ",\"course_schedule_id\":%lld}", full);
+	e2e_request("POST", E2E_API "/payment/orders/create", t2, body, NULL, &r);
+	assert_error(&r, 409, "SOLD_OUT");
+	alt = cJSON_GetObjectItem(r.json, "alternatives");
+	ck_assert_int_eq((long long)cJSON_GetObjectItem(alt->child, "id")->valuedouble, same);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 START_TEST(race_sold_out)
 {
 	static struct e2e_req login[RACE_USERS], rq[RACE_USERS];
@@ -539,6 +597,7 @@ api_suite(void)
 	tcase_add_test(t, booking_flow);
 	tcase_add_test(t, seat_release);
 	tcase_add_test(t, idempotency_key);
+	tcase_add_test(t, sold_out_alternatives);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("race");

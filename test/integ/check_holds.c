@@ -343,6 +343,51 @@ START_TEST(test_started_or_empty_class_is_sold_out)
 }
 END_TEST
 
+/* A class of course at start_h hours from now with seats places. */
+static long long
+course_class(const char *course, int start_h, int seats)
+{
+	int64_t start = gym_now_us() + (int64_t)start_h * 3600 * 1000000;
+	long long id = 0;
+
+	ck_assert_int_eq(gym_schedule_create(db, &pgt_actor_system, course, start,
+	    start + (int64_t)3600 * 1000000, seats, &id), GYM_OK);
+	return id;
+}
+
+/* A sold-out class's alternatives: other classes with a free seat, its own
+ * course first, then the nearest in time; never itself, a full one, one
+ * that started or one more than 60 days away. */
+START_TEST(test_alternatives)
+{
+	struct gym_schedule alt[3];
+	long long full = course_class("跳马", 48, 1), same_far = course_class("跳马", 200, 2);
+	long long other_near = course_class("平衡木", 50, 2), other_mid = course_class("自由操", 40, 2);
+	long long other_far = course_class("蹦床", 150, 2), same_full = course_class("跳马", 60, 0);
+	long long too_far = course_class("跳马", 24 * 61, 2), starts = course_class("吊环", 1, 2);
+	int n = 0;
+
+	(void)same_full;
+	(void)too_far;
+	ck_assert_int_eq(gym_schedule_alternatives(db, full, alt, 3, &n), GYM_OK);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(alt[0].id, same_far);		/* the same course */
+	ck_assert_int_eq(alt[1].id, other_near);	/* 2 h from it */
+	ck_assert_int_eq(alt[2].id, other_mid);		/* 8 h from it */
+	ck_assert_int_eq(alt[1].available, 2);
+	/* once a class has started it is no alternative */
+	gym_clock_set_offset(2 * 3600);
+	ck_assert_int_eq(gym_schedule_alternatives(db, full, alt, 3, &n), GYM_OK);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_ne(alt[i].id, starts);
+	gym_clock_set_offset(0);
+	ck_assert_int_eq(gym_schedule_alternatives(db, full, alt, 1, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(gym_schedule_alternatives(db, full, alt, 0, &n), GYM_EINVAL);
+	(void)other_far;
+}
+END_TEST
+
 START_TEST(test_capacity_change)
 {
 	static const struct gym_actor op = { "operator", 1, NULL, NULL, "test-capacity", NULL };
@@ -403,6 +448,7 @@ holds_suite(void)
 	tcase_add_test(tc, test_same_user_and_release);
 	tcase_add_test(tc, test_garbage_ids);
 	tcase_add_test(tc, test_started_or_empty_class_is_sold_out);
+	tcase_add_test(tc, test_alternatives);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("clock");
