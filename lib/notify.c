@@ -32,7 +32,7 @@ struct tpl {
 static struct tpl tpls[GYM_NOTIFY__COUNT];
 
 static const char *const kind_names[GYM_NOTIFY__COUNT] = {
-	"booking_confirmed", "payment_failed", "order_cancelled", "refund_done",
+	"booking_confirmed", "payment_failed", "order_cancelled", "refund_done", "order_expired",
 };
 
 /* How many values each kind fills, and the default data keys. */
@@ -44,6 +44,7 @@ static const struct {
 	{ 2, { "thing1", "phrase2" } },
 	{ 2, { "thing1", "phrase2" } },
 	{ 3, { "thing1", "amount2", "thing3" } },
+	{ 2, { "thing1", "phrase2" } },
 };
 
 #define DEFAULT_REFUND_REASON "退款已原路退回"
@@ -141,6 +142,7 @@ gym_notify_configure(const struct gym_config *cfg)
 	bad |= parse_template("wx.template_failed", cfg->wx_tpl_failed,
 	    GYM_NOTIFY_PAYMENT_FAILED, &tpls[GYM_NOTIFY_PAYMENT_FAILED]);
 	tpls[GYM_NOTIFY_ORDER_CANCELLED] = tpls[GYM_NOTIFY_PAYMENT_FAILED];
+	tpls[GYM_NOTIFY_ORDER_EXPIRED] = tpls[GYM_NOTIFY_PAYMENT_FAILED];
 	bad |= parse_template("wx.template_refunded", cfg->wx_tpl_refunded,
 	    GYM_NOTIFY_REFUND_DONE, &tpls[GYM_NOTIFY_REFUND_DONE]);
 	return bad ? GYM_EINVAL : GYM_OK;
@@ -243,6 +245,9 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 		break;
 	case GYM_NOTIFY_ORDER_CANCELLED:
 		values[1] = "已取消";
+		break;
+	case GYM_NOTIFY_ORDER_EXPIRED:
+		values[1] = "超时未支付";
 		break;
 	default:
 		values[1] = amount;

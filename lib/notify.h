@@ -1,6 +1,7 @@
 /*
  * notify.h: messages to parents: WeChat subscribe messages about their
- * order (booking confirmed, payment failed, order cancelled, refund done).
+ * order (booking confirmed, payment failed, order cancelled, order expired
+ * unpaid, refund done).
  *
  * A message is a parent_notifications row written by gym__notify_enqueue
  * inside the transaction of the change it tells about, so a change that
@@ -39,6 +40,7 @@ enum gym_notify_kind {
 	GYM_NOTIFY_PAYMENT_FAILED,	/* wx.template_failed */
 	GYM_NOTIFY_ORDER_CANCELLED,	/* wx.template_failed */
 	GYM_NOTIFY_REFUND_DONE,		/* wx.template_refunded */
+	GYM_NOTIFY_ORDER_EXPIRED,	/* wx.template_failed: unpaid at its deadline */
 	GYM_NOTIFY__COUNT
 };
 

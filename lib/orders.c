@@ -193,8 +193,10 @@ gym__expire_user_orders(struct gym_db *db, const struct gym_actor *a, long long 
 	if ((e = gym_db_exec(db, &st_lapsed, 2, p, &r)) != GYM_OK)
 		return e;
 	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++)
-		e = order_end(db, a, gym_db_get(r, i, "order_id"),
-		    gym_db_get_ll(r, i, "reservation_id"), "expired", "order_expired");
+		if ((e = order_end(db, a, gym_db_get(r, i, "order_id"),
+		    gym_db_get_ll(r, i, "reservation_id"), "expired", "order_expired")) == GYM_OK)
+			e = gym__notify_enqueue(db, a, GYM_NOTIFY_ORDER_EXPIRED,
+			    gym_db_get(r, i, "order_id"), NULL);
 	PQclear(r);
 	return e;
 }

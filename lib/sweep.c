@@ -23,8 +23,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "booking.h"
+#include "notify.h"
 
 static struct gym_stmt st_holds = { "sweep_holds",
 	"WITH upd AS (UPDATE seat_reservations SET status = 'expired', updated_at = $1::timestamptz "
@@ -57,13 +59,42 @@ static struct gym_stmt st_orders = { "sweep_orders",
 	" jsonb_build_object('reservation_id', id, 'course_schedule_id', course_schedule_id, "
 	" 'status', 'expired'), $1::timestamptz FROM holds RETURNING 1) "
 	"SELECT (SELECT count(*) FROM upd) AS n, (SELECT count(*) FROM audit_o) + "
-	" (SELECT count(*) FROM audit_h) AS a", 0 };
+	" (SELECT count(*) FROM audit_h) AS a, "
+	" (SELECT coalesce(array_agg(order_id), '{}') FROM upd) AS ids", 0 };
 
 struct sweep_arg {
 	struct gym_stmt *st;
 	int batch;
 	int n;
+	int notify;		/* orders: tell each parent (GYM_NOTIFY_ORDER_EXPIRED) */
 };
+
+/* The expired orders' parents are told, in the sweep's transaction. ids is
+ * the array's text, {ID,ID,...}: order ids need no quoting. */
+static enum gym_err
+notify_expired(struct gym_db *db, const char *ids)
+{
+	static const struct gym_actor sys = { "system", 0, NULL, NULL, NULL, NULL };
+	char id[33];
+	const char *p = ids;
+	enum gym_err e = GYM_OK;
+
+	if (!gym_notify_enabled(GYM_NOTIFY_ORDER_EXPIRED) || *p++ != '{')
+		return GYM_OK;
+	while (e == GYM_OK && *p != '\0' && *p != '}') {
+		size_t n = strcspn(p, ",}");
+
+		if (n > 0 && n < sizeof(id)) {
+			memcpy(id, p, n);
+			id[n] = '\0';
+			e = gym__notify_enqueue(db, &sys, GYM_NOTIFY_ORDER_EXPIRED, id, NULL);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return e;
+}
 
 static enum gym_err
 sweep_tx(struct gym_db *db, void *v)
@@ -79,14 +110,15 @@ sweep_tx(struct gym_db *db, void *v)
 	if ((e = gym_db_exec(db, a->st, 2, p, &r)) != GYM_OK)
 		return e;
 	a->n = (int)gym_db_get_ll(r, 0, "n");
+	e = a->notify && a->n > 0 ? notify_expired(db, gym_db_get(r, 0, "ids")) : GYM_OK;
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 static enum gym_err
 sweep(struct gym_db *db, struct gym_stmt *st, int batch, int nowait, int *n)
 {
-	struct sweep_arg a = { st, batch, 0 };
+	struct sweep_arg a = { st, batch, 0, st == &st_orders };
 	enum gym_err e;
 
 	if (batch < 1)

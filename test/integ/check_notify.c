@@ -208,6 +208,43 @@ START_TEST(test_enqueue_with_changes)
 }
 END_TEST
 
+/* An order that reaches its deadline unpaid tells its parent, once, with
+ * the failed template: found by the sweep, or by the parent's next action
+ * (a new hold expires the lapsed order first). */
+START_TEST(test_expired_notice)
+{
+	struct gym_order o1, o2;
+	struct gym_reservation r;
+	struct gym_actor a;
+	long long sid = class_2030("少儿体操体验课"), sid2 = class_2030("少儿体操体验课"), u1, u2;
+	char v[64];
+	int n = 0, created;
+
+	new_order("o-notify-expire-sweep", sid, &u1, &o1);
+	new_order("o-notify-expire-next", sid, &u2, &o2);
+	gym_clock_set_offset(GYM_ORDER_SECONDS + 1);
+	/* the parent comes back first: their lapsed order ends with a message */
+	a = pgt_actor_user(u2);
+	ck_assert_int_eq(gym_hold_create(db, &a, u2, sid2, &r, &created), GYM_OK);
+	ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications WHERE order_id = $1 "
+	    "AND kind = 'order_expired' AND template_id = 'tpl-failed'", o2.order_id), 1);
+	/* the sweep finds the other one */
+	ck_assert_int_eq(gym_sweep_orders(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications WHERE order_id = $1 "
+	    "AND kind = 'order_expired'", o1.order_id), 1);
+	ck_assert_str_eq(value_of(o1.order_id, "order_expired", "phrase2", v, sizeof(v)),
+	    "超时未支付");
+	ck_assert_str_eq(value_of(o1.order_id, "order_expired", "thing1", v, sizeof(v)),
+	    "少儿体操体验课");
+	/* a second sweep: nothing more */
+	ck_assert_int_eq(gym_sweep_orders(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM parent_notifications "
+	    "WHERE kind = 'order_expired'"), 2);
+}
+END_TEST
+
 struct enqueue_arg {
 	const char *order_id;
 	enum gym_err result;
@@ -778,6 +815,7 @@ notify_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_enqueue_with_changes);
 	tcase_add_test(tc, test_enqueue_rolls_back);
+	tcase_add_test(tc, test_expired_notice);
 	tcase_add_test(tc, test_templates_config);
 	tcase_add_test(tc, test_concurrent_senders);
 	tcase_add_test(tc, test_concurrent_claims);
