@@ -59,6 +59,44 @@ record() {
 	printf '\n== %s\n\n' "$line"
 }
 
+# log_of LABEL SUITE: where the log of SUITE in the pass LABEL is once the
+# pass's logs are archived (a directory for sanitizers, nothing for leakcheck).
+log_of() {
+	case "$2" in
+	ops | tls | fuzz) printf '%s' "$LOGDIR/once/$2.log" ;;
+	sanitizers) printf '%s' "$LOGDIR/${1//\//_}" ;;
+	leakcheck | build) ;;
+	*) printf '%s' "$LOGDIR/${1//\//_}/$2.log" ;;
+	esac
+}
+
+# failure_detail LABEL SUITE MAXLINES: what CI's tail needs to see of a failed
+# suite: its log's path and Check's failing checks (file.c:N:F:... or :E:)
+# with Check's count line, the sanitizer reports' first lines, or else the
+# log's last lines; at most MAXLINES lines of it, each cut to 200 characters.
+failure_detail() {
+	local label="$1" suite="$2" max="$3" log lines n
+	log="$(log_of "$label" "$suite")"
+	if [[ -z "$log" ]]; then
+		return 0
+	fi
+	printf -- '-- %s %s: %s\n' "$label" "$suite" "${log#"$ROOT"/}"
+	if [[ "$suite" == sanitizers ]]; then
+		lines="$(grep -H -m 2 -E "$SANITIZER_PATTERN" "$log"/*.log 2>/dev/null || true)"
+	elif [[ ! -f "$log" ]]; then
+		printf '   (no log)\n'
+		return 0
+	else
+		lines="$(grep -E '^[^[:space:]]+:[0-9]+:[EF]:|^[0-9]+%: Checks:' "$log" || true)"
+		[[ -n "$lines" ]] || lines="$(tail -n 10 "$log")"
+	fi
+	n="$(printf '%s\n' "$lines" | wc -l)"
+	printf '%s\n' "$lines" | head -n "$max" | cut -c 1-200 | sed "s|$ROOT/||g; s/^/   /"
+	if ((n > max)); then
+		printf '   ... %d more line(s) in the log\n' $((n - max))
+	fi
+}
+
 # run_logged LOG TIMEOUT CMD...: run CMD under a time limit, output to the
 # terminal and to LOG; return CMD's status (124 on timeout).
 run_logged() {
@@ -297,11 +335,12 @@ suite_ops() {
 		record SKIP ops ops 0 "test/ops/check_ops.sh missing"
 		return 0
 	fi
-	run_logged "$LOGDIR/ops.log" 300 bash "$ROOT/test/ops/check_ops.sh" || rc=$?
+	mkdir -p "$LOGDIR/once"
+	run_logged "$LOGDIR/once/ops.log" 300 bash "$ROOT/test/ops/check_ops.sh" || rc=$?
 	if ((rc == 0)); then
 		record PASS ops ops $((SECONDS - t0))
 	else
-		record FAIL ops ops $((SECONDS - t0)) "exit $rc (var/test/log/ops.log)"
+		record FAIL ops ops $((SECONDS - t0)) "exit $rc (var/test/log/once/ops.log)"
 	fi
 }
 
@@ -506,6 +545,17 @@ main() {
 		fi
 	done
 	if ((FAILURES > 0)); then
+		# what failed, short enough for CI's last ~40 lines: 12 lines per
+		# failed suite, fewer when several failed
+		local max=$((24 / FAILURES)) f
+		((max <= 12)) || max=12
+		((max >= 3)) || max=3
+		printf '\n######## failures ########\n'
+		for line in "${SUMMARY[@]}"; do
+			[[ "$line" == FAIL* ]] || continue
+			read -r -a f <<<"$line"
+			failure_detail "${f[1]}" "${f[2]}" "$max"
+		done
 		printf '\n%s: %d suite(s) FAILED (logs: var/test/log/)\n' "$PROG" "$FAILURES"
 		exit 1
 	fi
