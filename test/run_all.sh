@@ -102,7 +102,11 @@ failure_detail() {
 }
 
 # run_logged LOG TIMEOUT CMD...: run CMD under a time limit, output to the
-# terminal and to LOG; return CMD's status (124 on timeout).
+# terminal and to LOG; return CMD's status (124 on timeout).  The Check
+# programs run as "setsid PROG": on the SIGTERM of a timeout Check kills its
+# process group, which would otherwise be this script's (the run would end
+# there, without its summary); setsid makes PROG (the same process, timeout
+# still signals it) lead a group of its own.
 run_logged() {
 	local logfile="$1" limit="$2" rc
 	shift 2
@@ -165,7 +169,7 @@ suite_unit() {
 	# report fails the suite (exit 23) and the sanitizers line.
 	local fork="${CK_FORK:-}"
 	[[ "$label" != build-asan/bin ]] || fork="${CK_FORK:-no}"
-	CK_FORK="$fork" run_logged "$LOGDIR/unit.log" "$T_UNIT" "$bin/check_unit" || rc=$?
+	CK_FORK="$fork" run_logged "$LOGDIR/unit.log" "$T_UNIT" setsid "$bin/check_unit" || rc=$?
 	record "$(status_of "$rc")" "$label" unit $((SECONDS - start)) "$(note_of "$rc")"
 }
 
@@ -240,7 +244,7 @@ suite_integ() {
 		GYM_TEST_SIM_CTL="http://127.0.0.1:$SIM_PORT" \
 		GYM_TEST_SIM_CA="$VAR/tls/cert.pem" \
 		GYM_TEST_SIM_CONF="$conf" \
-		run_logged "$LOGDIR/integ.log" "$T_INTEG" "$bin/check_integ" || rc=$?
+		run_logged "$LOGDIR/integ.log" "$T_INTEG" setsid "$bin/check_integ" || rc=$?
 	stop_integ_sim
 	record "$(status_of "$rc")" "$label" integ $((SECONDS - start)) "$(note_of "$rc")"
 }
@@ -268,7 +272,7 @@ suite_e2e() {
 		GYM_E2E_VAR="var/test" \
 		GYM_E2E_PGURI="$(conninfo gym)" \
 		GYM_BIN="$label" \
-		run_logged "$LOGDIR/e2e.log" "$T_E2E" "$bin/check_e2e" || rc=$?
+		run_logged "$LOGDIR/e2e.log" "$T_E2E" setsid "$bin/check_e2e" || rc=$?
 	record "$(status_of "$rc")" "$label" e2e $((SECONDS - start)) "$(note_of "$rc")"
 }
 
