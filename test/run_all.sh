@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite, twice: with the normal build (bin/) and with the ASan/UBSan
 # build (build-asan/bin/).  `make test` runs this after building both.
-# Once per run, before the passes: ops, tls (test/ops/check_tls.sh) and fuzz
-# (make fuzz: the libFuzzer harnesses); the ASan pass first checks that
+# Once per run, before the passes: ops, tls (test/ops/check_tls.sh) and, beside
+# them, fuzz (make fuzz: the libFuzzer harnesses); the ASan pass first checks that
 # LeakSanitizer reports a planted leak (leakcheck).
 #
 # Each pass: unit (check_unit), integration (check_integ against a fresh
@@ -146,12 +146,31 @@ stop_test_stack() {
 
 cleanup() {
 	local rc=$?
+	if [[ -n "$FUZZ_PID" ]]; then
+		kill -TERM "$FUZZ_PID" 2>/dev/null || true
+		wait "$FUZZ_PID" 2>/dev/null || true
+	fi
 	stop_integ_sim
 	if ((TOUCHED_STACK)); then
 		log "stopping the test stack"
 		stop_test_stack >/dev/null 2>&1 || stop_test_stack || true
 	fi
 	exit "$rc"
+}
+
+# ck_fork LABEL: CK_FORK for the Check suites of unit and integ in the pass
+# LABEL.  Under ASan each forked test costs ~0.2 s more (measured under load:
+# check_unit 117 s forked, 13 s in one process; check_integ 190 s and 132 s),
+# so the ASan pass runs their checks in one process (both pass with
+# CK_FORK=no; the normal pass forks each one, with Check's per-test time
+# limits); LeakSanitizer then checks the whole run at its exit, and a report
+# fails the suite and the sanitizers line.  A CK_FORK already set wins.
+ck_fork() {
+	if [[ -n "${CK_FORK:-}" || "$1" != build-asan/bin ]]; then
+		printf '%s' "${CK_FORK:-}"
+	else
+		printf no
+	fi
 }
 
 # ---- suites --------------------------------------------------------------------------------
@@ -162,14 +181,7 @@ suite_unit() {
 		record FAIL "$label" unit 0 "$label/check_unit not built"
 		return 0
 	fi
-	# Under ASan each forked test costs ~0.2 s more (531 checks: 117 s forked,
-	# 13 s in one process, measured under load), so the ASan pass runs the
-	# checks in one process (they pass with CK_FORK=no; the normal pass forks
-	# each one); LeakSanitizer then checks the whole run at its exit, and a
-	# report fails the suite (exit 23) and the sanitizers line.
-	local fork="${CK_FORK:-}"
-	[[ "$label" != build-asan/bin ]] || fork="${CK_FORK:-no}"
-	CK_FORK="$fork" run_logged "$LOGDIR/unit.log" "$T_UNIT" setsid "$bin/check_unit" || rc=$?
+	CK_FORK="$(ck_fork "$label")" run_logged "$LOGDIR/unit.log" "$T_UNIT" setsid "$bin/check_unit" || rc=$?
 	record "$(status_of "$rc")" "$label" unit $((SECONDS - start)) "$(note_of "$rc")"
 }
 
@@ -244,6 +256,7 @@ suite_integ() {
 		GYM_TEST_SIM_CTL="http://127.0.0.1:$SIM_PORT" \
 		GYM_TEST_SIM_CA="$VAR/tls/cert.pem" \
 		GYM_TEST_SIM_CONF="$conf" \
+		CK_FORK="$(ck_fork "$label")" \
 		run_logged "$LOGDIR/integ.log" "$T_INTEG" setsid "$bin/check_integ" || rc=$?
 	stop_integ_sim
 	record "$(status_of "$rc")" "$label" integ $((SECONDS - start)) "$(note_of "$rc")"
@@ -375,25 +388,41 @@ suite_live() {
 	record "$(status_of "$rc")" "$label" live $((SECONDS - start)) "$(note_of "$rc")"
 }
 
-# suite_fuzz: the libFuzzer harnesses of test/fuzz (make fuzz: clang, ASan and
-# UBSan, each harness FUZZ_TIME seconds; a crash, leak or failed property
-# fails it).  Once per run, not per pass; its log is var/test/log/once/fuzz.log,
-# the executions per harness build-fuzz/fuzz-stats.txt.
-suite_fuzz() {
-	local t0=$SECONDS rc=0 note
+# fuzz_start, fuzz_finish: the libFuzzer harnesses of test/fuzz (make fuzz:
+# clang, ASan and UBSan, each harness FUZZ_TIME seconds, FUZZ_JOBS at a time;
+# a crash, leak or failed property fails it).  Once per run, not per pass: it
+# starts first and runs beside ops and tls (no ports, no files of theirs);
+# fuzz_finish waits for it, prints its table and records it.  Its log is
+# var/test/log/once/fuzz.log, the executions per harness build-fuzz/fuzz-stats.txt.
+FUZZ_PID="" FUZZ_T0=0
+fuzz_start() {
 	mkdir -p "$LOGDIR/once"
+	FUZZ_T0=$SECONDS
 	if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
+		return 0
+	fi
+	printf '\n== fuzz: started beside the next suites (var/test/log/once/fuzz.log)\n'
+	timeout --kill-after=10 "$T_FUZZ" make --no-print-directory -C "$ROOT" -j"$(nproc)" fuzz \
+		>"$LOGDIR/once/fuzz.log" 2>&1 </dev/null &
+	FUZZ_PID=$!
+}
+
+fuzz_finish() {
+	local rc=0 note
+	if [[ -z "$FUZZ_PID" ]]; then
 		record FAIL fuzz fuzz 0 "clang not found (test/env/deps.sh installs it)"
 		return 0
 	fi
-	run_logged "$LOGDIR/once/fuzz.log" "$T_FUZZ" \
-		make --no-print-directory -C "$ROOT" -j"$(nproc)" fuzz || rc=$?
+	wait "$FUZZ_PID" || rc=$?
+	FUZZ_PID=""
+	sed -n '/^harness /,$p' "$LOGDIR/once/fuzz.log" | head -n 40
 	if ((rc == 0)); then
 		note="$(awk '{ n += $3 } END { printf "%d harnesses, %d executions", NR, n }' \
 			"$ROOT/build-fuzz/fuzz-stats.txt" 2>/dev/null || true)"
-		record PASS fuzz fuzz $((SECONDS - t0)) "$note"
+		record PASS fuzz fuzz $((SECONDS - FUZZ_T0)) "$note"
 	else
-		record FAIL fuzz fuzz $((SECONDS - t0)) "$(note_of "$rc") (var/test/log/once/fuzz.log)"
+		tail -n 20 "$LOGDIR/once/fuzz.log"
+		record FAIL fuzz fuzz $((SECONDS - FUZZ_T0)) "$(note_of "$rc") (var/test/log/once/fuzz.log)"
 	fi
 }
 
@@ -529,6 +558,9 @@ main() {
 		stop_test_stack >>"$LOGDIR/stack.log" 2>&1
 	fi
 
+	if selected fuzz; then
+		fuzz_start
+	fi
 	if selected ops; then
 		suite_ops
 	fi
@@ -536,7 +568,7 @@ main() {
 		suite_tls
 	fi
 	if selected fuzz; then
-		suite_fuzz
+		fuzz_finish
 	fi
 	TOUCHED_STACK=0
 	run_pass "$first"
