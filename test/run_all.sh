@@ -72,8 +72,10 @@ log_of() {
 
 # failure_detail LABEL SUITE MAXLINES: what CI's tail needs to see of a failed
 # suite: its log's path and Check's failing checks (file.c:N:F:... or :E:)
-# with Check's count line, the sanitizer reports' first lines, or else the
-# log's last lines; at most MAXLINES lines of it, each cut to 200 characters.
+# with Check's count line, the sanitizer reports' first lines, the FAIL lines
+# of the ops scripts or the fault driver's violated invariants (with the log's
+# last line), or else the log's last lines; at most MAXLINES lines of it,
+# each cut to 200 characters.
 failure_detail() {
 	local label="$1" suite="$2" max="$3" log lines n
 	log="$(log_of "$label" "$suite")"
@@ -91,7 +93,15 @@ failure_detail() {
 		if [[ -n "$lines" ]]; then
 			lines="$(grep -E '^[0-9]+%: Checks:' "$log" | tail -n 1 || true)"$'\n'"$lines"
 		else
-			lines="$(tail -n 10 "$log")"
+			# the ops, tls and live scripts' FAIL lines, the fault
+			# driver's violated invariants, each with what follows it
+			lines="$(grep -E -A 3 '^FAIL  |^ *invariant .* [1-9][0-9]* violations' "$log" |
+				grep -v '^--$' || true)"
+			if [[ -n "$lines" ]]; then
+				lines="$(tail -n 1 "$log")"$'\n'"$lines"
+			else
+				lines="$(tail -n 10 "$log")"
+			fi
 		fi
 	fi
 	n="$(printf '%s\n' "$lines" | wc -l)"
