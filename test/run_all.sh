@@ -13,7 +13,9 @@
 # driver bin/fault_driver on a fresh stack), then a scan of
 # var/test/log/*.log for sanitizer reports.  A suite whose program was not
 # built (check_integ, check_e2e) is skipped; check_unit is required.
-# Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).
+# Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).  The
+# summary ends with each failed suite's log and its failing checks (12 lines
+# at most, fewer when several failed), so CI's last 40 lines name them.
 #
 # Usage: run_all.sh [SUITE...]
 #   no SUITE   everything above, both passes (make test, CI)
