@@ -9,7 +9,8 @@
 #   make run      bring the whole service up on this machine; make stop
 #   make bench    benchmarks (not part of make test); make bench-build: only their helpers
 #   make fuzz     build the libFuzzer harnesses of test/fuzz with clang, run each for
-#                 FUZZ_TIME seconds (make test runs it once, from test/run_all.sh)
+#                 FUZZ_TIME seconds, FUZZ_JOBS at a time (make test runs it once,
+#                 from test/run_all.sh)
 
 SHELL    := /bin/bash
 CC       ?= cc
@@ -165,6 +166,7 @@ clean:
 FUZZ_CC     ?= clang
 FUZZ_BUILD  ?= build-fuzz
 FUZZ_TIME   ?= 16
+FUZZ_JOBS   ?= $(NPROC)
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := $(WARN) -Wno-format-nonliteral -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                $(PKG_CFLAGS) -Ilib -Ifcgi -Itest/fuzz -MMD -MP
@@ -186,7 +188,7 @@ $(FUZZ_BUILD)/bin/fuzz_%: $(FUZZ_BUILD)/test/fuzz/fuzz_%.o $(FUZZ_BUILD)/libgym-
 	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 fuzz: $(FUZZ_PROGS)
-	@bash test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME)
+	@bash test/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_JOBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 -include $(shell find $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

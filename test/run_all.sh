@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite, twice: with the normal build (bin/) and with the ASan/UBSan
 # build (build-asan/bin/).  `make test` runs this after building both.
-# Once per run, before the passes: ops, tls (test/ops/check_tls.sh) and fuzz
-# (make fuzz: the libFuzzer harnesses); the ASan pass first checks that
+# Once per run, before the passes: ops, tls (test/ops/check_tls.sh) and, beside
+# them, fuzz (make fuzz: the libFuzzer harnesses); the ASan pass first checks that
 # LeakSanitizer reports a planted leak (leakcheck).
 #
 # Each pass: unit (check_unit), integration (check_integ against a fresh
@@ -13,7 +13,9 @@
 # driver bin/fault_driver on a fresh stack), then a scan of
 # var/test/log/*.log for sanitizer reports.  A suite whose program was not
 # built (check_integ, check_e2e) is skipped; check_unit is required.
-# Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).
+# Logs: var/test/log/ (a pass's logs are kept in var/test/log/<pass>/).  The
+# summary ends with each failed suite's log and its failing checks (12 lines
+# at most, fewer when several failed), so CI's last 40 lines name them.
 #
 # Usage: run_all.sh [SUITE...]
 #   no SUITE   everything above, both passes (make test, CI)
@@ -59,8 +61,64 @@ record() {
 	printf '\n== %s\n\n' "$line"
 }
 
+# log_of LABEL SUITE: where the log of SUITE in the pass LABEL is once the
+# pass's logs are archived (a directory for sanitizers, nothing for leakcheck).
+log_of() {
+	case "$2" in
+	ops | tls | fuzz) printf '%s' "$LOGDIR/once/$2.log" ;;
+	sanitizers) printf '%s' "$LOGDIR/${1//\//_}" ;;
+	leakcheck | build) ;;
+	*) printf '%s' "$LOGDIR/${1//\//_}/$2.log" ;;
+	esac
+}
+
+# failure_detail LABEL SUITE MAXLINES: what CI's tail needs to see of a failed
+# suite: its log's path and Check's failing checks (file.c:N:F:... or :E:)
+# with Check's count line, the sanitizer reports' first lines, the FAIL lines
+# of the ops scripts or the fault driver's violated invariants (with the log's
+# last line), or else the log's last lines; at most MAXLINES lines of it,
+# each cut to 200 characters.
+failure_detail() {
+	local label="$1" suite="$2" max="$3" log lines n
+	log="$(log_of "$label" "$suite")"
+	if [[ -z "$log" ]]; then
+		return 0
+	fi
+	printf -- '-- %s %s: %s\n' "$label" "$suite" "${log#"$ROOT"/}"
+	if [[ "$suite" == sanitizers ]]; then
+		lines="$(grep -H -m 2 -E "$SANITIZER_PATTERN" "$log"/*.log 2>/dev/null || true)"
+	elif [[ ! -f "$log" ]]; then
+		printf '   (no log)\n'
+		return 0
+	else
+		lines="$(grep -E '^[^[:space:]]+:[0-9]+:[EF]:' "$log" || true)"
+		if [[ -n "$lines" ]]; then
+			lines="$(grep -E '^[0-9]+%: Checks:' "$log" | tail -n 1 || true)"$'\n'"$lines"
+		else
+			# the ops, tls and live scripts' FAIL lines, the fault
+			# driver's violated invariants, each with what follows it
+			lines="$(grep -E -A 3 '^FAIL  |^ *invariant .* [1-9][0-9]* violations' "$log" |
+				grep -v '^--$' || true)"
+			if [[ -n "$lines" ]]; then
+				lines="$(tail -n 1 "$log")"$'\n'"$lines"
+			else
+				lines="$(tail -n 10 "$log")"
+			fi
+		fi
+	fi
+	n="$(printf '%s\n' "$lines" | wc -l)"
+	printf '%s\n' "$lines" | head -n "$max" | cut -c 1-200 | sed "s|$ROOT/||g; s/^/   /"
+	if ((n > max)); then
+		printf '   ... %d more line(s) in the log\n' $((n - max))
+	fi
+}
+
 # run_logged LOG TIMEOUT CMD...: run CMD under a time limit, output to the
-# terminal and to LOG; return CMD's status (124 on timeout).
+# terminal and to LOG; return CMD's status (124 on timeout).  The Check
+# programs run as "setsid PROG": on the SIGTERM of a timeout Check kills its
+# process group, which would otherwise be this script's (the run would end
+# there, without its summary); setsid makes PROG (the same process, timeout
+# still signals it) lead a group of its own.
 run_logged() {
 	local logfile="$1" limit="$2" rc
 	shift 2
@@ -100,12 +158,31 @@ stop_test_stack() {
 
 cleanup() {
 	local rc=$?
+	if [[ -n "$FUZZ_PID" ]]; then
+		kill -TERM "$FUZZ_PID" 2>/dev/null || true
+		wait "$FUZZ_PID" 2>/dev/null || true
+	fi
 	stop_integ_sim
 	if ((TOUCHED_STACK)); then
 		log "stopping the test stack"
 		stop_test_stack >/dev/null 2>&1 || stop_test_stack || true
 	fi
 	exit "$rc"
+}
+
+# ck_fork LABEL: CK_FORK for the Check suites of unit and integ in the pass
+# LABEL.  Under ASan each forked test costs ~0.2 s more (measured under load:
+# check_unit 117 s forked, 13 s in one process; check_integ 190 s and 132 s),
+# so the ASan pass runs their checks in one process (both pass with
+# CK_FORK=no; the normal pass forks each one, with Check's per-test time
+# limits); LeakSanitizer then checks the whole run at its exit, and a report
+# fails the suite and the sanitizers line.  A CK_FORK already set wins.
+ck_fork() {
+	if [[ -n "${CK_FORK:-}" || "$1" != build-asan/bin ]]; then
+		printf '%s' "${CK_FORK:-}"
+	else
+		printf no
+	fi
 }
 
 # ---- suites --------------------------------------------------------------------------------
@@ -116,7 +193,7 @@ suite_unit() {
 		record FAIL "$label" unit 0 "$label/check_unit not built"
 		return 0
 	fi
-	run_logged "$LOGDIR/unit.log" "$T_UNIT" "$bin/check_unit" || rc=$?
+	CK_FORK="$(ck_fork "$label")" run_logged "$LOGDIR/unit.log" "$T_UNIT" setsid "$bin/check_unit" || rc=$?
 	record "$(status_of "$rc")" "$label" unit $((SECONDS - start)) "$(note_of "$rc")"
 }
 
@@ -191,7 +268,8 @@ suite_integ() {
 		GYM_TEST_SIM_CTL="http://127.0.0.1:$SIM_PORT" \
 		GYM_TEST_SIM_CA="$VAR/tls/cert.pem" \
 		GYM_TEST_SIM_CONF="$conf" \
-		run_logged "$LOGDIR/integ.log" "$T_INTEG" "$bin/check_integ" || rc=$?
+		CK_FORK="$(ck_fork "$label")" \
+		run_logged "$LOGDIR/integ.log" "$T_INTEG" setsid "$bin/check_integ" || rc=$?
 	stop_integ_sim
 	record "$(status_of "$rc")" "$label" integ $((SECONDS - start)) "$(note_of "$rc")"
 }
@@ -219,7 +297,7 @@ suite_e2e() {
 		GYM_E2E_VAR="var/test" \
 		GYM_E2E_PGURI="$(conninfo gym)" \
 		GYM_BIN="$label" \
-		run_logged "$LOGDIR/e2e.log" "$T_E2E" "$bin/check_e2e" || rc=$?
+		run_logged "$LOGDIR/e2e.log" "$T_E2E" setsid "$bin/check_e2e" || rc=$?
 	record "$(status_of "$rc")" "$label" e2e $((SECONDS - start)) "$(note_of "$rc")"
 }
 
@@ -297,11 +375,12 @@ suite_ops() {
 		record SKIP ops ops 0 "test/ops/check_ops.sh missing"
 		return 0
 	fi
-	run_logged "$LOGDIR/ops.log" 300 bash "$ROOT/test/ops/check_ops.sh" || rc=$?
+	mkdir -p "$LOGDIR/once"
+	run_logged "$LOGDIR/once/ops.log" 300 bash "$ROOT/test/ops/check_ops.sh" || rc=$?
 	if ((rc == 0)); then
 		record PASS ops ops $((SECONDS - t0))
 	else
-		record FAIL ops ops $((SECONDS - t0)) "exit $rc (var/test/log/ops.log)"
+		record FAIL ops ops $((SECONDS - t0)) "exit $rc (var/test/log/once/ops.log)"
 	fi
 }
 
@@ -321,25 +400,41 @@ suite_live() {
 	record "$(status_of "$rc")" "$label" live $((SECONDS - start)) "$(note_of "$rc")"
 }
 
-# suite_fuzz: the libFuzzer harnesses of test/fuzz (make fuzz: clang, ASan and
-# UBSan, each harness FUZZ_TIME seconds; a crash, leak or failed property
-# fails it).  Once per run, not per pass; its log is var/test/log/once/fuzz.log,
-# the executions per harness build-fuzz/fuzz-stats.txt.
-suite_fuzz() {
-	local t0=$SECONDS rc=0 note
+# fuzz_start, fuzz_finish: the libFuzzer harnesses of test/fuzz (make fuzz:
+# clang, ASan and UBSan, each harness FUZZ_TIME seconds, FUZZ_JOBS at a time;
+# a crash, leak or failed property fails it).  Once per run, not per pass: it
+# starts first and runs beside ops and tls (no ports, no files of theirs);
+# fuzz_finish waits for it, prints its table and records it.  Its log is
+# var/test/log/once/fuzz.log, the executions per harness build-fuzz/fuzz-stats.txt.
+FUZZ_PID="" FUZZ_T0=0
+fuzz_start() {
 	mkdir -p "$LOGDIR/once"
+	FUZZ_T0=$SECONDS
 	if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
+		return 0
+	fi
+	printf '\n== fuzz: started beside the next suites (var/test/log/once/fuzz.log)\n'
+	timeout --kill-after=10 "$T_FUZZ" make --no-print-directory -C "$ROOT" -j"$(nproc)" fuzz \
+		>"$LOGDIR/once/fuzz.log" 2>&1 </dev/null &
+	FUZZ_PID=$!
+}
+
+fuzz_finish() {
+	local rc=0 note
+	if [[ -z "$FUZZ_PID" ]]; then
 		record FAIL fuzz fuzz 0 "clang not found (test/env/deps.sh installs it)"
 		return 0
 	fi
-	run_logged "$LOGDIR/once/fuzz.log" "$T_FUZZ" \
-		make --no-print-directory -C "$ROOT" -j"$(nproc)" fuzz || rc=$?
+	wait "$FUZZ_PID" || rc=$?
+	FUZZ_PID=""
+	sed -n '/^harness /,$p' "$LOGDIR/once/fuzz.log" | head -n 40
 	if ((rc == 0)); then
 		note="$(awk '{ n += $3 } END { printf "%d harnesses, %d executions", NR, n }' \
 			"$ROOT/build-fuzz/fuzz-stats.txt" 2>/dev/null || true)"
-		record PASS fuzz fuzz $((SECONDS - t0)) "$note"
+		record PASS fuzz fuzz $((SECONDS - FUZZ_T0)) "$note"
 	else
-		record FAIL fuzz fuzz $((SECONDS - t0)) "$(note_of "$rc") (var/test/log/once/fuzz.log)"
+		tail -n 20 "$LOGDIR/once/fuzz.log"
+		record FAIL fuzz fuzz $((SECONDS - FUZZ_T0)) "$(note_of "$rc") (var/test/log/once/fuzz.log)"
 	fi
 }
 
@@ -475,6 +570,9 @@ main() {
 		stop_test_stack >>"$LOGDIR/stack.log" 2>&1
 	fi
 
+	if selected fuzz; then
+		fuzz_start
+	fi
 	if selected ops; then
 		suite_ops
 	fi
@@ -482,7 +580,7 @@ main() {
 		suite_tls
 	fi
 	if selected fuzz; then
-		suite_fuzz
+		fuzz_finish
 	fi
 	TOUCHED_STACK=0
 	run_pass "$first"
@@ -506,6 +604,17 @@ main() {
 		fi
 	done
 	if ((FAILURES > 0)); then
+		# what failed, short enough for CI's last ~40 lines: 12 lines per
+		# failed suite, fewer when several failed
+		local max=$((24 / FAILURES)) f
+		((max <= 12)) || max=12
+		((max >= 3)) || max=3
+		printf '\n######## failures ########\n'
+		for line in "${SUMMARY[@]}"; do
+			[[ "$line" == FAIL* ]] || continue
+			read -r -a f <<<"$line"
+			failure_detail "${f[1]}" "${f[2]}" "$max"
+		done
 		printf '\n%s: %d suite(s) FAILED (logs: var/test/log/)\n' "$PROG" "$FAILURES"
 		exit 1
 	fi
