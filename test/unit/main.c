@@ -21,6 +21,7 @@ static Suite *(*const suites[])(void) = {
 	door_suite,
 	door_hostile_suite,
 	price_suite,
+	status_suite,
 };
 
 int

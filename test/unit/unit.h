@@ -18,5 +18,6 @@ Suite *json_suite(void);
 Suite *door_suite(void);
 Suite *door_hostile_suite(void);
 Suite *price_suite(void);
+Suite *status_suite(void);
 
 #endif
