@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "log.h"
 #include "holds_sql.h"
 
 static struct gym_stmt st_claim = { "hold_claim", CLAIM_SQL("SKIP LOCKED"), 0 };
@@ -47,14 +48,20 @@ static struct gym_stmt st_has_trial = { "user_has_trial",
 	"OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
 
 
-void
+enum gym_err
 gym__read_hold(PGresult *r, int i, struct gym_reservation *h)
 {
+	const char *st = gym_db_get(r, i, "status");
+
 	h->id = gym_db_get_ll(r, i, "id");
 	h->schedule_id = gym_db_get_ll(r, i, "course_schedule_id");
 	h->user_id = gym_db_get_ll(r, i, "user_id");
-	snprintf(h->status, sizeof(h->status), "%s", gym_db_get(r, i, "status"));
 	h->expires_at = gym_db_get_ll(r, i, "expires_us");
+	if (!gym_hold_status_parse(st, &h->status)) {
+		gym_log_errx("hold %lld: unknown status %s", h->id, st != NULL ? st : "NULL");
+		return GYM_EINTERNAL;
+	}
+	return GYM_OK;
 }
 
 /* The actor's id as a statement parameter (NULL for none). */
@@ -96,9 +103,9 @@ gym__hold_claim(struct gym_db *db, const struct gym_actor *a, long long user_id,
 		PQclear(r);
 		return GYM_E_SOLD_OUT;
 	}
-	gym__read_hold(r, 0, h);
+	e = gym__read_hold(r, 0, h);
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 enum gym_err
@@ -119,20 +126,20 @@ gym__hold_lock(struct gym_db *db, long long user_id, long long reservation_id,
 		PQclear(r);
 		return GYM_ENOTFOUND;
 	}
-	gym__read_hold(r, 0, h);
+	e = gym__read_hold(r, 0, h);
 	*live = strcmp(gym_db_get(r, 0, "live"), "t") == 0;
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 enum gym_err
 gym__hold_end(struct gym_db *db, const struct gym_actor *a, long long reservation_id,
-    const char *new_status, const char *order_id)
+    enum gym_hold_status new_status, const char *order_id)
 {
 	char rid[24], now[40], aid[24], ua[GYM_AUDIT_UA_MAX];
-	const char *action = strcmp(new_status, "cancelled") == 0 ? "hold_released" :
-	    strcmp(new_status, "expired") == 0 ? "hold_expired" : "hold_confirmed";
-	const char *p[11] = { rid, new_status, now, action, order_id, a->type,
+	const char *action = new_status == GYM_HOLD_CANCELLED ? "hold_released" :
+	    new_status == GYM_HOLD_EXPIRED ? "hold_expired" : "hold_confirmed";
+	const char *p[11] = { rid, gym_hold_status_name(new_status), now, action, order_id, a->type,
 	    gym__actor_id(a, aid, sizeof(aid)), a->client_ip, gym__audit_user_agent(a->user_agent, ua),
 	    a->request_id, a->request_snapshot };
 	struct gym_reservation h;
@@ -163,7 +170,7 @@ gym__expire_user_holds(struct gym_db *db, const struct gym_actor *a, long long u
 	if ((e = gym_db_exec(db, &st_user_lapsed, 2, p, &r)) != GYM_OK)
 		return e;
 	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++)
-		e = gym__hold_end(db, a, gym_db_get_ll(r, i, "id"), "expired", NULL);
+		e = gym__hold_end(db, a, gym_db_get_ll(r, i, "id"), GYM_HOLD_EXPIRED, NULL);
 	PQclear(r);
 	return e;
 }
@@ -216,11 +223,11 @@ gym_hold_find_live(struct gym_db *db, long long user_id, struct gym_reservation 
 	if ((e = gym_db_exec(db, &st_user_live, 1, p, &r)) != GYM_OK)
 		return e;
 	if ((*found = PQntuples(r) > 0)) {
-		gym__read_hold(r, 0, h);
-		*found = h->expires_at > gym_now_us();
+		e = gym__read_hold(r, 0, h);
+		*found = e == GYM_OK && h->expires_at > gym_now_us();
 	}
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 
@@ -245,7 +252,7 @@ gym_hold_get(struct gym_db *db, long long user_id, long long reservation_id,
 	if (PQntuples(r) == 0)
 		e = GYM_ENOTFOUND;
 	else
-		gym__read_hold(r, 0, res);
+		e = gym__read_hold(r, 0, res);
 	PQclear(r);
 	return e;
 }

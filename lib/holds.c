@@ -132,11 +132,11 @@ fast(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
 	if (e != GYM_OK)
 		return e;
 	if (PQntuples(r) == 1) {
-		gym__read_hold(r, 0, h);
-		*done = 1;
+		e = gym__read_hold(r, 0, h);
+		*done = e == GYM_OK;
 	}
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 enum gym_err
@@ -181,15 +181,15 @@ release_tx(struct gym_db *db, void *v)
 
 	if ((e = gym__hold_lock(db, a->user_id, a->reservation_id, a->res, &live)) != GYM_OK)
 		return e;
-	if (strcmp(a->res->status, "confirmed") == 0)
+	if (a->res->status == GYM_HOLD_CONFIRMED)
 		return GYM_E_ALREADY_CONFIRMED;
-	if (strcmp(a->res->status, "temporary") != 0)
+	if (a->res->status != GYM_HOLD_TEMPORARY)
 		return GYM_OK;		/* already ended: answer with its status */
 	if ((e = gym__hold_end(db, a->actor, a->reservation_id,
-	    live ? "cancelled" : "expired", NULL)) != GYM_OK)
+	    live ? GYM_HOLD_CANCELLED : GYM_HOLD_EXPIRED, NULL)) != GYM_OK)
 		return e;
 	/* locked since hold_lock: nothing else changed it */
-	snprintf(a->res->status, sizeof(a->res->status), "%s", live ? "cancelled" : "expired");
+	a->res->status = live ? GYM_HOLD_CANCELLED : GYM_HOLD_EXPIRED;
 	return GYM_OK;
 }
 

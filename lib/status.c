@@ -59,10 +59,34 @@ static const char *const txn_names[GYM_TXN__COUNT] = {
 	[GYM_TXN_UNAPPLIED] = "unapplied",
 };
 
-static const char *const notify_names[GYM_NOTIFY__COUNT] = {
-	[GYM_NOTIFY_PENDING] = "pending",
-	[GYM_NOTIFY_SENT] = "sent",
-	[GYM_NOTIFY_FAILED] = "failed",
+static const char *const notify_names[GYM_NOTIFICATION__COUNT] = {
+	[GYM_NOTIFICATION_PENDING] = "pending",
+	[GYM_NOTIFICATION_SENT] = "sent",
+	[GYM_NOTIFICATION_FAILED] = "failed",
+};
+
+static const char *const trade_names[GYM_TRADE__COUNT] = {
+	[GYM_TRADE_SUCCESS] = "SUCCESS",
+	[GYM_TRADE_REFUND] = "REFUND",
+	[GYM_TRADE_NOTPAY] = "NOTPAY",
+	[GYM_TRADE_CLOSED] = "CLOSED",
+	[GYM_TRADE_REVOKED] = "REVOKED",
+	[GYM_TRADE_USERPAYING] = "USERPAYING",
+	[GYM_TRADE_PAYERROR] = "PAYERROR",
+};
+
+static const char *const refund_wx_names[GYM_REFUND_WX__COUNT] = {
+	[GYM_REFUND_WX_SUCCESS] = "SUCCESS",
+	[GYM_REFUND_WX_CLOSED] = "CLOSED",
+	[GYM_REFUND_WX_PROCESSING] = "PROCESSING",
+	[GYM_REFUND_WX_ABNORMAL] = "ABNORMAL",
+};
+
+static const enum gym_refund_status refund_wx_status[GYM_REFUND_WX__COUNT] = {
+	[GYM_REFUND_WX_SUCCESS] = GYM_REFUND_SUCCESS,
+	[GYM_REFUND_WX_CLOSED] = GYM_REFUND_CLOSED,
+	[GYM_REFUND_WX_PROCESSING] = GYM_REFUND_PROCESSING,
+	[GYM_REFUND_WX_ABNORMAL] = GYM_REFUND_ABNORMAL,
 };
 
 /* The index of s in names[n], or -1. */
@@ -177,13 +201,43 @@ gym_txn_outcome_name(enum gym_txn_outcome v)
 }
 
 int
-gym_notify_status_parse(const char *s, enum gym_notify_status *out)
+gym_notification_status_parse(const char *s, enum gym_notification_status *out)
 {
-	PARSE(notify_names, enum gym_notify_status, s, out);
+	PARSE(notify_names, enum gym_notification_status, s, out);
 }
 
 const char *
-gym_notify_status_name(enum gym_notify_status v)
+gym_notification_status_name(enum gym_notification_status v)
 {
 	return NAME(notify_names, v);
+}
+
+int
+gym_trade_state_parse(const char *s, enum gym_trade_state *out)
+{
+	PARSE(trade_names, enum gym_trade_state, s, out);
+}
+
+const char *
+gym_trade_state_name(enum gym_trade_state v)
+{
+	return NAME(trade_names, v);
+}
+
+int
+gym_refund_wx_parse(const char *s, enum gym_refund_wx *out)
+{
+	PARSE(refund_wx_names, enum gym_refund_wx, s, out);
+}
+
+const char *
+gym_refund_wx_name(enum gym_refund_wx v)
+{
+	return NAME(refund_wx_names, v);
+}
+
+enum gym_refund_status
+gym_refund_wx_status(enum gym_refund_wx v)
+{
+	return (int)v >= 0 && v < GYM_REFUND_WX__COUNT ? refund_wx_status[v] : GYM_REFUND_PROCESSING;
 }

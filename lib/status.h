@@ -79,11 +79,34 @@ enum gym_txn_outcome {
 };
 
 /* notifications.status */
-enum gym_notify_status {
-	GYM_NOTIFY_PENDING,
-	GYM_NOTIFY_SENT,
-	GYM_NOTIFY_FAILED,
-	GYM_NOTIFY__COUNT
+enum gym_notification_status {
+	GYM_NOTIFICATION_PENDING,
+	GYM_NOTIFICATION_SENT,
+	GYM_NOTIFICATION_FAILED,
+	GYM_NOTIFICATION__COUNT
+};
+
+/* WeChat Pay's trade_state (payment_transactions.trade_state keeps it as
+ * WeChat sent it) */
+enum gym_trade_state {
+	GYM_TRADE_SUCCESS,
+	GYM_TRADE_REFUND,
+	GYM_TRADE_NOTPAY,
+	GYM_TRADE_CLOSED,
+	GYM_TRADE_REVOKED,
+	GYM_TRADE_USERPAYING,
+	GYM_TRADE_PAYERROR,
+	GYM_TRADE__COUNT
+};
+
+/* WeChat Pay's refund status (refunds.wx_status keeps it as WeChat sent
+ * it); each names the refunds.status it leads to */
+enum gym_refund_wx {
+	GYM_REFUND_WX_SUCCESS,
+	GYM_REFUND_WX_CLOSED,
+	GYM_REFUND_WX_PROCESSING,
+	GYM_REFUND_WX_ABNORMAL,
+	GYM_REFUND_WX__COUNT
 };
 
 int gym_order_status_parse(const char *s, enum gym_order_status *out);
@@ -100,7 +123,13 @@ int gym_refund_status_parse(const char *s, enum gym_refund_status *out);
 const char *gym_refund_status_name(enum gym_refund_status);
 int gym_txn_outcome_parse(const char *s, enum gym_txn_outcome *out);
 const char *gym_txn_outcome_name(enum gym_txn_outcome);
-int gym_notify_status_parse(const char *s, enum gym_notify_status *out);
-const char *gym_notify_status_name(enum gym_notify_status);
+int gym_notification_status_parse(const char *s, enum gym_notification_status *out);
+const char *gym_notification_status_name(enum gym_notification_status);
+int gym_trade_state_parse(const char *s, enum gym_trade_state *out);
+const char *gym_trade_state_name(enum gym_trade_state);
+int gym_refund_wx_parse(const char *s, enum gym_refund_wx *out);
+const char *gym_refund_wx_name(enum gym_refund_wx);
+/* The refunds.status a WeChat refund status leads to. */
+enum gym_refund_status gym_refund_wx_status(enum gym_refund_wx);
 
 #endif

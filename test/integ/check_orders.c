@@ -123,7 +123,7 @@ START_TEST(test_create_and_again)
 	ck_assert_int_gt(o.id, 0);
 	ck_assert_uint_eq(strlen(o.order_id), 23);
 	ck_assert_int_eq(strncmp(o.order_id, "GYM", 3), 0);
-	ck_assert_str_eq(o.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o.status), "pending");
 	ck_assert_int_eq(o.amount_fen, 20000);
 	ck_assert_int_eq(o.user_id, u);
 	ck_assert_int_eq(o.schedule_id, s);
@@ -135,7 +135,7 @@ START_TEST(test_create_and_again)
 	ck_assert_int_eq(o.booking_id, 0);
 	ck_assert_int_eq(o.has_reservation, 1);
 	ck_assert_int_gt(o.res.id, 0);
-	ck_assert_str_eq(o.res.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(o.res.status), "temporary");
 	ck_assert_int_ge(o.res.expires_at, t0 + (int64_t)GYM_HOLD_SECONDS * 1000000);
 	ck_assert_int_le(o.res.expires_at, t1 + (int64_t)GYM_HOLD_SECONDS * 1000000);
 	ck_assert_int_eq(pgt_available(db, s), 2);
@@ -159,13 +159,13 @@ START_TEST(test_create_and_again)
 
 	/* reads: the owner, any user (0), not another user */
 	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_int_eq(gym_order_get(db, 0, o.order_id, &o2), GYM_OK);
 	ck_assert_int_eq(gym_order_get(db, u2, o.order_id, &o2), GYM_ENOTFOUND);
 
 	/* a fresh order's prepare keeps its hold */
 	ck_assert_int_eq(prepare(u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_int_eq(o2.res.id, o.res.id);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations"), 1);
 	ck_assert_int_eq(pgt_available(db, s), 2);
@@ -322,7 +322,7 @@ START_TEST(test_50_concurrent_creates_after_trial)
 	ck_assert_int_eq(create(su.user_id, s, 0, &o, &created), GYM_OK);
 	make_paid(&o);
 	ck_assert_int_eq(gym_booking_get(db, su.user_id, o.order_id, &b), GYM_OK);
-	ck_assert_str_eq(b.status, "confirmed");
+	ck_assert_str_eq(gym_booking_status_name(b.status), "confirmed");
 	ck_assert_int_eq(pgt_available(db, s), 4);
 
 	reported = pgt_fork_clients(SAME_USER_CLIENTS, NULL, same_user_create, &su, out, &bad);
@@ -419,16 +419,16 @@ START_TEST(test_cancel)
 
 	ck_assert_int_eq(cancel(u1, o.order_id, &o2), GYM_OK);
 	ck_assert_str_eq(o2.order_id, o.order_id);
-	ck_assert_str_eq(o2.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "cancelled");
 	ck_assert_int_eq(o2.res.id, o.res.id);
-	ck_assert_str_eq(o2.res.status, "cancelled");
+	ck_assert_str_eq(gym_hold_status_name(o2.res.status), "cancelled");
 	ck_assert_int_eq(pgt_available(db, s), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state <> 'free' "
 	    "OR reservation_id IS NOT NULL OR held_until IS NOT NULL"), 0);
 
 	/* again: no error, same answer, no second audit row */
 	ck_assert_int_eq(cancel(u1, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "cancelled");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log "
 	    "WHERE action_type = 'order_cancelled' AND old_status = 'pending' "
 	    "AND new_status = 'cancelled'"), 1);
@@ -460,18 +460,18 @@ START_TEST(test_prepare_reclaims_lapsed_hold)
 	gym_clock_set_offset(16 * 60);
 	ck_assert_int_eq(pgt_available(db, s), 2);	/* the hold lapsed */
 	ck_assert_int_eq(prepare(u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_int_eq(o2.expires_at, o.expires_at);
 	ck_assert_int_eq(o2.has_reservation, 1);
 	ck_assert_int_ne(o2.res.id, o.res.id);
-	ck_assert_str_eq(o2.res.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(o2.res.status), "temporary");
 	ck_assert_int_gt(o2.res.expires_at, gym_now_us() + (int64_t)13 * 60 * 1000000);
 	ck_assert_int_le(o2.res.expires_at, o2.expires_at);
 	ck_assert_int_eq(pgt_available(db, s), 1);
 	ck_assert_int_eq(gym_hold_get(db, u, o.res.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "expired");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "expired");
 	ck_assert_int_eq(gym_hold_get(db, u, o2.res.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "temporary");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations "
 	    "WHERE status = 'temporary'"), 1);
 
@@ -511,7 +511,7 @@ START_TEST(test_prepare_sold_out_fails_order)
 	assert_hold_status(o.res.id, "expired");
 	ck_assert_int_eq(pgt_available(db, s), 0);
 	ck_assert_int_eq(gym_hold_get(db, u2, rb.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "temporary");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state = 'held' AND "
 	    "reservation_id = (SELECT id FROM seat_reservations WHERE status = 'temporary')"), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
@@ -519,7 +519,7 @@ START_TEST(test_prepare_sold_out_fails_order)
 
 	ck_assert_int_eq(prepare(u1, o.order_id, &o2), GYM_E_ORDER_NOT_PAYABLE);
 	ck_assert_int_eq(cancel(u1, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "failed");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "failed");
 }
 END_TEST
 
@@ -595,7 +595,7 @@ START_TEST(test_open_order_blocks_other_hold)
 	    GYM_E_ACTIVE_HOLD_EXISTS);
 	ck_assert_int_eq(pgt_available(db, sb), 3);
 	ck_assert_int_eq(prepare(user, o.order_id, &p), GYM_OK);
-	ck_assert_str_eq(p.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(p.status), "pending");
 	ck_assert(p.res.id != o.res.id);
 	ck_assert_int_eq(pgt_available(db, sa), 2);
 }
@@ -622,7 +622,7 @@ START_TEST(test_record_prepay)
 	ck_assert_str_eq(o2.prepay_id, "wx201410272009395522657a690389285100");
 	ck_assert_str_eq(o2.code_url, "");
 	ck_assert_int_eq(o2.wx_time_expire, te);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_str_eq(o2.out_trade_no, o.order_id);
 	ck_assert_str_eq(o2.payment_method, "wechat");
 	/* a second attempt cannot open while the first is open */

@@ -42,7 +42,9 @@ ADAPT(booking_status, enum gym_booking_status)
 ADAPT(attempt_state, enum gym_attempt_state)
 ADAPT(refund_status, enum gym_refund_status)
 ADAPT(txn_outcome, enum gym_txn_outcome)
-ADAPT(notify_status, enum gym_notify_status)
+ADAPT(notification_status, enum gym_notification_status)
+ADAPT(trade_state, enum gym_trade_state)
+ADAPT(refund_wx, enum gym_refund_wx)
 
 static const char *const order_db[] = { "pending", "paid", "failed", "cancelled", "expired",
 	"refunding", "refunded", NULL };
@@ -55,6 +57,9 @@ static const char *const refund_db[] = { "pending", "processing", "success", "cl
 static const char *const txn_db[] = { "paid", "late_paid", "late_refunded",
 	"duplicate_refunded", "unapplied", NULL };
 static const char *const notify_db[] = { "pending", "sent", "failed", NULL };
+static const char *const trade_wx[] = { "SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED",
+	"USERPAYING", "PAYERROR", NULL };
+static const char *const refund_wx[] = { "SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL", NULL };
 
 static const struct family families[] = {
 	{ "order", order_db, GYM_ORDER__COUNT, order_status_p, order_status_n },
@@ -64,7 +69,9 @@ static const struct family families[] = {
 	{ "attempt", attempt_db, GYM_ATTEMPT__COUNT, attempt_state_p, attempt_state_n },
 	{ "refund", refund_db, GYM_REFUND__COUNT, refund_status_p, refund_status_n },
 	{ "txn", txn_db, GYM_TXN__COUNT, txn_outcome_p, txn_outcome_n },
-	{ "notify", notify_db, GYM_NOTIFY__COUNT, notify_status_p, notify_status_n },
+	{ "notify", notify_db, GYM_NOTIFICATION__COUNT, notification_status_p, notification_status_n },
+	{ "trade", trade_wx, GYM_TRADE__COUNT, trade_state_p, trade_state_n },
+	{ "refund_wx", refund_wx, GYM_REFUND_WX__COUNT, refund_wx_p, refund_wx_n },
 };
 #define NFAM ((int)(sizeof(families) / sizeof(families[0])))
 
@@ -97,7 +104,7 @@ END_TEST
 START_TEST(test_unknown_refused)
 {
 	static const char *const bad[] = { "", " ", "PAID", "Pending", "paid ", " paid",
-		"pend", "pendingx", "unknown", "temporary\n", "SUCCESS", "CLOSED" };
+		"pend", "pendingx", "unknown", "temporary\n", "Success", "Closed", "SUCCESS " };
 	const struct family *f = &families[_i];
 	enum gym_order_status o = GYM_ORDER_REFUNDED;
 	int v;
@@ -129,6 +136,22 @@ START_TEST(test_out_of_range_name)
 }
 END_TEST
 
+/* WeChat's refund status leads to the refunds.status of the same word. */
+START_TEST(test_refund_wx_status)
+{
+	for (int v = 0; v < GYM_REFUND_WX__COUNT; v++) {
+		const char *wx = gym_refund_wx_name((enum gym_refund_wx)v);
+		const char *ours = gym_refund_status_name(gym_refund_wx_status((enum gym_refund_wx)v));
+
+		ck_assert_int_eq((int)strlen(wx), (int)strlen(ours));
+		for (size_t i = 0; wx[i] != '\0'; i++)
+			ck_assert_int_eq(wx[i] - 'A' + 'a', ours[i]);
+	}
+	ck_assert_int_eq(gym_refund_wx_status(GYM_REFUND_WX_SUCCESS), GYM_REFUND_SUCCESS);
+	ck_assert_int_eq(gym_refund_wx_status(GYM_REFUND_WX_CLOSED), GYM_REFUND_CLOSED);
+}
+END_TEST
+
 Suite *
 status_suite(void)
 {
@@ -138,6 +161,7 @@ status_suite(void)
 	tcase_add_loop_test(tc, test_round_trip, 0, NFAM);
 	tcase_add_loop_test(tc, test_unknown_refused, 0, NFAM);
 	tcase_add_loop_test(tc, test_out_of_range_name, 0, NFAM);
+	tcase_add_test(tc, test_refund_wx_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
