@@ -12,6 +12,7 @@
 #include "extern.h"
 #include "log.h"
 #include "holds_sql.h"
+#include "trial_sql.h"
 
 static struct gym_stmt st_claim = { "hold_claim", CLAIM_SQL("SKIP LOCKED"), 0 };
 static struct gym_stmt st_claim_wait = { "hold_claim_wait", CLAIM_SQL(""), 0 };
@@ -24,10 +25,10 @@ static struct gym_stmt st_end_all = { "hold_end_all",
 	"s AS (UPDATE seats SET state = CASE WHEN $2::text = 'confirmed' THEN 'confirmed' ELSE 'free' END, "
 	" reservation_id = CASE WHEN $2::text = 'confirmed' THEN reservation_id END, held_until = NULL "
 	" WHERE id = (SELECT seat_id FROM e) AND reservation_id = $1::bigint RETURNING id), "
-	"a AS (" AUDIT_COLS "SELECT 'hold', $4, $5, e.id, NULL, $6, $7, $8, left($9, 512), $10, "
-	" 'temporary', $2::text, $11::jsonb, jsonb_build_object('reservation_id', e.id, "
-	" 'course_schedule_id', e.course_schedule_id, 'status', $2::text), $3::timestamptz FROM e "
-	" RETURNING 1) "
+	"a AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'hold'", "$4", "$5", "e.id", "NULL",
+	"$6", "$7", "$8", "$9", "$10", "'temporary'", "$2::text", "$11::jsonb",
+	"jsonb_build_object('reservation_id', e.id, 'course_schedule_id', e.course_schedule_id, "
+	"'status', $2::text)", "$3::timestamptz") "FROM e RETURNING 1) "
 	"SELECT (SELECT count(*) FROM e) AS n", 0 };
 static struct gym_stmt st_schedule = { "hold_schedule",
 	"SELECT starts_at > $2::timestamptz AS open FROM course_schedules WHERE id = $1::bigint", 0 };
@@ -44,8 +45,7 @@ static struct gym_stmt st_user_lapsed = { "hold_user_lapsed",
 	"SELECT id FROM seat_reservations WHERE user_id = $1::bigint AND status = 'temporary' "
 	"AND expires_at <= $2::timestamptz FOR UPDATE", 0 };
 static struct gym_stmt st_has_trial = { "user_has_trial",
-	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND status = 'paid') "
-	"OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
+	"SELECT " GYM_HAS_TRIAL_SQL("$1::bigint") " AS has", 0 };
 
 
 enum gym_err

@@ -9,6 +9,7 @@
 
 #include "extern.h"
 #include "holds_sql.h"
+#include "trial_sql.h"
 
 static struct gym_stmt st_fast = { "hold_fast", GYM_HOLD_FAST_SQL, 0 };
 static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE_FAST_SQL, 0 };
@@ -16,8 +17,7 @@ static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE
  * schedule, $2 now, $3 user.  open is NULL for an unknown class. */
 static struct gym_stmt st_check = { "hold_check",
 	"SELECT (SELECT starts_at > $2::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, "
-	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'paid') "
-	" OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $3::bigint AND status = 'confirmed') AS has, "
+	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, "
 	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
 	" AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
 	" WHERE user_id = $3::bigint AND status = 'temporary' AND expires_at <= $2::timestamptz) AS lapsed, "

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "extern.h"
+#include "trial_sql.h"
 #include "metrics.h"
 #include "notify.h"
 
@@ -34,9 +35,7 @@ static struct gym_stmt st_seen_exact = { "pay_txn_seen_exact",
 	"SELECT 1 FROM payment_transactions WHERE transaction_id = $2 AND order_id = "
 	ORDER_OF_OTN " AND amount_fen = $3::int", 0 };
 static struct gym_stmt st_other_trial = { "pay_other_trial",
-	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND order_id <> $2 "
-	" AND status IN ('pending', 'paid')) OR EXISTS (SELECT 1 FROM bookings WHERE "
-	" user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
+	"SELECT " GYM_TRIAL_CLAIMED_SQL("$1::bigint", " AND order_id <> $2") " AS has", 0 };
 static struct gym_stmt st_txn = { "pay_txn_insert",
 	"INSERT INTO payment_transactions (transaction_id, order_id, trade_state, trade_type, "
 	"amount_fen, payer_total, success_time, source, outcome, payload, created_at) VALUES "

@@ -15,6 +15,7 @@
 #include "integ.h"
 #include "pgtest.h"
 #include "reconcile.h"
+#include "trial_sql.h"
 
 #define SAME_USER_CLIENTS 50
 
@@ -343,6 +344,63 @@ START_TEST(test_50_concurrent_creates_after_trial)
 	    GYM_E_TRIAL_ALREADY_BOOKED);
 	ck_assert_int_eq(orders_of(su.user_id), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations"), 1);
+}
+END_TEST
+
+/* The one "has a trial" rule (trial_sql.h), as every statement that checks
+ * it asks it: nothing, a pending order (claimed, not had), a paid one (had:
+ * holds and orders refused), refunded with its booking cancelled (free to
+ * book again), a confirmed booking alone (had). */
+#define HAS_TRIAL "SELECT " GYM_HAS_TRIAL_SQL("$1::bigint") "::int"
+#define CLAIMED "SELECT " GYM_TRIAL_CLAIMED_SQL("$1::bigint", "") "::int"
+#define CLAIMED_BUT "SELECT " GYM_TRIAL_CLAIMED_SQL("$1::bigint", " AND order_id <> $2") "::int"
+
+START_TEST(test_trial_predicate)
+{
+	struct gym_reservation r;
+	struct gym_actor a;
+	struct gym_order o, o2;
+	char uid[24];
+	const char *p[2] = { uid, NULL };
+	long long s, u;
+	int created;
+
+	s = pgt_schedule(db, 3);
+	u = pgt_user(db, "o-orders-trial-rule");
+	a = pgt_actor_user(u);
+	snprintf(uid, sizeof(uid), "%lld", u);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED, 1, p), 0);
+
+	ck_assert_int_eq(create(u, s, 0, &o, &created), GYM_OK);
+	p[1] = o.order_id;
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED, 1, p), 1);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED_BUT, 2, p), 0);
+
+	make_paid(&o);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 1);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED_BUT, 2, p), 1);	/* its booking */
+	ck_assert_int_eq(gym_hold_create(db, &a, u, s, &r, &created), GYM_E_TRIAL_ALREADY_BOOKED);
+	ck_assert_int_eq(create(u, s, 0, &o2, &created), GYM_E_TRIAL_ALREADY_BOOKED);
+
+	/* refunded: the order refunded and its booking cancelled */
+	pgt_execp(db, "UPDATE payment_orders SET status = 'refunded' WHERE order_id = $2 "
+	    "AND user_id = $1::bigint", 2, p);
+	pgt_execp(db, "UPDATE bookings SET status = 'cancelled', cancelled_at = now() "
+	    "WHERE order_id = $2 AND user_id = $1::bigint", 2, p);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED, 1, p), 0);
+	ck_assert_int_eq(gym_hold_create(db, &a, u, s, &r, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(gym_hold_release(db, &a, u, r.id, &r), GYM_OK);
+
+	/* a confirmed booking alone is a trial had */
+	pgt_execp(db, "UPDATE bookings SET status = 'confirmed', cancelled_at = NULL "
+	    "WHERE order_id = $2 AND user_id = $1::bigint", 2, p);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 1);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED_BUT, 2, p), 1);
+	ck_assert_int_eq(gym_hold_create(db, &a, u, s, &r, &created), GYM_E_TRIAL_ALREADY_BOOKED);
 }
 END_TEST
 
@@ -713,6 +771,7 @@ orders_suite(void)
 	tcase_add_test(tc, test_garbage_order_ids);
 	tcase_add_test(tc, test_create_with_given_hold);
 	tcase_add_test(tc, test_one_trial_rule_in_database);
+	tcase_add_test(tc, test_trial_predicate);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_record_prepay);
 	tcase_add_test(tc, test_close_claim_lease);
