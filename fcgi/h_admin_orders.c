@@ -16,8 +16,6 @@
 #include "registration.h"
 #include "hutil.h"
 
-static const char *const statuses[] = { "pending", "paid", "failed", "cancelled", "expired",
-	"refunding", "refunded", NULL };
 
 static enum gym_err
 bad(struct gym_resp *resp, const char *field)
@@ -49,15 +47,14 @@ filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t l
 {
 	char v[64];
 	enum gym_err e;
-	int known = 0;
 
 	memset(f, 0, sizeof(*f));
 	if ((e = gym_h_admin_paging(req, resp, &f->limit, &f->before, &f->from, &f->to)) != GYM_OK)
 		return e;
 	if (gym_h_query(req, "status", status, len)) {
-		for (int i = 0; statuses[i] != NULL; i++)
-			known |= strcmp(status, statuses[i]) == 0;
-		if (!known)
+		enum gym_order_status st;
+
+		if (!gym_order_status_parse(status, &st))
 			return bad(resp, "status");
 		f->status = status;
 	}

@@ -24,7 +24,6 @@
 #include "operators.h"
 #include "refunds.h"
 
-static const char *const statuses[] = { "processing", "success", "closed", "abnormal", NULL };
 
 static enum gym_err
 bad(struct gym_resp *resp, const char *field)
@@ -59,13 +58,13 @@ gym_h_refund_json(const struct gym_refund *f)
 		cJSON_AddNullToObject(o, "operator_id");
 	if (f->next_action[0] != '\0')
 		cJSON_AddStringToObject(o, "next_action", f->next_action);
-	if (f->last_error[0] != '\0' && strcmp(f->status, "pending") == 0)
+	if (f->last_error[0] != '\0' && f->status == GYM_REFUND_PENDING)
 		cJSON_AddStringToObject(o, "last_error", f->last_error);
 	gym_h_add_time(o, "created_at", f->created_at);
 	gym_h_add_time(o, "updated_at", f->updated_at);
 	if (f->completed_at != 0) {
 		gym_h_add_time(o, "completed_at", f->completed_at);
-		if (strcmp(f->status, "success") == 0)
+		if (f->status == GYM_REFUND_SUCCESS)
 			gym_h_add_time(o, "succeeded_at", f->completed_at);
 	}
 	return o;
@@ -121,15 +120,15 @@ filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t s
 {
 	enum gym_err e;
 	size_t n;
-	int known = 0;
 
 	memset(f, 0, sizeof(*f));
 	if ((e = gym_h_admin_paging(req, resp, &f->limit, &f->before, &f->from, &f->to)) != GYM_OK)
 		return e;
 	if (gym_h_query(req, "status", status, slen)) {
-		for (int i = 0; statuses[i] != NULL; i++)
-			known |= strcmp(status, statuses[i]) == 0;
-		if (!known)
+		enum gym_refund_status st;
+
+		/* pending is listed as processing (gym_refund_public_status) */
+		if (!gym_refund_status_parse(status, &st) || st == GYM_REFUND_PENDING)
 			return bad(resp, "status");
 		f->status = status;
 	}

@@ -158,14 +158,14 @@ cJSON *
 gym_h_reservation_json(const struct gym_reservation *r)
 {
 	cJSON *o = cJSON_CreateObject();
-	const char *st = r->status;
+	enum gym_hold_status st = r->status;
 
 	/* a lapsed hold is expired from the moment it lapses */
-	if (strcmp(st, "temporary") == 0 && r->expires_at <= gym_now_us())
-		st = "expired";
+	if (st == GYM_HOLD_TEMPORARY && r->expires_at <= gym_now_us())
+		st = GYM_HOLD_EXPIRED;
 	cJSON_AddNumberToObject(o, "reservation_id", (double)r->id);
 	cJSON_AddNumberToObject(o, "course_schedule_id", (double)r->schedule_id);
-	cJSON_AddStringToObject(o, "status", st);
+	cJSON_AddStringToObject(o, "status", gym_hold_status_name(st));
 	gym_h_add_time(o, "expires_at", r->expires_at);
 	return o;
 }
@@ -177,7 +177,7 @@ gym_h_order_json(const struct gym_order *ord)
 	char amount[24];
 
 	cJSON_AddStringToObject(o, "order_id", ord->order_id);
-	cJSON_AddStringToObject(o, "status", ord->status);
+	cJSON_AddStringToObject(o, "status", gym_order_status_name(ord->status));
 	cJSON_AddStringToObject(o, "amount", gym_price_format(ord->amount_fen, amount, sizeof(amount)));
 	cJSON_AddNumberToObject(o, "amount_fen", ord->amount_fen);
 	cJSON_AddStringToObject(o, "currency", "CNY");
@@ -204,7 +204,7 @@ gym_h_booking_json(const struct gym_booking *b)
 	cJSON_AddNumberToObject(o, "booking_id", (double)b->id);
 	cJSON_AddStringToObject(o, "order_id", b->order_id);
 	cJSON_AddNumberToObject(o, "course_schedule_id", (double)b->schedule_id);
-	cJSON_AddStringToObject(o, "status", b->status);
+	cJSON_AddStringToObject(o, "status", gym_booking_status_name(b->status));
 	gym_h_add_time(o, "confirmed_at", b->confirmed_at);
 	return o;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "extern.h"
 
 #define US(col, as) "(extract(epoch FROM " col ") * 1000000)::bigint AS " as
 
@@ -75,30 +76,6 @@ time_param(char *buf, size_t len, int64_t us)
 	return buf;
 }
 
-static void
-read_order(PGresult *r, int i, struct gym_order *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->id = gym_db_get_ll(r, i, "id");
-	gym_db_copy(r, i, "order_id", o->order_id, sizeof(o->order_id));
-	o->user_id = gym_db_get_ll(r, i, "user_id");
-	o->schedule_id = gym_db_get_ll(r, i, "course_schedule_id");
-	gym_db_copy(r, i, "status", o->status, sizeof(o->status));
-	o->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
-	o->expires_at = gym_db_get_ll(r, i, "expires_us");
-	o->paid_at = gym_db_get_ll(r, i, "paid_us");
-	o->created_at = gym_db_get_ll(r, i, "created_us");
-	o->booking_id = gym_db_get_ll(r, i, "booking_id");
-	if (!gym_db_isnull(r, i, "reservation_id")) {
-		o->has_reservation = 1;
-		o->res.id = gym_db_get_ll(r, i, "reservation_id");
-		o->res.schedule_id = o->schedule_id;
-		o->res.user_id = o->user_id;
-		gym_db_copy(r, i, "res_status", o->res.status, sizeof(o->res.status));
-		o->res.expires_at = gym_db_get_ll(r, i, "res_expires_us");
-	}
-}
-
 /* The page size asked for, plus one row that tells whether more follow. */
 static int
 page_limit(int limit, char *buf, size_t len)
@@ -135,12 +112,12 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
 		return e;
 	rows = PQntuples(r);
 	*n = rows > f->limit ? f->limit : rows;
-	for (int i = 0; i < *n; i++)
-		read_order(r, i, &out[i]);
-	if (rows > f->limit)
+	for (int i = 0; e == GYM_OK && i < *n; i++)
+		e = gym__read_order(r, i, &out[i]);
+	if (e == GYM_OK && rows > f->limit)
 		*next = out[*n - 1].id;
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 static void
@@ -294,9 +271,9 @@ get_tx(struct gym_db *db, void *v)
 		PQclear(r);
 		return GYM_ENOTFOUND;
 	}
-	read_order(r, 0, &a->ao->order);
+	e = gym__read_order(r, 0, &a->ao->order);
 	PQclear(r);
-	if ((e = load_txns(db, a->order_id, a->ao)) != GYM_OK)
+	if (e != GYM_OK || (e = load_txns(db, a->order_id, a->ao)) != GYM_OK)
 		return e;
 	return load_trail(db, a->order_id, a->ao);
 }

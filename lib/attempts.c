@@ -35,9 +35,18 @@ gym_attempt_next(struct gym_db *db, const struct gym_order *o, const char *trade
 	if ((e = gym_db_exec(db, &st_of_order, 1, p, &r)) != GYM_OK)
 		return e;
 	n = PQntuples(r);
-	for (int i = 0; i < n; i++)
-		if (strcmp(gym_db_get(r, i, "state"), "open") == 0)
+	for (int i = 0; i < n; i++) {
+		enum gym_attempt_state st;
+
+		if (!gym_attempt_state_parse(gym_db_get(r, i, "state"), &st))
+			e = GYM_EINTERNAL;
+		else if (st == GYM_ATTEMPT_OPEN)
 			open = i;
+	}
+	if (e != GYM_OK) {
+		PQclear(r);
+		return e;
+	}
 	if (open >= 0 && strcmp(gym_db_get(r, open, "trade_type"), trade_type) == 0)
 		gym_db_copy(r, open, "out_trade_no", out_trade_no, GYM_OUT_TRADE_NO_LEN);
 	else {
@@ -56,11 +65,14 @@ gym_attempt_next(struct gym_db *db, const struct gym_order *o, const char *trade
 
 enum gym_err
 gym__attempt_end(struct gym_db *db, const struct gym_actor *a, const char *out_trade_no,
-    const char *state, const char *transaction_id, const char *code, const char *message)
+    enum gym_attempt_state to, const char *transaction_id, const char *code,
+    const char *message)
 {
 	char now[40], action[40], snap[200], oid[GYM_OUT_TRADE_NO_LEN];
+	const char *state = gym_attempt_state_name(to);
 	const char *p[6] = { out_trade_no, state, code, message, transaction_id, now };
-	struct gym_audit au = { "attempt", action, oid, 0, 0, "open", state, snap };
+	struct gym_audit au = { "attempt", action, oid, 0, 0,
+	    gym_attempt_state_name(GYM_ATTEMPT_OPEN), state, snap };
 	PGresult *r;
 	enum gym_err e;
 
@@ -81,7 +93,9 @@ gym__attempt_end(struct gym_db *db, const struct gym_actor *a, const char *out_t
 
 struct end_arg {
 	const struct gym_actor *actor;
-	const char *out_trade_no, *state, *code, *message;
+	const char *out_trade_no;
+	enum gym_attempt_state state;
+	const char *code, *message;
 };
 
 static enum gym_err
@@ -97,8 +111,12 @@ enum gym_err
 gym_attempt_end(struct gym_db *db, const struct gym_actor *actor, const char *out_trade_no,
     const char *state, const char *code, const char *message)
 {
-	struct end_arg a = { actor, out_trade_no, state, code, message };
+	struct end_arg a = { actor, out_trade_no, GYM_ATTEMPT_CLOSED, code, message };
 
+	/* only an end: never back to open, never paid without a transaction */
+	if (!gym_attempt_state_parse(state, &a.state) || a.state == GYM_ATTEMPT_OPEN ||
+	    a.state == GYM_ATTEMPT_PAID)
+		return GYM_EINVAL;
 	return gym_db_tx(db, end_tx, &a);
 }
 

@@ -26,8 +26,9 @@ enum gym_err gym_attempt_next(struct gym_db *, const struct gym_order *o,
     char supersede[GYM_OUT_TRADE_NO_LEN]);
 
 /* End an open attempt in a transaction of its own: state "closed",
- * "superseded" or "failed", with the channel's code and message (may be
- * NULL).  An attempt already ended is left as it is. */
+ * "superseded" or "failed" (parsed here, the API's edge: GYM_EINVAL for any
+ * other), with the channel's code and message (may be NULL).  An attempt
+ * already ended is left as it is. */
 enum gym_err gym_attempt_end(struct gym_db *, const struct gym_actor *,
     const char *out_trade_no, const char *state, const char *code, const char *message);
 

@@ -8,16 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit_sql.h"
 #include "extern.h"
 
 static struct gym_stmt st_audit = { "audit_insert",
-	"INSERT INTO payment_audit_log (entity, action_type, order_id, reservation_id, "
-	"booking_id, actor_type, actor_id, client_ip, user_agent, request_id, old_status, "
-	"new_status, request_snapshot, response_snapshot, created_at) "
-	"VALUES ($1, $2, $3, $4::bigint, $5::bigint, $6, $7, $8, left($9, 512), $10, $11, $12, "
-	"$13::jsonb, $14::jsonb, $15::timestamptz)", 0 };
+	GYM_AUDIT_INSERT "VALUES (" GYM_AUDIT_ROW("$1", "$2", "$3", "$4::bigint", "$5::bigint",
+	"$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13::jsonb", "$14::jsonb",
+	"$15::timestamptz") ")", 0 };
 
-#define UA_CHARS 512	/* what an audit row keeps of a User-Agent */
+#define UA_CHARS 512	/* what an audit row keeps of a User-Agent (audit_sql.h too) */
 _Static_assert(UA_CHARS * 4 + 1 == GYM_AUDIT_UA_MAX, "GYM_AUDIT_UA_MAX");
 
 /*

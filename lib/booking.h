@@ -11,6 +11,7 @@
 
 #include "gym.h"
 #include "db.h"
+#include "status.h"
 
 /* Who made a change, for the audit log.  Strings are borrowed. */
 struct gym_actor {
@@ -34,7 +35,7 @@ struct gym_reservation {
 	long long id;
 	long long schedule_id;
 	long long user_id;
-	char status[16];		/* temporary|confirmed|cancelled|expired */
+	enum gym_hold_status status;
 	int64_t expires_at;
 };
 
@@ -43,7 +44,7 @@ struct gym_order {
 	char order_id[33];
 	long long user_id;
 	long long schedule_id;
-	char status[16];
+	enum gym_order_status status;
 	int amount_fen;
 	int64_t expires_at;
 	int64_t paid_at;		/* 0 when not paid */
@@ -64,7 +65,7 @@ struct gym_booking {
 	long long id;
 	char order_id[33];
 	long long schedule_id;
-	char status[16];
+	enum gym_booking_status status;
 	int64_t confirmed_at;
 };
 

@@ -165,7 +165,7 @@ gym_checkout_qr_png(struct gym_pay *pay, long long user_id, const char *order_id
 
 	if ((e = gym_order_get(pay->db, user_id, order_id, &o)) != GYM_OK)
 		return e;
-	if (strcmp(o.status, "pending") != 0 || o.code_url[0] == '\0')
+	if (o.status != GYM_ORDER_PENDING || o.code_url[0] == '\0')
 		return GYM_E_ORDER_NOT_PAYABLE;
 	return gym_qr_png(o.code_url, 6, png, len);
 }
@@ -245,7 +245,7 @@ gym_checkout_refund(struct gym_pay *pay, const struct gym_actor *a, const char *
 	if ((e = gym_refund_request(pay->db, a, order_id, reason, "operator", operator_id, f,
 	    created)) != GYM_OK)
 		return e;
-	if (strcmp(f->status, "pending") != 0)
+	if (f->status != GYM_REFUND_PENDING)
 		return GYM_OK;			/* a repeat of one already sent */
 	/* the channel outside the transaction; a failure is the job's to retry */
 	(void)gym_refund_send(pay->db, &pay->channels, pay->cfg, a, f->out_refund_no, f);

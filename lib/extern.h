@@ -13,18 +13,22 @@
  * lock_timeout.  GYM_E_SOLD_OUT when no seat is free. */
 enum gym_err gym__hold_claim(struct gym_db *, const struct gym_actor *, long long user_id,
     long long schedule_id, int64_t until, struct gym_reservation *);
-/* End a temporary hold (status "cancelled", "expired" or "confirmed") and
+/* End a temporary hold (GYM_HOLD_CANCELLED, _EXPIRED or _CONFIRMED) and
  * set its seat accordingly, when the seat still belongs to it.  Writes the
  * audit row. */
 enum gym_err gym__hold_end(struct gym_db *, const struct gym_actor *, long long reservation_id,
-    const char *new_status, const char *order_id);
+    enum gym_hold_status new_status, const char *order_id);
 /* orders.c: expire the user's lapsed temporary holds and pending orders. */
 enum gym_err gym__expire_user(struct gym_db *, const struct gym_actor *, long long user_id);
 enum gym_err gym__expire_user_holds(struct gym_db *, const struct gym_actor *, long long user_id);
 enum gym_err gym__expire_user_orders(struct gym_db *, const struct gym_actor *, long long user_id);
+/* Read row i of an order query into o (columns a query lacks read as
+ * "" or 0); GYM_EINTERNAL for a status status.h does not know. */
+enum gym_err gym__read_order(PGresult *, int i, struct gym_order *o);
 /* Set an order's status (from old, which must match) and write its audit row. */
 enum gym_err gym__order_set_status(struct gym_db *, const struct gym_actor *,
-    const char *order_id, const char *old_status, const char *new_status, const char *action);
+    const char *order_id, enum gym_order_status old, enum gym_order_status new,
+    const char *action);
 /* 1 when the user has a paid order or a confirmed booking. */
 enum gym_err gym__user_has_trial(struct gym_db *, long long user_id, int *has);
 /* Lock and read a hold; GYM_ENOTFOUND when there is none (of that user
@@ -47,15 +51,16 @@ enum gym_err gym__user_open_order(struct gym_db *, long long user_id, long long 
 const char *gym__audit_user_agent(const char *in, char *out);
 /* db.c: a long long as a statement parameter. */
 void gym__ll(char *buf, size_t len, long long v);
-/* hold_rows.c: read row i of a hold query (HOLD_COLS) into h; the actor's
+/* hold_rows.c: read row i of a hold query (HOLD_COLS) into h
+ * (GYM_EINTERNAL for a status status.h does not know); the actor's
  * id as a statement parameter (NULL for none). */
-void gym__read_hold(PGresult *, int i, struct gym_reservation *h);
+enum gym_err gym__read_hold(PGresult *, int i, struct gym_reservation *h);
 const char *gym__actor_id(const struct gym_actor *, char *buf, size_t len);
-/* attempts.c: end an open attempt (state "paid", "failed", "closed" or
- * "superseded"; transaction_id, code and message may be NULL) and write its
+/* attempts.c: end an open attempt (GYM_ATTEMPT_PAID, _FAILED, _CLOSED or
+ * _SUPERSEDED; transaction_id, code and message may be NULL) and write its
  * audit row; an attempt already ended is left as it is. */
 enum gym_err gym__attempt_end(struct gym_db *, const struct gym_actor *,
-    const char *out_trade_no, const char *state, const char *transaction_id,
+    const char *out_trade_no, enum gym_attempt_state, const char *transaction_id,
     const char *code, const char *message);
 
 #endif

@@ -11,7 +11,9 @@
 #include <time.h>
 
 #include "extern.h"
+#include "log.h"
 #include "holds_sql.h"
+#include "trial_sql.h"
 
 static struct gym_stmt st_claim = { "hold_claim", CLAIM_SQL("SKIP LOCKED"), 0 };
 /* Is any seat of the class free (or held past its time) by the last
@@ -28,10 +30,10 @@ static struct gym_stmt st_end_all = { "hold_end_all",
 	"s AS (UPDATE seats SET state = CASE WHEN $2::text = 'confirmed' THEN 'confirmed' ELSE 'free' END, "
 	" reservation_id = CASE WHEN $2::text = 'confirmed' THEN reservation_id END, held_until = NULL "
 	" WHERE id = (SELECT seat_id FROM e) AND reservation_id = $1::bigint RETURNING id), "
-	"a AS (" AUDIT_COLS "SELECT 'hold', $4, $5, e.id, NULL, $6, $7, $8, left($9, 512), $10, "
-	" 'temporary', $2::text, $11::jsonb, jsonb_build_object('reservation_id', e.id, "
-	" 'course_schedule_id', e.course_schedule_id, 'status', $2::text), $3::timestamptz FROM e "
-	" RETURNING 1) "
+	"a AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'hold'", "$4", "$5", "e.id", "NULL",
+	"$6", "$7", "$8", "$9", "$10", "'temporary'", "$2::text", "$11::jsonb",
+	"jsonb_build_object('reservation_id', e.id, 'course_schedule_id', e.course_schedule_id, "
+	"'status', $2::text)", "$3::timestamptz") "FROM e RETURNING 1) "
 	"SELECT (SELECT count(*) FROM e) AS n", 0 };
 static struct gym_stmt st_schedule = { "hold_schedule",
 	"SELECT starts_at > $2::timestamptz AS open FROM course_schedules WHERE id = $1::bigint", 0 };
@@ -48,18 +50,23 @@ static struct gym_stmt st_user_lapsed = { "hold_user_lapsed",
 	"SELECT id FROM seat_reservations WHERE user_id = $1::bigint AND status = 'temporary' "
 	"AND expires_at <= $2::timestamptz FOR UPDATE", 0 };
 static struct gym_stmt st_has_trial = { "user_has_trial",
-	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND status = 'paid') "
-	"OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
+	"SELECT " GYM_HAS_TRIAL_SQL("$1::bigint") " AS has", 0 };
 
 
-void
+enum gym_err
 gym__read_hold(PGresult *r, int i, struct gym_reservation *h)
 {
+	const char *st = gym_db_get(r, i, "status");
+
 	h->id = gym_db_get_ll(r, i, "id");
 	h->schedule_id = gym_db_get_ll(r, i, "course_schedule_id");
 	h->user_id = gym_db_get_ll(r, i, "user_id");
-	snprintf(h->status, sizeof(h->status), "%s", gym_db_get(r, i, "status"));
 	h->expires_at = gym_db_get_ll(r, i, "expires_us");
+	if (!gym_hold_status_parse(st, &h->status)) {
+		gym_log_errx("hold %lld: unknown status %s", h->id, st != NULL ? st : "NULL");
+		return GYM_EINTERNAL;
+	}
+	return GYM_OK;
 }
 
 /* The actor's id as a statement parameter (NULL for none). */
@@ -120,9 +127,9 @@ gym__hold_claim(struct gym_db *db, const struct gym_actor *a, long long user_id,
 		if ((e = gym_db_exec(db, &st_claim, 10, p, &r)) != GYM_OK)
 			return e;
 		if ((n = PQntuples(r)) > 0) {
-			gym__read_hold(r, 0, h);
+			e = gym__read_hold(r, 0, h);
 			PQclear(r);
-			return GYM_OK;
+			return e;
 		}
 		PQclear(r);
 		if ((more = seats_in_flight(db, sid, now, &e)) <= 0)
@@ -157,20 +164,20 @@ gym__hold_lock(struct gym_db *db, long long user_id, long long reservation_id,
 		PQclear(r);
 		return GYM_ENOTFOUND;
 	}
-	gym__read_hold(r, 0, h);
+	e = gym__read_hold(r, 0, h);
 	*live = strcmp(gym_db_get(r, 0, "live"), "t") == 0;
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 enum gym_err
 gym__hold_end(struct gym_db *db, const struct gym_actor *a, long long reservation_id,
-    const char *new_status, const char *order_id)
+    enum gym_hold_status new_status, const char *order_id)
 {
 	char rid[24], now[40], aid[24], ua[GYM_AUDIT_UA_MAX];
-	const char *action = strcmp(new_status, "cancelled") == 0 ? "hold_released" :
-	    strcmp(new_status, "expired") == 0 ? "hold_expired" : "hold_confirmed";
-	const char *p[11] = { rid, new_status, now, action, order_id, a->type,
+	const char *action = new_status == GYM_HOLD_CANCELLED ? "hold_released" :
+	    new_status == GYM_HOLD_EXPIRED ? "hold_expired" : "hold_confirmed";
+	const char *p[11] = { rid, gym_hold_status_name(new_status), now, action, order_id, a->type,
 	    gym__actor_id(a, aid, sizeof(aid)), a->client_ip, gym__audit_user_agent(a->user_agent, ua),
 	    a->request_id, a->request_snapshot };
 	struct gym_reservation h;
@@ -201,7 +208,7 @@ gym__expire_user_holds(struct gym_db *db, const struct gym_actor *a, long long u
 	if ((e = gym_db_exec(db, &st_user_lapsed, 2, p, &r)) != GYM_OK)
 		return e;
 	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++)
-		e = gym__hold_end(db, a, gym_db_get_ll(r, i, "id"), "expired", NULL);
+		e = gym__hold_end(db, a, gym_db_get_ll(r, i, "id"), GYM_HOLD_EXPIRED, NULL);
 	PQclear(r);
 	return e;
 }
@@ -254,11 +261,11 @@ gym_hold_find_live(struct gym_db *db, long long user_id, struct gym_reservation 
 	if ((e = gym_db_exec(db, &st_user_live, 1, p, &r)) != GYM_OK)
 		return e;
 	if ((*found = PQntuples(r) > 0)) {
-		gym__read_hold(r, 0, h);
-		*found = h->expires_at > gym_now_us();
+		e = gym__read_hold(r, 0, h);
+		*found = e == GYM_OK && h->expires_at > gym_now_us();
 	}
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 
@@ -283,7 +290,7 @@ gym_hold_get(struct gym_db *db, long long user_id, long long reservation_id,
 	if (PQntuples(r) == 0)
 		e = GYM_ENOTFOUND;
 	else
-		gym__read_hold(r, 0, res);
+		e = gym__read_hold(r, 0, res);
 	PQclear(r);
 	return e;
 }

@@ -9,6 +9,7 @@
 
 #include "extern.h"
 #include "holds_sql.h"
+#include "trial_sql.h"
 
 static struct gym_stmt st_fast = { "hold_fast", GYM_HOLD_FAST_SQL, 0 };
 static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE_FAST_SQL, 0 };
@@ -16,8 +17,7 @@ static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE
  * schedule, $2 now, $3 user.  open is NULL for an unknown class. */
 static struct gym_stmt st_check = { "hold_check",
 	"SELECT (SELECT starts_at > $2::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, "
-	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'paid') "
-	" OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $3::bigint AND status = 'confirmed') AS has, "
+	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, "
 	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
 	" AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
 	" WHERE user_id = $3::bigint AND status = 'temporary' AND expires_at <= $2::timestamptz) AS lapsed, "
@@ -133,11 +133,11 @@ fast(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
 	if (e != GYM_OK)
 		return e;
 	if (PQntuples(r) == 1) {
-		gym__read_hold(r, 0, h);
-		*done = 1;
+		e = gym__read_hold(r, 0, h);
+		*done = e == GYM_OK;
 	}
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 enum gym_err
@@ -182,15 +182,15 @@ release_tx(struct gym_db *db, void *v)
 
 	if ((e = gym__hold_lock(db, a->user_id, a->reservation_id, a->res, &live)) != GYM_OK)
 		return e;
-	if (strcmp(a->res->status, "confirmed") == 0)
+	if (a->res->status == GYM_HOLD_CONFIRMED)
 		return GYM_E_ALREADY_CONFIRMED;
-	if (strcmp(a->res->status, "temporary") != 0)
+	if (a->res->status != GYM_HOLD_TEMPORARY)
 		return GYM_OK;		/* already ended: answer with its status */
 	if ((e = gym__hold_end(db, a->actor, a->reservation_id,
-	    live ? "cancelled" : "expired", NULL)) != GYM_OK)
+	    live ? GYM_HOLD_CANCELLED : GYM_HOLD_EXPIRED, NULL)) != GYM_OK)
 		return e;
 	/* locked since hold_lock: nothing else changed it */
-	snprintf(a->res->status, sizeof(a->res->status), "%s", live ? "cancelled" : "expired");
+	a->res->status = live ? GYM_HOLD_CANCELLED : GYM_HOLD_EXPIRED;
 	return GYM_OK;
 }
 

@@ -10,11 +10,10 @@
 #define HOLD_COLS "r.id, r.course_schedule_id, r.user_id, r.status, " \
 	"(extract(epoch FROM r.expires_at) * 1000000)::bigint AS expires_us "
 
-/* The audit columns of lib/audit.c, for the statements below that write
- * their audit row themselves (one round trip instead of two). */
-#define AUDIT_COLS "INSERT INTO payment_audit_log (entity, action_type, order_id, " \
-	"reservation_id, booking_id, actor_type, actor_id, client_ip, user_agent, request_id, " \
-	"old_status, new_status, request_snapshot, response_snapshot, created_at) "
+/* The statements below write their audit row themselves (one round trip
+ * instead of two), through audit_sql.h. */
+#include "audit_sql.h"
+#include "trial_sql.h"
 
 /* The claim of one seat with its hold and audit row, as CTEs; gate is an
  * extra condition on the seat.  $1 schedule, $2 user, $3 now, $4 until,
@@ -28,10 +27,10 @@
 	" $4::timestamptz, $3::timestamptz, $3::timestamptz FROM seat RETURNING *), " \
 	"upd AS (UPDATE seats s SET state = 'held', reservation_id = res.id, " \
 	" held_until = res.expires_at FROM res WHERE s.id = res.seat_id RETURNING s.id), " \
-	"aud AS (" AUDIT_COLS "SELECT 'hold', 'hold_created', NULL, res.id, NULL, $5, $6, $7, " \
-	" left($8, 512), $9, NULL, 'temporary', $10::jsonb, jsonb_build_object('reservation_id', " \
-	" res.id, 'course_schedule_id', res.course_schedule_id, 'status', 'temporary'), " \
-	" $3::timestamptz FROM res) "
+	"aud AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'hold'", "'hold_created'", "NULL", \
+	"res.id", "NULL", "$5", "$6", "$7", "$8", "$9", "NULL", "'temporary'", "$10::jsonb", \
+	"jsonb_build_object('reservation_id', res.id, 'course_schedule_id', " \
+	"res.course_schedule_id, 'status', 'temporary')", "$3::timestamptz") "FROM res) "
 #define CLAIM_SQL(lockmode) "WITH " CLAIM_CTES("", lockmode) "SELECT " HOLD_COLS "FROM res r"
 
 /* The common hold as one autocommitted statement (one round trip): the
@@ -44,9 +43,7 @@
 #define GYM_HOLD_FAST_SQL \
 	"WITH chk AS (SELECT set_config('synchronous_commit', 'off', true) AS cfg, " \
 	" (SELECT starts_at > $3::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, " \
-	" EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $2::bigint " \
-	"  AND status IN ('pending', 'paid')) " \
-	" OR EXISTS (SELECT 1 FROM bookings WHERE user_id = $2::bigint AND status = 'confirmed') " \
+	GYM_TRIAL_CLAIMED_SQL("$2::bigint", "") \
 	" OR EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $2::bigint " \
 	"  AND status = 'temporary') AS busy), " \
 	CLAIM_CTES("AND (SELECT open AND NOT busy FROM chk) ", "SKIP LOCKED") \
@@ -67,10 +64,11 @@
 	" AND r.status = 'temporary' AND EXISTS (SELECT 1 FROM cfg) RETURNING r.*), " \
 	"f AS (UPDATE seats SET state = 'free', reservation_id = NULL, held_until = NULL " \
 	" WHERE id = (SELECT seat_id FROM e) AND reservation_id = $1::bigint), " \
-	"a AS (" AUDIT_COLS "SELECT 'hold', CASE WHEN e.status = 'cancelled' THEN 'hold_released' " \
-	" ELSE 'hold_expired' END, NULL, e.id, NULL, $4, $5, $6, left($7, 512), $8, 'temporary', " \
-	" e.status, $9::jsonb, jsonb_build_object('reservation_id', e.id, 'course_schedule_id', " \
-	" e.course_schedule_id, 'status', e.status), $3::timestamptz FROM e) " \
+	"a AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'hold'", \
+	"CASE WHEN e.status = 'cancelled' THEN 'hold_released' ELSE 'hold_expired' END", "NULL", \
+	"e.id", "NULL", "$4", "$5", "$6", "$7", "$8", "'temporary'", "e.status", "$9::jsonb", \
+	"jsonb_build_object('reservation_id', e.id, 'course_schedule_id', e.course_schedule_id, " \
+	"'status', e.status)", "$3::timestamptz") "FROM e) " \
 	"SELECT " HOLD_COLS "FROM e r"
 
 #endif

@@ -62,11 +62,13 @@ static const struct gym_actor sender = { "system", 0, NULL, "notify-sender", NUL
  */
 static enum gym_err
 audit(struct gym_db *db, const char *order_id, long long id, const char *kind,
-    const char *new_status, int attempts)
+    enum gym_notification_status to, int attempts)
 {
 	char snap[256];
-	struct gym_audit au = { "notification", strcmp(new_status, "sent") == 0 ?
-	    "message_sent" : "message_failed", NULL, 0, 0, "pending", new_status, snap };
+	const char *new_status = gym_notification_status_name(to);
+	struct gym_audit au = { "notification", to == GYM_NOTIFICATION_SENT ?
+	    "message_sent" : "message_failed", NULL, 0, 0,
+	    gym_notification_status_name(GYM_NOTIFICATION_PENDING), new_status, snap };
 
 	snprintf(snap, sizeof(snap), "{\"notification_id\":%lld,\"order_id\":\"%.32s\","
 	    "\"kind\":\"%s\",\"status\":\"%s\",\"attempts\":%d}", id, order_id, kind,
@@ -100,7 +102,7 @@ give_up_unknown(struct gym_db *db, PGresult *r, int i, const char *now)
 	gym_log_warnx("notify: message %s (%s, order %s) %s", id, gym_db_get(r, i, "kind"),
 	    gym_db_get(r, i, "order_id"), UNKNOWN_MSG);
 	return audit(db, gym_db_get(r, i, "order_id"), gym_db_get_ll(r, i, "id"),
-	    gym_db_get(r, i, "kind"), "failed", attempts);
+	    gym_db_get(r, i, "kind"), GYM_NOTIFICATION_FAILED, attempts);
 }
 
 static enum gym_err
@@ -203,7 +205,8 @@ struct finish_arg {
 	long long attempt_id;
 	const struct gym_notify_outcome *oc;
 	int max_attempts, backoff_base_ms;
-	char status[16];
+	enum gym_notification_status status;
+	int ended;			/* 0: claimed again meanwhile, nothing changed */
 };
 
 static enum gym_err
@@ -214,7 +217,7 @@ finish_tx(struct gym_db *db, void *v)
 	char aid[24], id[24], now[40], next[40], ec[16], att[16];
 	const char *pa[5] = { aid, now, oc->ok ? "true" : "false",
 	    oc->has_errcode ? ec : NULL, oc->ok ? NULL : oc->errmsg };
-	const char *pd[7] = { id, a->n->claim, a->status, att, next, oc->ok ? now : NULL,
+	const char *pd[7] = { id, a->n->claim, NULL, att, next, oc->ok ? now : NULL,
 	    oc->ok ? NULL : oc->errmsg };
 	int attempts = a->n->attempts + 1;
 	PGresult *r;
@@ -226,12 +229,13 @@ finish_tx(struct gym_db *db, void *v)
 	snprintf(att, sizeof(att), "%d", attempts);
 	gym_db_now_param(now, sizeof(now));
 	if (oc->ok)
-		snprintf(a->status, sizeof(a->status), "sent");
+		a->status = GYM_NOTIFICATION_SENT;
 	else if (oc->permanent || attempts >= a->max_attempts)
-		snprintf(a->status, sizeof(a->status), "failed");
+		a->status = GYM_NOTIFICATION_FAILED;
 	else
-		snprintf(a->status, sizeof(a->status), "pending");
-	if (strcmp(a->status, "pending") == 0)
+		a->status = GYM_NOTIFICATION_PENDING;
+	pd[2] = gym_notification_status_name(a->status);
+	if (a->status == GYM_NOTIFICATION_PENDING)
 		gym_time_format(gym_now_us() + backoff_ms(a->backoff_base_ms, attempts) * 1000,
 		    next, sizeof(next));
 	else
@@ -242,11 +246,12 @@ finish_tx(struct gym_db *db, void *v)
 	if (PQntuples(r) == 0) {
 		/* claimed again meanwhile: the attempt is recorded, the row is theirs */
 		PQclear(r);
-		a->status[0] = '\0';
+		a->ended = 0;
 		return GYM_OK;
 	}
 	PQclear(r);
-	if (strcmp(a->status, "pending") == 0)
+	a->ended = 1;
+	if (a->status == GYM_NOTIFICATION_PENDING)
 		return GYM_OK;
 	return audit(db, a->n->order_id, a->n->id, a->n->kind, a->status, attempts);
 }
@@ -267,10 +272,10 @@ gym_notify_finish(struct gym_db *db, struct gym_notice *n, long long attempt_id,
 	a.backoff_base_ms = backoff_base_ms;
 	if ((e = gym_db_tx(db, finish_tx, &a)) != GYM_OK)
 		return e;
-	if (a.status[0] != '\0')
+	if (a.ended)
 		n->attempts++;
 	if (status != NULL)
-		snprintf(status, len, "%s", a.status);
+		snprintf(status, len, "%s", a.ended ? gym_notification_status_name(a.status) : "");
 	return GYM_OK;
 }
 

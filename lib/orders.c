@@ -11,6 +11,7 @@
 
 #include "crypto.h"
 #include "extern.h"
+#include "log.h"
 #include "registration.h"
 #include "notify.h"
 
@@ -68,35 +69,42 @@ static struct gym_stmt st_booking = { "booking_of_order",
 	"(extract(epoch FROM confirmed_at) * 1000000)::bigint AS confirmed_us "
 	"FROM bookings WHERE order_id = $1", 0 };
 
-static void
-read_order(PGresult *r, struct gym_order *o)
+enum gym_err
+gym__read_order(PGresult *r, int i, struct gym_order *o)
 {
+	const char *st = gym_db_get(r, i, "status");
+
 	memset(o, 0, sizeof(*o));
-	o->id = gym_db_get_ll(r, 0, "id");
-	gym_db_copy(r, 0, "order_id", o->order_id, sizeof(o->order_id));
-	o->user_id = gym_db_get_ll(r, 0, "user_id");
-	o->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
-	gym_db_copy(r, 0, "status", o->status, sizeof(o->status));
-	o->amount_fen = (int)gym_db_get_ll(r, 0, "amount_fen");
-	o->expires_at = gym_db_get_ll(r, 0, "expires_us");
-	o->paid_at = gym_db_get_ll(r, 0, "paid_us");
-	o->created_at = gym_db_get_ll(r, 0, "created_us");
-	o->wx_time_expire = gym_db_get_ll(r, 0, "wx_expire_us");
-	o->booking_id = gym_db_get_ll(r, 0, "booking_id");
-	gym_db_copy(r, 0, "trade_type", o->trade_type, sizeof(o->trade_type));
-	gym_db_copy(r, 0, "prepay_id", o->prepay_id, sizeof(o->prepay_id));
-	gym_db_copy(r, 0, "code_url", o->code_url, sizeof(o->code_url));
-	gym_db_copy(r, 0, "transaction_id", o->transaction_id, sizeof(o->transaction_id));
-	gym_db_copy(r, 0, "payment_method", o->payment_method, sizeof(o->payment_method));
-	gym_db_copy(r, 0, "out_trade_no", o->out_trade_no, sizeof(o->out_trade_no));
-	if (!gym_db_isnull(r, 0, "reservation_id")) {
+	o->id = gym_db_get_ll(r, i, "id");
+	gym_db_copy(r, i, "order_id", o->order_id, sizeof(o->order_id));
+	o->user_id = gym_db_get_ll(r, i, "user_id");
+	o->schedule_id = gym_db_get_ll(r, i, "course_schedule_id");
+	o->amount_fen = (int)gym_db_get_ll(r, i, "amount_fen");
+	o->expires_at = gym_db_get_ll(r, i, "expires_us");
+	o->paid_at = gym_db_get_ll(r, i, "paid_us");
+	o->created_at = gym_db_get_ll(r, i, "created_us");
+	o->wx_time_expire = gym_db_get_ll(r, i, "wx_expire_us");
+	o->booking_id = gym_db_get_ll(r, i, "booking_id");
+	gym_db_copy(r, i, "trade_type", o->trade_type, sizeof(o->trade_type));
+	gym_db_copy(r, i, "prepay_id", o->prepay_id, sizeof(o->prepay_id));
+	gym_db_copy(r, i, "code_url", o->code_url, sizeof(o->code_url));
+	gym_db_copy(r, i, "transaction_id", o->transaction_id, sizeof(o->transaction_id));
+	gym_db_copy(r, i, "payment_method", o->payment_method, sizeof(o->payment_method));
+	gym_db_copy(r, i, "out_trade_no", o->out_trade_no, sizeof(o->out_trade_no));
+	if (!gym_db_isnull(r, i, "reservation_id")) {
 		o->has_reservation = 1;
-		o->res.id = gym_db_get_ll(r, 0, "reservation_id");
+		o->res.id = gym_db_get_ll(r, i, "reservation_id");
 		o->res.schedule_id = o->schedule_id;
 		o->res.user_id = o->user_id;
-		gym_db_copy(r, 0, "res_status", o->res.status, sizeof(o->res.status));
-		o->res.expires_at = gym_db_get_ll(r, 0, "res_expires_us");
+		o->res.expires_at = gym_db_get_ll(r, i, "res_expires_us");
+		if (!gym_hold_status_parse(gym_db_get(r, i, "res_status"), &o->res.status))
+			st = NULL;
 	}
+	if (st == NULL || !gym_order_status_parse(st, &o->status)) {
+		gym_log_errx("order %s: unknown status", o->order_id);
+		return GYM_EINTERNAL;
+	}
+	return GYM_OK;
 }
 
 static enum gym_err
@@ -114,7 +122,7 @@ load(struct gym_db *db, struct gym_stmt *st, long long user_id, const char *orde
 	if (PQntuples(r) == 0)
 		e = GYM_ENOTFOUND;
 	else
-		read_order(r, o);
+		e = gym__read_order(r, 0, o);
 	PQclear(r);
 	return e;
 }
@@ -143,9 +151,10 @@ gym_order_get(struct gym_db *db, long long user_id, const char *order_id, struct
 
 enum gym_err
 gym__order_set_status(struct gym_db *db, const struct gym_actor *a, const char *order_id,
-    const char *old_status, const char *new_status, const char *action)
+    enum gym_order_status old, enum gym_order_status new, const char *action)
 {
 	char now[40], snap[160], rid[24] = "";
+	const char *old_status = gym_order_status_name(old), *new_status = gym_order_status_name(new);
 	const char *p[4] = { order_id, old_status, new_status, now };
 	struct gym_audit au = { "order", action, order_id, 0, 0, old_status, new_status, snap };
 	PGresult *r;
@@ -168,16 +177,17 @@ gym__order_set_status(struct gym_db *db, const struct gym_actor *a, const char *
 /* End an order (expired, cancelled, failed) and release its hold. */
 static enum gym_err
 order_end(struct gym_db *db, const struct gym_actor *a, const char *order_id,
-    long long reservation_id, const char *status, const char *action)
+    long long reservation_id, enum gym_order_status status, const char *action)
 {
 	enum gym_err e;
 
-	if ((e = gym__order_set_status(db, a, order_id, "pending", status, action)) != GYM_OK)
+	if ((e = gym__order_set_status(db, a, order_id, GYM_ORDER_PENDING, status,
+	    action)) != GYM_OK)
 		return e;
 	if (reservation_id == 0)
 		return GYM_OK;
 	return gym__hold_end(db, a, reservation_id,
-	    strcmp(status, "expired") == 0 ? "expired" : "cancelled", order_id);
+	    status == GYM_ORDER_EXPIRED ? GYM_HOLD_EXPIRED : GYM_HOLD_CANCELLED, order_id);
 }
 
 enum gym_err
@@ -194,7 +204,8 @@ gym__expire_user_orders(struct gym_db *db, const struct gym_actor *a, long long 
 		return e;
 	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++)
 		if ((e = order_end(db, a, gym_db_get(r, i, "order_id"),
-		    gym_db_get_ll(r, i, "reservation_id"), "expired", "order_expired")) == GYM_OK)
+		    gym_db_get_ll(r, i, "reservation_id"), GYM_ORDER_EXPIRED,
+		    "order_expired")) == GYM_OK)
 			e = gym__notify_enqueue(db, a, GYM_NOTIFY_ORDER_EXPIRED,
 			    gym_db_get(r, i, "order_id"), NULL);
 	PQclear(r);
@@ -391,13 +402,13 @@ cancel_tx(struct gym_db *db, void *v)
 
 	if ((e = load(db, &st_lock, a->user_id, a->order_id, a->o)) != GYM_OK)
 		return e;
-	if (strcmp(a->o->status, "paid") == 0 || strcmp(a->o->status, "refunding") == 0 ||
-	    strcmp(a->o->status, "refunded") == 0)
+	if (a->o->status == GYM_ORDER_PAID || a->o->status == GYM_ORDER_REFUNDING ||
+	    a->o->status == GYM_ORDER_REFUNDED)
 		return GYM_E_ORDER_ALREADY_PAID;
-	if (strcmp(a->o->status, "pending") != 0)
+	if (a->o->status != GYM_ORDER_PENDING)
 		return GYM_OK;		/* already ended: answer with its status */
 	if ((e = order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
-	    "cancelled", "order_cancelled")) != GYM_OK ||
+	    GYM_ORDER_CANCELLED, "order_cancelled")) != GYM_OK ||
 	    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_ORDER_CANCELLED, a->order_id,
 	    NULL)) != GYM_OK)
 		return e;
@@ -423,10 +434,10 @@ fail_tx(struct gym_db *db, void *v)
 
 	if ((e = load(db, &st_lock, 0, a->order_id, a->o)) != GYM_OK)
 		return e;
-	if (strcmp(a->o->status, "pending") != 0)
+	if (a->o->status != GYM_ORDER_PENDING)
 		return GYM_OK;
 	if ((e = order_end(db, a->actor, a->order_id, a->o->has_reservation ? a->o->res.id : 0,
-	    "failed", "order_failed")) != GYM_OK)
+	    GYM_ORDER_FAILED, "order_failed")) != GYM_OK)
 		return e;
 	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PAYMENT_FAILED, a->order_id, NULL);
 }
@@ -460,8 +471,8 @@ ensure_hold(struct gym_db *db, struct cancel_arg *a)
 		return e;
 	if (live)
 		return GYM_OK;
-	if (a->o->has_reservation && strcmp(h.status, "temporary") == 0 &&
-	    (e = gym__hold_end(db, a->actor, h.id, "expired", a->order_id)) != GYM_OK)
+	if (a->o->has_reservation && h.status == GYM_HOLD_TEMPORARY &&
+	    (e = gym__hold_end(db, a->actor, h.id, GYM_HOLD_EXPIRED, a->order_id)) != GYM_OK)
 		return e;
 	until = gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000;
 	if (until > a->o->expires_at)
@@ -469,7 +480,7 @@ ensure_hold(struct gym_db *db, struct cancel_arg *a)
 	e = gym__hold_claim(db, a->actor, a->o->user_id, a->o->schedule_id, until, &h);
 	if (e == GYM_E_SOLD_OUT) {
 		a->result = GYM_E_SOLD_OUT;
-		return gym__order_set_status(db, a->actor, a->order_id, "pending", "failed",
+		return gym__order_set_status(db, a->actor, a->order_id, GYM_ORDER_PENDING, GYM_ORDER_FAILED,
 		    "order_failed_sold_out");
 	}
 	if (e != GYM_OK)
@@ -488,15 +499,15 @@ prepare_tx(struct gym_db *db, void *v)
 	a->result = GYM_OK;
 	if ((e = load(db, &st_lock, a->user_id, a->order_id, a->o)) != GYM_OK)
 		return e;
-	if (strcmp(a->o->status, "pending") != 0) {
-		a->result = strcmp(a->o->status, "paid") == 0 ? GYM_E_ORDER_ALREADY_PAID :
+	if (a->o->status != GYM_ORDER_PENDING) {
+		a->result = a->o->status == GYM_ORDER_PAID ? GYM_E_ORDER_ALREADY_PAID :
 		    GYM_E_ORDER_NOT_PAYABLE;
 		return GYM_OK;
 	}
 	if (a->o->expires_at <= gym_now_us()) {
 		a->result = GYM_E_ORDER_NOT_PAYABLE;
 		return order_end(db, a->actor, a->order_id, a->o->has_reservation ?
-		    a->o->res.id : 0, "expired", "order_expired");
+		    a->o->res.id : 0, GYM_ORDER_EXPIRED, "order_expired");
 	}
 	if ((e = ensure_hold(db, a)) != GYM_OK || a->result != GYM_OK)
 		return e;
@@ -576,7 +587,7 @@ gym_booking_get(struct gym_db *db, long long user_id, const char *order_id,
 
 	if ((e = gym_order_get(db, user_id, order_id, &o)) != GYM_OK)
 		return e;
-	if (strcmp(o.status, "pending") == 0)
+	if (o.status == GYM_ORDER_PENDING)
 		return GYM_E_PAYMENT_PENDING;
 	if ((e = gym_db_exec(db, &st_booking, 1, p, &r)) != GYM_OK)
 		return e;
@@ -586,8 +597,9 @@ gym_booking_get(struct gym_db *db, long long user_id, const char *order_id,
 		b->id = gym_db_get_ll(r, 0, "id");
 		gym_db_copy(r, 0, "order_id", b->order_id, sizeof(b->order_id));
 		b->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
-		gym_db_copy(r, 0, "status", b->status, sizeof(b->status));
 		b->confirmed_at = gym_db_get_ll(r, 0, "confirmed_us");
+		if (!gym_booking_status_parse(gym_db_get(r, 0, "status"), &b->status))
+			e = GYM_EINTERNAL;
 	}
 	PQclear(r);
 	return e;

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "extern.h"
+#include "trial_sql.h"
 #include "metrics.h"
 #include "notify.h"
 
@@ -34,9 +35,7 @@ static struct gym_stmt st_seen_exact = { "pay_txn_seen_exact",
 	"SELECT 1 FROM payment_transactions WHERE transaction_id = $2 AND order_id = "
 	ORDER_OF_OTN " AND amount_fen = $3::int", 0 };
 static struct gym_stmt st_other_trial = { "pay_other_trial",
-	"SELECT EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $1::bigint AND order_id <> $2 "
-	" AND status IN ('pending', 'paid')) OR EXISTS (SELECT 1 FROM bookings WHERE "
-	" user_id = $1::bigint AND status = 'confirmed') AS has", 0 };
+	"SELECT " GYM_TRIAL_CLAIMED_SQL("$1::bigint", " AND order_id <> $2") " AS has", 0 };
 static struct gym_stmt st_txn = { "pay_txn_insert",
 	"INSERT INTO payment_transactions (transaction_id, order_id, trade_state, trade_type, "
 	"amount_fen, payer_total, success_time, source, outcome, payload, created_at) VALUES "
@@ -59,7 +58,9 @@ struct pay_arg {
 	char outcome[24];
 	enum gym_err result;
 	long long user_id, schedule_id, reservation_id;
-	char status[16];
+	enum gym_order_status status;
+	enum gym_trade_state ts;	/* t->trade_state, parsed once */
+	enum gym_txn_outcome txn;	/* what payment_transactions records */
 	int64_t expires_at;
 	char order_id[33];		/* the order t->out_trade_no pays */
 	int current;			/* t is the order's current (or paying) attempt */
@@ -112,12 +113,13 @@ lock_order(struct gym_db *db, struct pay_arg *a, int *found)
 		a->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
 		a->reservation_id = gym_db_get_ll(r, 0, "reservation_id");
 		a->expires_at = gym_db_get_ll(r, 0, "expires_us");
-		snprintf(a->status, sizeof(a->status), "%s", gym_db_get(r, 0, "status"));
+		if (!gym_order_status_parse(gym_db_get(r, 0, "status"), &a->status))
+			e = GYM_EINTERNAL;
 		if (gym_db_get_ll(r, 0, "amount_fen") != a->t->total)
 			*found = -1;
 	}
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 static enum gym_err
@@ -149,14 +151,14 @@ payment_seat(struct gym_db *db, struct pay_arg *a, long long *rid)
 		*rid = h.id;
 		return GYM_OK;
 	}
-	if (a->reservation_id != 0 && strcmp(h.status, "temporary") == 0 &&
-	    (e = gym__hold_end(db, a->actor, h.id, "expired", a->order_id)) != GYM_OK)
+	if (a->reservation_id != 0 && h.status == GYM_HOLD_TEMPORARY &&
+	    (e = gym__hold_end(db, a->actor, h.id, GYM_HOLD_EXPIRED, a->order_id)) != GYM_OK)
 		return e;
 	/* the user's own live hold on another schedule would block the claim */
 	if ((e = gym__expire_user_holds(db, a->actor, a->user_id)) != GYM_OK)
 		return e;
 	if (gym_hold_find_live(db, a->user_id, &h, &live) == GYM_OK && live)
-		if ((e = gym__hold_end(db, a->actor, h.id, "cancelled", NULL)) != GYM_OK)
+		if ((e = gym__hold_end(db, a->actor, h.id, GYM_HOLD_CANCELLED, NULL)) != GYM_OK)
 			return e;
 	e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
 	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, &h);
@@ -169,13 +171,14 @@ static enum gym_err
 confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 {
 	char rids[24], uid[24], sid[24], now[40], bid[24], snap[160], osnap[160];
-	const char *pp[6] = { a->order_id, a->t->transaction_id, rids, now, a->status,
+	const char *old = gym_order_status_name(a->status);
+	const char *pp[6] = { a->order_id, a->t->transaction_id, rids, now, old,
 	    a->t->out_trade_no };
 	const char *pb[5] = { a->order_id, uid, sid, rids, now };
 	struct gym_audit au = { "booking", "booking_confirmed", a->order_id, rid, 0,
-	    NULL, "confirmed", snap };
+	    NULL, gym_booking_status_name(GYM_BOOKING_CONFIRMED), snap };
 	struct gym_audit ao = { "order", "order_paid", a->order_id, rid, 0,
-	    a->status, "paid", osnap };
+	    old, gym_order_status_name(GYM_ORDER_PAID), osnap };
 	PGresult *r;
 	enum gym_err e;
 
@@ -185,7 +188,7 @@ confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 	gym_db_now_param(now, sizeof(now));
 	snprintf(osnap, sizeof(osnap), "{\"order_id\":\"%s\",\"status\":\"paid\"}",
 	    a->order_id);
-	if ((e = gym__hold_end(db, a->actor, rid, "confirmed", a->order_id)) != GYM_OK ||
+	if ((e = gym__hold_end(db, a->actor, rid, GYM_HOLD_CONFIRMED, a->order_id)) != GYM_OK ||
 	    (e = gym_db_exec(db, &st_paid, 6, pp, &r)) != GYM_OK)
 		return e;
 	e = atoi(PQcmdTuples(r)) == 1 ? GYM_OK : GYM_ECONFLICT;	/* locked: cannot be 0 */
@@ -204,13 +207,21 @@ confirm(struct gym_db *db, struct pay_arg *a, long long rid)
 	    NULL);
 }
 
+/* What the transaction's row records, and so what the caller is told. */
+static void
+set_txn(struct pay_arg *a, enum gym_txn_outcome v)
+{
+	a->txn = v;
+	snprintf(a->outcome, sizeof(a->outcome), "%s", gym_txn_outcome_name(v));
+}
+
 static enum gym_err
 record_txn(struct gym_db *db, struct pay_arg *a)
 {
 	char total[24], payer[24], now[40];
 	const char *p[11] = { a->t->transaction_id, a->order_id, a->t->trade_state,
-	    a->t->trade_type, total, payer, a->t->success_time, a->t->source, a->outcome,
-	    a->t->payload ? a->t->payload : "{}", now };
+	    a->t->trade_type, total, payer, a->t->success_time, a->t->source,
+	    gym_txn_outcome_name(a->txn), a->t->payload ? a->t->payload : "{}", now };
 
 	gym__ll(total, sizeof(total), a->t->total);
 	gym__ll(payer, sizeof(payer), a->t->payer_total);
@@ -226,24 +237,25 @@ apply_success(struct gym_db *db, struct pay_arg *a)
 	const char *pt[1] = { a->t->transaction_id };
 	enum gym_err e;
 	long long rid = 0;
-	int seen, other, was_pending = strcmp(a->status, "pending") == 0;
+	const char *status = gym_order_status_name(a->status);
+	int seen, other, was_pending = a->status == GYM_ORDER_PENDING;
 
 	if ((e = query_bool(db, &st_seen, 1, pt, &seen)) != GYM_OK)
 		return e;
 	if (!seen && !a->current && a->paid_by_txn) {
 		/* a second payment through another attempt of a paid order (its
 		 * close came too late): kept and flagged for an operator */
-		snprintf(a->outcome, sizeof(a->outcome), "unapplied");
+		set_txn(a, GYM_TXN_UNAPPLIED);
 		gym_log_errx("order %s was paid twice (attempt %s): needs an operator",
 		    a->order_id, a->t->out_trade_no);
-		if ((e = gym__attempt_end(db, a->actor, a->t->out_trade_no, "paid",
+		if ((e = gym__attempt_end(db, a->actor, a->t->out_trade_no, GYM_ATTEMPT_PAID,
 		    a->t->transaction_id, NULL, NULL)) != GYM_OK ||
 		    (e = record_txn(db, a)) != GYM_OK)
 			return e;
-		return audit_payment(db, a, "payment_needs_attention", a->status, a->status);
+		return audit_payment(db, a, "payment_needs_attention", status, status);
 	}
-	if (seen || strcmp(a->status, "paid") == 0 || strcmp(a->status, "refunding") == 0 ||
-	    strcmp(a->status, "refunded") == 0) {
+	if (seen || a->status == GYM_ORDER_PAID || a->status == GYM_ORDER_REFUNDING ||
+	    a->status == GYM_ORDER_REFUNDED) {
 		snprintf(a->outcome, sizeof(a->outcome), "duplicate");
 		return GYM_OK;
 	}
@@ -253,23 +265,22 @@ apply_success(struct gym_db *db, struct pay_arg *a)
 	if (!other && (e = payment_seat(db, a, &rid)) != GYM_OK && e != GYM_E_SOLD_OUT)
 		return e;
 	if (!other && e == GYM_OK) {
-		snprintf(a->outcome, sizeof(a->outcome), "%s", was_pending ? "paid" : "late_paid");
+		set_txn(a, was_pending ? GYM_TXN_PAID : GYM_TXN_LATE_PAID);
 		if ((e = confirm(db, a, rid)) != GYM_OK)
 			return e;
 	} else {
-		snprintf(a->outcome, sizeof(a->outcome), "%s", other ? "duplicate_refunded" :
-		    "late_refunded");
+		set_txn(a, other ? GYM_TXN_DUPLICATE_REFUNDED : GYM_TXN_LATE_REFUNDED);
 		if ((e = gym__order_set_status(db, a->actor, a->order_id, a->status,
-		    "refunding", "auto_refund_required")) != GYM_OK)
+		    GYM_ORDER_REFUNDING, "auto_refund_required")) != GYM_OK)
 			return e;
 	}
 	if ((e = record_txn(db, a)) != GYM_OK ||
-	    (e = gym__attempt_end(db, a->actor, a->t->out_trade_no, "paid", a->t->transaction_id,
-	    NULL, NULL)) != GYM_OK)
+	    (e = gym__attempt_end(db, a->actor, a->t->out_trade_no, GYM_ATTEMPT_PAID,
+	    a->t->transaction_id, NULL, NULL)) != GYM_OK)
 		return e;
-	return audit_payment(db, a, "payment_received", a->status,
-	    strcmp(a->outcome, "paid") == 0 || strcmp(a->outcome, "late_paid") == 0 ?
-	    "paid" : "refunding");
+	return audit_payment(db, a, "payment_received", status, gym_order_status_name(
+	    a->txn == GYM_TXN_PAID || a->txn == GYM_TXN_LATE_PAID ? GYM_ORDER_PAID :
+	    GYM_ORDER_REFUNDING));
 }
 
 static enum gym_err
@@ -288,7 +299,7 @@ apply_tx(struct gym_db *db, void *v)
 	/* A transaction already recorded for this order and amount is a
 	 * repeat: answered without the order's row lock, so WeChat's repeats
 	 * neither queue behind each other nor cost a commit flush. */
-	if (strcmp(a->t->trade_state, "SUCCESS") == 0) {
+	if (a->ts == GYM_TRADE_SUCCESS) {
 		gym__ll(total, sizeof(total), a->t->total);
 		if ((e = query_bool(db, &st_seen_exact, 3, ps, &found)) != GYM_OK)
 			return e;
@@ -306,26 +317,26 @@ apply_tx(struct gym_db *db, void *v)
 		a->result = found == 0 ? GYM_ENOTFOUND : GYM_EINVAL;
 		return audit_payment(db, a, "payment_rejected", NULL, NULL);
 	}
-	if (strcmp(a->t->trade_state, "SUCCESS") == 0)
+	if (a->ts == GYM_TRADE_SUCCESS)
 		return apply_success(db, a);
-	if (strcmp(a->t->trade_state, "PAYERROR") == 0 || strcmp(a->t->trade_state, "CLOSED") == 0 ||
-	    strcmp(a->t->trade_state, "REVOKED") == 0) {
+	if (a->ts == GYM_TRADE_PAYERROR || a->ts == GYM_TRADE_CLOSED ||
+	    a->ts == GYM_TRADE_REVOKED) {
 		snprintf(a->outcome, sizeof(a->outcome), "failed");
 		if ((e = gym__attempt_end(db, a->actor, a->t->out_trade_no,
-		    strcmp(a->t->trade_state, "PAYERROR") == 0 ? "failed" : "closed", NULL,
+		    a->ts == GYM_TRADE_PAYERROR ? GYM_ATTEMPT_FAILED : GYM_ATTEMPT_CLOSED, NULL,
 		    a->t->trade_state, a->t->trade_state_desc)) != GYM_OK)
 			return e;
 		/* only the order's current attempt decides it: a superseded one
 		 * failing leaves the order payable through its successor */
-		if (strcmp(a->status, "pending") != 0 || !a->current)
+		if (a->status != GYM_ORDER_PENDING || !a->current)
 			return GYM_OK;
-		if ((e = gym__order_set_status(db, a->actor, a->order_id, "pending",
-		    "failed", "payment_failed")) != GYM_OK ||
+		if ((e = gym__order_set_status(db, a->actor, a->order_id, GYM_ORDER_PENDING,
+		    GYM_ORDER_FAILED, "payment_failed")) != GYM_OK ||
 		    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PAYMENT_FAILED,
 		    a->order_id, NULL)) != GYM_OK)
 			return e;
 		return a->reservation_id == 0 ? GYM_OK :
-		    gym__hold_end(db, a->actor, a->reservation_id, "cancelled", a->order_id);
+		    gym__hold_end(db, a->actor, a->reservation_id, GYM_HOLD_CANCELLED, a->order_id);
 	}
 	snprintf(a->outcome, sizeof(a->outcome), "pending");	/* NOTPAY, USERPAYING */
 	return GYM_OK;
@@ -353,8 +364,12 @@ gym_payment_apply(struct gym_db *db, const struct gym_actor *actor, const struct
 	memset(&a, 0, sizeof(a));
 	a.actor = actor;
 	a.t = t;
+	/* a state this code does not act on (NOTPAY, USERPAYING, one WeChat
+	 * adds later) leaves the order as it is, as NOTPAY does */
+	if (!gym_trade_state_parse(t->trade_state, &a.ts))
+		a.ts = GYM_TRADE_NOTPAY;
 	if (t->out_trade_no == NULL || t->trade_state == NULL ||
-	    (strcmp(t->trade_state, "SUCCESS") == 0 && (t->transaction_id == NULL ||
+	    (a.ts == GYM_TRADE_SUCCESS && (t->transaction_id == NULL ||
 	    *t->transaction_id == '\0')))
 		return GYM_EINVAL;
 	if ((e = gym_db_tx(db, apply_tx, &a)) != GYM_OK)

@@ -79,7 +79,8 @@ static struct gym_stmt st_list = { "refund_list",
 	"AND ($5::bigint IS NULL OR f.id < $5::bigint) "
 	"ORDER BY f.id DESC LIMIT $6::int", 0 };
 
-static void
+/* GYM_EINTERNAL for a status status.h does not know. */
+static enum gym_err
 read_refund(PGresult *r, int i, struct gym_refund *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -92,7 +93,6 @@ read_refund(PGresult *r, int i, struct gym_refund *f)
 	gym_db_copy(r, i, "reason", f->reason, sizeof(f->reason));
 	gym_db_copy(r, i, "initiated_by", f->initiated_by, sizeof(f->initiated_by));
 	f->operator_id = gym_db_get_ll(r, i, "operator_id");
-	gym_db_copy(r, i, "status", f->status, sizeof(f->status));
 	gym_db_copy(r, i, "wx_refund_id", f->wx_refund_id, sizeof(f->wx_refund_id));
 	gym_db_copy(r, i, "wx_status", f->wx_status, sizeof(f->wx_status));
 	gym_db_copy(r, i, "next_action", f->next_action, sizeof(f->next_action));
@@ -100,13 +100,18 @@ read_refund(PGresult *r, int i, struct gym_refund *f)
 	f->created_at = gym_db_get_ll(r, i, "created_us");
 	f->updated_at = gym_db_get_ll(r, i, "updated_us");
 	f->completed_at = gym_db_get_ll(r, i, "completed_us");
+	if (!gym_refund_status_parse(gym_db_get(r, i, "status"), &f->status)) {
+		gym_log_errx("refund %s: unknown status", f->out_refund_no);
+		return GYM_EINTERNAL;
+	}
+	return GYM_OK;
 }
 
 /* Run st and read its first row into f: GYM_ENOTFOUND when none.  When
  * before is not NULL it receives order_status_before. */
 static enum gym_err
 load(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
-    struct gym_refund *f, char *before, size_t blen)
+    struct gym_refund *f, enum gym_order_status *before)
 {
 	PGresult *r;
 	enum gym_err e;
@@ -116,9 +121,10 @@ load(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
 	if (PQntuples(r) == 0)
 		e = GYM_ENOTFOUND;
 	else {
-		read_refund(r, 0, f);
-		if (before != NULL)
-			gym_strcopy(before, blen, gym_db_get(r, 0, "order_status_before"));
+		e = read_refund(r, 0, f);
+		if (e == GYM_OK && before != NULL &&
+		    !gym_order_status_parse(gym_db_get(r, 0, "order_status_before"), before))
+			e = GYM_EINTERNAL;
 	}
 	PQclear(r);
 	return e;
@@ -127,7 +133,8 @@ load(struct gym_db *db, struct gym_stmt *st, int n, const char *const *p,
 const char *
 gym_refund_public_status(const struct gym_refund *f)
 {
-	return strcmp(f->status, "pending") == 0 ? "processing" : f->status;
+	return gym_refund_status_name(f->status == GYM_REFUND_PENDING ? GYM_REFUND_PROCESSING :
+	    f->status);
 }
 
 /* The refund as JSON text for an audit snapshot (caller frees). */
@@ -142,7 +149,7 @@ snapshot(const struct gym_refund *f, const char *extra_key, int extra)
 	if (cJSON_AddNumberToObject(o, "refund_id", (double)f->id) != NULL &&
 	    cJSON_AddStringToObject(o, "out_refund_no", f->out_refund_no) != NULL &&
 	    cJSON_AddStringToObject(o, "order_id", f->order_id) != NULL &&
-	    cJSON_AddStringToObject(o, "status", f->status) != NULL &&
+	    cJSON_AddStringToObject(o, "status", gym_refund_status_name(f->status)) != NULL &&
 	    cJSON_AddNumberToObject(o, "amount_fen", f->amount_fen) != NULL &&
 	    cJSON_AddStringToObject(o, "initiated_by", f->initiated_by) != NULL &&
 	    cJSON_AddStringToObject(o, "reason", f->reason) != NULL &&
@@ -160,7 +167,8 @@ static enum gym_err
 audit_refund(struct gym_db *db, const struct gym_actor *a, const struct gym_refund *f,
     const char *action, const char *old, const char *extra_key, int extra)
 {
-	struct gym_audit au = { "refund", action, f->order_id, 0, 0, old, f->status, NULL };
+	struct gym_audit au = { "refund", action, f->order_id, 0, 0, old,
+	    gym_refund_status_name(f->status), NULL };
 	enum gym_err e;
 	char *snap;
 
@@ -219,7 +227,7 @@ active_refund(struct gym_db *db, const char *order_id, struct gym_refund *f, int
 	const char *p[1] = { order_id };
 	enum gym_err e;
 
-	e = load(db, &st_active, 1, p, f, NULL, 0);
+	e = load(db, &st_active, 1, p, f, NULL);
 	*found = e == GYM_OK;
 	return e == GYM_ENOTFOUND ? GYM_OK : e;
 }
@@ -237,17 +245,18 @@ existing(struct request_arg *a, const struct gym_refund *f)
 		a->created = 0;
 		return GYM_OK;
 	}
-	return strcmp(f->status, "success") == 0 ? GYM_E_NOT_REFUNDABLE : GYM_E_REFUND_IN_PROGRESS;
+	return f->status == GYM_REFUND_SUCCESS ? GYM_E_NOT_REFUNDABLE : GYM_E_REFUND_IN_PROGRESS;
 }
 
 static enum gym_err
 request_tx(struct gym_db *db, void *v)
 {
 	struct request_arg *a = v;
-	char status[16], now[40], attempt[16], op[24], no[72];
+	char now[40], attempt[16], op[24], no[72];
+	enum gym_order_status status;
 	const char *p1[1] = { a->order_id };
 	const char *pi[8] = { no, a->order_id, attempt, a->reason, a->initiated_by,
-	    a->operator_id ? op : NULL, status, now };
+	    a->operator_id ? op : NULL, NULL, now };
 	struct gym_refund f;
 	PGresult *r;
 	enum gym_err e;
@@ -260,14 +269,17 @@ request_tx(struct gym_db *db, void *v)
 		PQclear(r);
 		return GYM_ENOTFOUND;
 	}
-	gym_db_copy(r, 0, "status", status, sizeof(status));
+	e = gym_order_status_parse(gym_db_get(r, 0, "status"), &status) ? GYM_OK : GYM_EINTERNAL;
 	paid_at_wx = strcmp(gym_db_get(r, 0, "paid_at_wx"), "t") == 0;
 	PQclear(r);
+	if (e != GYM_OK)
+		return e;
+	pi[6] = gym_order_status_name(status);
 	if ((e = active_refund(db, a->order_id, &f, &found)) != GYM_OK)
 		return e;
 	if (found)
 		return existing(a, &f);
-	if ((strcmp(status, "paid") != 0 && strcmp(status, "refunding") != 0) || !paid_at_wx)
+	if ((status != GYM_ORDER_PAID && status != GYM_ORDER_REFUNDING) || !paid_at_wx)
 		return GYM_E_NOT_REFUNDABLE;
 	if ((e = gym_db_exec(db, &st_next_attempt, 1, p1, &r)) != GYM_OK)
 		return e;
@@ -283,11 +295,13 @@ request_tx(struct gym_db *db, void *v)
 	gym_db_now_param(now, sizeof(now));
 	if ((e = gym_db_exec(db, &st_insert, 8, pi, &r)) != GYM_OK)
 		return e;
-	read_refund(r, 0, &f);
+	e = read_refund(r, 0, &f);
 	PQclear(r);
-	if (strcmp(status, "paid") == 0 &&
-	    (e = gym__order_set_status(db, a->actor, a->order_id, "paid", "refunding",
-	    "order_refunding")) != GYM_OK)
+	if (e != GYM_OK)
+		return e;
+	if (status == GYM_ORDER_PAID &&
+	    (e = gym__order_set_status(db, a->actor, a->order_id, GYM_ORDER_PAID,
+	    GYM_ORDER_REFUNDING, "order_refunding")) != GYM_OK)
 		return e;
 	if ((e = audit_refund(db, a->actor, &f, "refund_requested", NULL, NULL, 0)) != GYM_OK)
 		return e;
@@ -347,10 +361,10 @@ gym_refund_get(struct gym_db *db, long long id, const char *out_refund_no, struc
 		return e;
 	if (id > 0) {
 		gym__ll(ids, sizeof(ids), id);
-		return load(db, &st_get_id, 1, p, f, NULL, 0);
+		return load(db, &st_get_id, 1, p, f, NULL);
 	}
 	p[0] = out_refund_no;
-	return load(db, &st_get_no, 1, p, f, NULL, 0);
+	return load(db, &st_get_no, 1, p, f, NULL);
 }
 
 enum gym_err
@@ -383,12 +397,12 @@ gym_refund_list(struct gym_db *db, const struct gym_refund_filter *flt,
 	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, &st_list, 6, p, &r)) != GYM_OK)
 		return e;
 	rows = PQntuples(r);
-	for (int i = 0; i < rows && i < flt->limit; i++)
-		read_refund(r, i, &out[(*n)++]);
-	if (rows > flt->limit)
+	for (int i = 0; e == GYM_OK && i < rows && i < flt->limit; i++)
+		e = read_refund(r, i, &out[(*n)++]);
+	if (e == GYM_OK && rows > flt->limit)
 		*next = out[*n - 1].id;
 	PQclear(r);
-	return GYM_OK;
+	return e;
 }
 
 /* ---- applying WeChat's word -------------------------------------------------------------- */
@@ -396,6 +410,7 @@ gym_refund_list(struct gym_db *db, const struct gym_refund_filter *flt,
 /* What WeChat said about one refund. */
 struct wx_refund {
 	const char *out_refund_no, *out_trade_no, *refund_id, *status, *success_time;
+	enum gym_refund_wx ws;		/* status, parsed once */
 	const char *mchid;
 	long long refund_fen, total_fen;	/* -1 when absent */
 	const char *source;
@@ -436,22 +451,22 @@ audit_rejected(struct gym_db *db, struct apply_arg *a, const char *order_id, con
 
 /* Set the refund's status and WeChat fields; f is updated to match. */
 static enum gym_err
-set_refund(struct gym_db *db, struct apply_arg *a, struct gym_refund *f, const char *status,
-    const char *next_action, int final)
+set_refund(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
+    enum gym_refund_status status, const char *next_action, int final)
 {
 	char id[24], now[40], done[40];
-	const char *p[7] = { id, status, a->w->refund_id, a->w->status, next_action,
-	    final ? done : NULL, now };
+	const char *p[7] = { id, gym_refund_status_name(status), a->w->refund_id, a->w->status,
+	    next_action, final ? done : NULL, now };
 	int64_t t = gym_now_us();
 
 	gym__ll(id, sizeof(id), f->id);
 	gym_db_now_param(now, sizeof(now));
 	/* a success keeps WeChat's success_time as its completion */
-	if (final && (a->w->success_time == NULL || strcmp(status, "success") != 0 ||
+	if (final && (a->w->success_time == NULL || status != GYM_REFUND_SUCCESS ||
 	    gym_time_parse(a->w->success_time, &t) != 0))
 		t = gym_now_us();
 	gym_time_format(t, done, sizeof(done));
-	gym_strcopy(f->status, sizeof(f->status), status);
+	f->status = status;
 	if (a->w->refund_id != NULL)
 		gym_strcopy(f->wx_refund_id, sizeof(f->wx_refund_id), a->w->refund_id);
 	gym_strcopy(f->wx_status, sizeof(f->wx_status), a->w->status);
@@ -520,18 +535,17 @@ cancel_booking(struct gym_db *db, struct apply_arg *a, const char *order_id, int
 
 static enum gym_err
 apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
-    const char *order_status)
+    enum gym_order_status order_status)
 {
-	char old[16];
+	const char *old = gym_refund_status_name(f->status);
 	enum gym_err e;
 	int freed = 0;
 
-	gym_strcopy(old, sizeof(old), f->status);
-	if ((e = set_refund(db, a, f, "success", NULL, 1)) != GYM_OK)
+	if ((e = set_refund(db, a, f, GYM_REFUND_SUCCESS, NULL, 1)) != GYM_OK)
 		return e;
-	if ((strcmp(order_status, "refunding") == 0 || strcmp(order_status, "paid") == 0) &&
-	    (e = gym__order_set_status(db, a->actor, f->order_id, order_status, "refunded",
-	    "order_refunded")) != GYM_OK)
+	if ((order_status == GYM_ORDER_REFUNDING || order_status == GYM_ORDER_PAID) &&
+	    (e = gym__order_set_status(db, a->actor, f->order_id, order_status,
+	    GYM_ORDER_REFUNDED, "order_refunded")) != GYM_OK)
 		return e;
 	if ((e = cancel_booking(db, a, f->order_id, &freed)) != GYM_OK)
 		return e;
@@ -544,20 +558,19 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 
 static enum gym_err
 apply_closed(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
-    const char *order_status, const char *before)
+    enum gym_order_status order_status, enum gym_order_status before)
 {
-	char old[16];
+	const char *old = gym_refund_status_name(f->status);
 	enum gym_err e;
 
-	gym_strcopy(old, sizeof(old), f->status);
-	if ((e = set_refund(db, a, f, "closed", GYM_REFUND_NEXT_CLOSED, 1)) != GYM_OK)
+	if ((e = set_refund(db, a, f, GYM_REFUND_CLOSED, GYM_REFUND_NEXT_CLOSED, 1)) != GYM_OK)
 		return e;
 	/* nothing was paid out: a paid order is paid again (its booking was
 	 * never cancelled); money that must go back anyway stays 'refunding'
 	 * until an operator starts a new refund */
-	if (strcmp(before, "paid") == 0 && strcmp(order_status, "refunding") == 0 &&
-	    (e = gym__order_set_status(db, a->actor, f->order_id, "refunding", "paid",
-	    "order_refund_closed")) != GYM_OK)
+	if (before == GYM_ORDER_PAID && order_status == GYM_ORDER_REFUNDING &&
+	    (e = gym__order_set_status(db, a->actor, f->order_id, GYM_ORDER_REFUNDING,
+	    GYM_ORDER_PAID, "order_refund_closed")) != GYM_OK)
 		return e;
 	snprintf(a->outcome, sizeof(a->outcome), "closed");
 	return audit_refund(db, a->actor, f, "refund_closed", old, NULL, 0);
@@ -565,43 +578,44 @@ apply_closed(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 
 static enum gym_err
 apply_locked(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
-    const char *order_status, const char *before)
+    enum gym_order_status order_status, enum gym_order_status before)
 {
-	const char *ws = a->w->status;
-	char old[16];
-	int final = strcmp(f->status, "success") == 0 || strcmp(f->status, "closed") == 0;
+	enum gym_refund_wx ws = a->w->ws;
+	const char *old = gym_refund_status_name(f->status);
+	int final = f->status == GYM_REFUND_SUCCESS || f->status == GYM_REFUND_CLOSED;
 	enum gym_err e;
 
-	gym_strcopy(old, sizeof(old), f->status);
 	if (final) {
 		/* done: a repeat is a duplicate, anything else is noted only */
-		snprintf(a->outcome, sizeof(a->outcome), "%s",
-		    strcasecmp(ws, f->status) != 0 ? "ignored" : "duplicate");
-		if (strcmp(a->outcome, "ignored") == 0 && strcmp(ws, "PROCESSING") != 0)
+		int same = gym_refund_wx_status(ws) == f->status;
+
+		snprintf(a->outcome, sizeof(a->outcome), "%s", same ? "duplicate" : "ignored");
+		if (!same && ws != GYM_REFUND_WX_PROCESSING)
 			gym_log_warnx("refund %s is %s but WeChat says %s (%s): ignored",
-			    f->out_refund_no, f->status, ws, a->w->source);
+			    f->out_refund_no, old, a->w->status, a->w->source);
 		return GYM_OK;
 	}
-	if (strcmp(ws, "SUCCESS") == 0)
+	if (ws == GYM_REFUND_WX_SUCCESS)
 		return apply_success(db, a, f, order_status);
-	if (strcmp(ws, "CLOSED") == 0)
+	if (ws == GYM_REFUND_WX_CLOSED)
 		return apply_closed(db, a, f, order_status, before);
-	if (strcmp(ws, "ABNORMAL") == 0) {
-		if (strcmp(f->status, "abnormal") == 0) {
+	if (ws == GYM_REFUND_WX_ABNORMAL) {
+		if (f->status == GYM_REFUND_ABNORMAL) {
 			snprintf(a->outcome, sizeof(a->outcome), "duplicate");
 			return GYM_OK;
 		}
-		if ((e = set_refund(db, a, f, "abnormal", GYM_REFUND_NEXT_ABNORMAL, 0)) != GYM_OK)
+		if ((e = set_refund(db, a, f, GYM_REFUND_ABNORMAL, GYM_REFUND_NEXT_ABNORMAL,
+		    0)) != GYM_OK)
 			return e;
 		snprintf(a->outcome, sizeof(a->outcome), "abnormal");
 		return audit_refund(db, a->actor, f, "refund_abnormal", old, NULL, 0);
 	}
 	/* PROCESSING: WeChat has it */
-	if (strcmp(f->status, "processing") == 0) {
+	if (f->status == GYM_REFUND_PROCESSING) {
 		snprintf(a->outcome, sizeof(a->outcome), "duplicate");
 		return GYM_OK;
 	}
-	if ((e = set_refund(db, a, f, "processing", NULL, 0)) != GYM_OK)
+	if ((e = set_refund(db, a, f, GYM_REFUND_PROCESSING, NULL, 0)) != GYM_OK)
 		return e;
 	snprintf(a->outcome, sizeof(a->outcome), "processing");
 	return audit_refund(db, a->actor, f, "refund_processing", old, NULL, 0);
@@ -613,7 +627,7 @@ apply_tx(struct gym_db *db, void *v)
 	struct apply_arg *a = v;
 	const char *pn[1] = { a->w->out_refund_no };
 	const char *po[1];
-	char order_status[16], before[16];
+	enum gym_order_status order_status, before;
 	struct gym_refund f;
 	PGresult *r;
 	enum gym_err e;
@@ -621,7 +635,7 @@ apply_tx(struct gym_db *db, void *v)
 	a->result = GYM_OK;
 	a->outcome[0] = '\0';
 	/* the order row first (lock order), found through the refund */
-	if ((e = load(db, &st_get_no, 1, pn, &f, NULL, 0)) == GYM_ENOTFOUND) {
+	if ((e = load(db, &st_get_no, 1, pn, &f, NULL)) == GYM_ENOTFOUND) {
 		snprintf(a->outcome, sizeof(a->outcome), "unknown");
 		a->result = GYM_ENOTFOUND;
 		return audit_rejected(db, a, NULL, "unknown out_refund_no");
@@ -638,9 +652,10 @@ apply_tx(struct gym_db *db, void *v)
 	po[0] = f.order_id;
 	if ((e = gym_db_exec(db, &st_order_lock, 1, po, &r)) != GYM_OK)
 		return e;
-	gym_db_copy(r, 0, "status", order_status, sizeof(order_status));
+	e = gym_order_status_parse(gym_db_get(r, 0, "status"), &order_status) ? GYM_OK :
+	    GYM_EINTERNAL;
 	PQclear(r);
-	if ((e = load(db, &st_lock_no, 1, pn, &f, before, sizeof(before))) != GYM_OK)
+	if (e != GYM_OK || (e = load(db, &st_lock_no, 1, pn, &f, &before)) != GYM_OK)
 		return e;
 	return apply_locked(db, a, &f, order_status, before);
 }
@@ -660,13 +675,6 @@ jnum(const cJSON *o, const char *name)
 	default:
 		return -2;
 	}
-}
-
-static int
-known_status(const char *s)
-{
-	return s != NULL && (strcmp(s, "SUCCESS") == 0 || strcmp(s, "CLOSED") == 0 ||
-	    strcmp(s, "ABNORMAL") == 0 || strcmp(s, "PROCESSING") == 0);
 }
 
 enum gym_err
@@ -700,7 +708,7 @@ gym_refund_apply_json(struct gym_db *db, const struct gym_actor *actor,
 	snprintf(outcome, len, "rejected");
 	/* amounts whole fen; the currency, where WeChat sends it (a refund's
 	 * answer, not its notification), CNY */
-	if (w.out_refund_no == NULL || !known_status(w.status) ||
+	if (w.out_refund_no == NULL || !gym_refund_wx_parse(w.status, &w.ws) ||
 	    strlen(w.out_refund_no) > 64 || w.refund_fen == -2 || w.total_fen == -2 ||
 	    (cur != NULL && (!cJSON_IsString(cur) || strcmp(cur->valuestring, "CNY") != 0)) ||
 	    (notify && w.mchid == NULL) || (w.mchid != NULL &&
@@ -747,7 +755,7 @@ gym_refund_send(struct gym_db *db, struct gym_channels *chans, const struct gym_
 
 	if ((e = gym_refund_get(db, 0, out_refund_no, &f)) != GYM_OK)
 		return e;
-	if (strcmp(f.status, "pending") != 0) {
+	if (f.status != GYM_REFUND_PENDING) {
 		if (out != NULL)
 			*out = f;
 		return GYM_OK;

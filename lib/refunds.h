@@ -48,7 +48,7 @@ struct gym_refund {
 	char reason[332];		/* up to 80 UTF-8 characters */
 	char initiated_by[12];		/* "operator" or "system" */
 	long long operator_id;		/* 0 for the system */
-	char status[12];		/* pending|processing|success|closed|abnormal */
+	enum gym_refund_status status;
 	char wx_refund_id[72];
 	char wx_status[16];		/* WeChat's last word, "" until one */
 	char next_action[256];		/* "" unless abnormal or closed */

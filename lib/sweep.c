@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_sql.h"
 #include "booking.h"
 #include "notify.h"
 
@@ -33,10 +34,9 @@ static struct gym_stmt st_holds = { "sweep_holds",
 	" WHERE id = ANY(ARRAY(SELECT id FROM seat_reservations WHERE status = 'temporary' "
 	"  AND expires_at <= $1::timestamptz ORDER BY expires_at LIMIT $2::int FOR UPDATE SKIP LOCKED)) "
 	" RETURNING id), "
-	"audit AS (INSERT INTO payment_audit_log (entity, action_type, reservation_id, actor_type, "
-	" old_status, new_status, created_at) "
-	" SELECT 'hold', 'hold_expired', id, 'system', 'temporary', 'expired', $1::timestamptz "
-	" FROM upd RETURNING 1) "
+	"audit AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'hold'", "'hold_expired'", "NULL",
+	"id", "NULL", "'system'", "NULL", "NULL", "NULL", "NULL", "'temporary'", "'expired'", "NULL",
+	"NULL", "$1::timestamptz") "FROM upd RETURNING 1) "
 	"SELECT (SELECT count(*) FROM upd) AS n, (SELECT count(*) FROM audit) AS a", 0 };
 
 static struct gym_stmt st_orders = { "sweep_orders",
@@ -48,16 +48,14 @@ static struct gym_stmt st_orders = { "sweep_orders",
 	" WHERE id = ANY(ARRAY(SELECT reservation_id FROM upd WHERE reservation_id IS NOT NULL)) "
 	" AND status = 'temporary' AND expires_at <= $1::timestamptz "
 	" RETURNING id, course_schedule_id), "
-	"audit_o AS (INSERT INTO payment_audit_log (entity, action_type, order_id, reservation_id, "
-	" actor_type, old_status, new_status, response_snapshot, created_at) "
-	" SELECT 'order', 'order_expired', order_id, reservation_id, 'system', 'pending', 'expired', "
-	" jsonb_build_object('order_id', order_id, 'status', 'expired'), $1::timestamptz FROM upd "
-	" RETURNING 1), "
-	"audit_h AS (INSERT INTO payment_audit_log (entity, action_type, reservation_id, actor_type, "
-	" old_status, new_status, response_snapshot, created_at) "
-	" SELECT 'hold', 'hold_expired', id, 'system', 'temporary', 'expired', "
-	" jsonb_build_object('reservation_id', id, 'course_schedule_id', course_schedule_id, "
-	" 'status', 'expired'), $1::timestamptz FROM holds RETURNING 1) "
+	"audit_o AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'order'", "'order_expired'",
+	"order_id", "reservation_id", "NULL", "'system'", "NULL", "NULL", "NULL", "NULL",
+	"'pending'", "'expired'", "NULL", "jsonb_build_object('order_id', order_id, 'status', "
+	"'expired')", "$1::timestamptz") "FROM upd RETURNING 1), "
+	"audit_h AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'hold'", "'hold_expired'", "NULL",
+	"id", "NULL", "'system'", "NULL", "NULL", "NULL", "NULL", "'temporary'", "'expired'",
+	"NULL", "jsonb_build_object('reservation_id', id, 'course_schedule_id', "
+	"course_schedule_id, 'status', 'expired')", "$1::timestamptz") "FROM holds RETURNING 1) "
 	"SELECT (SELECT count(*) FROM upd) AS n, (SELECT count(*) FROM audit_o) + "
 	" (SELECT count(*) FROM audit_h) AS a, "
 	" (SELECT coalesce(array_agg(order_id), '{}') FROM upd) AS ids", 0 };

@@ -102,7 +102,7 @@ START_TEST(test_order_life)
 	/* create, cancel */
 	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, NULL, NULL, &o1, &created), GYM_OK);
 	ck_assert_int_eq(gym_order_cancel(db, &a, u, o1.order_id, &o), GYM_OK);
-	ck_assert_str_eq(o.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o.status), "cancelled");
 	/* create, let the hold lapse, re-claim it */
 	ck_assert_int_eq(gym_order_create(db, &a, u, s, 0, NULL, NULL, &o2, &created), GYM_OK);
 	ck_assert_int_eq(created, 1);
@@ -224,7 +224,7 @@ START_TEST(test_paid_order_rows)
 	    sizeof(outcome)), GYM_OK);
 	ck_assert_str_eq(outcome, "duplicate");
 	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "paid");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "paid");
 	ck_assert_int_gt(o2.booking_id, 0);
 	ck_assert_int_eq(pgt_available(db, s), 1);
 

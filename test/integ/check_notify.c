@@ -178,7 +178,7 @@ START_TEST(test_enqueue_with_changes)
 	new_order("o-notify-cancel", sid, &u2, &o2);
 	a = pgt_actor_user(u2);
 	ck_assert_int_eq(gym_order_cancel(db, &a, u2, o2.order_id, &o), GYM_OK);
-	ck_assert_str_eq(o.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o.status), "cancelled");
 	ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications WHERE order_id = $1 "
 	    "AND kind = 'order_cancelled' AND template_id = 'tpl-failed'", o2.order_id), 1);
 	ck_assert_str_eq(value_of(o2.order_id, "order_cancelled", "phrase2", v, sizeof(v)),
@@ -320,7 +320,7 @@ START_TEST(test_templates_config)
 	new_order("o-notify-cfg-2", sid, &u2, &o2);
 	a = pgt_actor_user(u2);
 	ck_assert_int_eq(gym_order_cancel(db, &a, u2, o2.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "cancelled");
 	ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications WHERE order_id = $1",
 	    o2.order_id), 0);
 

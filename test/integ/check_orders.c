@@ -15,6 +15,7 @@
 #include "integ.h"
 #include "pgtest.h"
 #include "reconcile.h"
+#include "trial_sql.h"
 
 #define SAME_USER_CLIENTS 50
 
@@ -123,7 +124,7 @@ START_TEST(test_create_and_again)
 	ck_assert_int_gt(o.id, 0);
 	ck_assert_uint_eq(strlen(o.order_id), 23);
 	ck_assert_int_eq(strncmp(o.order_id, "GYM", 3), 0);
-	ck_assert_str_eq(o.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o.status), "pending");
 	ck_assert_int_eq(o.amount_fen, 20000);
 	ck_assert_int_eq(o.user_id, u);
 	ck_assert_int_eq(o.schedule_id, s);
@@ -135,7 +136,7 @@ START_TEST(test_create_and_again)
 	ck_assert_int_eq(o.booking_id, 0);
 	ck_assert_int_eq(o.has_reservation, 1);
 	ck_assert_int_gt(o.res.id, 0);
-	ck_assert_str_eq(o.res.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(o.res.status), "temporary");
 	ck_assert_int_ge(o.res.expires_at, t0 + (int64_t)GYM_HOLD_SECONDS * 1000000);
 	ck_assert_int_le(o.res.expires_at, t1 + (int64_t)GYM_HOLD_SECONDS * 1000000);
 	ck_assert_int_eq(pgt_available(db, s), 2);
@@ -159,13 +160,13 @@ START_TEST(test_create_and_again)
 
 	/* reads: the owner, any user (0), not another user */
 	ck_assert_int_eq(gym_order_get(db, u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_int_eq(gym_order_get(db, 0, o.order_id, &o2), GYM_OK);
 	ck_assert_int_eq(gym_order_get(db, u2, o.order_id, &o2), GYM_ENOTFOUND);
 
 	/* a fresh order's prepare keeps its hold */
 	ck_assert_int_eq(prepare(u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_int_eq(o2.res.id, o.res.id);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations"), 1);
 	ck_assert_int_eq(pgt_available(db, s), 2);
@@ -323,7 +324,7 @@ START_TEST(test_50_concurrent_creates_after_trial)
 	ck_assert_int_eq(create(su.user_id, s, 0, &o, &created), GYM_OK);
 	make_paid(&o);
 	ck_assert_int_eq(gym_booking_get(db, su.user_id, o.order_id, &b), GYM_OK);
-	ck_assert_str_eq(b.status, "confirmed");
+	ck_assert_str_eq(gym_booking_status_name(b.status), "confirmed");
 	ck_assert_int_eq(pgt_available(db, s), 4);
 
 	reported = pgt_fork_clients(SAME_USER_CLIENTS, NULL, same_user_create, &su, out, &bad);
@@ -344,6 +345,63 @@ START_TEST(test_50_concurrent_creates_after_trial)
 	    GYM_E_TRIAL_ALREADY_BOOKED);
 	ck_assert_int_eq(orders_of(su.user_id), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations"), 1);
+}
+END_TEST
+
+/* The one "has a trial" rule (trial_sql.h), as every statement that checks
+ * it asks it: nothing, a pending order (claimed, not had), a paid one (had:
+ * holds and orders refused), refunded with its booking cancelled (free to
+ * book again), a confirmed booking alone (had). */
+#define HAS_TRIAL "SELECT " GYM_HAS_TRIAL_SQL("$1::bigint") "::int"
+#define CLAIMED "SELECT " GYM_TRIAL_CLAIMED_SQL("$1::bigint", "") "::int"
+#define CLAIMED_BUT "SELECT " GYM_TRIAL_CLAIMED_SQL("$1::bigint", " AND order_id <> $2") "::int"
+
+START_TEST(test_trial_predicate)
+{
+	struct gym_reservation r;
+	struct gym_actor a;
+	struct gym_order o, o2;
+	char uid[24];
+	const char *p[2] = { uid, NULL };
+	long long s, u;
+	int created;
+
+	s = pgt_schedule(db, 3);
+	u = pgt_user(db, "o-orders-trial-rule");
+	a = pgt_actor_user(u);
+	snprintf(uid, sizeof(uid), "%lld", u);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED, 1, p), 0);
+
+	ck_assert_int_eq(create(u, s, 0, &o, &created), GYM_OK);
+	p[1] = o.order_id;
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED, 1, p), 1);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED_BUT, 2, p), 0);
+
+	make_paid(&o);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 1);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED_BUT, 2, p), 1);	/* its booking */
+	ck_assert_int_eq(gym_hold_create(db, &a, u, s, &r, &created), GYM_E_TRIAL_ALREADY_BOOKED);
+	ck_assert_int_eq(create(u, s, 0, &o2, &created), GYM_E_TRIAL_ALREADY_BOOKED);
+
+	/* refunded: the order refunded and its booking cancelled */
+	pgt_execp(db, "UPDATE payment_orders SET status = 'refunded' WHERE order_id = $2 "
+	    "AND user_id = $1::bigint", 2, p);
+	pgt_execp(db, "UPDATE bookings SET status = 'cancelled', cancelled_at = now() "
+	    "WHERE order_id = $2 AND user_id = $1::bigint", 2, p);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 0);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED, 1, p), 0);
+	ck_assert_int_eq(gym_hold_create(db, &a, u, s, &r, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(gym_hold_release(db, &a, u, r.id, &r), GYM_OK);
+
+	/* a confirmed booking alone is a trial had */
+	pgt_execp(db, "UPDATE bookings SET status = 'confirmed', cancelled_at = NULL "
+	    "WHERE order_id = $2 AND user_id = $1::bigint", 2, p);
+	ck_assert_int_eq(pgt_countp(db, HAS_TRIAL, 1, p), 1);
+	ck_assert_int_eq(pgt_countp(db, CLAIMED_BUT, 2, p), 1);
+	ck_assert_int_eq(gym_hold_create(db, &a, u, s, &r, &created), GYM_E_TRIAL_ALREADY_BOOKED);
 }
 END_TEST
 
@@ -420,16 +478,16 @@ START_TEST(test_cancel)
 
 	ck_assert_int_eq(cancel(u1, o.order_id, &o2), GYM_OK);
 	ck_assert_str_eq(o2.order_id, o.order_id);
-	ck_assert_str_eq(o2.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "cancelled");
 	ck_assert_int_eq(o2.res.id, o.res.id);
-	ck_assert_str_eq(o2.res.status, "cancelled");
+	ck_assert_str_eq(gym_hold_status_name(o2.res.status), "cancelled");
 	ck_assert_int_eq(pgt_available(db, s), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state <> 'free' "
 	    "OR reservation_id IS NOT NULL OR held_until IS NOT NULL"), 0);
 
 	/* again: no error, same answer, no second audit row */
 	ck_assert_int_eq(cancel(u1, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "cancelled");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "cancelled");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log "
 	    "WHERE action_type = 'order_cancelled' AND old_status = 'pending' "
 	    "AND new_status = 'cancelled'"), 1);
@@ -461,18 +519,18 @@ START_TEST(test_prepare_reclaims_lapsed_hold)
 	gym_clock_set_offset(16 * 60);
 	ck_assert_int_eq(pgt_available(db, s), 2);	/* the hold lapsed */
 	ck_assert_int_eq(prepare(u, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_int_eq(o2.expires_at, o.expires_at);
 	ck_assert_int_eq(o2.has_reservation, 1);
 	ck_assert_int_ne(o2.res.id, o.res.id);
-	ck_assert_str_eq(o2.res.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(o2.res.status), "temporary");
 	ck_assert_int_gt(o2.res.expires_at, gym_now_us() + (int64_t)13 * 60 * 1000000);
 	ck_assert_int_le(o2.res.expires_at, o2.expires_at);
 	ck_assert_int_eq(pgt_available(db, s), 1);
 	ck_assert_int_eq(gym_hold_get(db, u, o.res.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "expired");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "expired");
 	ck_assert_int_eq(gym_hold_get(db, u, o2.res.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "temporary");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seat_reservations "
 	    "WHERE status = 'temporary'"), 1);
 
@@ -512,7 +570,7 @@ START_TEST(test_prepare_sold_out_fails_order)
 	assert_hold_status(o.res.id, "expired");
 	ck_assert_int_eq(pgt_available(db, s), 0);
 	ck_assert_int_eq(gym_hold_get(db, u2, rb.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "temporary");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state = 'held' AND "
 	    "reservation_id = (SELECT id FROM seat_reservations WHERE status = 'temporary')"), 1);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
@@ -520,7 +578,7 @@ START_TEST(test_prepare_sold_out_fails_order)
 
 	ck_assert_int_eq(prepare(u1, o.order_id, &o2), GYM_E_ORDER_NOT_PAYABLE);
 	ck_assert_int_eq(cancel(u1, o.order_id, &o2), GYM_OK);
-	ck_assert_str_eq(o2.status, "failed");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "failed");
 }
 END_TEST
 
@@ -596,7 +654,7 @@ START_TEST(test_open_order_blocks_other_hold)
 	    GYM_E_ACTIVE_HOLD_EXISTS);
 	ck_assert_int_eq(pgt_available(db, sb), 3);
 	ck_assert_int_eq(prepare(user, o.order_id, &p), GYM_OK);
-	ck_assert_str_eq(p.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(p.status), "pending");
 	ck_assert(p.res.id != o.res.id);
 	ck_assert_int_eq(pgt_available(db, sa), 2);
 }
@@ -623,7 +681,7 @@ START_TEST(test_record_prepay)
 	ck_assert_str_eq(o2.prepay_id, "wx201410272009395522657a690389285100");
 	ck_assert_str_eq(o2.code_url, "");
 	ck_assert_int_eq(o2.wx_time_expire, te);
-	ck_assert_str_eq(o2.status, "pending");
+	ck_assert_str_eq(gym_order_status_name(o2.status), "pending");
 	ck_assert_str_eq(o2.out_trade_no, o.order_id);
 	ck_assert_str_eq(o2.payment_method, "wechat");
 	/* a second attempt cannot open while the first is open */
@@ -714,6 +772,7 @@ orders_suite(void)
 	tcase_add_test(tc, test_garbage_order_ids);
 	tcase_add_test(tc, test_create_with_given_hold);
 	tcase_add_test(tc, test_one_trial_rule_in_database);
+	tcase_add_test(tc, test_trial_predicate);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_record_prepay);
 	tcase_add_test(tc, test_close_claim_lease);

@@ -200,9 +200,9 @@ START_TEST(test_sweep_leaves_retaken_seat)
 	ck_assert_int_eq(gym_sweep_holds(db, 100, &n), GYM_OK);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(gym_hold_get(db, ua, ra.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "expired");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "expired");
 	ck_assert_int_eq(gym_hold_get(db, ub, rb.id, &r), GYM_OK);
-	ck_assert_str_eq(r.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(r.status), "temporary");
 	ck_assert_int_eq(pgt_available(db, s), 0);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state = 'held' AND "
 	    "reservation_id = (SELECT id FROM seat_reservations WHERE status = 'temporary')"), 1);
@@ -274,7 +274,7 @@ START_TEST(test_sweep_orders)
 	/* the seat re-taken by a live hold stays taken */
 	ck_assert_int_eq(pgt_available(db, s1), 0);
 	ck_assert_int_eq(gym_hold_get(db, ub, rb.id, &rb), GYM_OK);
-	ck_assert_str_eq(rb.status, "temporary");
+	ck_assert_str_eq(gym_hold_status_name(rb.status), "temporary");
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats s JOIN seat_reservations r "
 	    "ON r.id = s.reservation_id WHERE s.state = 'held' AND r.status = 'temporary' "
 	    "AND r.user_id = (SELECT id FROM users WHERE openid = 'o-sweep-order-b')"), 1);

@@ -23,6 +23,7 @@ static Suite *(*const suites[])(void) = {
 	price_suite,
 	channel_suite,
 	registration_suite,
+	status_suite,
 };
 
 int

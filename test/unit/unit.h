@@ -20,5 +20,6 @@ Suite *door_hostile_suite(void);
 Suite *price_suite(void);
 Suite *channel_suite(void);
 Suite *registration_suite(void);
+Suite *status_suite(void);
 
 #endif
