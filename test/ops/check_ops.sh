@@ -236,6 +236,8 @@ render_example() {
 		openssl rand -hex 16 >"$d/cred/app_secret"
 		cp "$keys/merchant_key.pem" "$d/cred/merchant_key.pem"
 		cp "$keys/apiv3_key.txt" "$d/cred/apiv3_key"
+		printf 'index %s\nk1 %s\n' "$(openssl rand -hex 32)" "$(openssl rand -hex 32)" \
+			>"$d/cred/pii.keys"
 	) || return 1
 	chmod 600 "$d"/cred/*
 	cp "$keys/platform_pub.pem" "$d/wx/pub_key.pem"
