@@ -22,6 +22,7 @@ static Suite *(*const suites[])(void) = {
 	door_hostile_suite,
 	price_suite,
 	channel_suite,
+	alipay_suite,
 };
 
 int

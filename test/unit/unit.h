@@ -19,5 +19,6 @@ Suite *door_suite(void);
 Suite *door_hostile_suite(void);
 Suite *price_suite(void);
 Suite *channel_suite(void);
+Suite *alipay_suite(void);
 
 #endif
