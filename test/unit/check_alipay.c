@@ -7,6 +7,7 @@
  * signing text and verdict, and the real notification signed by Alipay.
  * Tampering with a valid case is refused; yuan amounts parse strictly.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <check.h>
 #include <cjson/cJSON.h>
 
+#include "alipay.h"
 #include "alipay_sign.h"
 #include "crypto.h"
 #include "unit.h"
@@ -361,6 +363,61 @@ START_TEST(test_amounts)
 }
 END_TEST
 
+/* The client's signed parameters for a vector's call: the same text and
+ * sign as the SDK's (notify_url only where it was sent). */
+START_TEST(test_client_request)
+{
+	struct gym_config cfg;
+	struct gym_ali_params ps;
+	const cJSON *c, *params;
+	const char *notify;
+	char *text;
+
+	for (int i = 0; i < NREQUESTS; i++) {
+		c = vec_item(root, "classic_requests", i);
+		params = cJSON_GetObjectItemCaseSensitive(c, "params");
+		notify = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(params, "notify_url"));
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.ali_app_id = (char *)(uintptr_t)vec_str(root, "app_id");
+		cfg.ali_app_key = app_key;
+		cfg.ali_public_key = ali_pub;
+		cfg.ali_gateway_url = (char *)(uintptr_t)"https://127.0.0.1:1/gateway.do";
+		cfg.ali_notify_url = (char *)(uintptr_t)"https://gym.example.com/api/v1/payment/alipay/notify";
+		ck_assert_int_eq(gym_ali_request(&cfg, vec_str(c, "method"),
+		    vec_str(params, "biz_content"), vec_str(params, "timestamp"), notify != NULL,
+		    NULL, &ps), GYM_OK);
+		ck_assert_int_eq(gym_ali_sign_content(&ps, 0, &text, NULL), GYM_OK);
+		ck_assert_str_eq(text, vec_str(c, "sign_content"));
+		ck_assert_str_eq(gym_ali_params_get(&ps, "sign"), vec_str(c, "sign"));
+		free(text);
+		gym_ali_params_free(&ps);
+	}
+	/* no account configured: nothing is signed */
+	memset(&cfg, 0, sizeof(cfg));
+	ck_assert_int_eq(gym_ali_request(&cfg, "alipay.trade.query", "{}", "2026-11-21 16:00:00",
+	    0, NULL, &ps), GYM_EINTERNAL);
+}
+END_TEST
+
+/* China time, whatever the host's zone. */
+START_TEST(test_time)
+{
+	char buf[20];
+	time_t t;
+
+	gym_ali_time(1795248000, buf);			/* 2026-11-21 08:00:00 UTC */
+	ck_assert_str_eq(buf, "2026-11-21 16:00:00");
+	ck_assert_int_eq(gym_ali_time_parse("2026-11-21 16:00:00", &t), GYM_OK);
+	ck_assert_int_eq(t, 1795248000);
+	ck_assert_int_eq(gym_ali_time_parse("2026-11-22 10:01:02.418", &t), GYM_OK);
+	ck_assert_int_eq(t, 1795248000 + 18 * 3600 + 62);
+	ck_assert_int_eq(gym_ali_time_parse("2026-11-21T16:00:00", &t), GYM_EINVAL);
+	ck_assert_int_eq(gym_ali_time_parse("2026-13-21 16:00:00", &t), GYM_EINVAL);
+	ck_assert_int_eq(gym_ali_time_parse("2026-11-21 16:00", &t), GYM_EINVAL);
+	ck_assert_int_eq(gym_ali_time_parse(NULL, &t), GYM_EINVAL);
+}
+END_TEST
+
 Suite *
 alipay_suite(void)
 {
@@ -377,6 +434,8 @@ alipay_suite(void)
 	tcase_add_test(tc, test_real_notification);
 	tcase_add_test(tc, test_form);
 	tcase_add_test(tc, test_amounts);
+	tcase_add_test(tc, test_client_request);
+	tcase_add_test(tc, test_time);
 	suite_add_tcase(s, tc);
 	return s;
 }
