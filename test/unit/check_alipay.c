@@ -18,7 +18,9 @@
 
 #include "alipay.h"
 #include "alipay_sign.h"
+#include "channel.h"
 #include "crypto.h"
+#include "json.h"
 #include "unit.h"
 #include "vectors.h"
 
@@ -418,6 +420,185 @@ START_TEST(test_time)
 }
 END_TEST
 
+/* ---- the channel (channel_alipay.c) over the vectors: no network ---- */
+
+static struct gym_config ccfg;
+
+static void
+channel_setup(void)
+{
+	setup();
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.ali_app_id = (char *)(uintptr_t)vec_str(root, "app_id");
+	ccfg.ali_app_key = app_key;
+	ccfg.ali_public_key = ali_pub;
+	ccfg.ali_gateway_url = (char *)(uintptr_t)"https://127.0.0.1:9/gateway.do";
+	ccfg.ali_notify_url = (char *)(uintptr_t)"https://gym.example.com/api/v1/payment/alipay/callback";
+	ccfg.ali_seller_id = (char *)(uintptr_t)vec_str(root, "seller_id");
+}
+
+static enum gym_err
+open_body(struct gym_channel *ch, const char *body, struct gym_channel_event *ev)
+{
+	const struct gym_channel_notice n = { NULL, 0, body, strlen(body) };
+
+	memset(ev, 0, sizeof(*ev));
+	return gym_channel_open_event(ch, &n, ev);
+}
+
+START_TEST(test_channel_not_configured)
+{
+	struct gym_config none;
+	struct gym_channel *ch = (struct gym_channel *)1;
+
+	memset(&none, 0, sizeof(none));
+	ck_assert_int_eq(gym_channel_new(&none, "alipay", &ch), GYM_ENOTFOUND);
+	ck_assert_ptr_null(ch);
+	none.ali_app_id = ccfg.ali_app_id;		/* half configured: still not */
+	ck_assert_int_eq(gym_channel_new(&none, "alipay", &ch), GYM_ENOTFOUND);
+}
+END_TEST
+
+/* Every notification vector through the channel: the accepted ones open
+ * into neutral events, the rest are refused with a reason. */
+START_TEST(test_channel_notifications)
+{
+	struct gym_channel *ch;
+	struct gym_channel_event ev;
+	const cJSON *c;
+	enum gym_err e;
+	time_t paid;
+
+	ck_assert_int_eq(gym_channel_new(&ccfg, "alipay", &ch), GYM_OK);
+	for (int i = 0; i < NNOTIFICATIONS; i++) {
+		c = vec_item(root, "notifications", i);
+		e = open_body(ch, vec_str(c, "body"), &ev);
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "accept")))
+			ck_assert_msg(e == GYM_OK, "notification %d refused: %d", i, e);
+		else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "signature_valid"))) {
+			ck_assert_int_eq(e, GYM_EINVAL);
+			ck_assert_str_eq(gym_channel_last_error(ch)->code, "WRONG_APP_ID");
+		} else {
+			ck_assert_int_eq(e, GYM_ECRYPTO);
+			ck_assert_str_eq(gym_channel_last_error(ch)->code, "SIGN_VERIFY_FAILED");
+		}
+		if (e == GYM_OK)
+			gym_channel_event_clear(&ev);
+	}
+	/* the payment */
+	ck_assert_int_eq(open_body(ch, vec_str(vec_item(root, "notifications", 0), "body"), &ev),
+	    GYM_OK);
+	ck_assert_int_eq(ev.kind, GYM_CHANNEL_EVENT_PAYMENT);
+	ck_assert_str_eq(ev.event_type, "TRADE_SUCCESS");
+	ck_assert_int_eq(ev.trade.state, GYM_CHANNEL_PAID);
+	ck_assert_str_eq(ev.trade.out_trade_no, "GYM20261121A1B2C3D4");
+	ck_assert_str_eq(ev.trade.transaction_id, "2026112122001446880500012345");
+	ck_assert_str_eq(ev.trade.payer_id, "2088102177846880");
+	ck_assert_int_eq(ev.trade.amount_fen, 20000);
+	ck_assert_int_eq(ev.trade.payer_fen, 20000);
+	ck_assert_int_eq(gym_ali_time_parse("2026-11-21 16:02:31", &paid), GYM_OK);
+	ck_assert_int_eq(ev.trade.success_us, (int64_t)paid * 1000000);
+	ck_assert_str_eq(gym_json_string(ev.trade.doc, "passback_params"),
+	    "%7B%22order_id%22%3A1042%7D");
+	gym_channel_event_clear(&ev);
+	/* a partial refund: TRADE_SUCCESS with out_biz_no is a refund */
+	ck_assert_int_eq(open_body(ch, vec_str(vec_item(root, "notifications", 1), "body"), &ev),
+	    GYM_OK);
+	ck_assert_int_eq(ev.kind, GYM_CHANNEL_EVENT_REFUND);
+	ck_assert_int_eq(ev.refund.state, GYM_CHANNEL_REFUND_SUCCESS);
+	ck_assert_str_eq(ev.refund.out_refund_no, "RF20261122000001");
+	ck_assert_str_eq(ev.refund.out_trade_no, "GYM20261121A1B2C3D4");
+	ck_assert_int_eq(ev.refund.refund_fen, 5000);
+	ck_assert_int_eq(ev.refund.total_fen, 20000);
+	ck_assert_int_ne(ev.refund.success_us, 0);
+	gym_channel_event_clear(&ev);
+	/* the full refund: TRADE_CLOSED, this refund 150.00 of a 200.00 total */
+	ck_assert_int_eq(open_body(ch, vec_str(vec_item(root, "notifications", 2), "body"), &ev),
+	    GYM_OK);
+	ck_assert_int_eq(ev.kind, GYM_CHANNEL_EVENT_REFUND);
+	ck_assert_str_eq(ev.event_type, "REFUND.TRADE_CLOSED");
+	ck_assert_int_eq(ev.refund.refund_fen, 15000);
+	gym_channel_event_clear(&ev);
+	gym_channel_free(ch);
+}
+END_TEST
+
+/* Another seller, a tampered amount, a body that is not a form. */
+START_TEST(test_channel_notification_refusals)
+{
+	const char *body = vec_str(vec_item(root, "notifications", 0), "body");
+	struct gym_channel *ch;
+	struct gym_channel_event ev;
+	char *copy = strdup(body), *p;
+
+	ck_assert_ptr_nonnull(copy);
+	ccfg.ali_seller_id = (char *)(uintptr_t)"2088000000000002";
+	ck_assert_int_eq(gym_channel_new(&ccfg, "alipay", &ch), GYM_OK);
+	ck_assert_int_eq(open_body(ch, body, &ev), GYM_EINVAL);
+	ck_assert_str_eq(gym_channel_last_error(ch)->code, "WRONG_SELLER_ID");
+	gym_channel_free(ch);
+	ccfg.ali_seller_id = NULL;			/* not configured: not checked */
+	ck_assert_int_eq(gym_channel_new(&ccfg, "alipay", &ch), GYM_OK);
+	ck_assert_int_eq(open_body(ch, body, &ev), GYM_OK);
+	gym_channel_event_clear(&ev);
+	ck_assert_ptr_nonnull(p = strstr(copy, "&total_amount=200.00"));
+	p[strlen("&total_amount=2")] = '1';
+	ck_assert_int_eq(open_body(ch, copy, &ev), GYM_ECRYPTO);
+	ck_assert_int_eq(open_body(ch, "{\"not\":\"a form\"}", &ev), GYM_ECRYPTO);
+	ck_assert_int_eq(open_body(ch, "", &ev), GYM_ECRYPTO);
+	free(copy);
+	gym_channel_free(ch);
+}
+END_TEST
+
+/* Page and wap pay: a signed URL on the gateway, nothing sent. */
+START_TEST(test_channel_pay_url)
+{
+	struct gym_channel_payment p = { "GYM20261121PC000001", GYM_TRADE_PAGE, NULL, 20000,
+	    0, "https://gym.example.com/pay/return" };
+	struct gym_channel_params *out = calloc(1, sizeof(*out));
+	struct gym_channel *ch;
+	struct gym_ali_params q = { 0 };
+	cJSON *biz;
+	char *text;
+	size_t len;
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(gym_channel_new(&ccfg, "alipay", &ch), GYM_OK);
+	for (int wap = 0; wap < 2; wap++) {
+		p.trade = wap ? GYM_TRADE_WAP : GYM_TRADE_PAGE;
+		p.expire_us = wap ? (int64_t)1795249800 * 1000000 : 0;
+		ck_assert_int_eq(gym_channel_pay(ch, &p, out), GYM_OK);
+		ck_assert(strncmp(out->pay_url, "https://127.0.0.1:9/gateway.do?", 31) == 0);
+		ck_assert_int_eq(gym_ali_form_parse(out->pay_url + 31, strlen(out->pay_url + 31),
+		    &q), GYM_OK);
+		ck_assert_str_eq(gym_ali_params_get(&q, "method"),
+		    wap ? "alipay.trade.wap.pay" : "alipay.trade.page.pay");
+		ck_assert_str_eq(gym_ali_params_get(&q, "return_url"), p.return_url);
+		ck_assert_str_eq(gym_ali_params_get(&q, "notify_url"), ccfg.ali_notify_url);
+		ck_assert_int_eq(gym_ali_sign_content(&q, 0, &text, &len), GYM_OK);
+		ck_assert_int_eq(gym_rsa_verify(app_pub, text, len, gym_ali_params_get(&q, "sign")),
+		    GYM_OK);
+		free(text);
+		ck_assert_ptr_nonnull(biz = cJSON_Parse(gym_ali_params_get(&q, "biz_content")));
+		ck_assert_str_eq(gym_json_string(biz, "total_amount"), "200.00");
+		ck_assert_str_eq(gym_json_string(biz, "out_trade_no"), p.out_trade_no);
+		ck_assert_str_eq(gym_json_string(biz, "product_code"),
+		    wap ? "QUICK_WAP_WAY" : "FAST_INSTANT_TRADE_PAY");
+		if (wap)
+			ck_assert_str_eq(gym_json_string(biz, "time_expire"), "2026-11-21 16:30:00");
+		else
+			ck_assert_ptr_null(gym_json_string(biz, "time_expire"));
+		cJSON_Delete(biz);
+		gym_ali_params_free(&q);
+	}
+	p.trade = GYM_TRADE_JSAPI;
+	ck_assert_int_eq(gym_channel_pay(ch, &p, out), GYM_EINVAL);
+	gym_channel_free(ch);
+	free(out);
+}
+END_TEST
+
 Suite *
 alipay_suite(void)
 {
@@ -436,6 +617,14 @@ alipay_suite(void)
 	tcase_add_test(tc, test_amounts);
 	tcase_add_test(tc, test_client_request);
 	tcase_add_test(tc, test_time);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("channel");
+	tcase_add_checked_fixture(tc, channel_setup, teardown);
+	tcase_add_test(tc, test_channel_not_configured);
+	tcase_add_test(tc, test_channel_notifications);
+	tcase_add_test(tc, test_channel_notification_refusals);
+	tcase_add_test(tc, test_channel_pay_url);
 	suite_add_tcase(s, tc);
 	return s;
 }
