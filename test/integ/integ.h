@@ -22,5 +22,6 @@ Suite *audit_sample_suite(void);
 Suite *wxsim_suite(void);
 Suite *checkout_suite(void);
 Suite *channel_suite(void);
+Suite *alipay_suite(void);
 
 #endif

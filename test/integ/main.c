@@ -28,6 +28,7 @@ static Suite *(*const suites[])(void) = {
 	wxsim_suite,
 	checkout_suite,
 	channel_suite,
+	alipay_suite,
 };
 
 int
