@@ -411,6 +411,48 @@ out:
 	return e;
 }
 
+enum gym_err
+gym_ali_v3_authorization(EVP_PKEY *app_key, const char *app_id, const char *nonce,
+    const char *ts_ms, const char *method, const char *uri, const char *body, size_t blen,
+    char **out)
+{
+	char *auth = NULL, *text = NULL, *sig = NULL;
+	enum gym_err e = GYM_ENOMEM;
+
+	*out = NULL;
+	if ((auth = gym_asprintf("app_id=%s,nonce=%s,timestamp=%s", app_id, nonce, ts_ms)) ==
+	    NULL || (text = gym_asprintf("%s\n%s\n%s\n%.*s\n", auth, method, uri,
+	    (int)blen, body != NULL ? body : "")) == NULL)
+		goto out;
+	if ((e = gym_rsa_sign(app_key, text, strlen(text), &sig)) != GYM_OK)
+		goto out;
+	e = (*out = gym_asprintf("ALIPAY-SHA256withRSA %s,sign=%s", auth, sig)) != NULL ?
+	    GYM_OK : GYM_ENOMEM;
+out:
+	free(auth);
+	free(text);
+	free(sig);
+	return e;
+}
+
+enum gym_err
+gym_ali_v3_verify(EVP_PKEY *alipay_pub, const char *ts_ms, const char *nonce, const char *body,
+    size_t blen, const char *sig_b64)
+{
+	char *text;
+	enum gym_err e;
+
+	if (alipay_pub == NULL || ts_ms == NULL || nonce == NULL || sig_b64 == NULL)
+		return GYM_ECRYPTO;
+	if ((text = gym_asprintf("%s\n%s\n%.*s\n", ts_ms, nonce, (int)blen,
+	    body != NULL ? body : "")) == NULL)
+		return GYM_ENOMEM;
+	e = gym_rsa_verify(alipay_pub, text, strlen(text), sig_b64) == GYM_OK ? GYM_OK :
+	    GYM_ECRYPTO;
+	free(text);
+	return e;
+}
+
 void
 gym_ali_yuan(long long fen, char *out, size_t outsz)
 {

@@ -70,6 +70,19 @@ enum gym_err gym_ali_response_node(const char *method, char *out, size_t outsz);
 enum gym_err gym_ali_verify_response(EVP_PKEY *alipay_pub, const char *method,
     const char *body, size_t len, cJSON **node);
 
+/*
+ * OpenAPI v3 (the documented alternative, not used by the client yet):
+ * the Authorization header "ALIPAY-SHA256withRSA app_id=..,nonce=..,
+ * timestamp=<ms>,sign=.." over "<auth>\n<METHOD>\n<uri>\n<body>\n"
+ * (caller frees *out), and an answer's alipay-signature over
+ * "<alipay-timestamp>\n<alipay-nonce>\n<body>\n": GYM_OK or GYM_ECRYPTO.
+ */
+enum gym_err gym_ali_v3_authorization(EVP_PKEY *app_key, const char *app_id,
+    const char *nonce, const char *ts_ms, const char *method, const char *uri,
+    const char *body, size_t blen, char **out);
+enum gym_err gym_ali_v3_verify(EVP_PKEY *alipay_pub, const char *ts_ms, const char *nonce,
+    const char *body, size_t blen, const char *sig_b64);
+
 /* Amounts: integer fen to "200.00" (out at least 24 bytes), and a yuan
  * string back to fen, strictly ("0.01".."99999999.99" digits, at most
  * two decimals, no sign, no exponent): GYM_EINVAL otherwise. */

@@ -1,11 +1,13 @@
 /*
- * check_alipay.c: unit tests of lib/alipay_sign.c.  Every case of
+ * check_alipay.c: unit tests of lib/alipay_sign.c, lib/alipay.c's pure
+ * parts and lib/channel_alipay.c without the network.  Every case of
  * alipay.json (computed with Alipay's official Node SDK) is reproduced:
- * request and page-pay signing texts and signatures byte for byte, the
+ * request, page-pay and v3 signing texts and signatures byte for byte, the
  * wire forms decoded back, every response verdict (tampered, re-serialised,
  * wrong key, unsigned error), every notification's decoded parameters,
- * signing text and verdict, and the real notification signed by Alipay.
- * Tampering with a valid case is refused; yuan amounts parse strictly.
+ * signing text and verdict, the real notification signed by Alipay, and
+ * the v3 answers' verdicts.  Tampering with a valid case is refused; yuan
+ * amounts parse strictly; the channel opens the notifications.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,8 @@
 #define NRESPONSES	17
 #define NNOTIFICATIONS	7
 #define NPAGEPAY	2
+#define NV3REQUESTS	4
+#define NV3RESPONSES	5
 
 static cJSON *root;
 static EVP_PKEY *app_key, *app_pub, *ali_pub;
@@ -317,6 +321,38 @@ START_TEST(test_real_notification)
 	ck_assert_int_eq(gym_ali_verify_notify(ali_pub, &ps), GYM_ECRYPTO);
 	gym_ali_params_free(&ps);
 	EVP_PKEY_free(real);
+}
+END_TEST
+
+/* The v3 requests' Authorization headers byte for byte, the v3 answers'
+ * verdicts. */
+START_TEST(test_v3)
+{
+	const cJSON *c, *h;
+	const char *body;
+	char *auth;
+
+	for (int i = 0; i < NV3REQUESTS; i++) {
+		c = vec_item(root, "v3_requests", i);
+		body = vec_str(c, "body");
+		ck_assert_int_eq(gym_ali_v3_authorization(app_key, vec_str(c, "app_id"),
+		    vec_str(c, "nonce"), vec_str(c, "timestamp_ms"), vec_str(c, "http_method"),
+		    vec_str(c, "request_uri"), body, strlen(body), &auth), GYM_OK);
+		ck_assert_str_eq(auth, vec_str(c, "authorization"));
+		free(auth);
+	}
+	for (int i = 0; i < NV3RESPONSES; i++) {
+		c = vec_item(root, "v3_responses", i);
+		h = cJSON_GetObjectItemCaseSensitive(c, "headers");
+		body = vec_str(c, "body");
+		ck_assert_msg(gym_ali_v3_verify(ali_pub, vec_str(h, "alipay-timestamp"),
+		    vec_str(h, "alipay-nonce"), body, strlen(body), vec_str(h, "alipay-signature")) ==
+		    (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "valid")) ? GYM_OK :
+		    GYM_ECRYPTO), "v3 response %d", i);
+		ck_assert_int_eq(gym_ali_v3_verify(app_pub, vec_str(h, "alipay-timestamp"),
+		    vec_str(h, "alipay-nonce"), body, strlen(body), vec_str(h, "alipay-signature")),
+		    GYM_ECRYPTO);
+	}
 }
 END_TEST
 
@@ -613,6 +649,7 @@ alipay_suite(void)
 	tcase_add_test(tc, test_notifications);
 	tcase_add_test(tc, test_notifications_tampered);
 	tcase_add_test(tc, test_real_notification);
+	tcase_add_test(tc, test_v3);
 	tcase_add_test(tc, test_form);
 	tcase_add_test(tc, test_amounts);
 	tcase_add_test(tc, test_client_request);
