@@ -33,6 +33,9 @@ GYMCTL_SRC := $(wildcard ctl/*.c)
 # the door: all of fcgi/ but gymd's main.c, a library that gymd and the unit tests link
 DOOR_SRC   := $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
 WXSIM_SRC  := $(wildcard test/wxsim/*.c)
+ALISIM_SRC := $(wildcard test/alisim/*.c)
+# alisim reuses wxsim's HTTP and TLS server pieces
+ALISIM_WX  := test/wxsim/http.c test/wxsim/tls.c test/wxsim/util.c
 HARN_SRC   := $(wildcard test/harness/*.c)
 UNIT_SRC   := $(wildcard test/unit/*.c)
 INTEG_SRC  := $(wildcard test/integ/*.c)
@@ -44,7 +47,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBGYM := $(BUILD)/libgym.a
 LIBDOOR := $(BUILD)/libgymdoor.a
 
-PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim
+PROGS := $(BIN)/gymd $(BIN)/gymctl $(BIN)/wxsim $(BIN)/alisim
 TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC),$(BIN)/check_e2e) \
          $(if $(FAULT_SRC),$(BIN)/fault_driver)
 
@@ -88,6 +91,10 @@ $(BIN)/gymctl: $(call obj,$(GYMCTL_SRC)) $(LIBGYM)
 $(BIN)/wxsim: $(call obj,$(WXSIM_SRC)) $(LIBGYM)
 	$(call link,$(PKG_LIBS) -lpthread)
 
+$(call obj,$(ALISIM_SRC)): ALL_CFLAGS += -Itest/wxsim
+$(BIN)/alisim: $(call obj,$(ALISIM_SRC) $(ALISIM_WX)) $(LIBGYM)
+	$(call link,$(PKG_LIBS) -lpthread)
+
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Ifcgi
 $(BIN)/check_unit: $(call obj,$(UNIT_SRC)) $(LIBDOOR) $(LIBGYM)
 	$(call link,$(PKG_LIBS) $(CHECK_LIBS))
@@ -129,7 +136,7 @@ build-asan sanitize:
 check: $(BIN)/check_unit
 	@GYM_BIN=$(BIN) bash test/run_all.sh unit
 
-check-integ: $(BIN)/check_integ $(BIN)/gymctl $(BIN)/wxsim
+check-integ: $(BIN)/check_integ $(BIN)/gymctl $(BIN)/wxsim $(BIN)/alisim
 	@GYM_BIN=$(BIN) bash test/run_all.sh integ
 
 check-e2e: $(PROGS) $(BIN)/check_e2e

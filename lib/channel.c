@@ -13,6 +13,7 @@
 /* Every channel an order may name in payment_method. */
 static const struct gym_channel_ops *const registry[] = {
 	&gym_channel_wechat,
+	&gym_channel_alipay,
 	/* &gym_channel_alipay, (issue 16) */
 };
 #define NREGISTRY (sizeof(registry) / sizeof(registry[0]))

@@ -33,12 +33,16 @@
 #include "gym.h"
 
 #define GYM_CHANNEL_WECHAT	"wechat"	/* payment_method of WeChat Pay */
+#define GYM_CHANNEL_ALIPAY	"alipay"	/* payment_method of Alipay */
 #define GYM_CHANNEL_MAX		4		/* channels the registry may hold */
 
 /* How the parent pays at the channel. */
 enum gym_trade {
 	GYM_TRADE_JSAPI,			/* in the mini program */
-	GYM_TRADE_NATIVE			/* a QR code (browser, front desk) */
+	GYM_TRADE_NATIVE,			/* a QR code (browser, front desk);
+						 * Alipay's QR (precreate) */
+	GYM_TRADE_PAGE,				/* Alipay: a PC browser's redirect */
+	GYM_TRADE_WAP				/* Alipay: a mobile browser's redirect */
 };
 
 /* A payment to create (one attempt, its own out_trade_no). */
@@ -49,6 +53,8 @@ struct gym_channel_payment {
 	long long amount_fen;
 	int64_t expire_us;		/* payable until; 0: the channel's default.
 					 * The same on every retry. */
+	const char *return_url;		/* PAGE, WAP: where the browser comes
+					 * back to; may be NULL */
 };
 
 /* What the client needs to pay it. */
@@ -59,6 +65,7 @@ struct gym_channel_params {
 	char package[160];
 	char pay_sign[512];
 	char code_url[256];		/* NATIVE: what the QR code carries */
+	char pay_url[4096];		/* PAGE, WAP: the signed URL to open */
 };
 
 /* A trade's state, whatever the channel calls it. */
@@ -152,7 +159,9 @@ struct gym_channel;
  * What a channel does.  Each op gets the channel (ch->cfg, ch->state are
  * its own) and fills ch->err when it fails.  bill may be NULL.
  *
- * - start/stop: make and free the process's client in ch->state.
+ * - start/stop: make and free the process's client in ch->state.  start
+ *   is GYM_ENOTFOUND for an optional channel the config does not name
+ *   (Alipay without alipay.*): the channel is not available.
  * - pay: create the payment and its client parameters.  GYM_EINVAL for
  *   a malformed request, GYM_EUPSTREAM / GYM_ETIMEOUT from the channel.
  * - query: GYM_ENOTFOUND when the channel knows no such trade.
@@ -193,6 +202,7 @@ struct gym_channel {
 
 /* The implementations (one file each), listed in channel.c's registry. */
 extern const struct gym_channel_ops gym_channel_wechat;
+extern const struct gym_channel_ops gym_channel_alipay;
 
 /* The ops of a payment_method, or NULL when no channel has that name. */
 const struct gym_channel_ops *gym_channel_find(const char *method);
@@ -238,7 +248,8 @@ enum gym_err gym_channels_get(struct gym_channels *, const struct gym_config *,
  * the order's first attempt): GYM_ENOTFOUND when there is none. */
 enum gym_err gym_channels_for_trade(struct gym_channels *, struct gym_db *,
     const struct gym_config *, const char *out_trade_no, struct gym_channel **);
-/* Every registered channel made now: GYM_OK when all could be. */
+/* Every registered channel made now: GYM_OK when all could be (those
+ * not configured, GYM_ENOTFOUND from start, are skipped). */
 enum gym_err gym_channels_start_all(struct gym_channels *, const struct gym_config *);
 void gym_channels_release(struct gym_channels *);
 

@@ -152,6 +152,8 @@ wechat_pay(struct gym_channel *ch, const struct gym_channel_payment *p,
 	struct gym_wx_payparams pp;
 	enum gym_err e;
 
+	if (p->trade != GYM_TRADE_NATIVE && p->trade != GYM_TRADE_JSAPI)
+		return GYM_EINVAL;		/* PAGE, WAP: Alipay's */
 	if (p->trade == GYM_TRADE_NATIVE)
 		return keep_error(ch, gym_wx_prepay_native(WX(ch), p->out_trade_no,
 		    p->amount_fen, p->expire_us, out->code_url, sizeof(out->code_url)));

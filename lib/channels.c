@@ -68,7 +68,9 @@ gym_channels_start_all(struct gym_channels *set, const struct gym_config *cfg)
 	enum gym_err e, all = GYM_OK;
 
 	for (size_t i = 0; (ops = gym_channel_nth(i)) != NULL; i++)
-		if ((e = gym_channels_get(set, cfg, ops->name, &ch)) != GYM_OK) {
+		if ((e = gym_channels_get(set, cfg, ops->name, &ch)) == GYM_ENOTFOUND)
+			gym_log_infox("payment channel %s is not configured", ops->name);
+		else if (e != GYM_OK) {
 			gym_log_warnx("payment channel %s could not be made: %s", ops->name,
 			    gym_strerror(e));
 			all = e;

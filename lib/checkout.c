@@ -104,7 +104,7 @@ prepay_gated(struct gym_pay *pay, struct gym_channel *ch, const struct gym_actor
 {
 	const char *tt = trade == GYM_TRADE_NATIVE ? "NATIVE" : "JSAPI";
 	char openid[160], otn[GYM_OUT_TRADE_NO_LEN], old[GYM_OUT_TRADE_NO_LEN];
-	struct gym_channel_payment p = { otn, trade, NULL, o->amount_fen, te };
+	struct gym_channel_payment p = { otn, trade, NULL, o->amount_fen, te, NULL };
 	enum gym_err e;
 
 	if ((e = gym_attempt_next(pay->db, o, tt, otn, old)) != GYM_OK)

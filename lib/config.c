@@ -16,8 +16,8 @@
 #include "config.h"
 #include "crypto.h"
 
-enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS, C_APP_SECRET,
-    C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY };
+enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS,
+    C_APP_SECRET, C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY, C_ALI_APP_KEY, C_ALI_PUB_KEY };
 
 struct ckey {
 	const char *name;
@@ -73,6 +73,13 @@ static const struct ckey keys[] = {
 	{ "notify_backoff_base_ms", C_INT, F(notify_backoff_base_ms), 10, 3600000 },
 	{ "wx.miniprogram_state", C_STR, F(wx_mp_state), 0, 0 },
 	{ "wx.message_page", C_STR, F(wx_message_page), 0, 0 },
+	{ "alipay.app_id", C_STR, F(ali_app_id), 0, 0 },
+	{ "alipay.app_key_file", C_ALI_APP_KEY, 0, 0, 0 },
+	{ "alipay.public_key_file", C_ALI_PUB_KEY, 0, 0, 0 },
+	{ "alipay.gateway_url", C_STR, F(ali_gateway_url), 0, 0 },
+	{ "alipay.notify_url", C_STR, F(ali_notify_url), 0, 0 },
+	{ "alipay.seller_id", C_STR, F(ali_seller_id), 0, 0 },
+	{ "alipay.cainfo", C_STR, F(ali_cainfo), 0, 0 },
 };
 #undef F
 
@@ -220,6 +227,28 @@ set_key(const struct ckey *k, char *val, struct gym_config *c, char *err, size_t
 	char *serial, *path;
 	struct stat st;
 
+	if (k->type == C_ALI_APP_KEY) {
+		if (stat(val, &st) == -1 || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+			snprintf(err, errsz, "alipay app key %s is missing or accessible by group or others", val);
+			return -1;
+		}
+		EVP_PKEY_free(c->ali_app_key);
+		c->ali_app_key = NULL;
+		if (gym_key_load_private(val, &c->ali_app_key) != GYM_OK) {
+			snprintf(err, errsz, "could not load alipay app key %s", val);
+			return -1;
+		}
+		return 0;
+	}
+	if (k->type == C_ALI_PUB_KEY) {
+		EVP_PKEY_free(c->ali_public_key);
+		c->ali_public_key = NULL;
+		if (gym_key_load_public(val, &c->ali_public_key) != GYM_OK) {
+			snprintf(err, errsz, "could not load alipay public key %s", val);
+			return -1;
+		}
+		return 0;
+	}
 	if (k->type == C_MERCHANT_KEY) {
 		if (stat(val, &st) == -1 || (st.st_mode & (S_IRWXG | S_IRWXO))) {
 			snprintf(err, errsz, "merchant key %s is missing or accessible by group or others", val);
@@ -321,6 +350,8 @@ set_value(const struct ckey *k, char *val, struct gym_config *c, char *err, size
 		return 0;
 	case C_MERCHANT_KEY:
 	case C_PLATFORM_KEY:
+	case C_ALI_APP_KEY:
+	case C_ALI_PUB_KEY:
 		return set_key(k, val, c, err, errsz);
 	default:
 		return set_secret(k, val, c, err, errsz);
@@ -338,6 +369,38 @@ trim(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+/* Alipay is optional: nothing of it configured, or all it needs. */
+static int
+validate_alipay(const struct gym_config *c, char *err, size_t errsz)
+{
+	static const char https[] = "https://";
+	int any = c->ali_app_id != NULL || c->ali_app_key != NULL || c->ali_public_key != NULL ||
+	    c->ali_gateway_url != NULL || c->ali_notify_url != NULL || c->ali_seller_id != NULL ||
+	    c->ali_cainfo != NULL;
+
+	if (!any)
+		return 0;
+	if (!gym_nonempty(c->ali_app_id) || strspn(c->ali_app_id, "0123456789") !=
+	    strlen(c->ali_app_id) || strlen(c->ali_app_id) > 32)
+		snprintf(err, errsz, "alipay.app_id is required (digits) once any alipay.* key is set");
+	else if (c->ali_app_key == NULL)
+		snprintf(err, errsz, "alipay.app_key_file is required once any alipay.* key is set");
+	else if (c->ali_public_key == NULL)
+		snprintf(err, errsz, "alipay.public_key_file is required once any alipay.* key is set");
+	else if (c->ali_gateway_url == NULL || strncmp(c->ali_gateway_url, https,
+	    strlen(https)) != 0 || strpbrk(c->ali_gateway_url, "?# \t") != NULL)
+		snprintf(err, errsz, "alipay.gateway_url must be an https:// URL (.../gateway.do)");
+	else if (c->ali_notify_url == NULL || strncmp(c->ali_notify_url, https,
+	    strlen(https)) != 0 || strpbrk(c->ali_notify_url, "?# \t") != NULL)
+		snprintf(err, errsz, "alipay.notify_url must be an https:// URL without a query");
+	else if (c->ali_seller_id != NULL && (c->ali_seller_id[0] == '\0' ||
+	    strspn(c->ali_seller_id, "0123456789") != strlen(c->ali_seller_id)))
+		snprintf(err, errsz, "alipay.seller_id must be digits (the 2088... PID)");
+	else
+		return 0;
+	return -1;
 }
 
 static int
@@ -378,7 +441,7 @@ validate(struct gym_config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "wx.miniprogram_state must be developer, trial or formal");
 		return -1;
 	}
-	return 0;
+	return validate_alipay(c, err, errsz);
 }
 
 enum gym_err
@@ -443,7 +506,9 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_merchant_serial, &c->wx_notify_url, &c->wx_refund_notify_url,
 	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded,
-	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list };
+	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list,
+	    &c->ali_app_id, &c->ali_gateway_url, &c->ali_notify_url, &c->ali_seller_id,
+	    &c->ali_cainfo };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
@@ -455,6 +520,8 @@ gym_config_free(struct gym_config *c)
 	}
 	EVP_PKEY_free(c->wx_merchant_key);
 	gym_wx_keyring_free(&c->wx_platform);
+	EVP_PKEY_free(c->ali_app_key);
+	EVP_PKEY_free(c->ali_public_key);
 	gym_wipe(c->token_secret, sizeof(c->token_secret));
 	gym_pii_keys_wipe(&c->pii);
 	gym_wipe(c->wx_apiv3_key, sizeof(c->wx_apiv3_key));

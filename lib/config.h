@@ -80,6 +80,15 @@ struct gym_config {
 	int notify_backoff_base_ms;	/* first retry after 2x this */
 	char *wx_mp_state;		/* miniprogram_state: developer|trial|formal */
 	char *wx_message_page;		/* page a message opens, or NULL */
+
+	/* Alipay (optional: all NULL when not configured; see alipay.h) */
+	char *ali_app_id;
+	EVP_PKEY *ali_app_key;		/* the app private key (signs requests) */
+	EVP_PKEY *ali_public_key;	/* Alipay's public key (verifies answers) */
+	char *ali_gateway_url;		/* https://openapi.alipay.com/gateway.do */
+	char *ali_notify_url;
+	char *ali_seller_id;		/* our PID, checked in notifications; NULL */
+	char *ali_cainfo;		/* CA file for tests; NULL = system store */
 };
 
 /* Read and validate FILE.  On failure returns GYM_EINVAL and writes a

@@ -6,7 +6,8 @@
 # LeakSanitizer reports a planted leak (leakcheck).
 #
 # Each pass: unit (check_unit), integration (check_integ against a fresh
-# database gym_integ and its own wxsim, which speaks TLS itself on the
+# database gym_integ and its own wxsim (and alisim, the Alipay simulator, on
+# SIM_TLS_PORT + 1), which speaks TLS itself on the
 # profile's SIM_TLS_PORT: no nginx; see test/harness/simtest.h), the test stack (stack.sh start test on a fresh database
 # gym) with the end-to-end suite (check_e2e) against it (and, in the normal
 # build's pass only, the browser suite test/browser/run.sh and the fault
@@ -197,12 +198,24 @@ suite_unit() {
 	record "$(status_of "$rc")" "$label" unit $((SECONDS - start)) "$(note_of "$rc")"
 }
 
+# wait_healthz PID URL SECS: 0 once URL answers over the test stack's TLS
+# certificate, 1 when PID dies or SECS pass first.
+wait_healthz() {
+	local pid="$1" url="$2" deadline=$((SECONDS + $3))
+	while ((SECONDS < deadline)); do
+		pid_alive "$pid" || return 1
+		curl -s -o /dev/null -m 1 --cacert "$VAR/tls/cert.pem" "$url" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_integ_sim BIN LOG: BIN/wxsim for check_integ (no nginx): plain HTTP
 # (the control API) on SIM_PORT and its own TLS, with the test stack's
 # certificate, on SIM_TLS_PORT; the test keys stack.sh prepare installed in
 # $VAR/simkeys.  Sets INTEG_SIM_PID; 1 when it does not answer within 10 s.
 start_integ_sim() {
-	local bin="$1" logfile="$2" ms ps deadline=$((SECONDS + 10))
+	local bin="$1" logfile="$2" ms ps
 	ms="$(openssl x509 -in "$VAR/simkeys/merchant_cert.pem" -noout -serial)" || return 1
 	ps="$(openssl x509 -in "$VAR/simkeys/platform_cert.pem" -noout -serial)" || return 1
 	"$bin/wxsim" --listen "127.0.0.1:$SIM_PORT" --keys "$VAR/simkeys" \
@@ -212,13 +225,30 @@ start_integ_sim() {
 		--notify-cainfo "$VAR/tls/cert.pem" --secret-file "$VAR/secrets/app_secret" \
 		>>"$logfile" 2>&1 </dev/null &
 	INTEG_SIM_PID=$!
-	while ((SECONDS < deadline)); do
-		pid_alive "$INTEG_SIM_PID" || return 1
-		curl -s -o /dev/null -m 1 --cacert "$VAR/tls/cert.pem" \
-			"https://127.0.0.1:$SIM_TLS_PORT/healthz" && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_healthz "$INTEG_SIM_PID" "https://127.0.0.1:$SIM_TLS_PORT/healthz" 10
+}
+
+# start_integ_alisim BIN LOG: BIN/alisim (the Alipay simulator) for
+# check_integ on ALISIM_PORT (SIM_TLS_PORT + 1) with the test stack's
+# certificate and the Alipay test keys of test/vectors/keys.  Sets
+# INTEG_ALISIM_PID; 1 when it does not answer within 10 s.
+start_integ_alisim() {
+	local bin="$1" logfile="$2" keys="$ROOT/test/vectors/keys"
+	"$bin/alisim" --listen "127.0.0.1:$ALISIM_PORT" --tls-cert "$VAR/tls/cert.pem" \
+		--tls-key "$VAR/tls/key.pem" --app-pub "$keys/alipay_app_pub.pem" \
+		--alipay-key "$keys/alipay_platform_key.pem" --notify-cainfo "$VAR/tls/cert.pem" \
+		>>"$logfile" 2>&1 </dev/null &
+	INTEG_ALISIM_PID=$!
+	wait_healthz "$INTEG_ALISIM_PID" "https://127.0.0.1:$ALISIM_PORT/healthz" 10
+}
+
+# stop_integ_alisim: SIGTERM the alisim of start_integ_alisim.
+stop_integ_alisim() {
+	[[ -n "$INTEG_ALISIM_PID" ]] || return 0
+	kill -TERM "$INTEG_ALISIM_PID" 2>/dev/null || true
+	wait_gone "$INTEG_ALISIM_PID" 5 || kill -KILL "$INTEG_ALISIM_PID" 2>/dev/null || true
+	wait "$INTEG_ALISIM_PID" 2>/dev/null || true
+	INTEG_ALISIM_PID=""
 }
 
 # stop_integ_sim: SIGTERM the wxsim of start_integ_sim, SIGKILL after 5 s.
@@ -263,13 +293,24 @@ suite_integ() {
 			"wxsim did not answer on https://127.0.0.1:$SIM_TLS_PORT (ports taken?)"
 		return 0
 	fi
+	ALISIM_PORT=$((SIM_TLS_PORT + 1))
+	if [[ -x "$bin/alisim" ]] && ! start_integ_alisim "$bin" "$LOGDIR/integ-alisim.log"; then
+		stop_integ_alisim
+		stop_integ_sim
+		tail -n 20 "$LOGDIR/integ-alisim.log" >&2
+		record FAIL "$label" integ $((SECONDS - start)) \
+			"alisim did not answer on https://127.0.0.1:$ALISIM_PORT (port taken?)"
+		return 0
+	fi
 	GYM_TEST_PGURI="$(conninfo gym_integ)" \
+		GYM_TEST_ALISIM_BASE="${INTEG_ALISIM_PID:+https://127.0.0.1:$ALISIM_PORT}" \
 		GYM_TEST_SIM_BASE="https://127.0.0.1:$SIM_TLS_PORT" \
 		GYM_TEST_SIM_CTL="http://127.0.0.1:$SIM_PORT" \
 		GYM_TEST_SIM_CA="$VAR/tls/cert.pem" \
 		GYM_TEST_SIM_CONF="$conf" \
 		CK_FORK="$(ck_fork "$label")" \
 		run_logged "$LOGDIR/integ.log" "$T_INTEG" setsid "$bin/check_integ" || rc=$?
+	stop_integ_alisim
 	stop_integ_sim
 	record "$(status_of "$rc")" "$label" integ $((SECONDS - start)) "$(note_of "$rc")"
 }

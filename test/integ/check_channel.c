@@ -151,7 +151,7 @@ catch_one(struct caught *c)
 static void
 pay_native(char *no, size_t len)
 {
-	struct gym_channel_payment p = { NULL, GYM_TRADE_NATIVE, NULL, 20000, 0 };
+	struct gym_channel_payment p = { NULL, GYM_TRADE_NATIVE, NULL, 20000, 0, NULL };
 	struct gym_channel_params out;
 	enum gym_err e;
 
@@ -205,7 +205,7 @@ END_TEST
 
 START_TEST(test_pay_jsapi)
 {
-	struct gym_channel_payment p = { NULL, GYM_TRADE_JSAPI, OPENID, 20000, 0 };
+	struct gym_channel_payment p = { NULL, GYM_TRADE_JSAPI, OPENID, 20000, 0, NULL };
 	struct gym_channel_params out;
 	char no[40], want[160];
 
@@ -307,7 +307,7 @@ START_TEST(test_payment_event)
 	static struct caught c;
 	char no[40], *body, *saved;
 
-	struct gym_channel_payment p = { NULL, GYM_TRADE_JSAPI, OPENID, 20000, 0 };
+	struct gym_channel_payment p = { NULL, GYM_TRADE_JSAPI, OPENID, 20000, 0, NULL };
 	struct gym_channel_params out;
 
 	listen_notifications();

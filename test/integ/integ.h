@@ -23,5 +23,6 @@ Suite *wxsim_suite(void);
 Suite *checkout_suite(void);
 Suite *channel_suite(void);
 Suite *registration_suite(void);
+Suite *alipay_suite(void);
 
 #endif

@@ -29,6 +29,7 @@ static Suite *(*const suites[])(void) = {
 	checkout_suite,
 	channel_suite,
 	registration_suite,
+	alipay_suite,
 };
 
 int

@@ -40,7 +40,9 @@ START_TEST(test_registry_finds_wechat)
 	ck_assert_ptr_eq(ops, &gym_channel_wechat);
 	ck_assert_str_eq(ops->name, GYM_CHANNEL_WECHAT);
 	ck_assert_ptr_eq(gym_channel_nth(0), &gym_channel_wechat);
-	ck_assert_ptr_null(gym_channel_nth(1));		/* alipay: issue 16 */
+	ck_assert_ptr_eq(gym_channel_nth(1), &gym_channel_alipay);
+	ck_assert_ptr_eq(gym_channel_find("alipay"), &gym_channel_alipay);
+	ck_assert_ptr_null(gym_channel_nth(2));
 	ck_assert_ptr_null(gym_channel_nth(GYM_CHANNEL_MAX));
 	/* every op a caller may reach is there; the daily bill comes later */
 	ck_assert(ops->start != NULL && ops->stop != NULL && ops->pay != NULL &&
@@ -52,7 +54,7 @@ END_TEST
 
 START_TEST(test_registry_refuses_unknown)
 {
-	static const char *const names[] = { "alipay", "WeChat", "wechat ", "", "wx" };
+	static const char *const names[] = { "Alipay", "WeChat", "wechat ", "", "wx" };
 	struct gym_channel *ch = (struct gym_channel *)1;
 	size_t i;
 
@@ -100,7 +102,11 @@ START_TEST(test_channels_made_once)
 	ck_assert_int_eq(gym_channels_get(&set, &cfg, "wechat", &b), GYM_OK);
 	ck_assert_ptr_eq(a, b);
 	ck_assert_ptr_eq(set.made[0], a);
-	ck_assert_int_eq(gym_channels_get(&set, &cfg, "alipay", &c), GYM_E_UNKNOWN_CHANNEL);
+	ck_assert_int_eq(gym_channels_get(&set, &cfg, "paypal", &c), GYM_E_UNKNOWN_CHANNEL);
+	ck_assert_ptr_null(c);
+	/* Alipay not configured: not available, and start_all goes on */
+	c = (struct gym_channel *)1;
+	ck_assert_int_eq(gym_channels_get(&set, &cfg, "alipay", &c), GYM_ENOTFOUND);
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_null(set.made[1]);
 	ck_assert_int_eq(gym_channels_start_all(&set, &cfg), GYM_OK);

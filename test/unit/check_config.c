@@ -527,6 +527,82 @@ START_TEST(test_config_weak_token_secret)
 }
 END_TEST
 
+/* ---- alipay.*: optional, all or nothing, the app key kept tight --------------------- */
+
+/* A config with the given alipay lines (app key at mode key_mode). */
+static const char *
+alipay_conf(const char *lines, mode_t key_mode)
+{
+	static char conf[8192];
+	char *key, *pub;
+	size_t klen, plen;
+	const char *kp, *pp, *tok;
+
+	key = vec_read("keys/alipay_app_key.pem", &klen);
+	pub = vec_read("keys/alipay_platform_pub.pem", &plen);
+	kp = put("ali_app_key.pem", key, klen, key_mode);
+	pp = put("ali_pub.pem", pub, plen, 0644);
+	tok = put_str("token_secret", TOKEN_SECRET "\n", 0600);
+	free(key);
+	free(pub);
+	snprintf(conf, sizeof(conf),
+	    "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n", tok);
+	/* lines names the app key, then the public key, each as "%s" */
+	for (const char *l = lines; l != NULL && *l != '\0'; l++) {
+		if (l[0] == '%' && l[1] == 's') {
+			strcat(conf, strstr(conf, kp) == NULL ? kp : pp);
+			l++;
+		} else
+			strncat(conf, l, 1);
+		ck_assert_uint_lt(strlen(conf), sizeof(conf) - 512);
+	}
+	return put_str("ali.conf", conf, 0644);
+}
+
+#define ALI_FULL "alipay.app_id = 2021000000000001\nalipay.app_key_file = %s\n" \
+	"alipay.public_key_file = %s\nalipay.gateway_url = https://127.0.0.1:1/gateway.do\n" \
+	"alipay.notify_url = https://gym.example.com/api/v1/payment/alipay/callback\n"
+
+START_TEST(test_config_alipay)
+{
+	static const struct {
+		const char *lines, *says;
+		mode_t mode;
+	} bad[] = {
+		{ ALI_FULL, "group or others", 0644 },
+		{ "alipay.app_id = 2021000000000001\n", "alipay.app_key_file", 0600 },
+		{ "alipay.app_id = 2021000000000001\nalipay.app_key_file = %s\n",
+		  "alipay.public_key_file", 0600 },
+		{ "alipay.app_id = 2021000000000001\nalipay.app_key_file = %s\n"
+		  "alipay.public_key_file = %s\nalipay.gateway_url = http://x/gateway.do\n",
+		  "alipay.gateway_url", 0600 },
+		{ ALI_FULL "alipay.seller_id = PID\n", "alipay.seller_id", 0600 },
+		{ "alipay.app_id = app\nalipay.app_key_file = %s\n", "alipay.app_id", 0600 },
+	};
+	struct gym_config cfg;
+	char err[1024];
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		err[0] = '\0';
+		ck_assert_msg(gym_config_load(alipay_conf(bad[i].lines, bad[i].mode), &cfg, err,
+		    sizeof(err)) == GYM_EINVAL, "alipay case %zu accepted", i);
+		ck_assert_msg(strstr(err, bad[i].says) != NULL, "case %zu: %s", i, err);
+	}
+	/* absent: the channel is not available */
+	ck_assert_int_eq(gym_config_load(alipay_conf(NULL, 0600), &cfg, err, sizeof(err)), GYM_OK);
+	ck_assert_ptr_null(cfg.ali_app_key);
+	gym_config_free(&cfg);
+	ck_assert_int_eq(gym_config_load(alipay_conf(ALI_FULL "alipay.seller_id = 2088000000000001\n",
+	    0600), &cfg, err, sizeof(err)), GYM_OK);
+	ck_assert_str_eq(cfg.ali_app_id, "2021000000000001");
+	ck_assert_str_eq(cfg.ali_seller_id, "2088000000000001");
+	ck_assert_ptr_nonnull(cfg.ali_app_key);
+	ck_assert_ptr_nonnull(cfg.ali_public_key);
+	gym_config_free(&cfg);
+	ck_assert_ptr_null(cfg.ali_public_key);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -552,6 +628,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_job_processes);
 	tcase_add_test(tc, test_config_trusted_proxies);
 	tcase_add_test(tc, test_config_weak_token_secret);
+	tcase_add_test(tc, test_config_alipay);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -24,6 +24,7 @@ static Suite *(*const suites[])(void) = {
 	channel_suite,
 	registration_suite,
 	status_suite,
+	alipay_suite,
 };
 
 int

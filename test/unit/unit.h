@@ -21,5 +21,6 @@ Suite *price_suite(void);
 Suite *channel_suite(void);
 Suite *registration_suite(void);
 Suite *status_suite(void);
+Suite *alipay_suite(void);
 
 #endif

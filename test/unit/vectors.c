@@ -54,15 +54,21 @@ vec_read(const char *rel, size_t *len)
 }
 
 cJSON *
-vec_load(void)
+vec_load_file(const char *rel)
 {
 	size_t len;
-	char *text = vec_read("wechatpay-v3.json", &len);
+	char *text = vec_read(rel, &len);
 	cJSON *root = cJSON_ParseWithLength(text, len);
 
 	free(text);
-	ck_assert_msg(root != NULL, "wechatpay-v3.json does not parse");
+	ck_assert_msg(root != NULL, "%s does not parse", rel);
 	return root;
+}
+
+cJSON *
+vec_load(void)
+{
+	return vec_load_file("wechatpay-v3.json");
 }
 
 char *

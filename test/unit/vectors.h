@@ -1,7 +1,7 @@
 /*
- * vectors.h: unit-test access to the WeChat Pay known answers in
- * $GYM_VECTORS_DIR (default test/vectors): wechatpay-v3.json and the
- * test keys it names.  Every helper ck_asserts instead of failing softly.
+ * vectors.h: unit-test access to the known answers in $GYM_VECTORS_DIR
+ * (default test/vectors): wechatpay-v3.json, alipay.json and the test
+ * keys they name.  Every helper ck_asserts instead of failing softly.
  */
 #ifndef GYM_TEST_VECTORS_H
 #define GYM_TEST_VECTORS_H
@@ -13,6 +13,8 @@
 
 /* The parsed wechatpay-v3.json; caller cJSON_Delete()s. */
 cJSON *vec_load(void);
+/* Another vector file of the dir (alipay.json), parsed. */
+cJSON *vec_load_file(const char *rel);
 /* A file under the vectors dir, NUL-terminated; caller frees. */
 char *vec_read(const char *rel, size_t *len);
 /* The path of keys.<name> (e.g. "merchant_private_key"); caller frees. */
