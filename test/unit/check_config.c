@@ -546,7 +546,7 @@ alipay_conf(const char *lines, mode_t key_mode)
 	free(key);
 	free(pub);
 	snprintf(conf, sizeof(conf),
-	    "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n", tok);
+	    "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n%s", tok, pii_line(0600));
 	/* lines names the app key, then the public key, each as "%s" */
 	for (const char *l = lines; l != NULL && *l != '\0'; l++) {
 		if (l[0] == '%' && l[1] == 's') {
