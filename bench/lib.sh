@@ -146,6 +146,39 @@ pgb_run() {
 		>>"$OUT/$name.pgb"
 }
 
+# pgb_shape NAME SQLFILE DB [PGBENCH ARGS...]: pgb_run twice, in the
+# service's own shape first: as many clients as gymd has database
+# connections (DB_CLIENTS, its workers), output NAME; then with CONNS
+# clients, as wrk has connections, output NAME_64.  Sets P_RATE P_P99 (the
+# first) and P64_RATE P64_P99.  A run with far more clients than gymd has
+# connections measures how PostgreSQL copes with contention gymd never
+# causes (the 64-client figure swung 4x between runs).
+pgb_shape() {
+	local name="$1" file="$2" db="$3" f
+	shift 3
+	pgb_run "$name" "$file" "$db" -c "$DB_CLIENTS" -j "$(pgb_threads "$DB_CLIENTS")" "$@"
+	pgb_run "${name}_64" "$file" "$db" -c "$CONNS" -j "$THREADS" "$@"
+	for f in "$OUT/$name.pgb" "$OUT/${name}_64.pgb"; do
+		[[ "$(kv "$f" failed)" == 0 ]] || die "pgbench ${f##*/}: failed transactions"
+	done
+	# shellcheck disable=SC2034 # read by the scenarios
+	P_RATE="$(kv "$OUT/$name.pgb" tps)" P_P99="$(kv "$OUT/$name.pgb" p99_ms)"
+	# shellcheck disable=SC2034 # read by the scenarios
+	P64_RATE="$(kv "$OUT/${name}_64.pgb" tps)" P64_P99="$(kv "$OUT/${name}_64.pgb" p99_ms)"
+}
+
+# pgb_threads CLIENTS: pgbench threads for CLIENTS clients (at most THREADS).
+pgb_threads() {
+	printf '%s' $(($1 < THREADS ? $1 : THREADS))
+}
+
+# pgb_limit WHAT RATE UNIT: the limit column's pgbench part, "pgbench same
+# SQL, 4 clients (gymd's connections) 1,234/s (0.95); 64 clients 2,345/s".
+pgb_limit() {
+	printf 'pgbench %s, %s clients (as gymd) %s%s (%.2f); %s clients %s%s' "$1" "$DB_CLIENTS" \
+		"$(fmt_int "$P_RATE")" "$3" "$(calc "$2 / $P_RATE")" "$CONNS" "$(fmt_int "$P64_RATE")" "$3"
+}
+
 # ---- the result table ------------------------------------------------------------------
 
 ROWS=()

@@ -35,6 +35,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,9 +60,13 @@
 #define BURST_MAX 32
 
 static volatile sig_atomic_t stop;
+/* The listening socket is a UNIX socket (set once, at the worker's start). */
+static int listen_unix;
 /* The request whose connection is under the read deadline, or NULL. */
 static FCGX_Request *volatile deadline_req;
 static volatile sig_atomic_t deadline_hit;
+/* The one-shot timer is (or may be) running. */
+static volatile sig_atomic_t deadline_armed;
 
 static void
 on_term(int sig)
@@ -78,22 +83,33 @@ on_alarm(int sig)
 	int fd = deadline_req != NULL ? deadline_req->ipcFd : -1;
 
 	(void)sig;
+	deadline_armed = 0;
 	if (fd >= 0) {
 		(void)shutdown(fd, SHUT_RDWR);
 		deadline_hit = 1;
 	}
 }
 
-/* Start (seconds > 0) or clear (0) the read deadline of r's connection. */
+/* Start (seconds > 0) or clear (0) the read deadline of r's connection.
+ * Clearing a deadline that is not armed is no system call: serve() clears
+ * it once more after the answer, which used to be a third setitimer per
+ * request.  The timer must not fire unless a deadline passed: a SIGALRM
+ * during libfcgi's poll() ends it with EINTR and drops a healthy
+ * connection (a timer left running to save the calls did exactly that). */
 static void
 deadline(FCGX_Request *r, int seconds)
 {
 	struct itimerval it;
 
+	if (seconds == 0 && !deadline_armed) {
+		deadline_req = NULL;
+		return;
+	}
 	memset(&it, 0, sizeof(it));
 	deadline_req = seconds > 0 ? r : NULL;
 	it.it_value.tv_sec = seconds;
 	(void)setitimer(ITIMER_REAL, &it, NULL);
+	deadline_armed = seconds > 0;
 	if (seconds == 0)
 		deadline_req = NULL;
 }
@@ -167,8 +183,18 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gym_metrics_serving(-1, NULL, NULL);
 	memset(&resp, 0, sizeof(resp));
-	ctx->peer_trusted = gym_peers_match_fd(&ctx->cfg->trusted_proxies, r->ipcFd,
-	    ctx->peer_addr, sizeof(ctx->peer_addr));
+	/* a UNIX listening socket has only UNIX peers: no getpeername() */
+	if (listen_unix) {
+		struct sockaddr_un su;
+
+		memset(&su, 0, sizeof(su));
+		su.sun_family = AF_UNIX;
+		ctx->peer_trusted = gym_peers_match(&ctx->cfg->trusted_proxies,
+		    (const struct sockaddr *)&su, sizeof(su), ctx->peer_addr,
+		    sizeof(ctx->peer_addr));
+	} else
+		ctx->peer_trusted = gym_peers_match_fd(&ctx->cfg->trusted_proxies, r->ipcFd,
+		    ctx->peer_addr, sizeof(ctx->peer_addr));
 	e = gym_req_read(&rb, r->envp, ctx);
 	gym_log_set_request_id(rb.rid);
 	if (e != GYM_OK) {
@@ -232,9 +258,14 @@ static int
 listen_setup(int listen_fd, int read_timeout)
 {
 	struct timeval tv = { read_timeout + 1, 0 };	/* the timer goes first */
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
 	struct epoll_event ev;
 	int fl, ep;
 
+	memset(&ss, 0, sizeof(ss));
+	listen_unix = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
+	    ss.ss_family == AF_UNIX;
 	/* inherited by every TCP connection accepted from it (see above) */
 	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		gym_log_warn("could not set the listening socket's read timeout");

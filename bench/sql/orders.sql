@@ -1,5 +1,6 @@
 -- orders.sql (psql): n parents, each with a live hold on its own seat and a
--- pending order for it, as POST /payment/orders/create leaves them: the
+-- pending order for it, as POST /payment/orders/create and a JSAPI prepay
+-- (POST /payment/wxpay/prepay) leave them: the
 -- state a fresh payment notification finds.  Variables: tag (names: classes
 -- bench-<tag>-K of up to 5,000 seats, parents bench-<tag>-N), prefix (order
 -- ids: prefix + 8 digits, 1..n), n.
@@ -32,6 +33,15 @@ SELECT :'prefix' || lpad(o.g::text, 8, '0'), r.user_id, r.course_schedule_id, r.
 FROM o
 JOIN users u ON u.openid = 'bench-' || :'tag' || '-' || o.g
 JOIN seat_reservations r ON r.user_id = u.id AND r.status = 'temporary' ORDER BY o.g;
+-- prepaid (lib/orders.c st_prepay, st_attempt): a JSAPI attempt under the
+-- order id, open, as the payment page leaves it
+UPDATE payment_orders SET trade_type = 'JSAPI', prepay_id = 'wx-bench-' || order_id, prepay_at = now(),
+       wx_time_expire = expires_at, out_trade_no = order_id
+WHERE order_id LIKE :'prefix' || '%' AND status = 'pending';
+INSERT INTO payment_attempts (order_id, channel, trade_type, out_trade_no, state, prepay_id,
+    time_expire, created_at, updated_at)
+SELECT order_id, payment_method, 'JSAPI', order_id, 'open', prepay_id, wx_time_expire, now(), now()
+FROM payment_orders WHERE order_id LIKE :'prefix' || '%' AND status = 'pending' ORDER BY id;
 DROP TABLE o;
 COMMIT;
 ANALYZE;
