@@ -61,18 +61,6 @@ gym_ali_params_free(struct gym_ali_params *ps)
 	memset(ps, 0, sizeof(*ps));
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..n) once into a new string; NULL on a bad escape or NUL. */
 static char *
 form_decode(const char *s, size_t n)
@@ -87,8 +75,8 @@ form_decode(const char *s, size_t n)
 			*o++ = ' ';
 		else if (s[i] != '%')
 			*o++ = s[i];
-		else if (i + 2 < n && (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0 &&
-		    (hi | lo) != 0) {
+		else if (i + 2 < n && (hi = gym_hexval(s[i + 1])) >= 0 &&
+		    (lo = gym_hexval(s[i + 2])) >= 0 && (hi | lo) != 0) {
 			*o++ = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

@@ -66,6 +66,8 @@ void gym_strcopy(char *dst, size_t len, const char *src);
 /* str.c: the length of the well-formed UTF-8 sequence at s (RFC 3629: no
  * overlong forms, no surrogates, nothing above U+10FFFF), 0 when none. */
 size_t gym_utf8_seq(const unsigned char *s);
+/* str.c: the value of a hex digit, -1 for any other character. */
+int gym_hexval(int c);
 
 /* A short, lower-case description of an error, for logs. */
 const char *gym_strerror(enum gym_err);

@@ -11,18 +11,6 @@
 
 #define PII_AAD_PREFIX "gym-pii-v1:"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits into key[32]; -1 when s is not exactly that. */
 static int
 hex32(const char *s, size_t len, unsigned char key[32])
@@ -30,7 +18,8 @@ hex32(const char *s, size_t len, unsigned char key[32])
 	if (len != 64)
 		return -1;
 	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+		int hi = gym_hexval((unsigned char)s[2 * i]);
+		int lo = gym_hexval((unsigned char)s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -66,3 +66,15 @@ gym_utf8_seq(const unsigned char *s)
 			return 0;
 	return n;
 }
+
+int
+gym_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
