@@ -201,15 +201,6 @@ add_attempts(struct gym_db *db, const char *order_id, cJSON *a)
 
 /* The order's registration in full for operators, masked for auditors
  * (no note); null for an order from before registrations. */
-static void
-str_or_null(cJSON *o, const char *name, const char *v)
-{
-	if (v[0] != '\0')
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
 static enum gym_err
 add_registration(const struct gym_req *req, const char *order_id, cJSON *o)
 {
@@ -235,7 +226,7 @@ add_registration(const struct gym_req *req, const char *order_id, cJSON *o)
 		cJSON_AddNumberToObject(j, "child_age", age);
 	cJSON_AddStringToObject(j, "parent_phone", r.parent_phone);
 	if (req->operator_role >= 2)
-		str_or_null(j, "note", r.note);
+		gym_h_str_or_null(j, "note", r.note);
 	cJSON_AddBoolToObject(j, "masked", req->operator_role < 2);
 	gym_wipe(&r, sizeof(r));
 	return GYM_OK;

@@ -75,8 +75,8 @@ gym_h_admin_order_json(const struct gym_order *ord)
 	return o;
 }
 
-static void
-str_or_null(cJSON *o, const char *name, const char *v)
+void
+gym_h_str_or_null(cJSON *o, const char *name, const char *v)
 {
 	if (v != NULL && *v != '\0')
 		cJSON_AddStringToObject(o, name, v);
@@ -101,15 +101,15 @@ gym_h_audit_json(const struct gym_audit_entry *a)
 	cJSON_AddNumberToObject(o, "id", (double)a->id);
 	cJSON_AddStringToObject(o, "entity", a->entity);
 	cJSON_AddStringToObject(o, "action_type", a->action_type);
-	str_or_null(o, "order_id", a->order_id);
+	gym_h_str_or_null(o, "order_id", a->order_id);
 	id_or_null(o, "reservation_id", a->reservation_id);
 	id_or_null(o, "booking_id", a->booking_id);
 	cJSON_AddStringToObject(o, "actor_type", a->actor_type);
-	str_or_null(o, "actor_id", a->actor_id);
-	str_or_null(o, "client_ip", a->client_ip);
-	str_or_null(o, "request_id", a->request_id);
-	str_or_null(o, "old_status", a->old_status);
-	str_or_null(o, "new_status", a->new_status);
+	gym_h_str_or_null(o, "actor_id", a->actor_id);
+	gym_h_str_or_null(o, "client_ip", a->client_ip);
+	gym_h_str_or_null(o, "request_id", a->request_id);
+	gym_h_str_or_null(o, "old_status", a->old_status);
+	gym_h_str_or_null(o, "new_status", a->new_status);
 	/* stored masked (audit.c); stored as jsonb, so it parses */
 	if (a->request_snapshot != NULL && (snap = cJSON_Parse(a->request_snapshot)) != NULL)
 		cJSON_AddItemToObject(o, "request_snapshot", snap);

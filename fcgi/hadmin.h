@@ -27,4 +27,7 @@ cJSON *gym_h_audit_json(const struct gym_audit_entry *);
 struct gym_refund;
 cJSON *gym_h_refund_json(const struct gym_refund *);
 
+/* A string member, or null when v is NULL or "". */
+void gym_h_str_or_null(cJSON *o, const char *name, const char *v);
+
 #endif

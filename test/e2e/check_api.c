@@ -441,25 +441,6 @@ END_TEST
 #define RACE_USERS 60
 #define RACE_SEATS 10
 
-/* A class of this course through gymctl, starting in start_s seconds. */
-static long long
-course_class(const char *course, long start_s, int capacity)
-{
-	char cmd[2048], out[64], starts[40], ends[40];
-	time_t t = time(NULL) + start_s;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(starts, sizeof(starts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	t += 3600;
-	gmtime_r(&t, &tm);
-	strftime(ends, sizeof(ends), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' schedule add --course '%s' --starts %s "
-	    "--ends %s --capacity %d", e2e_bin(), e2e_conf(), course, starts, ends, capacity);
-	ck_assert_msg(e2e_run(cmd, out, sizeof(out)) == 0, "%s", cmd);
-	return atoll(out);
-}
-
 /* A sold-out class answers 409 SOLD_OUT with up to three alternatives
  * that have a free seat, its own course first; an order on it the same. */
 START_TEST(sold_out_alternatives)
@@ -470,8 +451,8 @@ START_TEST(sold_out_alternatives)
 	long long full, same;
 
 	e2e_uniq("course", course, sizeof(course));
-	full = course_class(course, 3 * 86400, 1);
-	same = course_class(course, 9 * 86400, 2);
+	full = e2e_schedule_named(course, 3 * 86400, 1);
+	same = e2e_schedule_named(course, 9 * 86400, 2);
 	e2e_user("api-alt-1", t1);
 	e2e_user("api-alt-2", t2);
 	(void)hold(t1, full);

@@ -636,29 +636,37 @@ e2e_pidfile(const char *name)
 }
 
 long long
-e2e_schedule(int capacity)
+e2e_schedule_named(const char *course, long start_s, int capacity)
 {
-	char cmd[2048], out[256], name[96], starts[40], ends[40];
-	time_t t;
+	char cmd[2048], out[256], starts[40], ends[40];
+	time_t t = time(NULL) + start_s;
 	struct tm tm;
 	int rc;
-	static unsigned k;
 
-	/* tomorrow, spread over the day so classes of one run do not pile up */
-	t = time(NULL) + 86400 + (time_t)((getpid() % 600) * 60 + (k++ % 60) * 60);
 	gmtime_r(&t, &tm);
 	strftime(starts, sizeof(starts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	t += 3600;
 	gmtime_r(&t, &tm);
 	strftime(ends, sizeof(ends), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	e2e_uniq("e2e", name, sizeof(name));
 	snprintf(cmd, sizeof(cmd),
 	    "'%s/gymctl' -c '%s' schedule add --course '%s' --starts %s --ends %s --capacity %d",
-	    e2e_bin(), e2e_conf(), name, starts, ends, capacity);
+	    e2e_bin(), e2e_conf(), course, starts, ends, capacity);
 	rc = e2e_run(cmd, out, sizeof(out));
 	ck_assert_msg(rc == 0, "gymctl schedule add failed (exit %d): %s", rc, cmd);
 	ck_assert_msg(atoll(out) > 0, "gymctl schedule add printed '%s'", out);
 	return atoll(out);
+}
+
+long long
+e2e_schedule(int capacity)
+{
+	char name[96];
+	static unsigned k;
+
+	/* tomorrow, spread over the day so classes of one run do not pile up */
+	e2e_uniq("e2e", name, sizeof(name));
+	return e2e_schedule_named(name, 86400 + (long)((getpid() % 600) * 60 + (k++ % 60) * 60),
+	    capacity);
 }
 
 /* ---- notifications ------------------------------------------------------------------ */

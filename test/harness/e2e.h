@@ -122,6 +122,8 @@ long long e2e_wait_sql_intp(const char *sql, int n, const char *const *params,
 /* A class of this capacity starting tomorrow (1 h long), created with
  * "$GYM_BIN/gymctl -c $GYM_E2E_CONF schedule add"; returns its id. */
 long long e2e_schedule(int capacity);
+/* A class of this course starting start_s seconds from now, 1 h long. */
+long long e2e_schedule_named(const char *course, long start_s, int capacity);
 
 /* Run a shell command; its stdout (first len-1 bytes) into out when not
  * NULL; returns the exit status (-1 when it could not run). */
