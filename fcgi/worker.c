@@ -60,8 +60,9 @@
 #define BURST_MAX 32
 
 static volatile sig_atomic_t stop;
-/* The listening socket is a UNIX socket (set once, at the worker's start). */
-static int listen_unix;
+/* The peer of the connection being served, as accept() gave it. */
+static struct sockaddr_storage peer;
+static socklen_t peer_len;
 /* The request whose connection is under the read deadline, or NULL. */
 static FCGX_Request *volatile deadline_req;
 static volatile sig_atomic_t deadline_hit;
@@ -183,18 +184,9 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gym_metrics_serving(-1, NULL, NULL);
 	memset(&resp, 0, sizeof(resp));
-	/* a UNIX listening socket has only UNIX peers: no getpeername() */
-	if (listen_unix) {
-		struct sockaddr_un su;
-
-		memset(&su, 0, sizeof(su));
-		su.sun_family = AF_UNIX;
-		ctx->peer_trusted = gym_peers_match(&ctx->cfg->trusted_proxies,
-		    (const struct sockaddr *)&su, sizeof(su), ctx->peer_addr,
-		    sizeof(ctx->peer_addr));
-	} else
-		ctx->peer_trusted = gym_peers_match_fd(&ctx->cfg->trusted_proxies, r->ipcFd,
-		    ctx->peer_addr, sizeof(ctx->peer_addr));
+	/* the peer as accept() gave it: no getpeername() */
+	ctx->peer_trusted = gym_peers_match(&ctx->cfg->trusted_proxies,
+	    (const struct sockaddr *)&peer, peer_len, ctx->peer_addr, sizeof(ctx->peer_addr));
 	e = gym_req_read(&rb, r->envp, ctx);
 	gym_log_set_request_id(rb.rid);
 	if (e != GYM_OK) {
@@ -258,14 +250,9 @@ static int
 listen_setup(int listen_fd, int read_timeout)
 {
 	struct timeval tv = { read_timeout + 1, 0 };	/* the timer goes first */
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
 	struct epoll_event ev;
 	int fl, ep;
 
-	memset(&ss, 0, sizeof(ss));
-	listen_unix = getsockname(listen_fd, (struct sockaddr *)&ss, &sslen) == 0 &&
-	    ss.ss_family == AF_UNIX;
 	/* inherited by every TCP connection accepted from it (see above) */
 	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		gym_log_warn("could not set the listening socket's read timeout");
@@ -297,6 +284,29 @@ accept_pause(int err)
 	return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 }
 
+/*
+ * Take the next connection from the (non-blocking) listening socket into r.
+ * Done here rather than in libfcgi's FCGX_Accept_r: a failed try (another
+ * worker took it) is one system call, with no read deadline set and cleared
+ * around it, and libfcgi's 2-second readability poll of each new UNIX
+ * connection is left out (the read deadline covers a silent peer).  Marked
+ * kept, the connection is read by FCGX_Accept_r as is; the request's own
+ * flags (FCGI_KEEP_CONN) then decide whether it stays open after the answer.
+ * 0, or -errno.
+ */
+static int
+accept_conn(int listen_fd, FCGX_Request *r)
+{
+	int fd;
+
+	peer_len = sizeof(peer);
+	if ((fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len)) == -1)
+		return -errno;
+	r->ipcFd = fd;
+	r->keepConnection = 1;
+	return 0;
+}
+
 int
 gym_worker_run(const struct gym_config *cfg, int listen_fd)
 {
@@ -317,7 +327,11 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 		gym_log_errx("could not initialise libfcgi");
 		return 1;
 	}
-	if (FCGX_InitRequest(&r, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	/* no listening socket for libfcgi: every connection is accepted by
+	 * accept_conn, which knows its peer.  When a connection ends before a
+	 * whole request, FCGX_Accept_r would accept the next one itself; with
+	 * -1 that accept fails (EBADF), and the loop goes round instead. */
+	if (FCGX_InitRequest(&r, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		gym_log_errx("could not initialise a FastCGI request");
 		return 1;
 	}
@@ -325,10 +339,6 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 		goto out;
 	gym_log_debugx("worker ready");
 	while (!stop) {
-		if (burst == 0 && getppid() != master) {
-			gym_log_warnx("the master is gone, exiting");
-			break;
-		}
 		/* a kept connection (fastcgi_keep_conn) carries the next request;
 		 * the worker stays with it until nginx closes it, which is why
 		 * nginx/gym.conf keeps fastcgi_keep_conn off */
@@ -340,15 +350,28 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 			gym_log_err("could not wait for requests");
 			goto out;
 		}
-		if (n == 0)
+		/* the master's death is a SIGTERM (PR_SET_PDEATHSIG, master.c);
+		 * an idle worker also looks, in case that was missed */
+		if (n == 0) {
+			if (getppid() != master) {
+				gym_log_warnx("the master is gone, exiting");
+				break;
+			}
 			continue;
-		deadline_hit = 0;
-		deadline(&r, cfg->read_timeout);
-		a = FCGX_Accept_r(&r);
-		if (deadline_hit) {
-			gym_log_warnx("closed a FastCGI connection that sent no whole request "
-			    "in %d s (read_timeout)", cfg->read_timeout);
-			gym_metrics_add("fcgi_read_timeouts", 1);
+		}
+		/* A new connection is accepted here, not by libfcgi (see
+		 * accept_conn); a kept one carries the next request. */
+		a = r.ipcFd < 0 ? accept_conn(listen_fd, &r) : 0;
+		if (a == 0) {
+			deadline_hit = 0;
+			deadline(&r, cfg->read_timeout);
+			if ((a = FCGX_Accept_r(&r)) == -EBADF)
+				a = -ECONNABORTED;	/* it ended early: see above */
+			if (deadline_hit) {
+				gym_log_warnx("closed a FastCGI connection that sent no "
+				    "whole request in %d s (read_timeout)", cfg->read_timeout);
+				gym_metrics_add("fcgi_read_timeouts", 1);
+			}
 		}
 		if (a < 0) {
 			deadline(NULL, 0);
