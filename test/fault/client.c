@@ -122,6 +122,17 @@ pool_of(const struct booking *b)
 	return b->tight ? &fault_sh->tight : &fault_sh->normal;
 }
 
+/* Write down the hold b was given (its id, its class) for the checker. */
+static void
+ack_hold(const struct booking *b)
+{
+	char id[24], ref[24];
+
+	snprintf(id, sizeof(id), "%lld", b->rid);
+	snprintf(ref, sizeof(ref), "%lld", b->sid);
+	fault_ack("hold", id, ref);
+}
+
 /* POST seat-reserve: 0 with b->rid, or -1 (SOLD_OUT marks the class full). */
 static int
 reserve(struct booking *b)
@@ -137,13 +148,8 @@ reserve(struct booking *b)
 	if (st == 200 || st == 201) {
 		b->rid = fault_num(&r, "reservation_id");
 		fault_count(FC_holds, 1);
-		if (b->rid > 0) {
-			char id[24], ref[24];
-
-			snprintf(id, sizeof(id), "%lld", b->rid);
-			snprintf(ref, sizeof(ref), "%lld", b->sid);
-			fault_ack("hold", id, ref);
-		}
+		if (b->rid > 0)
+			ack_hold(b);
 	} else if (st == 409 && strcmp(fault_str(&r, "code"), "SOLD_OUT") == 0) {
 		atomic_store(&pool_of(b)->full[b->slot], 1);
 		fault_count(FC_sold_out, 1);
@@ -488,13 +494,7 @@ waitlist(struct client *c)
 		return;
 	}
 	fault_count(FC_waitlist_offers, 1);
-	{
-		char id[24], ref[24];
-
-		snprintf(id, sizeof(id), "%lld", b.rid);
-		snprintf(ref, sizeof(ref), "%lld", b.sid);
-		fault_ack("hold", id, ref);
-	}
+	ack_hold(&b);
 	if (fault_rand(4) == 0) {
 		leave(&b);
 		return;
