@@ -76,6 +76,7 @@ struct gym_config {
 	char *wx_tpl_confirmed;
 	char *wx_tpl_failed;
 	char *wx_tpl_refunded;
+	char *wx_tpl_waitlist;
 	int notify_max_attempts;
 	int notify_backoff_base_ms;	/* first retry after 2x this */
 	char *wx_mp_state;		/* miniprogram_state: developer|trial|formal */

@@ -36,6 +36,7 @@ static const char *const descr[GYM_ERR__COUNT] = {
 	[GYM_E_TOO_MANY_REQUESTS] = "a WeChat call of this user is running",
 	[GYM_E_BUSY] = "too many WeChat calls running",
 	[GYM_E_UNKNOWN_CHANNEL] = "unknown payment channel",
+	[GYM_E_SEATS_AVAILABLE] = "seats available",
 };
 
 const char *

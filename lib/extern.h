@@ -62,5 +62,8 @@ const char *gym__actor_id(const struct gym_actor *, char *buf, size_t len);
 enum gym_err gym__attempt_end(struct gym_db *, const struct gym_actor *,
     const char *out_trade_no, enum gym_attempt_state, const char *transaction_id,
     const char *code, const char *message);
+/* waitlist.c: *queued is 1 when the class has a waiting parent (a direct
+ * claim must then leave its free seats to the queue: waitlist.h). */
+enum gym_err gym__waitlist_queued(struct gym_db *, long long schedule_id, int *queued);
 
 #endif

@@ -49,6 +49,7 @@ enum gym_err {
 	GYM_E_TOO_MANY_REQUESTS,	/* the parent already has a WeChat call running */
 	GYM_E_BUSY,		/* every worker allowed to call WeChat is in a call */
 	GYM_E_UNKNOWN_CHANNEL,	/* an order names a payment channel we do not have */
+	GYM_E_SEATS_AVAILABLE,	/* a waitlist join for a class with a free seat */
 	GYM_ERR__COUNT
 };
 

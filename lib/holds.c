@@ -95,6 +95,11 @@ hold_tx(struct gym_db *db, void *v)
 		return e;
 	if (found && open_sid != a->schedule_id)
 		return GYM_E_ACTIVE_HOLD_EXISTS;
+	/* parents wait for this class: its free seats are theirs (waitlist.h) */
+	if ((e = gym__waitlist_queued(db, a->schedule_id, &found)) != GYM_OK)
+		return e;
+	if (found)
+		return GYM_E_SOLD_OUT;
 	a->created = 1;
 	e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
 	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, a->res);

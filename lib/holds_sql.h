@@ -34,8 +34,10 @@
 #define CLAIM_SQL(lockmode) "WITH " CLAIM_CTES("", lockmode) "SELECT " HOLD_COLS "FROM res r"
 
 /* The common hold as one autocommitted statement (one round trip): the
- * class is open, and the user has no paid or pending order, no confirmed
- * booking and no hold, so there is nothing to expire or answer with first.
+ * class is open, nobody is on its waitlist (lib/waitlist.h: a freed seat
+ * goes to the queue), and the user has no paid or pending order, no
+ * confirmed booking and no hold, so there is nothing to expire or answer
+ * with first.
  * Otherwise, or with no seat free of locks, it claims nothing and
  * gym_hold_create takes the transaction.  set_config(..., true) lasts
  * until this statement's own commit: holds commit without waiting for the
@@ -45,7 +47,9 @@
 	" (SELECT starts_at > $3::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, " \
 	GYM_TRIAL_CLAIMED_SQL("$2::bigint", "") \
 	" OR EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $2::bigint " \
-	"  AND status = 'temporary') AS busy), " \
+	"  AND status = 'temporary') " \
+	" OR EXISTS (SELECT 1 FROM waitlist_entries WHERE course_schedule_id = $1::bigint " \
+	"  AND state = 'waiting') AS busy), " \
 	CLAIM_CTES("AND (SELECT open AND NOT busy FROM chk) ", "SKIP LOCKED") \
 	"SELECT " HOLD_COLS "FROM res r"
 

@@ -3,7 +3,15 @@
  * Every job_interval_ms: expire lapsed orders and holds (batches claimed
  * with SKIP LOCKED), ask WeChat about pending orders whose notification has
  * not come, close the WeChat orders of orders that ended, carry refunds
- * through (refund_job.c) and send the messages to parents (notify_send.c).
+ * through (refund_job.c), offer freed seats to waiting parents
+ * (waitlist.c) and send the messages to parents (notify_send.c).
+ *
+ * The waitlist's offer pass runs every run, after the sweeps: it looks at
+ * the seats themselves, so it catches a seat however it came free (a hold
+ * released or lapsed, an order cancelled, failed or expired, a refund, a
+ * capacity raised), whichever process or host freed it.  An offer thus
+ * follows its seat within one job_interval_ms (1 s by default), and the
+ * message goes out in the same run.
  * Every claim skips locked rows, so jobs on several hosts never process a
  * row twice.
  *
@@ -33,6 +41,7 @@
 #include "notify.h"
 #include "reconcile.h"
 #include "refunds.h"
+#include "waitlist.h"
 #include "wxmp.h"
 
 #define FAIL_LOG_S 10
@@ -41,6 +50,8 @@
  * another at once, for up to SEND_BUDGET_MS of a job run, so a class
  * opening's hundreds of confirmations go out in seconds, not 50 a run. */
 #define NOTIFY_BATCH 50
+/* Classes one offer pass serves (the rest at the next run). */
+#define WAITLIST_CLASSES 64
 #define SEND_BUDGET_MS 5000
 
 /* Expire lapsed orders, then lapsed holds, batch after batch: the number of
@@ -166,6 +177,9 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		ran = 0;
 		if (gym_db_ensure(db) == GYM_OK) {
 			r.expired = sweep_all(db, cfg, stop);
+			if (r.expired >= 0 &&
+			    gym_waitlist_offer_pass(db, WAITLIST_CLASSES, NULL) != GYM_OK)
+				r.expired = -1;
 			r.reconciled = paying ? gym_reconcile_run(db, &chans, cfg) : 0;
 			r.refunds = paying ? gym_refund_job_run(db, &chans, cfg) : 0;
 			if (wx != NULL)

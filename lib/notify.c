@@ -33,6 +33,7 @@ static struct tpl tpls[GYM_NOTIFY__COUNT];
 
 static const char *const kind_names[GYM_NOTIFY__COUNT] = {
 	"booking_confirmed", "payment_failed", "order_cancelled", "refund_done", "order_expired",
+	"waitlist_offer", "class_rescheduled", "class_cancelled",
 };
 
 /* How many values each kind fills, and the default data keys. */
@@ -44,6 +45,9 @@ static const struct {
 	{ 2, { "thing1", "phrase2" } },
 	{ 2, { "thing1", "phrase2" } },
 	{ 3, { "thing1", "amount2", "thing3" } },
+	{ 2, { "thing1", "phrase2" } },
+	{ 3, { "thing1", "time2", "time3" } },
+	{ 2, { "thing1", "phrase2" } },
 	{ 2, { "thing1", "phrase2" } },
 };
 
@@ -59,6 +63,18 @@ static struct gym_stmt st_insert = { "notify_insert",
 	"attempts, next_attempt_at, created_at) VALUES ($1::bigint, $2, $3, $4, $5::jsonb, "
 	"'pending', 0, $6::timestamptz, $6::timestamptz) "
 	"ON CONFLICT (order_id, kind) DO NOTHING RETURNING id", 0 };
+static struct gym_stmt st_waitlist_facts = { "notify_waitlist_facts",
+	"SELECT w.user_id, s.course_name, "
+	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us, "
+	"(extract(epoch FROM w.offer_expires_at) * 1000000)::bigint AS until_us "
+	"FROM waitlist_entries w JOIN course_schedules s ON s.id = w.course_schedule_id "
+	"WHERE w.id = $1::bigint", 0 };
+static struct gym_stmt st_waitlist_insert = { "notify_waitlist_insert",
+	"INSERT INTO parent_notifications (user_id, waitlist_entry_id, kind, template_id, data, "
+	"status, attempts, next_attempt_at, created_at) VALUES ($1::bigint, $2::bigint, $3, $4, "
+	"$5::jsonb, 'pending', 0, $6::timestamptz, $6::timestamptz) "
+	"ON CONFLICT (waitlist_entry_id, kind) WHERE waitlist_entry_id IS NOT NULL DO NOTHING "
+	"RETURNING id", 0 };
 
 const char *
 gym_notify_kind_name(enum gym_notify_kind k)
@@ -145,6 +161,8 @@ gym_notify_configure(const struct gym_config *cfg)
 	tpls[GYM_NOTIFY_ORDER_EXPIRED] = tpls[GYM_NOTIFY_PAYMENT_FAILED];
 	bad |= parse_template("wx.template_refunded", cfg->wx_tpl_refunded,
 	    GYM_NOTIFY_REFUND_DONE, &tpls[GYM_NOTIFY_REFUND_DONE]);
+	bad |= parse_template("wx.template_waitlist", cfg->wx_tpl_waitlist,
+	    GYM_NOTIFY_WAITLIST_OFFER, &tpls[GYM_NOTIFY_WAITLIST_OFFER]);
 	return bad ? GYM_EINVAL : GYM_OK;
 }
 
@@ -226,13 +244,14 @@ format_start(int64_t us, char *buf, size_t len)
 /* The data object's JSON text for kind k (caller frees), or NULL. */
 static char *
 build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
-    int64_t starts_us, const char *detail)
+    int64_t starts_us, int64_t until_us, const char *detail)
 {
 	const char *values[MAXFIELDS] = { course, NULL, NULL };
-	char start[64], amount[32], v[256], *text = NULL;
+	char start[64], until[64], amount[32], v[256], *text = NULL;
 	cJSON *data, *item;
 
 	format_start(starts_us, start, sizeof(start));
+	format_start(until_us, until, sizeof(until));
 	gym_price_format(GYM_PRICE_FEN, amount, sizeof(amount) - 4);
 	strcat(amount, "元");
 	switch (k) {
@@ -248,6 +267,10 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 		break;
 	case GYM_NOTIFY_ORDER_EXPIRED:
 		values[1] = "超时未支付";
+		break;
+	case GYM_NOTIFY_WAITLIST_OFFER:
+		values[1] = start;
+		values[2] = until;	/* the offer's hold lapses then */
 		break;
 	default:
 		values[1] = amount;
@@ -295,7 +318,7 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	starts_us = gym_db_get_ll(r, 0, "starts_us");
 	PQclear(r);
 	r = NULL;
-	if ((data = build_data(k, &tpls[k], course, starts_us, detail)) == NULL)
+	if ((data = build_data(k, &tpls[k], course, starts_us, 0, detail)) == NULL)
 		return GYM_ENOMEM;
 	gym_db_now_param(now, sizeof(now));
 	pi[2] = kind_names[k];
@@ -315,6 +338,55 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	return gym_audit_write(db, actor, &au);
 }
 
+enum gym_err
+gym__notify_enqueue_waitlist(struct gym_db *db, const struct gym_actor *actor,
+    long long entry_id)
+{
+	const enum gym_notify_kind k = GYM_NOTIFY_WAITLIST_OFFER;
+	char eid[24], uid[24], now[40], snap[200], course[404];
+	const char *pf[1] = { eid };
+	const char *pi[6] = { uid, eid, kind_names[k], tpls[k].id, NULL, now };
+	struct gym_audit au = { "notification", "message_queued", NULL, 0, 0, NULL,
+	    "pending", snap };
+	PGresult *r = NULL;
+	int64_t starts_us, until_us;
+	char *data = NULL;
+	enum gym_err e;
+
+	if (!gym_notify_enabled(k))
+		return GYM_OK;
+	gym__ll(eid, sizeof(eid), entry_id);
+	if ((e = gym_db_exec(db, &st_waitlist_facts, 1, pf, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return GYM_ENOTFOUND;
+	}
+	gym_db_copy(r, 0, "user_id", uid, sizeof(uid));
+	gym_db_copy(r, 0, "course_name", course, sizeof(course));
+	starts_us = gym_db_get_ll(r, 0, "starts_us");
+	until_us = gym_db_get_ll(r, 0, "until_us");
+	PQclear(r);
+	r = NULL;
+	if ((data = build_data(k, &tpls[k], course, starts_us, until_us, NULL)) == NULL)
+		return GYM_ENOMEM;
+	gym_db_now_param(now, sizeof(now));
+	pi[4] = data;
+	e = gym_db_exec(db, &st_waitlist_insert, 6, pi, &r);
+	free(data);
+	if (e != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0) {	/* this entry already has it */
+		PQclear(r);
+		return GYM_OK;
+	}
+	snprintf(snap, sizeof(snap), "{\"notification_id\":%s,\"kind\":\"%s\","
+	    "\"waitlist_entry_id\":%lld,\"status\":\"pending\"}", gym_db_get(r, 0, "id"),
+	    kind_names[k], entry_id);
+	PQclear(r);
+	return gym_audit_write(db, actor, &au);
+}
+
 char *
 gym_notify_body(const struct gym_notice *n, const struct gym_config *cfg)
 {
@@ -326,7 +398,10 @@ gym_notify_body(const struct gym_notice *n, const struct gym_config *cfg)
 	if ((data = cJSON_Parse(n->data)) == NULL || !cJSON_IsObject(data))
 		goto out;
 	if (cfg->wx_message_page != NULL && cfg->wx_message_page[0] != '\0' &&
-	    (page = gym_asprintf("%s?order_id=%s", cfg->wx_message_page, n->order_id)) == NULL)
+	    (page = n->hold_id != 0 ?
+	    gym_asprintf("%s?reservation_id=%lld&course_schedule_id=%lld", cfg->wx_message_page,
+	    n->hold_id, n->schedule_id) :
+	    gym_asprintf("%s?order_id=%s", cfg->wx_message_page, n->order_id)) == NULL)
 		goto out;
 	if ((body = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(body, "touser", n->openid) == NULL ||

@@ -41,6 +41,9 @@ enum gym_notify_kind {
 	GYM_NOTIFY_ORDER_CANCELLED,	/* wx.template_failed */
 	GYM_NOTIFY_REFUND_DONE,		/* wx.template_refunded */
 	GYM_NOTIFY_ORDER_EXPIRED,	/* wx.template_failed: unpaid at its deadline */
+	GYM_NOTIFY_WAITLIST_OFFER,	/* wx.template_waitlist: a seat held for a waiting parent */
+	GYM_NOTIFY_CLASS_RESCHEDULED,	/* class management (another change) */
+	GYM_NOTIFY_CLASS_CANCELLED,	/* class management (another change) */
 	GYM_NOTIFY__COUNT
 };
 
@@ -56,6 +59,7 @@ const char *gym_notify_kind_name(enum gym_notify_kind);
  *   template_confirmed: course name, class start, amount  (default thing1 time2 amount3)
  *   template_failed:    course name, what happened        (default thing1 phrase2)
  *   template_refunded:  course name, amount, reason       (default thing1 amount2 thing3)
+ *   template_waitlist:  course name, class start, pay by   (default thing1 time2 time3)
  * A value is cut to its key's limit (thing 20 characters, phrase 5, ...).
  * An unset or empty template turns its kinds off (nothing is enqueued).
  * GYM_EINVAL (logged; that template is off) for a malformed value.
@@ -73,11 +77,18 @@ int gym_notify_enabled(enum gym_notify_kind);
  */
 enum gym_err gym__notify_enqueue(struct gym_db *, const struct gym_actor *,
     enum gym_notify_kind, const char *order_id, const char *detail);
+/* The same for a waitlist offer (GYM_NOTIFY_WAITLIST_OFFER), which has no
+ * order: one message per waitlist entry, naming the offer's hold and when
+ * it lapses. */
+enum gym_err gym__notify_enqueue_waitlist(struct gym_db *, const struct gym_actor *,
+    long long waitlist_entry_id);
 
 /* A claimed message, everything the send needs. */
 struct gym_notice {
 	long long id;
-	char order_id[33];
+	char order_id[33];		/* "" for a waitlist offer */
+	long long hold_id;		/* a waitlist offer's hold and class, else 0 */
+	long long schedule_id;
 	char kind[24];
 	char template_id[129];
 	char data[2048];		/* the data object, JSON text */

@@ -26,8 +26,11 @@ static struct gym_stmt st_claim = { "notify_claim",
 	"WHERE n.id = ANY(ARRAY(SELECT id FROM parent_notifications WHERE status = 'pending' "
 	" AND next_attempt_at <= $1::timestamptz ORDER BY next_attempt_at LIMIT $2::int "
 	" FOR UPDATE SKIP LOCKED)) AND u.id = n.user_id "
-	"RETURNING n.id, n.order_id, n.kind, n.template_id, n.data::text AS data, n.attempts, "
-	" u.openid, EXISTS (SELECT 1 FROM notification_attempts a WHERE "
+	"RETURNING n.id, coalesce(n.order_id, '') AS order_id, n.kind, n.template_id, "
+	" n.data::text AS data, n.attempts, u.openid, "
+	" (SELECT hold_id FROM waitlist_entries w WHERE w.id = n.waitlist_entry_id) AS hold_id, "
+	" (SELECT course_schedule_id FROM waitlist_entries w WHERE w.id = n.waitlist_entry_id) "
+	" AS schedule_id, EXISTS (SELECT 1 FROM notification_attempts a WHERE "
 	" a.notification_id = n.id AND a.finished_at IS NULL) AS unfinished", 0 };
 static struct gym_stmt st_unknown = { "notify_unknown",
 	"WITH a AS (UPDATE notification_attempts SET finished_at = $2::timestamptz, errmsg = $3 "
@@ -134,6 +137,8 @@ claim_tx(struct gym_db *db, void *v)
 		memset(n, 0, sizeof(*n));
 		n->id = gym_db_get_ll(r, i, "id");
 		gym_db_copy(r, i, "order_id", n->order_id, sizeof(n->order_id));
+		n->hold_id = gym_db_get_ll(r, i, "hold_id");
+		n->schedule_id = gym_db_get_ll(r, i, "schedule_id");
 		gym_db_copy(r, i, "kind", n->kind, sizeof(n->kind));
 		gym_db_copy(r, i, "template_id", n->template_id, sizeof(n->template_id));
 		gym_db_copy(r, i, "data", n->data, sizeof(n->data));

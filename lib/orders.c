@@ -252,7 +252,7 @@ order_hold(struct gym_db *db, struct create_arg *a, long long *rid)
 {
 	struct gym_reservation h;
 	enum gym_err e;
-	int live;
+	int live, queued;
 
 	if (a->reservation_id != 0) {
 		if ((e = gym__hold_lock(db, a->user_id, a->reservation_id, &h, &live)) != GYM_OK)
@@ -268,6 +268,9 @@ order_hold(struct gym_db *db, struct create_arg *a, long long *rid)
 		return e;
 	if (live && h.schedule_id != a->schedule_id)
 		return GYM_E_ACTIVE_HOLD_EXISTS;
+	/* parents wait for this class: its free seats are theirs (waitlist.h) */
+	if (!live && ((e = gym__waitlist_queued(db, a->schedule_id, &queued)) != GYM_OK || queued))
+		return e != GYM_OK ? e : GYM_E_SOLD_OUT;
 	if (!live && (e = gym__hold_claim(db, a->actor, a->user_id, a->schedule_id,
 	    gym_now_us() + (int64_t)GYM_HOLD_SECONDS * 1000000, &h)) != GYM_OK)
 		return e;

@@ -17,6 +17,13 @@ static const char *const order_names[GYM_ORDER__COUNT] = {
 	[GYM_ORDER_REFUNDED] = "refunded",
 };
 
+static const char *const waitlist_names[GYM_WAITLIST__COUNT] = {
+	[GYM_WAITLIST_WAITING] = "waiting",
+	[GYM_WAITLIST_OFFERED] = "offered",
+	[GYM_WAITLIST_DONE] = "done",
+	[GYM_WAITLIST_LEFT] = "left",
+};
+
 static const char *const hold_names[GYM_HOLD__COUNT] = {
 	[GYM_HOLD_TEMPORARY] = "temporary",
 	[GYM_HOLD_CONFIRMED] = "confirmed",
@@ -240,4 +247,16 @@ enum gym_refund_status
 gym_refund_wx_status(enum gym_refund_wx v)
 {
 	return (int)v >= 0 && v < GYM_REFUND_WX__COUNT ? refund_wx_status[v] : GYM_REFUND_PROCESSING;
+}
+
+int
+gym_waitlist_state_parse(const char *s, enum gym_waitlist_state *out)
+{
+	PARSE(waitlist_names, enum gym_waitlist_state, s, out);
+}
+
+const char *
+gym_waitlist_state_name(enum gym_waitlist_state v)
+{
+	return NAME(waitlist_names, v);
 }

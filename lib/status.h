@@ -109,6 +109,15 @@ enum gym_refund_wx {
 	GYM_REFUND_WX__COUNT
 };
 
+/* waitlist_entries.state */
+enum gym_waitlist_state {
+	GYM_WAITLIST_WAITING,
+	GYM_WAITLIST_OFFERED,
+	GYM_WAITLIST_DONE,
+	GYM_WAITLIST_LEFT,
+	GYM_WAITLIST__COUNT
+};
+
 int gym_order_status_parse(const char *s, enum gym_order_status *out);
 const char *gym_order_status_name(enum gym_order_status);
 int gym_hold_status_parse(const char *s, enum gym_hold_status *out);
@@ -127,6 +136,8 @@ int gym_notification_status_parse(const char *s, enum gym_notification_status *o
 const char *gym_notification_status_name(enum gym_notification_status);
 int gym_trade_state_parse(const char *s, enum gym_trade_state *out);
 const char *gym_trade_state_name(enum gym_trade_state);
+int gym_waitlist_state_parse(const char *s, enum gym_waitlist_state *out);
+const char *gym_waitlist_state_name(enum gym_waitlist_state);
 int gym_refund_wx_parse(const char *s, enum gym_refund_wx *out);
 const char *gym_refund_wx_name(enum gym_refund_wx);
 /* The refunds.status a WeChat refund status leads to. */

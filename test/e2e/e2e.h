@@ -21,5 +21,6 @@ Suite *notify_suite(void);	/* check_notify.c: messages to parents */
 Suite *multi_suite(void);	/* check_multi.c: two instances, one database, one upstream */
 Suite *hostile_suite(void);	/* check_hostile.c: hostile input and auth failures */
 Suite *fcgi_suite(void);	/* check_fcgi.c: the FastCGI listener, reached directly */
+Suite *waitlist_suite(void);	/* check_waitlist.c: a full class's waitlist and its offers */
 
 #endif

@@ -274,6 +274,7 @@ wx.reconcile_schedule = $RECONCILE_SCHEDULE
 wx.template_confirmed = tpl-booking-confirmed thing1 time2 amount3
 wx.template_failed = tpl-payment-failed thing1 phrase2
 wx.template_refunded = tpl-refund-done thing1 amount2 thing3
+wx.template_waitlist = tpl-waitlist-offer thing1 time2 time3
 wx.miniprogram_state = developer
 notify_max_attempts = 8
 notify_backoff_base_ms = $NOTIFY_BACKOFF_MS

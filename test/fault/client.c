@@ -5,7 +5,8 @@
  * random: pay at the simulator (most of the time), cancel (and sometimes
  * pay anyway, racing the close), let it lapse (and sometimes pay late),
  * pay twice for two orders, fail the payment, release the hold, walk
- * away, steal the one seat of a lapsed order, or try a second trial.  One
+ * away, steal the one seat of a lapsed order, queue on a full class's
+ * waitlist and take the seat it offers, or try a second trial.  One
  * order in five seen paid is then refunded by an operator.  Every 2xx is
  * written down with fault_ack for the checker.
  * Counts of what the clients saw land in fault_sh->count.
@@ -121,6 +122,17 @@ pool_of(const struct booking *b)
 	return b->tight ? &fault_sh->tight : &fault_sh->normal;
 }
 
+/* Write down the hold b was given (its id, its class) for the checker. */
+static void
+ack_hold(const struct booking *b)
+{
+	char id[24], ref[24];
+
+	snprintf(id, sizeof(id), "%lld", b->rid);
+	snprintf(ref, sizeof(ref), "%lld", b->sid);
+	fault_ack("hold", id, ref);
+}
+
 /* POST seat-reserve: 0 with b->rid, or -1 (SOLD_OUT marks the class full). */
 static int
 reserve(struct booking *b)
@@ -136,13 +148,8 @@ reserve(struct booking *b)
 	if (st == 200 || st == 201) {
 		b->rid = fault_num(&r, "reservation_id");
 		fault_count(FC_holds, 1);
-		if (b->rid > 0) {
-			char id[24], ref[24];
-
-			snprintf(id, sizeof(id), "%lld", b->rid);
-			snprintf(ref, sizeof(ref), "%lld", b->sid);
-			fault_ack("hold", id, ref);
-		}
+		if (b->rid > 0)
+			ack_hold(b);
 	} else if (st == 409 && strcmp(fault_str(&r, "code"), "SOLD_OUT") == 0) {
 		atomic_store(&pool_of(b)->full[b->slot], 1);
 		fault_count(FC_sold_out, 1);
@@ -416,6 +423,86 @@ double_pay(struct client *c, struct booking *a)
 		poll_paid(&b);
 }
 
+/* b's waitlist offer for b->sid, polled for up to 5 s as the mini program
+ * would: 0 with b->rid (the offer's hold), or -1. */
+static int
+wait_offer(struct booking *b)
+{
+	struct fault_resp r = { 0 };
+	const cJSON *it, *h;
+	long long until = fault_now_ms() + 5000;
+
+	b->rid = 0;
+	while (b->rid == 0 && fault_now_ms() < until && !atomic_load(&fault_sh->stop_clients)) {
+		if (call("GET", FAULT_API "/bookings/waitlist", b->token, NULL, NULL, &r, 3) == 200)
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r.json, "items")) {
+				h = cJSON_GetObjectItemCaseSensitive(it, "hold");
+				if (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it,
+				    "course_schedule_id")) == (double)b->sid && cJSON_IsObject(h))
+					b->rid = (long long)cJSON_GetNumberValue(
+					    cJSON_GetObjectItemCaseSensitive(h, "reservation_id"));
+			}
+		fault_resp_free(&r);
+		if (b->rid == 0)
+			fault_sleep_ms(200);
+	}
+	return b->rid > 0 ? 0 : -1;
+}
+
+static void
+leave(struct booking *b)
+{
+	struct fault_resp r = { 0 };
+	char path[128];
+
+	snprintf(path, sizeof(path), FAULT_API "/bookings/waitlist?course_schedule_id=%lld", b->sid);
+	if (call("DELETE", path, b->token, NULL, NULL, &r, 8) == 200)
+		fault_count(FC_waitlist_left, 1);
+	fault_resp_free(&r);
+}
+
+/* A holds the one seat of a class; B joins its waitlist; A cancels; the
+ * job offers the seat to B as a hold, which B pays (one time in four B
+ * leaves instead, giving the hold back). */
+static void
+waitlist(struct client *c)
+{
+	struct fault_resp r = { 0 };
+	struct booking a, b;
+	char body[80];
+	long st;
+
+	if (book(c, &a, 1, 0) != 0)
+		return;
+	memset(&b, 0, sizeof(b));
+	b.tight = 1;
+	b.slot = a.slot;
+	b.sid = a.sid;
+	if (login(c, &b) != 0) {
+		cancel(&a);
+		return;
+	}
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", b.sid);
+	st = call("POST", FAULT_API "/bookings/waitlist", b.token, body, NULL, &r, 8);
+	fault_resp_free(&r);
+	cancel(&a);
+	if (st != 200 && st != 201)
+		return;
+	fault_count(FC_waitlist_joined, 1);
+	if (wait_offer(&b) != 0) {
+		leave(&b);
+		return;
+	}
+	fault_count(FC_waitlist_offers, 1);
+	ack_hold(&b);
+	if (fault_rand(4) == 0) {
+		leave(&b);
+		return;
+	}
+	if (create_order(c, &b) == 0 && prepay(&b) == 0 && pay(c, &b, NULL))
+		poll_paid(&b);
+}
+
 static void
 attempt(struct client *c)
 {
@@ -428,6 +515,10 @@ attempt(struct client *c)
 	}
 	if (r < 9) {
 		steal(c);
+		return;
+	}
+	if (r >= 39 && r < 43) {
+		waitlist(c);
 		return;
 	}
 	if (r >= 9 && r < 13) {

@@ -43,7 +43,7 @@
 	X(prepay_failed) X(payments) X(pay_refused) X(paid_seen) X(cancels) \
 	X(cancel_then_pay) X(lapses) X(lapse_then_pay) X(double_orders) X(payerrors) \
 	X(abandoned) X(steals) X(classes_added) X(refunds_asked) X(refunds_acked) \
-	X(refund_refused) X(acks)
+	X(refund_refused) X(waitlist_joined) X(waitlist_offers) X(waitlist_left) X(acks)
 
 #define FAULT_KINDS(X) \
 	X(worker_kill) X(pg_restart) X(pg_crash) X(gymd_reload) X(gymd_restart) \

@@ -481,3 +481,56 @@ SELECT o.order_id
   FROM payment_orders o
  WHERE o.created_at >= (SELECT started_at FROM fault_run)
    AND NOT EXISTS (SELECT 1 FROM order_registrations r WHERE r.order_id = o.order_id);
+
+-- invariant: waitlist_offer_is_own_hold
+-- A waitlist offer is a hold of that parent in that class.
+SELECT w.id AS entry_id, w.hold_id, r.user_id AS hold_user, w.user_id
+  FROM waitlist_entries w
+  LEFT JOIN seat_reservations r ON r.id = w.hold_id
+ WHERE w.hold_id IS NOT NULL
+   AND (r.id IS NULL OR r.user_id <> w.user_id OR r.course_schedule_id <> w.course_schedule_id);
+
+-- invariant: waitlist_seat_offered_twice
+-- No seat is on offer to two waiting parents at once.
+SELECT r.seat_id, count(*) AS offers
+  FROM waitlist_entries w
+  JOIN seat_reservations r ON r.id = w.hold_id
+ WHERE w.state = 'offered' AND r.status = 'temporary' AND r.expires_at > now()
+ GROUP BY r.seat_id
+HAVING count(*) > 1;
+
+-- invariant: waitlist_order
+-- First come, first served: no parent got an offer while one who joined
+-- the same class's queue earlier (a second before, at least) still waited
+-- or was offered later.  The driver's waitlist parents are fresh, so none
+-- is passed over for holding a seat elsewhere or having had the trial.
+SELECT x.id AS earlier, y.id AS later, x.state, x.offered_at, y.offered_at AS later_offered_at
+  FROM waitlist_entries x
+  JOIN waitlist_entries y ON y.course_schedule_id = x.course_schedule_id AND y.id > x.id
+ WHERE y.offered_at IS NOT NULL
+   AND x.joined_at < y.offered_at - interval '1 second'
+   AND (x.state = 'waiting' OR x.offered_at > y.offered_at)
+   AND x.joined_at >= (SELECT started_at FROM fault_run);
+
+-- invariant: waitlist_offer_message_once
+-- Every offer has its one message row, and WeChat got no more waitlist
+-- messages for a parent than offers made to them.
+WITH here AS (
+    SELECT u.openid, count(*) AS offers
+      FROM waitlist_entries w JOIN users u ON u.id = w.user_id
+     WHERE w.hold_id IS NOT NULL
+     GROUP BY 1),
+     wx AS (
+    SELECT m.touser, count(*) AS messages
+      FROM sim_messages m
+     WHERE m.template_id = 'tpl-waitlist-offer'
+     GROUP BY 1)
+SELECT coalesce(h.openid, w.touser) AS openid, h.offers, w.messages, NULL::bigint AS entry_id
+  FROM here h FULL JOIN wx w ON w.touser = h.openid
+ WHERE coalesce(w.messages, 0) > coalesce(h.offers, 0)
+UNION ALL
+SELECT NULL, NULL, NULL, w.id
+  FROM waitlist_entries w
+ WHERE w.hold_id IS NOT NULL
+   AND (SELECT count(*) FROM parent_notifications n
+         WHERE n.waitlist_entry_id = w.id AND n.kind = 'waitlist_offer') <> 1;

@@ -166,6 +166,7 @@ static const struct {
 	{ GYM_E_TOO_MANY_REQUESTS, 429, "TOO_MANY_REQUESTS" },
 	{ GYM_E_BUSY, 503, "UNAVAILABLE" },
 	{ GYM_E_UNKNOWN_CHANNEL, 500, "INTERNAL_ERROR" },
+	{ GYM_E_SEATS_AVAILABLE, 409, "SEATS_AVAILABLE" },
 };
 
 /* the table above names every error once, in the enum's order */

@@ -45,6 +45,7 @@ ADAPT(txn_outcome, enum gym_txn_outcome)
 ADAPT(notification_status, enum gym_notification_status)
 ADAPT(trade_state, enum gym_trade_state)
 ADAPT(refund_wx, enum gym_refund_wx)
+ADAPT(waitlist_state, enum gym_waitlist_state)
 
 static const char *const order_db[] = { "pending", "paid", "failed", "cancelled", "expired",
 	"refunding", "refunded", NULL };
@@ -60,6 +61,7 @@ static const char *const notify_db[] = { "pending", "sent", "failed", NULL };
 static const char *const trade_wx[] = { "SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED",
 	"USERPAYING", "PAYERROR", NULL };
 static const char *const refund_wx[] = { "SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL", NULL };
+static const char *const waitlist_db[] = { "waiting", "offered", "done", "left", NULL };
 
 static const struct family families[] = {
 	{ "order", order_db, GYM_ORDER__COUNT, order_status_p, order_status_n },
@@ -72,6 +74,7 @@ static const struct family families[] = {
 	{ "notify", notify_db, GYM_NOTIFICATION__COUNT, notification_status_p, notification_status_n },
 	{ "trade", trade_wx, GYM_TRADE__COUNT, trade_state_p, trade_state_n },
 	{ "refund_wx", refund_wx, GYM_REFUND_WX__COUNT, refund_wx_p, refund_wx_n },
+	{ "waitlist", waitlist_db, GYM_WAITLIST__COUNT, waitlist_state_p, waitlist_state_n },
 };
 #define NFAM ((int)(sizeof(families) / sizeof(families[0])))
 

@@ -1,0 +1,439 @@
+/*
+ * check_waitlist.c: a full class's waitlist against a real database: join,
+ * position and leave (idempotent), the one-trial rule, an offer when a seat
+ * frees (a real hold the order flow pays), an unused offer lapsing to the
+ * next parent, a raised capacity, and the issue's case: 100 parents
+ * waiting, 10 seats freed at once, offer passes run by several processes
+ * at the same moment: exactly 10 offers, to the first 10 in join order,
+ * one message each.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "config.h"
+#include "integ.h"
+#include "notify.h"
+#include "pgtest.h"
+#include "waitlist.h"
+
+#define CROWD 100
+#define FREED 10
+#define PASSES 4
+
+static struct gym_db *db;
+static struct gym_config cfg;
+static char tpl_waitlist[] = "tpl-waitlist thing1 time2 time3";
+static char message_page[] = "pages/waitlist/offer";
+
+static void
+setup(void)
+{
+	db = pgt_open();
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.wx_tpl_waitlist = tpl_waitlist;
+	cfg.wx_message_page = message_page;
+	ck_assert_int_eq(gym_notify_configure(&cfg), GYM_OK);
+}
+
+static void
+teardown(void)
+{
+	pgt_close(&db);
+}
+
+/* The user of openid "o-wl-<name>-<i>". */
+static long long
+user(const char *name, int i)
+{
+	char openid[64];
+
+	snprintf(openid, sizeof(openid), "o-wl-%s-%03d", name, i);
+	return pgt_user(db, openid);
+}
+
+/* A live hold of uid on sid (the test fails otherwise): its id. */
+static long long
+hold(long long uid, long long sid)
+{
+	struct gym_actor a = pgt_actor_user(uid);
+	struct gym_reservation r;
+	int created;
+
+	ck_assert_int_eq(gym_hold_create(db, &a, uid, sid, &r, &created), GYM_OK);
+	return r.id;
+}
+
+static void
+release(long long uid, long long rid)
+{
+	struct gym_actor a = pgt_actor_user(uid);
+	struct gym_reservation r;
+
+	ck_assert_int_eq(gym_hold_release(db, &a, uid, rid, &r), GYM_OK);
+}
+
+static enum gym_err
+join(long long uid, long long sid, struct gym_waitlist_entry *w, int *created)
+{
+	struct gym_actor a = pgt_actor_user(uid);
+
+	memset(w, 0, sizeof(*w));
+	*created = -1;
+	return gym_waitlist_join(db, &a, uid, sid, w, created);
+}
+
+static enum gym_err
+leave(long long uid, long long sid, int *left)
+{
+	struct gym_actor a = pgt_actor_user(uid);
+
+	*left = -1;
+	return gym_waitlist_leave(db, &a, uid, sid, left);
+}
+
+/* uid's one active entry (the test fails unless there is exactly one). */
+static struct gym_waitlist_entry
+mine(long long uid)
+{
+	struct gym_waitlist_entry w[4];
+	int n;
+
+	ck_assert_int_eq(gym_waitlist_mine(db, uid, w, 4, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	return w[0];
+}
+
+static int
+pass(void)
+{
+	int offers = -1;
+
+	ck_assert_int_eq(gym_waitlist_offer_pass(db, 64, &offers), GYM_OK);
+	return offers;
+}
+
+/* A paid trial order of uid on sid, through the normal flow. */
+static void
+buy(long long uid, long long sid, long long rid, const char *txn)
+{
+	struct gym_actor a = pgt_actor_user(uid);
+	struct gym_order o;
+	char outcome[32];
+	int created;
+
+	ck_assert_int_eq(gym_order_create(db, &a, uid, sid, rid, NULL, NULL, &o, &created), GYM_OK);
+	ck_assert_int_eq(pgt_pay(db, o.order_id, txn, outcome, sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "paid");
+}
+
+static long long
+count1(const char *sql, long long v)
+{
+	char s[24];
+	const char *p[1] = { s };
+
+	snprintf(s, sizeof(s), "%lld", v);
+	return pgt_countp(db, sql, 1, p);
+}
+
+START_TEST(test_join_position_leave)
+{
+	struct gym_waitlist_entry w;
+	long long sid = pgt_schedule(db, 1), open_sid = pgt_schedule(db, 2);
+	long long a = user("a", 0), b = user("b", 0), c = user("c", 0);
+	long long d = user("d", 0), rid;
+	int created, left;
+
+	/* a class with a free seat and nobody waiting: book it instead */
+	ck_assert_int_eq(join(b, open_sid, &w, &created), GYM_E_SEATS_AVAILABLE);
+	ck_assert_int_eq(join(b, 999999, &w, &created), GYM_E_SCHEDULE_NOT_FOUND);
+	rid = hold(a, sid);
+	/* the holder of the class's seat cannot queue for it too */
+	ck_assert_int_eq(join(a, sid, &w, &created), GYM_E_ACTIVE_HOLD_EXISTS);
+	ck_assert_int_eq(join(b, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(w.position, 1);
+	ck_assert_int_eq(w.state, GYM_WAITLIST_WAITING);
+	ck_assert_int_eq(join(c, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(w.position, 2);
+	/* joining again answers with the entry there is */
+	ck_assert_int_eq(join(b, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(w.position, 1);
+	ck_assert_int_eq(mine(c).position, 2);
+	/* leaving moves the others up; leaving twice is fine */
+	ck_assert_int_eq(leave(b, sid, &left), GYM_OK);
+	ck_assert_int_eq(left, 1);
+	ck_assert_int_eq(leave(b, sid, &left), GYM_OK);
+	ck_assert_int_eq(left, 0);
+	ck_assert_int_eq(mine(c).position, 1);
+	/* a freed seat is the queue's: a direct hold (or order) is sold out */
+	release(a, rid);
+	{
+		struct gym_actor ad = pgt_actor_user(d);
+		struct gym_reservation r;
+		struct gym_order o;
+
+		ck_assert_int_eq(gym_hold_create(db, &ad, d, sid, &r, &created), GYM_E_SOLD_OUT);
+		ck_assert_int_eq(gym_order_create(db, &ad, d, sid, 0, NULL, NULL, &o, &created),
+		    GYM_E_SOLD_OUT);
+	}
+	/* while parents wait, a newcomer may queue even with the seat free */
+	ck_assert_int_eq(join(d, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(w.position, 2);
+	/* every change audited: joined b, c, d; left b */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "entity = 'waitlist' AND action_type = 'waitlist_joined'"), 3);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "entity = 'waitlist' AND action_type = 'waitlist_left' AND old_status = 'waiting'"), 1);
+	/* one active entry per parent and class, in the database too */
+	ck_assert_str_eq(pgt_sqlstate(db, "INSERT INTO waitlist_entries (course_schedule_id, "
+	    "user_id, state, joined_at, updated_at) SELECT course_schedule_id, user_id, 'waiting', "
+	    "now(), now() FROM waitlist_entries WHERE state = 'waiting' LIMIT 1", 0, NULL), "23505");
+}
+END_TEST
+
+START_TEST(test_one_trial_rule)
+{
+	struct gym_waitlist_entry w;
+	long long full = pgt_schedule(db, 1), other = pgt_schedule(db, 1);
+	long long a = user("trial-a", 0), b = user("trial-b", 0);
+	long long c = user("trial-c", 0), rid;
+	int created;
+
+	rid = hold(a, full);
+	/* a parent who had the trial cannot queue for another */
+	buy(b, other, 0, "wx-wl-trial-1");
+	ck_assert_int_eq(join(b, full, &w, &created), GYM_E_TRIAL_ALREADY_BOOKED);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM waitlist_entries"), 0);
+	/* one who has it after joining is passed over when a seat frees */
+	{
+		long long e = user("trial-e", 0);
+
+		ck_assert_int_eq(join(c, full, &w, &created), GYM_OK);
+		ck_assert_int_eq(join(e, full, &w, &created), GYM_OK);
+		ck_assert_int_eq(w.position, 2);
+		/* c, first in the queue, books another class meanwhile */
+		buy(c, pgt_schedule(db, 1), 0, "wx-wl-trial-2");
+		release(a, rid);
+		ck_assert_int_eq(pass(), 1);
+		ck_assert_int_eq(mine(e).state, GYM_WAITLIST_OFFERED);
+		ck_assert_int_eq(count1("SELECT count(*) FROM waitlist_entries WHERE user_id = $1::bigint "
+		    "AND state = 'done' AND done_reason = 'ineligible'", c), 1);
+		ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+		    "action_type = 'waitlist_ineligible'"), 1);
+	}
+}
+END_TEST
+
+START_TEST(test_offer_on_release_is_a_hold_that_pays)
+{
+	struct gym_waitlist_entry w;
+	long long sid = pgt_schedule(db, 1);
+	long long a = user("rel-a", 0), b = user("rel-b", 0);
+	long long rid;
+	int created;
+	char page[256], *body;
+	struct gym_notice n[4];
+	int got;
+
+	rid = hold(a, sid);
+	ck_assert_int_eq(join(b, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(pass(), 0);		/* no seat yet */
+	ck_assert_int_eq(mine(b).state, GYM_WAITLIST_WAITING);
+	release(a, rid);
+	ck_assert_int_eq(pass(), 1);
+	w = mine(b);
+	ck_assert_int_eq(w.state, GYM_WAITLIST_OFFERED);
+	ck_assert_int_eq(w.position, 0);
+	ck_assert(w.hold_id != 0);
+	ck_assert(w.offer_expires_at > gym_now_us() + 14LL * 60 * 1000000);
+	ck_assert(w.offer_expires_at <= gym_now_us() + 15LL * 60 * 1000000);
+	/* the offer is b's hold on the class's one seat */
+	ck_assert_int_eq(count1("SELECT count(*) FROM seat_reservations WHERE id = $1::bigint "
+	    "AND status = 'temporary'", w.hold_id), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM seats WHERE state = 'held' AND "
+	    "reservation_id = $1::bigint", w.hold_id), 1);
+	ck_assert_int_eq(pgt_available(db, sid), 0);
+	ck_assert_int_eq(pass(), 0);		/* never a second offer for it */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "entity = 'waitlist' AND action_type = 'waitlist_offered'"), 1);
+	/* one message, naming the hold */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM parent_notifications WHERE "
+	    "kind = 'waitlist_offer' AND order_id IS NULL"), 1);
+	ck_assert_int_eq(gym_notify_claim(db, 4, 60, n, &got), GYM_OK);
+	ck_assert_int_eq(got, 1);
+	ck_assert_str_eq(n[0].kind, "waitlist_offer");
+	ck_assert_str_eq(n[0].template_id, "tpl-waitlist");
+	ck_assert_int_eq(n[0].hold_id, w.hold_id);
+	ck_assert(strstr(n[0].data, "\"time3\"") != NULL);
+	ck_assert_ptr_nonnull(body = gym_notify_body(&n[0], &cfg));
+	snprintf(page, sizeof(page), "reservation_id=%lld&course_schedule_id=%lld", w.hold_id, sid);
+	ck_assert_msg(strstr(body, page) != NULL, "%s", body);
+	free(body);
+	/* the normal order flow pays it */
+	buy(b, sid, w.hold_id, "wx-wl-rel-1");
+	ck_assert_int_eq(pass(), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM waitlist_entries WHERE user_id = $1::bigint "
+	    "AND state = 'done' AND done_reason = 'used'", b), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM bookings WHERE user_id = $1::bigint "
+	    "AND status = 'confirmed'", b), 1);
+}
+END_TEST
+
+START_TEST(test_offer_lapses_to_the_next)
+{
+	struct gym_waitlist_entry w;
+	long long sid = pgt_schedule(db, 1);
+	long long a = user("lap-a", 0), b = user("lap-b", 0);
+	long long c = user("lap-c", 0), d = user("lap-d", 0);
+	long long rid, bhold;
+	int created, left;
+
+	rid = hold(a, sid);
+	ck_assert_int_eq(join(b, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(join(c, sid, &w, &created), GYM_OK);
+	release(a, rid);
+	ck_assert_int_eq(pass(), 1);
+	bhold = mine(b).hold_id;
+	ck_assert_int_eq(mine(c).position, 1);
+	/* b lets the 15 minutes pass: the seat goes to c */
+	gym_clock_set_offset(15 * 60 + 1);
+	ck_assert_int_eq(pass(), 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM waitlist_entries WHERE user_id = $1::bigint "
+	    "AND state = 'done' AND done_reason = 'lapsed'", b), 1);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "action_type = 'waitlist_offer_lapsed' AND old_status = 'offered'"), 1);
+	w = mine(c);
+	ck_assert_int_eq(w.state, GYM_WAITLIST_OFFERED);
+	ck_assert(w.hold_id != bhold);
+	/* c leaves: the offer's hold goes back at once, nobody waits, so
+	 * anyone may book the seat again */
+	ck_assert_int_eq(leave(c, sid, &left), GYM_OK);
+	ck_assert_int_eq(left, 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM seat_reservations WHERE id = $1::bigint "
+	    "AND status = 'cancelled'", w.hold_id), 1);
+	ck_assert_int_eq(pgt_available(db, sid), 1);
+	ck_assert_int_eq(pass(), 0);
+	hold(d, sid);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM parent_notifications WHERE "
+	    "kind = 'waitlist_offer'"), 2);
+}
+END_TEST
+
+START_TEST(test_capacity_raised_and_class_started)
+{
+	struct gym_waitlist_entry w;
+	struct gym_actor op = pgt_actor_system;
+	long long sid = pgt_schedule_at(db, 1, 3600), soon = pgt_schedule_at(db, 1, 600);
+	long long a = user("cap-a", 0), b = user("cap-b", 0);
+	long long c = user("cap-c", 0);
+	int created;
+
+	hold(a, sid);
+	ck_assert_int_eq(join(b, sid, &w, &created), GYM_OK);
+	ck_assert_int_eq(gym_schedule_set_capacity(db, &op, sid, 2), GYM_OK);
+	ck_assert_int_eq(pass(), 1);
+	ck_assert_int_eq(mine(b).state, GYM_WAITLIST_OFFERED);
+	/* a queue whose class started is closed */
+	hold(c, soon);
+	{
+		long long e = user("cap-e", 0);
+
+		ck_assert_int_eq(join(e, soon, &w, &created), GYM_OK);
+		gym_clock_set_offset(601);
+		ck_assert_int_eq(pass(), 0);
+		ck_assert_int_eq(count1("SELECT count(*) FROM waitlist_entries WHERE user_id = $1::bigint "
+		    "AND state = 'done' AND done_reason = 'closed'", e), 1);
+		ck_assert_int_eq(join(e, soon, &w, &created), GYM_E_SOLD_OUT);
+	}
+}
+END_TEST
+
+/* The crowd's run: one offer pass on the child's own connection. */
+static void
+crowd_pass(struct pgt_client *c)
+{
+	int offers = 0;
+
+	c->err = gym_waitlist_offer_pass(c->db, 64, &offers);
+	c->id = offers;
+}
+
+START_TEST(test_100_waiting_10_freed_concurrent_passes)
+{
+	static struct pgt_client out[PASSES];
+	struct gym_waitlist_entry w;
+	struct gym_notice n[CROWD];
+	long long sid = pgt_schedule(db, FREED), first = 0;
+	int created, bad = -1, got, total = 0;
+
+	for (int i = 0; i < FREED; i++)
+		hold(user("holder", i), sid);
+	for (int i = 0; i < CROWD; i++) {
+		ck_assert_int_eq(join(user("crowd", i), sid, &w, &created), GYM_OK);
+		ck_assert_int_eq(w.position, i + 1);
+		if (i == 0)
+			first = w.id;
+	}
+	/* ten seats come free at once */
+	pgt_exec(db, "WITH e AS (UPDATE seat_reservations SET status = 'cancelled' "
+	    "WHERE status = 'temporary' RETURNING id) UPDATE seats SET state = 'free', "
+	    "reservation_id = NULL, held_until = NULL WHERE reservation_id IN (SELECT id FROM e)");
+	ck_assert_int_eq(pgt_available(db, sid), FREED);
+	/* several passes, each its own process and connection, at once */
+	ck_assert_int_eq(pgt_fork_clients(PASSES, NULL, crowd_pass, NULL, out, &bad), PASSES);
+	ck_assert_int_eq(bad, 0);
+	for (int i = 0; i < PASSES; i++) {
+		ck_assert_int_eq(out[i].err, GYM_OK);
+		total += (int)out[i].id;
+	}
+	ck_assert_int_eq(total, FREED);
+	ck_assert_int_eq(pass(), 0);
+	/* exactly the first ten in join order, each with its own seat */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM waitlist_entries WHERE state = 'offered'"),
+	    FREED);
+	ck_assert_int_eq(count1("SELECT count(*) FROM waitlist_entries WHERE state = 'offered' "
+	    "AND id < $1::bigint + 10", first), FREED);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(DISTINCT s.id) FROM waitlist_entries w "
+	    "JOIN seats s ON s.reservation_id = w.hold_id WHERE w.state = 'offered' "
+	    "AND s.state = 'held'"), FREED);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM waitlist_entries WHERE state = 'waiting'"),
+	    CROWD - FREED);
+	ck_assert_int_eq(pgt_available(db, sid), 0);
+	/* one message per offer, claimed (so sent) once */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(DISTINCT waitlist_entry_id) FROM "
+	    "parent_notifications WHERE kind = 'waitlist_offer'"), FREED);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM parent_notifications"), FREED);
+	ck_assert_int_eq(gym_notify_claim(db, CROWD, 60, n, &got), GYM_OK);
+	ck_assert_int_eq(got, FREED);
+	ck_assert_int_eq(gym_notify_claim(db, CROWD, 60, n, &got), GYM_OK);
+	ck_assert_int_eq(got, 0);
+	/* the next ten come when those offers lapse */
+	gym_clock_set_offset(15 * 60 + 1);
+	ck_assert_int_eq(pass(), FREED);
+	ck_assert_int_eq(count1("SELECT count(*) FROM waitlist_entries WHERE state = 'offered' "
+	    "AND id >= $1::bigint + 10 AND id < $1::bigint + 20", first), FREED);
+}
+END_TEST
+
+Suite *
+waitlist_suite(void)
+{
+	Suite *s = suite_create("waitlist");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_join_position_leave);
+	tcase_add_test(tc, test_one_trial_rule);
+	tcase_add_test(tc, test_offer_on_release_is_a_hold_that_pays);
+	tcase_add_test(tc, test_offer_lapses_to_the_next);
+	tcase_add_test(tc, test_capacity_raised_and_class_started);
+	tcase_add_test(tc, test_100_waiting_10_freed_concurrent_passes);
+	suite_add_tcase(s, tc);
+	return s;
+}
