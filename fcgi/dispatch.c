@@ -20,16 +20,13 @@
  * only operators (an auditor gets GYM_EFORBIDDEN).  A missing, unknown or
  * revoked token is GYM_EUNAUTH. */
 static enum gym_err
-authenticate_operator(const struct gym_route *rt, struct gym_req *req)
+authenticate_operator(const struct gym_route *rt, struct gym_req *req, const char *token)
 {
-	const char *a = req->authorization;
 	long long id = 0;
 	int role = 0;
 	enum gym_err e;
 
-	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
-		return GYM_EUNAUTH;
-	if ((e = gym_operator_auth(req->ctx->db, a + 7, &id, &role)) != GYM_OK)
+	if ((e = gym_operator_auth(req->ctx->db, token, &id, &role)) != GYM_OK)
 		return e;
 	req->operator_id = id;
 	req->operator_role = role;
@@ -38,19 +35,36 @@ authenticate_operator(const struct gym_route *rt, struct gym_req *req)
 	return GYM_OK;
 }
 
+/* The bearer token of the Authorization header, or (GYM_TOKEN_QUERY
+ * routes, without that header) the access_token query parameter into buf;
+ * NULL when there is none. */
+static const char *
+bearer(const struct gym_route *rt, const struct gym_req *req, char *buf, size_t len)
+{
+	const char *a = req->authorization;
+
+	if (a != NULL)
+		return strncasecmp(a, "Bearer ", 7) == 0 ? a + 7 : NULL;
+	if ((rt->flags & GYM_TOKEN_QUERY) && gym_h_query(req, "access_token", buf, len) &&
+	    buf[0] != '\0')
+		return buf;
+	return NULL;
+}
+
 static enum gym_err
 authenticate(const struct gym_route *rt, struct gym_req *req)
 {
 	const struct gym_config *cfg = req->ctx->cfg;
-	const char *a = req->authorization;
+	char qtoken[512];
+	const char *t;
 
-	if (rt->flags & (GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR))
-		return authenticate_operator(rt, req);
-	if ((rt->flags & GYM_AUTH_USER) == 0)
+	if ((rt->flags & (GYM_AUTH_USER | GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR)) == 0)
 		return GYM_OK;
-	if (a == NULL || strncasecmp(a, "Bearer ", 7) != 0)
+	if ((t = bearer(rt, req, qtoken, sizeof(qtoken))) == NULL)
 		return GYM_EUNAUTH;
-	return gym_token_verify(cfg->token_secret, cfg->token_secret_len, a + 7, gym_now(),
+	if (rt->flags & (GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR))
+		return authenticate_operator(rt, req, t);
+	return gym_token_verify(cfg->token_secret, cfg->token_secret_len, t, gym_now(),
 	    &req->user_id);
 }
 

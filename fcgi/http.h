@@ -67,6 +67,9 @@ typedef enum gym_err (*gym_handler)(struct gym_req *, struct gym_resp *);
 #define GYM_AUTH_OPERATOR	0x04	/* operator token, write */
 #define GYM_IDEMPOTENT		0x10	/* honours Idempotency-Key */
 #define GYM_RAW_BODY		0x20	/* body is not JSON (notify URLs verify bytes) */
+#define GYM_TOKEN_QUERY		0x40	/* the token may be an access_token query
+					 * parameter (push: EventSource and
+					 * wx.connectSocket set no headers) */
 
 struct gym_route {
 	const char *method;

@@ -47,6 +47,7 @@ static const struct ckey keys[] = {
 	{ "read_timeout", C_INT, F(read_timeout), 1, 300 },
 	{ "audit_refusals_per_minute", C_INT, F(audit_refusals_per_minute), 0, 100000 },
 	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
+	{ "push_url", C_STR, F(push_url), 0, 0 },
 	{ "upstream_workers", C_INT, F(upstream_workers), 0, GYM_WORKERS_MAX },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
@@ -509,7 +510,7 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded, &c->wx_tpl_waitlist,
 	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list,
 	    &c->ali_app_id, &c->ali_gateway_url, &c->ali_notify_url, &c->ali_seller_id,
-	    &c->ali_cainfo };
+	    &c->ali_cainfo, &c->push_url };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

@@ -46,6 +46,8 @@ struct gym_config {
 	int audit_refusals_per_minute;	/* audit rows of refused notifications */
 	int idempotency_lease;	/* seconds an unfinished key is held */
 	struct gym_pii_keys pii;	/* pii_keys_file: registration details */
+	char *push_url;		/* Nchan's publisher location (the channel is
+				 * appended); NULL = live push off */
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

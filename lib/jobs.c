@@ -39,6 +39,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "push.h"
 #include "reconcile.h"
 #include "refunds.h"
 #include "waitlist.h"
@@ -53,6 +54,9 @@
 /* Classes one offer pass serves (the rest at the next run). */
 #define WAITLIST_CLASSES 64
 #define SEND_BUDGET_MS 5000
+/* Live push: outbox rows a pass takes, how often the wait looks for them. */
+#define PUSH_BATCH 200
+#define PUSH_POLL_MS 100
 
 /* Expire lapsed orders, then lapsed holds, batch after batch: the number of
  * rows expired, or -1 when a sweep failed. */
@@ -74,13 +78,32 @@ sweep_all(struct gym_db *db, const struct gym_config *cfg, volatile sig_atomic_t
 	return total;
 }
 
+/* Publish what waits in the outbox, pass after pass while passes are full. */
 static void
-pause_ms(int ms, volatile sig_atomic_t *stop)
+push_all(struct gym_push *push, struct gym_db *db, volatile sig_atomic_t *stop)
+{
+	int n = 0;
+
+	do {
+		if (gym_push_pass(push, db, PUSH_BATCH, &n) != GYM_OK)
+			break;
+	} while (n == PUSH_BATCH && !*stop);
+}
+
+/* Wait ms between runs; every PUSH_POLL_MS, publish what changes committed
+ * meanwhile, so a client hears of a payment within about that long. */
+static void
+pause_ms(int ms, struct gym_push *push, struct gym_db *db, volatile sig_atomic_t *stop)
 {
 	const struct timespec step = { 0, 50 * 1000 * 1000 };
+	int any;
 
-	for (int waited = 0; waited < ms && !*stop; waited += 50)
+	for (int waited = 0; waited < ms && !*stop; waited += 50) {
 		nanosleep(&step, NULL);
+		if (push != NULL && waited % PUSH_POLL_MS == 0 &&
+		    gym_push_pending(db, &any) == GYM_OK && any)
+			push_all(push, db, stop);
+	}
 }
 
 static double
@@ -152,6 +175,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 	struct gym_db *db = NULL;
 	struct gym_wx_client *wx = NULL;
 	struct gym_channels chans = { { NULL } };
+	struct gym_push *push = NULL;
 	struct timespec t0;
 	int paying;
 	struct run r;
@@ -166,6 +190,8 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		return 1;
 	if (gym_wx_client_new(cfg, &wx) != GYM_OK)
 		gym_log_warnx("job: no WeChat client: subscribe messages are off");
+	if (gym_push_new(cfg->push_url, &push) != GYM_OK)
+		gym_log_warnx("job: push_url is not usable: live push is off");
 	if (!(paying = gym_channels_start_all(&chans, cfg) == GYM_OK))
 		gym_log_warnx("job: a payment channel could not be made: reconciliation is off");
 	while (!*stop) {
@@ -184,6 +210,11 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 			r.refunds = paying ? gym_refund_job_run(db, &chans, cfg) : 0;
 			if (wx != NULL)
 				r.messages = send_all(db, wx, cfg, &t0, stop);
+			/* seat counts (a lapse changes one with no write), then
+			 * the outbox; with push off the outbox is only emptied */
+			if (push != NULL)
+				(void)gym_push_classes(db);
+			push_all(push, db, stop);
 			ran = 1;
 		}
 		if (r.expired < 0)
@@ -195,9 +226,10 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		if (ran)
 			gym_metrics_add("job_runs", 1);
 		gym_log_set_request_id("job");
-		pause_ms(cfg->job_interval_ms, stop);
+		pause_ms(cfg->job_interval_ms, push, db, stop);
 	}
 	gym_channels_release(&chans);
+	gym_push_free(push);
 	gym_wx_client_free(wx);
 	gym_db_free(db);
 	return 0;

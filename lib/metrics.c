@@ -49,6 +49,8 @@ static const struct {
 	{ "notify_rejected", "other", NULL },
 	{ "job_runs", NULL, "Background job runs." },
 	{ "job_failures", NULL, "Background job runs that failed." },
+	{ "push_published", NULL, "Live push messages Nchan took." },
+	{ "push_failed", NULL, "Live push messages that could not be published (dropped)." },
 	{ "db_errors", NULL, "Requests or jobs that found the database unavailable." },
 	{ "fcgi_read_timeouts", NULL, "FastCGI connections closed for sending no whole request "
 	    "within read_timeout." },

@@ -54,6 +54,8 @@ load_profile() {
 		API_PORT=$((API_PORT + off)) SIM_TLS_PORT=$((SIM_TLS_PORT + off)) SIM_PORT=$((SIM_PORT + off))
 		FCGI="$fhost:$((fport + off))" PG_PORT=$((PG_PORT + off))
 	fi
+	# Nchan's publisher (nginx, loopback HTTP), next to the API's port
+	PUSH_PORT=$((API_PORT + 5))
 	VAR="$ROOT/var/$PROFILE"
 }
 

@@ -13,7 +13,7 @@ PACKAGES=(
 	libcurl4-openssl-dev libssl-dev libcjson-dev libqrencode-dev
 	check
 	clang libclang-rt-dev
-	nginx openssl curl ca-certificates
+	nginx libnginx-mod-nchan openssl curl ca-certificates
 	wrk
 	systemd iproute2 postgresql-client
 )

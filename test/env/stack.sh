@@ -251,6 +251,8 @@ trust_proxy = yes
 idempotency_lease = $IDEM_LEASE
 read_timeout = $READ_TIMEOUT
 audit_refusals_per_minute = $REFUSALS_AUDITED
+# live push: Nchan's publisher in this profile's nginx
+push_url = http://127.0.0.1:$PUSH_PORT/pub/
 
 wx.appid = wxd678efh567hg6787
 wx.mchid = 1900000001
@@ -453,6 +455,7 @@ render_nginx() {
 		-e "s|@SIM_PORT@|$SIM_PORT|g" \
 		-e "s|@FCGI@|$FCGI|g" \
 		-e "s|@FCGI_KEEP_CONN@|$KEEP_CONN|g" \
+		-e "s|@PUSH_PORT@|$PUSH_PORT|g" \
 		-e "s|@CERT@|$(sed_repl "$TLS/cert.pem")|g" \
 		-e "s|@KEY@|$(sed_repl "$TLS/key.pem")|g" \
 		-e "s|@ROOT@|$(sed_repl "$ROOT")|g" \

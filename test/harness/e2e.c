@@ -827,6 +827,23 @@ e2e_faults(const char *json)
 	e2e_resp_free(&r);
 }
 
+void
+e2e_operator(const char *tag, const char *role, char *token, size_t len)
+{
+	char cmd[2048], name[96];
+	size_t n;
+	int rc;
+
+	e2e_uniq(tag, name, sizeof(name));
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator add '%s' --role %s 2>/dev/null",
+	    e2e_bin(), e2e_conf(), name, role);
+	rc = e2e_run(cmd, token, len);
+	n = strcspn(token, "\n");
+	ck_assert_msg(rc == 0 && n == 43 && strncmp(token, "op_", 3) == 0,
+	    "gymctl operator add: exit %d, '%s'", rc, token);
+	token[n] = '\0';
+}
+
 long long
 e2e_user(const char *tag, char *token)
 {

@@ -194,6 +194,9 @@ char *e2e_platform_sign(const char *ts, const char *nonce, const char *body);
 void e2e_faults(const char *json);
 /* e2e_login with a code unique to this run made from tag (e2e_uniq). */
 long long e2e_user(const char *tag, char *token);
+/* A new operator of role ("operator" or "auditor") through gymctl operator
+ * add, named from tag: its token (op_..., 43 characters) into token[len]. */
+void e2e_operator(const char *tag, const char *role, char *token, size_t len);
 /* GET /course-schedules/{sid} (asserts 200): its "available". */
 int e2e_available(long long sid);
 /* POST /bookings/seat-reserve for sid (asserts 201): the reservation_id. */

@@ -25,5 +25,6 @@ Suite *channel_suite(void);
 Suite *registration_suite(void);
 Suite *alipay_suite(void);
 Suite *waitlist_suite(void);
+Suite *push_suite(void);
 
 #endif

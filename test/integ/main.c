@@ -31,6 +31,7 @@ static Suite *(*const suites[])(void) = {
 	registration_suite,
 	alipay_suite,
 	waitlist_suite,
+	push_suite,
 };
 
 int

@@ -347,6 +347,7 @@ render_site() {
 	fi
 	# what Debian's /etc/nginx/nginx.conf provides around a site
 	cat >"$NGX/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 $user
 worker_processes 2;
 pid $NGX/nginx.pid;

@@ -405,6 +405,7 @@ check_nginx_prod() {
 	cp "$ROOT/nginx/fastcgi_gym_params" "$d/fastcgi_gym_params"
 	# what Debian's /etc/nginx/nginx.conf provides around a site
 	cat >"$d/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 pid $d/nginx.pid;
 error_log $d/logs/error.log;
 events {
@@ -455,6 +456,7 @@ check_nginx_dev() {
 		-e "s|@SIM_PORT@|19180|g" \
 		-e "s|@FCGI@|127.0.0.1:19100|g" \
 		-e "s|@FCGI_KEEP_CONN@|off|g" \
+		-e "s|@PUSH_PORT@|18448|g" \
 		-e "s|@CERT@|$(sed_repl "$d/tls/fullchain.pem")|g" \
 		-e "s|@KEY@|$(sed_repl "$d/tls/privkey.pem")|g" \
 		-e "s|@ROOT@|$(sed_repl "$ROOT")|g" \

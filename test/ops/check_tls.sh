@@ -26,6 +26,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 OFF="${GYM_PORT_OFFSET:-0}"
 [[ "$OFF" =~ ^[0-9]{1,4}$ ]] || { echo "GYM_PORT_OFFSET must be a small number" >&2; exit 2; }
 P_PROD=$((28600 + OFF)) P_PROD_HTTP=$((28601 + OFF)) P_DEV=$((28602 + OFF))
+# the site's loopback server (Nchan's publisher), moved off 9101
+P_PROD_PUSH=$((28609 + OFF)) P_DEV_PUSH=$((28610 + OFF))
 P_DEV_SIM=$((28603 + OFF)) P_CONTROL=$((28604 + OFF))
 HOST=gym.example.com
 WEAK='NULL:eNULL:aNULL:EXPORT:RC4:3DES:DES:MD5:@SECLEVEL=0'
@@ -108,6 +110,7 @@ self_signed_rsa() {
 # wrapper DIR SITE: DIR/nginx.conf, the http {} Debian's nginx.conf gives a site.
 wrapper() {
 	cat >"$1/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 pid $1/nginx.pid;
 error_log $1/logs/error.log;
 events {
@@ -158,6 +161,7 @@ render_prod() {
 		-e '/listen \[::\]:/d' \
 		-e "s/listen 80;/listen 127.0.0.1:$P_PROD_HTTP;/" \
 		-e "s/listen 443 /listen 127.0.0.1:$P_PROD /" \
+		-e "s/127\.0\.0\.1:9101/127.0.0.1:$P_PROD_PUSH/g" \
 		"$ROOT/nginx/gym.conf" >"$d/gym.conf"
 	if ! grep -q "listen 127.0.0.1:$P_PROD " "$d/gym.conf"; then
 		echo "nginx/gym.conf: no 'listen 443 ...' line to point at the test port"
@@ -185,6 +189,7 @@ render_dev() {
 		-e "s|@SIM_PORT@|9|g" \
 		-e "s|@FCGI@|127.0.0.1:9|g" \
 		-e "s|@FCGI_KEEP_CONN@|off|g" \
+		-e "s|@PUSH_PORT@|$P_DEV_PUSH|g" \
 		-e "s|@CERT@|$(sed_repl "$d/tls/rsa.pem")|g" \
 		-e "s|@KEY@|$(sed_repl "$d/tls/rsa.key")|g" \
 		-e "s|@ROOT@|$(sed_repl "$ROOT")|g" \
