@@ -8,7 +8,11 @@
  *      (POST /payment/orders/create), get a Native-pay code
  *      (POST /payment/wxpay/create {"trade_type":"NATIVE"}) and show its QR image
  *      (GET qrcode_url with the bearer token)
- *   4. poll GET /payment/orders/{id} every second: pending -> paid (-> refunded)
+ *   4. read GET /payment/orders/{id} once, then follow it live: an EventSource on
+ *      /push/orders/{id} (nginx's Nchan; the token as access_token, since an
+ *      EventSource sets no headers) brings pending -> paid (-> refunded) as it
+ *      happens.  Without EventSource, or when the push is gone for good, poll the
+ *      order every second instead.
  *
  * The simulator's pay page is on the same host, one port above the API
  * (dev 8443 -> 8444, test 18443 -> 18444); ?sim=https://host:port overrides it.
@@ -30,7 +34,8 @@
 	var FINAL = { failed: 1, cancelled: 1, expired: 1, refunded: 1 };
 
 	var $ = function (id) { return document.getElementById(id); };
-	var state = { token: '', userId: '', order: null, poll: null, pollSince: 0, qrUrl: '', courses: {} };
+	var state = { token: '', userId: '', order: null, poll: null, pollSince: 0, qrUrl: '', courses: {},
+		live: null, version: 0 };
 
 	/* ---- helpers -------------------------------------------------------------------- */
 
@@ -361,12 +366,66 @@
 			clearTimeout(state.poll);
 			state.poll = null;
 		}
+		if (state.live) {
+			state.live.close();
+			state.live = null;
+		}
+		$('pay-status').removeAttribute('data-live');
 	}
 
+	/* Read the order once (the truth), then follow it by push; poll without it. */
 	function startPoll(id) {
 		stopPoll();
 		state.pollSince = Date.now();
-		tick(id);
+		state.version = 0;
+		if (!window.EventSource) {
+			tick(id);
+			return;
+		}
+		api('GET', '/payment/orders/' + encodeURIComponent(id)).then(function (o) {
+			if (!state.order || state.order.order_id !== id)
+				return;
+			renderOrder(o);
+			if (!FINAL[o.status])
+				follow(id);
+		}, function (err) {
+			if (err.status === 404)
+				save('order', '');
+			else
+				tick(id);
+		});
+	}
+
+	/* The order's push channel: each message carries the new status and a
+	 * version (older ones are ignored).  The browser reconnects by itself,
+	 * resuming with Last-Event-ID; only a closed channel falls back to polling. */
+	function follow(id) {
+		var es = new EventSource(API + '/push/orders/' + encodeURIComponent(id) +
+		    '?access_token=' + encodeURIComponent(state.token));
+		state.live = es;
+		es.onopen = function () { $('pay-status').setAttribute('data-live', 'push'); };
+		es.onmessage = function (ev) {
+			var m, was, o;
+			try { m = JSON.parse(ev.data); } catch (e) { return; }
+			if (m.type !== 'order' || m.order_id !== id || !state.order ||
+			    state.order.order_id !== id || m.version <= state.version)
+				return;
+			state.version = m.version;
+			was = state.order.status;
+			o = Object.assign({}, state.order, { status: m.status, paid_at: m.paid_at || state.order.paid_at });
+			renderOrder(o);
+			if (was !== o.status && (o.status === 'paid' || FINAL[o.status]))
+				loadClasses();
+			if (FINAL[o.status])
+				stopPoll();
+		};
+		es.onerror = function () {
+			if (es.readyState !== EventSource.CLOSED || state.live !== es)
+				return;
+			state.live = null;
+			$('pay-status').setAttribute('data-live', 'poll');
+			tick(id);
+		};
 	}
 
 	function tick(id) {

@@ -6,7 +6,8 @@
  *            then changes its capacity
  *   demo     a demo parent books that class: seat, order, Native-pay QR code; the
  *            simulator's pay page (its "支付" button) pays; the page turns 已支付
- *            by itself and shows the booking              -> demo.png
+ *            by itself (pushed through Nchan: nginx's access log has no
+ *            poll of the order) and shows the booking    -> demo.png
  *   console  the class's capacity cannot go below its booking (CAPACITY_BELOW_BOOKED);
  *            the operator finds the paid order (status filter), opens it, refunds
  *            it, and watches it turn 已退款 (the simulator's refund notification)
@@ -18,10 +19,12 @@
  *
  * Environment: GYM_BROWSER_BASE (https://127.0.0.1:PORT), GYM_BROWSER_SIM (the
  * simulator's https base), GYM_BROWSER_TOKEN (an operator token),
- * GYM_BROWSER_ARTIFACTS (folder), GYM_BROWSER_CHROMIUM, GYM_BROWSER_TIMEOUT (s).
+ * GYM_BROWSER_ARTIFACTS (folder), GYM_BROWSER_ACCESS_LOG (nginx's access log),
+ * GYM_BROWSER_CHROMIUM, GYM_BROWSER_TIMEOUT (s).
  */
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
 const { Browser } = require('./cdp');
@@ -30,6 +33,7 @@ const BASE = need('GYM_BROWSER_BASE').replace(/\/+$/, '');
 const SIM = need('GYM_BROWSER_SIM').replace(/\/+$/, '');
 const TOKEN = need('GYM_BROWSER_TOKEN');
 const ART = need('GYM_BROWSER_ARTIFACTS');
+const ACCESS_LOG = need('GYM_BROWSER_ACCESS_LOG');
 const CHROMIUM = process.env.GYM_BROWSER_CHROMIUM || '/usr/bin/chromium';
 const LIMIT_S = parseInt(process.env.GYM_BROWSER_TIMEOUT || '90', 10);
 
@@ -188,6 +192,14 @@ async function demoBookAndPay(browser, page, scheduleId, name) {
 	await page.waitFor(`document.querySelector('#pay-status').getAttribute('data-status') === 'paid'`,
 	    'the demo page to show the order paid', 15000);
 	assert((await page.text('#pay-status')) === '已支付', 'the status reads 已支付');
+	assert(await page.evaluate(attr('#pay-status', 'data-live')) === 'push',
+	    'the demo page follows the order by push');
+	/* nginx writes its access log at most a second late (buffer, flush=1s) */
+	await new Promise(r => setTimeout(r, 1500));
+	const reads = fs.readFileSync(ACCESS_LOG, 'utf8').split('\n')
+	    .filter(l => l.includes('"GET /api/v1/payment/orders/' + orderId + ' ')).length;
+	assert(reads <= 1, 'the order was read ' + reads + ' times: the page polled instead of following the push');
+	ok('the paid state came by push: nginx logged ' + reads + ' read of the order and no poll');
 	await page.waitFor(visible('#booked') + ` && /预约号\\s*\\d+/.test(document.querySelector('#booked').innerText)`,
 	    'the booking on the demo page');
 	const booked = await page.text('#booked');

@@ -57,6 +57,7 @@ main() {
 		GYM_BROWSER_SIM="https://127.0.0.1:$SIM_TLS_PORT" \
 		GYM_BROWSER_TOKEN="$token" \
 		GYM_BROWSER_ARTIFACTS="$art" \
+		GYM_BROWSER_ACCESS_LOG="$VAR/nginx/logs/access.log" \
 		GYM_BROWSER_CHROMIUM="$chromium" \
 		GYM_BROWSER_TIMEOUT="$LIMIT" \
 		timeout --kill-after=10 $((LIMIT + 30)) "$node" "$ROOT/test/browser/booking.js"
