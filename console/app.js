@@ -15,7 +15,7 @@
 	var API = '/api/v1';
 	var TOKEN_KEY = 'gym.console.token';
 	var PAGE_SIZE = 20;
-	var REFRESH_MS = 2000;		/* while a refund is in flight */
+	var REFRESH_MS = 2000;		/* while a refund is in flight and the feed is down */
 
 	var ORDER_STATUS = {
 		pending: '待支付', paid: '已支付', failed: '支付失败', cancelled: '已取消',
@@ -515,7 +515,7 @@
 			if (current.id !== id)
 				return;
 			renderOrder(o);
-			if (refundInFlight(o))
+			if (refundInFlight(o) && !liveOn())
 				current.timer = setTimeout(function () { loadOrder(id, true); }, REFRESH_MS);
 		}, function (err) {
 			if (current.id !== id)
@@ -744,6 +744,54 @@
 		});
 	}
 
+	/* ---- live feed -------------------------------------------------------------------- */
+
+	/*
+	 * The console's push channel (nginx's Nchan, /push/console; the token as
+	 * access_token, since an EventSource sets no headers): every order and
+	 * refund change.  The open order is read again when it changes, the list
+	 * when anything changes; what is shown always comes from the API.  While
+	 * the feed is down (data-live="poll" on <body>), an order with a refund in
+	 * flight is polled instead.
+	 */
+	var live = { es: null, list: null };
+
+	function liveOn() {
+		return live.es !== null && live.es.readyState === 1;
+	}
+
+	function stopLive() {
+		if (live.es)
+			live.es.close();
+		live.es = null;
+		document.body.removeAttribute('data-live');
+	}
+
+	function startLive() {
+		var es;
+		if (live.es || !window.EventSource || !token())
+			return;
+		es = new EventSource(API + '/push/console?access_token=' + encodeURIComponent(token()));
+		live.es = es;
+		es.onopen = function () { document.body.setAttribute('data-live', 'push'); };
+		es.onmessage = function (ev) {
+			var m;
+			try { m = JSON.parse(ev.data); } catch (e) { return; }
+			if (current.id && m.order_id === current.id)
+				loadOrder(current.id, true);
+			if (!$('view-orders').hidden && !live.list)
+				live.list = setTimeout(function () { live.list = null; loadOrders(); }, 500);
+		};
+		es.onerror = function () {
+			if (es.readyState !== 2 || live.es !== es)
+				return;
+			live.es = null;
+			document.body.setAttribute('data-live', 'poll');
+			if (current.id)
+				loadOrder(current.id, true);
+		};
+	}
+
 	/* ---- routing --------------------------------------------------------------------- */
 
 	function showView(name) {
@@ -764,11 +812,13 @@
 		if (!token()) {
 			show($('nav'), false);
 			stopRefresh();
+			stopLive();
 			showView('signin');
 			$('signin-token').focus();
 			return;
 		}
 		show($('nav'), true);
+		startLive();
 		if (parts[0] !== 'orders' || !parts[1]) {
 			stopRefresh();
 			current.id = '';

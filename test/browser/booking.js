@@ -260,6 +260,8 @@ async function consoleRefund(page, orderId) {
 	await page.waitFor(`(() => { const s = document.querySelector('#order-status').getAttribute('data-status');
 		return s === 'refunding' || s === 'refunded'; })()`, 'the order to turn refunding', 15000);
 	ok('console starts the refund (confirm dialog: ' + JSON.stringify(page.dialogs[page.dialogs.length - 1] || '') + ')');
+	assert(await page.evaluate(`document.body.getAttribute('data-live')`) === 'push',
+	    'the console follows its feed by push (it would poll the order otherwise)');
 
 	await page.waitFor(`document.querySelector('#order-status').getAttribute('data-status') === 'refunded'`,
 	    'the order to turn refunded (the refund notification)', 30000);
