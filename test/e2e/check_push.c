@@ -5,6 +5,7 @@
  * subscribes first, waits until Nchan has taken the subscriber, then makes
  * the change, so a message that arrives was pushed, not read back.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,6 +431,90 @@ START_TEST(test_push_console)
 }
 END_TEST
 
+/* nginx's own command line for the test stack (stack.sh's). */
+static void
+nginx_ctl(const char *signal_or_start)
+{
+	char rel[512], prefix[PATH_MAX], cmd[2048 + PATH_MAX * 3], out[512];
+	int rc;
+
+	/* -p wants an absolute prefix: a relative -e is taken under it */
+	ck_assert_ptr_nonnull(realpath(e2e_var_path("nginx", rel, sizeof(rel)), prefix));
+	if (signal_or_start == NULL)
+		snprintf(cmd, sizeof(cmd), "nginx -p '%s' -c '%s/nginx.conf' -e '%s/logs/error.log' 2>&1",
+		    prefix, prefix, prefix);
+	else
+		snprintf(cmd, sizeof(cmd), "nginx -p '%s' -c '%s/nginx.conf' -e '%s/logs/error.log' "
+		    "-s %s 2>&1", prefix, prefix, prefix, signal_or_start);
+	rc = e2e_run(cmd, out, sizeof(out));
+	ck_assert_msg(rc == 0, "%s: exit %d: %s", cmd, rc, out);
+}
+
+/* The API's port answers (1) or refuses (0) within timeout_ms. */
+static int
+api_up_within(int want, int timeout_ms)
+{
+	long long end = e2e_now_ms() + timeout_ms;
+	struct e2e_resp r = { 0 };
+	int up;
+
+	do {
+		up = e2e_request_nock("GET", "/healthz", NULL, NULL, NULL, &r) == 0 && r.status == 200;
+		if (up == want)
+			break;
+		e2e_sleep_ms(100);
+	} while (e2e_now_ms() < end);
+	e2e_resp_free(&r);
+	return up == want;
+}
+
+/* nginx restarted while an order changed: the publish failed (counted, the
+ * change kept), Nchan's messages are gone with its memory, and the client
+ * that comes back reads the order's true state from the API. */
+START_TEST(test_push_nginx_restart)
+{
+	char token[E2E_TOKEN_MAX], oid[64], path[128], st[32];
+	const char *p[1] = { oid };
+	struct e2e_resp r = { 0 };
+	long long failed0, failed1;
+	long long sid;
+	struct sse *s;
+
+	pending_order("push-restart", token, &sid, oid);
+	e2e_request("GET", "/metrics", NULL, NULL, NULL, &r);
+	failed0 = e2e_metric(r.body, "gymd_push_failed_total");
+	ck_assert_int_ge(failed0, 0);
+	snprintf(path, sizeof(path), "/api/v1/push/orders/%s", oid);
+	s = sse_start(path, token, NULL);
+	ck_assert(sse_wait(s, "\"status\": \"pending\"", 10000));
+
+	nginx_ctl("stop");
+	ck_assert_msg(api_up_within(0, 10000), "nginx did not stop");
+	sse_stop(s);
+	free(s);
+	/* the change, while nginx is down (a late expiry, as the sweep makes) */
+	e2e_sql_exec(e2e_pg(), "UPDATE payment_orders SET status = 'expired', updated_at = now() "
+	    "WHERE order_id = $1", 1, p);
+	ck_assert_int_eq(e2e_wait_sql_int("SELECT count(*) FROM push_outbox", 0, 10000), 0);
+	nginx_ctl(NULL);
+	ck_assert_msg(api_up_within(1, 10000), "nginx did not come back");
+
+	e2e_request("GET", "/metrics", NULL, NULL, NULL, &r);
+	failed1 = e2e_metric(r.body, "gymd_push_failed_total");
+	ck_assert_msg(failed1 >= failed0 + 2, "push failures %lld -> %lld", failed0, failed1);
+	e2e_resp_free(&r);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "expired");
+	/* and the push works again */
+	s = sse_start(path, token, NULL);
+	ck_assert(sse_wait(s, ": hi", 10000));
+	e2e_sql_exec(e2e_pg(), "UPDATE payment_orders SET status = 'cancelled', updated_at = now() "
+	    "WHERE order_id = $1", 1, p);
+	ck_assert_msg(sse_wait(s, "\"status\": \"cancelled\"", 10000), "after the restart: %s", s->buf);
+	sse_stop(s);
+	free(s);
+}
+END_TEST
+
 Suite *
 push_suite(void)
 {
@@ -443,6 +528,7 @@ push_suite(void)
 	tcase_add_test(tc, test_push_class_seats);
 	tcase_add_test(tc, test_push_resume);
 	tcase_add_test(tc, test_push_console);
+	tcase_add_test(tc, test_push_nginx_restart);
 	suite_add_tcase(s, tc);
 	return s;
 }
