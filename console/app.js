@@ -28,6 +28,7 @@
 		pending: '待提交', processing: '处理中', success: '退款成功', closed: '退款关闭', abnormal: '退款异常'
 	};
 	var BOOKING_STATUS = { confirmed: '已确认', cancelled: '已取消' };
+	var ATTENTION_REASON = { late_no_seat: '支付到账时已无名额', second_trial: '家长已有体验课，重复支付' };
 	var OTHER_STATUS = {
 		active: '有效', revoked: '已停用', sent: '已发送', queued: '待发送', failed: '发送失败',
 		success: '成功', SUCCESS: '成功', PROCESSING: '处理中', CLOSED: '已关闭', ABNORMAL: '异常'
@@ -293,7 +294,11 @@
 		if (orders.cursors[orders.page])
 			q.cursor = orders.cursors[orders.page];
 		$('orders-body').setAttribute('aria-busy', 'true');
-		return api('GET', '/admin/orders', { query: q }).then(function (page) {
+		/* "attention": the needs-attention queue, its own list */
+		var path = q.status === 'attention' ? '/admin/attention' : '/admin/orders';
+		if (q.status === 'attention')
+			delete q.status;
+		return api('GET', path, { query: q }).then(function (page) {
 			if (seq !== orders.seq)
 				return;
 			var body = $('orders-body'), items = (page && page.items) || [];
@@ -426,6 +431,8 @@
 
 		var f = $('order-fields');
 		clear(f);
+		field(f, '待处理', o.attention_reason ? label(ATTENTION_REASON, o.attention_reason) +
+		    (needsAttention(o) ? '：请核实后退款' : '') : '', 'attention');
 		field(f, '金额', yuan(o.amount_fen, o.amount) + (o.currency ? ' ' + o.currency : ''));
 		field(f, '用户 ID', o.user_id !== undefined ? String(o.user_id) : '');
 		field(f, '课程 ID', o.course_schedule_id !== undefined ? String(o.course_schedule_id) : '');
@@ -494,14 +501,21 @@
 			emptyRow(au, 7, '暂无记录');
 
 		/* The refund form stays while the server may still say "refundable". */
-		show($('refund-box'), o.status === 'paid');
-		if (o.status !== 'paid')
+		show($('refund-box'), o.status === 'paid' || needsAttention(o));
+		if (o.status !== 'paid' && !needsAttention(o))
 			current.refundKey = '';
 	}
 
 	/* A refund WeChat has yet to answer: the page refreshes itself meanwhile.
 	 * An abnormal refund leaves the order refunding until someone acts, so
 	 * that alone does not count. */
+	/* In the needs-attention queue: money to return without a seat, and no
+	 * refund under way or done (a closed one puts it back). */
+	function needsAttention(o) {
+		return !!o.attention_reason && o.status === 'refunding' &&
+		    !(o.refunds || []).some(function (x) { return x.status !== 'closed'; });
+	}
+
 	function refundInFlight(o) {
 		var r = o.refunds || [];
 		if (o.status === 'refunding' && r.length === 0)

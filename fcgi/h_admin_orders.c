@@ -81,8 +81,9 @@ add_list_registration(cJSON *o, const struct gym_registration *r, int found, int
 	cJSON_AddStringToObject(o, "parent_phone_masked", m.parent_phone);
 }
 
-enum gym_err
-gym_h_admin_order_list(struct gym_req *req, struct gym_resp *resp)
+/* Orders, or (attention) the needs-attention queue, with the same filters. */
+static enum gym_err
+order_list(struct gym_req *req, struct gym_resp *resp, int attention)
 {
 	struct gym_admin_order_filter f;
 	struct gym_registration *regs = NULL;
@@ -97,6 +98,7 @@ gym_h_admin_order_list(struct gym_req *req, struct gym_resp *resp)
 	if ((e = filters(req, resp, status, sizeof(status), &f)) != GYM_OK ||
 	    (e = phone_filter(req, resp, phone_index, &f)) != GYM_OK)
 		return e;
+	f.attention = attention;
 	e = GYM_ENOMEM;
 	if ((orders = calloc((size_t)f.limit, sizeof(*orders))) == NULL ||
 	    (regs = calloc((size_t)f.limit, sizeof(*regs))) == NULL ||
@@ -126,6 +128,20 @@ out:
 	free(ids);
 	free(orders);
 	return e;
+}
+
+enum gym_err
+gym_h_admin_order_list(struct gym_req *req, struct gym_resp *resp)
+{
+	return order_list(req, resp, 0);
+}
+
+/* The needs-attention queue: paid orders whose money must go back without a
+ * seat (attention_reason), waiting for an operator's refund. */
+enum gym_err
+gym_h_admin_attention(struct gym_req *req, struct gym_resp *resp)
+{
+	return order_list(req, resp, 1);
 }
 
 static cJSON *

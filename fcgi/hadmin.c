@@ -72,6 +72,7 @@ gym_h_admin_order_json(const struct gym_order *ord)
 
 	cJSON_AddNumberToObject(o, "user_id", (double)ord->user_id);
 	gym_h_add_time(o, "created_at", ord->created_at);
+	gym_h_str_or_null(o, "attention_reason", ord->attention_reason);
 	return o;
 }
 

@@ -34,6 +34,7 @@ enum gym_err gym_h_admin_refund_list(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_refund_get(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_schedule_create(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_schedule_update(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_attention(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_order(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_schedule(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_console(struct gym_req *, struct gym_resp *);

@@ -35,6 +35,7 @@ static const struct gym_route routes[] = {
 	{ "GET", "/push/course-schedules/{}", gym_h_push_schedule, GYM_AUTH_NONE, 0 },
 	{ "GET", "/push/console", gym_h_push_console, GYM_AUTH_AUDITOR | GYM_TOKEN_QUERY, 0 },
 	{ "GET", "/admin/orders", gym_h_admin_order_list, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/attention", gym_h_admin_attention, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/orders/{}", gym_h_admin_order_get, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/audit-log", gym_h_admin_audit_list, GYM_AUTH_AUDITOR, 0 },
 	{ "POST", "/admin/refunds", gym_h_admin_refund_create, GYM_AUTH_OPERATOR | GYM_IDEMPOTENT, 4 * KB },

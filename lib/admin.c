@@ -18,7 +18,7 @@
 	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, " \
 	US("o.expires_at", "expires_us") ", " US("o.paid_at", "paid_us") ", " \
 	US("o.created_at", "created_us") ", o.reservation_id, b.id AS booking_id, " \
-	"r.status AS res_status, " US("r.expires_at", "res_expires_us") " " \
+	"r.status AS res_status, " US("r.expires_at", "res_expires_us") ", o.attention_reason " \
 	"FROM payment_orders o LEFT JOIN seat_reservations r ON r.id = o.reservation_id " \
 	"LEFT JOIN bookings b ON b.order_id = o.order_id "
 
@@ -40,6 +40,7 @@ static struct gym_stmt st_orders = { "admin_orders",
 	"AND ($5::bigint IS NULL OR o.id < $5::bigint) "
 	"AND ($7::text IS NULL OR o.order_id IN "
 	"(SELECT order_id FROM order_registrations WHERE phone_index = $7::text)) "
+	"AND (NOT $8::boolean OR (" GYM_ATTENTION_SQL ")) "
 	"ORDER BY o.id DESC LIMIT $6::int", 0 };
 static struct gym_stmt st_order = { "admin_order",
 	ORDER_COLS "WHERE o.order_id = $1", 0 };
@@ -91,7 +92,7 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
     struct gym_order *out, int *n, long long *next)
 {
 	char sid[24], from[40], to[40], before[24], lim[16];
-	const char *p[7];
+	const char *p[8];
 	PGresult *r;
 	enum gym_err e;
 	int rows;
@@ -107,8 +108,9 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
 	p[4] = ll_param(before, sizeof(before), f->before);
 	p[5] = lim;
 	p[6] = f->phone_index;
+	p[7] = f->attention ? "true" : "false";
 	if ((e = gym_db_ensure(db)) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_orders, 7, p, &r)) != GYM_OK)
+	    (e = gym_db_exec(db, &st_orders, 8, p, &r)) != GYM_OK)
 		return e;
 	rows = PQntuples(r);
 	*n = rows > f->limit ? f->limit : rows;

@@ -15,10 +15,18 @@
 #define GYM_ADMIN_LIMIT_DEFAULT	50
 #define GYM_ADMIN_LIMIT_MAX	200
 
+/* An order (o) in the operators' needs-attention queue: money that must go
+ * back without a seat, no refund under way or done (a closed one puts it
+ * back).  Shared by the queue's reads and the refund job. */
+#define GYM_ATTENTION_SQL \
+	"o.attention_reason IS NOT NULL AND o.status = 'refunding' AND NOT EXISTS (" \
+	"SELECT 1 FROM refunds f WHERE f.order_id = o.order_id AND f.status <> 'closed')"
+
 struct gym_admin_order_filter {
 	const char *status;		/* NULL = any */
 	long long schedule_id;		/* 0 = any */
 	const char *phone_index;	/* NULL = any; else gym_pii_index of a phone */
+	int attention;			/* 1: only the needs-attention queue */
 	int64_t from, to;		/* created_at in [from, to); 0 = unbounded */
 	long long before;		/* cursor: only ids below it; 0 = from the newest */
 	int limit;			/* 1 .. GYM_ADMIN_LIMIT_MAX */

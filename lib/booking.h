@@ -59,6 +59,8 @@ struct gym_order {
 	char transaction_id[64];
 	char payment_method[12];	/* the channel: "wechat" */
 	char out_trade_no[33];		/* the current (or paying) attempt's */
+	char attention_reason[16];	/* why the money must go back without a
+					 * seat (late_no_seat, second_trial); "" */
 };
 
 struct gym_booking {

@@ -16,7 +16,7 @@
 #include "config.h"
 #include "crypto.h"
 
-enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS,
+enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_LATE_REFUND, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS,
     C_APP_SECRET, C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY, C_ALI_APP_KEY, C_ALI_PUB_KEY };
 
 struct ckey {
@@ -39,6 +39,7 @@ static const struct ckey keys[] = {
 	{ "db", C_STR, F(db), 0, 0 },
 	{ "db_lock_timeout_ms", C_INT, F(db_lock_timeout_ms), 0, 60000 },
 	{ "log_level", C_LOGLEVEL, F(log_level), 0, 0 },
+	{ "late_payment_refund", C_LATE_REFUND, F(late_payment_refund_auto), 0, 0 },
 	{ "token_secret_file", C_TOKEN_SECRET, 0, 0, 0 },
 	{ "pii_keys_file", C_PII_KEYS, 0, 0, 0 },
 	{ "token_ttl", C_INT, F(token_ttl), 60, 90 * 86400 },
@@ -344,6 +345,13 @@ set_value(const struct ckey *k, char *val, struct gym_config *c, char *err, size
 		return 0;
 	case C_SCHEDULE:
 		return set_schedule(k, val, c, err, errsz);
+	case C_LATE_REFUND:
+		if (strcmp(val, "operator") != 0 && strcmp(val, "auto") != 0) {
+			snprintf(err, errsz, "late_payment_refund must be operator or auto");
+			return -1;
+		}
+		c->late_payment_refund_auto = strcmp(val, "auto") == 0;
+		return 0;
 	case C_LOGLEVEL:
 		if (gym_log_level_parse(val, &c->log_level) == -1) {
 			snprintf(err, errsz, "log_level must be err, warn, info or debug");

@@ -48,6 +48,11 @@ struct gym_config {
 	struct gym_pii_keys pii;	/* pii_keys_file: registration details */
 	char *push_url;		/* Nchan's publisher location (the channel is
 				 * appended); NULL = live push off */
+	/* late_payment_refund: a payment that cannot have a seat (it came after
+	 * the order ended and the seats were gone, or the parent has a trial
+	 * already) waits in the operators' needs-attention queue (operator, 0,
+	 * the default) or is refunded by the job at once (auto, 1) */
+	int late_payment_refund_auto;
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

@@ -91,6 +91,7 @@ gym__read_order(PGresult *r, int i, struct gym_order *o)
 	gym_db_copy(r, i, "transaction_id", o->transaction_id, sizeof(o->transaction_id));
 	gym_db_copy(r, i, "payment_method", o->payment_method, sizeof(o->payment_method));
 	gym_db_copy(r, i, "out_trade_no", o->out_trade_no, sizeof(o->out_trade_no));
+	gym_db_copy(r, i, "attention_reason", o->attention_reason, sizeof(o->attention_reason));
 	if (!gym_db_isnull(r, i, "reservation_id")) {
 		o->has_reservation = 1;
 		o->res.id = gym_db_get_ll(r, i, "reservation_id");

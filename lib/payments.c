@@ -4,8 +4,9 @@
  * queries for one order are applied one at a time; a transaction already
  * recorded is a duplicate and changes nothing.  A payment for an order
  * that lapsed takes a free seat if there is one; with no seat, or for a
- * user who already has a trial, the order goes to 'refunding' and the
- * refund job returns the money.
+ * user who already has a trial, the order goes to 'refunding' with the
+ * reason (attention_reason): an operator refunds it from the needs-attention
+ * queue, or the refund job does at once (late_payment_refund = auto).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
  * statement, so the attempt costs no round trip of its own. */
 #define ORDER_OF_OTN \
 	"coalesce((SELECT t.order_id FROM payment_attempts t WHERE t.out_trade_no = $1), $1)"
+static struct gym_stmt st_attention = { "pay_order_attention",
+	"UPDATE payment_orders SET attention_reason = $2 WHERE order_id = $1", 0 };
 static struct gym_stmt st_lock = { "pay_order_lock",
 	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, "
 	"o.reservation_id, "
@@ -269,9 +272,14 @@ apply_success(struct gym_db *db, struct pay_arg *a)
 		if ((e = confirm(db, a, rid)) != GYM_OK)
 			return e;
 	} else {
+		/* the money goes back: by an operator from the needs-attention
+		 * queue, or by the job (late_payment_refund, refund_job.c) */
+		const char *pa[2] = { a->order_id, other ? "second_trial" : "late_no_seat" };
+
 		set_txn(a, other ? GYM_TXN_DUPLICATE_REFUNDED : GYM_TXN_LATE_REFUNDED);
 		if ((e = gym__order_set_status(db, a->actor, a->order_id, a->status,
-		    GYM_ORDER_REFUNDING, "auto_refund_required")) != GYM_OK)
+		    GYM_ORDER_REFUNDING, "auto_refund_required")) != GYM_OK ||
+		    (e = gym_db_exec(db, &st_attention, 2, pa, NULL)) != GYM_OK)
 			return e;
 	}
 	if ((e = record_txn(db, a)) != GYM_OK ||

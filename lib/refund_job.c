@@ -21,6 +21,7 @@
 static struct gym_stmt st_claim_orders = { "refund_claim_orders",
 	"SELECT o.order_id FROM payment_orders o WHERE o.status = 'refunding' "
 	"AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.order_id = o.order_id) "
+	"AND ($2::boolean OR o.attention_reason IS NULL) "
 	"ORDER BY o.updated_at LIMIT $1::int FOR UPDATE OF o SKIP LOCKED", 0 };
 /* first due after_s after creation (the requester sends at once), then
  * after_s, 2 after_s, 4 after_s ... at most an hour apart */
@@ -41,13 +42,13 @@ static struct gym_stmt st_claim_poll = { "refund_claim_poll",
 static const struct gym_actor job_actor = { "system", 0, NULL, "refund_job", NULL, NULL };
 
 enum gym_err
-gym_refund_claim_orders(struct gym_db *db, char (*ids)[72], int max, int *n)
+gym_refund_claim_orders(struct gym_db *db, int late_too, char (*ids)[72], int max, int *n)
 {
 	char lim[16];
-	const char *p[1] = { lim };
+	const char *p[2] = { lim, late_too ? "true" : "false" };
 
 	snprintf(lim, sizeof(lim), "%d", max);
-	return gym_db_claim_ids(db, &st_claim_orders, 1, p, (char *)ids, sizeof(*ids), max, n);
+	return gym_db_claim_ids(db, &st_claim_orders, 2, p, (char *)ids, sizeof(*ids), max, n);
 }
 
 static enum gym_err
@@ -93,7 +94,8 @@ gym_refund_poll(struct gym_db *db, struct gym_channels *chans, const struct gym_
 	return e;
 }
 
-/* (a) a system refund for each order left in 'refunding' without one. */
+/* (a) a system refund for each order left in 'refunding' without one; one
+ * waiting in the needs-attention queue only with late_payment_refund = auto. */
 static int
 auto_refunds(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg)
 {
@@ -102,7 +104,7 @@ auto_refunds(struct gym_db *db, struct gym_channels *chans, const struct gym_con
 	enum gym_err e;
 	int n = 0, created;
 
-	if (gym_refund_claim_orders(db, ids, BATCH, &n) != GYM_OK)
+	if (gym_refund_claim_orders(db, cfg->late_payment_refund_auto, ids, BATCH, &n) != GYM_OK)
 		return 0;
 	for (int i = 0; i < n; i++) {
 		e = gym_refund_request(db, &job_actor, ids[i], GYM_REFUND_AUTO_REASON, "system", 0,

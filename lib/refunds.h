@@ -139,8 +139,10 @@ const char *gym_refund_public_status(const struct gym_refund *);
 int gym_refund_job_run(struct gym_db *, struct gym_channels *, const struct gym_config *);
 
 /* The job's claims, each committed at once; ids receive up to max
- * order ids (a) or out_refund_nos (b, c), 72 bytes each. */
-enum gym_err gym_refund_claim_orders(struct gym_db *, char (*ids)[72], int max, int *n);
+ * order ids (a) or out_refund_nos (b, c), 72 bytes each.  (a) takes the
+ * orders in the needs-attention queue (attention_reason) only when late_too. */
+enum gym_err gym_refund_claim_orders(struct gym_db *, int late_too, char (*ids)[72], int max,
+    int *n);
 enum gym_err gym_refund_claim_send(struct gym_db *, int after_s, char (*ids)[72], int max,
     int *n);
 enum gym_err gym_refund_claim_poll(struct gym_db *, int after_s, char (*ids)[72], int max,

@@ -378,7 +378,8 @@ suite_fault() {
 	TOUCHED_STACK=1
 	if ! bash "$ENV_DIR/pg.sh" start test >>"$LOGDIR/stack.log" 2>&1 ||
 		! bash "$ENV_DIR/pg.sh" recreatedb test gym >>"$LOGDIR/stack.log" 2>&1 ||
-		! run_logged "$LOGDIR/stack.log" 120 env GYM_BIN="$label" bash "$ENV_DIR/stack.sh" start test; then
+		! run_logged "$LOGDIR/stack.log" 120 env GYM_BIN="$label" GYM_LATE_PAYMENT_REFUND=auto \
+		bash "$ENV_DIR/stack.sh" start test; then
 		record FAIL "$label" fault $((SECONDS - start)) "stack.sh start test failed (see var/test/log/stack.log)"
 		return 0
 	fi

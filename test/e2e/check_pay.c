@@ -544,12 +544,15 @@ START_TEST(late_payment_no_seat)
 	e2e_hold(tb, sid);
 	ck_assert_int_eq(e2e_available(sid), 0);
 	e2e_sim_pay(oid, 1);
-	/* refunding, then the job's automatic refund returns the money */
-	ck_assert_str_eq(e2e_wait_status(ta, oid, "refunded", 10000, st), "refunded");
+	/* refunding, in the operators' needs-attention queue (the refund is
+	 * theirs to start: check_refund.c late_payment_waits_for_operator) */
+	ck_assert_str_eq(e2e_wait_status(ta, oid, "refunding", 10000, st), "refunding");
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_transactions WHERE order_id = $1 "
 	    "AND outcome = 'late_refunded'", oid), 1);
-	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1 "
-	    "AND initiated_by = 'system' AND status = 'success'", oid), 1);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_orders WHERE order_id = $1 "
+	    "AND attention_reason = 'late_no_seat'", oid), 1);
+	e2e_wait_job_passes(2, 10000);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1", oid), 0);
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM bookings WHERE order_id = $1", oid), 0);
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM payment_audit_log WHERE order_id = $1 "
 	    "AND action_type = 'auto_refund_required'", oid), 1);

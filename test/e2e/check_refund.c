@@ -391,12 +391,44 @@ START_TEST(closed_then_refunded_anew)
 }
 END_TEST
 
-START_TEST(late_payment_refunded_by_job)
+/* 1 when GET /admin/attention lists oid (with this reason). */
+static int
+in_attention(const char *op, const char *oid, const char *reason)
 {
-	char ta[E2E_TOKEN_MAX], tb[E2E_TOKEN_MAX], oid[40], st[24], path[128];
+	struct e2e_resp r = { 0 };
+	cJSON *items, *it;
+	int found = 0;
+
+	e2e_request("GET", E2E_API "/admin/attention", op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "attention: %ld %s", r.status, r.body);
+	items = cJSON_GetObjectItem(r.json, "items");
+	cJSON_ArrayForEach(it, items) {
+		const cJSON *id = cJSON_GetObjectItem(it, "order_id");
+		const cJSON *why = cJSON_GetObjectItem(it, "attention_reason");
+
+		if (cJSON_IsString(id) && strcmp(id->valuestring, oid) == 0) {
+			ck_assert(cJSON_IsString(why));
+			ck_assert_str_eq(why->valuestring, reason);
+			ck_assert_str_eq(cJSON_GetObjectItem(it, "status")->valuestring, "refunding");
+			found = 1;
+		}
+	}
+	e2e_resp_free(&r);
+	return found;
+}
+
+/* late_payment_refund = operator (the default): a payment that finds no
+ * seat waits in the needs-attention queue; the job never refunds it; the
+ * operator's refund does. */
+START_TEST(late_payment_waits_for_operator)
+{
+	char ta[E2E_TOKEN_MAX], tb[E2E_TOKEN_MAX], oid[40], st[24], path[128], op[TOKEN_MAX],
+	    au[TOKEN_MAX];
 	struct e2e_resp r = { 0 };
 	long long sid = e2e_schedule(1);
 
+	operator_token("operator", op);
+	operator_token("auditor", au);
 	e2e_user("refund-late-a", ta);
 	e2e_user("refund-late-b", tb);
 	order(ta, sid, oid);
@@ -405,11 +437,24 @@ START_TEST(late_payment_refunded_by_job)
 	ck_assert_msg(r.status == 200, "cancel: %ld %s", r.status, r.body);
 	e2e_hold(tb, sid);
 	e2e_sim_pay(oid, 1);
-	/* no seat: the job refunds it on its own */
+	ck_assert_str_eq(e2e_wait_status(ta, oid, "refunding", 10000, st), "refunding");
+	/* the job passes by and leaves it */
+	e2e_wait_job_passes(3, 10000);
+	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1", oid), 0);
+	ck_assert_int_eq(sim_refunds_of(oid), 0);
+	ck_assert(in_attention(op, oid, "late_no_seat"));
+	ck_assert(in_attention(au, oid, "late_no_seat"));
+
+	/* an auditor may not refund; the operator's one click does */
+	post_refund(au, oid, "无名额，全额退款", NULL, &r);
+	ck_assert_int_eq(r.status, 403);
+	post_refund(op, oid, "无名额，全额退款", NULL, &r);
+	ck_assert_msg(r.status == 202, "refund: %ld %s", r.status, r.body);
 	ck_assert_str_eq(e2e_wait_status(ta, oid, "refunded", 10000, st), "refunded");
 	ck_assert_int_eq(e2e_sql_int1("SELECT count(*) FROM refunds WHERE order_id = $1 "
-	    "AND initiated_by = 'system' AND status = 'success' AND operator_id IS NULL", oid), 1);
+	    "AND initiated_by = 'operator' AND status = 'success'", oid), 1);
 	ck_assert_int_eq(sim_refunds_of(oid), 1);
+	ck_assert(!in_attention(op, oid, "late_no_seat"));
 	ck_assert_int_eq(e2e_available(sid), 0);		/* b keeps the seat */
 	e2e_resp_free(&r);
 }
@@ -497,7 +542,7 @@ refund_suite(void)
 	tcase_add_test(t, notification_dropped_polled);
 	tcase_add_test(t, abnormal_visible_with_next_action);
 	tcase_add_test(t, closed_then_refunded_anew);
-	tcase_add_test(t, late_payment_refunded_by_job);
+	tcase_add_test(t, late_payment_waits_for_operator);
 	tcase_add_test(t, refund_notifications_not_ours);
 	suite_add_tcase(s, t);
 	return s;

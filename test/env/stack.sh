@@ -251,6 +251,9 @@ trust_proxy = yes
 idempotency_lease = $IDEM_LEASE
 read_timeout = $READ_TIMEOUT
 audit_refusals_per_minute = $REFUSALS_AUDITED
+# a payment without a seat: the operators' needs-attention queue (operator)
+# or an automatic refund (auto: the fault suite, GYM_LATE_PAYMENT_REFUND)
+late_payment_refund = ${GYM_LATE_PAYMENT_REFUND:-operator}
 # live push: Nchan's publisher in this profile's nginx
 push_url = http://127.0.0.1:$PUSH_PORT/pub/
 

@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include "integ.h"
+#include "admin.h"
 #include "pgtest.h"
 #include "refunds.h"
 
@@ -521,6 +522,51 @@ START_TEST(test_amounts_strict)
 }
 END_TEST
 
+/* late_payment_refund = operator: a payment without a seat waits in the
+ * needs-attention queue with its reason; the job leaves it; an operator's
+ * refund takes it out. */
+START_TEST(test_attention_queue)
+{
+	static const struct gym_actor op = { "operator", 7, NULL, "test", NULL, NULL };
+	struct gym_admin_order_filter q = { 0 };
+	struct gym_order a, b, listed[4];
+	struct gym_refund f;
+	struct gym_actor ua;
+	char ids[8][72], outcome[32], txn[48];
+	long long next;
+	int n = -1, created;
+	long long sid = pgt_schedule(db, 1);
+
+	new_order(sid, "o-attn-late-a", &a);
+	ua = pgt_actor_user(a.user_id);
+	ck_assert_int_eq(gym_order_cancel(db, &ua, a.user_id, a.order_id, &b), GYM_OK);
+	new_order(sid, "o-attn-late-b", &b);
+	snprintf(txn, sizeof(txn), "4200%s", a.order_id);
+	ck_assert_int_eq(pgt_pay(db, a.order_id, txn, outcome, sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "late_refunded");
+	assert_order(a.order_id, "refunding");
+
+	/* the job's claim leaves it to an operator */
+	ck_assert_int_eq(gym_refund_claim_orders(db, 0, ids, 8, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	q.attention = 1;
+	q.limit = 4;
+	ck_assert_int_eq(gym_admin_order_list(db, &q, listed, &n, &next), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_str_eq(listed[0].order_id, a.order_id);
+	ck_assert_str_eq(listed[0].attention_reason, "late_no_seat");
+
+	ck_assert_int_eq(gym_refund_request(db, &op, a.order_id, "无名额，全额退款", "operator", 7,
+	    &f, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(gym_admin_order_list(db, &q, listed, &n, &next), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	/* and the job never makes a second one */
+	ck_assert_int_eq(gym_refund_claim_orders(db, 1, ids, 8, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 START_TEST(test_auto_refund_claims)
 {
 	struct gym_refund f, g;
@@ -540,7 +586,7 @@ START_TEST(test_auto_refund_claims)
 	ck_assert_str_eq(outcome, "late_refunded");
 	assert_order(a.order_id, "refunding");
 
-	ck_assert_int_eq(gym_refund_claim_orders(db, ids, 8, &n), GYM_OK);
+	ck_assert_int_eq(gym_refund_claim_orders(db, 1, ids, 8, &n), GYM_OK);
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(ids[0], a.order_id);
 	ck_assert_int_eq(gym_refund_request(db, &pgt_actor_system, a.order_id,
@@ -551,7 +597,7 @@ START_TEST(test_auto_refund_claims)
 	snprintf(expect, sizeof(expect), "RF%s", a.order_id);
 	ck_assert_str_eq(f.out_refund_no, expect);
 	/* it has its refund now: no second claim */
-	ck_assert_int_eq(gym_refund_claim_orders(db, ids, 8, &n), GYM_OK);
+	ck_assert_int_eq(gym_refund_claim_orders(db, 1, ids, 8, &n), GYM_OK);
 	ck_assert_int_eq(n, 0);
 
 	/* the requester sends at once; the job resends after after_s, then backs off */
@@ -691,6 +737,7 @@ refunds_suite(void)
 	tcase_add_test(t, test_strangers_refused);
 	tcase_add_loop_test(t, test_amounts_strict, 0, sizeof(bad_amounts) / sizeof(bad_amounts[0]));
 	tcase_add_test(t, test_auto_refund_claims);
+	tcase_add_test(t, test_attention_queue);
 	tcase_add_test(t, test_list);
 	tcase_add_test(t, test_schema_one_live_refund);
 	suite_add_tcase(s, t);
