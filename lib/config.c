@@ -16,7 +16,7 @@
 #include "config.h"
 #include "crypto.h"
 
-enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_LATE_REFUND, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS,
+enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_LATE_REFUND, C_PUSH_URL, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS,
     C_APP_SECRET, C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY, C_ALI_APP_KEY, C_ALI_PUB_KEY };
 
 struct ckey {
@@ -48,7 +48,7 @@ static const struct ckey keys[] = {
 	{ "read_timeout", C_INT, F(read_timeout), 1, 300 },
 	{ "audit_refusals_per_minute", C_INT, F(audit_refusals_per_minute), 0, 100000 },
 	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
-	{ "push_url", C_STR, F(push_url), 0, 0 },
+	{ "push_url", C_PUSH_URL, 0, 0, 0 },
 	{ "upstream_workers", C_INT, F(upstream_workers), 0, GYM_WORKERS_MAX },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
@@ -345,6 +345,21 @@ set_value(const struct ckey *k, char *val, struct gym_config *c, char *err, size
 		return 0;
 	case C_SCHEDULE:
 		return set_schedule(k, val, c, err, errsz);
+	case C_PUSH_URL:
+		if (c->push_urls >= GYM_PUSH_URLS_MAX) {
+			snprintf(err, errsz, "push_url: at most %d (one per web host)", GYM_PUSH_URLS_MAX);
+			return -1;
+		}
+		if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0) {
+			snprintf(err, errsz, "push_url must be an http:// or https:// URL");
+			return -1;
+		}
+		if ((c->push_url[c->push_urls] = strdup(val)) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		c->push_urls++;
+		return 0;
 	case C_LATE_REFUND:
 		if (strcmp(val, "operator") != 0 && strcmp(val, "auto") != 0) {
 			snprintf(err, errsz, "late_payment_refund must be operator or auto");
@@ -518,12 +533,17 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded, &c->wx_tpl_waitlist,
 	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list,
 	    &c->ali_app_id, &c->ali_gateway_url, &c->ali_notify_url, &c->ali_seller_id,
-	    &c->ali_cainfo, &c->push_url };
+	    &c->ali_cainfo };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
 		*strs[i] = NULL;
 	}
+	for (int i = 0; i < c->push_urls; i++) {
+		free(c->push_url[i]);
+		c->push_url[i] = NULL;
+	}
+	c->push_urls = 0;
 	if (c->wx_app_secret != NULL) {
 		gym_wipe(c->wx_app_secret, strlen(c->wx_app_secret));
 		free(c->wx_app_secret);

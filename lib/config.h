@@ -24,6 +24,8 @@
 /* trusted_proxies when the file names none: nginx on this host. */
 #define GYM_TRUSTED_PROXIES_DEFAULT "127.0.0.1 ::1 unix"
 
+#define GYM_PUSH_URLS_MAX 8	/* web hosts live push publishes to */
+
 struct gym_config {
 	char *listen;		/* "HOST:PORT", "unix:PATH" or "systemd" */
 	int workers;
@@ -46,8 +48,10 @@ struct gym_config {
 	int audit_refusals_per_minute;	/* audit rows of refused notifications */
 	int idempotency_lease;	/* seconds an unfinished key is held */
 	struct gym_pii_keys pii;	/* pii_keys_file: registration details */
-	char *push_url;		/* Nchan's publisher location (the channel is
-				 * appended); NULL = live push off */
+	/* push_url, once per web host: Nchan's publisher location there (the
+	 * channel is appended); none = live push off */
+	char *push_url[GYM_PUSH_URLS_MAX];
+	int push_urls;
 	/* late_payment_refund: a payment that cannot have a seat (it came after
 	 * the order ended and the seats were gone, or the parent has a trial
 	 * already) waits in the operators' needs-attention queue (operator, 0,

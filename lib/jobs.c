@@ -190,7 +190,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		return 1;
 	if (gym_wx_client_new(cfg, &wx) != GYM_OK)
 		gym_log_warnx("job: no WeChat client: subscribe messages are off");
-	if (gym_push_new(cfg->push_url, &push) != GYM_OK)
+	if (gym_push_new(cfg->push_url, cfg->push_urls, &push) != GYM_OK)
 		gym_log_warnx("job: push_url is not usable: live push is off");
 	if (!(paying = gym_channels_start_all(&chans, cfg) == GYM_OK))
 		gym_log_warnx("job: a payment channel could not be made: reconciliation is off");

@@ -6,10 +6,12 @@
  * nothing is published before its commit.  The job process takes the rows
  * (gym_push_pass: claimed and deleted in one statement, SKIP LOCKED, so any
  * number of job processes on any number of hosts share them) and POSTs each
- * to Nchan's publisher location, push_url + channel.  A publish that fails
- * is counted (gymd_push_failed_total) and dropped: it never undoes the
- * change, and a client re-reads the state endpoint when it (re)connects.
- * With push off (no push_url) the rows are dropped unpublished.
+ * to Nchan's publisher location, push_url + channel, on every web host (one
+ * push_url each: a subscriber may be connected to any of them, and Nchan's
+ * memory store is per host).  A publish that fails is counted
+ * (gymd_push_failed_total) and dropped: it never undoes the change, and a
+ * client re-reads the state endpoint when it (re)connects.  With push off
+ * (no push_url) the rows are dropped unpublished.
  *
  * Seat counts change without any write when a hold lapses, so classes are
  * not pushed by a trigger: gym_push_classes compares each upcoming class's
@@ -19,10 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
 #include "booking.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,10 +34,16 @@
 
 #define URL_MAX 512
 
+/* A failed publisher's warning at most this often (every message fails
+ * while a web host is down). */
+#define WARN_EVERY_S 10
+
 struct gym_push {
 	CURL *curl;
 	struct curl_slist *headers;
-	char base[URL_MAX];
+	int nbase;
+	char base[GYM_PUSH_URLS_MAX][URL_MAX];
+	time_t warned[GYM_PUSH_URLS_MAX];
 };
 
 /* Claim and delete the oldest rows; each row's payload gains its version. */
@@ -60,18 +70,23 @@ static struct gym_stmt st_classes = { "push_classes",
 	" 'available', available) FROM changed", 0 };
 
 enum gym_err
-gym_push_new(const char *base_url, struct gym_push **out)
+gym_push_new(char *const *urls, int n, struct gym_push **out)
 {
 	struct gym_push *p;
 
 	*out = NULL;
-	if (base_url == NULL || base_url[0] == '\0')
+	if (n <= 0)
 		return GYM_OK;
-	if (strlen(base_url) >= URL_MAX - 100)
+	if (n > GYM_PUSH_URLS_MAX)
 		return GYM_EINVAL;
+	for (int i = 0; i < n; i++)
+		if (urls[i] == NULL || strlen(urls[i]) >= URL_MAX - 100)
+			return GYM_EINVAL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return GYM_ENOMEM;
-	snprintf(p->base, sizeof(p->base), "%s", base_url);
+	for (int i = 0; i < n; i++)
+		snprintf(p->base[i], sizeof(p->base[i]), "%s", urls[i]);
+	p->nbase = n;
 	if ((p->curl = curl_easy_init()) == NULL ||
 	    (p->headers = curl_slist_append(NULL, "Content-Type: application/json")) == NULL) {
 		gym_push_free(p);
@@ -100,15 +115,28 @@ discard(char *ptr, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* POST msg to the channel's publisher URL: 1 when Nchan took it. */
-static int
-publish(struct gym_push *p, const char *channel, const char *msg)
+/* A publisher's failure, logged at most every WARN_EVERY_S. */
+static void
+failed(struct gym_push *p, int i, const char *channel, const char *why)
 {
-	char url[URL_MAX];
+	time_t now = time(NULL);
+
+	if (now - p->warned[i] < WARN_EVERY_S)
+		return;
+	p->warned[i] = now;
+	gym_log_warnx("push: could not publish to %s (%s): %s; further failures there are "
+	    "counted, not logged, for %d s", p->base[i], channel, why, WARN_EVERY_S);
+}
+
+/* POST msg to the channel on publisher i: 1 when Nchan took it. */
+static int
+publish(struct gym_push *p, int i, const char *channel, const char *msg)
+{
+	char url[URL_MAX], why[64];
 	long code = 0;
 	CURLcode cc;
 
-	snprintf(url, sizeof(url), "%s%s", p->base, channel);
+	snprintf(url, sizeof(url), "%s%s", p->base[i], channel);
 	curl_easy_reset(p->curl);
 	if (curl_easy_setopt(p->curl, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(p->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
@@ -120,12 +148,13 @@ publish(struct gym_push *p, const char *channel, const char *msg)
 	    curl_easy_setopt(p->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
 		return 0;
 	if ((cc = curl_easy_perform(p->curl)) != CURLE_OK) {
-		gym_log_warnx("push: could not publish to %s: %s", channel, curl_easy_strerror(cc));
+		failed(p, i, channel, curl_easy_strerror(cc));
 		return 0;
 	}
 	curl_easy_getinfo(p->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299) {
-		gym_log_warnx("push: the publisher answered %ld for %s", code, channel);
+		snprintf(why, sizeof(why), "answered %ld", code);
+		failed(p, i, channel, why);
 		return 0;
 	}
 	return 1;
@@ -152,24 +181,25 @@ gym_push_pass(struct gym_push *p, struct gym_db *db, int max, int *published)
 	const char *params[1] = { lim };
 	PGresult *r;
 	enum gym_err e;
-	int n, ok = 0, failed = 0;
+	int n, ok = 0, bad = 0;
 
 	*published = 0;
 	snprintf(lim, sizeof(lim), "%d", max);
 	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, &st_take, 1, params, &r)) != GYM_OK)
 		return e;
 	n = PQntuples(r);
-	for (int i = 0; i < n && p != NULL; i++) {
-		if (publish(p, gym_db_get(r, i, "channel"), gym_db_get(r, i, "msg")))
-			ok++;
-		else
-			failed++;
-	}
+	for (int i = 0; i < n && p != NULL; i++)
+		for (int h = 0; h < p->nbase; h++) {
+			if (publish(p, h, gym_db_get(r, i, "channel"), gym_db_get(r, i, "msg")))
+				ok++;
+			else
+				bad++;
+		}
 	PQclear(r);
 	if (ok > 0)
 		gym_metrics_add("push_published", ok);
-	if (failed > 0)
-		gym_metrics_add("push_failed", failed);
+	if (bad > 0)
+		gym_metrics_add("push_failed", bad);
 	*published = p != NULL ? ok : n;
 	return GYM_OK;
 }

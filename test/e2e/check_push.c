@@ -28,6 +28,7 @@
 
 /* One EventSource subscriber running in its own thread. */
 struct sse {
+	char base[128];		/* the web host: e2e_base() or another */
 	char path[256];
 	char auth[E2E_TOKEN_MAX + 32];	/* "Authorization: Bearer ..." or "" */
 	char last_id[96];		/* Last-Event-ID to resume from, or "" */
@@ -73,7 +74,7 @@ sse_run(void *arg)
 	char url[512], cainfo[512], lid[128];
 	CURL *c = curl_easy_init();
 
-	snprintf(url, sizeof(url), "%s%s", e2e_base(), s->path);
+	snprintf(url, sizeof(url), "%s%s", s->base, s->path);
 	h = curl_slist_append(h, "Accept: text/event-stream");
 	if (s->auth[0] != '\0')
 		h = curl_slist_append(h, s->auth);
@@ -98,13 +99,14 @@ sse_run(void *arg)
 	return NULL;
 }
 
-/* Start a subscriber on path (token: Bearer header, or NULL). */
+/* Start a subscriber on base + path (token: Bearer header, or NULL). */
 static struct sse *
-sse_start(const char *path, const char *token, const char *last_id)
+sse_start_at(const char *base, const char *path, const char *token, const char *last_id)
 {
 	struct sse *s = calloc(1, sizeof(*s));
 
 	ck_assert_ptr_nonnull(s);
+	snprintf(s->base, sizeof(s->base), "%s", base);
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (token != NULL)
 		snprintf(s->auth, sizeof(s->auth), "Authorization: Bearer %s", token);
@@ -114,6 +116,13 @@ sse_start(const char *path, const char *token, const char *last_id)
 	pthread_mutex_init(&s->mu, NULL);
 	ck_assert_int_eq(pthread_create(&s->thread, NULL, sse_run, s), 0);
 	return s;
+}
+
+/* The same on the test stack's nginx. */
+static struct sse *
+sse_start(const char *path, const char *token, const char *last_id)
+{
+	return sse_start_at(e2e_base(), path, token, last_id);
 }
 
 /* 1 when needle appeared in what s received within timeout_ms. */
@@ -515,6 +524,79 @@ START_TEST(test_push_nginx_restart)
 }
 END_TEST
 
+/* A second web host: the test stack's nginx.conf with every listening port
+ * 10 higher and its own prefix, in front of the same gymd.  gymd publishes
+ * to both (two push_url lines, stack.sh).  Its prefix into prefix2. */
+static void
+second_nginx(char *prefix2, size_t len)
+{
+	char rel[512], prefix[PATH_MAX], conf[PATH_MAX + 32], conf2[PATH_MAX * 2], line[4096];
+	char cmd[6 * PATH_MAX], out[512];
+	FILE *in, *o;
+	int rc;
+
+	ck_assert_ptr_nonnull(realpath(e2e_var_path("nginx", rel, sizeof(rel)), prefix));
+	snprintf(prefix2, len, "%s2", prefix);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/logs' '%s/tmp'", prefix2, prefix2);
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 0);
+	snprintf(conf, sizeof(conf), "%s/nginx.conf", prefix);
+	snprintf(conf2, sizeof(conf2), "%s/nginx.conf", prefix2);
+	ck_assert_ptr_nonnull(in = fopen(conf, "r"));
+	ck_assert_ptr_nonnull(o = fopen(conf2, "w"));
+	while (fgets(line, sizeof(line), in) != NULL) {
+		char *l = strstr(line, "listen 127.0.0.1:"), *at;
+		size_t plen = strlen(prefix);
+
+		if (l != NULL) {
+			char *num = l + strlen("listen 127.0.0.1:"), *rest;
+			long port = strtol(num, &rest, 10);
+
+			fprintf(o, "%.*s%ld%s", (int)(num - line), line, port + 10, rest);
+			continue;
+		}
+		/* pid, logs and temp paths under the new prefix */
+		for (l = line; (at = strstr(l, prefix)) != NULL; l = at + plen)
+			fprintf(o, "%.*s%s", (int)(at - l), l, prefix2);
+		fputs(l, o);
+	}
+	fclose(in);
+	ck_assert_int_eq(fclose(o), 0);
+	snprintf(cmd, sizeof(cmd), "nginx -p '%s' -c '%s' -e '%s/logs/error.log' 2>&1",
+	    prefix2, conf2, prefix2);
+	rc = e2e_run(cmd, out, sizeof(out));
+	ck_assert_msg(rc == 0, "second nginx: exit %d: %s", rc, out);
+}
+
+/* Two web hosts: a parent subscribed on the second one hears of a payment
+ * whose notification came in through the first (no shared store: gymd
+ * publishes to every host's Nchan). */
+START_TEST(test_push_two_web_hosts)
+{
+	char token[E2E_TOKEN_MAX], oid[64], path[128], base2[64], prefix2[PATH_MAX + 8];
+	char cmd[4 * PATH_MAX], out[512];
+	const char *colon = strrchr(e2e_base(), ':');
+	long long sid;
+	struct sse *s;
+
+	ck_assert_ptr_nonnull(colon);
+	second_nginx(prefix2, sizeof(prefix2));
+	pending_order("push-2hosts", token, &sid, oid);
+	snprintf(path, sizeof(path), "/api/v1/push/orders/%s", oid);
+	snprintf(base2, sizeof(base2), "https://127.0.0.1:%ld", atol(colon + 1) + 10);
+	s = sse_start_at(base2, path, token, NULL);
+	ck_assert_msg(sse_wait(s, ": hi", 10000), "the second host: %s", s->buf);
+	e2e_prepay(token, oid);
+	e2e_sim_pay(oid, 0);
+	ck_assert_msg(sse_wait(s, "\"status\": \"paid\"", 10000),
+	    "the payment did not reach the second host: %s", s->buf);
+	sse_stop(s);
+	free(s);
+	snprintf(cmd, sizeof(cmd), "nginx -p '%s' -c '%s/nginx.conf' -e '%s/logs/error.log' -s stop",
+	    prefix2, prefix2, prefix2);
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 0);
+}
+END_TEST
+
 Suite *
 push_suite(void)
 {
@@ -529,6 +611,7 @@ push_suite(void)
 	tcase_add_test(tc, test_push_resume);
 	tcase_add_test(tc, test_push_console);
 	tcase_add_test(tc, test_push_nginx_restart);
+	tcase_add_test(tc, test_push_two_web_hosts);
 	suite_add_tcase(s, tc);
 	return s;
 }

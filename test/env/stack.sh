@@ -254,8 +254,11 @@ audit_refusals_per_minute = $REFUSALS_AUDITED
 # a payment without a seat: the operators' needs-attention queue (operator)
 # or an automatic refund (auto: the fault suite, GYM_LATE_PAYMENT_REFUND)
 late_payment_refund = ${GYM_LATE_PAYMENT_REFUND:-operator}
-# live push: Nchan's publisher in this profile's nginx
+# live push: Nchan's publisher in this profile's nginx$(
+	[[ "$PROFILE" != test ]] || printf '%s' ", and a second web host's
+# (check_push.c starts a second nginx on the ports 10 above this one's)")
 push_url = http://127.0.0.1:$PUSH_PORT/pub/
+$([[ "$PROFILE" != test ]] || echo "push_url = http://127.0.0.1:$((PUSH_PORT + 10))/pub/")
 
 wx.appid = wxd678efh567hg6787
 wx.mchid = 1900000001

@@ -79,17 +79,19 @@ END_TEST
  * dropped; the pass itself succeeds (a failed publish undoes nothing). */
 START_TEST(test_push_unreachable_publisher)
 {
+	char u1[] = "http://127.0.0.1:1/pub/", u2[] = "http://127.0.0.1:2/pub/";
+	char *urls[2] = { u1, u2 };
 	struct gym_push *p = NULL;
 	int n = -1;
 
 	order_row(pgt_schedule(db, 1), "T20261204push02");
-	ck_assert_int_eq(gym_push_new("http://127.0.0.1:1/pub/", &p), GYM_OK);
+	ck_assert_int_eq(gym_push_new(urls, 2, &p), GYM_OK);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(gym_push_pass(p, db, 10, &n), GYM_OK);
 	ck_assert_int_eq(n, 0);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM push_outbox"), 0);
 	gym_push_free(p);
-	ck_assert_int_eq(gym_push_new("", &p), GYM_OK);
+	ck_assert_int_eq(gym_push_new(urls, 0, &p), GYM_OK);
 	ck_assert_ptr_null(p);
 }
 END_TEST

@@ -360,6 +360,55 @@ START_TEST(test_config_reconcile_schedule)
 }
 END_TEST
 
+/* push_url once per web host (none: push off), http(s) only, at most
+ * GYM_PUSH_URLS_MAX; late_payment_refund operator (default) or auto. */
+START_TEST(test_config_push_and_late_refund)
+{
+	static const struct {
+		const char *lines;
+		int ok, urls, late_auto;
+		const char *err;
+	} cases[] = {
+		{ "", 1, 0, 0, NULL },
+		{ "push_url = http://127.0.0.1:9101/pub/\n", 1, 1, 0, NULL },
+		{ "push_url = http://10.0.0.1:9101/pub/\npush_url = https://10.0.0.2/pub/\n"
+		  "late_payment_refund = auto\n", 1, 2, 1, NULL },
+		{ "late_payment_refund = operator\n", 1, 0, 0, NULL },
+		{ "push_url = ftp://x/pub/\n", 0, 0, 0, "push_url" },
+		{ "push_url = 127.0.0.1:9101/pub/\n", 0, 0, 0, "push_url" },
+		{ "push_url = http://a/\npush_url = http://b/\npush_url = http://c/\n"
+		  "push_url = http://d/\npush_url = http://e/\npush_url = http://f/\n"
+		  "push_url = http://g/\npush_url = http://h/\npush_url = http://i/\n",
+		  0, 0, 0, "at most" },
+		{ "late_payment_refund = yes\n", 0, 0, 0, "late_payment_refund" },
+	};
+	struct gym_config cfg;
+	char conf[2048], err[1024];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const char *tok = put_str("token", TOKEN_SECRET "\n", 0600), *pii = pii_line(0600);
+
+		snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\n"
+		    "token_secret_file = %s\n%s%s", tok, pii, cases[i].lines);
+		err[0] = '\0';
+		if (!cases[i].ok) {
+			ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+			    sizeof(err)) == GYM_EINVAL, "case %zu taken", i);
+			ck_assert_msg(strstr(err, cases[i].err) != NULL, "%s", err);
+			continue;
+		}
+		ck_assert_msg(gym_config_load(put_str("c.conf", conf, 0644), &cfg, err,
+		    sizeof(err)) == GYM_OK, "case %zu: %s", i, err);
+		ck_assert_int_eq(cfg.push_urls, cases[i].urls);
+		ck_assert_int_eq(cfg.late_payment_refund_auto, cases[i].late_auto);
+		if (cases[i].urls == 2)
+			ck_assert_str_eq(cfg.push_url[1], "https://10.0.0.2/pub/");
+		gym_config_free(&cfg);
+		ck_assert_int_eq(cfg.push_urls, 0);
+	}
+}
+END_TEST
+
 /* job_processes: 1 by default, 1 to 8 accepted, anything else refused. */
 START_TEST(test_config_job_processes)
 {
@@ -625,6 +674,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_needs_token_secret);
 	tcase_add_test(tc, test_config_pii_keys);
 	tcase_add_test(tc, test_config_reconcile_schedule);
+	tcase_add_test(tc, test_config_push_and_late_refund);
 	tcase_add_test(tc, test_config_job_processes);
 	tcase_add_test(tc, test_config_trusted_proxies);
 	tcase_add_test(tc, test_config_weak_token_secret);
