@@ -58,6 +58,7 @@ static const struct errmap map[GYM_ERR__COUNT] = {
 	[GYM_E_BUSY] = { 503, "UNAVAILABLE", "服务繁忙，请稍后再试" },
 	[GYM_E_UNKNOWN_CHANNEL] = M_INTERNAL,
 	[GYM_E_SEATS_AVAILABLE] = { 409, "SEATS_AVAILABLE", "该课程还有名额，请直接预约" },
+	[GYM_E_CLASS_CANCELLED] = { 409, "CLASS_CANCELLED", "该课程已取消" },
 };
 
 static const struct errmap internal = M_INTERNAL;

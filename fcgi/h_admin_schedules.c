@@ -1,8 +1,10 @@
 /*
- * h_admin_schedules.c: POST /admin/course-schedules (create a class) and
- * PATCH /admin/course-schedules/{id} (change its capacity, never below the
- * seats held or confirmed).  Operators only; schedules.c writes the audit
- * row with the operator as the actor.
+ * h_admin_schedules.c: POST /admin/course-schedules (create a class),
+ * PATCH /admin/course-schedules/{id} (rename, move, or change its capacity,
+ * never below the seats held or confirmed; parents with paid bookings are
+ * told of a new name or time) and POST .../{id}/cancel.  Operators only;
+ * schedules.c and schedule_changes.c write the audit rows with the operator
+ * as the actor.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,27 +104,100 @@ gym_h_admin_schedule_create(struct gym_req *req, struct gym_resp *resp)
 	return gym_resp_json(resp, 201, gym_h_schedule_json(&s));
 }
 
+/* PATCH: any of course_name, starts_at, ends_at, capacity (at least one). */
+static enum gym_err
+change_fields(const cJSON *body, struct gym_resp *resp, struct gym_schedule_change *c)
+{
+	enum gym_err e;
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = -1;
+	if (cJSON_GetObjectItemCaseSensitive(body, "course_name") != NULL &&
+	    (gym_json_str(body, "course_name", &c->course_name) != GYM_OK ||
+	    c->course_name[0] == '\0' || chars(c->course_name) > NAME_MAX_CHARS))
+		return bad(resp, "course_name");
+	if (cJSON_GetObjectItemCaseSensitive(body, "starts_at") != NULL &&
+	    (e = time_member(body, "starts_at", resp, &c->starts_at)) != GYM_OK)
+		return e;
+	if (cJSON_GetObjectItemCaseSensitive(body, "ends_at") != NULL &&
+	    (e = time_member(body, "ends_at", resp, &c->ends_at)) != GYM_OK)
+		return e;
+	if (cJSON_GetObjectItemCaseSensitive(body, "capacity") != NULL &&
+	    (e = capacity(body, resp, &c->capacity)) != GYM_OK)
+		return e;
+	if (c->course_name == NULL && c->starts_at == 0 && c->ends_at == 0 && c->capacity < 0)
+		return bad(resp, "body");
+	return GYM_OK;
+}
+
 enum gym_err
 gym_h_admin_schedule_update(struct gym_req *req, struct gym_resp *resp)
 {
+	struct gym_schedule_change c;
 	struct gym_actor a;
 	struct gym_schedule s;
-	cJSON *body = NULL;
+	cJSON *body = NULL, *o;
+	const char *field = NULL;
 	char *snap = NULL;
 	long long id;
-	int cap = 0;
+	int told = 0;
 	enum gym_err e;
 
 	if ((e = gym_h_path_id(req->args[0], &id, GYM_E_SCHEDULE_NOT_FOUND)) != GYM_OK ||
 	    (e = gym_h_body(req, resp, 0, &body)) != GYM_OK)
 		return e;
-	if ((e = capacity(body, resp, &cap)) == GYM_OK) {
+	if ((e = change_fields(body, resp, &c)) == GYM_OK) {
 		gym_h_actor(req, &a, &snap);
-		e = gym_schedule_set_capacity(req->ctx->db, &a, id, cap);
+		if ((e = gym_schedule_update(req->ctx->db, &a, id, &c, &field, &told)) == GYM_EINVAL &&
+		    field != NULL)
+			(void)bad(resp, field);
 		free(snap);
 	}
 	cJSON_Delete(body);
 	if (e != GYM_OK || (e = gym_schedule_get(req->ctx->db, id, &s)) != GYM_OK)
 		return e;
-	return gym_resp_json(resp, 200, gym_h_schedule_json(&s));
+	o = gym_h_schedule_json(&s);
+	cJSON_AddNumberToObject(o, "parents_told", told);
+	return gym_resp_json(resp, 200, o);
+}
+
+#define CANCEL_REASON_DEFAULT "课程取消"
+#define CANCEL_REASON_MAX_CHARS 80
+
+/* POST .../cancel {reason?}: see schedule_changes.c.  The same answer however
+ * often it is pressed; only the first press cancels. */
+enum gym_err
+gym_h_admin_schedule_cancel(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_class_cancel out;
+	struct gym_actor a;
+	struct gym_schedule s;
+	cJSON *body = NULL, *o;
+	const char *reason = CANCEL_REASON_DEFAULT;
+	char *snap = NULL;
+	long long id;
+	enum gym_err e;
+
+	if ((e = gym_h_path_id(req->args[0], &id, GYM_E_SCHEDULE_NOT_FOUND)) != GYM_OK ||
+	    (e = gym_h_body(req, resp, 1, &body)) != GYM_OK)
+		return e;
+	if (cJSON_GetObjectItemCaseSensitive(body, "reason") != NULL &&
+	    (gym_json_str(body, "reason", &reason) != GYM_OK || reason[0] == '\0' ||
+	    chars(reason) > CANCEL_REASON_MAX_CHARS)) {
+		cJSON_Delete(body);
+		return bad(resp, "reason");
+	}
+	gym_h_actor(req, &a, &snap);
+	e = gym_schedule_cancel(req->ctx->db, &a, id, reason, req->operator_id, &out);
+	free(snap);
+	cJSON_Delete(body);
+	if (e != GYM_OK || (e = gym_schedule_get(req->ctx->db, id, &s)) != GYM_OK)
+		return e;
+	o = gym_h_schedule_json(&s);
+	cJSON_AddBoolToObject(o, "already_cancelled", out.already);
+	cJSON_AddNumberToObject(o, "orders_cancelled", out.orders_cancelled);
+	cJSON_AddNumberToObject(o, "holds_released", out.holds_released);
+	cJSON_AddNumberToObject(o, "refunds_started", out.refunds);
+	cJSON_AddNumberToObject(o, "parents_told", out.told);
+	return gym_resp_json(resp, 200, o);
 }

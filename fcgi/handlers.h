@@ -35,6 +35,8 @@ enum gym_err gym_h_admin_refund_get(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_schedule_create(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_schedule_update(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_attention(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_schedule_cancel(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_roster(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_order(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_schedule(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_console(struct gym_req *, struct gym_resp *);

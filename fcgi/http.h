@@ -36,6 +36,7 @@ struct gym_req {
 	const char *client_ip;
 	const char *user_agent;
 	const char *authorization;	/* NULL when absent */
+	const char *accept;		/* the Accept header, NULL when absent */
 	const char *idempotency_key;
 	const char *wx_timestamp, *wx_nonce, *wx_signature, *wx_serial;
 	const char *body;		/* NUL-terminated, body_len bytes */

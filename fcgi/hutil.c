@@ -114,6 +114,10 @@ gym_h_schedule_json(const struct gym_schedule *s)
 	cJSON_AddNumberToObject(o, "available", s->available);
 	cJSON_AddNumberToObject(o, "price_fen", GYM_PRICE_FEN);
 	cJSON_AddStringToObject(o, "price", gym_price_format(GYM_PRICE_FEN, price, sizeof(price)));
+	if (s->cancelled_at != 0) {
+		gym_h_add_time(o, "cancelled_at", s->cancelled_at);
+		cJSON_AddStringToObject(o, "cancel_reason", s->cancel_reason);
+	}
 	return o;
 }
 

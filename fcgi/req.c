@@ -55,6 +55,7 @@ gym_req_read(struct gym_reqbuf *rb, FCGX_ParamArray envp, struct gym_ctx *ctx)
 	else
 		r->client_ip = ctx->peer_addr;	/* the socket's peer, not REMOTE_ADDR */
 	r->authorization = param(envp, "HTTP_AUTHORIZATION");
+	r->accept = param(envp, "HTTP_ACCEPT");
 	r->idempotency_key = param(envp, "HTTP_IDEMPOTENCY_KEY");
 	r->wx_timestamp = param(envp, "HTTP_WECHATPAY_TIMESTAMP");
 	r->wx_nonce = param(envp, "HTTP_WECHATPAY_NONCE");

@@ -43,6 +43,8 @@ static const struct gym_route routes[] = {
 	{ "GET", "/admin/refunds/{}", gym_h_admin_refund_get, GYM_AUTH_AUDITOR, 0 },
 	{ "POST", "/admin/course-schedules", gym_h_admin_schedule_create, GYM_AUTH_OPERATOR | GYM_IDEMPOTENT, 4 * KB },
 	{ "PATCH", "/admin/course-schedules/{}", gym_h_admin_schedule_update, GYM_AUTH_OPERATOR, 4 * KB },
+	{ "POST", "/admin/course-schedules/{}/cancel", gym_h_admin_schedule_cancel, GYM_AUTH_OPERATOR, 4 * KB },
+	{ "GET", "/admin/course-schedules/{}/roster", gym_h_admin_roster, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

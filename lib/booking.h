@@ -29,6 +29,8 @@ struct gym_schedule {
 	int64_t starts_at, ends_at;
 	int capacity;
 	int available;
+	int64_t cancelled_at;		/* 0 unless the gym cancelled it */
+	char cancel_reason[244];	/* 80 characters of UTF-8 */
 };
 
 struct gym_reservation {
@@ -89,6 +91,38 @@ enum gym_err gym_schedule_list(struct gym_db *, int64_t from, int64_t to,
 /* Change the capacity: never below the seats held or confirmed now. */
 enum gym_err gym_schedule_set_capacity(struct gym_db *, const struct gym_actor *,
     long long id, int capacity);
+
+/* A change to a class: NULL / 0 / -1 leave a field as it is. */
+struct gym_schedule_change {
+	const char *course_name;
+	int64_t starts_at, ends_at;
+	int capacity;
+};
+/* Rename, move or resize a class (schedule_changes.c).  A class moves to
+ * the future only and ends after it starts (GYM_EINVAL, *bad_field the
+ * field); capacity as gym_schedule_set_capacity; GYM_E_CLASS_CANCELLED for a
+ * cancelled class.  A new name or time tells every parent with a paid
+ * booking (*told of them). */
+enum gym_err gym_schedule_update(struct gym_db *, const struct gym_actor *, long long id,
+    const struct gym_schedule_change *, const char **bad_field, int *told);
+
+/* What a cancel did; already: the class was cancelled before (only refunds
+ * that were missing are started). */
+struct gym_class_cancel {
+	int already;
+	int orders_cancelled;		/* unpaid orders ended */
+	int holds_released;		/* holds without an order */
+	int refunds;			/* refunds started now */
+	int told;			/* parents with paid bookings told */
+};
+/* Cancel a class for reason (at most 80 characters): see
+ * schedule_changes.c.  operator_id starts the refunds. */
+enum gym_err gym_schedule_cancel(struct gym_db *, const struct gym_actor *, long long id,
+    const char *reason, long long operator_id, struct gym_class_cancel *);
+/* A class's roster: its orders that hold or held a seat (pending, paid,
+ * refunding, refunded), oldest first, up to max into out. */
+enum gym_err gym_schedule_roster(struct gym_db *, long long schedule_id, struct gym_order *out,
+    int max, int *n);
 
 /* holds.c: *created is 1 for a new hold, 0 when the user's live hold on
  * this schedule is returned.  Both open their own transaction and must not

@@ -88,6 +88,8 @@ struct gym_config {
 	char *wx_tpl_failed;
 	char *wx_tpl_refunded;
 	char *wx_tpl_waitlist;
+	char *wx_tpl_rescheduled;	/* a class moved or renamed */
+	char *wx_tpl_class_cancelled;	/* the gym cancelled a class */
 	int notify_max_attempts;
 	int notify_backoff_base_ms;	/* first retry after 2x this */
 	char *wx_mp_state;		/* miniprogram_state: developer|trial|formal */

@@ -37,6 +37,7 @@ static const char *const descr[GYM_ERR__COUNT] = {
 	[GYM_E_BUSY] = "too many WeChat calls running",
 	[GYM_E_UNKNOWN_CHANNEL] = "unknown payment channel",
 	[GYM_E_SEATS_AVAILABLE] = "seats available",
+	[GYM_E_CLASS_CANCELLED] = "class cancelled",
 };
 
 const char *

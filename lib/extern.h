@@ -38,6 +38,16 @@ enum gym_err gym__hold_lock(struct gym_db *, long long user_id, long long reserv
     struct gym_reservation *, int *live);
 /* GYM_E_SCHEDULE_NOT_FOUND, GYM_E_SOLD_OUT when the class has started. */
 enum gym_err gym__schedule_open(struct gym_db *, long long schedule_id);
+/* Set a class's capacity inside the caller's transaction (schedules.c):
+ * seats added, or free ones dropped (GYM_E_CAPACITY_BELOW_BOOKED when too
+ * few are free), with its audit row. */
+enum gym_err gym__schedule_capacity(struct gym_db *, const struct gym_actor *, long long id,
+    int capacity);
+/* End a pending order of a class the gym cancelled (orders.c): its hold
+ * released, the order cancelled, the parent told (class_cancelled), inside
+ * the caller's transaction. */
+enum gym_err gym__order_end_class_cancelled(struct gym_db *, const struct gym_actor *,
+    const char *order_id, long long reservation_id, const char *reason);
 /* The user's temporary hold, if any: *live is 1 when found and unexpired. */
 enum gym_err gym_hold_find_live(struct gym_db *, long long user_id,
     struct gym_reservation *, int *live);

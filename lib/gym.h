@@ -50,6 +50,7 @@ enum gym_err {
 	GYM_E_BUSY,		/* every worker allowed to call WeChat is in a call */
 	GYM_E_UNKNOWN_CHANNEL,	/* an order names a payment channel we do not have */
 	GYM_E_SEATS_AVAILABLE,	/* a waitlist join for a class with a free seat */
+	GYM_E_CLASS_CANCELLED,	/* a change to a class the gym cancelled */
 	GYM_ERR__COUNT
 };
 

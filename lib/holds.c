@@ -16,7 +16,8 @@ static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE
 /* Everything hold_tx must know before it claims, in one statement: $1
  * schedule, $2 now, $3 user.  open is NULL for an unknown class. */
 static struct gym_stmt st_check = { "hold_check",
-	"SELECT (SELECT starts_at > $2::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, "
+	"SELECT (SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL FROM course_schedules "
+	"WHERE id = $1::bigint) AS open, "
 	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, "
 	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
 	" AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "

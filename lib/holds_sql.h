@@ -44,7 +44,8 @@
  * disk, as gym_db_tx_nowait (docs/reliability.md).  Parameters as CLAIM. */
 #define GYM_HOLD_FAST_SQL \
 	"WITH chk AS (SELECT set_config('synchronous_commit', 'off', true) AS cfg, " \
-	" (SELECT starts_at > $3::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, " \
+	" (SELECT starts_at > $3::timestamptz AND cancelled_at IS NULL FROM course_schedules " \
+	"  WHERE id = $1::bigint) AS open, " \
 	GYM_TRIAL_CLAIMED_SQL("$2::bigint", "") \
 	" OR EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $2::bigint " \
 	"  AND status = 'temporary') " \

@@ -47,8 +47,8 @@ static const struct {
 	{ 3, { "thing1", "amount2", "thing3" } },
 	{ 2, { "thing1", "phrase2" } },
 	{ 3, { "thing1", "time2", "time3" } },
-	{ 2, { "thing1", "phrase2" } },
-	{ 2, { "thing1", "phrase2" } },
+	{ 2, { "thing1", "time2" } },		/* rescheduled: course, new start */
+	{ 2, { "thing1", "thing2" } },		/* class cancelled: course, reason */
 };
 
 #define DEFAULT_REFUND_REASON "退款已原路退回"
@@ -163,6 +163,10 @@ gym_notify_configure(const struct gym_config *cfg)
 	    GYM_NOTIFY_REFUND_DONE, &tpls[GYM_NOTIFY_REFUND_DONE]);
 	bad |= parse_template("wx.template_waitlist", cfg->wx_tpl_waitlist,
 	    GYM_NOTIFY_WAITLIST_OFFER, &tpls[GYM_NOTIFY_WAITLIST_OFFER]);
+	bad |= parse_template("wx.template_rescheduled", cfg->wx_tpl_rescheduled,
+	    GYM_NOTIFY_CLASS_RESCHEDULED, &tpls[GYM_NOTIFY_CLASS_RESCHEDULED]);
+	bad |= parse_template("wx.template_class_cancelled", cfg->wx_tpl_class_cancelled,
+	    GYM_NOTIFY_CLASS_CANCELLED, &tpls[GYM_NOTIFY_CLASS_CANCELLED]);
 	return bad ? GYM_EINVAL : GYM_OK;
 }
 
@@ -271,6 +275,12 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 	case GYM_NOTIFY_WAITLIST_OFFER:
 		values[1] = start;
 		values[2] = until;	/* the offer's hold lapses then */
+		break;
+	case GYM_NOTIFY_CLASS_RESCHEDULED:
+		values[1] = start;	/* the class's start as it is now */
+		break;
+	case GYM_NOTIFY_CLASS_CANCELLED:
+		values[1] = detail != NULL && detail[0] != '\0' ? detail : "课程取消";
 		break;
 	default:
 		values[1] = amount;

@@ -42,8 +42,8 @@ enum gym_notify_kind {
 	GYM_NOTIFY_REFUND_DONE,		/* wx.template_refunded */
 	GYM_NOTIFY_ORDER_EXPIRED,	/* wx.template_failed: unpaid at its deadline */
 	GYM_NOTIFY_WAITLIST_OFFER,	/* wx.template_waitlist: a seat held for a waiting parent */
-	GYM_NOTIFY_CLASS_RESCHEDULED,	/* class management (another change) */
-	GYM_NOTIFY_CLASS_CANCELLED,	/* class management (another change) */
+	GYM_NOTIFY_CLASS_RESCHEDULED,	/* wx.template_rescheduled: renamed or moved */
+	GYM_NOTIFY_CLASS_CANCELLED,	/* wx.template_class_cancelled: by the gym */
 	GYM_NOTIFY__COUNT
 };
 
@@ -60,6 +60,8 @@ const char *gym_notify_kind_name(enum gym_notify_kind);
  *   template_failed:    course name, what happened        (default thing1 phrase2)
  *   template_refunded:  course name, amount, reason       (default thing1 amount2 thing3)
  *   template_waitlist:  course name, class start, pay by   (default thing1 time2 time3)
+ *   template_rescheduled: course name, new start          (default thing1 time2)
+ *   template_class_cancelled: course name, reason         (default thing1 thing2)
  * A value is cut to its key's limit (thing 20 characters, phrase 5, ...).
  * An unset or empty template turns its kinds off (nothing is enqueued).
  * GYM_EINVAL (logged; that template is off) for a malformed value.

@@ -420,6 +420,18 @@ cancel_tx(struct gym_db *db, void *v)
 }
 
 enum gym_err
+gym__order_end_class_cancelled(struct gym_db *db, const struct gym_actor *actor,
+    const char *order_id, long long reservation_id, const char *reason)
+{
+	enum gym_err e;
+
+	if ((e = order_end(db, actor, order_id, reservation_id, GYM_ORDER_CANCELLED,
+	    "order_cancelled")) != GYM_OK)
+		return e;
+	return gym__notify_enqueue(db, actor, GYM_NOTIFY_CLASS_CANCELLED, order_id, reason);
+}
+
+enum gym_err
 gym_order_cancel(struct gym_db *db, const struct gym_actor *actor, long long user_id,
     const char *order_id, struct gym_order *o)
 {

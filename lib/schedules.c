@@ -8,19 +8,21 @@
 #include <string.h>
 
 #include "booking.h"
+#include "extern.h"
 
 #define SCHEDULE_COLS \
 	"s.id, s.course_name, s.capacity, " \
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us, " \
 	"(extract(epoch FROM s.ends_at) * 1000000)::bigint AS ends_us, " \
 	"(SELECT count(*) FROM seats t WHERE t.course_schedule_id = s.id AND " \
-	" (t.state = 'free' OR (t.state = 'held' AND t.held_until <= $1::timestamptz))) AS available "
+	" (t.state = 'free' OR (t.state = 'held' AND t.held_until <= $1::timestamptz))) AS available, " \
+	"(extract(epoch FROM s.cancelled_at) * 1000000)::bigint AS cancelled_us, s.cancel_reason "
 
 static struct gym_stmt st_get = { "schedule_get",
 	"SELECT " SCHEDULE_COLS "FROM course_schedules s WHERE s.id = $2::bigint", 0 };
 static struct gym_stmt st_list = { "schedule_list",
 	"SELECT " SCHEDULE_COLS "FROM course_schedules s "
-	"WHERE s.starts_at >= $2::timestamptz AND s.starts_at < $3::timestamptz "
+	"WHERE s.starts_at >= $2::timestamptz AND s.starts_at < $3::timestamptz AND s.cancelled_at IS NULL "
 	"ORDER BY s.starts_at, s.id LIMIT $4::int", 0 };
 /* Up to $3 other classes with a free seat that start within 60 days:
  * the sold-out class's course first, then the nearest in time to it.  The
@@ -35,6 +37,7 @@ static struct gym_stmt st_alternatives = { "schedule_alternatives",
 	"  abs(extract(epoch FROM o.starts_at - x.starts_at)) AS apart "
 	"  FROM course_schedules o, course_schedules x WHERE x.id = $2::bigint AND o.id <> x.id "
 	"  AND o.starts_at > $1::timestamptz AND o.starts_at < $1::timestamptz + interval '60 days' "
+	"  AND o.cancelled_at IS NULL "
 	"  ORDER BY same DESC, apart, o.id OFFSET 0) c "
 	" WHERE EXISTS (SELECT 1 FROM seats t WHERE t.course_schedule_id = c.id AND "
 	"  (t.state = 'free' OR (t.state = 'held' AND t.held_until <= $1::timestamptz))) "
@@ -67,6 +70,8 @@ read_row(PGresult *r, int i, struct gym_schedule *s)
 	s->starts_at = gym_db_get_ll(r, i, "starts_us");
 	s->ends_at = gym_db_get_ll(r, i, "ends_us");
 	s->available = (int)gym_db_get_ll(r, i, "available");
+	s->cancelled_at = gym_db_get_ll(r, i, "cancelled_us");
+	gym_db_copy(r, i, "cancel_reason", s->cancel_reason, sizeof(s->cancel_reason));
 }
 
 enum gym_err
@@ -207,6 +212,15 @@ static enum gym_err
 capacity_tx(struct gym_db *db, void *v)
 {
 	struct cap_arg *a = v;
+
+	return gym__schedule_capacity(db, a->actor, a->id, a->capacity);
+}
+
+enum gym_err
+gym__schedule_capacity(struct gym_db *db, const struct gym_actor *actor, long long id,
+    int capacity)
+{
+	struct cap_arg ca = { actor, id, capacity }, *a = &ca;
 	char ids[24], cap[16], diff[16], now[40], old[16], snap[128];
 	const char *p[3] = { ids, diff, now };
 	const char *pc[2] = { ids, cap };

@@ -34,7 +34,8 @@
 /* Everything a join must know first: $1 class, $2 now, $3 user.  open is
  * NULL for an unknown class; mine: a live hold or open order on it. */
 static struct gym_stmt st_join_check = { "waitlist_join_check",
-	"SELECT (SELECT starts_at > $2::timestamptz FROM course_schedules WHERE id = $1::bigint) AS open, "
+	"SELECT (SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL FROM course_schedules "
+	"WHERE id = $1::bigint) AS open, "
 	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, " FREE_SEAT_SQL " AS free, " QUEUED_SQL " AS queued, "
 	"EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $3::bigint AND status = 'temporary' "
 	" AND course_schedule_id = $1::bigint AND expires_at > $2::timestamptz) "
@@ -93,7 +94,7 @@ static struct gym_stmt st_close = { "waitlist_close",
 static struct gym_stmt st_classes = { "waitlist_classes",
 	"SELECT q.sid FROM (SELECT DISTINCT course_schedule_id AS sid FROM waitlist_entries "
 	" WHERE state = 'waiting') q JOIN course_schedules s ON s.id = q.sid "
-	"WHERE s.starts_at > $1::timestamptz AND EXISTS (SELECT 1 FROM seats WHERE "
+	"WHERE s.starts_at > $1::timestamptz AND s.cancelled_at IS NULL AND EXISTS (SELECT 1 FROM seats WHERE "
 	" course_schedule_id = q.sid AND (state = 'free' OR (state = 'held' AND "
 	" held_until <= $1::timestamptz))) ORDER BY q.sid LIMIT $2::int", 0 };
 /* The head of a class's queue, locked: $1 class, $2 batch.  head is the

@@ -20,6 +20,7 @@ Suite *refund_suite(void);	/* check_refund.c: refunds, their notifications and j
 Suite *notify_suite(void);	/* check_notify.c: messages to parents */
 Suite *multi_suite(void);	/* check_multi.c: two instances, one database, one upstream */
 Suite *hostile_suite(void);	/* check_hostile.c: hostile input and auth failures */
+Suite *classes_suite(void);	/* check_classes.c: class changes, roster, cancel */
 Suite *push_suite(void);		/* check_push.c: live push through Nchan */
 Suite *fcgi_suite(void);	/* check_fcgi.c: the FastCGI listener, reached directly */
 Suite *waitlist_suite(void);	/* check_waitlist.c: a full class's waitlist and its offers */

@@ -242,7 +242,9 @@ xfer_setup(struct xfer *x, const char *base, const char *method, const char *pat
 		curl_easy_setopt(x->h, CURLOPT_SSL_VERIFYHOST, 2L);
 	}
 	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
-	x->hdrs = curl_slist_append(x->hdrs, "Accept: application/json");
+	/* JSON unless the caller asks for something else */
+	if (extra == NULL || strncasecmp(extra, "Accept:", 7) != 0)
+		x->hdrs = curl_slist_append(x->hdrs, "Accept: application/json");
 	if (token != NULL) {
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
 		x->hdrs = curl_slist_append(x->hdrs, line);

@@ -167,6 +167,7 @@ static const struct {
 	{ GYM_E_BUSY, 503, "UNAVAILABLE" },
 	{ GYM_E_UNKNOWN_CHANNEL, 500, "INTERNAL_ERROR" },
 	{ GYM_E_SEATS_AVAILABLE, 409, "SEATS_AVAILABLE" },
+	{ GYM_E_CLASS_CANCELLED, 409, "CLASS_CANCELLED" },
 };
 
 /* the table above names every error once, in the enum's order */

@@ -1,0 +1,171 @@
+/*
+ * h_admin_roster.c: GET /admin/course-schedules/{id}/roster, who comes to a
+ * class: each order that holds or held a seat with the child's name and
+ * age, the parent's masked phone, the order's status and when it was paid.
+ * JSON, or CSV with `Accept: text/csv` (or ?format=csv) for a spreadsheet:
+ * UTF-8 with a byte-order mark (Excel), every field quoted (RFC 4180), and
+ * a field that a spreadsheet would run as a formula (= + - @ first) kept
+ * as text with a leading '.  Auditors see the child's name masked.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "handlers.h"
+#include "hadmin.h"
+#include "hutil.h"
+#include "registration.h"
+
+/* rows: a class's seats twice over (refunded orders free their seats for
+ * others), within ROSTER_MAX */
+#define ROSTER_MAX 20000
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+put(struct buf *b, const char *s, size_t n)
+{
+	char *q;
+
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->cap + n + 1) * 2;
+
+		if ((q = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* One CSV field: quoted, quotes doubled, a formula's first character kept
+ * as text. */
+static int
+field(struct buf *b, const char *v, int last)
+{
+	int rc = put(b, "\"", 1);
+
+	if (strchr("=+-@", v[0]) != NULL && v[0] != '\0')
+		rc |= put(b, "'", 1);
+	for (const char *q = v; *q != '\0'; q++)
+		rc |= *q == '"' ? put(b, "\"\"", 2) : put(b, q, 1);
+	rc |= put(b, "\"", 1);
+	return rc | put(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+static int
+wants_csv(const struct gym_req *req)
+{
+	char fmt[8];
+
+	if (gym_h_query(req, "format", fmt, sizeof(fmt)))
+		return strcmp(fmt, "csv") == 0;
+	return req->accept != NULL && strstr(req->accept, "text/csv") != NULL;
+}
+
+enum gym_err
+gym_h_admin_roster(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_registration *regs = NULL, m;
+	struct gym_order *orders = NULL;
+	struct buf csv = { NULL, 0, 0 };
+	struct gym_schedule sch;
+	size_t max;
+	const char **ids = NULL;
+	char age[8], paid[40], hdr[128];
+	int n = 0, *found = NULL, csv_out = wants_csv(req), auditor = req->operator_role < 2;
+	long long id;
+	cJSON *items = NULL, *o;
+	enum gym_err e;
+
+	memset(&m, 0, sizeof(m));
+	if ((e = gym_h_path_id(req->args[0], &id, GYM_E_SCHEDULE_NOT_FOUND)) != GYM_OK ||
+	    (e = gym_schedule_get(req->ctx->db, id, &sch)) != GYM_OK)
+		return e;
+	max = (size_t)sch.capacity * 2 + 20;
+	if (max > ROSTER_MAX)
+		max = ROSTER_MAX;
+	e = GYM_ENOMEM;
+	if ((orders = calloc(max, sizeof(*orders))) == NULL ||
+	    (regs = calloc(max, sizeof(*regs))) == NULL ||
+	    (ids = calloc(max, sizeof(*ids))) == NULL ||
+	    (found = calloc(max, sizeof(*found))) == NULL)
+		goto out;
+	if ((e = gym_schedule_roster(req->ctx->db, id, orders, (int)max, &n)) != GYM_OK)
+		goto out;
+	for (int i = 0; i < n; i++)
+		ids[i] = orders[i].order_id;
+	if ((e = gym_registration_get_many(req->ctx->db, &req->ctx->cfg->pii, ids, n, regs,
+	    found)) != GYM_OK)
+		goto out;
+	e = GYM_ENOMEM;
+	if (csv_out ? put(&csv, "\xEF\xBB\xBF", 3) != 0 || field(&csv, "order_id", 0) ||
+	    field(&csv, "child_name", 0) || field(&csv, "age", 0) ||
+	    field(&csv, "parent_phone", 0) || field(&csv, "status", 0) || field(&csv, "paid_at", 1) :
+	    (items = cJSON_CreateArray()) == NULL)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		const char *status = gym_order_status_name(orders[i].status);
+
+		memset(&m, 0, sizeof(m));
+		if (found[i])
+			gym_registration_mask(&regs[i], &m);
+		age[0] = paid[0] = '\0';
+		if (found[i] && gym_registration_age(regs[i].child_birth_date) >= 0)
+			snprintf(age, sizeof(age), "%d", gym_registration_age(regs[i].child_birth_date));
+		if (orders[i].paid_at != 0)
+			gym_time_format(orders[i].paid_at, paid, sizeof(paid));
+		if (csv_out) {
+			if (field(&csv, orders[i].order_id, 0) ||
+			    field(&csv, auditor ? m.child_name : regs[i].child_name, 0) ||
+			    field(&csv, age, 0) || field(&csv, m.parent_phone, 0) ||
+			    field(&csv, status, 0) || field(&csv, paid, 1))
+				goto out;
+			continue;
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "order_id", orders[i].order_id);
+		gym_h_str_or_null(o, "child_name", auditor ? m.child_name : regs[i].child_name);
+		if (age[0] != '\0')
+			cJSON_AddNumberToObject(o, "age", atoi(age));
+		else
+			cJSON_AddNullToObject(o, "age");
+		gym_h_str_or_null(o, "parent_phone_masked", m.parent_phone);
+		cJSON_AddStringToObject(o, "status", status);
+		gym_h_str_or_null(o, "paid_at", paid);
+		cJSON_AddItemToArray(items, o);
+	}
+	if (csv_out) {
+		snprintf(hdr, sizeof(hdr), "attachment; filename=\"roster-%lld.csv\"", id);
+		resp->status = 200;
+		resp->content_type = "text/csv; charset=utf-8";
+		resp->body = csv.p;
+		resp->body_len = csv.len;
+		csv.p = NULL;
+		e = gym_resp_header(resp, "Content-Disposition", hdr);
+		goto out;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "course_schedule_id", (double)id);
+	cJSON_AddItemToObject(o, "items", items);
+	items = NULL;
+	e = gym_resp_json(resp, 200, o);
+out:
+	cJSON_Delete(items);
+	free(csv.p);
+	if (regs != NULL)
+		gym_wipe(regs, max * sizeof(*regs));
+	gym_wipe(&m, sizeof(m));
+	free(regs);
+	free(found);
+	free(ids);
+	free(orders);
+	return e;
+}
