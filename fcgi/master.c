@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "jobs.h"
+#include "trial_limits.h"
 #include "log.h"
 #include "master.h"
 #include "metrics.h"
@@ -192,6 +193,8 @@ child_main(const struct master *m, enum kind kind, int proc)
 	gym_metrics_proc_self(proc);
 	/* the message templates the lib's transactions enqueue with */
 	gym_notify_configure(m->cfg);
+	/* and the hold's and order's lengths */
+	gym_limits_configure(m->cfg);
 	exit(kind == K_WORKER ? gym_worker_run(m->cfg, m->listen_fd) : job_main(m));
 }
 

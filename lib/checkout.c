@@ -146,6 +146,9 @@ gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long us
 		return e;
 	/* WeChat's time_expire: the payable deadline, the same on every retry */
 	te = o->wx_time_expire != 0 ? o->wx_time_expire : o->res.expires_at;
+	/* parameters WeChat would refuse are never served */
+	if (te <= gym_now_us())
+		return GYM_E_ORDER_NOT_PAYABLE;
 	if ((e = gym_channels_get(&pay->channels, pay->cfg, o->payment_method, &ch)) != GYM_OK)
 		return e;
 	/* one WeChat-calling request per parent, within the worker budget */
@@ -165,7 +168,8 @@ gym_checkout_qr_png(struct gym_pay *pay, long long user_id, const char *order_id
 
 	if ((e = gym_order_get(pay->db, user_id, order_id, &o)) != GYM_OK)
 		return e;
-	if (o.status != GYM_ORDER_PENDING || o.code_url[0] == '\0')
+	if (o.status != GYM_ORDER_PENDING || o.code_url[0] == '\0' ||
+	    (o.wx_time_expire != 0 && o.wx_time_expire <= gym_now_us()))
 		return GYM_E_ORDER_NOT_PAYABLE;
 	return gym_qr_png(o.code_url, 6, png, len);
 }

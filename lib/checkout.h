@@ -60,7 +60,9 @@ enum gym_err gym_checkout_order_create(struct gym_pay *, const struct gym_actor 
  * Prepay: the order must be the parent's, pending and unexpired with a
  * live (or re-claimable) hold.  WeChat's time_expire is the order's
  * payable deadline, fixed at the first prepay and sent again unchanged on
- * every retry.  A paid order answers GYM_E_ORDER_NOT_PAYABLE.
+ * every retry.  A paid order, and one whose time_expire has passed (no
+ * parameters WeChat would refuse are served), answer
+ * GYM_E_ORDER_NOT_PAYABLE.
  */
 struct gym_prepay {
 	struct gym_order order;			/* as it stands after the prepay */
@@ -72,7 +74,8 @@ enum gym_err gym_checkout_prepay(struct gym_pay *, const struct gym_actor *,
     long long user_id, const char *order_id, enum gym_trade, struct gym_prepay *);
 
 /* The QR code (PNG, *png malloc'd, caller frees) of a pending order's
- * Native prepay; GYM_E_ORDER_NOT_PAYABLE when there is none to pay. */
+ * Native prepay; GYM_E_ORDER_NOT_PAYABLE when there is none to pay or its
+ * time_expire has passed. */
 enum gym_err gym_checkout_qr_png(struct gym_pay *, long long user_id, const char *order_id,
     unsigned char **png, size_t *len);
 

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "trial_limits.h"
 
 enum ctype { C_STR, C_INT, C_BOOL, C_LOGLEVEL, C_LATE_REFUND, C_PUSH_URL, C_SCHEDULE, C_TOKEN_SECRET, C_PII_KEYS,
     C_APP_SECRET, C_MERCHANT_KEY, C_PLATFORM_KEY, C_APIV3_KEY, C_ALI_APP_KEY, C_ALI_PUB_KEY };
@@ -50,6 +51,8 @@ static const struct ckey keys[] = {
 	{ "idempotency_lease", C_INT, F(idempotency_lease), 1, 3600 },
 	{ "push_url", C_PUSH_URL, 0, 0, 0 },
 	{ "upstream_workers", C_INT, F(upstream_workers), 0, GYM_WORKERS_MAX },
+	{ "hold_minutes", C_INT, F(hold_minutes), 1, GYM_HOLD_MINUTES_MAX },
+	{ "order_minutes", C_INT, F(order_minutes), 1, GYM_ORDER_MINUTES_MAX },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
 	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
@@ -116,6 +119,8 @@ defaults(struct gym_config *c)
 	}
 	c->notify_max_attempts = 8;
 	c->notify_backoff_base_ms = 1000;
+	c->hold_minutes = GYM_HOLD_SECONDS_DEFAULT / 60;
+	c->order_minutes = GYM_ORDER_SECONDS_DEFAULT / 60;
 }
 
 enum gym_err
@@ -466,6 +471,10 @@ validate(struct gym_config *c, char *err, size_t errsz)
 	    strcmp(c->wx_mp_state, "developer") != 0 && strcmp(c->wx_mp_state, "trial") != 0 &&
 	    strcmp(c->wx_mp_state, "formal") != 0) {
 		snprintf(err, errsz, "wx.miniprogram_state must be developer, trial or formal");
+		return -1;
+	}
+	if (c->order_minutes < c->hold_minutes) {
+		snprintf(err, errsz, "order_minutes must be at least hold_minutes");
 		return -1;
 	}
 	return validate_alipay(c, err, errsz);

@@ -57,6 +57,8 @@ struct gym_config {
 	 * already) waits in the operators' needs-attention queue (operator, 0,
 	 * the default) or is refunded by the job at once (auto, 1) */
 	int late_payment_refund_auto;
+	int hold_minutes;	/* a seat hold's length (15) */
+	int order_minutes;	/* an unpaid order's length (30), >= hold_minutes */
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

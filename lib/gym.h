@@ -56,8 +56,14 @@ enum gym_err {
 
 /* The fixed price of the trial class, in fen.  Never taken from a client. */
 #define GYM_PRICE_FEN 20000
-#define GYM_HOLD_SECONDS (15 * 60)
-#define GYM_ORDER_SECONDS (30 * 60)
+/* A hold's and an unpaid order's length: hold_minutes and order_minutes
+ * from the config (trial_limits.h, set once per process), these until set. */
+#define GYM_HOLD_SECONDS_DEFAULT (15 * 60)
+#define GYM_ORDER_SECONDS_DEFAULT (30 * 60)
+#define GYM_HOLD_SECONDS gym_hold_seconds()
+#define GYM_ORDER_SECONDS gym_order_seconds()
+int gym_hold_seconds(void);
+int gym_order_seconds(void);
 
 /* vasprintf for C11: a malloc'd string, or NULL when out of memory. */
 char *gym_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -131,29 +131,7 @@ quiet(void)
 static int
 sim_messages(const char *openid, cJSON **last)
 {
-	struct e2e_resp r = { 0 };
-	const cJSON *items, *m;
-	int n = 0;
-
-	if (last != NULL)
-		*last = NULL;
-	e2e_sim("GET", "/sim/messages", NULL, &r);
-	ck_assert_msg(r.status == 200 && r.json != NULL, "/sim/messages: %ld", r.status);
-	items = cJSON_GetObjectItemCaseSensitive(r.json, "items");
-	ck_assert_msg(cJSON_IsArray(items), "/sim/messages: no items");
-	cJSON_ArrayForEach(m, items) {
-		const char *to = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "touser"));
-
-		if (to == NULL || strcmp(to, openid) != 0)
-			continue;
-		n++;
-		if (last != NULL) {
-			cJSON_Delete(*last);
-			*last = cJSON_Duplicate(m, 1);
-		}
-	}
-	e2e_resp_free(&r);
-	return n;
+	return e2e_sim_messages(openid, last);
 }
 
 static const char *

@@ -208,6 +208,9 @@ void e2e_order_create(const char *token, long long sid, long long rid, char *oid
 void e2e_prepay(const char *token, const char *oid);
 /* The simulator pays oid (force: even when closed there); asserts 200. */
 void e2e_sim_pay(const char *oid, int force);
+/* The simulator's subscribe messages to openid: how many, and the last
+ * one's copy in *last (caller cJSON_Delete()s; last may be NULL). */
+int e2e_sim_messages(const char *openid, cJSON **last);
 /* GET /payment/orders/{oid} (asserts 200): its status into st[24]. */
 char *e2e_order_status(const char *token, const char *oid, char *st);
 /* Poll e2e_order_status every 100 ms until it is want or timeout_ms

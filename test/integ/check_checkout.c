@@ -3,11 +3,13 @@
  * PostgreSQL and the WeChat Pay simulator (its own TLS listener, no nginx:
  * test/harness/simtest.h): prepay and its time_expire, switching trade
  * type (attempts), cancel-and-close, confirm's one question, refund
- * request-and-send, and the price rule.  The simulator's notifications go
+ * request-and-send, the price rule, and the hold and order lengths from
+ * the config with no payment parameters served past time_expire.  The simulator's notifications go
  * nowhere here, so every payment reaches the database through a query the
  * use-case makes itself.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +21,7 @@
 #include "pgtest.h"
 #include "reconcile.h"
 #include "simtest.h"
+#include "trial_limits.h"
 #include "upstream_gate.h"
 
 static struct gym_config cfg;
@@ -37,6 +40,9 @@ setup(void)
 static void
 teardown(void)
 {
+	struct gym_limits l = { GYM_HOLD_SECONDS_DEFAULT, GYM_ORDER_SECONDS_DEFAULT };
+
+	(void)gym_limits_set(&l);
 	gym_clock_set_offset(0);
 	gym_pay_release(&pay);
 	pgt_close(&pay.db);
@@ -134,6 +140,59 @@ START_TEST(prepay_then_confirm)
 	ck_assert_str_eq(gym_booking_status_name(b.status), "confirmed");
 	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "paid");
 	ck_assert_str_eq(attempt(o.order_id, buf, sizeof(buf)), "paid/");
+}
+END_TEST
+
+/* hold_minutes = 2, order_minutes = 5: the hold and the order last that
+ * long, WeChat's time_expire is the hold's end, and once it has passed
+ * neither the Native QR nor JSAPI parameters are served (409
+ * ORDER_NOT_PAYABLE) although the order is still pending. */
+START_TEST(limits_and_time_expire)
+{
+	struct gym_limits l = { 2 * 60, 5 * 60 }, bad = l;
+	struct gym_prepay pp;
+	struct gym_order o;
+	struct gym_actor a;
+	unsigned char *png = NULL;
+	size_t len = 0;
+	char buf[64], want[64];
+	int64_t t0 = gym_now_us(), t1;
+	long long uid;
+
+	bad.order_s = 60;				/* shorter than the hold */
+	ck_assert_int_eq(gym_limits_set(&bad), 0);
+	ck_assert_int_eq(gym_limits_set(&l), 1);
+	ck_assert_int_eq(GYM_HOLD_SECONDS, 120);
+	ck_assert_int_eq(GYM_ORDER_SECONDS, 300);
+	uid = new_order("co-limits", 2, &o);
+	t1 = gym_now_us();
+	ck_assert_int_ge(o.res.expires_at, t0 + 120LL * 1000000);
+	ck_assert_int_le(o.res.expires_at, t1 + 120LL * 1000000);
+	ck_assert_int_ge(o.expires_at, t0 + 300LL * 1000000);
+	ck_assert_int_le(o.expires_at, t1 + 300LL * 1000000);
+	prepay(uid, o.order_id, GYM_TRADE_NATIVE, &pp);
+	gym_time_format_cst(pp.order.res.expires_at / 1000000 * 1000000, want, sizeof(want));
+	ck_assert_str_eq(sim_str(o.order_id, "time_expire", buf, sizeof(buf)), want);
+	ck_assert_int_eq(gym_checkout_qr_png(&pay, uid, o.order_id, &png, &len), GYM_OK);
+	free(png);
+	png = NULL;
+	/* past time_expire, the order still has three minutes */
+	gym_clock_set_offset(121);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_qr_png(&pay, uid, o.order_id, &png, &len),
+	    GYM_E_ORDER_NOT_PAYABLE);
+	ck_assert_ptr_null(png);
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE, &pp),
+	    GYM_E_ORDER_NOT_PAYABLE);
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o.order_id, GYM_TRADE_JSAPI, &pp),
+	    GYM_E_ORDER_NOT_PAYABLE);
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "pending");
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM payment_attempts"), 1);
+	/* and past the order's own end: expired */
+	gym_clock_set_offset(301);
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE, &pp),
+	    GYM_E_ORDER_NOT_PAYABLE);
+	ck_assert_str_eq(order_status(o.order_id, buf, sizeof(buf)), "expired");
 }
 END_TEST
 
@@ -446,6 +505,7 @@ checkout_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, prepay_then_confirm);
 	tcase_add_test(tc, reconcile_schedule);
+	tcase_add_test(tc, limits_and_time_expire);
 	tcase_add_test(tc, switch_trade_type);
 	tcase_add_test(tc, switch_after_paid);
 	tcase_add_test(tc, cancel_and_close);

@@ -447,6 +447,62 @@ START_TEST(test_config_job_processes)
 }
 END_TEST
 
+/* Load the required keys plus lines.  bad NULL: the load must succeed, 1
+ * (free *cfg).  Else it must fail with an error naming bad, 0. */
+static int
+load_lines(const char *lines, const char *bad, struct gym_config *cfg)
+{
+	/* put() has 8 slots: the files again for each load */
+	const char *tok = put_str("token", TOKEN_SECRET "\n", 0600), *pii = pii_line(0600);
+	char conf[1536], err[1024] = "";
+	enum gym_err e;
+
+	snprintf(conf, sizeof(conf), "listen = 127.0.0.1:9\ndb = x\ntoken_secret_file = %s\n%s%s",
+	    tok, pii, lines);
+	e = gym_config_load(put_str("c.conf", conf, 0644), cfg, err, sizeof(err));
+	if (bad == NULL) {
+		ck_assert_msg(e == GYM_OK, "%s: %s", lines, err);
+		return 1;
+	}
+	ck_assert_msg(e == GYM_EINVAL, "%s accepted", lines);
+	ck_assert_msg(strstr(err, bad) != NULL, "%s: %s", lines, err);
+	return 0;
+}
+
+/* hold_minutes and order_minutes (issue 14): 15 and 30 by default, 1..120
+ * and 1..1440, an order at least as long as a hold. */
+START_TEST(test_config_trial_lengths)
+{
+	static const struct {
+		const char *line;
+		const char *bad;	/* the key the error names; NULL: accepted */
+		int hold, order;
+	} cases[] = {
+		{ "", NULL, 15, 30 },
+		{ "hold_minutes = 5\norder_minutes = 10\n", NULL, 5, 10 },
+		{ "hold_minutes = 120\norder_minutes = 1440\n", NULL, 120, 1440 },
+		{ "hold_minutes = 10\norder_minutes = 10\n", NULL, 10, 10 },
+		{ "hold_minutes = 1\n", NULL, 1, 30 },
+		{ "hold_minutes = 0\n", "hold_minutes", 0, 0 },
+		{ "hold_minutes = 121\n", "hold_minutes", 0, 0 },
+		{ "hold_minutes = 15m\n", "hold_minutes", 0, 0 },
+		{ "order_minutes = 0\n", "order_minutes", 0, 0 },
+		{ "order_minutes = 1441\n", "order_minutes", 0, 0 },
+		{ "hold_minutes = 20\norder_minutes = 19\n", "order_minutes", 0, 0 },
+		{ "hold_minutes = 31\n", "order_minutes", 0, 0 },
+	};
+	struct gym_config cfg;
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		if (!load_lines(cases[i].line, cases[i].bad, &cfg))
+			continue;
+		ck_assert_int_eq(cfg.hold_minutes, cases[i].hold);
+		ck_assert_int_eq(cfg.order_minutes, cases[i].order);
+		gym_config_free(&cfg);
+	}
+}
+END_TEST
+
 /* trusted_proxies (issue 13, finding 4): forwarded client addresses and
  * request ids are taken only from these peers of the FastCGI socket. */
 static int
@@ -679,6 +735,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_trusted_proxies);
 	tcase_add_test(tc, test_config_weak_token_secret);
 	tcase_add_test(tc, test_config_alipay);
+	tcase_add_test(tc, test_config_trial_lengths);
 	suite_add_tcase(s, tc);
 	return s;
 }
