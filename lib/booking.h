@@ -119,6 +119,10 @@ struct gym_class_cancel {
  * schedule_changes.c.  operator_id starts the refunds. */
 enum gym_err gym_schedule_cancel(struct gym_db *, const struct gym_actor *, long long id,
     const char *reason, long long operator_id, struct gym_class_cancel *);
+/* End what cancelled classes still have in flight (a hold or an order that
+ * raced the cancel's commit): the cancel and every job run call it;
+ * *ended (may be NULL) counts them. */
+enum gym_err gym_schedule_cancel_sweep(struct gym_db *, const struct gym_actor *, int *ended);
 /* A class's roster: its orders that hold or held a seat (pending, paid,
  * refunding, refunded), oldest first, up to max into out. */
 enum gym_err gym_schedule_roster(struct gym_db *, long long schedule_id, struct gym_order *out,

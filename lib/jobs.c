@@ -47,6 +47,8 @@
 
 #define FAIL_LOG_S 10
 
+static const struct gym_actor job_actor = { "system", 0, NULL, "job", NULL, NULL };
+
 /* Messages to parents one sender pass claims; a full pass is followed by
  * another at once, for up to SEND_BUDGET_MS of a job run, so a class
  * opening's hundreds of confirmations go out in seconds, not 50 a run. */
@@ -203,6 +205,8 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		ran = 0;
 		if (gym_db_ensure(db) == GYM_OK) {
 			r.expired = sweep_all(db, cfg, stop);
+			/* holds and orders that raced a class's cancel */
+			(void)gym_schedule_cancel_sweep(db, &job_actor, NULL);
 			if (r.expired >= 0 &&
 			    gym_waitlist_offer_pass(db, WAITLIST_CLASSES, NULL) != GYM_OK)
 				r.expired = -1;

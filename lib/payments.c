@@ -147,6 +147,10 @@ payment_seat(struct gym_db *db, struct pay_arg *a, long long *rid)
 	enum gym_err e;
 	int live = 0;
 
+	/* a class that started or that the gym cancelled takes no payment
+	 * (GYM_E_SOLD_OUT: the money goes back) */
+	if ((e = gym__schedule_open(db, a->schedule_id)) != GYM_OK)
+		return e;
 	if (a->reservation_id != 0 &&
 	    (e = gym__hold_lock(db, 0, a->reservation_id, &h, &live)) != GYM_OK)
 		return e;

@@ -16,6 +16,14 @@
  * transaction; a crash between the two, or a second press, finds the class
  * already cancelled and runs only the refund step again, which starts
  * nothing twice (one active refund per order).
+ *
+ * A hold or an order whose statement read the class open just before the
+ * cancel committed can still commit just after it (the cancel waits for
+ * the seats being claimed, not for statements that have yet to claim).
+ * gym_schedule_cancel_sweep ends those: the cancel runs it once more after
+ * its refunds, and the job process on every run.  Such a hold cannot be
+ * paid meanwhile: a payment for a class that is not open goes back
+ * (payments.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +50,11 @@ static struct gym_stmt st_paid = { "class_change_paid_orders",
 static struct gym_stmt st_cancel = { "class_cancel_mark",
 	"UPDATE course_schedules SET cancelled_at = $2::timestamptz, cancel_reason = $3 "
 	"WHERE id = $1::bigint", 0 };
+/* every seat of the class: waits for holds being claimed right now (a claim
+ * locks its seat until it commits), so none commits unseen after this */
+static struct gym_stmt st_seats = { "class_cancel_seats",
+	"SELECT count(*) FROM (SELECT id FROM seats WHERE course_schedule_id = $1::bigint "
+	"FOR UPDATE) s", 0 };
 static struct gym_stmt st_pending = { "class_cancel_pending",
 	"SELECT order_id, coalesce(reservation_id, 0) AS rid FROM payment_orders "
 	"WHERE course_schedule_id = $1::bigint AND status = 'pending' ORDER BY id FOR UPDATE", 0 };
@@ -54,6 +67,17 @@ static struct gym_stmt st_waitlist = { "class_cancel_waitlist",
 	"UPDATE waitlist_entries SET state = 'done', done_reason = 'closed', "
 	"updated_at = $2::timestamptz WHERE course_schedule_id = $1::bigint "
 	"AND state IN ('waiting', 'offered') RETURNING id, state", 0 };
+/* what a cancelled class still has in flight (see the header comment) */
+static struct gym_stmt st_stray_orders = { "class_cancel_stray_orders",
+	"SELECT o.order_id, coalesce(o.reservation_id, 0) AS rid, s.cancel_reason "
+	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"WHERE s.cancelled_at IS NOT NULL AND o.status = 'pending' ORDER BY o.id LIMIT 50 "
+	"FOR UPDATE OF o SKIP LOCKED", 0 };
+static struct gym_stmt st_stray_holds = { "class_cancel_stray_holds",
+	"SELECT r.id FROM seat_reservations r JOIN course_schedules s ON s.id = r.course_schedule_id "
+	"WHERE s.cancelled_at IS NOT NULL AND r.status = 'temporary' AND NOT EXISTS ("
+	"SELECT 1 FROM payment_orders o WHERE o.reservation_id = r.id AND o.status = 'pending') "
+	"ORDER BY r.id LIMIT 50 FOR UPDATE OF r SKIP LOCKED", 0 };
 static struct gym_stmt st_send_now = { "class_cancel_send_now",
 	"UPDATE refunds SET next_send_at = $2::timestamptz WHERE out_refund_no = $1 "
 	"AND status = 'pending'", 0 };
@@ -259,7 +283,8 @@ cancel_tx(struct gym_db *db, void *v)
 	snprintf(snap, sizeof(snap), "%s", text);
 	free(text);
 	if ((e = gym_db_exec(db, &st_cancel, 3, pc, NULL)) != GYM_OK ||
-	    (e = gym_audit_write(db, a->actor, &au)) != GYM_OK)
+	    (e = gym_audit_write(db, a->actor, &au)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_seats, 1, p1, NULL)) != GYM_OK)
 		return e;
 	/* unpaid orders, with their holds, then the holds without one */
 	if ((e = gym_db_exec(db, &st_pending, 1, p1, &r)) != GYM_OK)
@@ -318,5 +343,45 @@ gym_schedule_cancel(struct gym_db *db, const struct gym_actor *actor, long long 
 		}
 	}
 	PQclear(r);
+	return e == GYM_OK ? gym_schedule_cancel_sweep(db, actor, NULL) : e;
+}
+
+struct sweep_arg {
+	const struct gym_actor *actor;
+	int n;
+};
+
+static enum gym_err
+sweep_tx(struct gym_db *db, void *v)
+{
+	struct sweep_arg *a = v;
+	PGresult *r;
+	enum gym_err e;
+
+	a->n = 0;
+	if ((e = gym_db_exec(db, &st_stray_orders, 0, NULL, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++, a->n++)
+		e = gym__order_end_class_cancelled(db, a->actor, gym_db_get(r, i, "order_id"),
+		    gym_db_get_ll(r, i, "rid"), gym_db_get(r, i, "cancel_reason"));
+	PQclear(r);
+	if (e != GYM_OK || (e = gym_db_exec(db, &st_stray_holds, 0, NULL, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++, a->n++)
+		e = gym__hold_end(db, a->actor, gym_db_get_ll(r, i, "id"), GYM_HOLD_CANCELLED, NULL);
+	PQclear(r);
 	return e;
+}
+
+enum gym_err
+gym_schedule_cancel_sweep(struct gym_db *db, const struct gym_actor *actor, int *ended)
+{
+	struct sweep_arg a = { actor, 0 };
+	enum gym_err e;
+
+	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_tx(db, sweep_tx, &a)) != GYM_OK)
+		return e;
+	if (ended != NULL)
+		*ended = a.n;
+	return GYM_OK;
 }

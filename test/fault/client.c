@@ -6,7 +6,8 @@
  * pay anyway, racing the close), let it lapse (and sometimes pay late),
  * pay twice for two orders, fail the payment, release the hold, walk
  * away, steal the one seat of a lapsed order, queue on a full class's
- * waitlist and take the seat it offers, or try a second trial.  One
+ * waitlist and take the seat it offers, try a second trial, or (the front
+ * desk) cancel a class with its bookings in flight.  One
  * order in five seen paid is then refunded by an operator.  Every 2xx is
  * written down with fault_ack for the checker.
  * Counts of what the clients saw land in fault_sh->count.
@@ -503,6 +504,31 @@ waitlist(struct client *c)
 		poll_paid(&b);
 }
 
+/* The front desk cancels a class of the normal pool, with whatever is in
+ * flight on it, and now and then presses again. */
+static void
+cancel_class(void)
+{
+	struct fault_resp r = { 0 };
+	char path[128], id[24];
+	long long sid;
+	int slot, presses = 1 + (int)fault_rand(2);
+
+	if (fault_sh->operator_token[0] == '\0' || (slot = pick(&fault_sh->normal, 1, &sid)) < 0)
+		return;
+	snprintf(path, sizeof(path), FAULT_API "/admin/course-schedules/%lld/cancel", sid);
+	snprintf(id, sizeof(id), "%lld", sid);
+	for (int i = 0; i < presses; i++) {
+		if (call("POST", path, fault_sh->operator_token, "{\"reason\":\"故障测试取消\"}",
+		    NULL, &r, 10) == 200 && !fault_bool(&r, "already_cancelled")) {
+			fault_count(FC_classes_cancelled, 1);
+			fault_ack("class_cancel", id, "");
+		}
+		fault_resp_free(&r);
+	}
+	atomic_store(&fault_sh->normal.full[slot], 1);
+}
+
 static void
 attempt(struct client *c)
 {
@@ -519,6 +545,10 @@ attempt(struct client *c)
 	}
 	if (r >= 39 && r < 43) {
 		waitlist(c);
+		return;
+	}
+	if (r == 43 && fault_rand(2) == 0) {
+		cancel_class();
 		return;
 	}
 	if (r >= 9 && r < 13) {

@@ -43,7 +43,8 @@
 	X(prepay_failed) X(payments) X(pay_refused) X(paid_seen) X(cancels) \
 	X(cancel_then_pay) X(lapses) X(lapse_then_pay) X(double_orders) X(payerrors) \
 	X(abandoned) X(steals) X(classes_added) X(refunds_asked) X(refunds_acked) \
-	X(refund_refused) X(waitlist_joined) X(waitlist_offers) X(waitlist_left) X(acks)
+	X(refund_refused) X(waitlist_joined) X(waitlist_offers) X(waitlist_left) X(acks) \
+	X(classes_cancelled)
 
 #define FAULT_KINDS(X) \
 	X(worker_kill) X(pg_restart) X(pg_crash) X(gymd_reload) X(gymd_restart) \
@@ -127,6 +128,8 @@ struct fault_resp {
 void fault_resp_free(struct fault_resp *);
 const char *fault_str(const struct fault_resp *, const char *member);
 long long fault_num(const struct fault_resp *, const char *member);
+/* 1 when the member is JSON true. */
+int fault_bool(const struct fault_resp *, const char *member);
 /* A request to nginx (GYM_E2E_BASE + path), counted; token and body may be
  * NULL, extra is one more header line or NULL.  Returns r->status. */
 long fault_api(const char *method, const char *path, const char *token, const char *body,

@@ -69,6 +69,12 @@ fault_num(const struct fault_resp *r, const char *member)
 	return cJSON_IsNumber(j) ? (long long)j->valuedouble : -1;
 }
 
+int
+fault_bool(const struct fault_resp *r, const char *member)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->json, member));
+}
+
 /* This process's handle for base (made on first use, and again after fork). */
 static CURL *
 handle(int api)

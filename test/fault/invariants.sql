@@ -534,3 +534,26 @@ SELECT NULL, NULL, NULL, w.id
  WHERE w.hold_id IS NOT NULL
    AND (SELECT count(*) FROM parent_notifications n
          WHERE n.waitlist_entry_id = w.id AND n.kind = 'waitlist_offer') <> 1;
+
+-- invariant: cancelled_class_takes_no_one
+-- A class the gym cancelled holds no seat for anyone (its holds were
+-- released, and no claim in flight commits after the cancel: it waits for
+-- the seats), and every order paid in it is being refunded or refunded.
+SELECT s.id AS course_schedule_id, r.id AS reservation_id, NULL::text AS order_id, r.status
+  FROM course_schedules s JOIN seat_reservations r ON r.course_schedule_id = s.id
+ WHERE s.cancelled_at IS NOT NULL AND r.status = 'temporary'
+UNION ALL
+SELECT s.id, NULL, o.order_id, o.status
+  FROM course_schedules s JOIN payment_orders o ON o.course_schedule_id = s.id
+ WHERE s.cancelled_at IS NOT NULL AND o.status = 'paid';
+
+-- invariant: ack_class_cancel_lost
+-- Every class a cancel was acknowledged for is cancelled, once (one audit row).
+SELECT a.id AS course_schedule_id, s.cancelled_at,
+       (SELECT count(*) FROM payment_audit_log l WHERE l.action_type = 'schedule_cancelled'
+           AND l.response_snapshot->>'course_schedule_id' = a.id) AS cancels
+  FROM fault_acks a LEFT JOIN course_schedules s ON s.id = a.id::bigint
+ WHERE a.kind = 'class_cancel'
+   AND (s.cancelled_at IS NULL OR (SELECT count(*) FROM payment_audit_log l
+           WHERE l.action_type = 'schedule_cancelled'
+             AND l.response_snapshot->>'course_schedule_id' = a.id) <> 1);
