@@ -7,6 +7,9 @@
 #              gymd.conf.example and TimeoutStopSec against shutdown_timeout
 #   config     gymd -n on systemd/gymd.conf.example with throwaway secrets and
 #              the shared test keys; a group-readable secret must be refused
+#   reload     gym.service's ExecReload= lines run as systemd runs them: a
+#              refused config fails the reload and sends no SIGHUP
+#   cli        gymd --help/--version, gymctl help/--help/--version: stdout, exit 0
 #   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
 #              keeps an edited gymd.conf, never touches /etc/gym/secrets/
 #   nginx      nginx -t on nginx/gym.conf (throwaway self-signed certificate,
@@ -284,6 +287,103 @@ check_secret_mode() {
 		return 1
 	fi
 	printf 'refused as it should: %s\n' "${out//"$d/"/}"
+}
+
+# run_reload UNIT CONF PID: gym.service's ExecReload= lines as systemd runs
+# them (in order, stopping at the first that fails), with /etc/gym/gymd.conf
+# replaced by CONF and $MAINPID by PID.  Returns what systemctl reload would.
+run_reload() {
+	local line
+	local -a argv
+	while IFS= read -r line; do
+		line="${line//\$MAINPID/$3}"
+		line="${line//\/etc\/gym\/gymd.conf/$2}"
+		read -r -a argv <<<"$line"
+		"${argv[@]}" || return 1
+	done < <(sed -n 's/^ExecReload=//p' "$1")
+}
+
+# systemctl reload fails on a refused configuration and sends no SIGHUP;
+# on a good one it sends SIGHUP.
+check_reload_refused() {
+	local d="$TMP/reload" unit="$UNIT_DIR/gym.service" pid out bad=0
+	example_prereqs || return $?
+	render_example "$d" || return 1
+	if ! grep -q '^ExecReload=.*gymd -n -c /etc/gym/gymd.conf$' "$unit"; then
+		echo "gym.service: no ExecReload= that checks /etc/gym/gymd.conf with gymd -n"
+		return 1
+	fi
+	sleep 30 &
+	pid=$!
+	printf 'workers = 0\n' >>"$d/gymd.conf"
+	if out="$(run_reload "$unit" "$d/gymd.conf" "$pid" 2>&1)"; then
+		echo "reload with workers = 0 succeeded"
+		bad=1
+	else
+		printf 'refused as it should: %s\n' "${out//"$d/"/}"
+	fi
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "the refused reload signalled the main process anyway"
+		bad=1
+	fi
+	sed -i '$d' "$d/gymd.conf"
+	if ! run_reload "$unit" "$d/gymd.conf" "$pid" 2>/dev/null; then
+		echo "reload with the good configuration failed"
+		bad=1
+	fi
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null || true
+	if [[ -n "$(ps -o pid= -p "$pid" 2>/dev/null)" ]]; then
+		echo "the good reload sent no SIGHUP"
+		kill "$pid"
+		wait "$pid" 2>/dev/null || true
+		bad=1
+	fi
+	return "$bad"
+}
+
+# ---- --help and --version ----------------------------------------------------------------
+
+# PROG ARGS... prints to stdout, nothing to stderr, exits 0; stdout matches RE.
+cli_answers() {
+	local re="$1" out err rc=0
+	shift
+	out="$("$@" 2>"$TMP/cli.err")" || rc=$?
+	err="$(cat "$TMP/cli.err")"
+	if ((rc != 0)) || [[ -n "$err" ]] || ! grep -qE "$re" <<<"$out"; then
+		printf '%s: exit %d, stdout %q, stderr %q\n' "${*##*/}" "$rc" "$out" "$err"
+		return 1
+	fi
+}
+
+check_cli_help() {
+	local bad=0 a
+	if [[ ! -x "$BIN_DIR/gymd" || ! -x "$BIN_DIR/gymctl" ]]; then
+		echo "$BIN_DIR/gymd or gymctl not built"
+		return 77
+	fi
+	for a in --help -h; do
+		cli_answers '^usage: gymd -c FILE' "$BIN_DIR/gymd" "$a" || bad=1
+	done
+	for a in help --help -h; do
+		cli_answers '^usage: gymctl ' "$BIN_DIR/gymctl" "$a" || bad=1
+	done
+	cli_answers '^gymd [^ ]+$' "$BIN_DIR/gymd" --version || bad=1
+	cli_answers '^gymctl [^ ]+$' "$BIN_DIR/gymctl" --version || bad=1
+	if [[ "$("$BIN_DIR/gymd" --version)" == "gymd unknown" ]]; then
+		echo "gymd --version: the Makefile passed no version"
+		bad=1
+	fi
+	# a wrong call still goes to stderr with exit 2
+	if "$BIN_DIR/gymd" --bogus >/dev/null 2>&1 || "$BIN_DIR/gymctl" >/dev/null 2>&1; then
+		echo "a wrong call exited 0"
+		bad=1
+	fi
+	((bad == 0)) && "$BIN_DIR/gymd" --version
+	return "$bad"
 }
 
 # ---- install.sh ------------------------------------------------------------------------------
@@ -634,6 +734,8 @@ main() {
 	run_check "units: TimeoutStopSec above shutdown_timeout" check_stop_timeout
 	run_check "config: gymd -n on gymd.conf.example" check_example_config
 	run_check "config: a group-readable secret is refused" check_secret_mode
+	run_check "reload: a refused configuration fails the reload, sends no SIGHUP" check_reload_refused
+	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
 	run_check "install: PREFIX=/opt/gym reaches the units" check_install_prefix
 	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
