@@ -11,7 +11,8 @@
 #   /etc/gym/gymd.conf.example                   always (to compare after upgrades)
 #   /etc/gym/secrets/ (0700), /etc/gym/wechatpay/  created if absent, never entered
 #   /etc/nginx/fastcgi_gym_params                when nginx is installed
-#   /etc/nginx/sites-available/gym.conf          only if absent; never enabled
+#   /etc/nginx/sites-available/gym.conf          only if absent, its console alias
+#                                                at PREFIX/share/gym/console/; never enabled
 #   the gym system user and group                if missing
 #
 # Idempotent: run it again after every build.  It never reads, writes or
@@ -156,7 +157,7 @@ install_config() {
 }
 
 install_nginx() {
-	local ngx="$DESTDIR/etc/nginx"
+	local ngx="$DESTDIR/etc/nginx" tmp
 	if [[ ! -d "$ngx" ]]; then
 		log "no ${ngx#"$DESTDIR"}: skipping the nginx files (install nginx, then run me again)"
 		return 0
@@ -164,10 +165,20 @@ install_nginx() {
 	install_if_changed 0644 "$ROOT/nginx/fastcgi_gym_params" "$ngx/fastcgi_gym_params"
 	if [[ -e "$ngx/sites-available/gym.conf" ]]; then
 		log "kept /etc/nginx/sites-available/gym.conf"
+		if ! grep -q "alias $PREFIX/share/gym/console/;" "$ngx/sites-available/gym.conf"; then
+			log "warning: its /console/ alias is not $PREFIX/share/gym/console/: the console would answer 404"
+		fi
 		return 0
 	fi
-	install -D -m 0644 "$ROOT/nginx/gym.conf" "$ngx/sites-available/gym.conf"
+	tmp="$(mktemp)"
+	# shellcheck disable=SC2064 # expand now: tmp is local
+	trap "rm -f '$tmp'" EXIT
+	# the console's alias follows PREFIX (it is served from PREFIX/share/gym/console/)
+	sed "s|/usr/local/share/gym/|$(sed_repl "$PREFIX")/share/gym/|g" "$ROOT/nginx/gym.conf" >"$tmp"
+	install -D -m 0644 "$tmp" "$ngx/sites-available/gym.conf"
 	log "installed /etc/nginx/sites-available/gym.conf (not enabled: set server_name and certificates first)"
+	rm -f "$tmp"
+	trap - EXIT
 }
 
 main() {

@@ -451,12 +451,22 @@ check_install_prefix() {
 		echo "$BIN_DIR/gymd or gymctl not built"
 		return 77
 	fi
+	mkdir -p "$stage/etc/nginx"
 	if ! out="$(DESTDIR="$stage" GYM_BIN="$BIN_DIR" bash "$ROOT/systemd/install.sh" /opt/gym 2>&1)"; then
 		printf '%s\ninstall with PREFIX=/opt/gym failed\n' "$out"
 		return 1
 	fi
-	if grep -n '/usr/local' "$stage"/etc/systemd/system/*; then
-		echo "PREFIX=/opt/gym: /usr/local is left in the units (above)"
+	if grep -n '/usr/local' "$stage"/etc/systemd/system/* "$stage/etc/nginx/sites-available/gym.conf"; then
+		echo "PREFIX=/opt/gym: /usr/local is left in the units or the nginx site (above)"
+		return 1
+	fi
+	# the site's console alias is the installed console, and it has the pages
+	if ! grep -q '^ *alias /opt/gym/share/gym/console/;$' "$stage/etc/nginx/sites-available/gym.conf"; then
+		echo "nginx site: /console/ is not aliased to /opt/gym/share/gym/console/"
+		return 1
+	fi
+	if [[ -d "$ROOT/console" && ! -f "$stage/opt/gym/share/gym/console/index.html" ]]; then
+		echo "no /opt/gym/share/gym/console/index.html for the alias to serve"
 		return 1
 	fi
 	[[ -x "$stage/opt/gym/bin/gymd" ]] || { echo "no /opt/gym/bin/gymd"; return 1; }
@@ -737,7 +747,7 @@ main() {
 	run_check "reload: a refused configuration fails the reload, sends no SIGHUP" check_reload_refused
 	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
-	run_check "install: PREFIX=/opt/gym reaches the units" check_install_prefix
+	run_check "install: PREFIX=/opt/gym reaches the units and the nginx console alias" check_install_prefix
 	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
 	run_check "nginx: nginx -t on nginx/gym-dev.conf.in (as stack.sh renders it)" check_nginx_dev
 	run_check "openapi: parses and agrees with router.c and api.md" check_openapi
