@@ -10,6 +10,7 @@
 #   reload     gym.service's ExecReload= lines run as systemd runs them: a
 #              refused config fails the reload and sends no SIGHUP
 #   cli        gymd --help/--version, gymctl help/--help/--version: stdout, exit 0
+#   demo       test/env/demo_times.sh: make run's classes at 10:00/15:00 Asia/Shanghai
 #   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
 #              keeps an edited gymd.conf, never touches /etc/gym/secrets/
 #   nginx      nginx -t on nginx/gym.conf (throwaway self-signed certificate,
@@ -386,6 +387,37 @@ check_cli_help() {
 	return "$bad"
 }
 
+# ---- make run's demo classes ---------------------------------------------------------------
+
+# test/env/demo_times.sh: three classes on the gym's clock (+08:00), at 10:00,
+# 10:00 and 15:00 local (02:00 and 07:00 UTC), on the next three gym days.
+check_demo_times() {
+	local out starts ends n=0 bad=0 today want
+	if [[ ! -r /usr/share/zoneinfo/Asia/Shanghai ]]; then
+		echo "no Asia/Shanghai zone (tzdata)"
+		return 77
+	fi
+	out="$(bash "$ROOT/test/env/demo_times.sh")" || return 1
+	printf '%s\n' "$out"
+	today="$(TZ=Asia/Shanghai date +%F)"
+	while read -r starts ends; do
+		n=$((n + 1))
+		want="$(date -u -d "$today 12:00 UTC +$n day" +%F)"
+		case "$n" in
+		3) want="${want}T15:00:00+08:00 ${want}T16:00:00+08:00" ;;
+		*) want="${want}T10:00:00+08:00 ${want}T11:00:00+08:00" ;;
+		esac
+		if [[ "$starts $ends" != "$want" ]]; then
+			printf 'class %d: %s %s, not %s\n' "$n" "$starts" "$ends" "$want"
+			bad=1
+		fi
+	done <<<"$out"
+	((n == 3)) || { echo "$n classes, not 3"; bad=1; }
+	# and gymctl reads them as that instant (10:00 in Shanghai is 02:00 UTC)
+	[[ "$(date -u -d "${out%% *}" +%H:%M)" == 02:00 ]] || { echo "first class not at 02:00 UTC"; bad=1; }
+	return "$bad"
+}
+
 # ---- install.sh ------------------------------------------------------------------------------
 
 check_install() {
@@ -725,7 +757,7 @@ check_shellcheck() {
 		echo "shellcheck not found"
 		return 77
 	fi
-	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh"
+	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh" "$ROOT/test/env/demo_times.sh"
 }
 
 main() {
@@ -746,12 +778,13 @@ main() {
 	run_check "config: a group-readable secret is refused" check_secret_mode
 	run_check "reload: a refused configuration fails the reload, sends no SIGHUP" check_reload_refused
 	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
+	run_check "make run: demo classes at the gym's local times (Asia/Shanghai)" check_demo_times
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
 	run_check "install: PREFIX=/opt/gym reaches the units and the nginx console alias" check_install_prefix
 	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
 	run_check "nginx: nginx -t on nginx/gym-dev.conf.in (as stack.sh renders it)" check_nginx_dev
 	run_check "openapi: parses and agrees with router.c and api.md" check_openapi
-	run_check "shellcheck: install.sh, check_ops.sh" check_shellcheck
+	run_check "shellcheck: install.sh, check_ops.sh, demo_times.sh" check_shellcheck
 
 	printf '\nops: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
 	((FAILED == 0))
