@@ -11,6 +11,10 @@
 #              refused config fails the reload and sends no SIGHUP
 #   cli        gymd --help/--version, gymctl help/--help/--version: stdout, exit 0
 #   demo       test/env/demo_times.sh: make run's classes at 10:00/15:00 Asia/Shanghai
+#   backup     systemd/gym-backup.sh on the test cluster (GYM_PORT_OFFSET): a
+#              failed dump removes nothing, retention keeps the newest N, and
+#              pg_restore of the dump into a scratch database gives the same
+#              row count in every table (the restore drill of operations.md)
 #   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
 #              keeps an edited gymd.conf, never touches /etc/gym/secrets/
 #   nginx      nginx -t on nginx/gym.conf (throwaway self-signed certificate,
@@ -122,6 +126,7 @@ render_units() {
 			printf 'note: %s not built, the units are verified against a stub\n' "$BIN_DIR/$prog"
 		fi
 	done
+	cp "$ROOT/systemd/gym-backup.sh" "$TMP/bin/gym-backup"
 	for f in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service "$ROOT"/systemd/*.timer \
 		"$ROOT"/systemd/*.path "$ROOT"/systemd/*.target; do
 		[[ -f "$f" ]] || continue
@@ -418,6 +423,106 @@ check_demo_times() {
 	return "$bad"
 }
 
+# ---- backup and the restore drill --------------------------------------------------------
+
+PG_SH="$ROOT/test/env/pg.sh"
+
+# table_counts CONNINFO: "table rows" for every table of schema public.
+table_counts() {
+	psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$1" -c "SELECT table_name,
+	    (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+	    table_schema, table_name), false, true, '')))[1]::text
+	    FROM information_schema.tables WHERE table_schema = 'public'
+	    AND table_type = 'BASE TABLE' ORDER BY 1"
+}
+
+# The restore drill of docs/operations.md section 7, on the test cluster:
+# gym-backup (systemd/gym-backup.sh) dumps a migrated database with a class
+# in it, keeps the newest GYM_BACKUP_KEEP and drops a stale .partial; a
+# failed dump removes nothing; pg_restore into a scratch database gives the
+# same row count in every table.
+check_backup_restore() {
+	local d="$TMP/backup" dumps="$TMP/backup/dumps" src dst admin was_up=1 bad=0 f
+	for f in pg_dump pg_restore psql; do
+		have "$f" || { echo "$f not found"; return 77; }
+	done
+	example_prereqs || return $?
+	[[ -x "$BIN_DIR/gymctl" ]] || { echo "$BIN_DIR/gymctl not built"; return 77; }
+	bash "$PG_SH" status test >/dev/null 2>&1 || was_up=0
+	bash "$PG_SH" start test >"$TMP/pg-start.log" 2>&1 ||
+		{ tail -n 5 "$TMP/pg-start.log"; echo "could not start the test cluster"; return 1; }
+	src="$(bash "$PG_SH" conninfo test gym_backup_src)"
+	dst="$(bash "$PG_SH" conninfo test gym_backup_restore)"
+	admin="$(bash "$PG_SH" conninfo test gym)"
+	backup_drill "$d" "$dumps" "$src" "$dst" || bad=1
+	psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS gym_backup_src" \
+		-c "DROP DATABASE IF EXISTS gym_backup_restore" >/dev/null 2>&1 || true
+	if ((was_up == 0)); then
+		bash "$PG_SH" stop test >/dev/null 2>&1 || true
+	fi
+	return "$bad"
+}
+
+backup_drill() {
+	local d="$1" dumps="$2" src="$3" dst="$4" newest out a b
+	local -a left
+	if ! bash "$PG_SH" recreatedb test gym_backup_src >/dev/null 2>&1 ||
+		! bash "$PG_SH" recreatedb test gym_backup_restore >/dev/null 2>&1; then
+		echo "could not create the scratch databases"
+		return 1
+	fi
+	render_example "$d" || return 1
+	sed -i "s|^db = .*|db = $(sed_repl "$src")|" "$d/gymd.conf"
+	"$BIN_DIR/gymctl" -c "$d/gymd.conf" migrate -d "$ROOT/migrations" >/dev/null ||
+		{ echo "gymctl migrate failed"; return 1; }
+	"$BIN_DIR/gymctl" -c "$d/gymd.conf" schedule add --course "备份演练" \
+		--starts "$(date -u -d '+2 day' +%Y-%m-%dT%H:%M:%SZ)" \
+		--ends "$(date -u -d '+2 day 1 hour' +%Y-%m-%dT%H:%M:%SZ)" --capacity 5 >/dev/null ||
+		{ echo "gymctl schedule add failed"; return 1; }
+	mkdir -p "$dumps"
+	# two older dumps and a crash's leftover
+	printf 'old' >"$dumps/gym-20000101T000000Z.dump"
+	printf 'old' >"$dumps/gym-20000102T000000Z.dump"
+	printf 'half' >"$dumps/gym-20000103T000000Z.dump.partial"
+	# a failed dump removes nothing and leaves no .partial
+	if GYM_BACKUP_DB="${src/gym_backup_src/gym_backup_missing}" GYM_BACKUP_DIR="$dumps" \
+		GYM_BACKUP_KEEP=1 bash "$ROOT/systemd/gym-backup.sh" >/dev/null 2>&1; then
+		echo "gym-backup exited 0 on a missing database"
+		return 1
+	fi
+	mapfile -t left < <(cd "$dumps" && find . -maxdepth 1 -type f -name 'gym-*' -printf '%f\n' | sort)
+	if [[ "${left[*]}" != "gym-20000101T000000Z.dump gym-20000102T000000Z.dump" ]]; then
+		printf 'after a failed dump: %s\n' "${left[*]}"
+		return 1
+	fi
+	printf 'half' >"$dumps/gym-20000103T000000Z.dump.partial"
+	out="$(GYM_BACKUP_DB="$src" GYM_BACKUP_DIR="$dumps" GYM_BACKUP_KEEP=2 \
+		bash "$ROOT/systemd/gym-backup.sh" 2>&1)" || { printf '%s\ngym-backup failed\n' "$out"; return 1; }
+	printf '%s\n' "${out//"$dumps/"/}"
+	mapfile -t left < <(cd "$dumps" && find . -maxdepth 1 -type f -printf '%f\n' | sort -r)
+	if ((${#left[@]} != 2)) || [[ "${left[1]}" != gym-20000102T000000Z.dump ||
+		! "${left[0]}" =~ ^gym-[0-9]{8}T[0-9]{6}Z\.dump$ ]]; then
+		printf 'retention (keep 2) left: %s\n' "${left[*]}"
+		return 1
+	fi
+	newest="$dumps/${left[0]}"
+	[[ "$(stat -c %a "$newest")" == 600 ]] || { echo "the dump is not mode 600"; return 1; }
+	# the drill, as docs/operations.md section 7 runs it
+	pg_restore --no-owner -d "$dst" "$newest" || { echo "pg_restore failed"; return 1; }
+	a="$(table_counts "$src")" || { echo "could not count rows"; return 1; }
+	b="$(table_counts "$dst")" || { echo "could not count rows"; return 1; }
+	if [[ "$a" != "$b" ]]; then
+		diff <(printf '%s\n' "$a") <(printf '%s\n' "$b")
+		echo "the restored database differs (above: dumped < > restored)"
+		return 1
+	fi
+	if ! grep -qE '^course_schedules [1-9]' <<<"$a"; then
+		printf '%s\nno class in the dumped database: the drill compared nothing\n' "$a"
+		return 1
+	fi
+	printf '%d tables, same row counts after pg_restore\n' "$(wc -l <<<"$a")"
+}
+
 # ---- install.sh ------------------------------------------------------------------------------
 
 check_install() {
@@ -434,6 +539,8 @@ check_install() {
 	for f in usr/local/bin/gymd usr/local/bin/gymctl etc/gym/gymd.conf etc/gym/gymd.conf.example \
 		etc/systemd/system/gym.socket etc/systemd/system/gym.service \
 		etc/systemd/system/gym-migrate.service etc/nginx/fastcgi_gym_params \
+		usr/local/bin/gym-backup etc/systemd/system/gym-backup.service \
+		etc/systemd/system/gym-backup.timer \
 		etc/nginx/sites-available/gym.conf; do
 		if [[ ! -f "$stage/$f" ]]; then
 			printf 'missing after install: /%s\n' "$f"
@@ -442,6 +549,10 @@ check_install() {
 	done
 	if ! compgen -G "$stage/usr/local/share/gym/migrations/[0-9][0-9][0-9][0-9]_*.sql" >/dev/null; then
 		echo "no migrations installed"
+		bad=1
+	fi
+	if [[ "$(stat -c %a "$stage/var/backups/gym" 2>/dev/null)" != 700 ]]; then
+		echo "/var/backups/gym is not there with mode 700"
 		bad=1
 	fi
 	if [[ "$(stat -c %a "$stage/etc/gym/secrets")" != 700 ]]; then
@@ -757,7 +868,8 @@ check_shellcheck() {
 		echo "shellcheck not found"
 		return 77
 	fi
-	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh" "$ROOT/test/env/demo_times.sh"
+	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh" "$ROOT/test/env/demo_times.sh" \
+		"$ROOT/systemd/gym-backup.sh"
 }
 
 main() {
@@ -779,12 +891,13 @@ main() {
 	run_check "reload: a refused configuration fails the reload, sends no SIGHUP" check_reload_refused
 	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
 	run_check "make run: demo classes at the gym's local times (Asia/Shanghai)" check_demo_times
+	run_check "backup: gym-backup dumps with retention; the restore drill restores every row" check_backup_restore
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
 	run_check "install: PREFIX=/opt/gym reaches the units and the nginx console alias" check_install_prefix
 	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
 	run_check "nginx: nginx -t on nginx/gym-dev.conf.in (as stack.sh renders it)" check_nginx_dev
 	run_check "openapi: parses and agrees with router.c and api.md" check_openapi
-	run_check "shellcheck: install.sh, check_ops.sh, demo_times.sh" check_shellcheck
+	run_check "shellcheck: install.sh, check_ops.sh, demo_times.sh, gym-backup.sh" check_shellcheck
 
 	printf '\nops: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
 	((FAILED == 0))
