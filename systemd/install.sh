@@ -5,7 +5,7 @@
 #   PREFIX/bin/gym-backup                        from systemd/gym-backup.sh
 #   PREFIX/share/gym/migrations/*.sql            from migrations/
 #   PREFIX/share/gym/console/                    from console/, when it exists
-#   PREFIX/share/doc/gym/                        operations.md, openapi.yaml
+#   PREFIX/share/doc/gym/                        operations.md, openapi.yaml, gym-alerts.yml
 #   /etc/systemd/system/gym.socket, gym.service, gym-migrate.service,
 #     gym-backup.service, gym-backup.timer (the timer is not enabled)
 #                                                with /usr/local replaced by PREFIX
@@ -125,6 +125,9 @@ install_data() {
 			install_if_changed 0644 "$ROOT/docs/$f" "$DESTDIR$PREFIX/share/doc/gym/$f"
 		fi
 	done
+	if [[ -r "$ROOT/monitoring/gym-alerts.yml" ]]; then
+		install_if_changed 0644 "$ROOT/monitoring/gym-alerts.yml" "$DESTDIR$PREFIX/share/doc/gym/gym-alerts.yml"
+	fi
 }
 
 install_units() {

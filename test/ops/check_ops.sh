@@ -15,6 +15,8 @@
 #              failed dump removes nothing, retention keeps the newest N, and
 #              pg_restore of the dump into a scratch database gives the same
 #              row count in every table (the restore drill of operations.md)
+#   alerts     monitoring/gym-alerts.yml: promtool check rules (when installed);
+#              every metric it names is one lib/metrics.c exports
 #   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
 #              keeps an edited gymd.conf, never touches /etc/gym/secrets/
 #   nginx      nginx -t on nginx/gym.conf (throwaway self-signed certificate,
@@ -523,6 +525,55 @@ backup_drill() {
 	printf '%d tables, same row counts after pg_restore\n' "$(wc -l <<<"$a")"
 }
 
+# ---- Prometheus alert rules -----------------------------------------------------------------
+
+# monitoring/gym-alerts.yml: promtool check rules when promtool is here; always:
+# it parses, every rule has alert, expr, a severity and a summary, and every
+# gymd_* or process_* metric its expressions name is one lib/metrics.c renders.
+check_alert_rules() {
+	local rules="$ROOT/monitoring/gym-alerts.yml"
+	[[ -r "$rules" ]] || { echo "$rules not found"; return 1; }
+	if have promtool; then
+		promtool check rules "$rules" || return 1
+	else
+		echo "note: promtool not found (Debian: prometheus); checked without it"
+	fi
+	if ! have python3 || ! python3 -c 'import yaml' >/dev/null 2>&1; then
+		echo "python3 with PyYAML not found (Debian: python3-yaml)"
+		return 77
+	fi
+	python3 - "$rules" "$ROOT/lib/metrics.c" <<'PYEOF'
+import re, sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))
+src = open(sys.argv[2]).read()
+# what metrics.c renders: literal names, and gymd_%s_total over the named table
+known = set(re.findall(r'\b((?:gymd|process)_[a-z_]+)\b', src))
+known |= {"gymd_%s_total" % n for n in re.findall(r'\{\s*"([a-z_]+)",\s*(?:NULL|")', src)}
+known |= {k + s for k in list(known) for s in ("_bucket", "_sum", "_count")}
+errors, n = [], 0
+for g in rules.get("groups", []):
+    for r in g.get("rules", []):
+        n += 1
+        name = r.get("alert") or "?"
+        for key in ("alert", "expr"):
+            if not r.get(key):
+                errors.append(f"{name}: no {key}")
+        if not (r.get("labels") or {}).get("severity"):
+            errors.append(f"{name}: no labels.severity")
+        if not (r.get("annotations") or {}).get("summary"):
+            errors.append(f"{name}: no annotations.summary")
+        for m in re.findall(r'\b((?:gymd|process)_[a-z_]+)', str(r.get("expr", ""))):
+            if m not in known:
+                errors.append(f"{name}: {m} is not a metric gymd exports")
+if n == 0:
+    errors.append("no rules")
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+print(f"{n} rules, every metric they name is exported")
+PYEOF
+}
+
 # ---- install.sh ------------------------------------------------------------------------------
 
 check_install() {
@@ -892,6 +943,7 @@ main() {
 	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
 	run_check "make run: demo classes at the gym's local times (Asia/Shanghai)" check_demo_times
 	run_check "backup: gym-backup dumps with retention; the restore drill restores every row" check_backup_restore
+	run_check "alerts: monitoring/gym-alerts.yml names only exported metrics" check_alert_rules
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
 	run_check "install: PREFIX=/opt/gym reaches the units and the nginx console alias" check_install_prefix
 	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
