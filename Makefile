@@ -17,7 +17,7 @@ CC       ?= cc
 BUILD    ?= build
 BIN      ?= bin
 CFLAGS   ?= -O2 -g
-PKGS     := libpq libcurl openssl libcjson libqrencode
+PKGS     := libpq libcurl openssl libcjson libqrencode zlib
 WARN     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wwrite-strings -Wformat=2 -Wcast-qual -Wmissing-declarations -pedantic \
@@ -44,6 +44,19 @@ FAULT_SRC  := $(wildcard test/fault/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+# The version gymd and gymctl report (--version, /metrics gymd_build_info):
+# git describe in a git tree, else the VERSION file, else "unknown".  Only
+# lib/version.c sees it; $(BUILD)/version.txt changes only with the string,
+# so a new commit rebuilds that one object.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || cat VERSION 2>/dev/null || echo unknown)
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(VERSION)' | cmp -s - $@ || printf '%s\n' '$(VERSION)' >$@
+$(call obj,lib/version.c): $(BUILD)/version.txt
+$(call obj,lib/version.c): ALL_CFLAGS += -DGYM_VERSION='"$(VERSION)"'
+.PHONY: FORCE
+FORCE:
 LIBGYM := $(BUILD)/libgym.a
 LIBDOOR := $(BUILD)/libgymdoor.a
 

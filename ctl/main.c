@@ -6,6 +6,8 @@
  *   gymctl [-c FILE] sweep
  *   gymctl [-c FILE] operator add|list|revoke ...
  *   gymctl [-c FILE] pii rekey
+ *   gymctl help | --help | -h      usage on stdout, exit 0
+ *   gymctl --version | -V          the version on stdout, exit 0
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
  * (var/dev/gymd.conf).
  */
@@ -20,19 +22,40 @@
 #include "ctl.h"
 #include "log.h"
 #include "migrate.h"
+#include "version.h"
+
+static const char usage_text[] =
+    "usage: gymctl [-c FILE] migrate [-d DIR]\n"
+    "       gymctl [-c FILE] schedule add --course NAME --starts RFC3339 --ends RFC3339 --capacity N\n"
+    "       gymctl [-c FILE] schedule list\n"
+    "       gymctl [-c FILE] sweep\n"
+    "       gymctl [-c FILE] operator add NAME --role operator|auditor\n"
+    "       gymctl [-c FILE] operator list | operator revoke ID\n"
+    "       gymctl [-c FILE] pii rekey\n"
+    "       gymctl help | --version\n"
+    "Without -c: $GYM_CONFIG, else var/dev/gymd.conf.\n";
 
 static int
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: gymctl [-c FILE] migrate [-d DIR]\n"
-	    "       gymctl [-c FILE] schedule add --course NAME --starts RFC3339 --ends RFC3339 --capacity N\n"
-	    "       gymctl [-c FILE] schedule list\n"
-	    "       gymctl [-c FILE] sweep\n"
-	    "       gymctl [-c FILE] operator add NAME --role operator|auditor\n"
-	    "       gymctl [-c FILE] operator list | operator revoke ID\n"
-	    "       gymctl [-c FILE] pii rekey\n");
+	fputs(usage_text, stderr);
 	return 2;
+}
+
+/*
+ * help, --help, -h, --version, -V: the answer on stdout.  Returns 1 when
+ * ARG was one of them, 0 otherwise.
+ */
+static int
+info_command(const char *arg)
+{
+	if (strcmp(arg, "help") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
+		fputs(usage_text, stdout);
+	else if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0)
+		printf("gymctl %s\n", gym_version());
+	else
+		return 0;
+	return 1;
 }
 
 const char *
@@ -161,6 +184,8 @@ main(int argc, char *argv[])
 	}
 	if (i >= argc)
 		return usage();
+	if (i + 1 == argc && info_command(argv[i]))
+		return fflush(stdout) == 0 ? 0 : 1;
 	gym_log_init("gymctl", GYM_LOG_WARN);
 	if (gym_config_load(file, &cfg, err, sizeof(err)) != GYM_OK) {
 		fprintf(stderr, "gymctl: %s\n", err);

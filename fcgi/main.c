@@ -1,9 +1,11 @@
 /*
- * main.c: gymd -c FILE [-n] [-d]
+ * main.c: gymd -c FILE [-n] [-d]; gymd --help; gymd --version
  *
  *   -c FILE  the configuration file (required)
  *   -n       check the configuration and exit: 0 when valid, 1 otherwise
  *   -d       log at debug level whatever log_level says
+ *   --help, -h     usage on stdout, exit 0
+ *   --version, -V  the version on stdout, exit 0
  *
  * gymd stays in the foreground under its supervisor (systemd) and writes
  * nothing to stdout; its log goes to stderr.
@@ -17,12 +19,38 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "version.h"
+
+static const char usage_text[] =
+    "usage: gymd -c FILE [-n] [-d]\n"
+    "       gymd --help | --version\n"
+    "  -c FILE  the configuration file (required)\n"
+    "  -n       check the configuration and exit: 0 when valid, 1 otherwise\n"
+    "  -d       log at debug level whatever log_level says\n";
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gymd -c FILE [-n] [-d]\n");
+	fputs(usage_text, stderr);
 	exit(2);
+}
+
+/*
+ * The long options getopt(3) does not know; returns 1 when argv[1] was one
+ * of them and its answer is on stdout, 0 otherwise.
+ */
+static int
+info_option(int argc, char *argv[])
+{
+	if (argc != 2)
+		return 0;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		fputs(usage_text, stdout);
+	else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+		printf("gymd %s\n", gym_version());
+	else
+		return 0;
+	return 1;
 }
 
 int
@@ -33,6 +61,8 @@ main(int argc, char *argv[])
 	char err[1024], created[256];
 	int ch, check = 0, debug = 0, fd, rc;
 
+	if (info_option(argc, argv))
+		return fflush(stdout) == 0 ? 0 : 1;
 	while ((ch = getopt(argc, argv, "c:dn")) != -1) {
 		switch (ch) {
 		case 'c':

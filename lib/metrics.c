@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "log.h"
 #include "metrics.h"
+#include "version.h"
 
 static const int status_codes[] = {
 	200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429,
@@ -75,6 +77,7 @@ struct slot {
 };
 
 struct shm {
+	int64_t started_us;	/* when the master mapped this: its start */
 	struct slot slot[GYM_METRICS_ROUTES + 1];	/* the last is "other" */
 	unsigned long long named[NNAMED];
 	long long workers;
@@ -97,6 +100,7 @@ gym_metrics_init(void)
 {
 	void *p;
 	struct slot *other;
+	struct timespec ts;
 
 	if (shm != NULL)
 		return GYM_OK;
@@ -107,6 +111,9 @@ gym_metrics_init(void)
 		return GYM_ESYSTEM;
 	}
 	shm = p;	/* anonymous mappings start zeroed */
+	/* the wall clock, not gym_now_us(): a test's clock offset is no start time */
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		shm->started_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	other = &shm->slot[GYM_METRICS_ROUTES];
 	snprintf(other->method, sizeof(other->method), "other");
 	snprintf(other->route, sizeof(other->route), "other");
@@ -402,6 +409,17 @@ render_durations(FILE *fp)
 static void
 render_process(FILE *fp)
 {
+	int64_t t = shm->started_us;
+
+	fputs("# HELP gymd_build_info The gymd build (git describe); always 1.\n"
+	    "# TYPE gymd_build_info gauge\n"
+	    "gymd_build_info{version=\"", fp);
+	put_label(fp, gym_version());
+	fputs("\"} 1\n", fp);
+	fprintf(fp, "# HELP process_start_time_seconds Start time of the gymd master since the epoch.\n"
+	    "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds %lld.%06lld\n",
+	    (long long)(t / 1000000), (long long)(t % 1000000));
 	fprintf(fp, "# HELP gymd_workers Worker processes alive.\n"
 	    "# TYPE gymd_workers gauge\n"
 	    "gymd_workers %lld\n",

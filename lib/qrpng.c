@@ -1,32 +1,21 @@
 /*
- * qrpng.c: QR code to PNG (see qrpng.h).
+ * qrpng.c: QR code to PNG (see qrpng.h).  One IHDR, one IDAT (a zlib
+ * stream from compress2), IEND; every row has filter 0: the image is
+ * made of runs that deflate finds without help.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <qrencode.h>
+#include <zlib.h>
 
 #include "qrpng.h"
 
-#define QUIET 4
-
 struct buf {
 	unsigned char *p;
-	size_t len, cap;
+	size_t len;
 };
-
-static uint32_t
-crc32_update(uint32_t crc, const unsigned char *p, size_t n)
-{
-	crc = ~crc;
-	while (n--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
-}
 
 static void
 put(struct buf *b, const void *p, size_t n)
@@ -43,53 +32,51 @@ put32(struct buf *b, uint32_t v)
 	put(b, x, 4);
 }
 
-/* A chunk: length, type, data, CRC over type and data. */
+/* A chunk: length, type, data, CRC-32 over type and data. */
 static void
 chunk(struct buf *b, const char *type, const unsigned char *data, size_t n)
 {
+	uLong crc = crc32(0L, (const Bytef *)type, 4);
+
 	put32(b, (uint32_t)n);
 	put(b, type, 4);
-	if (n)
+	if (n > 0) {
 		put(b, data, n);
-	put32(b, crc32_update(crc32_update(0, (const unsigned char *)type, 4), data, n));
+		crc = crc32(crc, data, (uInt)n);
+	}
+	put32(b, (uint32_t)crc);
 }
 
-/* zlib stream of stored blocks over raw. */
+/*
+ * The raw image: side rows of a filter byte then ceil(side / 8) bytes,
+ * most significant bit first, a set bit light.  Returns a malloc'd buffer
+ * of *n bytes, NULL when out of memory.
+ */
 static unsigned char *
-zstore(const unsigned char *raw, size_t n, size_t *zlen)
+raster(const QRcode *qr, size_t scale, size_t side, size_t *n)
 {
-	size_t blocks = n / 65535 + 1, o = 0;
-	unsigned char *z = malloc(2 + n + blocks * 5 + 4);
-	uint32_t a = 1, b = 0;
+	size_t row = 1 + (side + 7) / 8;
+	unsigned char *raw;
 
-	if (z == NULL)
+	if ((raw = calloc(side, row)) == NULL)
 		return NULL;
-	z[o++] = 0x78;
-	z[o++] = 0x01;
-	for (size_t i = 0; i < n || i == 0; ) {
-		size_t k = n - i > 65535 ? 65535 : n - i;
+	for (size_t y = 0; y < side; y++) {
+		unsigned char *r = raw + y * row;
+		long my = (long)(y / scale) - GYM_QR_QUIET;
 
-		z[o++] = i + k >= n ? 1 : 0;
-		z[o++] = k & 0xff;
-		z[o++] = k >> 8;
-		z[o++] = ~k & 0xff;
-		z[o++] = (~k >> 8) & 0xff;
-		memcpy(z + o, raw + i, k);
-		o += k;
-		i += k;
-		if (k == 0)
-			break;
+		/* r[0], the filter byte, stays 0 (none) */
+		for (size_t x = 0; x < side; x++) {
+			long mx = (long)(x / scale) - GYM_QR_QUIET;
+			int dark = my >= 0 && mx >= 0 && my < qr->width && mx < qr->width &&
+			    (qr->data[my * qr->width + mx] & 1);
+
+			if (!dark)
+				r[1 + x / 8] |= (unsigned char)(0x80u >> (x % 8));
+		}
+		/* the pad bits after the last pixel stay 0 */
 	}
-	for (size_t i = 0; i < n; i++) {
-		a = (a + raw[i]) % 65521;
-		b = (b + a) % 65521;
-	}
-	z[o++] = b >> 8;
-	z[o++] = b & 0xff;
-	z[o++] = a >> 8;
-	z[o++] = a & 0xff;
-	*zlen = o;
-	return z;
+	*n = side * row;
+	return raw;
 }
 
 enum gym_err
@@ -98,35 +85,24 @@ gym_qr_png(const char *text, int scale, unsigned char **png, size_t *len)
 	static const unsigned char sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
 	QRcode *qr = NULL;
 	unsigned char *raw = NULL, *z = NULL, ihdr[13];
-	struct buf out = { NULL, 0, 0 };
-	size_t side, row, zlen = 0;
+	struct buf out = { NULL, 0 };
+	size_t side, rawlen = 0;
+	uLongf zlen;
 	enum gym_err e = GYM_ENOMEM;
 
 	if (text == NULL || scale < 1 || scale > 20)
 		return GYM_EINVAL;
 	if ((qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) == NULL)
 		return GYM_EINVAL;
-	side = ((size_t)qr->width + 2 * QUIET) * (size_t)scale;
-	row = side + 1;
-	if ((raw = malloc(row * side)) == NULL)
+	side = ((size_t)qr->width + 2 * GYM_QR_QUIET) * (size_t)scale;
+	if ((raw = raster(qr, (size_t)scale, side, &rawlen)) == NULL)
 		goto out;
-	for (size_t y = 0; y < side; y++) {
-		unsigned char *r = raw + y * row;
-		long my = (long)(y / (size_t)scale) - QUIET;
-
-		r[0] = 0;	/* filter: none */
-		for (size_t x = 0; x < side; x++) {
-			long mx = (long)(x / (size_t)scale) - QUIET;
-			int dark = my >= 0 && mx >= 0 && my < qr->width && mx < qr->width &&
-			    (qr->data[my * qr->width + mx] & 1);
-
-			r[1 + x] = dark ? 0 : 255;
-		}
-	}
-	if ((z = zstore(raw, row * side, &zlen)) == NULL)
+	zlen = compressBound((uLong)rawlen);
+	if ((z = malloc(zlen)) == NULL)
 		goto out;
-	out.cap = sizeof(sig) + 25 + 12 + zlen + 12;
-	if ((out.p = malloc(out.cap)) == NULL)
+	if (compress2(z, &zlen, raw, (uLong)rawlen, Z_BEST_COMPRESSION) != Z_OK)
+		goto out;
+	if ((out.p = malloc(sizeof(sig) + 25 + 12 + zlen + 12)) == NULL)
 		goto out;
 	put(&out, sig, sizeof(sig));
 	memset(ihdr, 0, sizeof(ihdr));
@@ -134,7 +110,7 @@ gym_qr_png(const char *text, int scale, unsigned char **png, size_t *len)
 		ihdr[i] = (unsigned char)(side >> (24 - 8 * i));
 		ihdr[4 + i] = ihdr[i];
 	}
-	ihdr[8] = 8;		/* bit depth; colour type 0 = grey */
+	ihdr[8] = 1;		/* bit depth 1; colour type 0 (grey), no interlace */
 	chunk(&out, "IHDR", ihdr, sizeof(ihdr));
 	chunk(&out, "IDAT", z, zlen);
 	chunk(&out, "IEND", NULL, 0);

@@ -2,16 +2,20 @@
 # systemd/install.sh PREFIX: install gymd on this machine (`make install`).
 #
 #   PREFIX/bin/gymd, PREFIX/bin/gymctl           from bin/ (GYM_BIN to change)
+#   PREFIX/bin/gym-backup                        from systemd/gym-backup.sh
 #   PREFIX/share/gym/migrations/*.sql            from migrations/
 #   PREFIX/share/gym/console/                    from console/, when it exists
-#   PREFIX/share/doc/gym/                        operations.md, openapi.yaml
-#   /etc/systemd/system/gym.socket, gym.service, gym-migrate.service
+#   PREFIX/share/doc/gym/                        operations.md, openapi.yaml, gym-alerts.yml
+#   /etc/systemd/system/gym.socket, gym.service, gym-migrate.service,
+#     gym-backup.service, gym-backup.timer (the timer is not enabled)
 #                                                with /usr/local replaced by PREFIX
 #   /etc/gym/gymd.conf                           the example, only if absent
 #   /etc/gym/gymd.conf.example                   always (to compare after upgrades)
 #   /etc/gym/secrets/ (0700), /etc/gym/wechatpay/  created if absent, never entered
+#   /var/backups/gym/ (0700, postgres)           created if absent
 #   /etc/nginx/fastcgi_gym_params                when nginx is installed
-#   /etc/nginx/sites-available/gym.conf          only if absent; never enabled
+#   /etc/nginx/sites-available/gym.conf          only if absent, its console alias
+#                                                at PREFIX/share/gym/console/; never enabled
 #   the gym system user and group                if missing
 #
 # Idempotent: run it again after every build.  It never reads, writes or
@@ -28,7 +32,7 @@ PROG=install.sh
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 DESTDIR="${DESTDIR:-}"
 SRC_BIN="${GYM_BIN:-$ROOT/bin}"
-UNITS=(gym.socket gym.service gym-migrate.service)
+UNITS=(gym.socket gym.service gym-migrate.service gym-backup.service gym-backup.timer)
 
 log() {
 	printf '%s: %s\n' "$PROG" "$*" >&2
@@ -65,7 +69,7 @@ check_sources() {
 	for f in gymd gymctl; do
 		[[ -x "$SRC_BIN/$f" ]] || die "$SRC_BIN/$f not found: build first (make)"
 	done
-	for f in "${UNITS[@]}" gymd.conf.example; do
+	for f in "${UNITS[@]}" gymd.conf.example gym-backup.sh; do
 		[[ -r "$ROOT/systemd/$f" ]] || die "$ROOT/systemd/$f not found"
 	done
 	compgen -G "$ROOT/migrations/[0-9][0-9][0-9][0-9]_*.sql" >/dev/null ||
@@ -94,6 +98,7 @@ install_programs() {
 		# install(1) replaces the file (new inode), so a running gymd is unaffected
 		install_if_changed 0755 "$SRC_BIN/$f" "$DESTDIR$PREFIX/bin/$f"
 	done
+	install_if_changed 0755 "$ROOT/systemd/gym-backup.sh" "$DESTDIR$PREFIX/bin/gym-backup"
 }
 
 install_data() {
@@ -120,6 +125,9 @@ install_data() {
 			install_if_changed 0644 "$ROOT/docs/$f" "$DESTDIR$PREFIX/share/doc/gym/$f"
 		fi
 	done
+	if [[ -r "$ROOT/monitoring/gym-alerts.yml" ]]; then
+		install_if_changed 0644 "$ROOT/monitoring/gym-alerts.yml" "$DESTDIR$PREFIX/share/doc/gym/gym-alerts.yml"
+	fi
 }
 
 install_units() {
@@ -143,6 +151,13 @@ install_config() {
 		log "created ${etc#"$DESTDIR"}/secrets/ (0700): put the five secrets there, mode 600"
 	fi
 	[[ -d "$etc/wechatpay" ]] || install -d -m 0755 "$etc/wechatpay"
+	if [[ ! -d "$DESTDIR/var/backups/gym" ]]; then
+		install -d -m 0700 "$DESTDIR/var/backups/gym"
+		if [[ -z "$DESTDIR" ]] && getent passwd postgres >/dev/null; then
+			chown postgres:postgres /var/backups/gym
+		fi
+		log "created /var/backups/gym/ (0700) for gym-backup.timer"
+	fi
 	install_if_changed 0644 "$ROOT/systemd/gymd.conf.example" "$etc/gymd.conf.example"
 	if [[ -e "$etc/gymd.conf" ]]; then
 		log "kept ${etc#"$DESTDIR"}/gymd.conf (compare with gymd.conf.example after upgrades)"
@@ -156,7 +171,7 @@ install_config() {
 }
 
 install_nginx() {
-	local ngx="$DESTDIR/etc/nginx"
+	local ngx="$DESTDIR/etc/nginx" tmp
 	if [[ ! -d "$ngx" ]]; then
 		log "no ${ngx#"$DESTDIR"}: skipping the nginx files (install nginx, then run me again)"
 		return 0
@@ -164,10 +179,20 @@ install_nginx() {
 	install_if_changed 0644 "$ROOT/nginx/fastcgi_gym_params" "$ngx/fastcgi_gym_params"
 	if [[ -e "$ngx/sites-available/gym.conf" ]]; then
 		log "kept /etc/nginx/sites-available/gym.conf"
+		if ! grep -q "alias $PREFIX/share/gym/console/;" "$ngx/sites-available/gym.conf"; then
+			log "warning: its /console/ alias is not $PREFIX/share/gym/console/: the console would answer 404"
+		fi
 		return 0
 	fi
-	install -D -m 0644 "$ROOT/nginx/gym.conf" "$ngx/sites-available/gym.conf"
+	tmp="$(mktemp)"
+	# shellcheck disable=SC2064 # expand now: tmp is local
+	trap "rm -f '$tmp'" EXIT
+	# the console's alias follows PREFIX (it is served from PREFIX/share/gym/console/)
+	sed "s|/usr/local/share/gym/|$(sed_repl "$PREFIX")/share/gym/|g" "$ROOT/nginx/gym.conf" >"$tmp"
+	install -D -m 0644 "$tmp" "$ngx/sites-available/gym.conf"
 	log "installed /etc/nginx/sites-available/gym.conf (not enabled: set server_name and certificates first)"
+	rm -f "$tmp"
+	trap - EXIT
 }
 
 main() {

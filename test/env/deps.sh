@@ -10,7 +10,7 @@ PACKAGES=(
 	build-essential pkg-config
 	libfcgi-dev libfcgi-bin
 	libpq-dev postgresql postgresql-contrib
-	libcurl4-openssl-dev libssl-dev libcjson-dev libqrencode-dev
+	libcurl4-openssl-dev libssl-dev libcjson-dev libqrencode-dev zlib1g-dev
 	check
 	clang libclang-rt-dev
 	nginx libnginx-mod-nchan openssl curl ca-certificates

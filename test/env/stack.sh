@@ -322,19 +322,19 @@ migrate() {
 	"$BIN_DIR/gymctl" -c "$CONF" migrate || die "gymctl migrate failed (config $CONF)"
 }
 
-# seed_dev: three demo classes when the dev database has no schedule yet.
+# seed_dev: three demo classes when the dev database has no schedule yet, at
+# the gym's local times (test/env/demo_times.sh: Asia/Shanghai).
 seed_dev() {
-	local listing spec starts ends
+	local listing times starts ends
 	listing="$("$BIN_DIR/gymctl" -c "$CONF" schedule list)" || die "gymctl schedule list failed"
 	[[ -z "${listing//[[:space:]]/}" ]] || return 0
+	times="$(bash "$ENV_DIR/demo_times.sh")" || die "test/env/demo_times.sh failed"
 	log "dev: adding 3 demo classes"
-	for spec in "+1 day 10:00|+1 day 11:00" "+2 day 10:00|+2 day 11:00" "+3 day 15:00|+3 day 16:00"; do
-		starts="$(date -u -d "${spec%|*}" +%Y-%m-%dT%H:%M:%SZ)"
-		ends="$(date -u -d "${spec#*|}" +%Y-%m-%dT%H:%M:%SZ)"
+	while read -r starts ends; do
 		"$BIN_DIR/gymctl" -c "$CONF" schedule add --course "少儿体操体验课" \
 			--starts "$starts" --ends "$ends" --capacity 10 ||
 			die "gymctl schedule add failed"
-	done
+	done <<<"$times"
 }
 
 # ---- processes ---------------------------------------------------------------------------

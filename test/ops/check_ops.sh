@@ -7,6 +7,16 @@
 #              gymd.conf.example and TimeoutStopSec against shutdown_timeout
 #   config     gymd -n on systemd/gymd.conf.example with throwaway secrets and
 #              the shared test keys; a group-readable secret must be refused
+#   reload     gym.service's ExecReload= lines run as systemd runs them: a
+#              refused config fails the reload and sends no SIGHUP
+#   cli        gymd --help/--version, gymctl help/--help/--version: stdout, exit 0
+#   demo       test/env/demo_times.sh: make run's classes at 10:00/15:00 Asia/Shanghai
+#   backup     systemd/gym-backup.sh on the test cluster (GYM_PORT_OFFSET): a
+#              failed dump removes nothing, retention keeps the newest N, and
+#              pg_restore of the dump into a scratch database gives the same
+#              row count in every table (the restore drill of operations.md)
+#   alerts     monitoring/gym-alerts.yml: promtool check rules (when installed);
+#              every metric it names is one lib/metrics.c exports
 #   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
 #              keeps an edited gymd.conf, never touches /etc/gym/secrets/
 #   nginx      nginx -t on nginx/gym.conf (throwaway self-signed certificate,
@@ -118,6 +128,7 @@ render_units() {
 			printf 'note: %s not built, the units are verified against a stub\n' "$BIN_DIR/$prog"
 		fi
 	done
+	cp "$ROOT/systemd/gym-backup.sh" "$TMP/bin/gym-backup"
 	for f in "$ROOT"/systemd/*.socket "$ROOT"/systemd/*.service "$ROOT"/systemd/*.timer \
 		"$ROOT"/systemd/*.path "$ROOT"/systemd/*.target; do
 		[[ -f "$f" ]] || continue
@@ -286,6 +297,283 @@ check_secret_mode() {
 	printf 'refused as it should: %s\n' "${out//"$d/"/}"
 }
 
+# run_reload UNIT CONF PID: gym.service's ExecReload= lines as systemd runs
+# them (in order, stopping at the first that fails), with /etc/gym/gymd.conf
+# replaced by CONF and $MAINPID by PID.  Returns what systemctl reload would.
+run_reload() {
+	local line
+	local -a argv
+	while IFS= read -r line; do
+		line="${line//\$MAINPID/$3}"
+		line="${line//\/etc\/gym\/gymd.conf/$2}"
+		read -r -a argv <<<"$line"
+		"${argv[@]}" || return 1
+	done < <(sed -n 's/^ExecReload=//p' "$1")
+}
+
+# systemctl reload fails on a refused configuration and sends no SIGHUP;
+# on a good one it sends SIGHUP.
+check_reload_refused() {
+	local d="$TMP/reload" unit="$UNIT_DIR/gym.service" pid out bad=0
+	example_prereqs || return $?
+	render_example "$d" || return 1
+	if ! grep -q '^ExecReload=.*gymd -n -c /etc/gym/gymd.conf$' "$unit"; then
+		echo "gym.service: no ExecReload= that checks /etc/gym/gymd.conf with gymd -n"
+		return 1
+	fi
+	sleep 30 &
+	pid=$!
+	printf 'workers = 0\n' >>"$d/gymd.conf"
+	if out="$(run_reload "$unit" "$d/gymd.conf" "$pid" 2>&1)"; then
+		echo "reload with workers = 0 succeeded"
+		bad=1
+	else
+		printf 'refused as it should: %s\n' "${out//"$d/"/}"
+	fi
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "the refused reload signalled the main process anyway"
+		bad=1
+	fi
+	sed -i '$d' "$d/gymd.conf"
+	if ! run_reload "$unit" "$d/gymd.conf" "$pid" 2>/dev/null; then
+		echo "reload with the good configuration failed"
+		bad=1
+	fi
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null || true
+	if [[ -n "$(ps -o pid= -p "$pid" 2>/dev/null)" ]]; then
+		echo "the good reload sent no SIGHUP"
+		kill "$pid"
+		wait "$pid" 2>/dev/null || true
+		bad=1
+	fi
+	return "$bad"
+}
+
+# ---- --help and --version ----------------------------------------------------------------
+
+# PROG ARGS... prints to stdout, nothing to stderr, exits 0; stdout matches RE.
+cli_answers() {
+	local re="$1" out err rc=0
+	shift
+	out="$("$@" 2>"$TMP/cli.err")" || rc=$?
+	err="$(cat "$TMP/cli.err")"
+	if ((rc != 0)) || [[ -n "$err" ]] || ! grep -qE "$re" <<<"$out"; then
+		printf '%s: exit %d, stdout %q, stderr %q\n' "${*##*/}" "$rc" "$out" "$err"
+		return 1
+	fi
+}
+
+check_cli_help() {
+	local bad=0 a
+	if [[ ! -x "$BIN_DIR/gymd" || ! -x "$BIN_DIR/gymctl" ]]; then
+		echo "$BIN_DIR/gymd or gymctl not built"
+		return 77
+	fi
+	for a in --help -h; do
+		cli_answers '^usage: gymd -c FILE' "$BIN_DIR/gymd" "$a" || bad=1
+	done
+	for a in help --help -h; do
+		cli_answers '^usage: gymctl ' "$BIN_DIR/gymctl" "$a" || bad=1
+	done
+	cli_answers '^gymd [^ ]+$' "$BIN_DIR/gymd" --version || bad=1
+	cli_answers '^gymctl [^ ]+$' "$BIN_DIR/gymctl" --version || bad=1
+	if [[ "$("$BIN_DIR/gymd" --version)" == "gymd unknown" ]]; then
+		echo "gymd --version: the Makefile passed no version"
+		bad=1
+	fi
+	# a wrong call still goes to stderr with exit 2
+	if "$BIN_DIR/gymd" --bogus >/dev/null 2>&1 || "$BIN_DIR/gymctl" >/dev/null 2>&1; then
+		echo "a wrong call exited 0"
+		bad=1
+	fi
+	((bad == 0)) && "$BIN_DIR/gymd" --version
+	return "$bad"
+}
+
+# ---- make run's demo classes ---------------------------------------------------------------
+
+# test/env/demo_times.sh: three classes on the gym's clock (+08:00), at 10:00,
+# 10:00 and 15:00 local (02:00 and 07:00 UTC), on the next three gym days.
+check_demo_times() {
+	local out starts ends n=0 bad=0 today want
+	if [[ ! -r /usr/share/zoneinfo/Asia/Shanghai ]]; then
+		echo "no Asia/Shanghai zone (tzdata)"
+		return 77
+	fi
+	out="$(bash "$ROOT/test/env/demo_times.sh")" || return 1
+	printf '%s\n' "$out"
+	today="$(TZ=Asia/Shanghai date +%F)"
+	while read -r starts ends; do
+		n=$((n + 1))
+		want="$(date -u -d "$today 12:00 UTC +$n day" +%F)"
+		case "$n" in
+		3) want="${want}T15:00:00+08:00 ${want}T16:00:00+08:00" ;;
+		*) want="${want}T10:00:00+08:00 ${want}T11:00:00+08:00" ;;
+		esac
+		if [[ "$starts $ends" != "$want" ]]; then
+			printf 'class %d: %s %s, not %s\n' "$n" "$starts" "$ends" "$want"
+			bad=1
+		fi
+	done <<<"$out"
+	((n == 3)) || { echo "$n classes, not 3"; bad=1; }
+	# and gymctl reads them as that instant (10:00 in Shanghai is 02:00 UTC)
+	[[ "$(date -u -d "${out%% *}" +%H:%M)" == 02:00 ]] || { echo "first class not at 02:00 UTC"; bad=1; }
+	return "$bad"
+}
+
+# ---- backup and the restore drill --------------------------------------------------------
+
+PG_SH="$ROOT/test/env/pg.sh"
+
+# table_counts CONNINFO: "table rows" for every table of schema public.
+table_counts() {
+	psql -X -q -A -t -F ' ' -v ON_ERROR_STOP=1 -d "$1" -c "SELECT table_name,
+	    (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I',
+	    table_schema, table_name), false, true, '')))[1]::text
+	    FROM information_schema.tables WHERE table_schema = 'public'
+	    AND table_type = 'BASE TABLE' ORDER BY 1"
+}
+
+# The restore drill of docs/operations.md section 7, on the test cluster:
+# gym-backup (systemd/gym-backup.sh) dumps a migrated database with a class
+# in it, keeps the newest GYM_BACKUP_KEEP and drops a stale .partial; a
+# failed dump removes nothing; pg_restore into a scratch database gives the
+# same row count in every table.
+check_backup_restore() {
+	local d="$TMP/backup" dumps="$TMP/backup/dumps" src dst admin was_up=1 bad=0 f
+	for f in pg_dump pg_restore psql; do
+		have "$f" || { echo "$f not found"; return 77; }
+	done
+	example_prereqs || return $?
+	[[ -x "$BIN_DIR/gymctl" ]] || { echo "$BIN_DIR/gymctl not built"; return 77; }
+	bash "$PG_SH" status test >/dev/null 2>&1 || was_up=0
+	bash "$PG_SH" start test >"$TMP/pg-start.log" 2>&1 ||
+		{ tail -n 5 "$TMP/pg-start.log"; echo "could not start the test cluster"; return 1; }
+	src="$(bash "$PG_SH" conninfo test gym_backup_src)"
+	dst="$(bash "$PG_SH" conninfo test gym_backup_restore)"
+	admin="$(bash "$PG_SH" conninfo test gym)"
+	backup_drill "$d" "$dumps" "$src" "$dst" || bad=1
+	psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS gym_backup_src" \
+		-c "DROP DATABASE IF EXISTS gym_backup_restore" >/dev/null 2>&1 || true
+	if ((was_up == 0)); then
+		bash "$PG_SH" stop test >/dev/null 2>&1 || true
+	fi
+	return "$bad"
+}
+
+backup_drill() {
+	local d="$1" dumps="$2" src="$3" dst="$4" newest out a b
+	local -a left
+	if ! bash "$PG_SH" recreatedb test gym_backup_src >/dev/null 2>&1 ||
+		! bash "$PG_SH" recreatedb test gym_backup_restore >/dev/null 2>&1; then
+		echo "could not create the scratch databases"
+		return 1
+	fi
+	render_example "$d" || return 1
+	sed -i "s|^db = .*|db = $(sed_repl "$src")|" "$d/gymd.conf"
+	"$BIN_DIR/gymctl" -c "$d/gymd.conf" migrate -d "$ROOT/migrations" >/dev/null ||
+		{ echo "gymctl migrate failed"; return 1; }
+	"$BIN_DIR/gymctl" -c "$d/gymd.conf" schedule add --course "备份演练" \
+		--starts "$(date -u -d '+2 day' +%Y-%m-%dT%H:%M:%SZ)" \
+		--ends "$(date -u -d '+2 day 1 hour' +%Y-%m-%dT%H:%M:%SZ)" --capacity 5 >/dev/null ||
+		{ echo "gymctl schedule add failed"; return 1; }
+	mkdir -p "$dumps"
+	# two older dumps and a crash's leftover
+	printf 'old' >"$dumps/gym-20000101T000000Z.dump"
+	printf 'old' >"$dumps/gym-20000102T000000Z.dump"
+	printf 'half' >"$dumps/gym-20000103T000000Z.dump.partial"
+	# a failed dump removes nothing and leaves no .partial
+	if GYM_BACKUP_DB="${src/gym_backup_src/gym_backup_missing}" GYM_BACKUP_DIR="$dumps" \
+		GYM_BACKUP_KEEP=1 bash "$ROOT/systemd/gym-backup.sh" >/dev/null 2>&1; then
+		echo "gym-backup exited 0 on a missing database"
+		return 1
+	fi
+	mapfile -t left < <(cd "$dumps" && find . -maxdepth 1 -type f -name 'gym-*' -printf '%f\n' | sort)
+	if [[ "${left[*]}" != "gym-20000101T000000Z.dump gym-20000102T000000Z.dump" ]]; then
+		printf 'after a failed dump: %s\n' "${left[*]}"
+		return 1
+	fi
+	printf 'half' >"$dumps/gym-20000103T000000Z.dump.partial"
+	out="$(GYM_BACKUP_DB="$src" GYM_BACKUP_DIR="$dumps" GYM_BACKUP_KEEP=2 \
+		bash "$ROOT/systemd/gym-backup.sh" 2>&1)" || { printf '%s\ngym-backup failed\n' "$out"; return 1; }
+	printf '%s\n' "${out//"$dumps/"/}"
+	mapfile -t left < <(cd "$dumps" && find . -maxdepth 1 -type f -printf '%f\n' | sort -r)
+	if ((${#left[@]} != 2)) || [[ "${left[1]}" != gym-20000102T000000Z.dump ||
+		! "${left[0]}" =~ ^gym-[0-9]{8}T[0-9]{6}Z\.dump$ ]]; then
+		printf 'retention (keep 2) left: %s\n' "${left[*]}"
+		return 1
+	fi
+	newest="$dumps/${left[0]}"
+	[[ "$(stat -c %a "$newest")" == 600 ]] || { echo "the dump is not mode 600"; return 1; }
+	# the drill, as docs/operations.md section 7 runs it
+	pg_restore --no-owner -d "$dst" "$newest" || { echo "pg_restore failed"; return 1; }
+	a="$(table_counts "$src")" || { echo "could not count rows"; return 1; }
+	b="$(table_counts "$dst")" || { echo "could not count rows"; return 1; }
+	if [[ "$a" != "$b" ]]; then
+		diff <(printf '%s\n' "$a") <(printf '%s\n' "$b")
+		echo "the restored database differs (above: dumped < > restored)"
+		return 1
+	fi
+	if ! grep -qE '^course_schedules [1-9]' <<<"$a"; then
+		printf '%s\nno class in the dumped database: the drill compared nothing\n' "$a"
+		return 1
+	fi
+	printf '%d tables, same row counts after pg_restore\n' "$(wc -l <<<"$a")"
+}
+
+# ---- Prometheus alert rules -----------------------------------------------------------------
+
+# monitoring/gym-alerts.yml: promtool check rules when promtool is here; always:
+# it parses, every rule has alert, expr, a severity and a summary, and every
+# gymd_* or process_* metric its expressions name is one lib/metrics.c renders.
+check_alert_rules() {
+	local rules="$ROOT/monitoring/gym-alerts.yml"
+	[[ -r "$rules" ]] || { echo "$rules not found"; return 1; }
+	if have promtool; then
+		promtool check rules "$rules" || return 1
+	else
+		echo "note: promtool not found (Debian: prometheus); checked without it"
+	fi
+	if ! have python3 || ! python3 -c 'import yaml' >/dev/null 2>&1; then
+		echo "python3 with PyYAML not found (Debian: python3-yaml)"
+		return 77
+	fi
+	python3 - "$rules" "$ROOT/lib/metrics.c" <<'PYEOF'
+import re, sys, yaml
+rules = yaml.safe_load(open(sys.argv[1]))
+src = open(sys.argv[2]).read()
+# what metrics.c renders: literal names, and gymd_%s_total over the named table
+known = set(re.findall(r'\b((?:gymd|process)_[a-z_]+)\b', src))
+known |= {"gymd_%s_total" % n for n in re.findall(r'\{\s*"([a-z_]+)",\s*(?:NULL|")', src)}
+known |= {k + s for k in list(known) for s in ("_bucket", "_sum", "_count")}
+errors, n = [], 0
+for g in rules.get("groups", []):
+    for r in g.get("rules", []):
+        n += 1
+        name = r.get("alert") or "?"
+        for key in ("alert", "expr"):
+            if not r.get(key):
+                errors.append(f"{name}: no {key}")
+        if not (r.get("labels") or {}).get("severity"):
+            errors.append(f"{name}: no labels.severity")
+        if not (r.get("annotations") or {}).get("summary"):
+            errors.append(f"{name}: no annotations.summary")
+        for m in re.findall(r'\b((?:gymd|process)_[a-z_]+)', str(r.get("expr", ""))):
+            if m not in known:
+                errors.append(f"{name}: {m} is not a metric gymd exports")
+if n == 0:
+    errors.append("no rules")
+if errors:
+    print("\n".join(errors))
+    sys.exit(1)
+print(f"{n} rules, every metric they name is exported")
+PYEOF
+}
+
 # ---- install.sh ------------------------------------------------------------------------------
 
 check_install() {
@@ -302,6 +590,8 @@ check_install() {
 	for f in usr/local/bin/gymd usr/local/bin/gymctl etc/gym/gymd.conf etc/gym/gymd.conf.example \
 		etc/systemd/system/gym.socket etc/systemd/system/gym.service \
 		etc/systemd/system/gym-migrate.service etc/nginx/fastcgi_gym_params \
+		usr/local/bin/gym-backup etc/systemd/system/gym-backup.service \
+		etc/systemd/system/gym-backup.timer \
 		etc/nginx/sites-available/gym.conf; do
 		if [[ ! -f "$stage/$f" ]]; then
 			printf 'missing after install: /%s\n' "$f"
@@ -310,6 +600,10 @@ check_install() {
 	done
 	if ! compgen -G "$stage/usr/local/share/gym/migrations/[0-9][0-9][0-9][0-9]_*.sql" >/dev/null; then
 		echo "no migrations installed"
+		bad=1
+	fi
+	if [[ "$(stat -c %a "$stage/var/backups/gym" 2>/dev/null)" != 700 ]]; then
+		echo "/var/backups/gym is not there with mode 700"
 		bad=1
 	fi
 	if [[ "$(stat -c %a "$stage/etc/gym/secrets")" != 700 ]]; then
@@ -351,12 +645,22 @@ check_install_prefix() {
 		echo "$BIN_DIR/gymd or gymctl not built"
 		return 77
 	fi
+	mkdir -p "$stage/etc/nginx"
 	if ! out="$(DESTDIR="$stage" GYM_BIN="$BIN_DIR" bash "$ROOT/systemd/install.sh" /opt/gym 2>&1)"; then
 		printf '%s\ninstall with PREFIX=/opt/gym failed\n' "$out"
 		return 1
 	fi
-	if grep -n '/usr/local' "$stage"/etc/systemd/system/*; then
-		echo "PREFIX=/opt/gym: /usr/local is left in the units (above)"
+	if grep -n '/usr/local' "$stage"/etc/systemd/system/* "$stage/etc/nginx/sites-available/gym.conf"; then
+		echo "PREFIX=/opt/gym: /usr/local is left in the units or the nginx site (above)"
+		return 1
+	fi
+	# the site's console alias is the installed console, and it has the pages
+	if ! grep -q '^ *alias /opt/gym/share/gym/console/;$' "$stage/etc/nginx/sites-available/gym.conf"; then
+		echo "nginx site: /console/ is not aliased to /opt/gym/share/gym/console/"
+		return 1
+	fi
+	if [[ -d "$ROOT/console" && ! -f "$stage/opt/gym/share/gym/console/index.html" ]]; then
+		echo "no /opt/gym/share/gym/console/index.html for the alias to serve"
 		return 1
 	fi
 	[[ -x "$stage/opt/gym/bin/gymd" ]] || { echo "no /opt/gym/bin/gymd"; return 1; }
@@ -615,7 +919,8 @@ check_shellcheck() {
 		echo "shellcheck not found"
 		return 77
 	fi
-	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh"
+	shellcheck "$ROOT/systemd/install.sh" "$ROOT/test/ops/check_ops.sh" "$ROOT/test/env/demo_times.sh" \
+		"$ROOT/systemd/gym-backup.sh"
 }
 
 main() {
@@ -634,12 +939,17 @@ main() {
 	run_check "units: TimeoutStopSec above shutdown_timeout" check_stop_timeout
 	run_check "config: gymd -n on gymd.conf.example" check_example_config
 	run_check "config: a group-readable secret is refused" check_secret_mode
+	run_check "reload: a refused configuration fails the reload, sends no SIGHUP" check_reload_refused
+	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
+	run_check "make run: demo classes at the gym's local times (Asia/Shanghai)" check_demo_times
+	run_check "backup: gym-backup dumps with retention; the restore drill restores every row" check_backup_restore
+	run_check "alerts: monitoring/gym-alerts.yml names only exported metrics" check_alert_rules
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
-	run_check "install: PREFIX=/opt/gym reaches the units" check_install_prefix
+	run_check "install: PREFIX=/opt/gym reaches the units and the nginx console alias" check_install_prefix
 	run_check "nginx: nginx -t on nginx/gym.conf" check_nginx_prod
 	run_check "nginx: nginx -t on nginx/gym-dev.conf.in (as stack.sh renders it)" check_nginx_dev
 	run_check "openapi: parses and agrees with router.c and api.md" check_openapi
-	run_check "shellcheck: install.sh, check_ops.sh" check_shellcheck
+	run_check "shellcheck: install.sh, check_ops.sh, demo_times.sh, gym-backup.sh" check_shellcheck
 
 	printf '\nops: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
 	((FAILED == 0))

@@ -9,13 +9,16 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include "metrics.h"
 #include "unit.h"
+#include "version.h"
 
 static char *
 render(void)
@@ -242,6 +245,32 @@ START_TEST(test_upstream_budget)
 }
 END_TEST
 
+/* gymd_build_info names the Makefile's version; process_start_time_seconds
+ * is the wall-clock time of gym_metrics_init, to the microsecond. */
+START_TEST(test_build_and_start)
+{
+	char *t, line[256];
+	const char *p;
+	time_t before = time(NULL);
+	double start;
+
+	ck_assert_int_eq(gym_metrics_init(), GYM_OK);
+	t = render();
+	snprintf(line, sizeof(line), "gymd_build_info{version=\"%s\"} 1", gym_version());
+	has_line(t, "# TYPE gymd_build_info gauge");
+	has_line(t, line);
+	has_line(t, "# TYPE process_start_time_seconds gauge");
+	p = strstr(t, "\nprocess_start_time_seconds ");
+	ck_assert_ptr_nonnull(p);
+	start = strtod(p + strlen("\nprocess_start_time_seconds "), NULL);
+	/* at most a suite's run earlier when CK_FORK=no keeps one mapping */
+	ck_assert_msg(start <= (double)time(NULL) + 1 && start >= (double)before - 600,
+	    "process_start_time_seconds %f, now %lld", start, (long long)before);
+	ck_assert_msg(strchr(p + 1, '\n') - strchr(p + 1, '.') == 7, "not microseconds: %.40s", p + 1);
+	free(t);
+}
+END_TEST
+
 Suite *
 metrics_suite(void)
 {
@@ -257,6 +286,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_named_reason);
 	tcase_add_test(tc, test_shared_across_fork);
 	tcase_add_test(tc, test_upstream_budget);
+	tcase_add_test(tc, test_build_and_start);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -25,6 +25,7 @@ static Suite *(*const suites[])(void) = {
 	registration_suite,
 	status_suite,
 	alipay_suite,
+	qrpng_suite,
 };
 
 int

@@ -22,5 +22,6 @@ Suite *channel_suite(void);
 Suite *registration_suite(void);
 Suite *status_suite(void);
 Suite *alipay_suite(void);
+Suite *qrpng_suite(void);
 
 #endif
