@@ -701,14 +701,82 @@
 				btn.disabled = false;
 			});
 		});
+		var nameCell = el('td', { text: s.course_name });
 		return el('tr', { 'data-schedule': String(s.id) }, [
 			el('td', { text: String(s.id) }),
-			el('td', { text: s.course_name }),
+			nameCell,
 			el('td', { text: fmtTime(s.starts_at) }),
 			el('td', { text: fmtTime(s.ends_at) }),
 			capCell, availCell,
-			el('td', {}, [form])
+			el('td', {}, [form]),
+			el('td', {}, [
+				el('button', { type: 'button', text: '改名', className: 'rename',
+				    onclick: function () { renameClass(s, nameCell); } }),
+				el('button', { type: 'button', text: '花名册', className: 'roster',
+				    onclick: function () { showRoster(s); } }),
+				el('button', { type: 'button', text: '取消课程', className: 'cancel danger',
+				    onclick: function () { cancelClass(s); } })
+			])
 		]);
+	}
+
+	/* Rename: parents with a paid booking are told by the server. */
+	function renameClass(s, cell) {
+		var name = window.prompt('课程 ' + s.id + ' 的新名称（已付款的家长会收到通知）：', cell.textContent);
+		if (name === null || !name.trim() || name.trim() === cell.textContent)
+			return;
+		api('PATCH', '/admin/course-schedules/' + encodeURIComponent(s.id), { body: { course_name: name.trim() } })
+		    .then(function (ns) {
+			cell.textContent = ns.course_name;
+			flash('课程 ' + s.id + ' 已改名，已通知 ' + ns.parents_told + ' 位家长。');
+		}, function (err) { flash('改名失败：' + err, 'error'); });
+	}
+
+	/* Cancel: every paid booking is refunded, every parent told; twice is harmless. */
+	function cancelClass(s) {
+		var reason = window.prompt('取消课程 ' + s.id + '「' + s.course_name + '」？已付款的订单将全额退款，' +
+		    '所有家长会收到通知。请填写原因：', '课程取消');
+		if (reason === null || !reason.trim())
+			return;
+		api('POST', '/admin/course-schedules/' + encodeURIComponent(s.id) + '/cancel',
+		    { body: { reason: reason.trim() } }).then(function (r) {
+			flash(r.already_cancelled ? '课程 ' + s.id + ' 之前已取消。' :
+			    '课程 ' + s.id + ' 已取消：退款 ' + r.refunds_started + ' 笔，取消未付款订单 ' +
+			    r.orders_cancelled + ' 个，已通知家长。');
+			loadClasses();
+		}, function (err) { flash('取消课程失败：' + err, 'error'); });
+	}
+
+	/* The roster under the table, and its CSV (fetched with the token). */
+	function showRoster(s) {
+		var path = '/admin/course-schedules/' + encodeURIComponent(s.id) + '/roster';
+		api('GET', path).then(function (r) {
+			var body = $('roster-body'), items = (r && r.items) || [];
+			clear(body);
+			items.forEach(function (x) {
+				body.appendChild(el('tr', {}, [
+					el('td', { text: x.order_id }), el('td', { text: x.child_name || '' }),
+					el('td', { text: x.age === null || x.age === undefined ? '' : String(x.age) }),
+					el('td', { text: x.parent_phone_masked || '' }),
+					el('td', {}, [badge(x.status)]), el('td', { text: fmtTime(x.paid_at) })
+				]));
+			});
+			if (!items.length)
+				emptyRow(body, 6, '暂无报名');
+			$('roster-title').textContent = '花名册：' + s.course_name + '（' + fmtTime(s.starts_at) + '）';
+			show($('roster'), true);
+			return fetch(API + path + '?format=csv', { headers: { Authorization: 'Bearer ' + token() } });
+		}).then(function (res) {
+			return res && res.ok ? res.blob() : null;
+		}).then(function (blob) {
+			var a = $('roster-csv');
+			if (!blob)
+				return;
+			if (a.href && a.href.indexOf('blob:') === 0)
+				URL.revokeObjectURL(a.href);
+			a.href = URL.createObjectURL(blob);
+			a.download = 'roster-' + s.id + '.csv';
+		}, function (err) { flash('读取花名册失败：' + err, 'error'); });
 	}
 
 	function initClasses() {

@@ -288,6 +288,21 @@ async function consoleAudit(page, orderId) {
 	ok('console audit log lists ' + rows + ' rows for the order');
 }
 
+/* The class's roster: the refunded order, its child and masked phone, and a CSV. */
+async function consoleRoster(page, scheduleId, orderId) {
+	await page.click('a[data-nav="classes"]');
+	const row = `#classes-body tr[data-schedule="${scheduleId}"]`;
+	await page.waitFor(visible(row), 'class ' + scheduleId + ' in the list');
+	await page.click(row + ' button.roster');
+	const text = await page.waitFor(`(() => { const b = document.querySelector('#roster-body');
+		return !document.querySelector('#roster').hidden && b.textContent.includes(${JSON.stringify(orderId)}) &&
+		    document.querySelector('#roster-csv').href.startsWith('blob:') && b.textContent; })()`,
+	    'the roster with the order and its CSV', 10000);
+	assert(/\*{4}/.test(text), 'the phone is masked in the roster: ' + text);
+	assert(text.includes('已退款'), 'the roster shows the order refunded: ' + text);
+	ok('console shows the class roster (the order, masked phone, 已退款) with a CSV to download');
+}
+
 /* ---- main ---------------------------------------------------------------------------- */
 
 function checkPages(pages) {
@@ -333,6 +348,7 @@ async function main() {
 		ok('demo page shows the refund live (已退款) and the seat free again');
 		where = con;
 		await consoleAudit(con, orderId);
+		await consoleRoster(con, sid, orderId);
 		checkPages([con, demo, sim]);
 	} catch (e) {
 		failed++;
