@@ -62,7 +62,7 @@ static struct gym_stmt st_insert = { "notify_insert",
 	"INSERT INTO parent_notifications (user_id, order_id, kind, template_id, data, status, "
 	"attempts, next_attempt_at, created_at) VALUES ($1::bigint, $2, $3, $4, $5::jsonb, "
 	"'pending', 0, $6::timestamptz, $6::timestamptz) "
-	"ON CONFLICT (order_id, kind) DO NOTHING RETURNING id", 0 };
+	"ON CONFLICT (order_id, kind) WHERE kind <> 'class_rescheduled' DO NOTHING RETURNING id", 0 };
 static struct gym_stmt st_waitlist_facts = { "notify_waitlist_facts",
 	"SELECT w.user_id, s.course_name, "
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us, "

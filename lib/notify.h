@@ -6,7 +6,7 @@
  * A message is a parent_notifications row written by gym__notify_enqueue
  * inside the transaction of the change it tells about, so a change that
  * rolls back leaves no message and one that commits always has one (one
- * per order and kind).  The sender (gym_notify_send_batch, run by the job
+ * per order and kind; class_rescheduled one per order and change).  The sender (gym_notify_send_batch, run by the job
  * process) claims due rows with FOR UPDATE SKIP LOCKED, sends each outside
  * any transaction with the access token cached in wx_access_tokens, and
  * records every send in notification_attempts.

@@ -87,6 +87,16 @@ START_TEST(test_class_rename_and_move)
 	    "AND n.kind = 'class_rescheduled'", sids), 1);
 	ck_assert_int_eq(count1("SELECT count(*) FROM payment_audit_log WHERE action_type = "
 	    "'schedule_changed' AND response_snapshot->>'course_schedule_id' = $1", sids), 1);
+	/* a second change is a second message; the same values again none */
+	e2e_request("PATCH", path, op, "{\"course_name\":\"周六体操体验课（二改）\"}", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq((int)e2e_num(&r, "parents_told"), 1);
+	e2e_request("PATCH", path, op, "{\"course_name\":\"周六体操体验课（二改）\"}", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq((int)e2e_num(&r, "parents_told"), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM parent_notifications n JOIN payment_orders o "
+	    "ON o.order_id = n.order_id WHERE o.course_schedule_id = $1::bigint "
+	    "AND n.kind = 'class_rescheduled'", sids), 2);
 	e2e_resp_free(&r);
 }
 END_TEST
