@@ -318,8 +318,8 @@ function pay(o, onStep) {
 	}).then(function (r) {
 		if (!r.ok) {
 			step('cancel');
-			/* free the seat at once; a failed order may be closed already */
-			return cancel(id).catch(function () { return null; }).then(function () {
+			/* free the seat at once; a failed order may be closed already: read it then */
+			return cancel(id).catch(function () {
 				return order(id);
 			}).then(function (no) {
 				return { status: no.status, order: no,

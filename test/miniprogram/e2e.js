@@ -36,15 +36,7 @@ function need(n) {
 	return process.env[n];
 }
 
-let passed = 0;
-function ok(what) {
-	passed++;
-	console.log('ok ' + passed + ' - ' + what);
-}
-function assert(c, what) {
-	if (!c)
-		throw new Error('assertion failed: ' + what);
-}
+const { ok, assert, plan } = require('./tap');
 
 /* a fresh copy of api.js per simulated phone (it keeps its wx in module state) */
 function phone() {
@@ -154,7 +146,7 @@ async function main() {
 		    'the parent is told: ' + r.msg);
 		ok('requestPayment ' + how + ' -> order ' + r.status + ', seat free at once: ' + r.msg);
 	}
-	console.log('1..' + passed);
+	plan();
 }
 
 main().catch((e) => {
