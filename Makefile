@@ -4,6 +4,7 @@
 #   make check        unit tests (bin/check_unit; seconds, no PostgreSQL)
 #   make check-integ  integration tests on a private PostgreSQL (test/env)
 #   make check-e2e    the test stack and the end-to-end suite
+#   make check-miniprogram  the mini program's page tests and its end-to-end run
 #   make test     install what is missing, build (normal and ASan/UBSan, in
 #                 parallel), run every suite (test/run_all.sh, what CI runs)
 #   make run      bring the whole service up on this machine; make stop
@@ -67,7 +68,7 @@ TESTS := $(BIN)/check_unit $(if $(INTEG_SRC),$(BIN)/check_integ) $(if $(E2E_SRC)
 NPROC      := $(shell nproc 2>/dev/null || echo 2)
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all tests deps test check check-integ check-e2e build-normal build-asan sanitize run stop \
+.PHONY: all tests deps test check check-integ check-e2e check-miniprogram build-normal build-asan sanitize run stop \
         bench bench-build install clean migrate configtest fuzz
 all: $(PROGS)
 tests: $(TESTS)
@@ -154,6 +155,11 @@ check-integ: $(BIN)/check_integ $(BIN)/gymctl $(BIN)/wxsim $(BIN)/alisim
 
 check-e2e: $(PROGS) $(BIN)/check_e2e
 	@GYM_BIN=$(BIN) bash test/run_all.sh e2e
+
+# the parents' mini program: its pages (miniprogram-simulate) and its api.js end to end
+# on the test stack (test/miniprogram/run.sh; node + npm, npm ci)
+check-miniprogram: $(PROGS) $(BIN)/check_e2e
+	@GYM_BIN=$(BIN) bash test/run_all.sh miniprogram
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -10,7 +10,8 @@
 # SIM_TLS_PORT + 1), which speaks TLS itself on the
 # profile's SIM_TLS_PORT: no nginx; see test/harness/simtest.h), the test stack (stack.sh start test on a fresh database
 # gym) with the end-to-end suite (check_e2e) against it (and, in the normal
-# build's pass only, the browser suite test/browser/run.sh and the fault
+# build's pass only, the browser suite test/browser/run.sh, the mini program
+# suite test/miniprogram/run.sh and the fault
 # driver bin/fault_driver on a fresh stack), then a scan of
 # var/test/log/*.log for sanitizer reports.  A suite whose program was not
 # built (check_integ, check_e2e) is skipped; check_unit is required.
@@ -25,7 +26,8 @@
 #                unit   check_unit (no PostgreSQL)           make check
 #                integ  check_integ on a private PostgreSQL  make check-integ
 #                e2e    the test stack and check_e2e         make check-e2e
-#                live, browser, fault (each on the test stack), ops, tls, fuzz
+#                live, browser, miniprogram, fault (each on the test stack),
+#                ops, tls, fuzz
 #              and "asan" adds the pass of build-asan/bin for the per-pass
 #              suites selected (the ASan pass of make test).
 # The ASan pass exports GYM_TEST_NO_HEAVY=1: the 200-client seat race and
@@ -40,7 +42,7 @@ ENV_DIR="$ROOT/test/env"
 # Per-suite time limits (seconds); a hung suite fails instead of hanging CI.
 # T_FUZZ covers building the harnesses and running them (test/fuzz/run.sh).
 T_FUZZ=600
-T_UNIT=300 T_INTEG=600 T_E2E=900 T_BROWSER=180 T_LIVE=300
+T_UNIT=300 T_INTEG=600 T_E2E=900 T_BROWSER=180 T_LIVE=300 T_MINIPROGRAM=600
 T_FAULT=400
 
 SANITIZER_PATTERN='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
@@ -363,6 +365,25 @@ suite_browser() {
 	record "$(status_of "$rc")" "$label" browser $((SECONDS - start)) "$note"
 }
 
+# suite_miniprogram: the parents' mini program (miniprogram/) under Node: its pages in
+# miniprogram-simulate, then its own utils/api.js against the stack suite_e2e started
+# (test/miniprogram/run.sh).  SKIP with the reason when node or npm (or the registry
+# for `npm ci`) is missing.
+suite_miniprogram() {
+	local label="$1" start=$SECONDS rc=0 note
+	if ! curl -fsk -o /dev/null --max-time 5 "https://127.0.0.1:$API_PORT/healthz"; then
+		record FAIL "$label" miniprogram 0 "no stack"
+		return 0
+	fi
+	GYM_BIN="$label" run_logged "$LOGDIR/miniprogram.log" "$T_MINIPROGRAM" \
+		bash "$ROOT/test/miniprogram/run.sh" || rc=$?
+	note="$(note_of "$rc")"
+	if ((rc == 77)); then
+		note="$(sed -n 's/^SKIP: //p' "$LOGDIR/miniprogram.log" | head -n 1)"
+	fi
+	record "$(status_of "$rc")" "$label" miniprogram $((SECONDS - start)) "$note"
+}
+
 # suite_fault: faults under load (test/fault/, docs/reliability.md) on a fresh
 # database and simulator, so the invariants and the cross-check with the
 # simulator cover everything in them.  GYM_FAULT_SECONDS and GYM_FAULT_CLIENTS
@@ -546,7 +567,7 @@ run_pass() {
 	if selected integ; then
 		suite_integ "$label" "$bin"
 	fi
-	if selected e2e || selected live || selected browser; then
+	if selected e2e || selected live || selected browser || selected miniprogram; then
 		suite_e2e "$label" "$bin"
 	fi
 	if ((LIVE_DONE == 0)) && selected live; then
@@ -554,6 +575,9 @@ run_pass() {
 	fi
 	if [[ "$label" != build-asan/bin ]] && selected browser; then
 		suite_browser "$label"
+	fi
+	if [[ "$label" != build-asan/bin ]] && selected miniprogram; then
+		suite_miniprogram "$label"
 	fi
 	if [[ "$label" != build-asan/bin ]] && selected fault; then
 		suite_fault "$label" "$bin"
@@ -567,7 +591,7 @@ run_pass() {
 
 # ---- selection ----------------------------------------------------------------------------
 
-ALL_SUITES="ops tls fuzz unit integ e2e live browser fault asan"
+ALL_SUITES="ops tls fuzz unit integ e2e live browser miniprogram fault asan"
 SELECTED=" $ALL_SUITES "
 
 # select SUITE...: run only these (see the usage at the top).
@@ -587,7 +611,8 @@ selected() {
 
 # needs_stack: a selected suite starts PostgreSQL or the test stack.
 needs_stack() {
-	selected integ || selected e2e || selected live || selected browser || selected fault
+	selected integ || selected e2e || selected live || selected browser || selected miniprogram ||
+		selected fault
 }
 
 main() {

@@ -21,8 +21,9 @@ PACKAGES=(
 # Wanted, not required: the browser suite (test/browser) drives the console and the
 # demo page in Debian's chromium with node; CJK glyphs come from WenQuanYi Micro Hei
 # (5 MB; fonts-noto-cjk is 90 MB).  When these cannot be installed, the browser
-# suite reports SKIP instead of the whole run failing.
-OPTIONAL_PACKAGES=(chromium nodejs fonts-wqy-microhei)
+# suite reports SKIP instead of the whole run failing.  The mini program suite
+# (test/miniprogram) needs node and npm (its npm packages come from `npm ci`).
+OPTIONAL_PACKAGES=(chromium nodejs npm fonts-wqy-microhei)
 
 log() {
 	printf '%s: %s\n' "$PROG" "$*" >&2

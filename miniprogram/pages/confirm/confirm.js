@@ -1,0 +1,38 @@
+/* The order as the server has it (its price, never computed here) and the payment. */
+var api = require('../../utils/api.js');
+
+var STEP = { prepay: '准备支付…', requestPayment: '等待支付…', cancel: '正在取消…',
+	wait: '确认支付结果…', confirm: '确认预约…' };
+
+Component({
+	data: { order: null, busy: false, step: '', error: '' },
+	methods: {
+		onLoad: function (q) {
+			var self = this;
+			self.orderId = decodeURIComponent((q && q.order) || '');
+			return api.order(self.orderId).then(function (o) {
+				self.setData({ order: {
+					order_id: o.order_id, status: o.status, status_text: api.statusText(o.status),
+					amount: o.amount
+				} });
+			}, function (err) {
+				self.setData({ error: api.message(err) });
+			});
+		},
+		pay: function () {
+			var self = this;
+			self.setData({ busy: true, error: '' });
+			return api.pay({ order_id: self.orderId }, function (s) {
+				self.setData({ step: STEP[s] || '' });
+			}).then(function (r) {
+				self.setData({ busy: false });
+				wx.redirectTo({ url: '/pages/result/result?order=' + encodeURIComponent(self.orderId) +
+				    '&status=' + r.status + '&msg=' + encodeURIComponent(r.msg || '') });
+				return r;
+			}, function (err) {
+				self.setData({ busy: false, error: api.message(err) });
+				return null;
+			});
+		}
+	}
+});

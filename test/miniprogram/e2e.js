@@ -1,0 +1,155 @@
+/*
+ * e2e.js: the mini program's own miniprogram/utils/api.js against the running test
+ * stack, through wxnode.js (real HTTPS, wx.login codes the simulator accepts,
+ * wx.requestPayment = the simulator's pay step).  run.sh sets it up.
+ *
+ *   book and pay      form checked, seat, order at the server's 200.00, JSAPI pay_params,
+ *                     requestPayment ok, the paid state from the server (push when Node
+ *                     has a WebSocket, else polling), the booking confirmed; 1 seat fewer
+ *   cancel            requestPayment cancelled -> the order cancelled at once, seat free
+ *   pay fails         the simulator's PAYERROR -> cancel -> the seat free at once
+ *   second trial      the parent who paid is refused: 您已预约过体验课，无法重复预约
+ *   network retry     a dropped seat-reserve is sent again with the same Idempotency-Key
+ *   expired token     a 401 signs in again with wx.login and the call goes through
+ *
+ * Environment: GYM_MP_BASE, GYM_MP_SIM (simulator control, http), GYM_MP_CA,
+ * GYM_MP_TOKEN (operator), GYM_MP_SOCKET=1 to use the WebSocket push.
+ */
+'use strict';
+
+const path = require('path');
+const https = require('https');
+const fs = require('fs');
+const { makeWx } = require('./wxnode');
+
+const BASE = need('GYM_MP_BASE');
+const SIM = need('GYM_MP_SIM');
+const CA = need('GYM_MP_CA');
+const OPERATOR = need('GYM_MP_TOKEN');
+const MP = path.join(__dirname, '..', '..', 'miniprogram');
+
+function need(n) {
+	if (!process.env[n]) {
+		console.error('e2e.js: ' + n + ' is not set');
+		process.exit(2);
+	}
+	return process.env[n];
+}
+
+const { ok, assert, plan } = require('./tap');
+
+/* a fresh copy of api.js per simulated phone (it keeps its wx in module state) */
+function phone() {
+	const file = require.resolve(path.join(MP, 'utils', 'api.js'));
+	delete require.cache[file];
+	const cfg = require.resolve(path.join(MP, 'config.js'));
+	require(cfg).pollMs = 300;
+	require(cfg).waitPaidMs = 20000;
+	const api = require(file);
+	const wx = makeWx({ caFile: CA, simControl: SIM, socket: process.env.GYM_MP_SOCKET === '1' });
+	api.setWx(wx, BASE);
+	return { api, wx };
+}
+
+function admin(method, p, body) {
+	const ca = fs.readFileSync(CA);
+	return new Promise((resolve, reject) => {
+		const req = https.request(BASE + '/api/v1' + p, { method, ca, headers: {
+			Authorization: 'Bearer ' + OPERATOR, 'Content-Type': 'application/json' } }, (res) => {
+			let b = '';
+			res.on('data', (c) => { b += c; });
+			res.on('end', () => (res.statusCode < 300 ? resolve(JSON.parse(b)) :
+			    reject(new Error(p + ': ' + res.statusCode + ' ' + b))));
+		});
+		req.on('error', reject);
+		req.end(body ? JSON.stringify(body) : undefined);
+	});
+}
+
+async function seats(api, id) {
+	const s = (await api.classes()).find((x) => x.id === id);
+	assert(s, 'class ' + id + ' listed');
+	return s.available;
+}
+
+const REG = { child_name: '王小明', child_birth_date: '2019-05-20', parent_phone: '13800138000' };
+
+async function main() {
+	const start = new Date(Date.now() + 3 * 86400 * 1000);
+	const cls = await admin('POST', '/admin/course-schedules', { course_name: '小程序体验课 ' + process.pid,
+		starts_at: start.toISOString(), ends_at: new Date(start.getTime() + 3600e3).toISOString(), capacity: 5 });
+	const id = cls.id;
+	ok('operator made class ' + id + ' with 5 seats');
+
+	/* the form is checked before anything is sent */
+	const a = phone();
+	assert(a.api.validate(Object.assign({}, REG, { parent_phone: '12800138000' })).msg === '请填写 11 位手机号。',
+	    'a 12... phone refused');
+	assert(!a.api.validate(Object.assign({}, REG, { child_birth_date: '' })).ok, 'no birth date refused');
+	assert(!a.api.validate(Object.assign({}, REG, { child_name: ' ' })).ok, 'no name refused');
+	const v = a.api.validate(Object.assign({}, REG, { note: '怕高' }));
+	assert(v.ok && v.body.note === '怕高', 'a good form passes with its note');
+	assert(a.wx.log.length === 0, 'nothing sent for the checks');
+	ok('the registration form is checked on the phone');
+
+	/* book and pay; the first seat-reserve is dropped and resent with its key */
+	assert(await seats(a.api, id) === 5, '5 seats at first');
+	a.wx.failNext = 0;
+	const loginCalls = a.wx.log.filter((l) => l.includes('/auth/wx-login')).length;
+	assert(loginCalls === 1, 'signed in once by wx.login: ' + loginCalls);
+	a.wx.failNext = 1;
+	const o = await a.api.book(id, v.body, 'e2e' + process.pid);
+	const holds = a.wx.log.filter((l) => l.startsWith('POST /api/v1/bookings/seat-reserve'));
+	assert(holds.length === 2 && holds[0] === holds[1], 'the retry kept its Idempotency-Key: ' + holds.join(' | '));
+	assert(o.amount === '200.00' && o.amount_fen === 20000 && o.status === 'pending', 'order at 200.00: ' + JSON.stringify(o));
+	ok('seat and order ' + o.order_id + ' at the server\'s 200.00; a dropped request resent with the same key');
+
+	a.wx.payResult = 'success';
+	const paid = await a.api.pay(o);
+	assert(paid.status === 'paid' && paid.booking && paid.booking.status === 'confirmed',
+	    'paid and booked: ' + JSON.stringify(paid));
+	assert(a.wx.log.some((l) => l === 'requestPayment requestPayment:ok'), 'requestPayment went through the simulator');
+	assert(await seats(a.api, id) === 4, '4 seats left after the booking');
+	ok('requestPayment ok -> the server says paid -> booking ' + paid.booking.booking_id + ' confirmed' +
+	    (a.wx.pushed ? ' (by WebSocket push)' : ' (by polling)'));
+
+	/* the same parent cannot take a second trial */
+	let refused = null;
+	try {
+		await a.api.book(id, v.body, 'again' + process.pid);
+	} catch (e) {
+		refused = e;
+	}
+	assert(refused && a.api.message(refused) === '您已预约过体验课，无法重复预约',
+	    'second trial refused: ' + (refused && a.api.message(refused)));
+	ok('a second trial is refused: ' + a.api.message(refused));
+
+	/* an expired token is renewed by wx.login */
+	a.wx.setStorageSync(a.api.TOKEN_KEY, 'expired-token');
+	const again = await a.api.order(o.order_id);
+	assert(again.status === 'paid', 'the order read after a new login: ' + again.status);
+	assert(a.wx.getStorageSync(a.api.TOKEN_KEY) !== 'expired-token', 'a new token stored');
+	ok('a 401 signs in again with wx.login');
+
+	/* cancel in the pay sheet: the order is cancelled at once, the seat is free */
+	for (const how of ['cancel', 'PAYERROR']) {
+		const b = phone();
+		const ob = await b.api.book(id, Object.assign({}, REG, { parent_phone: '13900139000' }), how + process.pid);
+		assert(await seats(b.api, id) === 3, 'a seat held');
+		b.wx.payResult = how;
+		const r = await b.api.pay(ob);
+		assert(b.wx.log.some((l) => l.startsWith('POST /api/v1/payment/orders/' + ob.order_id + '/cancel')),
+		    'the cancel endpoint called');
+		assert(r.status === 'cancelled' || r.status === 'failed', how + ': order ' + r.status);
+		assert(await seats(b.api, id) === 4, how + ': the seat free at once');
+		assert(r.msg === (how === 'cancel' ? '已取消支付，名额已释放。' : '支付未成功，名额已释放，可以重新预约。'),
+		    'the parent is told: ' + r.msg);
+		ok('requestPayment ' + how + ' -> order ' + r.status + ', seat free at once: ' + r.msg);
+	}
+	plan();
+}
+
+main().catch((e) => {
+	console.error('not ok - ' + (e && e.stack || e));
+	process.exit(1);
+});

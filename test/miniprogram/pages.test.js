@@ -1,0 +1,217 @@
+/*
+ * pages.test.js: each page of miniprogram/ rendered with miniprogram-simulate
+ * (j-component; jsdom for its document) and driven with a fake wx whose wx.request
+ * answers like the API: what the parent sees.
+ */
+'use strict';
+
+const path = require('path');
+const { JSDOM } = require('jsdom');
+
+const dom = new JSDOM('<!doctype html><html><body></body></html>', { pretendToBeVisual: true });
+global.window = dom.window;
+global.document = dom.window.document;
+/* jsdom's, not Node's own Event: j-component dispatches them on jsdom nodes */
+for (const k of ['Event', 'CustomEvent', 'HTMLElement', 'Node', 'navigator', 'getComputedStyle'])
+	Object.defineProperty(global, k, { value: dom.window[k], configurable: true, writable: true });
+
+const MP = path.join(__dirname, '..', '..', 'miniprogram');
+const store = new Map();
+const calls = [];
+/* a page that never settles fails with the last requests it made */
+setTimeout(() => {
+	console.error('not ok - stuck after ' + calls.slice(-4).map((x) => x.k).join(', '));
+	process.exit(1);
+}, 60000).unref();
+let routes = {};		/* 'METHOD /path' -> [status, body] */
+let payResult = 'ok';
+const nav = [];
+
+global.wx = {
+	getStorageSync: (k) => (store.has(k) ? store.get(k) : ''),
+	setStorageSync: (k, v) => { store.set(k, v); },
+	removeStorageSync: (k) => { store.delete(k); },
+	login: (o) => setImmediate(() => o.success({ code: 'c1' })),
+	request(o) {
+		const p = o.url.replace(/^https:\/\/[^/]+\/api\/v1/, '');
+		const k = o.method + ' ' + p;
+		calls.push({ k, key: o.header['Idempotency-Key'], body: o.data && JSON.parse(o.data) });
+		const r = routes[k];
+		setImmediate(() => {
+			if (r === 'drop')
+				o.fail({ errMsg: 'request:fail' });
+			else if (!r)
+				o.success({ statusCode: 404, data: { code: 'NOT_FOUND', message: 'not found' } });
+			else
+				o.success({ statusCode: r[0], data: r[1] });
+		});
+	},
+	requestPayment: (o) => setImmediate(() => (payResult === 'ok' ? o.success({}) :
+	    o.fail({ errMsg: 'requestPayment:fail ' + payResult }))),
+	navigateTo: (o) => nav.push(o.url),
+	redirectTo: (o) => nav.push(o.url),
+	switchTab: (o) => nav.push(o.url),
+	stopPullDownRefresh: () => nav.push('stopPullDownRefresh')
+};
+
+const simulate = require('miniprogram-simulate');
+const api = require(path.join(MP, 'utils', 'api.js'));
+/* miniprogram-simulate merged its own wx into ours: no socket here (polling; the e2e
+ * suite runs the push) */
+delete global.wx.connectSocket;
+api.setWx(global.wx, 'https://gym.test');
+const cfg = require(path.join(MP, 'config.js'));
+cfg.pollMs = 10;
+
+const { ok, assert, plan } = require('./tap');
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+function page(name) {
+	const id = simulate.load(path.join(MP, 'pages', name, name), { rootPath: MP });
+	const c = simulate.render(id);
+	c.attach(document.createElement('parent-wrapper'));
+	return c;
+}
+function text(c, sel) {
+	const e = c.querySelector(sel);
+	return e ? e.dom.textContent.replace(/\s+/g, ' ').trim() : null;
+}
+
+const CLASS = { id: 7, course_name: '周六体验课', starts_at: '2026-12-12T02:00:00Z', ends_at: '2026-12-12T03:00:00Z',
+	capacity: 8, available: 3, price_fen: 20000, price: '200.00' };
+const ORDER = { order_id: 'GYM1', status: 'pending', amount: '200.00', amount_fen: 20000, currency: 'CNY',
+	payment_method: 'wechat', course_schedule_id: 7, reservation: {}, expires_at: '2026-12-05T00:00:00Z' };
+
+async function main() {
+	store.set('gym.token', 'tok');
+
+	/* class list: seats, price, empty state, error, pull-down */
+	routes = { 'GET /course-schedules': [200, { items: [CLASS, Object.assign({}, CLASS, { id: 8, available: 0 })] }] };
+	let c = page('index');
+	await c.instance.onShow();
+	const cards = c.querySelectorAll('.class');
+	assert(cards.length === 2, 'two classes: ' + cards.length);
+	assert(text(c, '.class').includes('周六体验课') && text(c, '.class').includes('剩余 3 / 8') &&
+	    text(c, '.class').includes('¥200.00'), 'the card: ' + text(c, '.class'));
+	assert(cards[1].dom.textContent.includes('已满'), 'a full class says 已满');
+	cards[0].dispatchEvent('tap');
+	await simulate.sleep(10);
+	assert(nav.pop() === '/pages/detail/detail?id=7', 'a tap opens the detail');
+	routes['GET /course-schedules'] = [200, { items: [] }];
+	await c.instance.onPullDownRefresh();
+	assert(text(c, '#empty') === '暂时没有可预约的课程' && nav.pop() === 'stopPullDownRefresh', 'empty after pull-down');
+	routes['GET /course-schedules'] = 'drop';
+	await c.instance.onShow();
+	assert(text(c, '#error') === '读取课程失败：无法连接服务器，请检查网络后重试。', 'network error: ' + text(c, '#error'));
+	ok('class list: seats left and price, 已满, tap to detail, pull-down refresh, empty and network error');
+
+	/* detail: the form checked on the page, then seat + order with one key per press */
+	routes = { 'GET /course-schedules': [200, { items: [CLASS] }] };
+	c = page('detail');
+	await c.instance.onLoad({ id: '7' });
+	assert(text(c, '#course').includes('剩余 3 / 8'), 'the class shown');
+	const fill = (name, value) => c.instance.input({ currentTarget: { dataset: { name } }, detail: { value } });
+	calls.length = 0;
+	fill('child_name', '王小明');
+	fill('child_birth_date', '2019-05-20');
+	fill('parent_phone', '12345678901');
+	c.querySelector('#submit').dispatchEvent('tap');
+	await tick();
+	assert(text(c, '#error') === '请填写 11 位手机号。' && calls.length === 0, 'bad phone refused on the page');
+	assert(c.querySelector('.field.invalid') !== undefined && c.instance.data.invalid === 'parent_phone', 'phone marked');
+	fill('parent_phone', '13800138000');
+	routes['POST /bookings/seat-reserve'] = 'drop';
+	await c.instance.submit();
+	await tick();
+	assert(text(c, '#error') === '无法连接服务器，请检查网络后重试。', 'network failure shown: ' + text(c, '#error'));
+	const k1 = calls.filter((x) => x.k === 'POST /bookings/seat-reserve').map((x) => x.key);
+	assert(k1.length === 3 && new Set(k1).size === 1, 'three tries with one key: ' + k1);
+	routes['POST /bookings/seat-reserve'] = [201, { reservation_id: 99 }];
+	routes['POST /payment/orders/create'] = [201, ORDER];
+	await c.instance.submit();
+	const k2 = calls.filter((x) => x.k === 'POST /bookings/seat-reserve').map((x) => x.key);
+	assert(k2[k2.length - 1] === k1[0], 'the retry of the press keeps its Idempotency-Key');
+	const oc = calls.find((x) => x.k === 'POST /payment/orders/create');
+	assert(oc.body.reservation_id === 99 && oc.body.parent_phone === '13800138000' &&
+	    oc.body.child_birth_date === '2019-05-20' && oc.body.child_name === '王小明', 'order body');
+	assert(nav.pop() === '/pages/confirm/confirm?order=GYM1' && store.get('gym.order') === 'GYM1', 'on to confirm');
+	routes['POST /bookings/seat-reserve'] = [409, { code: 'TRIAL_ALREADY_BOOKED', message: 'trial already booked' }];
+	await c.instance.submit();
+	assert(text(c, '#error') === '您已预约过体验课，无法重复预约', 'second trial: ' + text(c, '#error'));
+	routes['POST /bookings/seat-reserve'] = [409, { code: 'SOLD_OUT', message: '该课程已约满',
+		alternatives: [{ id: 9, course_name: '周日体验课', available: 2 }] }];
+	await c.instance.submit();
+	assert(text(c, '#error') === '该课程已约满 还有名额的课程：周日体验课（剩余 2）。', 'sold out: ' + text(c, '#error'));
+	ok('detail: the form refuses a bad phone on the page, a network retry keeps its key, the order is made; second trial and sold out told in Chinese');
+
+	/* confirm: the server's price; pay; cancel at once on cancel */
+	routes = { 'GET /payment/orders/GYM1': [200, ORDER],
+		'POST /payment/wxpay/create': [200, { order_id: 'GYM1', prepay_id: 'p', pay_params: { timeStamp: '1',
+			nonceStr: 'n', package: 'prepay_id=p', signType: 'RSA', paySign: 's' } }],
+		'POST /payment/orders/GYM1/cancel': [200, Object.assign({}, ORDER, { status: 'cancelled' })] };
+	c = page('confirm');
+	await c.instance.onLoad({ order: 'GYM1' });
+	assert(text(c, '#amount') === '200.00 元' && text(c, '#status') === '待支付', 'price from the server: ' + text(c, '#amount'));
+	payResult = 'cancel';
+	calls.length = 0;
+	await c.instance.pay();
+	assert(calls.some((x) => x.k === 'POST /payment/orders/GYM1/cancel'), 'cancel called');
+	const rc = nav.pop();
+	assert(rc === '/pages/result/result?order=GYM1&status=cancelled&msg=' +
+	    encodeURIComponent('已取消支付，名额已释放。'), 'result after cancel: ' + rc);
+	payResult = 'ok';
+	routes['GET /payment/orders/GYM1'] = [200, ORDER];
+	c = page('confirm');
+	await c.instance.onLoad({ order: 'GYM1' });
+	routes['GET /payment/orders/GYM1'] = [200, Object.assign({}, ORDER, { status: 'paid' })];
+	routes['POST /bookings/confirm'] = [200, { booking_id: 5, order_id: 'GYM1', course_schedule_id: 7,
+		status: 'confirmed', confirmed_at: '2026-12-04T00:00:00Z' }];
+	await c.instance.pay();
+	assert(nav.pop() === '/pages/result/result?order=GYM1&status=paid&msg=', 'result after paid');
+	assert(calls.filter((x) => x.k === 'POST /payment/orders/GYM1/cancel').length === 1, 'no cancel after paying');
+	ok('confirm: 200.00 元 from the server; cancel in the pay sheet cancels the order at once; paid only once the server says so');
+
+	/* result */
+	c = page('result');
+	c.instance.onLoad({ order: 'GYM1', status: 'paid', msg: '' });
+	assert(text(c, '#headline') === '预约成功' && text(c, '#paid') === '已支付，请按时到馆上课。', 'paid result');
+	c.instance.onLoad({ order: 'GYM1', status: 'cancelled', msg: encodeURIComponent('已取消支付，名额已释放。') });
+	assert(text(c, '#headline') === '已取消' && text(c, '#msg') === '已取消支付，名额已释放。', 'cancelled result');
+	ok('result: 预约成功 or the server\'s state with what happened');
+
+	/* my */
+	routes = { 'GET /payment/orders/GYM1': [200, ORDER],
+		'POST /payment/orders/GYM1/cancel': [200, Object.assign({}, ORDER, { status: 'cancelled' })] };
+	store.delete('gym.order');
+	c = page('my');
+	await c.instance.onShow();
+	assert(text(c, '#empty') === '还没有订单', 'no order yet');
+	store.set('gym.order', 'GYM1');
+	await c.instance.onShow();
+	assert(text(c, '#order').includes('200.00 元') && text(c, '#status') === '待支付', 'current order');
+	await c.instance.cancel();
+	assert(text(c, '#status') === '已取消' && !c.querySelector('#cancel'), 'cancelled from 我的');
+	ok('my: empty state, the current order as the server has it, cancel');
+
+	/* a 401 renews the token by wx.login */
+	store.set('gym.token', 'old');
+	let n = 0;
+	routes = { 'POST /auth/wx-login': [200, { token: 'new', user_id: 1 }] };
+	const orig = global.wx.request;
+	global.wx.request = (o) => {
+		if (o.url.endsWith('/payment/orders/GYM1') && n++ === 0)
+			return setImmediate(() => o.success({ statusCode: 401, data: { code: 'UNAUTHORIZED' } }));
+		routes['GET /payment/orders/GYM1'] = [200, ORDER];
+		return orig(o);
+	};
+	await api.order('GYM1');
+	global.wx.request = orig;
+	assert(store.get('gym.token') === 'new', 'token renewed');
+	ok('a 401 signs in again with wx.login and keeps the new token');
+	plan();
+}
+
+main().then(() => process.exit(0), (e) => {
+	console.error('not ok - ' + (e && e.stack || e));
+	process.exit(1);
+});
