@@ -24,5 +24,6 @@ Suite *checkout_suite(void);
 Suite *channel_suite(void);
 Suite *registration_suite(void);
 Suite *alipay_suite(void);
+Suite *payevent_suite(void);
 
 #endif

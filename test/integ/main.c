@@ -30,6 +30,7 @@ static Suite *(*const suites[])(void) = {
 	channel_suite,
 	registration_suite,
 	alipay_suite,
+	payevent_suite,
 };
 
 int
