@@ -28,6 +28,8 @@ static const struct gym_route routes[] = {
 	{ "GET", "/payment/wxpay/qrcode/{}", gym_h_wxpay_qrcode, GYM_AUTH_USER, 0 },
 	{ "POST", "/payment/wxpay/callback", gym_h_notify_payment, GYM_RAW_BODY, 64 * KB },
 	{ "POST", "/payment/wxpay/refund-callback", gym_h_notify_refund, GYM_RAW_BODY, 64 * KB },
+	{ "POST", "/payment/alipay/notify", gym_h_notify_alipay, GYM_RAW_BODY, 64 * KB },
+	{ "POST", "/payment/alipay/callback", gym_h_notify_alipay, GYM_RAW_BODY, 64 * KB },
 	{ "GET", "/admin/orders", gym_h_admin_order_list, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/orders/{}", gym_h_admin_order_get, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/audit-log", gym_h_admin_audit_list, GYM_AUTH_AUDITOR, 0 },

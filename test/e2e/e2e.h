@@ -20,6 +20,7 @@ Suite *refund_suite(void);	/* check_refund.c: refunds, their notifications and j
 Suite *notify_suite(void);	/* check_notify.c: messages to parents */
 Suite *multi_suite(void);	/* check_multi.c: two instances, one database, one upstream */
 Suite *hostile_suite(void);	/* check_hostile.c: hostile input and auth failures */
+Suite *alipay_suite(void);	/* check_alipay.c: Alipay's notify URL */
 Suite *fcgi_suite(void);	/* check_fcgi.c: the FastCGI listener, reached directly */
 
 #endif

@@ -22,13 +22,14 @@
 #pragma weak multi_suite
 #pragma weak hostile_suite
 #pragma weak fcgi_suite
+#pragma weak alipay_suite
 
 int
 main(void)
 {
 	Suite *(*const suites[])(void) = { api_suite, pay_suite, process_suite,
 	    admin_suite, refund_suite, notify_suite, multi_suite,
-	    hostile_suite, fcgi_suite };
+	    hostile_suite, fcgi_suite, alipay_suite };
 	const char *base = getenv("GYM_E2E_BASE");
 	SRunner *sr;
 	size_t i;
