@@ -37,10 +37,10 @@ fail(struct gym_resp *resp, int status, const char *message)
  * audit_refusals_per_minute of a source's minute get an audit row, so the
  * notify URLs cannot be used to fill the database (issue 13, finding 3).
  */
-static void
-audit_refusal(struct gym_req *req, const char *why)
+void
+gym_h_notify_refused(struct gym_req *req, const char *who, const char *why)
 {
-	struct gym_actor a = { "wechat", 0, req->client_ip, req->user_agent, req->request_id, NULL };
+	struct gym_actor a = { who, 0, req->client_ip, req->user_agent, req->request_id, NULL };
 	char snap[192];
 	struct gym_audit au = { "notification", "notification_rejected", NULL, 0, 0, NULL, NULL, snap };
 	int limit = req->ctx->cfg->audit_refusals_per_minute, recorded = 0;
@@ -87,20 +87,20 @@ open_event(struct gym_req *req, struct gym_resp *resp, enum gym_channel_event_ki
 	}
 	if ((e = gym_channel_open_event(ch, &n, ev)) == GYM_ECRYPTO) {
 		gym_log_warnx("notification refused: signature, serial or timestamp");
-		audit_refusal(req, "signature");
+		gym_h_notify_refused(req, "wechat", "signature");
 		fail(resp, 401, "签名验证失败");
 		return e;
 	}
 	if (e != GYM_OK) {
 		gym_log_warnx("notification refused: body does not decrypt or parse");
-		audit_refusal(req, "decrypt");
+		gym_h_notify_refused(req, "wechat", "decrypt");
 		fail(resp, 400, "报文解析失败");
 		return GYM_EINVAL;
 	}
 	if (ev->kind != kind) {
 		gym_log_warnx("notification refused: %s is not for this URL", ev->event_type);
 		gym_channel_event_clear(ev);
-		audit_refusal(req, "plaintext");
+		gym_h_notify_refused(req, "wechat", "plaintext");
 		fail(resp, 400, "报文解析失败");
 		return GYM_EINVAL;
 	}
@@ -127,7 +127,7 @@ gym_h_notify_payment(struct gym_req *req, struct gym_resp *resp)
 	}
 	if (e == GYM_EINVAL) {
 		/* mchid, appid or amount do not match the order */
-		audit_refusal(req, "mismatch");
+		gym_h_notify_refused(req, "wechat", "mismatch");
 		return fail(resp, 400, "订单信息不符");
 	}
 	gym_log_warnx("could not store a payment notification: %s", gym_strerror(e));
@@ -160,7 +160,7 @@ gym_h_notify_refund(struct gym_req *req, struct gym_resp *resp)
 	}
 	if (e == GYM_EINVAL) {
 		/* mchid, order or amount do not match the refund */
-		audit_refusal(req, "mismatch");
+		gym_h_notify_refused(req, "wechat", "mismatch");
 		return fail(resp, 400, "退款信息不符");
 	}
 	gym_log_warnx("could not store a refund notification: %s", gym_strerror(e));

@@ -131,14 +131,14 @@ gym_channel_refund_send(struct gym_channel *ch, const struct gym_channel_refund_
 }
 
 enum gym_err
-gym_channel_refund_query(struct gym_channel *ch, const char *out_refund_no,
-    struct gym_channel_refund *f)
+gym_channel_refund_query(struct gym_channel *ch, const char *out_trade_no,
+    const char *out_refund_no, struct gym_channel_refund *f)
 {
 	enum gym_err e;
 
 	begin(ch);
 	memset(f, 0, sizeof(*f));
-	if ((e = ch->ops->refund_query(ch, out_refund_no, f)) != GYM_OK)
+	if ((e = ch->ops->refund_query(ch, out_trade_no, out_refund_no, f)) != GYM_OK)
 		gym_channel_refund_clear(f);
 	return e;
 }

@@ -168,6 +168,8 @@ struct gym_channel;
  * - close: GYM_OK once closed (or already); GYM_ECONFLICT when it was
  *   paid meanwhile; GYM_ENOTFOUND when the channel never knew it.
  * - refund_send, refund_query: GYM_ENOTFOUND when no such refund.
+ *   refund_query names the trade too (Alipay's query needs it; WeChat
+ *   finds a refund by out_refund_no alone and ignores it).
  * - open_event: GYM_ECRYPTO when the signature, its key or its time does
  *   not hold (missing headers included); GYM_EINVAL when the verified
  *   body does not open or parse into a payment or refund; GYM_EINTERNAL
@@ -186,8 +188,8 @@ struct gym_channel_ops {
 	enum gym_err (*close)(struct gym_channel *, const char *out_trade_no);
 	enum gym_err (*refund_send)(struct gym_channel *, const struct gym_channel_refund_req *,
 	    struct gym_channel_refund *);
-	enum gym_err (*refund_query)(struct gym_channel *, const char *out_refund_no,
-	    struct gym_channel_refund *);
+	enum gym_err (*refund_query)(struct gym_channel *, const char *out_trade_no,
+	    const char *out_refund_no, struct gym_channel_refund *);
 	enum gym_err (*open_event)(struct gym_channel *, const struct gym_channel_notice *,
 	    struct gym_channel_event *);
 	enum gym_err (*bill)(struct gym_channel *, const char *date, char **text, size_t *len);
@@ -224,8 +226,8 @@ enum gym_err gym_channel_query(struct gym_channel *, const char *out_trade_no,
 enum gym_err gym_channel_close(struct gym_channel *, const char *out_trade_no);
 enum gym_err gym_channel_refund_send(struct gym_channel *, const struct gym_channel_refund_req *,
     struct gym_channel_refund *);
-enum gym_err gym_channel_refund_query(struct gym_channel *, const char *out_refund_no,
-    struct gym_channel_refund *);
+enum gym_err gym_channel_refund_query(struct gym_channel *, const char *out_trade_no,
+    const char *out_refund_no, struct gym_channel_refund *);
 enum gym_err gym_channel_open_event(struct gym_channel *, const struct gym_channel_notice *,
     struct gym_channel_event *);
 /* GYM_ENOTFOUND when the channel offers no bill (yet). */

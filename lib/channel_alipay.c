@@ -215,20 +215,36 @@ alipay_refund_send(struct gym_channel *ch, const struct gym_channel_refund_req *
 }
 
 /*
- * alipay.trade.fastpay.refund.query needs the trade as well as the
- * out_request_no, which the seam's refund_query does not pass: until it
- * does, the refund job's backstop is the refund's own synchronous answer
- * (refund_send again with the same out_request_no is idempotent).
+ * alipay.trade.fastpay.refund.query names the trade and the refund's
+ * out_request_no; an answer without refund_status is a refund Alipay
+ * does not have (GYM_ENOTFOUND).  REFUND_SUCCESS is the only state it
+ * reports (a refund is synchronous).
  */
 static enum gym_err
-alipay_refund_query(struct gym_channel *ch, const char *out_refund_no,
-    struct gym_channel_refund *f)
+alipay_refund_query(struct gym_channel *ch, const char *out_trade_no,
+    const char *out_refund_no, struct gym_channel_refund *f)
 {
-	(void)out_refund_no;
-	(void)f;
-	snprintf(ch->err.message, sizeof(ch->err.message),
-	    "Alipay's refund query needs the out_trade_no");
-	return own_error(ch, GYM_EINVAL, "NEEDS_OUT_TRADE_NO");
+	cJSON *doc = NULL;
+	const char *st;
+	enum gym_err e;
+
+	if ((e = gym_ali_refund_query(ALI(ch), out_trade_no, out_refund_no, &doc)) != GYM_OK)
+		return keep_error(ch, e);
+	if ((st = gym_json_string(doc, "refund_status")) == NULL) {
+		cJSON_Delete(doc);
+		return GYM_ENOTFOUND;
+	}
+	f->state = strcmp(st, "REFUND_SUCCESS") == 0 ? GYM_CHANNEL_REFUND_SUCCESS :
+	    GYM_CHANNEL_REFUND_UNKNOWN;
+	copy(f->state_code, sizeof(f->state_code), st);
+	copy(f->out_refund_no, sizeof(f->out_refund_no), out_refund_no);
+	copy(f->out_trade_no, sizeof(f->out_trade_no), out_trade_no);
+	copy(f->refund_id, sizeof(f->refund_id), gym_json_string(doc, "trade_no"));
+	f->refund_fen = fen(doc, "refund_amount");
+	f->total_fen = fen(doc, "total_amount");
+	f->success_us = time_us(gym_json_string(doc, "gmt_refund_pay"));
+	f->doc = doc;
+	return GYM_OK;
 }
 
 /* The notification's fields as a JSON object of strings. */

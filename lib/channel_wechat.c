@@ -202,11 +202,13 @@ wechat_refund_send(struct gym_channel *ch, const struct gym_channel_refund_req *
 }
 
 static enum gym_err
-wechat_refund_query(struct gym_channel *ch, const char *out_refund_no,
-    struct gym_channel_refund *f)
+wechat_refund_query(struct gym_channel *ch, const char *out_trade_no,
+    const char *out_refund_no, struct gym_channel_refund *f)
 {
 	cJSON *doc = NULL;
 	enum gym_err e;
+
+	(void)out_trade_no;		/* WeChat finds a refund by its own name */
 
 	if ((e = gym_wx_refund_query(WX(ch), out_refund_no, &doc)) != GYM_OK)
 		return keep_error(ch, e);

@@ -8,6 +8,7 @@
 #include "attempts.h"
 #include "json.h"
 #include "log.h"
+#include "payevent.h"
 #include "reconcile.h"
 
 static int
@@ -52,37 +53,28 @@ enum gym_err
 gym_txn_apply_json(struct gym_db *db, const struct gym_actor *a, const struct gym_config *cfg,
     const cJSON *txn, const char *source, char *outcome, size_t len)
 {
-	struct gym_wx_txn t;
-	const char *why;
-	char *text, *payload;
+	struct gym_pay_event ev;
 	enum gym_err e;
 
-	if ((why = gym_txn_parse(txn, cfg, &t)) != NULL) {
-		struct gym_audit au = { "payment", "payment_rejected", NULL, 0, 0, NULL, NULL,
-		    NULL };
-		cJSON *o = cJSON_CreateObject();
-		char *snap = NULL;
+	if ((e = gym_pay_event_wechat(txn, cfg, &ev)) == GYM_OK)
+		e = gym_pay_event_apply(db, a, &ev, source, outcome, len);
+	gym_pay_event_clear(&ev);
+	return e;
+}
 
-		if (o != NULL && cJSON_AddStringToObject(o, "reason", why) != NULL &&
-		    cJSON_AddStringToObject(o, "source", source) != NULL)
-			snap = cJSON_PrintUnformatted(o);
-		au.response_snapshot = snap != NULL ? snap : "{}";
-		if (gym_audit_record(db, a, &au) != GYM_OK)
-			gym_log_warnx("could not audit a refused transaction");
-		gym_log_warnx("transaction refused (%s): %s", source, why);
-		cJSON_free(snap);
-		cJSON_Delete(o);
-		snprintf(outcome, len, "rejected");
-		return GYM_EINVAL;
-	}
-	t.source = source;
-	if ((text = cJSON_PrintUnformatted(txn)) == NULL)
-		return GYM_ENOMEM;
-	payload = gym_json_mask(text);		/* the payer's openid never lands in a table */
-	free(text);
-	t.payload = payload;
-	e = gym_payment_apply(db, a, &t, outcome, len);
-	free(payload);
+/* What channel ch says about a trade, into the one apply path. */
+static enum gym_err
+apply_trade(struct gym_db *db, const struct gym_actor *a, struct gym_channel *ch,
+    const struct gym_config *cfg, const struct gym_channel_trade *t, char *outcome, size_t len)
+{
+	struct gym_pay_event ev;
+	enum gym_err e;
+
+	if (strcmp(gym_channel_name(ch), "alipay") != 0)
+		return gym_txn_apply_json(db, a, cfg, t->doc, "query", outcome, len);
+	if ((e = gym_pay_event_alipay(t, cfg, "query", &ev)) == GYM_OK)
+		e = gym_pay_event_apply(db, a, &ev, "query", outcome, len);
+	gym_pay_event_clear(&ev);
 	return e;
 }
 
@@ -95,9 +87,13 @@ gym_reconcile_order(struct gym_db *db, struct gym_channel *ch, const struct gym_
 	enum gym_err e;
 
 	snprintf(outcome, len, "pending");
-	if ((e = gym_channel_query(ch, out_trade_no, &t)) != GYM_OK)
+	if ((e = gym_channel_query(ch, out_trade_no, &t)) != GYM_OK) {
+		/* Alipay knows a precreated trade only once it is scanned */
+		if (e == GYM_ENOTFOUND && strcmp(gym_channel_name(ch), "alipay") == 0)
+			return GYM_OK;
 		return e;
-	e = gym_txn_apply_json(db, &a, cfg, t.doc, "query", outcome, len);
+	}
+	e = apply_trade(db, &a, ch, cfg, &t, outcome, len);
 	gym_channel_trade_clear(&t);
 	return e;
 }

@@ -19,14 +19,17 @@
  * "CNY", amount.total (and payer_total when sent) a whole number of fen in
  * range.  NULL when it holds, else why not.  No I/O. */
 const char *gym_txn_parse(const cJSON *txn, const struct gym_config *, struct gym_wx_txn *t);
-/* gym_txn_parse, then apply.  GYM_EINVAL when
+/* gym_txn_parse into a neutral event (payevent.h), then its one apply
+ * path.  GYM_EINVAL when
  * the transaction is not ours or lacks fields (audited). */
 enum gym_err gym_txn_apply_json(struct gym_db *, const struct gym_actor *,
     const struct gym_config *, const cJSON *txn, const char *source,
     char *outcome, size_t len);
 /* Query the attempt's channel ch for one attempt (its out_trade_no) and
- * apply the answer (paid, closed, payment error).  outcome as
- * gym_payment_apply's, or "pending". */
+ * apply the answer (paid, closed, payment error) as a neutral event
+ * (payevent.h) filled by that channel's checks.  outcome as
+ * gym_payment_apply's, or "pending" (also for a trade Alipay does not
+ * know yet: a QR code not scanned). */
 enum gym_err gym_reconcile_order(struct gym_db *, struct gym_channel *,
     const struct gym_config *, const char *out_trade_no, char *outcome, size_t len);
 /* Close an attempt at its channel ch: closed, it is recorded closed; paid

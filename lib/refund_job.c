@@ -87,7 +87,7 @@ gym_refund_poll(struct gym_db *db, struct gym_channels *chans, const struct gym_
 	snprintf(outcome, len, "pending");
 	if ((e = gym_refund_get(db, 0, out_refund_no, &f)) != GYM_OK ||
 	    (e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) != GYM_OK ||
-	    (e = gym_channel_refund_query(ch, out_refund_no, &answer)) != GYM_OK)
+	    (e = gym_channel_refund_query(ch, f.out_trade_no, out_refund_no, &answer)) != GYM_OK)
 		return e;
 	e = gym_refund_apply_json(db, &job_actor, cfg, answer.doc, "query", outcome, len);
 	gym_channel_refund_clear(&answer);

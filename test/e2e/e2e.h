@@ -22,6 +22,7 @@ Suite *multi_suite(void);	/* check_multi.c: two instances, one database, one ups
 Suite *hostile_suite(void);	/* check_hostile.c: hostile input and auth failures */
 Suite *classes_suite(void);	/* check_classes.c: class changes, roster, cancel */
 Suite *push_suite(void);		/* check_push.c: live push through Nchan */
+Suite *alipay_suite(void);	/* check_alipay.c: Alipay's notify URL */
 Suite *fcgi_suite(void);	/* check_fcgi.c: the FastCGI listener, reached directly */
 Suite *waitlist_suite(void);	/* check_waitlist.c: a full class's waitlist and its offers */
 

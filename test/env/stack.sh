@@ -231,6 +231,28 @@ prepare_secrets() {
 	for f in merchant_cert.pem platform_key.pem platform_cert.pem apiv3_key.txt; do
 		install -m 600 "$keys/$f" "$SIMKEYS/$f"
 	done
+	# Alipay: the app key and Alipay's public key (the test vectors' keys;
+	# the dev profile has none yet, so Alipay stays off there)
+	rm -f "$SECRETS/alipay_app_key.pem"
+	if [[ -f "$keys/alipay_app_key.pem" ]]; then
+		install -m 600 "$keys/alipay_app_key.pem" "$SECRETS/alipay_app_key.pem"
+		install -m 644 "$keys/alipay_platform_pub.pem" "$VAR/alipay_public_key.pem"
+	fi
+}
+
+# alipay_conf: the alipay.* keys when prepare_secrets installed Alipay's keys.
+alipay_conf() {
+	[[ -f "$SECRETS/alipay_app_key.pem" ]] || return 0
+	cat <<EOF
+
+alipay.app_id = 2021000000000001
+alipay.seller_id = 2088000000000001
+alipay.app_key_file = $SECRETS/alipay_app_key.pem
+alipay.public_key_file = $VAR/alipay_public_key.pem
+alipay.gateway_url = https://127.0.0.1:$((SIM_TLS_PORT + 1))/gateway.do
+alipay.notify_url = https://127.0.0.1:$API_PORT/api/v1/payment/alipay/notify
+alipay.cainfo = $TLS/cert.pem
+EOF
 }
 
 write_conf() {
@@ -289,6 +311,7 @@ wx.miniprogram_state = developer
 notify_max_attempts = 8
 notify_backoff_base_ms = $NOTIFY_BACKOFF_MS
 EOF
+	alipay_conf >>"$CONF.tmp"
 	chmod 644 "$CONF.tmp"
 	mv -f "$CONF.tmp" "$CONF"
 }

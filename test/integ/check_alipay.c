@@ -238,8 +238,13 @@ START_TEST(test_refunds)
 	r.refund_fen = 1;
 	ck_assert_int_eq(gym_channel_refund_send(ch, &r, &f), GYM_EUPSTREAM);
 	ck_assert_str_eq(gym_channel_last_error(ch)->code, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL");
-	/* the refund query (through the client: the seam's op lacks the trade) */
-	ck_assert_int_eq(gym_channel_refund_query(ch, "RF1", &f), GYM_EINVAL);
+	/* the refund query through the seam (it names the trade) */
+	ck_assert_int_eq(gym_channel_refund_query(ch, no, "RF1", &f), GYM_OK);
+	ck_assert_int_eq(f.state, GYM_CHANNEL_REFUND_SUCCESS);
+	ck_assert_int_eq(f.refund_fen, 5000);
+	ck_assert_str_eq(f.out_refund_no, "RF1");
+	gym_channel_refund_clear(&f);
+	ck_assert_int_eq(gym_channel_refund_query(ch, no, "RF9", &f), GYM_ENOTFOUND);
 	ck_assert_int_eq(gym_ali_client_new(&cfg, &c), GYM_OK);
 	ck_assert_int_eq(gym_ali_refund_query(c, no, "RF1", &node), GYM_OK);
 	ck_assert_str_eq(gym_json_string(node, "refund_status"), "REFUND_SUCCESS");

@@ -281,7 +281,7 @@ START_TEST(test_refund_and_query)
 	gym_channel_refund_clear(&f);
 	/* it settles at once (refund_delay_ms 0): the query says so */
 	for (i = 0; i < 50; i++, usleep(100 * 1000)) {
-		ck_assert_int_eq(gym_channel_refund_query(ch, rno, &f), GYM_OK);
+		ck_assert_int_eq(gym_channel_refund_query(ch, NULL, rno, &f), GYM_OK);
 		ck_assert_str_eq(f.out_refund_no, rno);
 		if (f.state == GYM_CHANNEL_REFUND_SUCCESS)
 			break;
@@ -293,7 +293,7 @@ START_TEST(test_refund_and_query)
 	gym_channel_refund_clear(&f);
 	/* a refund the channel never made */
 	snprintf(rno, sizeof(rno), "RX%s", no);
-	ck_assert_int_eq(gym_channel_refund_query(ch, rno, &f), GYM_ENOTFOUND);
+	ck_assert_int_eq(gym_channel_refund_query(ch, NULL, rno, &f), GYM_ENOTFOUND);
 	simt_reset();
 }
 END_TEST

@@ -26,5 +26,6 @@ Suite *registration_suite(void);
 Suite *alipay_suite(void);
 Suite *waitlist_suite(void);
 Suite *push_suite(void);
+Suite *payevent_suite(void);
 
 #endif

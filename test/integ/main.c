@@ -32,6 +32,7 @@ static Suite *(*const suites[])(void) = {
 	alipay_suite,
 	waitlist_suite,
 	push_suite,
+	payevent_suite,
 };
 
 int
