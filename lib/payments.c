@@ -30,8 +30,11 @@ static struct gym_stmt st_lock = { "pay_order_lock",
 	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, "
 	"o.reservation_id, "
 	"coalesce(o.out_trade_no, o.order_id) AS out_trade_no, o.transaction_id, "
-	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us "
-	"FROM payment_orders o WHERE o.order_id = " ORDER_OF_OTN " FOR UPDATE", 0 };
+	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us, "
+	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS class_starts_us, "
+	"s.cancelled_at IS NOT NULL AS class_cancelled "
+	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"WHERE o.order_id = " ORDER_OF_OTN " FOR UPDATE OF o", 0 };
 static struct gym_stmt st_seen = { "pay_txn_seen",
 	"SELECT 1 FROM payment_transactions WHERE transaction_id = $1", 0 };
 static struct gym_stmt st_seen_exact = { "pay_txn_seen_exact",
@@ -65,6 +68,7 @@ struct pay_arg {
 	enum gym_trade_state ts;	/* t->trade_state, parsed once */
 	enum gym_txn_outcome txn;	/* what payment_transactions records */
 	int64_t expires_at;
+	int class_open;			/* not started, not cancelled */
 	char order_id[33];		/* the order t->out_trade_no pays */
 	int current;			/* t is the order's current (or paying) attempt */
 	int paid_by_txn;		/* the order was paid by another transaction */
@@ -116,6 +120,8 @@ lock_order(struct gym_db *db, struct pay_arg *a, int *found)
 		a->schedule_id = gym_db_get_ll(r, 0, "course_schedule_id");
 		a->reservation_id = gym_db_get_ll(r, 0, "reservation_id");
 		a->expires_at = gym_db_get_ll(r, 0, "expires_us");
+		a->class_open = gym_db_get_ll(r, 0, "class_starts_us") > gym_now_us() &&
+		    strcmp(gym_db_get(r, 0, "class_cancelled"), "t") != 0;
 		if (!gym_order_status_parse(gym_db_get(r, 0, "status"), &a->status))
 			e = GYM_EINTERNAL;
 		if (gym_db_get_ll(r, 0, "amount_fen") != a->t->total)
@@ -148,9 +154,9 @@ payment_seat(struct gym_db *db, struct pay_arg *a, long long *rid)
 	int live = 0;
 
 	/* a class that started or that the gym cancelled takes no payment
-	 * (GYM_E_SOLD_OUT: the money goes back) */
-	if ((e = gym__schedule_open(db, a->schedule_id)) != GYM_OK)
-		return e;
+	 * (GYM_E_SOLD_OUT: the money goes back); read with the order's lock */
+	if (!a->class_open)
+		return GYM_E_SOLD_OUT;
 	if (a->reservation_id != 0 &&
 	    (e = gym__hold_lock(db, 0, a->reservation_id, &h, &live)) != GYM_OK)
 		return e;

@@ -352,16 +352,7 @@ order(const char *token, long long sid, char *oid)
 static void
 operator_add(const char *role, char *token)
 {
-	char cmd[2048], name[96];
-	int rc;
-
-	e2e_uniq(role, name, sizeof(name));
-	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator add '%s' --role %s 2>/dev/null",
-	    e2e_bin(), e2e_conf(), name, role);
-	rc = e2e_run(cmd, token, OP_TOKEN_MAX);
-	ck_assert_msg(rc == 0, "gymctl operator add failed (exit %d): %s", rc, cmd);
-	token[strcspn(token, "\n")] = '\0';
-	ck_assert_msg(strncmp(token, "op_", 3) == 0, "gymctl printed '%s'", token);
+	e2e_operator("hostile-op", role, token, OP_TOKEN_MAX);
 }
 
 /* A parent token minted with the stack's own secret (so its MAC is right). */

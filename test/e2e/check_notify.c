@@ -226,17 +226,7 @@ END_TEST
 static void
 operator_token(char *token)
 {
-	char name[96], cmd[1024];
-	size_t n;
-	int rc;
-
-	e2e_uniq("notify-op", name, sizeof(name));
-	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator add '%s' --role operator "
-	    "2>/dev/null", e2e_bin(), e2e_conf(), name);
-	rc = e2e_run(cmd, token, 256);
-	n = strcspn(token, "\r\n");
-	token[n] = '\0';
-	ck_assert_msg(rc == 0 && n > 10, "gymctl operator add: exit %d, '%s'", rc, token);
+	e2e_operator("notify-op", "operator", token, 256);
 }
 
 START_TEST(refund_done_message)

@@ -40,17 +40,7 @@ teardown(void)
 static char *
 operator_token(const char *role, char *token)
 {
-	char name[96], cmd[1024];
-	size_t n;
-	int rc;
-
-	e2e_uniq("refund-op", name, sizeof(name));
-	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator add '%s' --role %s 2>/dev/null",
-	    e2e_bin(), e2e_conf(), name, role);
-	rc = e2e_run(cmd, token, TOKEN_MAX);
-	n = strcspn(token, "\r\n");
-	token[n] = '\0';
-	ck_assert_msg(rc == 0 && n > 10, "gymctl operator add: exit %d, '%s'", rc, token);
+	e2e_operator("refund-op", role, token, TOKEN_MAX);
 	return token;
 }
 
