@@ -39,7 +39,7 @@ case "${GYM_BIN:=bin}" in
 esac
 VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 DUR="${GYM_BENCH_SECONDS:-10}"
-ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6}"
+ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7}"
 CONNS=64
 THREADS=2
 HELLO_PORT=$((API_PORT + 2))
@@ -106,11 +106,11 @@ hello_up() {
 	grep -q 'include bench-hello.conf;' "$ngx/nginx.conf" ||
 		sed -i '$ s/^}$/    include bench-hello.conf;\n}/' "$ngx/nginx.conf"
 	# 1,000 parents at once are 1,000 client and up to 1,000 upstream
-	# connections in one nginx worker: the template allows 4096 (1024 got
-	# 500s); made sure of here for a template edited back
-	sed -i -e 's/^\( *worker_connections\) [0-9]*;/\1 4096;/' "$ngx/nginx.conf"
+	# connections in one nginx worker (1024 got 500s), and scenario 7 holds
+	# 5,000 WebSocket subscribers open with their authorization requests
+	sed -i -e 's/^\( *worker_connections\) [0-9]*;/\1 16384;/' "$ngx/nginx.conf"
 	grep -q '^worker_rlimit_nofile' "$ngx/nginx.conf" ||
-		sed -i 's/^worker_processes .*/&\nworker_rlimit_nofile 10000;/' "$ngx/nginx.conf"
+		sed -i 's/^worker_processes .*/&\nworker_rlimit_nofile 40000;/' "$ngx/nginx.conf"
 	grep -q 'include bench-hello.conf;' "$ngx/nginx.conf" || die "could not add the hello server to nginx.conf"
 	# every notification of scenario 4 comes from 127.0.0.1 at 1,500/s and
 	# more: the notify URLs' per-source rate limit (200 r/s here, 10 r/s in
@@ -206,6 +206,7 @@ main() {
 		4) s4_notify ;;
 		5) s5_sweep ;;
 		6) ;;
+		7) s7_push ;;
 		*) die "unknown scenario $s" ;;
 		esac
 	done

@@ -278,3 +278,60 @@ s6_finish() {
 		"flat within 10% after 1,000,000 more" "-" \
 		"$(verdict "$n" "$want" 10 "$worst" "$same" 1)"
 }
+
+# ---- 7. live push ----------------------------------------------------------------------
+
+PUSH_ORDERS=5000 PUSH_WATCHERS=2000 PUSH_HOLDS=100 PUSH_TIMEOUT=180
+
+# s7_push: 5,000 WebSocket subscribers, one on each of 5,000 pending orders,
+# each order then paid by a notification (as scenario 4 sends them); then
+# 2,000 subscribers on one class while 100 of its seats are taken
+# (bench/pushsub.c says what each sample is).
+s7_push() {
+	local f="$OUT/push_orders.txt" c="$OUT/push_class.txt" lo hi sid port="${API#*//127.0.0.1:}" pid
+	log "7. live push: $PUSH_ORDERS pending orders, signing their notifications"
+	psql_db gym -v tag=s -v prefix=BENCHS -v n="$PUSH_ORDERS" -f "$BENCH_DIR/sql/orders.sql"
+	read -r lo hi <<<"$(sql gym "SELECT min(id), max(id) FROM users WHERE openid LIKE 'bench-s-%'")"
+	"$HBIN/mktokens" "$VAR/gymd.conf" "$lo" "$hi" | sort -k1,1 >"$OUT/push_tokens"
+	sql gym "SELECT user_id, order_id FROM payment_orders WHERE order_id LIKE 'BENCHS%'" |
+		sort -k1,1 | join -o 1.2,2.2 - "$OUT/push_tokens" >"$OUT/push_pairs"
+	[[ "$(wc -l <"$OUT/push_pairs")" == "$PUSH_ORDERS" ]] || die "push: no token for some orders"
+	"$HBIN/mknotify" "$VECTORS/keys" BENCHS 1 "$PUSH_ORDERS" 2 "$OUT/notify_push.txt" ||
+		die "mknotify failed"
+	log "7. live push: $PUSH_ORDERS WebSocket subscribers connecting"
+	rm -f "$OUT/push_ready"
+	"$HBIN/pushsub" orders 127.0.0.1 "$port" "$CACERT" "$OUT/push_pairs" "$OUT/push_ready" \
+		"$PUSH_TIMEOUT" >"$f" &
+	pid=$!
+	while [[ ! -e "$OUT/push_ready" ]] && kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+	log "7. live push: subscribers in; paying the orders"
+	BENCH_NOTIFY="$OUT/notify_push.txt" wrk_run_until_done notify_push notify.lua "$API" 60
+	wait "$pid" || die "pushsub orders failed"
+	sed -i 's/^/BENCH /' "$f"
+	row "7. live push, $(fmt_int "$PUSH_ORDERS") WebSocket subscribers, each order paid" \
+		"$(kv "$f" connected) connected in $(kv "$f" connect_s) s, $(kv "$f" received) told paid, $(kv "$f" missing) not; commit to receipt p50 $(kv "$f" p50_ms) ms, p99 $(kv "$f" p99_ms) ms, max $(kv "$f" max_ms) ms ($(kv "$OUT/notify_push.wrk" ok) notifications)" \
+		"every subscriber told, p99 < 1 s" "-" \
+		"$(verdict "$(kv "$f" received)" "$PUSH_ORDERS" "-$(kv "$f" p99_ms)" -1000 0 "$(kv "$f" missing)")"
+
+	log "7. live push: one class, $PUSH_WATCHERS subscribers, $PUSH_HOLDS seats taken"
+	sid="$(sql gym "INSERT INTO course_schedules (course_name, starts_at, ends_at, capacity, created_at)
+		VALUES ('bench-watch', now() + interval '2 days', now() + interval '2 days 1 hour', 1000, now())
+		RETURNING id")"
+	sid="$(head -n 1 <<<"$sid")"
+	psql_db gym -c "INSERT INTO seats (course_schedule_id, seat_no) SELECT $sid, g FROM generate_series(1, 1000) g" \
+		-c "INSERT INTO users (openid, created_at, last_login_at)
+			SELECT 'bench-cw-' || g, now(), now() FROM generate_series(1, $PUSH_HOLDS) g ORDER BY g" >/dev/null
+	read -r lo hi <<<"$(sql gym "SELECT min(id), max(id) FROM users WHERE openid LIKE 'bench-cw-%'")"
+	"$HBIN/mktokens" "$VAR/gymd.conf" "$lo" "$hi" >"$OUT/push_watch_tokens"
+	# the job's class pass publishes the class's first count before anyone watches
+	sleep 3
+	rm -f "$OUT/push_ready"
+	"$HBIN/pushsub" class 127.0.0.1 "$port" "$CACERT" "$sid" "$PUSH_WATCHERS" 1000 \
+		"$OUT/push_watch_tokens" "$PUSH_HOLDS" "$OUT/push_ready" "$PUSH_TIMEOUT" >"$c" ||
+		die "pushsub class failed"
+	sed -i 's/^/BENCH /' "$c"
+	row "7. live push, one class watched by $(fmt_int "$PUSH_WATCHERS") subscribers" \
+		"$(kv "$c" connected) connected in $(kv "$c" connect_s) s; $(kv "$c" holds) seats taken at 20/s ($(kv "$c" hold_failed) refused), $(kv "$c" received) hold-subscriber receipts, $(kv "$c" missing) missing; seat taken to count received p50 $(kv "$c" p50_ms) ms, p99 $(kv "$c" p99_ms) ms, max $(kv "$c" max_ms) ms" \
+		"every count received, p99 < 1 s" "-" \
+		"$(verdict "$(kv "$c" holds)" "$PUSH_HOLDS" "$(kv "$c" received)" $((PUSH_HOLDS * PUSH_WATCHERS)) "-$(kv "$c" p99_ms)" -1000 0 "$(kv "$c" missing)")"
+}

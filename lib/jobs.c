@@ -59,6 +59,7 @@ static const struct gym_actor job_actor = { "system", 0, NULL, "job", NULL, NULL
 /* Live push: outbox rows a pass takes, how often the wait looks for them. */
 #define PUSH_BATCH 200
 #define PUSH_POLL_MS 100
+#define PUSH_CLASSES_MS 250
 
 /* Expire lapsed orders, then lapsed holds, batch after batch: the number of
  * rows expired, or -1 when a sweep failed. */
@@ -92,19 +93,43 @@ push_all(struct gym_push *push, struct gym_db *db, volatile sig_atomic_t *stop)
 	} while (n == PUSH_BATCH && !*stop);
 }
 
-/* Wait ms between runs; every PUSH_POLL_MS, publish what changes committed
- * meanwhile, so a client hears of a payment within about that long. */
+static double elapsed_ms(const struct timespec *t0);
+
+/* Live push between the job's other steps: the outbox when rows wait, and
+ * every PUSH_CLASSES_MS the seat counts, so a client hears of a change
+ * within about that long however long a run's other steps take (a run
+ * sending thousands of messages takes seconds). */
+struct pusher {
+	struct gym_push *push;
+	struct timespec classes_at;
+	volatile sig_atomic_t *stop;
+};
+
 static void
-pause_ms(int ms, struct gym_push *push, struct gym_db *db, volatile sig_atomic_t *stop)
+push_tick(struct pusher *p, struct gym_db *db)
+{
+	int any;
+
+	if (p->push == NULL)
+		return;
+	if (elapsed_ms(&p->classes_at) >= PUSH_CLASSES_MS) {
+		clock_gettime(CLOCK_MONOTONIC, &p->classes_at);
+		(void)gym_push_classes(db);
+	}
+	if (gym_push_pending(db, &any) == GYM_OK && any)
+		push_all(p->push, db, p->stop);
+}
+
+/* Wait ms between runs, with a push tick every PUSH_POLL_MS. */
+static void
+pause_ms(int ms, struct pusher *p, struct gym_db *db, volatile sig_atomic_t *stop)
 {
 	const struct timespec step = { 0, 50 * 1000 * 1000 };
-	int any;
 
 	for (int waited = 0; waited < ms && !*stop; waited += 50) {
 		nanosleep(&step, NULL);
-		if (push != NULL && waited % PUSH_POLL_MS == 0 &&
-		    gym_push_pending(db, &any) == GYM_OK && any)
-			push_all(push, db, stop);
+		if (waited % PUSH_POLL_MS == 0)
+			push_tick(p, db);
 	}
 }
 
@@ -122,7 +147,7 @@ elapsed_ms(const struct timespec *t0)
  * full, within SEND_BUDGET_MS of the run's start t0: how many went out. */
 static int
 send_all(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *cfg,
-    const struct timespec *t0, volatile sig_atomic_t *stop)
+    const struct timespec *t0, struct pusher *p, volatile sig_atomic_t *stop)
 {
 	int sent, total = 0;
 
@@ -130,6 +155,7 @@ send_all(struct gym_db *db, struct gym_wx_client *wx, const struct gym_config *c
 		if (gym_notify_send_batch(db, wx, cfg, NOTIFY_BATCH, &sent) != GYM_OK)
 			break;
 		total += sent;
+		push_tick(p, db);
 	} while (sent == NOTIFY_BATCH && !*stop && elapsed_ms(t0) < SEND_BUDGET_MS);
 	return total;
 }
@@ -178,6 +204,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 	struct gym_wx_client *wx = NULL;
 	struct gym_channels chans = { { NULL } };
 	struct gym_push *push = NULL;
+	struct pusher pu = { 0 };
 	struct timespec t0;
 	int paying;
 	struct run r;
@@ -194,6 +221,8 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		gym_log_warnx("job: no WeChat client: subscribe messages are off");
 	if (gym_push_new(cfg->push_url, cfg->push_urls, &push) != GYM_OK)
 		gym_log_warnx("job: push_url is not usable: live push is off");
+	pu.push = push;
+	pu.stop = stop;
 	if (!(paying = gym_channels_start_all(&chans, cfg) == GYM_OK))
 		gym_log_warnx("job: a payment channel could not be made: reconciliation is off");
 	while (!*stop) {
@@ -211,9 +240,11 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 			    gym_waitlist_offer_pass(db, WAITLIST_CLASSES, NULL) != GYM_OK)
 				r.expired = -1;
 			r.reconciled = paying ? gym_reconcile_run(db, &chans, cfg) : 0;
+			push_tick(&pu, db);
 			r.refunds = paying ? gym_refund_job_run(db, &chans, cfg) : 0;
+			push_tick(&pu, db);
 			if (wx != NULL)
-				r.messages = send_all(db, wx, cfg, &t0, stop);
+				r.messages = send_all(db, wx, cfg, &t0, &pu, stop);
 			/* seat counts (a lapse changes one with no write), then
 			 * the outbox; with push off the outbox is only emptied */
 			if (push != NULL)
@@ -230,7 +261,7 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 		if (ran)
 			gym_metrics_add("job_runs", 1);
 		gym_log_set_request_id("job");
-		pause_ms(cfg->job_interval_ms, push, db, stop);
+		pause_ms(cfg->job_interval_ms, &pu, db, stop);
 	}
 	gym_channels_release(&chans);
 	gym_push_free(push);
