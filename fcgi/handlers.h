@@ -11,6 +11,7 @@
 enum gym_err gym_h_healthz(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_metrics(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_login(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_client_config(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_schedule_list(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_schedule_get(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_hold_create(struct gym_req *, struct gym_resp *);

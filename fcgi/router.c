@@ -16,6 +16,7 @@ static const struct gym_route routes[] = {
 	{ "GET", "/healthz", gym_h_healthz, GYM_AUTH_NONE, 0 },
 	{ "GET", "/metrics", gym_h_metrics, GYM_AUTH_NONE, 0 },
 	{ "POST", "/auth/wx-login", gym_h_login, GYM_AUTH_NONE, 4 * KB },
+	{ "GET", "/client-config", gym_h_client_config, GYM_AUTH_NONE, 0 },
 	{ "GET", "/course-schedules", gym_h_schedule_list, GYM_AUTH_NONE, 0 },
 	{ "GET", "/course-schedules/{}", gym_h_schedule_get, GYM_AUTH_NONE, 0 },
 	{ "POST", "/bookings/seat-reserve", gym_h_hold_create, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },

@@ -3,5 +3,7 @@
 module.exports = {
 	baseUrl: 'https://gym.example.com',
 	pollMs: 1000,
-	waitPaidMs: 60000
+	waitPaidMs: 60000,
+	/* a class's seats read this often when its push channel is not connected */
+	classPollMs: 10000
 };

@@ -7,6 +7,12 @@
  *   the calls of the trial flow, validate() of the registration form, and message()
  *       turning any failure into a short Chinese sentence (the server's own, as the demo
  *       page shows them).
+ *   clientConfig() and consent(moment): the server's subscribe-message templates
+ *       (GET /client-config, fetched once) and wx.requestSubscribeMessage for one
+ *       moment (pay, booked, waitlist); call consent() from the tap itself (WeChat
+ *       refuses it otherwise), so load the config when the page loads.
+ *   watchClass(id, onCount): a class's seats left, live (WebSocket push on
+ *       /push/course-schedules/{id}), else read every classPollMs; returns stop().
  *   pay(order, onStep): JSAPI pay_params -> wx.requestPayment; on fail or cancel the order
  *       is cancelled at once (the seat is free); on success the paid state is awaited from
  *       the server (WebSocket push on /push/orders/{id}, else polling), then the booking
@@ -205,10 +211,13 @@ function classes() {
 	});
 }
 
-/* reserve and create the order; attempt keys the retry of the same press */
-function book(scheduleId, reg, attempt) {
-	return request('POST', '/bookings/seat-reserve', { course_schedule_id: scheduleId },
-	    'hold-' + scheduleId + '-' + attempt).then(function (hold) {
+/* reserve and create the order; attempt keys the retry of the same press; with
+ * heldId (a waitlist offer's hold) the order is made on that hold */
+function book(scheduleId, reg, attempt, heldId) {
+	var held = heldId ? Promise.resolve({ reservation_id: heldId }) :
+	    request('POST', '/bookings/seat-reserve', { course_schedule_id: scheduleId },
+	    'hold-' + scheduleId + '-' + attempt);
+	return held.then(function (hold) {
 		var body = { course_schedule_id: scheduleId, reservation_id: hold.reservation_id }, k;
 		for (k in reg)
 			body[k] = reg[k];
@@ -339,6 +348,109 @@ function pay(o, onStep) {
 	});
 }
 
+/* ---- subscribe-message consent ----------------------------------------------------- */
+
+var clientCfg = null;
+
+/* GET /client-config once; an unreachable server asks for nothing. */
+function clientConfig() {
+	if (clientCfg)
+		return Promise.resolve(clientCfg);
+	return raw('GET', '/client-config').then(function (c) {
+		clientCfg = c || {};
+		return clientCfg;
+	}, function () {
+		return {};
+	});
+}
+
+/* Ask the parent's consent for the templates of one moment; resolves with the
+ * ids accepted (a refusal or a failure resolves too: paying goes on). */
+function consent(moment) {
+	var t = clientCfg && clientCfg.subscribe_templates;
+	var ids = (t && t[moment]) || [];
+	if (ids.length === 0 || !W.requestSubscribeMessage)
+		return Promise.resolve([]);
+	return new Promise(function (resolve) {
+		W.requestSubscribeMessage({
+			tmplIds: ids,
+			success: function (r) {
+				resolve(ids.filter(function (id) { return r && r[id] === 'accept'; }));
+			},
+			fail: function () { resolve([]); }
+		});
+	});
+}
+
+/* ---- a class's seats, live ----------------------------------------------------------- */
+
+function schedule(id) {
+	return request('GET', '/course-schedules/' + encodeURIComponent(id));
+}
+
+/* onCount(available) with each newer count; push first, polling when the socket
+ * is missing or drops.  Returns stop(). */
+function watchClass(id, onCount) {
+	var stopped = false, task = null, timer = null, version = 0;
+	function poll() {
+		if (stopped)
+			return;
+		schedule(id).then(function (s) {
+			if (!stopped && s && typeof s.available === 'number')
+				onCount(s.available);
+		}, function () { /* the next read may work */ }).then(function () {
+			if (!stopped)
+				timer = setTimeout(poll, config.classPollMs);
+		});
+	}
+	function fallback() {
+		if (!stopped && timer === null)
+			poll();
+	}
+	if (W.connectSocket)
+		task = W.connectSocket({
+			url: base.replace(/^http/, 'ws') + API + '/push/course-schedules/' + encodeURIComponent(id)
+		});
+	if (!task)
+		fallback();
+	else {
+		task.onMessage(function (m) {
+			var j;
+			try {
+				j = JSON.parse(m.data);
+			} catch (e) {
+				return;
+			}
+			if (!j || j.type !== 'class' || j.course_schedule_id !== id || !(j.version > version))
+				return;
+			version = j.version;
+			onCount(j.available);
+		});
+		task.onClose(fallback);
+		task.onError(fallback);
+	}
+	return function stop() {
+		stopped = true;
+		if (timer !== null)
+			clearTimeout(timer);
+		if (task)
+			try {
+				task.close({});
+			} catch (e) { /* already closed */ }
+	};
+}
+
+/* ---- waitlist ------------------------------------------------------------------------ */
+
+function joinWaitlist(scheduleId, attempt) {
+	return request('POST', '/bookings/waitlist', { course_schedule_id: scheduleId },
+	    'wait-' + scheduleId + '-' + attempt);
+}
+
+function leaveWaitlist(scheduleId) {
+	return request('DELETE', '/bookings/waitlist?course_schedule_id=' + encodeURIComponent(scheduleId));
+}
+
 /* ---- display helpers -------------------------------------------------------------------- */
 
 function pad(n) {
@@ -362,5 +474,7 @@ module.exports = {
 	setWx: setWx, ApiError: ApiError, request: request, login: login, message: message,
 	validate: validate, newKey: newKey, classes: classes, book: book, order: order,
 	cancel: cancel, confirm: confirm, pay: pay, waitPaid: waitPaid, fmtTime: fmtTime,
-	statusText: statusText, TOKEN_KEY: TOKEN_KEY
+	statusText: statusText, TOKEN_KEY: TOKEN_KEY, clientConfig: clientConfig, consent: consent,
+	schedule: schedule, watchClass: watchClass, joinWaitlist: joinWaitlist,
+	leaveWaitlist: leaveWaitlist
 };

@@ -97,6 +97,34 @@ START_TEST(healthz)
 }
 END_TEST
 
+/* The public client configuration: the test stack's templates (stack.sh)
+ * by moment, their ids without the field names, no token needed. */
+START_TEST(client_config)
+{
+	struct e2e_resp r = { 0 };
+	const cJSON *t, *pay, *booked, *wait;
+
+	e2e_request("GET", E2E_API "/client-config", NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(t = cJSON_GetObjectItemCaseSensitive(r.json, "subscribe_templates"));
+	pay = cJSON_GetObjectItemCaseSensitive(t, "pay");
+	booked = cJSON_GetObjectItemCaseSensitive(t, "booked");
+	wait = cJSON_GetObjectItemCaseSensitive(t, "waitlist");
+	ck_assert_int_eq(cJSON_GetArraySize(pay), 3);
+	ck_assert_str_eq(cJSON_GetArrayItem(pay, 0)->valuestring, "tpl-booking-confirmed");
+	ck_assert_str_eq(cJSON_GetArrayItem(pay, 1)->valuestring, "tpl-payment-failed");
+	ck_assert_str_eq(cJSON_GetArrayItem(pay, 2)->valuestring, "tpl-class-cancelled");
+	ck_assert_int_eq(cJSON_GetArraySize(booked), 2);
+	ck_assert_str_eq(cJSON_GetArrayItem(booked, 0)->valuestring, "tpl-class-rescheduled");
+	ck_assert_str_eq(cJSON_GetArrayItem(booked, 1)->valuestring, "tpl-refund-done");
+	ck_assert_int_eq(cJSON_GetArraySize(wait), 1);
+	ck_assert_str_eq(cJSON_GetArrayItem(wait, 0)->valuestring, "tpl-waitlist-offer");
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "hold_minutes")->valueint, 15);
+	ck_assert_int_eq(cJSON_GetObjectItem(r.json, "order_minutes")->valueint, 30);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 START_TEST(unknown_route)
 {
 	struct e2e_resp r = { 0 };
@@ -561,6 +589,7 @@ api_suite(void)
 	t = tcase_create("contract");
 	tcase_set_timeout(t, 60);
 	tcase_add_test(t, healthz);
+	tcase_add_test(t, client_config);
 	tcase_add_test(t, unknown_route);
 	tcase_add_test(t, wrong_method);
 	tcase_add_test(t, body_too_large);

@@ -11,6 +11,11 @@
  *   second trial      the parent who paid is refused: 您已预约过体验课，无法重复预约
  *   network retry     a dropped seat-reserve is sent again with the same Idempotency-Key
  *   expired token     a 401 signs in again with wx.login and the call goes through
+ *   consent           the server's templates (GET /client-config) asked before paying
+ *   sold out          a class's last seat taken: its watchers see 0 (push or polling), the
+ *                     next parent is told SOLD_OUT with the same course's class as the first
+ *                     alternative, joins the waitlist, gets the seat when it frees (the job's
+ *                     offer) and pays on the offered hold
  *
  * Environment: GYM_MP_BASE, GYM_MP_SIM (simulator control, http), GYM_MP_CA,
  * GYM_MP_TOKEN (operator), GYM_MP_SOCKET=1 to use the WebSocket push.
@@ -45,6 +50,7 @@ function phone() {
 	const cfg = require.resolve(path.join(MP, 'config.js'));
 	require(cfg).pollMs = 300;
 	require(cfg).waitPaidMs = 20000;
+	require(cfg).classPollMs = 300;
 	const api = require(file);
 	const wx = makeWx({ caFile: CA, simControl: SIM, socket: process.env.GYM_MP_SOCKET === '1' });
 	api.setWx(wx, BASE);
@@ -146,6 +152,53 @@ async function main() {
 		    'the parent is told: ' + r.msg);
 		ok('requestPayment ' + how + ' -> order ' + r.status + ', seat free at once: ' + r.msg);
 	}
+
+	/* the subscribe consent: the server's templates for the moment, asked before paying */
+	const cp = phone();
+	await cp.api.clientConfig();
+	const accepted = await cp.api.consent('pay');
+	assert(accepted.join() === 'tpl-booking-confirmed,tpl-payment-failed,tpl-class-cancelled',
+	    'the pay templates: ' + accepted.join());
+	assert((await cp.api.consent('waitlist')).join() === 'tpl-waitlist-offer', 'the waitlist template');
+	ok('consent: GET /client-config names the templates; asked before paying: ' + accepted.join());
+
+	/* sold out: a one-seat class of the same course an hour later */
+	const xs = new Date(start.getTime() + 3600e3);
+	const x = (await admin('POST', '/admin/course-schedules', { course_name: cls.course_name,
+		starts_at: xs.toISOString(), ends_at: new Date(xs.getTime() + 3600e3).toISOString(), capacity: 1 })).id;
+	const c = phone(), d = phone();
+	const counts = [];
+	const stop = c.api.watchClass(x, (n) => counts.push(n));
+	const oc = await c.api.book(x, REG, 'last' + process.pid);
+	for (let i = 0; i < 50 && counts[counts.length - 1] !== 0; i++)
+		await new Promise((r) => setTimeout(r, 100));
+	stop();
+	assert(counts[counts.length - 1] === 0, 'the watcher saw the class full: ' + counts.join());
+	let full = null;
+	try {
+		await d.api.book(x, REG, 'full' + process.pid);
+	} catch (e) {
+		full = e;
+	}
+	assert(full && full.code === 'SOLD_OUT' && full.alternatives.length > 0 && full.alternatives[0].id === id,
+	    'SOLD_OUT with the same course first: ' + JSON.stringify(full && full.alternatives));
+	const w = await d.api.joinWaitlist(x, 'wl' + process.pid);
+	assert(w.state === 'waiting' && w.position === 1, 'first in the queue: ' + JSON.stringify(w));
+	await c.api.cancel(oc.order_id);
+	let offer = null;
+	for (let i = 0; i < 60 && !offer; i++) {
+		const mine = await d.api.request('GET', '/bookings/waitlist');
+		offer = (mine.items || []).find((e) => e.course_schedule_id === x && e.state === 'offered');
+		if (!offer)
+			await new Promise((r) => setTimeout(r, 200));
+	}
+	assert(offer && offer.hold && offer.hold.reservation_id, 'the freed seat offered to the waiting parent');
+	const od = await d.api.book(x, REG, 'offer' + process.pid, offer.hold.reservation_id);
+	d.wx.payResult = 'success';
+	const pd = await d.api.pay(od);
+	assert(pd.status === 'paid', 'the offer paid: ' + pd.status);
+	ok('sold out: watchers saw ' + counts.join('->') + (c.wx.pushed ? ' (push)' : ' (polling)') +
+	    '; SOLD_OUT offered class ' + id + '; the waitlist got the freed seat and paid it');
 	plan();
 }
 

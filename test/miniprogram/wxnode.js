@@ -76,6 +76,11 @@ function makeWx(opts) {
 			req.end(body);
 		}
 	};
+	/* the parent accepts every template asked (the sheet is WeChat's own UI) */
+	w.requestSubscribeMessage = (o) => {
+		log.push('requestSubscribeMessage ' + o.tmplIds.join(','));
+		setImmediate(() => o.success(Object.fromEntries(o.tmplIds.map((t) => [t, 'accept']))));
+	};
 	if (typeof WebSocket === 'function' && opts.socket) {
 		w.connectSocket = (o) => {
 			log.push('connectSocket');

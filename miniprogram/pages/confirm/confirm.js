@@ -10,6 +10,7 @@ Component({
 		onLoad: function (q) {
 			var self = this;
 			self.orderId = decodeURIComponent((q && q.order) || '');
+			api.clientConfig();	/* the consent is asked from the tap: templates ready */
 			return api.order(self.orderId).then(function (o) {
 				self.setData({ order: {
 					order_id: o.order_id, status: o.status, status_text: api.statusText(o.status),
@@ -19,11 +20,15 @@ Component({
 				self.setData({ error: api.message(err) });
 			});
 		},
+		/* from the tap itself: the subscribe consent first (WeChat asks it only from a
+		 * tap), then the payment whatever the parent chose */
 		pay: function () {
-			var self = this;
+			var self = this, asked = api.consent('pay');
 			self.setData({ busy: true, error: '' });
-			return api.pay({ order_id: self.orderId }, function (s) {
-				self.setData({ step: STEP[s] || '' });
+			return asked.then(function () {
+				return api.pay({ order_id: self.orderId }, function (s) {
+					self.setData({ step: STEP[s] || '' });
+				});
 			}).then(function (r) {
 				self.setData({ busy: false });
 				wx.redirectTo({ url: '/pages/result/result?order=' + encodeURIComponent(self.orderId) +
