@@ -255,46 +255,64 @@ function sleep(ms) {
 	return new Promise(function (r) { setTimeout(r, ms); });
 }
 
+/* A push channel by WebSocket (path under /api/v1): onMsg(json) with each message of
+ * the type that is newer than the last (its version), onEnd() once when the socket
+ * closes or fails.  Returns close(), or null without a socket (the caller polls). */
+function subscribe(path, type, onMsg, onEnd) {
+	var version = 0, ended = false, task;
+	if (!W.connectSocket ||
+	    !(task = W.connectSocket({ url: base.replace(/^http/, 'ws') + API + path })))
+		return null;
+	function end() {
+		if (!ended) {
+			ended = true;
+			onEnd();
+		}
+	}
+	task.onMessage(function (m) {
+		var j;
+		try {
+			j = JSON.parse(m.data);
+		} catch (e) {
+			return;
+		}
+		if (!j || j.type !== type || !(j.version > version))
+			return;
+		version = j.version;
+		onMsg(j);
+	});
+	task.onClose(end);
+	task.onError(end);
+	return function close() {
+		ended = true;
+		try {
+			task.close({});
+		} catch (e) { /* already closed */ }
+	};
+}
+
 /* The order's push channel by WebSocket; resolves with the first final status seen, or
  * null when the socket is missing or closes (the caller polls then). */
 function watch(id, until) {
-	if (!W.connectSocket)
-		return Promise.resolve(null);
 	return new Promise(function (resolve) {
-		var version = 0, done = false, task;
-		var wsBase = base.replace(/^http/, 'ws');
+		var done = false, close;
 		function end(v) {
 			if (done)
 				return;
 			done = true;
-			try {
-				task.close({});
-			} catch (e) { /* already closed */ }
+			if (close)
+				close();
 			resolve(v);
 		}
-		task = W.connectSocket({
-			url: wsBase + API + '/push/orders/' + encodeURIComponent(id) +
-			    '?access_token=' + encodeURIComponent(token())
-		});
-		if (!task) {
-			resolve(null);
+		close = subscribe('/push/orders/' + encodeURIComponent(id) + '?access_token=' +
+		    encodeURIComponent(token()), 'order', function (j) {
+			if (j.order_id === id && j.status !== 'pending')
+				end(j.status);
+		}, function () { end(null); });
+		if (!close) {
+			end(null);
 			return;
 		}
-		task.onMessage(function (m) {
-			var j;
-			try {
-				j = JSON.parse(m.data);
-			} catch (e) {
-				return;
-			}
-			if (!j || j.type !== 'order' || j.order_id !== id || !(j.version > version))
-				return;
-			version = j.version;
-			if (j.status !== 'pending')
-				end(j.status);
-		});
-		task.onClose(function () { end(null); });
-		task.onError(function () { end(null); });
 		setTimeout(function () { end(null); }, Math.max(0, until - Date.now()));
 	});
 }
@@ -391,7 +409,7 @@ function schedule(id) {
 /* onCount(available) with each newer count; push first, polling when the socket
  * is missing or drops.  Returns stop(). */
 function watchClass(id, onCount) {
-	var stopped = false, task = null, timer = null, version = 0;
+	var stopped = false, close = null, timer = null;
 	function poll() {
 		if (stopped)
 			return;
@@ -407,36 +425,18 @@ function watchClass(id, onCount) {
 		if (!stopped && timer === null)
 			poll();
 	}
-	if (W.connectSocket)
-		task = W.connectSocket({
-			url: base.replace(/^http/, 'ws') + API + '/push/course-schedules/' + encodeURIComponent(id)
-		});
-	if (!task)
-		fallback();
-	else {
-		task.onMessage(function (m) {
-			var j;
-			try {
-				j = JSON.parse(m.data);
-			} catch (e) {
-				return;
-			}
-			if (!j || j.type !== 'class' || j.course_schedule_id !== id || !(j.version > version))
-				return;
-			version = j.version;
+	close = subscribe('/push/course-schedules/' + encodeURIComponent(id), 'class', function (j) {
+		if (j.course_schedule_id === id)
 			onCount(j.available);
-		});
-		task.onClose(fallback);
-		task.onError(fallback);
-	}
+	}, fallback);
+	if (!close)
+		fallback();
 	return function stop() {
 		stopped = true;
 		if (timer !== null)
 			clearTimeout(timer);
-		if (task)
-			try {
-				task.close({});
-			} catch (e) { /* already closed */ }
+		if (close)
+			close();
 	};
 }
 
