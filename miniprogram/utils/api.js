@@ -13,6 +13,9 @@
  *       refuses it otherwise), so load the config when the page loads.
  *   watchClass(id, onCount): a class's seats left, live (WebSocket push on
  *       /push/course-schedules/{id}), else read every classPollMs; returns stop().
+ *   products(), buy(), me(), history(), memberBook(), memberCancel(): memberships and
+ *       class packs bought like the trial, the parent's account and payment history,
+ *       regular classes booked with the membership or a credit.
  *   pay(order, onStep): JSAPI pay_params -> wx.requestPayment; on fail or cancel the order
  *       is cancelled at once (the seat is free); on success the paid state is awaited from
  *       the server (WebSocket push on /push/orders/{id}, else polling), then the booking
@@ -51,7 +54,11 @@ var CODE_MESSAGE = {
 	ACTIVE_HOLD_EXISTS: '您有一个未完成的订单，请先完成或取消当前订单。',
 	PAY_CANCELLED: '已取消支付，名额已释放。',
 	PAY_FAILED: '支付未成功，名额已释放，可以重新预约。',
-	PAY_TIMEOUT: '暂未收到支付结果，请稍后在“我的”页面查看。'
+	PAY_TIMEOUT: '暂未收到支付结果，请稍后在“我的”页面查看。',
+	NO_ENTITLEMENT: '您还没有有效的会员或课时，请先购买。',
+	NOT_AN_UPGRADE: '只能升级到更高级的会员。',
+	PRODUCT_UNAVAILABLE: '该商品已下架，请选择其他商品。',
+	ALREADY_CONFIRMED: '您已预约这节课。'
 };
 
 function ApiError(status, body) {
@@ -358,6 +365,8 @@ function pay(o, onStep) {
 			if (no.status !== 'paid')
 				return { status: no.status, order: no,
 				    msg: no.status === 'pending' ? CODE_MESSAGE.PAY_TIMEOUT : CODE_MESSAGE.PAY_FAILED };
+			if (!no.course_schedule_id)	/* a membership or pack: no seat to confirm */
+				return { status: 'paid', order: no, booking: null, msg: '' };
 			step('confirm');
 			return confirm(id).then(function (b) {
 				return { status: 'paid', order: no, booking: b, msg: '' };
@@ -451,6 +460,41 @@ function leaveWaitlist(scheduleId) {
 	return request('DELETE', '/bookings/waitlist?course_schedule_id=' + encodeURIComponent(scheduleId));
 }
 
+/* ---- memberships, class packs and the parent's account -------------------------------- */
+
+function products() {
+	return request('GET', '/products').then(function (r) {
+		return (r && r.products) || [];
+	});
+}
+
+/* an order for a membership or class pack (upgrade: the current membership to this
+ * dearer plan); attempt keys the retry of the same press */
+function buy(productId, attempt, upgrade) {
+	var body = { product_id: productId };
+	if (upgrade)
+		body.upgrade = true;
+	return request('POST', '/payment/orders/create', body,
+	    (upgrade ? 'upgrade-' : 'buy-') + productId + '-' + attempt);
+}
+
+function me() {
+	return request('GET', '/me');
+}
+
+function history(page, size) {
+	return request('GET', '/payments/history?page=' + page + '&size=' + size);
+}
+
+function memberBook(scheduleId, payWith, attempt) {
+	return request('POST', '/bookings', { course_schedule_id: scheduleId, pay_with: payWith },
+	    'member-' + scheduleId + '-' + attempt);
+}
+
+function memberCancel(bookingId) {
+	return request('DELETE', '/bookings/' + encodeURIComponent(bookingId));
+}
+
 /* ---- display helpers -------------------------------------------------------------------- */
 
 function pad(n) {
@@ -470,11 +514,35 @@ function statusText(s) {
 	return ORDER_STATUS[s] || s;
 }
 
+var CHANNEL = { wechat: '微信支付', alipay: '支付宝' };
+function channelText(c) {
+	return CHANNEL[c] || c;
+}
+
+var REFUND_STATUS = { pending: '退款中', processing: '退款中', abnormal: '退款处理中', success: '已退款',
+	closed: '已关闭' };
+function refundText(s) {
+	return REFUND_STATUS[s] || s;
+}
+
+function yuan(fen) {
+	return (fen / 100).toFixed(2);
+}
+
+function fmtDate(s) {
+	var d = new Date(s);
+	if (!s || isNaN(d.getTime()))
+		return s || '';
+	return d.getFullYear() + '年' + (d.getMonth() + 1) + '月' + d.getDate() + '日';
+}
+
 module.exports = {
 	setWx: setWx, ApiError: ApiError, request: request, login: login, message: message,
 	validate: validate, newKey: newKey, classes: classes, book: book, order: order,
 	cancel: cancel, confirm: confirm, pay: pay, waitPaid: waitPaid, fmtTime: fmtTime,
 	statusText: statusText, TOKEN_KEY: TOKEN_KEY, clientConfig: clientConfig, consent: consent,
 	schedule: schedule, watchClass: watchClass, joinWaitlist: joinWaitlist,
-	leaveWaitlist: leaveWaitlist
+	leaveWaitlist: leaveWaitlist, products: products, buy: buy, me: me, history: history,
+	memberBook: memberBook, memberCancel: memberCancel, channelText: channelText,
+	refundText: refundText, yuan: yuan, fmtDate: fmtDate
 };

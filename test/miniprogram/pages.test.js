@@ -235,19 +235,109 @@ async function main() {
 	assert(text(c, '#headline') === '已取消' && text(c, '#msg') === '已取消支付，名额已释放。', 'cancelled result');
 	ok('result: 预约成功 or the server\'s state with what happened; consent to the later messages');
 
-	/* my */
+	/* my: the current order, the account (membership, credits by expiry, member
+	 * bookings with their cancel) and the payment history a page at a time */
+	const ME = { membership: { product_id: 2, name: '月卡', starts_at: '2026-12-01T00:00:00Z',
+		ends_at: '2026-12-31T00:00:00Z' }, credits: { balance: 7, lots: [{ credits: 3, expires_at: '2026-12-20T00:00:00Z' },
+		{ credits: 4, expires_at: '2027-03-01T00:00:00Z' }] }, bookings: [{ booking_id: 41, course_schedule_id: 12,
+		course_name: '基础班', starts_at: '2026-12-10T02:00:00Z', pay_with: 'credits', status: 'confirmed' }] };
+	const pay = (i) => ({ payment_id: i, order_id: 'P' + i, product: { id: 3, kind: 'class_pack', name: '10 次课包' },
+		amount_fen: 150000, amount: '1500.00', channel: i % 2 ? 'wechat' : 'alipay', status: 'paid',
+		created_at: '2026-12-01T00:00:00Z', paid_at: '2026-12-01T00:01:00Z',
+		refunds: i === 1 ? [{ out_refund_no: 'RFP1-1', amount_fen: 30000, status: 'success' }] : [] });
 	routes = { 'GET /payment/orders/GYM1': [200, ORDER],
-		'POST /payment/orders/GYM1/cancel': [200, Object.assign({}, ORDER, { status: 'cancelled' })] };
+		'POST /payment/orders/GYM1/cancel': [200, Object.assign({}, ORDER, { status: 'cancelled' })],
+		'GET /me': [200, { membership: null, credits: { balance: 0, lots: [] }, bookings: [] }],
+		'GET /payments/history?page=1&size=10': [200, { total: 0, page: 1, size: 10, payments: [] }] };
 	store.delete('gym.order');
 	c = page('my');
 	await c.instance.onShow();
-	assert(text(c, '#empty') === '还没有订单', 'no order yet');
+	assert(!c.querySelector('#order') && text(c, '#membership') === '未开通会员' && text(c, '#credits') === '课时余额 0 次' &&
+	    text(c, '#no-payments') === '还没有支付记录', 'nothing yet: ' + text(c, '#account'));
 	store.set('gym.order', 'GYM1');
+	routes['GET /me'] = [200, ME];
+	routes['GET /payments/history?page=1&size=10'] = [200, { total: 12, page: 1, size: 10,
+		payments: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(pay) }];
+	routes['GET /payments/history?page=2&size=10'] = [200, { total: 12, page: 2, size: 10, payments: [11, 12].map(pay) }];
 	await c.instance.onShow();
 	assert(text(c, '#order').includes('200.00 元') && text(c, '#status') === '待支付', 'current order');
+	assert(text(c, '#membership').startsWith('月卡，有效期至 2026年12月31日') && text(c, '#credits') === '课时余额 7 次' &&
+	    c.querySelectorAll('.lot').length === 2, 'membership and credits: ' + text(c, '#account'));
+	assert(text(c, '#bookings').includes('基础班') && text(c, '#bookings').includes('用课时'), 'member booking shown');
+	let rows = c.querySelectorAll('.payment');
+	assert(rows.length === 10 && rows[0].dom.textContent.includes('10 次课包 · 1500.00 元 · 已支付') &&
+	    rows[0].dom.textContent.includes('微信支付') && rows[1].dom.textContent.includes('支付宝') &&
+	    text(c, '.refund') === '退款 300.00 元 · 已退款', 'history page 1: ' + (rows[0] && rows[0].dom.textContent));
+	await c.instance.next();
+	rows = c.querySelectorAll('.payment');
+	assert(rows.length === 12 && !c.querySelector('#more'), 'page 2 appended, no more: ' + rows.length);
+	routes['DELETE /bookings/41'] = [200, { booking_id: 41, status: 'cancelled' }];
+	routes['GET /me'] = [200, Object.assign({}, ME, { bookings: [] })];
+	await c.instance.unbook({ currentTarget: { dataset: { id: 41 } } });
+	assert(calls.some((x) => x.k === 'DELETE /bookings/41') && !c.querySelector('#bookings'), 'member booking cancelled');
 	await c.instance.cancel();
 	assert(text(c, '#status') === '已取消' && !c.querySelector('#cancel'), 'cancelled from 我的');
-	ok('my: empty state, the current order as the server has it, cancel');
+	ok('my: the current order and its cancel, membership and credits by expiry, member bookings and their cancel, payment history with refunds, a page at a time');
+
+	/* products: priced by the server; buy, renew or upgrade makes an order for confirm */
+	const PRODUCTS = { products: [{ id: 1, kind: 'trial', name: '体验课', price_fen: 20000, price: '200.00' },
+		{ id: 2, kind: 'membership', name: '月卡', price_fen: 80000, price: '800.00', days: 30 },
+		{ id: 3, kind: 'class_pack', name: '10 次课包', price_fen: 150000, price: '1500.00', days: 90, credits: 10 }] };
+	routes = { 'GET /products': [200, PRODUCTS],
+		'GET /me': [200, { membership: null, credits: { balance: 0, lots: [] }, bookings: [] }],
+		'POST /payment/orders/create': [201, Object.assign({}, ORDER, { order_id: 'GYM2', course_schedule_id: null,
+			product_id: 3, amount_fen: 150000, amount: '1500.00' })] };
+	c = page('products');
+	await c.instance.onShow();
+	const ps = c.querySelectorAll('.product');
+	assert(ps.length === 2 && ps[0].dom.textContent.includes('月卡') && ps[0].dom.textContent.includes('30 天') &&
+	    ps[1].dom.textContent.includes('10 次课，90 天内有效') && ps[1].dom.textContent.includes('¥1500.00') &&
+	    !ps[0].dom.textContent.includes('升级'), 'two products, no trial, no upgrade without a membership');
+	calls.length = 0;
+	await c.instance.buy({ currentTarget: { dataset: { id: 3 } } });
+	const bo = calls.find((x) => x.k === 'POST /payment/orders/create');
+	assert(bo.body.product_id === 3 && bo.body.upgrade === undefined && bo.key && Object.keys(bo.body).length === 1,
+	    'only the product id is sent (the price is the server\'s): ' + JSON.stringify(bo.body));
+	assert(nav.pop() === '/pages/confirm/confirm?order=GYM2', 'on to confirm');
+	routes['GET /me'] = [200, ME];
+	await c.instance.onShow();
+	assert(text(c, '#member').includes('2026年12月31日') && c.querySelectorAll('.product')[0].dom.textContent.includes('续费') &&
+	    c.querySelectorAll('.product')[0].dom.textContent.includes('升级到此会员'), 'a member renews or upgrades');
+	routes['POST /payment/orders/create'] = [409, { code: 'NOT_AN_UPGRADE', message: 'not dearer' }];
+	await c.instance.buy({ currentTarget: { dataset: { id: 2, upgrade: '1' } } });
+	assert(calls.filter((x) => x.k === 'POST /payment/orders/create').pop().body.upgrade === true &&
+	    text(c, '#error') === '只能升级到更高级的会员。', 'upgrade refused in Chinese: ' + text(c, '#error'));
+	ok('products: memberships and packs priced by the server, bought by id alone; renew and upgrade for a member; errors in Chinese');
+
+	/* a product order is paid like the trial, with no class to confirm */
+	const PO = Object.assign({}, ORDER, { order_id: 'GYM2', course_schedule_id: null, product_id: 3,
+		amount_fen: 150000, amount: '1500.00' });
+	routes = { 'GET /payment/orders/GYM2': [200, PO],
+		'POST /payment/wxpay/create': [200, { order_id: 'GYM2', prepay_id: 'p', pay_params: { timeStamp: '1',
+			nonceStr: 'n', package: 'prepay_id=p', signType: 'RSA', paySign: 's' } }] };
+	c = page('confirm');
+	await c.instance.onLoad({ order: 'GYM2' });
+	assert(text(c, '#title') === '会员 / 课时包' && text(c, '#amount') === '1500.00 元', 'product order shown');
+	routes['GET /payment/orders/GYM2'] = [200, Object.assign({}, PO, { status: 'paid' })];
+	calls.length = 0;
+	await c.instance.pay();
+	assert(nav.pop() === '/pages/result/result?order=GYM2&status=paid&msg=&product=1' &&
+	    !calls.some((x) => x.k === 'POST /bookings/confirm'), 'paid, no booking to confirm');
+	ok('confirm: a membership or pack order paid like the trial, without a booking');
+
+	/* a regular class: booked with the membership or a credit, no form, no payment */
+	routes = { 'GET /course-schedules': [200, { items: [Object.assign({}, CLASS, { id: 12, kind: 'regular' })] }],
+		'POST /bookings': [201, { booking_id: 42, course_schedule_id: 12, pay_with: 'credits', status: 'confirmed' }] };
+	c = page('detail');
+	await c.instance.onLoad({ id: '12' });
+	c.instance.onUnload();
+	assert(c.querySelector('#by-credits') && !c.querySelector('#submit') && !c.querySelector('#child_name'), 'member buttons, no form');
+	calls.length = 0;
+	await c.instance.memberBook({ currentTarget: { dataset: { how: 'credits' } } });
+	const mb = calls.find((x) => x.k === 'POST /bookings');
+	assert(mb.body.course_schedule_id === 12 && mb.body.pay_with === 'credits' && mb.key, 'member booking sent');
+	assert(text(c, '#booked') === '已预约（用课时），请按时到馆上课。', 'booked: ' + text(c, '#booked'));
+	ok('detail: a regular class is booked with a credit at once');
 
 	/* a 401 renews the token by wx.login */
 	store.set('gym.token', 'old');

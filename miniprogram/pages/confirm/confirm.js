@@ -14,6 +14,7 @@ Component({
 			return api.order(self.orderId).then(function (o) {
 				self.setData({ order: {
 					order_id: o.order_id, status: o.status, status_text: api.statusText(o.status),
+					title: o.course_schedule_id ? '体验课' : '会员 / 课时包',
 					amount: o.amount
 				} });
 			}, function (err) {
@@ -32,7 +33,8 @@ Component({
 			}).then(function (r) {
 				self.setData({ busy: false });
 				wx.redirectTo({ url: '/pages/result/result?order=' + encodeURIComponent(self.orderId) +
-				    '&status=' + r.status + '&msg=' + encodeURIComponent(r.msg || '') });
+				    '&status=' + r.status + '&msg=' + encodeURIComponent(r.msg || '') +
+				    (r.order && !r.order.course_schedule_id ? '&product=1' : '') });
 				return r;
 			}, function (err) {
 				self.setData({ busy: false, error: api.message(err) });

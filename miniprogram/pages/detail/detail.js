@@ -21,7 +21,7 @@ Component({
 	data: {
 		id: 0, course: null, busy: false, error: '', invalid: '', today: today(),
 		form: { child_name: '', child_birth_date: '', parent_phone: '', note: '' },
-		alternatives: [], waiting: null, waitBusy: false
+		alternatives: [], waiting: null, waitBusy: false, booked: null
 	},
 	methods: {
 		onLoad: function (q) {
@@ -37,7 +37,8 @@ Component({
 					return;
 				}
 				self.setData({ course: { course_name: s.course_name, available: s.available,
-				    capacity: s.capacity, when: api.fmtTime(s.starts_at) } });
+				    capacity: s.capacity, when: api.fmtTime(s.starts_at),
+				    regular: s.kind === 'regular' } });
 				self.stopWatch = api.watchClass(id, function (n) {
 					if (self.data.course)
 						self.setData({ 'course.available': n });
@@ -87,6 +88,24 @@ Component({
 				} else
 					o.error = api.message(err);
 				self.setData(o);
+				return null;
+			});
+		},
+		/* a regular class: booked at once with the membership or one credit */
+		memberBook: function (e) {
+			var self = this, how = e.currentTarget.dataset.how;
+			if (!self.memberKey)
+				self.memberKey = api.newKey('mpm');
+			self.setData({ busy: true, error: '', booked: null });
+			return api.memberBook(self.data.id, how, self.memberKey).then(function (b) {
+				self.memberKey = '';
+				self.setData({ busy: false, booked: { when: self.data.course.when,
+				    pay_with: how === 'credits' ? '课时' : '会员' } });
+				return b;
+			}, function (err) {
+				if (err.status !== 0)
+					self.memberKey = '';
+				self.setData({ busy: false, error: api.message(err) });
 				return null;
 			});
 		},

@@ -2,12 +2,13 @@
 var api = require('../../utils/api.js');
 
 Component({
-	data: { orderId: '', status: '', statusText: '', msg: '', subscribed: false },
+	data: { orderId: '', status: '', statusText: '', msg: '', subscribed: false, product: false },
 	methods: {
 		onLoad: function (q) {
 			var s = (q && q.status) || '';
 			this.setData({ orderId: decodeURIComponent((q && q.order) || ''), status: s,
-			    statusText: api.statusText(s), msg: decodeURIComponent((q && q.msg) || '') });
+			    statusText: api.statusText(s), msg: decodeURIComponent((q && q.msg) || ''),
+			    product: (q && q.product) === '1' });
 			api.clientConfig();
 		},
 		/* from the tap: consent to hear of a moved class or a refund later */
