@@ -145,7 +145,8 @@ gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long us
 	if (e != GYM_OK)
 		return e;
 	/* WeChat's time_expire: the payable deadline, the same on every retry */
-	te = o->wx_time_expire != 0 ? o->wx_time_expire : o->res.expires_at;
+	te = o->wx_time_expire != 0 ? o->wx_time_expire :
+	    o->has_reservation ? o->res.expires_at : o->expires_at;	/* a product: no seat */
 	/* parameters WeChat would refuse are never served */
 	if (te <= gym_now_us())
 		return GYM_E_ORDER_NOT_PAYABLE;

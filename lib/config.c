@@ -53,6 +53,7 @@ static const struct ckey keys[] = {
 	{ "upstream_workers", C_INT, F(upstream_workers), 0, GYM_WORKERS_MAX },
 	{ "hold_minutes", C_INT, F(hold_minutes), 1, GYM_HOLD_MINUTES_MAX },
 	{ "order_minutes", C_INT, F(order_minutes), 1, GYM_ORDER_MINUTES_MAX },
+	{ "member_cancel_cutoff_minutes", C_INT, F(member_cancel_cutoff_minutes), 0, 7 * 24 * 60 },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
 	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
@@ -121,6 +122,7 @@ defaults(struct gym_config *c)
 	c->notify_backoff_base_ms = 1000;
 	c->hold_minutes = GYM_HOLD_SECONDS_DEFAULT / 60;
 	c->order_minutes = GYM_ORDER_SECONDS_DEFAULT / 60;
+	c->member_cancel_cutoff_minutes = 120;
 }
 
 enum gym_err

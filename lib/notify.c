@@ -56,7 +56,7 @@ static const struct {
 static struct gym_stmt st_facts = { "notify_order_facts",
 	"SELECT o.user_id, s.course_name, "
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us "
-	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"FROM payment_orders o LEFT JOIN course_schedules s ON s.id = o.course_schedule_id "
 	"WHERE o.order_id = $1", 0 };
 static struct gym_stmt st_insert = { "notify_insert",
 	"INSERT INTO parent_notifications (user_id, order_id, kind, template_id, data, status, "
@@ -322,6 +322,11 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return GYM_ENOTFOUND;
+	}
+	if (gym_db_isnull(r, 0, "course_name")) {
+		/* XXX: a product order (no class) has no message template yet */
+		PQclear(r);
+		return GYM_OK;
 	}
 	snprintf(uid, sizeof(uid), "%s", gym_db_get(r, 0, "user_id"));
 	snprintf(course, sizeof(course), "%s", gym_db_get(r, 0, "course_name"));
