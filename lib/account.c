@@ -22,7 +22,7 @@ static struct gym_stmt st_membership = { "account_membership",
 	"WHERE m.user_id = $1::bigint AND m.status = 'active' AND m.starts_at <= $2::timestamptz "
 	"AND m.ends_at > $2::timestamptz ORDER BY m.id DESC LIMIT 1", 0 };
 static struct gym_stmt st_lots = { "account_lots",
-	"SELECT l.id, sum(c.delta) AS left, " US("l.expires_at") " AS expires_us "
+	"SELECT l.id, sum(c.delta) AS remaining, " US("l.expires_at") " AS expires_us "
 	"FROM credit_lots l JOIN credit_ledger c ON c.lot_id = l.id WHERE l.user_id = $1::bigint "
 	"AND l.expires_at > $2::timestamptz GROUP BY l.id HAVING sum(c.delta) > 0 "
 	"ORDER BY l.expires_at, l.id LIMIT $3::int", 0 };
@@ -96,7 +96,7 @@ gym_account_get(struct gym_db *db, long long user_id, struct gym_account *acc)
 		return e;
 	for (int i = 0; i < PQntuples(r) && i < GYM_ACCOUNT_MAX_LOTS; i++, acc->nlots++) {
 		acc->lots[i].id = gym_db_get_ll(r, i, "id");
-		acc->lots[i].credits = (int)gym_db_get_ll(r, i, "left");
+		acc->lots[i].credits = (int)gym_db_get_ll(r, i, "remaining");
 		acc->lots[i].expires_at = gym_db_get_ll(r, i, "expires_us");
 	}
 	PQclear(r);

@@ -17,11 +17,11 @@ static struct gym_stmt st_expire = { "credits_expire",
 	"  JOIN credit_ledger c ON c.lot_id = l.id WHERE l.expires_at <= $1::timestamptz "
 	"  GROUP BY l.id, l.user_id HAVING sum(c.delta) > 0) "
 	" ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED), "
-	"lots AS (SELECT l.id, l.user_id, sum(c.delta)::int AS left FROM credit_lots l "
+	"lots AS (SELECT l.id, l.user_id, sum(c.delta)::int AS remaining FROM credit_lots l "
 	" JOIN credit_ledger c ON c.lot_id = l.id WHERE l.user_id IN (SELECT id FROM u) "
 	" AND l.expires_at <= $1::timestamptz GROUP BY l.id, l.user_id HAVING sum(c.delta) > 0), "
 	"ins AS (INSERT INTO credit_ledger (user_id, lot_id, kind, delta, created_at) "
-	" SELECT user_id, id, 'expire', -left, $1::timestamptz FROM lots RETURNING lot_id, delta), "
+	" SELECT user_id, id, 'expire', -remaining, $1::timestamptz FROM lots RETURNING lot_id, delta), "
 	"aud AS (" GYM_AUDIT_INSERT "SELECT " GYM_AUDIT_ROW("'credit'", "'credits_expired'", "NULL",
 	"NULL", "NULL", "'system'", "NULL", "NULL", "NULL", "NULL", "NULL", "'expired'", "NULL",
 	"jsonb_build_object('lot_id', lot_id, 'delta', delta)", "$1::timestamptz") "FROM ins "
