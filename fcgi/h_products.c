@@ -194,3 +194,22 @@ gym_h_admin_product_update(struct gym_req *req, struct gym_resp *resp)
 		return e;
 	return gym_resp_json(resp, 200, product_json(&p));
 }
+
+/* GET /admin/orders/{id}/refund-proposal: what the unused share of a
+ * membership or class pack order is worth now (the console's proposal). */
+enum gym_err
+gym_h_admin_refund_proposal(struct gym_req *req, struct gym_resp *resp)
+{
+	char amount[24];
+	long long fen;
+	cJSON *o;
+	enum gym_err e;
+
+	if ((e = gym_product_refund_proposal(req->ctx->db, req->args[0], &fen)) != GYM_OK)
+		return e;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "order_id", req->args[0]);
+	cJSON_AddNumberToObject(o, "amount_fen", (double)fen);
+	cJSON_AddStringToObject(o, "amount", gym_price_format(fen, amount, sizeof(amount)));
+	return gym_resp_json(resp, 200, o);
+}

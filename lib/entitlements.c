@@ -177,3 +177,117 @@ gym__product_fulfil(struct gym_db *db, const struct gym_actor *actor, const char
 	gym_log_errx("order %s: a trial order has no product fulfilment", order_id);
 	return GYM_EINTERNAL;
 }
+
+/* ---- reversal: a refund of a product order succeeded -------------------------------- */
+
+static struct gym_stmt st_rev_order = { "reverse_order",
+	"SELECT o.user_id, o.amount_fen, p.kind, coalesce(p.credits, 0) AS credits, "
+	"(SELECT coalesce(sum(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.order_id "
+	" AND f.status = 'success') AS refunded "
+	"FROM payment_orders o JOIN products p ON p.id = o.product_id WHERE o.order_id = $1", 0 };
+/* The order's period loses the refunded share of its length ($2 of the $3
+ * still paid for), but
+ * never ends before it starts or before now ($4); wholly gone, it is
+ * superseded.  Returns how far it moved back (shift) and its old end. */
+static struct gym_stmt st_rev_period = { "reverse_period",
+	"WITH p AS (SELECT id, starts_at, ends_at, greatest(ends_at - make_interval(secs => "
+	" extract(epoch FROM ends_at - starts_at) * $2::bigint / $3::bigint), starts_at, "
+	" $4::timestamptz) AS new_end FROM membership_periods WHERE order_id = $1 "
+	" AND status = 'active' FOR UPDATE) "
+	"UPDATE membership_periods m SET "
+	"ends_at = CASE WHEN p.new_end > m.starts_at THEN p.new_end ELSE m.ends_at END, "
+	"status = CASE WHEN p.new_end > m.starts_at THEN 'active' ELSE 'superseded' END "
+	"FROM p WHERE m.id = p.id RETURNING m.id, p.ends_at AS old_end, "
+	"(p.ends_at - p.new_end)::text AS shift, m.starts_at, m.ends_at, m.status", 0 };
+/* The periods queued after it move back by the same shift. */
+static struct gym_stmt st_rev_later = { "reverse_later",
+	"UPDATE membership_periods SET starts_at = starts_at - $3::interval, "
+	"ends_at = ends_at - $3::interval WHERE user_id = $1::bigint AND status = 'active' "
+	"AND starts_at >= $2::timestamptz AND $3::interval > interval '0'", 0 };
+/* Unused credits of the order's lot, up to the refunded share (rounded up). */
+static struct gym_stmt st_rev_credits = { "reverse_credits",
+	"WITH l AS (SELECT l.id, l.user_id, l.credits, (SELECT coalesce(sum(c.delta), 0) FROM "
+	" credit_ledger c WHERE c.lot_id = l.id) AS remaining FROM credit_lots l "
+	" WHERE l.order_id = $1), "
+	"n AS (SELECT id, user_id, least(remaining, (credits * $2::bigint + $3::bigint - 1) "
+	" / $3::bigint) AS k FROM l), "
+	"ins AS (INSERT INTO credit_ledger (user_id, lot_id, kind, delta, order_id, created_at) "
+	" SELECT user_id, id, 'revoke', -k, $1, $4::timestamptz FROM n WHERE k > 0 "
+	" RETURNING lot_id, delta) "
+	"SELECT lot_id, delta FROM ins", 0 };
+
+enum gym_err
+gym__product_refunded(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
+    int refund_fen, enum gym_order_status order_status)
+{
+	char uid[24], fen[24], total[24], before[24], now[40], snap[300];
+	const char *po[1] = { order_id };
+	const char *pu[1] = { uid };
+	const char *pr[4] = { order_id, fen, total, now };
+	const char *pm[4] = { order_id, fen, before, now };
+	struct gym_audit au = { "membership", "membership_shortened", order_id, 0, 0, NULL, NULL,
+	    snap };
+	enum gym_product_kind kind;
+	long long amount, refunded;
+	PGresult *r;
+	enum gym_err e;
+
+	if ((e = gym_db_exec(db, &st_rev_order, 1, po, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0 || !gym_product_kind_parse(gym_db_get(r, 0, "kind"), &kind)) {
+		PQclear(r);
+		return GYM_OK;		/* no product: nothing of ours to reverse */
+	}
+	gym_db_copy(r, 0, "user_id", uid, sizeof(uid));
+	amount = gym_db_get_ll(r, 0, "amount_fen");
+	refunded = gym_db_get_ll(r, 0, "refunded");
+	PQclear(r);
+	gym__ll(fen, sizeof(fen), refund_fen);
+	gym__ll(total, sizeof(total), amount);
+	/* a period's share: of what was still paid for before this refund
+	 * (earlier partial refunds already shortened it) */
+	gym__ll(before, sizeof(before), amount - refunded + refund_fen);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_lock_user, 1, pu, NULL)) != GYM_OK)
+		return e;
+	if (kind == GYM_PRODUCT_MEMBERSHIP) {
+		if ((e = gym_db_exec(db, &st_rev_period, 4, pm, &r)) != GYM_OK)
+			return e;
+		if (PQntuples(r) > 0) {
+			char old_end[64], shift[64];
+			const char *pl[3] = { uid, old_end, shift };
+
+			gym_db_copy(r, 0, "old_end", old_end, sizeof(old_end));
+			gym_db_copy(r, 0, "shift", shift, sizeof(shift));
+			snprintf(snap, sizeof(snap), "{\"period_id\":%s,\"refund_fen\":%d,\"moved_back\":"
+			    "\"%s\",\"ends_at\":\"%s\",\"status\":\"%s\"}", gym_db_get(r, 0, "id"),
+			    refund_fen, shift, gym_db_get(r, 0, "ends_at"), gym_db_get(r, 0, "status"));
+			au.new_status = strcmp(gym_db_get(r, 0, "status"), "active") == 0 ? "active" :
+			    "superseded";
+			PQclear(r);
+			if ((e = gym_db_exec(db, &st_rev_later, 3, pl, NULL)) != GYM_OK ||
+			    (e = gym_audit_write(db, actor, &au)) != GYM_OK)
+				return e;
+		} else
+			PQclear(r);
+	} else if (kind == GYM_PRODUCT_CLASS_PACK) {
+		if ((e = gym_db_exec(db, &st_rev_credits, 4, pr, &r)) != GYM_OK)
+			return e;
+		if (PQntuples(r) > 0) {
+			snprintf(snap, sizeof(snap), "{\"lot_id\":%s,\"delta\":%s,\"refund_fen\":%d}",
+			    gym_db_get(r, 0, "lot_id"), gym_db_get(r, 0, "delta"), refund_fen);
+			au.entity = "credit";
+			au.action = "credits_revoked";
+			PQclear(r);
+			if ((e = gym_audit_write(db, actor, &au)) != GYM_OK)
+				return e;
+		} else
+			PQclear(r);
+	}
+	/* all of it back: the order is refunded */
+	if (refunded >= amount && (order_status == GYM_ORDER_PAID ||
+	    order_status == GYM_ORDER_REFUNDING))
+		return gym__order_set_status(db, actor, order_id, order_status, GYM_ORDER_REFUNDED,
+		    "order_refunded");
+	return GYM_OK;
+}

@@ -85,6 +85,35 @@ long long gym_upgrade_price(long long old_fen, int old_days, long long new_fen, 
 enum gym_err gym__product_fulfil(struct gym_db *, const struct gym_actor *,
     const char *order_id, int *stale);
 
+/* entitlements.c: a refund of refund_fen of a product order succeeded
+ * (inside that transaction, the order row locked; order_status its status
+ * now): a membership period's end moves back by the refunded share (of
+ * what was still paid for) of its length (never before now; later periods
+ * follow it), a lot's unused
+ * credits are revoked up to the refunded share (rounded up); once refunds
+ * reach what was paid the order is 'refunded'. */
+enum gym_err gym__product_refunded(struct gym_db *, const struct gym_actor *,
+    const char *order_id, int refund_fen, enum gym_order_status order_status);
+
+/*
+ * product_refunds.c: an operator refunds a product order in full or in part
+ * (amount_fen 0: whatever is left).  One refund in flight per order; the
+ * refunds that succeeded and this one never pass what was paid
+ * (GYM_E_NOT_REFUNDABLE; a trial order: GYM_EINVAL).  The same request
+ * again (operator, reason, amount) while it is in flight returns it
+ * (*created 0); another is GYM_E_REFUND_IN_PROGRESS.  The order stays as it
+ * is until the refund succeeds (refunds.c, gym__product_refunded).
+ */
+struct gym_refund;
+enum gym_err gym_product_refund_request(struct gym_db *, const struct gym_actor *,
+    const char *order_id, const char *reason, long long amount_fen, long long operator_id,
+    struct gym_refund *out, int *created);
+/* The refund an operator would give for the unused share of a product order
+ * now (membership: the period's time left; pack: its credits left), at most
+ * what is left to refund. */
+enum gym_err gym_product_refund_proposal(struct gym_db *, const char *order_id,
+    long long *fen);
+
 /* account.c: a parent's account (GET /me) and payment history. */
 struct gym_membership {
 	long long product_id;

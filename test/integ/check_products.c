@@ -14,9 +14,11 @@
 
 #include <check.h>
 
+#include "config.h"
 #include "integ.h"
 #include "pgtest.h"
 #include "products.h"
+#include "refunds.h"
 
 #define DAY_S 86400LL
 #define DAY_US (DAY_S * 1000000)
@@ -458,6 +460,121 @@ START_TEST(test_history_pages)
 }
 END_TEST
 
+/* WeChat says refund f of order o succeeded (a query answer). */
+static void
+refund_succeeds(const struct gym_order *o, const struct gym_refund *f)
+{
+	struct gym_config cfg;
+	cJSON *j = cJSON_CreateObject(), *amount;
+	char outcome[32];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cJSON_AddStringToObject(j, "out_trade_no", o->order_id);
+	cJSON_AddStringToObject(j, "out_refund_no", f->out_refund_no);
+	cJSON_AddStringToObject(j, "refund_id", "50300000000000000000000000009");
+	cJSON_AddStringToObject(j, "status", "SUCCESS");
+	cJSON_AddStringToObject(j, "success_time", "2030-01-01T10:00:00+08:00");
+	amount = cJSON_AddObjectToObject(j, "amount");
+	cJSON_AddNumberToObject(amount, "total", o->amount_fen);
+	cJSON_AddNumberToObject(amount, "refund", f->amount_fen);
+	ck_assert_int_eq(gym_refund_apply_json(db, &pgt_actor_wechat, &cfg, j, "query", outcome,
+	    sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "success");
+	cJSON_Delete(j);
+}
+
+START_TEST(test_partial_refunds)
+{
+	struct gym_member_booking b;
+	struct gym_account acc;
+	struct gym_order m, p, t;
+	struct gym_refund f, g;
+	struct gym_actor a;
+	long long uid = pgt_user(db, "p-refund"), plan, pack, fen;
+	int created;
+	int64_t ends;
+
+	plan = product(GYM_PRODUCT_MEMBERSHIP, "月卡", 30000, 30, 0);
+	pack = product(GYM_PRODUCT_CLASS_PACK, "10次卡", 50000, 60, 10);
+	a = pgt_actor_user(uid);
+	buy(uid, plan, 0, &m, "paid");
+	ck_assert_int_eq(gym_account_get(db, uid, &acc), GYM_OK);
+	ends = acc.membership.ends_at;
+	/* ten days in: two thirds unused, proposed */
+	gym_clock_set_offset(10 * DAY_S);
+	ck_assert_int_eq(gym_product_refund_proposal(db, m.order_id, &fen), GYM_OK);
+	ck_assert_msg(fen >= 19999 && fen <= 20000, "proposal %lld", fen);
+	/* half of it: the end moves back 15 days; the order stays paid */
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "部分退款", 15000,
+	    1, &f, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(f.amount_fen, 15000);
+	ck_assert_int_eq(f.order_fen, 30000);
+	/* the same again is that refund; another while it is in flight is not */
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "部分退款", 15000,
+	    1, &g, &created), GYM_OK);
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(g.id, f.id);
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "其他", 100, 1, &g,
+	    &created), GYM_E_REFUND_IN_PROGRESS);
+	refund_succeeds(&m, &f);
+	ck_assert_int_eq(gym_account_get(db, uid, &acc), GYM_OK);
+	ck_assert_int_eq(acc.membership.ends_at, ends - 15 * DAY_US);
+	ck_assert_int_eq(gym_order_get(db, uid, m.order_id, &t), GYM_OK);
+	ck_assert_str_eq(gym_order_status_name(t.status), "paid");
+	/* more than is left: refused; the rest: the membership ends now */
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "再退", 15001, 1,
+	    &g, &created), GYM_E_NOT_REFUNDABLE);
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "再退", 0, 1, &g,
+	    &created), GYM_OK);
+	ck_assert_int_eq(g.amount_fen, 15000);
+	ck_assert_str_eq(g.out_refund_no + strlen(g.out_refund_no) - 2, "-2");
+	refund_succeeds(&m, &g);
+	ck_assert_int_eq(gym_account_get(db, uid, &acc), GYM_OK);
+	ck_assert(!acc.has_membership);
+	ck_assert_int_eq(gym_order_get(db, uid, m.order_id, &t), GYM_OK);
+	ck_assert_str_eq(gym_order_status_name(t.status), "refunded");
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "再退", 0, 1, &g,
+	    &created), GYM_E_NOT_REFUNDABLE);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
+	    "action_type = 'membership_shortened'"), 2);
+
+	/* a pack of 10, 4 used: half refunded revokes 5 of the 6 left */
+	buy(uid, pack, 0, &p, "paid");
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(gym_member_book(db, &a, uid, regular(5, DAY_S), GYM_PAY_CREDITS, &b),
+		    GYM_OK);
+	ledger_matches(uid, 6);
+	ck_assert_int_eq(gym_product_refund_proposal(db, p.order_id, &fen), GYM_OK);
+	ck_assert_int_eq(fen, 30000);
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, p.order_id, "退一半", 25000, 1,
+	    &f, &created), GYM_OK);
+	refund_succeeds(&p, &f);
+	ledger_matches(uid, 1);
+	ck_assert_int_eq(count1("SELECT count(*) FROM credit_ledger WHERE user_id = $1::bigint "
+	    "AND kind = 'revoke' AND delta = -5", uid), 1);
+	/* the rest: the last credit goes */
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, p.order_id, "全退", 0, 1, &f,
+	    &created), GYM_OK);
+	refund_succeeds(&p, &f);
+	ledger_matches(uid, 0);
+	/* the history shows both refunds */
+	{
+		static struct gym_history_item items[10];
+		long long total;
+		int n;
+
+		ck_assert_int_eq(gym_payment_history(db, uid, 1, 10, items, &n, &total), GYM_OK);
+		ck_assert_int_eq(n, 2);
+		ck_assert_str_eq(items[0].order_id, p.order_id);
+		ck_assert_str_eq(items[0].status, "refunded");
+		ck_assert_int_eq(items[0].nrefunds, 2);
+		ck_assert_int_eq(items[0].refunds[0].amount_fen, 25000);
+		ck_assert_str_eq(items[0].refunds[1].status, "success");
+	}
+}
+END_TEST
+
 /* 100 concurrent purchases of one membership (and 20 of a class pack) by
  * one parent, then 20 clients deliver every order's notification, each
  * client in another order: each paid order gives exactly one period (or
@@ -595,6 +712,7 @@ products_suite(void)
 	tcase_add_test(tc, test_credits_and_expiry);
 	tcase_add_test(tc, test_member_booking_cancel_cutoff);
 	tcase_add_test(tc, test_history_pages);
+	tcase_add_test(tc, test_partial_refunds);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrent");
