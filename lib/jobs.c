@@ -224,6 +224,11 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 			(void)gym_schedule_cancel_sweep(db, &job_actor, NULL);
 			/* lapsed credits (products.h); a failure waits for the next run */
 			(void)credits_expire_all(db, cfg, stop);
+			{
+				int told;	/* 7 days before they run out */
+
+				(void)gym_reminders_pass(db, cfg->sweep_batch, &told);
+			}
 			if (r.expired >= 0 &&
 			    gym_waitlist_offer_pass(db, WAITLIST_CLASSES, NULL) != GYM_OK)
 				r.expired = -1;

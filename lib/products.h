@@ -194,6 +194,10 @@ enum gym_err gym_member_cancel(struct gym_db *, const struct gym_actor *, long l
 enum gym_err gym_schedule_set_kind(struct gym_db *, const struct gym_actor *, long long id,
     const char *kind);
 
+/* reminders.c, the job: tell parents whose membership or credits run out
+ * within 7 days (wx.template_expiring; once per order); *n messages queued. */
+enum gym_err gym_reminders_pass(struct gym_db *, int batch, int *n);
+
 /* The job: lapsed lots' remaining credits get their 'expire' rows, for at
  * most batch parents (locked SKIP LOCKED); *n the lots expired. */
 enum gym_err gym_credits_expire(struct gym_db *, int batch, int *n);

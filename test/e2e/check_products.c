@@ -314,6 +314,83 @@ START_TEST(products_membership_pack_booking_history)
 }
 END_TEST
 
+/* POST /admin/refunds for oid (amount_fen 0: none given); asserts 202,
+ * waits until the refund succeeded; its out_refund_no into no[80]. */
+static void
+refund(const char *op, const char *oid, long long fen, long long expect, char *no)
+{
+	struct e2e_resp r = { 0 };
+	char body[200], path[160], st[24] = "";
+	long long end = e2e_now_ms() + 10000;
+
+	if (fen != 0)
+		snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"部分退款\","
+		    "\"amount_fen\":%lld}", oid, fen);
+	else
+		snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"退余额\"}", oid);
+	e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
+	ck_assert_msg(r.status == 202, "refund: %ld %s", r.status, r.body);
+	ck_assert_int_eq((long long)e2e_num(&r, "amount_fen"), expect);
+	snprintf(no, 80, "%s", e2e_str(&r, "out_refund_no"));
+	snprintf(path, sizeof(path), E2E_API "/admin/refunds/%s", no);
+	while (strcmp(st, "success") != 0 && e2e_now_ms() < end) {
+		e2e_request("GET", path, op, NULL, NULL, &r);
+		snprintf(st, sizeof(st), "%s", e2e_str(&r, "status"));
+		if (strcmp(st, "success") != 0)
+			e2e_sleep_ms(100);
+	}
+	ck_assert_str_eq(st, "success");
+	e2e_resp_free(&r);
+}
+
+START_TEST(products_partial_refund)
+{
+	struct e2e_resp r = { 0 };
+	char op[64], tok[E2E_TOKEN_MAX], name[96], body[256], key[96], extra[128], oid[40];
+	char path[160], no1[80], no2[80], st[24];
+	long long plan, pid;
+
+	e2e_operator("prod-refund", "operator", op, sizeof(op));
+	snprintf(body, sizeof(body), "{\"kind\":\"membership\",\"name\":\"%s\",\"price_fen\":30000,"
+	    "\"days\":30}", e2e_uniq("月卡", name, sizeof(name)));
+	plan = make_product(op, body);
+	e2e_user("prod-refund-parent", tok);
+	snprintf(body, sizeof(body), "{\"product_id\":%lld}", plan);
+	snprintf(extra, sizeof(extra), "Idempotency-Key: %s", e2e_uniq("buy", key, sizeof(key)));
+	e2e_request("POST", E2E_API "/payment/orders/create", tok, body, extra, &r);
+	ck_assert_int_eq(r.status, 201);
+	snprintf(oid, sizeof(oid), "%s", e2e_str(&r, "order_id"));
+	e2e_prepay(tok, oid);
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(tok, oid, "paid", 10000, st), "paid");
+	/* the console's proposal: all of it is unused */
+	snprintf(path, sizeof(path), E2E_API "/admin/orders/%s/refund-proposal", oid);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert((long long)e2e_num(&r, "amount_fen") >= 29990);
+	/* half: 15 days back, the order still paid */
+	refund(op, oid, 15000, 15000, no1);
+	ck_assert_int_eq(membership_days(tok, &pid), 15);
+	ck_assert_str_eq(e2e_order_status(tok, oid, st), "paid");
+	/* more than is left: refused */
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"多退\",\"amount_fen\":"
+	    "15001}", oid);
+	e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(e2e_code(&r), "NOT_REFUNDABLE");
+	/* the rest: the membership is gone, the order refunded */
+	refund(op, oid, 0, 15000, no2);
+	ck_assert_str_ne(no1, no2);
+	me(tok, &r);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r.json, "membership")));
+	ck_assert_str_eq(e2e_order_status(tok, oid, st), "refunded");
+	e2e_request("GET", E2E_API "/payments/history", tok, NULL, NULL, &r);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    cJSON_GetObjectItemCaseSensitive(r.json, "payments"), 0), "refunds")), 2);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 products_suite(void)
 {
@@ -323,6 +400,7 @@ products_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, products_catalogue);
 	tcase_add_test(tc, products_membership_pack_booking_history);
+	tcase_add_test(tc, products_partial_refund);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "integ.h"
+#include "notify.h"
 #include "pgtest.h"
 #include "products.h"
 #include "refunds.h"
@@ -575,6 +576,58 @@ START_TEST(test_partial_refunds)
 }
 END_TEST
 
+START_TEST(test_expiry_reminders)
+{
+	struct gym_config cfg, off;
+	struct gym_order m, p, r;
+	char tpl[] = "tpl-expiring";
+	long long uid = pgt_user(db, "p-remind"), plan, pack;
+	int n;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&off, 0, sizeof(off));
+	plan = product(GYM_PRODUCT_MEMBERSHIP, "月卡", 30000, 30, 0);
+	pack = product(GYM_PRODUCT_CLASS_PACK, "3次卡", 45000, 10, 3);
+	/* off: nothing is looked at */
+	ck_assert_int_eq(gym_notify_configure(&off), GYM_OK);
+	ck_assert_int_eq(gym_reminders_pass(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	cfg.wx_tpl_expiring = tpl;
+	ck_assert_int_eq(gym_notify_configure(&cfg), GYM_OK);
+	buy(uid, plan, 0, &m, "paid");
+	buy(uid, pack, 0, &p, "paid");
+	/* nothing runs out within 7 days yet */
+	ck_assert_int_eq(gym_reminders_pass(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	/* day 4: the pack's credits run out on day 10 */
+	gym_clock_set_offset(4 * DAY_S);
+	ck_assert_int_eq(gym_reminders_pass(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(gym_reminders_pass(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	/* day 20: a renewal is queued, so the membership does not run out */
+	gym_clock_set_offset(20 * DAY_S);
+	buy(uid, plan, 0, &r, "paid");
+	gym_clock_set_offset(24 * DAY_S);
+	ck_assert_int_eq(gym_reminders_pass(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 0);
+	/* day 54: the renewal's end is near: told once, about the renewal */
+	gym_clock_set_offset(54 * DAY_S);
+	ck_assert_int_eq(gym_reminders_pass(db, 100, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	{
+		const char *pp[1] = { r.order_id };
+
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1 AND kind = 'entitlement_expiring' AND template_id = "
+		    "'tpl-expiring' AND data->'thing1'->>'value' = '月卡'", 1, pp), 1);
+	}
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM parent_notifications WHERE "
+	    "kind = 'entitlement_expiring'"), 2);
+	ck_assert_int_eq(gym_notify_configure(&off), GYM_OK);
+}
+END_TEST
+
 /* 100 concurrent purchases of one membership (and 20 of a class pack) by
  * one parent, then 20 clients deliver every order's notification, each
  * client in another order: each paid order gives exactly one period (or
@@ -713,6 +766,7 @@ products_suite(void)
 	tcase_add_test(tc, test_member_booking_cancel_cutoff);
 	tcase_add_test(tc, test_history_pages);
 	tcase_add_test(tc, test_partial_refunds);
+	tcase_add_test(tc, test_expiry_reminders);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrent");
