@@ -391,6 +391,46 @@ START_TEST(products_partial_refund)
 }
 END_TEST
 
+START_TEST(products_gymctl)
+{
+	struct e2e_resp r = { 0 };
+	char cmd[512], out[512], name[96];
+	const cJSON *p;
+	long long id;
+	int found = 0;
+
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' product add --kind class_pack --name '%s' "
+	    "--price-fen 88800 --days 90 --credits 10", e2e_bin(), e2e_conf(),
+	    e2e_uniq("pack", name, sizeof(name)));
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 0);
+	id = atoll(out);
+	ck_assert_msg(id > 0 && strstr(out, "\tclass_pack\t") != NULL && strstr(out, "888.00"),
+	    "%s", out);
+	e2e_request("GET", E2E_API "/products", NULL, NULL, NULL, &r);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r.json, "products"))
+		if ((long long)num(p, "id") == id)
+			found = (int)num(p, "credits") == 10;
+	ck_assert(found);
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' product set %lld --price-fen 99900 "
+	    "--active false", e2e_bin(), e2e_conf(), id);
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "999.00") != NULL && strstr(out, "inactive") != NULL, "%s", out);
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' product list", e2e_bin(), e2e_conf());
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "\ttrial\t") != NULL, "%s", out);
+	/* bad usage: exit 2; the trial's price: refused, exit 1 */
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' product add --kind trial --name x "
+	    "--price-fen 1 --days 1 2>/dev/null", e2e_bin(), e2e_conf());
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 2);
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' product set %lld --price-fen 100 2>/dev/null",
+	    e2e_bin(), e2e_conf(), e2e_sql_int(e2e_pg(), "SELECT id FROM products WHERE kind = 'trial'"));
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 1);
+	ck_assert_int_eq(e2e_sql_int(e2e_pg(), "SELECT price_fen FROM products WHERE kind = 'trial'"),
+	    20000);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 products_suite(void)
 {
@@ -401,6 +441,7 @@ products_suite(void)
 	tcase_add_test(tc, products_catalogue);
 	tcase_add_test(tc, products_membership_pack_booking_history);
 	tcase_add_test(tc, products_partial_refund);
+	tcase_add_test(tc, products_gymctl);
 	suite_add_tcase(s, tc);
 	return s;
 }
