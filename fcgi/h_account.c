@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "haccount.h"
 #include "hutil.h"
 #include "products.h"
 
@@ -32,20 +33,11 @@ member_booking_json(const struct gym_member_booking *b)
 	return o;
 }
 
-enum gym_err
-gym_h_me(struct gym_req *req, struct gym_resp *resp)
+cJSON *
+gym_h_account_json(const struct gym_account *acc)
 {
-	struct gym_account *acc;
-	cJSON *o, *m, *c, *lots, *bk;
-	enum gym_err e;
+	cJSON *o = cJSON_CreateObject(), *m, *c, *lots, *bk;
 
-	if ((acc = malloc(sizeof(*acc))) == NULL)
-		return GYM_ENOMEM;
-	if ((e = gym_account_get(req->ctx->db, req->user_id, acc)) != GYM_OK) {
-		free(acc);
-		return e;
-	}
-	o = cJSON_CreateObject();
 	if (acc->has_membership) {
 		m = cJSON_AddObjectToObject(o, "membership");
 		cJSON_AddNumberToObject(m, "product_id", (double)acc->membership.product_id);
@@ -67,6 +59,23 @@ gym_h_me(struct gym_req *req, struct gym_resp *resp)
 	bk = cJSON_AddArrayToObject(o, "bookings");
 	for (int i = 0; i < acc->nbookings; i++)
 		cJSON_AddItemToArray(bk, member_booking_json(&acc->bookings[i]));
+	return o;
+}
+
+enum gym_err
+gym_h_me(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_account *acc;
+	cJSON *o;
+	enum gym_err e;
+
+	if ((acc = malloc(sizeof(*acc))) == NULL)
+		return GYM_ENOMEM;
+	if ((e = gym_account_get(req->ctx->db, req->user_id, acc)) != GYM_OK) {
+		free(acc);
+		return e;
+	}
+	o = gym_h_account_json(acc);
 	free(acc);
 	return gym_resp_json(resp, 200, o);
 }
@@ -91,27 +100,13 @@ query_int(struct gym_req *req, struct gym_resp *resp, const char *name, int def,
 	return GYM_OK;
 }
 
-enum gym_err
-gym_h_payment_history(struct gym_req *req, struct gym_resp *resp)
+cJSON *
+gym_h_history_json(const struct gym_history_item *items, int n, long long total, int page,
+    int size)
 {
-	struct gym_history_item *items;
-	long long total;
-	int page, size, n;
-	cJSON *o, *a;
+	cJSON *o = cJSON_CreateObject(), *a;
 	char amount[24];
-	enum gym_err e;
 
-	if ((e = query_int(req, resp, "page", 1, 1000000, &page)) != GYM_OK ||
-	    (e = query_int(req, resp, "size", 20, GYM_HISTORY_MAX_SIZE, &size)) != GYM_OK)
-		return e;
-	if ((items = calloc((size_t)size, sizeof(*items))) == NULL)
-		return GYM_ENOMEM;
-	if ((e = gym_payment_history(req->ctx->db, req->user_id, page, size, items, &n,
-	    &total)) != GYM_OK) {
-		free(items);
-		return e;
-	}
-	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "total", (double)total);
 	cJSON_AddNumberToObject(o, "page", page);
 	cJSON_AddNumberToObject(o, "size", size);
@@ -154,6 +149,29 @@ gym_h_payment_history(struct gym_req *req, struct gym_resp *resp)
 		}
 		cJSON_AddItemToArray(a, p);
 	}
+	return o;
+}
+
+enum gym_err
+gym_h_payment_history(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_history_item *items;
+	long long total;
+	int page, size, n;
+	cJSON *o;
+	enum gym_err e;
+
+	if ((e = query_int(req, resp, "page", 1, 1000000, &page)) != GYM_OK ||
+	    (e = query_int(req, resp, "size", 20, GYM_HISTORY_MAX_SIZE, &size)) != GYM_OK)
+		return e;
+	if ((items = calloc((size_t)size, sizeof(*items))) == NULL)
+		return GYM_ENOMEM;
+	if ((e = gym_payment_history(req->ctx->db, req->user_id, page, size, items, &n,
+	    &total)) != GYM_OK) {
+		free(items);
+		return e;
+	}
+	o = gym_h_history_json(items, n, total, page, size);
 	free(items);
 	return gym_resp_json(resp, 200, o);
 }

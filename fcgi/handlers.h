@@ -54,5 +54,7 @@ enum gym_err gym_h_payment_history(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_member_book(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_member_cancel(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_refund_proposal(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_member_find(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_member_get(struct gym_req *, struct gym_resp *);
 
 #endif

@@ -56,6 +56,8 @@ static const struct gym_route routes[] = {
 	{ "POST", "/bookings", gym_h_member_book, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },
 	{ "DELETE", "/bookings/{}", gym_h_member_cancel, GYM_AUTH_USER, 0 },
 	{ "GET", "/admin/orders/{}/refund-proposal", gym_h_admin_refund_proposal, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/members", gym_h_admin_member_find, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/members/{}", gym_h_admin_member_get, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -431,6 +431,54 @@ START_TEST(products_gymctl)
 }
 END_TEST
 
+START_TEST(products_member_lookup)
+{
+	struct e2e_resp r = { 0 };
+	char op[64], tok[E2E_TOKEN_MAX], name[96], body[256], oid[40], path[64];
+	const cJSON *m, *ledger;
+	long long pack, uid;
+
+	e2e_operator("prod-lookup", "auditor", op, sizeof(op));
+	{
+		char opw[64];
+
+		e2e_operator("prod-lookup-op", "operator", opw, sizeof(opw));
+		snprintf(body, sizeof(body), "{\"kind\":\"class_pack\",\"name\":\"%s\","
+		    "\"price_fen\":45000,\"days\":60,\"credits\":3}", e2e_uniq("3次卡", name,
+		    sizeof(name)));
+		pack = make_product(opw, body);
+	}
+	uid = e2e_user("prod-lookup-parent", tok);
+	/* a trial order registers the parent's phone */
+	{
+		long long sid = e2e_schedule(5);
+
+		e2e_order_create(tok, sid, e2e_hold(tok, sid), oid, NULL);
+	}
+	(void)buy(tok, pack, 0);
+	e2e_request("GET", E2E_API "/admin/members?phone=13800138000", op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.json, "members"), 0);
+	ck_assert_int_eq((long long)num(m, "user_id"), uid);
+	e2e_request("GET", E2E_API "/admin/members?phone=12", op, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	snprintf(path, sizeof(path), E2E_API "/admin/members/%lld", uid);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_int_eq((int)num(cJSON_GetObjectItemCaseSensitive(r.json, "credits"), "balance"), 3);
+	ck_assert_int_eq((int)num(cJSON_GetObjectItemCaseSensitive(r.json, "history"), "total"), 1);
+	ledger = cJSON_GetObjectItemCaseSensitive(r.json, "ledger");
+	ck_assert_int_eq(cJSON_GetArraySize(ledger), 1);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
+	    ledger, 0), "kind")), "grant");
+	e2e_request("GET", E2E_API "/admin/members/999999999", op, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 404);
+	e2e_request("GET", path, tok, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 401);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 products_suite(void)
 {
@@ -442,6 +490,7 @@ products_suite(void)
 	tcase_add_test(tc, products_membership_pack_booking_history);
 	tcase_add_test(tc, products_partial_refund);
 	tcase_add_test(tc, products_gymctl);
+	tcase_add_test(tc, products_member_lookup);
 	suite_add_tcase(s, tc);
 	return s;
 }
