@@ -435,7 +435,9 @@
 		    (needsAttention(o) ? '：请核实后退款' : '') : '', 'attention');
 		field(f, '金额', yuan(o.amount_fen, o.amount) + (o.currency ? ' ' + o.currency : ''));
 		field(f, '用户 ID', o.user_id !== undefined ? String(o.user_id) : '');
-		field(f, '课程 ID', o.course_schedule_id !== undefined ? String(o.course_schedule_id) : '');
+		field(f, '课程 ID', o.course_schedule_id !== undefined && o.course_schedule_id !== null ?
+		    String(o.course_schedule_id) : '');
+		field(f, '商品 ID', o.product_id !== undefined ? String(o.product_id) : '');
 		field(f, '下单时间', fmtTime(o.created_at));
 		field(f, '支付截止', fmtTime(o.expires_at));
 		field(f, '支付时间', fmtTime(o.paid_at));

@@ -275,3 +275,63 @@ gym_member_cancel(struct gym_db *db, const struct gym_actor *actor, long long us
 	memset(b, 0, sizeof(*b));
 	return gym_db_tx(db, cancel_tx, &a);
 }
+
+/* ---- the gym cancels a class ------------------------------------------------------------ */
+
+/* The class's ($1; NULL: every cancelled class's) confirmed member bookings
+ * end; each credit goes back whatever the cutoff (the gym cancelled). */
+static struct gym_stmt st_class_cancel = { "mbook_class_cancel",
+	"UPDATE member_bookings b SET status = 'cancelled', cancelled_at = $2::timestamptz, "
+	"credit_returned = (b.pay_with = 'credits') WHERE b.status = 'confirmed' AND "
+	"b.course_schedule_id IN (SELECT id FROM course_schedules WHERE cancelled_at IS NOT NULL "
+	" AND ($1::bigint IS NULL OR id = $1::bigint)) "
+	"RETURNING b.id, b.user_id, b.course_schedule_id, b.reservation_id, "
+	"coalesce(b.lot_id, 0) AS lot_id, b.pay_with", 0 };
+
+enum gym_err
+gym__member_bookings_class_cancelled(struct gym_db *db, const struct gym_actor *actor,
+    long long schedule_id, int *n)
+{
+	char sid[24], now[40], rid[24], lot[24], uid[24], bid[24], snap[240];
+	const char *p[2] = { schedule_id != 0 ? sid : NULL, now };
+	const char *ph[2] = { rid, now };
+	const char *pl[6] = { uid, lot, "return", "1", bid, now };
+	struct gym_audit au = { "booking", "member_booking_cancelled", NULL, 0, 0, "confirmed",
+	    "cancelled", snap };
+	PGresult *r, *h;
+	enum gym_err e = GYM_OK;
+
+	*n = 0;
+	gym__ll(sid, sizeof(sid), schedule_id);
+	gym_db_now_param(now, sizeof(now));
+	if ((e = gym_db_exec(db, &st_class_cancel, 2, p, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++, (*n)++) {
+		int credits = strcmp(gym_db_get(r, i, "pay_with"), "credits") == 0;
+
+		gym_db_copy(r, i, "reservation_id", rid, sizeof(rid));
+		gym_db_copy(r, i, "lot_id", lot, sizeof(lot));
+		gym_db_copy(r, i, "user_id", uid, sizeof(uid));
+		gym_db_copy(r, i, "id", bid, sizeof(bid));
+		if ((e = gym_db_exec(db, &st_hold_cancel, 2, ph, &h)) != GYM_OK)
+			break;
+		if (PQntuples(h) > 0) {
+			const char *ps[2] = { gym_db_get(h, 0, "seat_id"), rid };
+
+			e = gym_db_exec(db, &st_seat_free, 2, ps, NULL);
+		}
+		PQclear(h);
+		if (e == GYM_OK && credits)
+			e = gym_db_exec(db, &st_ledger, 6, pl, NULL);
+		if (e != GYM_OK)
+			break;
+		snprintf(snap, sizeof(snap), "{\"member_booking_id\":%s,\"course_schedule_id\":%s,"
+		    "\"reason\":\"class_cancelled\",\"credit\":\"%s\"}", bid,
+		    gym_db_get(r, i, "course_schedule_id"), credits ? "returned" : "none");
+		au.booking_id = gym_db_get_ll(r, i, "id");
+		au.reservation_id = gym_db_get_ll(r, i, "reservation_id");
+		e = gym_audit_write(db, actor, &au);
+	}
+	PQclear(r);
+	return e;
+}

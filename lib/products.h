@@ -216,6 +216,13 @@ enum gym_err gym_schedule_set_kind(struct gym_db *, const struct gym_actor *, lo
  * within 7 days (wx.template_expiring; once per order); *n messages queued. */
 enum gym_err gym_reminders_pass(struct gym_db *, int batch, int *n);
 
+/* The gym cancelled schedule_id (0: any cancelled class, for the stragglers
+ * of the cancel sweep): its confirmed member bookings end, seats freed and
+ * credits returned whatever the cutoff, with their audit rows; inside the
+ * caller's transaction.  *n bookings ended. */
+enum gym_err gym__member_bookings_class_cancelled(struct gym_db *, const struct gym_actor *,
+    long long schedule_id, int *n);
+
 /* The job: lapsed lots' remaining credits get their 'expire' rows, for at
  * most batch parents (locked SKIP LOCKED); *n the lots expired. */
 enum gym_err gym_credits_expire(struct gym_db *, int batch, int *n);

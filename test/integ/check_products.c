@@ -415,6 +415,43 @@ START_TEST(test_member_booking_cancel_cutoff)
 }
 END_TEST
 
+START_TEST(test_class_cancel_returns_credits)
+{
+	struct gym_member_booking b1, b2, b3;
+	struct gym_class_cancel out;
+	struct gym_order o;
+	struct gym_actor a1, a2;
+	long long u1 = pgt_user(db, "p-cc-1"), u2 = pgt_user(db, "p-cc-2"), pack, m, sid;
+	int n;
+
+	pack = product(GYM_PRODUCT_CLASS_PACK, "5次卡", 70000, 40, 5);
+	m = product(GYM_PRODUCT_MEMBERSHIP, "月卡", 30000, 30, 0);
+	a1 = pgt_actor_user(u1);
+	a2 = pgt_actor_user(u2);
+	buy(u1, pack, 0, &o, "paid");
+	buy(u2, m, 0, &o, "paid");
+	sid = regular(5, 3600);		/* within the cutoff: the gym's cancel returns it anyway */
+	ck_assert_int_eq(gym_member_book(db, &a1, u1, sid, GYM_PAY_CREDITS, &b1), GYM_OK);
+	ck_assert_int_eq(gym_member_book(db, &a2, u2, sid, GYM_PAY_MEMBERSHIP, &b2), GYM_OK);
+	ledger_matches(u1, 4);
+	ck_assert_int_eq(pgt_available(db, sid), 3);
+	ck_assert_int_eq(gym_schedule_cancel(db, &op_actor, sid, "场馆维修", 1, &out), GYM_OK);
+	ledger_matches(u1, 5);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM member_bookings WHERE "
+	    "status = 'cancelled'"), 2);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state <> 'free'"), 0);
+	ck_assert_int_eq(gym_member_cancel(db, &a1, u1, b1.id, 7200, &b3), GYM_OK);
+	ck_assert(b3.credit_returned);
+	ledger_matches(u1, 5);
+	/* a booking that raced the cancel is ended by the sweep, its credit back */
+	pgt_exec(db, "UPDATE member_bookings SET status = 'confirmed', credit_returned = false "
+	    "WHERE pay_with = 'membership'");
+	ck_assert_int_eq(gym_schedule_cancel_sweep(db, &op_actor, &n), GYM_OK);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(gym_member_book(db, &a2, u2, sid, GYM_PAY_MEMBERSHIP, &b3), GYM_E_SOLD_OUT);
+}
+END_TEST
+
 START_TEST(test_history_pages)
 {
 	static struct gym_history_item items[GYM_HISTORY_MAX_SIZE];
@@ -765,6 +802,7 @@ products_suite(void)
 	tcase_add_test(tc, test_credits_and_expiry);
 	tcase_add_test(tc, test_member_booking_cancel_cutoff);
 	tcase_add_test(tc, test_history_pages);
+	tcase_add_test(tc, test_class_cancel_returns_credits);
 	tcase_add_test(tc, test_partial_refunds);
 	tcase_add_test(tc, test_expiry_reminders);
 	suite_add_tcase(s, tc);
