@@ -435,7 +435,9 @@
 		    (needsAttention(o) ? '：请核实后退款' : '') : '', 'attention');
 		field(f, '金额', yuan(o.amount_fen, o.amount) + (o.currency ? ' ' + o.currency : ''));
 		field(f, '用户 ID', o.user_id !== undefined ? String(o.user_id) : '');
-		field(f, '课程 ID', o.course_schedule_id !== undefined ? String(o.course_schedule_id) : '');
+		field(f, '课程 ID', o.course_schedule_id !== undefined && o.course_schedule_id !== null ?
+		    String(o.course_schedule_id) : '');
+		field(f, '商品 ID', o.product_id !== undefined ? String(o.product_id) : '');
 		field(f, '下单时间', fmtTime(o.created_at));
 		field(f, '支付截止', fmtTime(o.expires_at));
 		field(f, '支付时间', fmtTime(o.paid_at));
@@ -502,6 +504,8 @@
 
 		/* The refund form stays while the server may still say "refundable". */
 		show($('refund-box'), o.status === 'paid' || needsAttention(o));
+		if (o.status === 'paid' || needsAttention(o))
+			productRefund(o);
 		if (o.status !== 'paid' && !needsAttention(o))
 			current.refundKey = '';
 	}
@@ -553,6 +557,7 @@
 			show($('order-note'), false);
 			show($('refund-box'), false);
 			show($('refund-error'), false);
+			$('refund-amount').value = '';
 		}
 		loadOrder(id);
 	}
@@ -568,22 +573,32 @@
 				show($('refund-error'), true);
 				return;
 			}
-			if (!window.confirm('确认为订单 ' + o.order_id + ' 全额退款 ' + yuan(o.amount_fen, o.amount) + '？'))
+			var part = !$('refund-amount-row').hidden && $('refund-amount').value.trim() !== '' ?
+			    toFen($('refund-amount').value) : 0;
+			if (isNaN(part) || part < 0) {
+				$('refund-error').textContent = '退款金额格式不对。';
+				show($('refund-error'), true);
+				return;
+			}
+			if (!window.confirm('确认为订单 ' + o.order_id + (part ? ' 退款 ' + yuan(part) :
+			    ' 全额退款 ' + yuan(o.amount_fen, o.amount)) + '？'))
 				return;
 			/*
 			 * One key per refund attempt on this page: a double click, or a retry
 			 * after a timeout, sends the same key and so the server answers with the
 			 * same refund.  Changing the reason starts a new attempt.
 			 */
-			if (!current.refundKey || current.refundReason !== reason) {
+			if (!current.refundKey || current.refundReason !== reason + '|' + part) {
 				current.refundKey = newKey('refund-' + o.order_id);
-				current.refundReason = reason;
+				current.refundReason = reason + '|' + part;
 			}
 			current.refundBusy = true;
 			btn.disabled = true;
 			show($('refund-error'), false);
-			api('POST', '/admin/refunds', { body: { order_id: o.order_id, reason: reason },
-			    key: current.refundKey }).then(function (refund) {
+			var rbody = { order_id: o.order_id, reason: reason };
+			if (part)
+				rbody.amount_fen = part;
+			api('POST', '/admin/refunds', { body: rbody, key: current.refundKey }).then(function (refund) {
 				flash('已提交退款' + (refund && refund.refund_id ? '（退款单 ' + refund.refund_id + '）' : '') +
 				    '，等待微信退款结果。');
 				current.refundKey = '';
@@ -874,10 +889,121 @@
 		};
 	}
 
+	/* ---- products (issue 15) ---------------------------------------------------------- */
+
+	var PRODUCT_KIND = { trial: '体验课', membership: '会籍', class_pack: '课时包' };
+	var productKey = '';
+
+	/* "123.45" (yuan) into fen, or NaN. */
+	function toFen(v) {
+		var m = /^([0-9]+)(?:\.([0-9]{1,2}))?$/.exec((v || '').trim());
+		if (!m)
+			return NaN;
+		return parseInt(m[1], 10) * 100 + parseInt(((m[2] || '') + '00').slice(0, 2), 10);
+	}
+
+	function patchProduct(p, body, what) {
+		return api('PATCH', '/admin/products/' + p.id, { body: body }).then(function () {
+			flash('已' + what + '：' + p.name);
+			return loadProducts();
+		}, function (err) { flash(what + '失败：' + err, 'error'); });
+	}
+
+	function productRow(p) {
+		var actions = [];
+		if (p.kind !== 'trial') {
+			actions.push(el('button', { type: 'button', text: '改价', onclick: function () {
+				var v = window.prompt('新价格（元），只影响之后的订单', (p.price_fen / 100).toFixed(2));
+				if (v === null)
+					return;
+				if (isNaN(toFen(v)) || toFen(v) < 1) {
+					flash('价格格式不对', 'error');
+					return;
+				}
+				patchProduct(p, { price_fen: toFen(v) }, '改价');
+			} }));
+			actions.push(el('button', { type: 'button', text: p.active ? '下架' : '上架',
+			    onclick: function () { patchProduct(p, { active: !p.active }, p.active ? '下架' : '上架'); } }));
+		}
+		return el('tr', { 'data-product': String(p.id) }, [
+			el('td', { text: String(p.id) }),
+			el('td', { text: label(PRODUCT_KIND, p.kind) }),
+			el('td', { text: p.name }),
+			el('td', { text: yuan(p.price_fen, p.price) }),
+			el('td', { text: p.days === null || p.days === undefined ? '' : String(p.days) }),
+			el('td', { text: p.credits === null || p.credits === undefined ? '' : String(p.credits) }),
+			el('td', { text: p.active ? '在售' : '已下架' }),
+			el('td', {}, actions)
+		]);
+	}
+
+	function loadProducts() {
+		return api('GET', '/admin/products').then(function (list) {
+			var body = $('products-body');
+			clear(body);
+			(list.products || []).forEach(function (p) { body.appendChild(productRow(p)); });
+		}, function (err) { flash('读取商品失败：' + err, 'error'); });
+	}
+
+	function initProducts() {
+		['product-kind', 'product-name', 'product-price', 'product-days', 'product-credits'].forEach(function (id) {
+			$(id).addEventListener('input', function () { productKey = ''; });
+		});
+		$('product-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var kind = $('product-kind').value, body = {
+				kind: kind,
+				name: $('product-name').value.trim(),
+				price_fen: toFen($('product-price').value),
+				days: parseInt($('product-days').value, 10)
+			};
+			if (kind === 'class_pack')
+				body.credits = parseInt($('product-credits').value, 10);
+			show($('product-error'), false);
+			if (!body.name || isNaN(body.price_fen) || body.price_fen < 1 || isNaN(body.days) ||
+			    (kind === 'class_pack' && isNaN(body.credits))) {
+				$('product-error').textContent = '请填写名称、价格、天数' + (kind === 'class_pack' ? '和课时数' : '') + '。';
+				show($('product-error'), true);
+				return;
+			}
+			if (!productKey)
+				productKey = newKey('product');
+			$('product-submit').disabled = true;
+			api('POST', '/admin/products', { body: body, key: productKey }).then(function (p) {
+				productKey = '';
+				flash('已创建商品 ' + p.id + '：' + p.name);
+				return loadProducts();
+			}, function (err) {
+				if (err.status !== 0 && err.status < 500)
+					productKey = '';
+				$('product-error').textContent = '创建失败：' + err;
+				show($('product-error'), true);
+			}).then(function () { $('product-submit').disabled = false; });
+		});
+	}
+
+	/* A membership or class pack order (no class): partial refunds, with the
+	 * server's proposal for the unused share filled in. */
+	function productRefund(o) {
+		var product = o.course_schedule_id === null || o.course_schedule_id === undefined;
+		show($('refund-amount-row'), product);
+		show($('refund-proposal'), false);
+		if (!product)
+			return;
+		api('GET', '/admin/orders/' + encodeURIComponent(o.order_id) + '/refund-proposal').then(function (p) {
+			if (current.order !== o)
+				return;
+			$('refund-proposal').textContent = '建议退款（未使用部分）：' + yuan(p.amount_fen, p.amount);
+			show($('refund-proposal'), true);
+			if (!$('refund-amount').value)
+				$('refund-amount').value = (p.amount_fen / 100).toFixed(2);
+		}, function () { /* no proposal: the operator types the amount */ });
+	}
+
 	/* ---- routing --------------------------------------------------------------------- */
 
 	function showView(name) {
-		['signin', 'orders', 'order', 'audit', 'classes'].forEach(function (v) {
+		['signin', 'orders', 'order', 'audit', 'classes', 'products'].forEach(function (v) {
 			show($('view-' + v), v === name);
 		});
 		var navName = name === 'order' ? 'orders' : name;
@@ -923,6 +1049,10 @@
 			showView('classes');
 			loadClasses();
 			break;
+		case 'products':
+			showView('products');
+			loadProducts();
+			break;
 		default:
 			location.hash = '#/orders';
 		}
@@ -934,6 +1064,7 @@
 		initRefund();
 		initAudit();
 		initClasses();
+		initProducts();
 		window.addEventListener('hashchange', route);
 		/* A click on the tab already shown reloads it. */
 		Array.prototype.forEach.call(document.querySelectorAll('[data-nav]'), function (a) {

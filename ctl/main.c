@@ -6,6 +6,7 @@
  *   gymctl [-c FILE] sweep
  *   gymctl [-c FILE] operator add|list|revoke ...
  *   gymctl [-c FILE] pii rekey
+ *   gymctl [-c FILE] product list | add ... | set ID ...   (product.c)
  *   gymctl help | --help | -h      usage on stdout, exit 0
  *   gymctl --version | -V          the version on stdout, exit 0
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
@@ -32,6 +33,9 @@ static const char usage_text[] =
     "       gymctl [-c FILE] operator add NAME --role operator|auditor\n"
     "       gymctl [-c FILE] operator list | operator revoke ID\n"
     "       gymctl [-c FILE] pii rekey\n"
+    "       gymctl [-c FILE] product list\n"
+    "       gymctl [-c FILE] product add --kind membership|class_pack --name NAME --price-fen N --days N [--credits N]\n"
+    "       gymctl [-c FILE] product set ID [--name NAME] [--price-fen N] [--days N] [--credits N] [--active true|false]\n"
     "       gymctl help | --version\n"
     "Without -c: $GYM_CONFIG, else var/dev/gymd.conf.\n";
 
@@ -205,6 +209,8 @@ main(int argc, char *argv[])
 		rc = gym_ctl_operator(db, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "pii") == 0)
 		rc = gym_ctl_pii(db, &cfg, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "product") == 0)
+		rc = gym_ctl_product(db, argc - i - 1, argv + i + 1);
 	else
 		rc = usage();
 	gym_db_free(db);

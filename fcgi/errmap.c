@@ -59,6 +59,9 @@ static const struct errmap map[GYM_ERR__COUNT] = {
 	[GYM_E_UNKNOWN_CHANNEL] = M_INTERNAL,
 	[GYM_E_SEATS_AVAILABLE] = { 409, "SEATS_AVAILABLE", "该课程还有名额，请直接预约" },
 	[GYM_E_CLASS_CANCELLED] = { 409, "CLASS_CANCELLED", "该课程已取消" },
+	[GYM_E_PRODUCT_UNAVAILABLE] = { 404, "PRODUCT_UNAVAILABLE", "该商品不存在或已下架" },
+	[GYM_E_NO_ENTITLEMENT] = { 409, "NO_ENTITLEMENT", "没有可用的会籍或课时" },
+	[GYM_E_NOT_UPGRADE] = { 409, "NOT_AN_UPGRADE", "只能升级到更高级的会籍" },
 };
 
 static const struct errmap internal = M_INTERNAL;

@@ -87,6 +87,7 @@ gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 	struct gym_refund f;
 	struct gym_actor a;
 	const char *order_id = NULL, *reason = NULL;
+	const cJSON *amt;
 	cJSON *body = NULL;
 	char *snap = NULL;
 	int created = 0;
@@ -99,11 +100,18 @@ gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 		return e;
 	if ((e = parse(body, resp, &order_id, &reason)) != GYM_OK)
 		goto out;
+	/* amount_fen (optional): part of a membership or class pack order */
+	amt = cJSON_GetObjectItemCaseSensitive(body, "amount_fen");
+	if (amt != NULL && (!cJSON_IsNumber(amt) || amt->valuedouble < 1 ||
+	    amt->valuedouble > 10000000 || amt->valuedouble != (double)(long long)amt->valuedouble)) {
+		e = bad(resp, "amount_fen");
+		goto out;
+	}
 	gym_h_actor(req, &a, &snap);
-	e = gym_checkout_refund(gym_h_pay(req), &a, order_id, reason, req->operator_id, &f,
-	    &created);
+	e = gym_checkout_refund_amount(gym_h_pay(req), &a, order_id, reason,
+	    amt != NULL ? (long long)amt->valuedouble : 0, req->operator_id, &f, &created);
 	if (e == GYM_EINVAL)
-		bad(resp, "reason");
+		bad(resp, amt != NULL ? "amount_fen" : "reason");
 out:
 	free(snap);
 	cJSON_Delete(body);

@@ -12,6 +12,7 @@
 
 #include "handlers.h"
 #include "hutil.h"
+#include "products.h"
 
 #define NAME_MAX_CHARS 100
 #define CAPACITY_MAX 10000
@@ -81,7 +82,7 @@ gym_h_admin_schedule_create(struct gym_req *req, struct gym_resp *resp)
 	struct gym_actor a;
 	struct gym_schedule s;
 	cJSON *body = NULL;
-	const char *name = NULL;
+	const char *name = NULL, *kind;
 	char *snap = NULL;
 	int64_t starts = 0, ends = 0;
 	long long id = 0;
@@ -90,9 +91,16 @@ gym_h_admin_schedule_create(struct gym_req *req, struct gym_resp *resp)
 
 	if ((e = gym_h_body(req, resp, 0, &body)) != GYM_OK)
 		return e;
-	if ((e = create_fields(body, resp, &name, &starts, &ends, &cap)) == GYM_OK) {
+	kind = gym_json_string(body, "kind");
+	if (cJSON_GetObjectItemCaseSensitive(body, "kind") != NULL && (kind == NULL ||
+	    (strcmp(kind, "trial") != 0 && strcmp(kind, "regular") != 0)))
+		e = bad(resp, "kind");
+	else if ((e = create_fields(body, resp, &name, &starts, &ends, &cap)) == GYM_OK) {
 		gym_h_actor(req, &a, &snap);
 		e = gym_schedule_create(req->ctx->db, &a, name, starts, ends, cap, &id);
+		/* a regular class (members book it: products.h) */
+		if (e == GYM_OK && kind != NULL && strcmp(kind, "regular") == 0)
+			e = gym_schedule_set_kind(req->ctx->db, &a, id, kind);
 		free(snap);
 	}
 	cJSON_Delete(body);

@@ -13,6 +13,7 @@
 #include "handlers.h"
 #include "hutil.h"
 #include "crypto.h"
+#include "products.h"
 
 /* The body's optional amount ("amount": yuan text or number, "amount_fen"). */
 static void
@@ -37,6 +38,32 @@ client_amount(const cJSON *body, struct gym_client_amount *ca)
 	}
 }
 
+/* {product_id, upgrade?} for a membership or a class pack. */
+static enum gym_err
+product_order(struct gym_req *req, struct gym_resp *resp, const cJSON *body, struct gym_order *o)
+{
+	struct gym_client_amount ca;
+	struct gym_actor a;
+	const cJSON *up = cJSON_GetObjectItemCaseSensitive(body, "upgrade");
+	char *snap = NULL;
+	long long pid;
+	enum gym_err e;
+
+	if ((e = gym_h_id(body, "product_id", resp, &pid)) != GYM_OK)
+		return e;
+	if (up != NULL && !cJSON_IsBool(up)) {
+		snprintf(resp->err_field, sizeof(resp->err_field), "upgrade");
+		return GYM_EINVAL;
+	}
+	client_amount(body, &ca);
+	gym_h_actor(req, &a, &snap);
+	e = gym_product_order_create(req->ctx->db, &a, req->user_id, pid, cJSON_IsTrue(up), &ca, o);
+	free(snap);
+	if (e == GYM_EINVAL)	/* a trial names its class */
+		snprintf(resp->err_field, sizeof(resp->err_field), "course_schedule_id");
+	return e;
+}
+
 enum gym_err
 gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 {
@@ -53,6 +80,14 @@ gym_h_order_create(struct gym_req *req, struct gym_resp *resp)
 
 	if ((e = gym_h_body(req, resp, 0, &body)) != GYM_OK)
 		return e;
+	memset(&reg, 0, sizeof(reg));
+	/* a membership or class pack: no class, no registration (products.h) */
+	if (cJSON_GetObjectItemCaseSensitive(body, "course_schedule_id") == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(body, "product_id") != NULL) {
+		e = product_order(req, resp, body, &o);
+		created = 1;
+		goto out;
+	}
 	if ((e = gym_h_id(body, "course_schedule_id", resp, &sid)) != GYM_OK)
 		goto out;
 	if ((e = gym_json_id(body, "reservation_id", &rid)) == GYM_EINVAL) {

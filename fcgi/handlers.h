@@ -46,5 +46,16 @@ enum gym_err gym_h_admin_roster(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_order(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_schedule(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_console(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_product_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_product_list(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_product_create(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_product_update(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_me(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_payment_history(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_member_book(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_member_cancel(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_refund_proposal(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_member_find(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_member_get(struct gym_req *, struct gym_resp *);
 
 #endif

@@ -187,7 +187,12 @@ gym_h_order_json(const struct gym_order *ord)
 	cJSON_AddStringToObject(o, "currency", "CNY");
 	cJSON_AddStringToObject(o, "payment_method", ord->payment_method[0] != '\0' ?
 	    ord->payment_method : "wechat");
-	cJSON_AddNumberToObject(o, "course_schedule_id", (double)ord->schedule_id);
+	if (ord->schedule_id != 0)
+		cJSON_AddNumberToObject(o, "course_schedule_id", (double)ord->schedule_id);
+	else
+		cJSON_AddNullToObject(o, "course_schedule_id");
+	if (ord->product_id != 0)
+		cJSON_AddNumberToObject(o, "product_id", (double)ord->product_id);
 	if (ord->has_reservation)
 		cJSON_AddItemToObject(o, "reservation", gym_h_reservation_json(&ord->res));
 	else

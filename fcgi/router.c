@@ -48,6 +48,17 @@ static const struct gym_route routes[] = {
 	{ "PATCH", "/admin/course-schedules/{}", gym_h_admin_schedule_update, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "POST", "/admin/course-schedules/{}/cancel", gym_h_admin_schedule_cancel, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "GET", "/admin/course-schedules/{}/roster", gym_h_admin_roster, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/products", gym_h_product_list, GYM_AUTH_NONE, 0 },
+	{ "GET", "/admin/products", gym_h_admin_product_list, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/products", gym_h_admin_product_create, GYM_AUTH_OPERATOR | GYM_IDEMPOTENT, 4 * KB },
+	{ "PATCH", "/admin/products/{}", gym_h_admin_product_update, GYM_AUTH_OPERATOR, 4 * KB },
+	{ "GET", "/me", gym_h_me, GYM_AUTH_USER, 0 },
+	{ "GET", "/payments/history", gym_h_payment_history, GYM_AUTH_USER, 0 },
+	{ "POST", "/bookings", gym_h_member_book, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },
+	{ "DELETE", "/bookings/{}", gym_h_member_cancel, GYM_AUTH_USER, 0 },
+	{ "GET", "/admin/orders/{}/refund-proposal", gym_h_admin_refund_proposal, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/members", gym_h_admin_member_find, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/members/{}", gym_h_admin_member_get, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -18,7 +18,8 @@
 	"SELECT o.id, o.order_id, o.user_id, o.course_schedule_id, o.status, o.amount_fen, " \
 	US("o.expires_at", "expires_us") ", " US("o.paid_at", "paid_us") ", " \
 	US("o.created_at", "created_us") ", o.reservation_id, b.id AS booking_id, " \
-	"r.status AS res_status, " US("r.expires_at", "res_expires_us") ", o.attention_reason " \
+	"r.status AS res_status, " US("r.expires_at", "res_expires_us") ", o.attention_reason, " \
+	"o.product_id " \
 	"FROM payment_orders o LEFT JOIN seat_reservations r ON r.id = o.reservation_id " \
 	"LEFT JOIN bookings b ON b.order_id = o.order_id "
 

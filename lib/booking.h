@@ -63,6 +63,7 @@ struct gym_order {
 	char out_trade_no[33];		/* the current (or paying) attempt's */
 	char attention_reason[16];	/* why the money must go back without a
 					 * seat (late_no_seat, second_trial); "" */
+	long long product_id;		/* products.id (0: a trial order from before) */
 };
 
 struct gym_booking {

@@ -10,6 +10,7 @@
 #include "attempts.h"
 #include "checkout.h"
 #include "log.h"
+#include "products.h"
 #include "qrpng.h"
 #include "reconcile.h"
 #include "upstream_gate.h"
@@ -145,7 +146,8 @@ gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long us
 	if (e != GYM_OK)
 		return e;
 	/* WeChat's time_expire: the payable deadline, the same on every retry */
-	te = o->wx_time_expire != 0 ? o->wx_time_expire : o->res.expires_at;
+	te = o->wx_time_expire != 0 ? o->wx_time_expire :
+	    o->has_reservation ? o->res.expires_at : o->expires_at;	/* a product: no seat */
 	/* parameters WeChat would refuse are never served */
 	if (te <= gym_now_us())
 		return GYM_E_ORDER_NOT_PAYABLE;
@@ -252,6 +254,31 @@ gym_checkout_refund(struct gym_pay *pay, const struct gym_actor *a, const char *
 	if (f->status != GYM_REFUND_PENDING)
 		return GYM_OK;			/* a repeat of one already sent */
 	/* the channel outside the transaction; a failure is the job's to retry */
+	(void)gym_refund_send(pay->db, &pay->channels, pay->cfg, a, f->out_refund_no, f);
+	return GYM_OK;
+}
+
+enum gym_err
+gym_checkout_refund_amount(struct gym_pay *pay, const struct gym_actor *a, const char *order_id,
+    const char *reason, long long amount_fen, long long operator_id, struct gym_refund *f,
+    int *created)
+{
+	struct gym_order o;
+	enum gym_err e;
+
+	pay->upstream[0] = '\0';
+	if ((e = gym_order_get(pay->db, 0, order_id, &o)) != GYM_OK)
+		return e;
+	if (o.schedule_id != 0) {
+		if (amount_fen != 0 && amount_fen != o.amount_fen)
+			return GYM_EINVAL;	/* a trial is refunded whole */
+		return gym_checkout_refund(pay, a, order_id, reason, operator_id, f, created);
+	}
+	if ((e = gym_product_refund_request(pay->db, a, order_id, reason, amount_fen,
+	    operator_id, f, created)) != GYM_OK)
+		return e;
+	if (f->status != GYM_REFUND_PENDING)
+		return GYM_OK;
 	(void)gym_refund_send(pay->db, &pay->channels, pay->cfg, a, f->out_refund_no, f);
 	return GYM_OK;
 }

@@ -112,6 +112,16 @@ enum gym_err gym_checkout_refund(struct gym_pay *, const struct gym_actor *,
     struct gym_refund *out, int *created);
 
 /*
+ * The same for an operator's refund that may name an amount (amount_fen 0:
+ * all that is left).  A membership or class pack order is refunded in part
+ * as products.h says (gym_product_refund_request); a trial order only in
+ * full (another amount: GYM_EINVAL), through gym_checkout_refund.
+ */
+enum gym_err gym_checkout_refund_amount(struct gym_pay *, const struct gym_actor *,
+    const char *order_id, const char *reason, long long amount_fen, long long operator_id,
+    struct gym_refund *out, int *created);
+
+/*
  * The parent's login: WeChat's code2session turns the mini program's
  * wx.login code into the openid, and the user row is found or made.
  * GYM_E_INVALID_CODE when WeChat refuses the code.

@@ -53,6 +53,7 @@ static const struct ckey keys[] = {
 	{ "upstream_workers", C_INT, F(upstream_workers), 0, GYM_WORKERS_MAX },
 	{ "hold_minutes", C_INT, F(hold_minutes), 1, GYM_HOLD_MINUTES_MAX },
 	{ "order_minutes", C_INT, F(order_minutes), 1, GYM_ORDER_MINUTES_MAX },
+	{ "member_cancel_cutoff_minutes", C_INT, F(member_cancel_cutoff_minutes), 0, 7 * 24 * 60 },
 	{ "wx.appid", C_STR, F(wx_appid), 0, 0 },
 	{ "wx.mchid", C_STR, F(wx_mchid), 0, 0 },
 	{ "wx.merchant_serial", C_STR, F(wx_merchant_serial), 0, 0 },
@@ -75,6 +76,7 @@ static const struct ckey keys[] = {
 	{ "wx.template_failed", C_STR, F(wx_tpl_failed), 0, 0 },
 	{ "wx.template_refunded", C_STR, F(wx_tpl_refunded), 0, 0 },
 	{ "wx.template_waitlist", C_STR, F(wx_tpl_waitlist), 0, 0 },
+	{ "wx.template_expiring", C_STR, F(wx_tpl_expiring), 0, 0 },
 	{ "wx.template_rescheduled", C_STR, F(wx_tpl_rescheduled), 0, 0 },
 	{ "wx.template_class_cancelled", C_STR, F(wx_tpl_class_cancelled), 0, 0 },
 	{ "notify_max_attempts", C_INT, F(notify_max_attempts), 1, 100 },
@@ -121,6 +123,7 @@ defaults(struct gym_config *c)
 	c->notify_backoff_base_ms = 1000;
 	c->hold_minutes = GYM_HOLD_SECONDS_DEFAULT / 60;
 	c->order_minutes = GYM_ORDER_SECONDS_DEFAULT / 60;
+	c->member_cancel_cutoff_minutes = 120;
 }
 
 enum gym_err
@@ -542,7 +545,7 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_merchant_serial, &c->wx_notify_url, &c->wx_refund_notify_url,
 	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded, &c->wx_tpl_waitlist,
-	    &c->wx_tpl_rescheduled, &c->wx_tpl_class_cancelled,
+	    &c->wx_tpl_rescheduled, &c->wx_tpl_class_cancelled, &c->wx_tpl_expiring,
 	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list,
 	    &c->ali_app_id, &c->ali_gateway_url, &c->ali_notify_url, &c->ali_seller_id,
 	    &c->ali_cainfo };

@@ -59,6 +59,8 @@ struct gym_config {
 	int late_payment_refund_auto;
 	int hold_minutes;	/* a seat hold's length (15) */
 	int order_minutes;	/* an unpaid order's length (30), >= hold_minutes */
+	int member_cancel_cutoff_minutes;	/* a member's cancel returns the credit
+						 * up to this long before the class (120) */
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 
@@ -90,6 +92,7 @@ struct gym_config {
 	char *wx_tpl_failed;
 	char *wx_tpl_refunded;
 	char *wx_tpl_waitlist;
+	char *wx_tpl_expiring;		/* wx.template_expiring (issue 15) */
 	char *wx_tpl_rescheduled;	/* a class moved or renamed */
 	char *wx_tpl_class_cancelled;	/* the gym cancelled a class */
 	int notify_max_attempts;

@@ -38,6 +38,9 @@ static const char *const descr[GYM_ERR__COUNT] = {
 	[GYM_E_UNKNOWN_CHANNEL] = "unknown payment channel",
 	[GYM_E_SEATS_AVAILABLE] = "seats available",
 	[GYM_E_CLASS_CANCELLED] = "class cancelled",
+	[GYM_E_PRODUCT_UNAVAILABLE] = "product unavailable",
+	[GYM_E_NO_ENTITLEMENT] = "no membership or credit",
+	[GYM_E_NOT_UPGRADE] = "not an upgrade",
 };
 
 const char *

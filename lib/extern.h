@@ -22,6 +22,8 @@ enum gym_err gym__hold_end(struct gym_db *, const struct gym_actor *, long long 
 enum gym_err gym__expire_user(struct gym_db *, const struct gym_actor *, long long user_id);
 enum gym_err gym__expire_user_holds(struct gym_db *, const struct gym_actor *, long long user_id);
 enum gym_err gym__expire_user_orders(struct gym_db *, const struct gym_actor *, long long user_id);
+/* A new order id: GYM + yyyymmdd (China time) + 12 random characters. */
+enum gym_err gym__new_order_id(char *out, size_t len);
 /* Read row i of an order query into o (columns a query lacks read as
  * "" or 0); GYM_EINTERNAL for a status status.h does not know. */
 enum gym_err gym__read_order(PGresult *, int i, struct gym_order *o);

@@ -51,6 +51,9 @@ enum gym_err {
 	GYM_E_UNKNOWN_CHANNEL,	/* an order names a payment channel we do not have */
 	GYM_E_SEATS_AVAILABLE,	/* a waitlist join for a class with a free seat */
 	GYM_E_CLASS_CANCELLED,	/* a change to a class the gym cancelled */
+	GYM_E_PRODUCT_UNAVAILABLE,	/* no such product, or not on sale */
+	GYM_E_NO_ENTITLEMENT,	/* no membership or credit for it */
+	GYM_E_NOT_UPGRADE,	/* an upgrade to a plan not dearer per day */
 	GYM_ERR__COUNT
 };
 

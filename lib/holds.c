@@ -20,12 +20,12 @@ static struct gym_stmt st_check = { "hold_check",
 	"WHERE id = $1::bigint) AS open, "
 	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, "
 	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
-	" AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
+	" AND course_schedule_id IS NOT NULL AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
 	" WHERE user_id = $3::bigint AND status = 'temporary' AND expires_at <= $2::timestamptz) AS lapsed, "
 	"EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $3::bigint "
 	" AND status = 'temporary') AS held, "
 	"(SELECT course_schedule_id FROM payment_orders WHERE user_id = $3::bigint "
-	" AND status = 'pending' LIMIT 1) AS open_sid", 0 };
+	" AND status = 'pending' AND course_schedule_id IS NOT NULL LIMIT 1) AS open_sid", 0 };
 
 struct hold_arg {
 	const struct gym_actor *actor;

@@ -36,6 +36,7 @@
 #include "booking.h"
 #include "db.h"
 #include "jobs.h"
+#include "products.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -82,6 +83,20 @@ sweep_all(struct gym_db *db, const struct gym_config *cfg, volatile sig_atomic_t
 }
 
 /* Publish what waits in the outbox, pass after pass while passes are full. */
+/* Expire lapsed credits in batches of sweep_batch parents; -1 on failure. */
+static int
+credits_expire_all(struct gym_db *db, const struct gym_config *cfg, volatile sig_atomic_t *stop)
+{
+	int n, total = 0;
+
+	do {
+		if (gym_credits_expire(db, cfg->sweep_batch, &n) != GYM_OK)
+			return -1;
+		total += n;
+	} while (n > 0 && !*stop);
+	return total;
+}
+
 static void
 push_all(struct gym_push *push, struct gym_db *db, volatile sig_atomic_t *stop)
 {
@@ -236,6 +251,13 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 			r.expired = sweep_all(db, cfg, stop);
 			/* holds and orders that raced a class's cancel */
 			(void)gym_schedule_cancel_sweep(db, &job_actor, NULL);
+			/* lapsed credits (products.h); a failure waits for the next run */
+			(void)credits_expire_all(db, cfg, stop);
+			{
+				int told;	/* 7 days before they run out */
+
+				(void)gym_reminders_pass(db, cfg->sweep_batch, &told);
+			}
 			if (r.expired >= 0 &&
 			    gym_waitlist_offer_pass(db, WAITLIST_CLASSES, NULL) != GYM_OK)
 				r.expired = -1;

@@ -34,6 +34,7 @@ static struct tpl tpls[GYM_NOTIFY__COUNT];
 static const char *const kind_names[GYM_NOTIFY__COUNT] = {
 	"booking_confirmed", "payment_failed", "order_cancelled", "refund_done", "order_expired",
 	"waitlist_offer", "class_rescheduled", "class_cancelled",
+	"entitlement_expiring",
 };
 
 /* How many values each kind fills, and the default data keys. */
@@ -49,6 +50,7 @@ static const struct {
 	{ 3, { "thing1", "time2", "time3" } },
 	{ 2, { "thing1", "time2" } },		/* rescheduled: course, new start */
 	{ 2, { "thing1", "thing2" } },		/* class cancelled: course, reason */
+	{ 2, { "thing1", "time2" } },		/* expiring: product, when */
 };
 
 #define DEFAULT_REFUND_REASON "退款已原路退回"
@@ -56,7 +58,7 @@ static const struct {
 static struct gym_stmt st_facts = { "notify_order_facts",
 	"SELECT o.user_id, s.course_name, "
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us "
-	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"FROM payment_orders o LEFT JOIN course_schedules s ON s.id = o.course_schedule_id "
 	"WHERE o.order_id = $1", 0 };
 static struct gym_stmt st_insert = { "notify_insert",
 	"INSERT INTO parent_notifications (user_id, order_id, kind, template_id, data, status, "
@@ -167,6 +169,8 @@ gym_notify_configure(const struct gym_config *cfg)
 	    GYM_NOTIFY_CLASS_RESCHEDULED, &tpls[GYM_NOTIFY_CLASS_RESCHEDULED]);
 	bad |= parse_template("wx.template_class_cancelled", cfg->wx_tpl_class_cancelled,
 	    GYM_NOTIFY_CLASS_CANCELLED, &tpls[GYM_NOTIFY_CLASS_CANCELLED]);
+	bad |= parse_template("wx.template_expiring", cfg->wx_tpl_expiring,
+	    GYM_NOTIFY_EXPIRING, &tpls[GYM_NOTIFY_EXPIRING]);
 	return bad ? GYM_EINVAL : GYM_OK;
 }
 
@@ -282,6 +286,9 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 	case GYM_NOTIFY_CLASS_CANCELLED:
 		values[1] = detail != NULL && detail[0] != '\0' ? detail : "课程取消";
 		break;
+	case GYM_NOTIFY_EXPIRING:
+		values[1] = start;	/* when the membership or credits run out */
+		break;
 	default:
 		values[1] = amount;
 		values[2] = detail != NULL && detail[0] != '\0' ? detail : DEFAULT_REFUND_REASON;
@@ -322,6 +329,11 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return GYM_ENOTFOUND;
+	}
+	if (gym_db_isnull(r, 0, "course_name")) {
+		/* XXX: a product order (no class) has no message template yet */
+		PQclear(r);
+		return GYM_OK;
 	}
 	snprintf(uid, sizeof(uid), "%s", gym_db_get(r, 0, "user_id"));
 	snprintf(course, sizeof(course), "%s", gym_db_get(r, 0, "course_name"));
@@ -394,6 +406,42 @@ gym__notify_enqueue_waitlist(struct gym_db *db, const struct gym_actor *actor,
 	    "\"waitlist_entry_id\":%lld,\"status\":\"pending\"}", gym_db_get(r, 0, "id"),
 	    kind_names[k], entry_id);
 	PQclear(r);
+	return gym_audit_write(db, actor, &au);
+}
+
+enum gym_err
+gym__notify_enqueue_expiring(struct gym_db *db, const struct gym_actor *actor,
+    const char *order_id, long long user_id, const char *name, int64_t ends_us, int *queued)
+{
+	const enum gym_notify_kind k = GYM_NOTIFY_EXPIRING;
+	char uid[24], now[40], snap[200];
+	const char *pi[6] = { uid, order_id, kind_names[k], tpls[k].id, NULL, now };
+	struct gym_audit au = { "notification", "message_queued", order_id, 0, 0, NULL,
+	    "pending", snap };
+	PGresult *r = NULL;
+	char *data;
+	enum gym_err e;
+
+	*queued = 0;
+	if (!gym_notify_enabled(k))
+		return GYM_OK;
+	if ((data = build_data(k, &tpls[k], name, ends_us, 0, NULL)) == NULL)
+		return GYM_ENOMEM;
+	gym__ll(uid, sizeof(uid), user_id);
+	gym_db_now_param(now, sizeof(now));
+	pi[4] = data;
+	e = gym_db_exec(db, &st_insert, 6, pi, &r);
+	free(data);
+	if (e != GYM_OK)
+		return e;
+	if (PQntuples(r) == 0) {	/* told before */
+		PQclear(r);
+		return GYM_OK;
+	}
+	snprintf(snap, sizeof(snap), "{\"notification_id\":%s,\"kind\":\"%s\",\"status\":\"pending\"}",
+	    gym_db_get(r, 0, "id"), kind_names[k]);
+	PQclear(r);
+	*queued = 1;
 	return gym_audit_write(db, actor, &au);
 }
 

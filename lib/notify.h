@@ -44,6 +44,8 @@ enum gym_notify_kind {
 	GYM_NOTIFY_WAITLIST_OFFER,	/* wx.template_waitlist: a seat held for a waiting parent */
 	GYM_NOTIFY_CLASS_RESCHEDULED,	/* wx.template_rescheduled: renamed or moved */
 	GYM_NOTIFY_CLASS_CANCELLED,	/* wx.template_class_cancelled: by the gym */
+	GYM_NOTIFY_EXPIRING,		/* wx.template_expiring: a membership or credits run
+					 * out within 7 days (issue 15) */
 	GYM_NOTIFY__COUNT
 };
 
@@ -62,6 +64,7 @@ const char *gym_notify_kind_name(enum gym_notify_kind);
  *   template_waitlist:  course name, class start, pay by   (default thing1 time2 time3)
  *   template_rescheduled: course name, new start          (default thing1 time2)
  *   template_class_cancelled: course name, reason         (default thing1 thing2)
+ *   template_expiring:  product name, when it runs out    (default thing1 time2)
  * A value is cut to its key's limit (thing 20 characters, phrase 5, ...).
  * An unset or empty template turns its kinds off (nothing is enqueued).
  * GYM_EINVAL (logged; that template is off) for a malformed value.
@@ -158,5 +161,12 @@ char *gym_notify_body(const struct gym_notice *, const struct gym_config *);
  */
 enum gym_err gym_notify_send_batch(struct gym_db *, struct gym_wx_client *,
     const struct gym_config *, int max, int *sent);
+
+/* Internal to libgym: tell the parent user_id that what order_id bought
+ * (named name) runs out at ends_us, once per order (GYM_NOTIFY_EXPIRING),
+ * inside the caller's transaction with its audit row.  *queued 1 when a
+ * message was written now. */
+enum gym_err gym__notify_enqueue_expiring(struct gym_db *, const struct gym_actor *,
+    const char *order_id, long long user_id, const char *name, int64_t ends_us, int *queued);
 
 #endif

@@ -22,7 +22,7 @@
 	"(extract(epoch FROM o.created_at) * 1000000)::bigint AS created_us, " \
 	"(extract(epoch FROM o.wx_time_expire) * 1000000)::bigint AS wx_expire_us, " \
 	"o.reservation_id, o.trade_type, o.prepay_id, o.code_url, o.transaction_id, " \
-	"o.payment_method, coalesce(o.out_trade_no, o.order_id) AS out_trade_no, " \
+	"o.payment_method, coalesce(o.out_trade_no, o.order_id) AS out_trade_no, o.product_id, " \
 	"b.id AS booking_id, r.status AS res_status, " \
 	"(extract(epoch FROM r.expires_at) * 1000000)::bigint AS res_expires_us " \
 	"FROM payment_orders o LEFT JOIN seat_reservations r ON r.id = o.reservation_id " \
@@ -33,12 +33,12 @@ static struct gym_stmt st_get = { "order_get", ORDER_SELECT, 0 };
 static struct gym_stmt st_lock = { "order_lock", ORDER_SELECT "FOR UPDATE OF o", 0 };
 static struct gym_stmt st_open = { "order_open_of_user",
 	"SELECT order_id, course_schedule_id FROM payment_orders "
-	"WHERE user_id = $1::bigint AND status = 'pending'", 0 };
+	"WHERE user_id = $1::bigint AND status = 'pending' AND course_schedule_id IS NOT NULL", 0 };
 static struct gym_stmt st_insert = { "order_insert",
 	"INSERT INTO payment_orders (order_id, user_id, course_schedule_id, reservation_id, "
-	"amount_fen, status, expires_at, created_at, updated_at) VALUES ($1, $2::bigint, "
+	"amount_fen, status, expires_at, created_at, updated_at, product_id) VALUES ($1, $2::bigint, "
 	"$3::bigint, $4::bigint, 20000, 'pending', $5::timestamptz, $6::timestamptz, "
-	"$6::timestamptz)", 0 };
+	"$6::timestamptz, (SELECT id FROM products WHERE kind = 'trial'))", 0 };
 static struct gym_stmt st_set_status = { "order_set_status",
 	"UPDATE payment_orders SET status = $3, updated_at = $4::timestamptz, "
 	"paid_at = CASE WHEN $3 = 'paid' THEN $4::timestamptz ELSE paid_at END "
@@ -92,6 +92,7 @@ gym__read_order(PGresult *r, int i, struct gym_order *o)
 	gym_db_copy(r, i, "payment_method", o->payment_method, sizeof(o->payment_method));
 	gym_db_copy(r, i, "out_trade_no", o->out_trade_no, sizeof(o->out_trade_no));
 	gym_db_copy(r, i, "attention_reason", o->attention_reason, sizeof(o->attention_reason));
+	o->product_id = gym_db_get_ll(r, i, "product_id");
 	if (!gym_db_isnull(r, i, "reservation_id")) {
 		o->has_reservation = 1;
 		o->res.id = gym_db_get_ll(r, i, "reservation_id");
@@ -223,8 +224,8 @@ gym__expire_user(struct gym_db *db, const struct gym_actor *a, long long user_id
 	return gym__expire_user_holds(db, a, user_id);
 }
 
-static enum gym_err
-new_order_id(char *out, size_t len)
+enum gym_err
+gym__new_order_id(char *out, size_t len)
 {
 	char rnd[13], day[40];
 	enum gym_err e;
@@ -350,7 +351,7 @@ create_tx(struct gym_db *db, void *v)
 	}
 	if (e != GYM_OK)
 		return e == GYM_ECONFLICT ? GYM_ERETRY : e;
-	if ((e = new_order_id(a->o->order_id, sizeof(a->o->order_id))) != GYM_OK)
+	if ((e = gym__new_order_id(a->o->order_id, sizeof(a->o->order_id))) != GYM_OK)
 		return e;
 	gym__ll(sid, sizeof(sid), a->schedule_id);
 	gym__ll(rids, sizeof(rids), rid);
@@ -482,6 +483,8 @@ ensure_hold(struct gym_db *db, struct cancel_arg *a)
 	enum gym_err e;
 	int live = 0;
 
+	if (a->o->schedule_id == 0)
+		return GYM_OK;		/* a product order: no seat to hold */
 	if (a->o->has_reservation &&
 	    (e = gym__hold_lock(db, 0, a->o->res.id, &h, &live)) != GYM_OK)
 		return e;

@@ -18,6 +18,7 @@
 #include "trial_sql.h"
 #include "metrics.h"
 #include "notify.h"
+#include "products.h"
 
 /* The order an out_trade_no ($1) belongs to: its attempt's, else (an
  * order never prepaid) the order of that id; resolved inside each
@@ -33,7 +34,7 @@ static struct gym_stmt st_lock = { "pay_order_lock",
 	"(extract(epoch FROM o.expires_at) * 1000000)::bigint AS expires_us, "
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS class_starts_us, "
 	"s.cancelled_at IS NOT NULL AS class_cancelled "
-	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"FROM payment_orders o LEFT JOIN course_schedules s ON s.id = o.course_schedule_id "
 	"WHERE o.order_id = " ORDER_OF_OTN " FOR UPDATE OF o", 0 };
 static struct gym_stmt st_seen = { "pay_txn_seen",
 	"SELECT 1 FROM payment_transactions WHERE transaction_id = $1", 0 };
@@ -242,6 +243,53 @@ record_txn(struct gym_db *db, struct pay_arg *a)
 	return gym_db_exec(db, &st_txn, 11, p, NULL);
 }
 
+/*
+ * A product order (no class): paid, then fulfilled in this transaction
+ * (entitlements.c), late or not; an upgrade whose membership changed since
+ * it was priced goes to the operators' needs-attention queue instead.
+ */
+static enum gym_err
+apply_product(struct gym_db *db, struct pay_arg *a)
+{
+	char now[40], osnap[160];
+	const char *old = gym_order_status_name(a->status);
+	const char *pp[6] = { a->order_id, a->t->transaction_id, NULL, now, old,
+	    a->t->out_trade_no };
+	const char *pa[2] = { a->order_id, "upgrade_stale" };
+	struct gym_audit ao = { "order", "order_paid", a->order_id, 0, 0,
+	    old, gym_order_status_name(GYM_ORDER_PAID), osnap };
+	PGresult *r;
+	enum gym_err e;
+	int stale = 0, was_pending = a->status == GYM_ORDER_PENDING;
+
+	gym_db_now_param(now, sizeof(now));
+	snprintf(osnap, sizeof(osnap), "{\"order_id\":\"%s\",\"status\":\"paid\"}",
+	    a->order_id);
+	if ((e = gym_db_exec(db, &st_paid, 6, pp, &r)) != GYM_OK)
+		return e;
+	e = atoi(PQcmdTuples(r)) == 1 ? GYM_OK : GYM_ECONFLICT;	/* locked: cannot be 0 */
+	PQclear(r);
+	if (e != GYM_OK || (e = gym__product_fulfil(db, a->actor, a->order_id, &stale)) != GYM_OK)
+		return e;
+	if (stale) {
+		set_txn(a, GYM_TXN_LATE_REFUNDED);
+		if ((e = gym__order_set_status(db, a->actor, a->order_id, GYM_ORDER_PAID,
+		    GYM_ORDER_REFUNDING, "auto_refund_required")) != GYM_OK ||
+		    (e = gym_db_exec(db, &st_attention, 2, pa, NULL)) != GYM_OK)
+			return e;
+	} else {
+		set_txn(a, was_pending ? GYM_TXN_PAID : GYM_TXN_LATE_PAID);
+		if ((e = gym_audit_write(db, a->actor, &ao)) != GYM_OK)
+			return e;
+	}
+	if ((e = record_txn(db, a)) != GYM_OK ||
+	    (e = gym__attempt_end(db, a->actor, a->t->out_trade_no, GYM_ATTEMPT_PAID,
+	    a->t->transaction_id, NULL, NULL)) != GYM_OK)
+		return e;
+	return audit_payment(db, a, "payment_received", old,
+	    gym_order_status_name(stale ? GYM_ORDER_REFUNDING : GYM_ORDER_PAID));
+}
+
 static enum gym_err
 apply_success(struct gym_db *db, struct pay_arg *a)
 {
@@ -272,6 +320,8 @@ apply_success(struct gym_db *db, struct pay_arg *a)
 		snprintf(a->outcome, sizeof(a->outcome), "duplicate");
 		return GYM_OK;
 	}
+	if (a->schedule_id == 0)
+		return apply_product(db, a);
 	gym__ll(uid, sizeof(uid), a->user_id);
 	if ((e = query_bool(db, &st_other_trial, 2, p, &other)) != GYM_OK)
 		return e;

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "notify.h"
+#include "products.h"
 #include "refunds.h"
 
 #define REFUND_COLS \
@@ -29,7 +30,10 @@
 	"payment_orders o WHERE o.order_id = f.order_id) AS out_trade_no, " \
 	"(extract(epoch FROM f.created_at) * 1000000)::bigint AS created_us, " \
 	"(extract(epoch FROM f.updated_at) * 1000000)::bigint AS updated_us, " \
-	"(extract(epoch FROM f.completed_at) * 1000000)::bigint AS completed_us "
+	"(extract(epoch FROM f.completed_at) * 1000000)::bigint AS completed_us, " \
+	"(SELECT o.amount_fen FROM payment_orders o WHERE o.order_id = f.order_id) AS order_fen, " \
+	"(SELECT o.course_schedule_id IS NULL FROM payment_orders o " \
+	" WHERE o.order_id = f.order_id) AS product "
 
 static struct gym_stmt st_order_lock = { "refund_order_lock",
 	"SELECT o.status, (o.transaction_id IS NOT NULL OR EXISTS (SELECT 1 FROM "
@@ -43,7 +47,8 @@ static struct gym_stmt st_next_attempt = { "refund_next_attempt",
 static struct gym_stmt st_insert = { "refund_insert",
 	"INSERT INTO refunds AS f (out_refund_no, order_id, attempt, amount_fen, reason, initiated_by, "
 	"operator_id, order_status_before, status, created_at, updated_at) VALUES ($1, $2, "
-	"$3::int, 20000, $4, $5, $6::bigint, $7, 'pending', $8::timestamptz, $8::timestamptz) "
+	"$3::int, (SELECT amount_fen FROM payment_orders WHERE order_id = $2), $4, $5, "
+	"$6::bigint, $7, 'pending', $8::timestamptz, $8::timestamptz) "
 	"RETURNING " REFUND_COLS, 0 };
 static struct gym_stmt st_get_id = { "refund_get_id",
 	"SELECT " REFUND_COLS "FROM refunds f WHERE f.id = $1::bigint", 0 };
@@ -100,6 +105,8 @@ read_refund(PGresult *r, int i, struct gym_refund *f)
 	f->created_at = gym_db_get_ll(r, i, "created_us");
 	f->updated_at = gym_db_get_ll(r, i, "updated_us");
 	f->completed_at = gym_db_get_ll(r, i, "completed_us");
+	f->order_fen = (int)gym_db_get_ll(r, i, "order_fen");
+	f->product = strcmp(gym_db_get(r, i, "product"), "t") == 0;
 	if (!gym_refund_status_parse(gym_db_get(r, i, "status"), &f->status)) {
 		gym_log_errx("refund %s: unknown status", f->out_refund_no);
 		return GYM_EINTERNAL;
@@ -543,6 +550,15 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 
 	if ((e = set_refund(db, a, f, GYM_REFUND_SUCCESS, NULL, 1)) != GYM_OK)
 		return e;
+	if (f->product) {
+		/* a membership or pack: the entitlement goes back by the
+		 * refunded share, the order is refunded once all of it is */
+		if ((e = gym__product_refunded(db, a->actor, f->order_id, f->amount_fen,
+		    order_status)) != GYM_OK)
+			return e;
+		snprintf(a->outcome, sizeof(a->outcome), "success");
+		return audit_refund(db, a->actor, f, "refund_succeeded", old, NULL, 0);
+	}
 	if ((order_status == GYM_ORDER_REFUNDING || order_status == GYM_ORDER_PAID) &&
 	    (e = gym__order_set_status(db, a->actor, f->order_id, order_status,
 	    GYM_ORDER_REFUNDED, "order_refunded")) != GYM_OK)
@@ -644,7 +660,7 @@ apply_tx(struct gym_db *db, void *v)
 		return e;
 	if ((a->w->out_trade_no != NULL && strcmp(a->w->out_trade_no, f.out_trade_no) != 0) ||
 	    (a->w->refund_fen != -1 && a->w->refund_fen != f.amount_fen) ||
-	    (a->w->total_fen != -1 && a->w->total_fen != GYM_PRICE_FEN)) {
+	    (a->w->total_fen != -1 && a->w->total_fen != f.order_fen)) {
 		snprintf(a->outcome, sizeof(a->outcome), "rejected");
 		a->result = GYM_EINVAL;
 		return audit_rejected(db, a, f.order_id, "order or amount do not match");
@@ -761,7 +777,7 @@ gym_refund_send(struct gym_db *db, struct gym_channels *chans, const struct gym_
 		return GYM_OK;
 	}
 	req = (struct gym_channel_refund_req){ f.out_trade_no, f.out_refund_no, f.reason,
-	    f.amount_fen, GYM_PRICE_FEN };
+	    f.amount_fen, f.order_fen };
 	if ((e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) == GYM_OK &&
 	    (e = gym_channel_refund_send(ch, &req, &answer)) == GYM_OK) {
 		e = gym_refund_apply_json(db, actor, cfg, answer.doc, "create", outcome,

@@ -55,6 +55,9 @@ struct gym_refund {
 	char last_error[352];		/* the last failed create call, or "" */
 	int64_t created_at, updated_at;
 	int64_t completed_at;		/* 0 until success or closed */
+	int order_fen;			/* what the order paid */
+	int product;			/* 1: a product order (no class): refunds.h's
+					 * partial refunds, products.h's reversal */
 };
 
 /*

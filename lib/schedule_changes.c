@@ -32,6 +32,7 @@
 #include "booking.h"
 #include "extern.h"
 #include "notify.h"
+#include "products.h"
 #include "refunds.h"
 
 #define REASON_MAX_BYTES 240	/* 80 characters of UTF-8 */
@@ -304,6 +305,14 @@ cancel_tx(struct gym_db *db, void *v)
 	PQclear(r);
 	if (e != GYM_OK || (e = close_waitlist(db, a->actor, ids, now)) != GYM_OK)
 		return e;
+	/* members' bookings of a regular class: seats and credits back (products.h) */
+	{
+		int members;
+
+		if ((e = gym__member_bookings_class_cancelled(db, a->actor, a->id, &members)) !=
+		    GYM_OK)
+			return e;
+	}
 	return tell_paid(db, a->actor, ids, GYM_NOTIFY_CLASS_CANCELLED, a->reason, &a->out->told);
 }
 
@@ -370,6 +379,12 @@ sweep_tx(struct gym_db *db, void *v)
 	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++, a->n++)
 		e = gym__hold_end(db, a->actor, gym_db_get_ll(r, i, "id"), GYM_HOLD_CANCELLED, NULL);
 	PQclear(r);
+	if (e == GYM_OK) {	/* a member booking that raced the cancel (products.h) */
+		int members;
+
+		e = gym__member_bookings_class_cancelled(db, a->actor, 0, &members);
+		a->n += members;
+	}
 	return e;
 }
 

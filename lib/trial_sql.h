@@ -7,6 +7,8 @@
  * unique index bookings_one_trial.  The answer to a refusal is
  * GYM_E_TRIAL_ALREADY_BOOKED (您已预约过体验课，无法重复预约).
  *
+ * Only trial orders count (a class named: products' orders have none).
+ *
  * user is an SQL expression for the user id (e.g. "$1::bigint").
  */
 #ifndef GYM_TRIAL_SQL_H
@@ -15,7 +17,8 @@
 /* The parent's orders that count (a condition on payment_orders), or a
  * confirmed booking. */
 #define GYM_TRIAL_SQL(user, orders) \
-	"(EXISTS (SELECT 1 FROM payment_orders WHERE user_id = " user " AND " orders ") " \
+	"(EXISTS (SELECT 1 FROM payment_orders WHERE user_id = " user \
+	" AND course_schedule_id IS NOT NULL AND " orders ") " \
 	"OR EXISTS (SELECT 1 FROM bookings WHERE user_id = " user " AND status = 'confirmed'))"
 
 /* Had the trial: a paid order or a confirmed booking. */

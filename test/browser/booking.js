@@ -319,6 +319,31 @@ function checkPages(pages) {
 	ok('no page threw an exception, broke its Content-Security-Policy or loaded anything from elsewhere');
 }
 
+/* Products (issue 15): a class pack made in the console, listed, then taken off sale. */
+async function consoleProducts(page) {
+	const name = '浏览器课时包 ' + crypto.randomBytes(3).toString('hex');
+	await page.click('a[data-nav="products"]');
+	await page.waitFor(visible('#product-form'), 'the product form');
+	await page.setValue('#product-kind', 'class_pack');
+	await page.type('#product-name', name);
+	await page.type('#product-price', '888.00');
+	await page.type('#product-credits', '10');
+	await page.click('#product-submit');
+	const id = await page.waitFor(`(() => {
+		for (const tr of document.querySelectorAll('#products-body tr'))
+			if (tr.cells[2] && tr.cells[2].textContent === ${JSON.stringify(name)})
+				return tr.getAttribute('data-product');
+		return null; })()`, 'the new product in the list', 15000);
+	const row = `#products-body tr[data-product="${id}"]`;
+	const text = await page.text(row);
+	assert(text.includes('课时包') && text.includes('¥888.00') && text.includes('在售'),
+	    'the product row: ' + text);
+	await page.click(row + ' button:nth-child(2)');
+	await page.waitFor(`document.querySelector(${JSON.stringify(row)}).textContent.includes('已下架')`,
+	    'the product off sale', 10000);
+	ok('console creates class pack ' + id + ' (¥888.00, 10 credits) and takes it off sale');
+}
+
 async function main() {
 	const name = '浏览器测试课 ' + crypto.randomBytes(3).toString('hex');
 	let browser = null;
@@ -349,6 +374,7 @@ async function main() {
 		where = con;
 		await consoleAudit(con, orderId);
 		await consoleRoster(con, sid, orderId);
+		await consoleProducts(con);
 		checkPages([con, demo, sim]);
 	} catch (e) {
 		failed++;

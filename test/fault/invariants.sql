@@ -557,3 +557,63 @@ SELECT a.id AS course_schedule_id, s.cancelled_at,
    AND (s.cancelled_at IS NULL OR (SELECT count(*) FROM payment_audit_log l
            WHERE l.action_type = 'schedule_cancelled'
              AND l.response_snapshot->>'course_schedule_id' = a.id) <> 1);
+
+-- invariant: product_paid_fulfilled_once
+-- Every paid membership or class pack order (issue 15) has exactly one
+-- period or credit lot, except an upgrade that came too late (it waits for
+-- an operator, upgrade_stale, and gives nothing).
+SELECT o.order_id, o.status
+  FROM payment_orders o
+ WHERE o.course_schedule_id IS NULL
+   AND o.status IN ('paid', 'refunding', 'refunded')
+   AND o.attention_reason IS DISTINCT FROM 'upgrade_stale'
+   AND (SELECT count(*) FROM membership_periods m WHERE m.order_id = o.order_id) +
+       (SELECT count(*) FROM credit_lots l WHERE l.order_id = o.order_id) <> 1;
+
+-- invariant: product_entitlement_only_when_paid
+-- No period or credit lot for an order that was never paid.
+SELECT m.order_id FROM membership_periods m JOIN payment_orders o ON o.order_id = m.order_id
+ WHERE o.status NOT IN ('paid', 'refunding', 'refunded')
+UNION ALL
+SELECT l.order_id FROM credit_lots l JOIN payment_orders o ON o.order_id = l.order_id
+ WHERE o.status NOT IN ('paid', 'refunding', 'refunded');
+
+-- invariant: credit_lot_not_negative
+-- No credit spent twice: no lot's ledger sum below zero, and each credits
+-- booking consumed exactly one credit.
+SELECT c.lot_id, sum(c.delta) AS left FROM credit_ledger c GROUP BY c.lot_id
+HAVING sum(c.delta) < 0
+UNION ALL
+SELECT b.id, count(c.id) FROM member_bookings b
+  LEFT JOIN credit_ledger c ON c.booking_id = b.id AND c.kind = 'consume'
+ WHERE b.pay_with = 'credits' GROUP BY b.id HAVING count(c.id) <> 1;
+
+-- invariant: credit_returned_matches_ledger
+-- A member booking says its credit came back exactly when a 'return' row
+-- exists for it.
+SELECT b.id FROM member_bookings b
+ WHERE b.credit_returned <> EXISTS (SELECT 1 FROM credit_ledger c
+                                     WHERE c.booking_id = b.id AND c.kind = 'return');
+
+-- invariant: membership_periods_do_not_overlap
+-- A parent's active periods follow each other without overlapping.
+SELECT a.user_id, a.id, b.id
+  FROM membership_periods a JOIN membership_periods b
+    ON a.user_id = b.user_id AND a.id < b.id
+ WHERE a.status = 'active' AND b.status = 'active'
+   AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at;
+
+-- invariant: capacity_with_member_bookings
+-- Trial bookings, member bookings and live holds together within capacity.
+WITH b AS (SELECT course_schedule_id, count(*) AS n FROM bookings
+            WHERE status = 'confirmed' GROUP BY 1),
+     mb AS (SELECT course_schedule_id, count(*) AS n FROM member_bookings
+             WHERE status = 'confirmed' GROUP BY 1),
+     h AS (SELECT course_schedule_id, count(*) AS n FROM seat_reservations
+            WHERE status = 'temporary' AND expires_at > now() GROUP BY 1)
+SELECT cs.id, cs.capacity
+  FROM course_schedules cs
+  LEFT JOIN b ON b.course_schedule_id = cs.id
+  LEFT JOIN mb ON mb.course_schedule_id = cs.id
+  LEFT JOIN h ON h.course_schedule_id = cs.id
+ WHERE coalesce(b.n, 0) + coalesce(mb.n, 0) + coalesce(h.n, 0) > cs.capacity;
