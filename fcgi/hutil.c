@@ -112,6 +112,7 @@ gym_h_schedule_json(const struct gym_schedule *s)
 	gym_h_add_time(o, "ends_at", s->ends_at);
 	cJSON_AddNumberToObject(o, "capacity", s->capacity);
 	cJSON_AddNumberToObject(o, "available", s->available);
+	cJSON_AddStringToObject(o, "kind", s->kind[0] != '\0' ? s->kind : "trial");
 	cJSON_AddNumberToObject(o, "price_fen", GYM_PRICE_FEN);
 	cJSON_AddStringToObject(o, "price", gym_price_format(GYM_PRICE_FEN, price, sizeof(price)));
 	if (s->cancelled_at != 0) {

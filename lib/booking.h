@@ -31,6 +31,7 @@ struct gym_schedule {
 	int available;
 	int64_t cancelled_at;		/* 0 unless the gym cancelled it */
 	char cancel_reason[244];	/* 80 characters of UTF-8 */
+	char kind[12];			/* trial | regular (member bookings) */
 };
 
 struct gym_reservation {

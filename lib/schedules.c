@@ -16,7 +16,7 @@
 	"(extract(epoch FROM s.ends_at) * 1000000)::bigint AS ends_us, " \
 	"(SELECT count(*) FROM seats t WHERE t.course_schedule_id = s.id AND " \
 	" (t.state = 'free' OR (t.state = 'held' AND t.held_until <= $1::timestamptz))) AS available, " \
-	"(extract(epoch FROM s.cancelled_at) * 1000000)::bigint AS cancelled_us, s.cancel_reason "
+	"(extract(epoch FROM s.cancelled_at) * 1000000)::bigint AS cancelled_us, s.cancel_reason, s.kind "
 
 static struct gym_stmt st_get = { "schedule_get",
 	"SELECT " SCHEDULE_COLS "FROM course_schedules s WHERE s.id = $2::bigint", 0 };
@@ -72,6 +72,7 @@ read_row(PGresult *r, int i, struct gym_schedule *s)
 	s->available = (int)gym_db_get_ll(r, i, "available");
 	s->cancelled_at = gym_db_get_ll(r, i, "cancelled_us");
 	gym_db_copy(r, i, "cancel_reason", s->cancel_reason, sizeof(s->cancel_reason));
+	gym_db_copy(r, i, "kind", s->kind, sizeof(s->kind));
 }
 
 enum gym_err

@@ -18,7 +18,8 @@ Component({
 					loading: false, error: '',
 					classes: (list || []).map(function (s) {
 						return { id: s.id, course_name: s.course_name, available: s.available,
-						    capacity: s.capacity, price: s.price, when: api.fmtTime(s.starts_at) };
+						    capacity: s.capacity, price: s.kind === 'regular' ? '' : s.price,
+						    when: api.fmtTime(s.starts_at) };
 					})
 				});
 			}, function (err) {
