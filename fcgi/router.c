@@ -47,6 +47,9 @@ static const struct gym_route routes[] = {
 	{ "PATCH", "/admin/course-schedules/{}", gym_h_admin_schedule_update, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "POST", "/admin/course-schedules/{}/cancel", gym_h_admin_schedule_cancel, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "GET", "/admin/course-schedules/{}/roster", gym_h_admin_roster, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/session", gym_h_admin_session_create, GYM_AUTH_NONE, 4 * KB },
+	{ "DELETE", "/admin/session", gym_h_admin_session_delete, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/whoami", gym_h_admin_whoami, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
