@@ -1,0 +1,256 @@
+/*
+ * check_staff.c: staff sign-in with a name and a password through nginx
+ * (issue 19).  The session cookie's attributes (__Host-, HttpOnly, Secure,
+ * SameSite=Strict, Path=/), the cookie reading and, with its CSRF token,
+ * changing; without or with a wrong token, or another session's, a change
+ * is refused 403 and nothing changes; sign-out ends the session; five
+ * wrong passwords lock the name out (429 LOCKED_OUT, Retry-After) until
+ * gymctl operator password resets it; bearer tokens work as before.
+ * Operators are made with gymctl operator add --password-file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <check.h>
+
+#include "e2e.h"
+
+#define ADMIN E2E_API "/admin"
+#define PASSWORD "front desk 2026"
+
+/* A new operator with PASSWORD (gymctl, the password from a file): its
+ * name into name[96], its bearer token into token[64]. */
+static void
+staff_add(const char *role, char *name, char *token)
+{
+	char cmd[2048], file[512];
+	FILE *f;
+	int rc;
+
+	e2e_uniq(role, name, 96);
+	e2e_var_path("staff-password", file, sizeof(file));
+	ck_assert_ptr_nonnull(f = fopen(file, "w"));
+	fprintf(f, "%s\n", PASSWORD);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator add '%s' --role %s "
+	    "--password-file '%s' 2>/dev/null", e2e_bin(), e2e_conf(), name, role, file);
+	rc = e2e_run(cmd, token, 64);
+	ck_assert_msg(rc == 0 && strncmp(token, "op_", 3) == 0, "gymctl: %d %s", rc, token);
+	token[strcspn(token, "\n")] = '\0';
+}
+
+/* Sign name in: asserts 200; the cookie's "name=value" into cookie[128],
+ * the CSRF token into csrf[80], the whole Set-Cookie into set[256]. */
+static void
+signin(const char *name, char *cookie, char *csrf, char *set)
+{
+	struct e2e_resp r = { 0 };
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"password\":\"%s\"}", name, PASSWORD);
+	e2e_request("POST", ADMIN "/session", NULL, body, NULL, &r);
+	ck_assert_msg(r.status == 200, "sign-in: %ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(e2e_header(&r, "Set-Cookie", set, 256));
+	snprintf(cookie, 128, "%.*s", (int)strcspn(set, ";"), set);
+	snprintf(csrf, 80, "%s", e2e_str(&r, "csrf_token"));
+	ck_assert_uint_eq(strlen(csrf), 64);
+	e2e_resp_free(&r);
+}
+
+static char *
+extra(char *buf, size_t len, const char *cookie, const char *csrf)
+{
+	if (csrf != NULL)
+		snprintf(buf, len, "Cookie: %s\nX-CSRF-Token: %s", cookie, csrf);
+	else
+		snprintf(buf, len, "Cookie: %s", cookie);
+	return buf;
+}
+
+static const char *
+at(long ahead, char *buf)
+{
+	time_t t = time(NULL) + ahead;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static void
+class_body(char *body, size_t len, char *course)
+{
+	char s[40], e[40];
+
+	e2e_uniq("staff-class", course, 96);
+	snprintf(body, len, "{\"course_name\":\"%s\",\"starts_at\":\"%s\",\"ends_at\":\"%s\","
+	    "\"capacity\":3}", course, at(7 * 86400, s), at(7 * 86400 + 3600, e));
+}
+
+START_TEST(test_cookie_session_and_csrf)
+{
+	struct e2e_resp r = { 0 };
+	char name[96], token[64], cookie[128], csrf[80], set[256], x[512], body[512];
+	char course[96], other_cookie[128], other_csrf[80];
+	const char *p[1] = { course };
+
+	staff_add("operator", name, token);
+	signin(name, cookie, csrf, set);
+	/* the cookie's attributes */
+	ck_assert_int_eq(strncmp(set, "__Host-gym_staff=", 17), 0);
+	ck_assert_ptr_nonnull(strstr(set, "; HttpOnly"));
+	ck_assert_ptr_nonnull(strstr(set, "; Secure"));
+	ck_assert_ptr_nonnull(strstr(set, "; SameSite=Strict"));
+	ck_assert_ptr_nonnull(strstr(set, "; Path=/;"));
+	ck_assert_ptr_nonnull(strstr(set, "Max-Age=43200"));
+
+	/* reading with the cookie alone; whoami gives the CSRF token back (a new tab) */
+	e2e_request("GET", ADMIN "/whoami", NULL, NULL, extra(x, sizeof(x), cookie, NULL), &r);
+	ck_assert_msg(r.status == 200, "whoami: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "name"), name);
+	ck_assert_str_eq(e2e_str(&r, "role"), "operator");
+	ck_assert_str_eq(e2e_str(&r, "signed_in_with"), "password");
+	ck_assert_str_eq(e2e_str(&r, "csrf_token"), csrf);
+	e2e_request("GET", ADMIN "/orders?limit=1", NULL, NULL, extra(x, sizeof(x), cookie, NULL),
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+
+	/* a change without the CSRF token, with a wrong one, with another session's */
+	class_body(body, sizeof(body), course);
+	e2e_request("POST", ADMIN "/course-schedules", NULL, body,
+	    extra(x, sizeof(x), cookie, NULL), &r);
+	ck_assert_msg(r.status == 403, "no csrf: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_code(&r), "FORBIDDEN");
+	e2e_request("POST", ADMIN "/course-schedules", NULL, body,
+	    extra(x, sizeof(x), cookie, "0000000000000000000000000000000000000000000000000000000000000000"),
+	    &r);
+	ck_assert_int_eq(r.status, 403);
+	signin(name, other_cookie, other_csrf, set);
+	ck_assert_str_ne(other_csrf, csrf);
+	e2e_request("POST", ADMIN "/course-schedules", NULL, body,
+	    extra(x, sizeof(x), cookie, other_csrf), &r);
+	ck_assert_int_eq(r.status, 403);
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM course_schedules "
+	    "WHERE course_name = $1", 1, p), 0);
+	/* with its own token it goes through */
+	e2e_request("POST", ADMIN "/course-schedules", NULL, body,
+	    extra(x, sizeof(x), cookie, csrf), &r);
+	ck_assert_msg(r.status == 201, "with csrf: %ld %s", r.status, r.body);
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM course_schedules "
+	    "WHERE course_name = $1", 1, p), 1);
+
+	/* sign-out needs the token too, then clears the cookie and ends the session */
+	e2e_request("DELETE", ADMIN "/session", NULL, NULL, extra(x, sizeof(x), cookie, NULL), &r);
+	ck_assert_int_eq(r.status, 403);
+	e2e_request("DELETE", ADMIN "/session", NULL, NULL, extra(x, sizeof(x), cookie, csrf), &r);
+	ck_assert_msg(r.status == 204, "sign-out: %ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(e2e_header(&r, "Set-Cookie", set, sizeof(set)));
+	ck_assert_ptr_nonnull(strstr(set, "Max-Age=0"));
+	e2e_request("GET", ADMIN "/whoami", NULL, NULL, extra(x, sizeof(x), cookie, NULL), &r);
+	ck_assert_int_eq(r.status, 401);
+	/* the other session still works */
+	e2e_request("GET", ADMIN "/whoami", NULL, NULL, extra(x, sizeof(x), other_cookie, NULL),
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_ge(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM payment_audit_log "
+	    "WHERE action_type = 'operator_signed_out' AND response_snapshot->>'name' = $1", 1,
+	    (const char *const[]){ name }), 1);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_auditor_cookie_cannot_change)
+{
+	struct e2e_resp r = { 0 };
+	char name[96], token[64], cookie[128], csrf[80], set[256], x[512], body[512];
+	char course[96];
+
+	staff_add("auditor", name, token);
+	signin(name, cookie, csrf, set);
+	e2e_request("GET", ADMIN "/whoami", NULL, NULL, extra(x, sizeof(x), cookie, NULL), &r);
+	ck_assert_str_eq(e2e_str(&r, "role"), "auditor");
+	class_body(body, sizeof(body), course);
+	e2e_request("POST", ADMIN "/course-schedules", NULL, body, extra(x, sizeof(x), cookie,
+	    csrf), &r);
+	ck_assert_msg(r.status == 403, "auditor: %ld %s", r.status, r.body);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_lockout_and_reset)
+{
+	struct e2e_resp r = { 0 };
+	char name[96], token[64], cookie[128], csrf[80], set[256], body[256], ra[16];
+	char cmd[2048], out[256], file[512];
+	int rc;
+
+	staff_add("operator", name, token);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"password\":\"not the one\"}", name);
+	for (int i = 0; i < 5; i++) {
+		e2e_request("POST", ADMIN "/session", NULL, body, NULL, &r);
+		ck_assert_msg(r.status == 401, "wrong %d: %ld %s", i, r.status, r.body);
+		ck_assert_ptr_null(e2e_header(&r, "Set-Cookie", set, sizeof(set)));
+	}
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"password\":\"%s\"}", name, PASSWORD);
+	e2e_request("POST", ADMIN "/session", NULL, body, NULL, &r);
+	ck_assert_msg(r.status == 429, "locked: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_code(&r), "LOCKED_OUT");
+	ck_assert_str_eq(e2e_header(&r, "Retry-After", ra, sizeof(ra)), "900");
+	ck_assert_ptr_null(e2e_header(&r, "Set-Cookie", set, sizeof(set)));
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM payment_audit_log "
+	    "WHERE action_type = 'operator_locked_out' AND response_snapshot->>'name' = $1", 1,
+	    (const char *const[]){ name }), 1);
+	/* the bearer token is not locked out */
+	e2e_request("GET", ADMIN "/whoami", token, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	/* the sysadmin resets the password: the lockout is lifted */
+	e2e_var_path("staff-password", file, sizeof(file));
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' operator password '%s' "
+	    "--password-file - <'%s' 2>&1", e2e_bin(), e2e_conf(), name, file);
+	rc = e2e_run(cmd, out, sizeof(out));
+	ck_assert_msg(rc == 0, "gymctl operator password: %d %s", rc, out);
+	signin(name, cookie, csrf, set);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_bearer_still_works)
+{
+	struct e2e_resp r = { 0 };
+	char name[96], token[64], body[512], course[96];
+
+	staff_add("operator", name, token);
+	e2e_request("GET", ADMIN "/whoami", token, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(e2e_str(&r, "signed_in_with"), "token");
+	ck_assert_str_eq(e2e_str(&r, "csrf_token"), "");
+	/* no CSRF token needed: a browser never adds an Authorization header by itself */
+	class_body(body, sizeof(body), course);
+	e2e_request("POST", ADMIN "/course-schedules", token, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "bearer: %ld %s", r.status, r.body);
+	/* no credentials at all */
+	e2e_request("GET", ADMIN "/whoami", NULL, NULL, "Cookie: __Host-gym_staff=nonsense", &r);
+	ck_assert_int_eq(r.status, 401);
+	e2e_request("POST", ADMIN "/session", NULL, "{\"name\":\"x\"}", NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	e2e_resp_free(&r);
+}
+END_TEST
+
+Suite *
+staff_suite(void)
+{
+	Suite *s = suite_create("staff");
+	TCase *tc = tcase_create("staff");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_cookie_session_and_csrf);
+	tcase_add_test(tc, test_auditor_cookie_cannot_change);
+	tcase_add_test(tc, test_lockout_and_reset);
+	tcase_add_test(tc, test_bearer_still_works);
+	suite_add_tcase(s, tc);
+	return s;
+}
