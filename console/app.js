@@ -5,9 +5,14 @@
  *                     audit trail, and the refund form
  *   #/audit           the audit log, filtered and paged
  *   #/classes         create a class, change a class's capacity
- * The operator token is kept in sessionStorage (this tab only) and sent as a
- * bearer token to /api/v1/admin/... on the same origin.  Everything the server
- * returns is put in the page with textContent, never as HTML.
+ * Staff sign in with a name and a password: the server keeps the session in an
+ * HttpOnly cookie (so a new tab is signed in too) and every change carries the
+ * session's CSRF token (X-CSRF-Token), which GET /admin/whoami gives back.  An
+ * operator token (gymctl) still works: kept in sessionStorage (this tab only)
+ * and sent as a bearer token.  Auditors see no refund or class-changing
+ * controls.  Everything the server returns is put in the page with
+ * textContent, never as HTML.  Other views register in GymConsole.views
+ * (one file each, e.g. overview.js).
  */
 'use strict';
 
@@ -62,6 +67,10 @@
 	};
 
 	var $ = function (id) { return document.getElementById(id); };
+
+	/* Views in files of their own: views[name] = { load: function (args) }, shown
+	 * at #/name with their <section id="view-name">. */
+	var views = {};
 
 	/* ---- small helpers ------------------------------------------------------------ */
 
@@ -185,6 +194,27 @@
 		return sessionStorage.getItem(TOKEN_KEY) || '';
 	}
 
+	/* Who is signed in (GET /admin/whoami): null until known. */
+	var auth = { me: null, csrf: '' };
+
+	function isOperator() {
+		return !!auth.me && auth.me.role === 'operator';
+	}
+
+	var ROLE = { operator: '运营', auditor: '审计' };
+
+	function setMe(me) {
+		auth.me = me;
+		auth.csrf = (me && me.csrf_token) || auth.csrf;
+		if (!me)
+			auth.csrf = '';
+		$('whoami').textContent = me ? me.name + ' · ' + label(ROLE, me.role) : '';
+		if (me)
+			document.body.setAttribute('data-role', me.role);
+		else
+			document.body.removeAttribute('data-role');
+	}
+
 	/*
 	 * api(method, path, {query, body, key, token}) -> Promise of the parsed body.
 	 * Rejects with an ApiError; a 401 also ends the session.
@@ -204,9 +234,12 @@
 		var tok = opts.token !== undefined ? opts.token : token();
 		if (tok)
 			headers.Authorization = 'Bearer ' + tok;
+		else if (auth.csrf && method !== 'GET')
+			headers['X-CSRF-Token'] = auth.csrf;
 		if (opts.key)
 			headers['Idempotency-Key'] = opts.key;
-		var init = { method: method, headers: headers, cache: 'no-store', credentials: 'omit' };
+		/* the session cookie goes with every request to this origin */
+		var init = { method: method, headers: headers, cache: 'no-store', credentials: 'same-origin' };
 		if (opts.body !== undefined) {
 			headers['Content-Type'] = 'application/json';
 			init.body = JSON.stringify(opts.body);
@@ -222,8 +255,8 @@
 				if (r.ok)
 					return body;
 				var err = new ApiError(r.status, body);
-				if (r.status === 401 && opts.token === undefined)
-					signOut('登录已失效，请重新输入令牌。' + '（' + err.code + '）');
+				if (r.status === 401 && opts.token === undefined && !opts.quiet401)
+					signOut('登录已失效，请重新登录。');
 				throw err;
 			});
 		}, function () {
@@ -235,6 +268,7 @@
 
 	function signOut(msg) {
 		sessionStorage.removeItem(TOKEN_KEY);
+		setMe(null);
 		stopRefresh();
 		if (msg) {
 			$('signin-error').textContent = msg;
@@ -243,7 +277,55 @@
 		route();
 	}
 
+	/* Ask who is signed in (the cookie, or this tab's token); then route. */
+	function whoami() {
+		return api('GET', '/admin/whoami', { quiet401: true }).then(function (me) {
+			setMe(me);
+		}, function (err) {
+			setMe(null);
+			if (err.status === 401)
+				sessionStorage.removeItem(TOKEN_KEY);
+			else
+				flash('无法确认登录状态：' + err, 'error');
+		});
+	}
+
+	function signedIn(msg) {
+		show($('signin-error'), false);
+		if (!location.hash || location.hash === '#/' || location.hash === '#/signin')
+			location.hash = '#/' + defaultView();
+		else
+			route();
+		flash(msg);
+	}
+
 	function initSignin() {
+		$('password-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var name = $('signin-name').value.trim(), pw = $('signin-password').value;
+			var btn = $('password-submit');
+			show($('signin-error'), false);
+			if (!name || !pw)
+				return;
+			btn.disabled = true;
+			api('POST', '/admin/session', { body: { name: name, password: pw }, token: '' })
+			    .then(function (s) {
+				$('signin-password').value = '';
+				sessionStorage.removeItem(TOKEN_KEY);
+				auth.csrf = s.csrf_token;
+				setMe({ operator_id: s.operator.operator_id, name: s.operator.name,
+				    role: s.operator.role, csrf_token: s.csrf_token });
+				signedIn('已登录：' + s.operator.name);
+			}, function (err) {
+				$('signin-password').value = '';
+				$('signin-error').textContent = err.status === 401 ? '用户名或密码不正确。' :
+				    err.status === 429 ? '登录失败次数过多，账号已锁定 15 分钟；可请系统管理员重置密码。' :
+				    String(err);
+				show($('signin-error'), true);
+			}).then(function () {
+				btn.disabled = false;
+			});
+		});
 		$('signin-form').addEventListener('submit', function (ev) {
 			ev.preventDefault();
 			var tok = $('signin-token').value.trim(), btn = $('signin-submit');
@@ -251,26 +333,24 @@
 			if (!tok)
 				return;
 			btn.disabled = true;
-			/* The token is good if it may read the orders. */
-			api('GET', '/admin/orders', { query: { limit: 1 }, token: tok }).then(function () {
+			api('GET', '/admin/whoami', { token: tok }).then(function (me) {
 				sessionStorage.setItem(TOKEN_KEY, tok);
 				$('signin-token').value = '';
-				if (!location.hash || location.hash === '#/' || location.hash === '#/signin')
-					location.hash = '#/orders';
-				else
-					route();
-				flash('已登录');
+				setMe(me);
+				signedIn('已登录：' + me.name);
 			}, function (err) {
 				$('signin-error').textContent = err.status === 401 ?
-				    '令牌无效或已停用。（' + err.code + '）' : String(err);
+				    '令牌无效或已停用。' : String(err);
 				show($('signin-error'), true);
 			}).then(function () {
 				btn.disabled = false;
 			});
 		});
 		$('signout').addEventListener('click', function () {
-			signOut('');
-			flash('已退出登录');
+			var done = function () { signOut(''); flash('已退出登录'); };
+			if (token())
+				return done();
+			api('DELETE', '/admin/session', { quiet401: true }).then(done, done);
 		});
 	}
 
@@ -501,7 +581,7 @@
 			emptyRow(au, 7, '暂无记录');
 
 		/* The refund form stays while the server may still say "refundable". */
-		show($('refund-box'), o.status === 'paid' || needsAttention(o));
+		show($('refund-box'), isOperator() && (o.status === 'paid' || needsAttention(o)));
 		if (o.status !== 'paid' && !needsAttention(o))
 			current.refundKey = '';
 	}
@@ -677,7 +757,7 @@
 		var input = el('input', { type: 'number', min: '0', max: '10000', step: '1',
 		    value: String(s.capacity), 'aria-label': '新名额', className: 'cap' });
 		var btn = el('button', { type: 'submit', text: '保存' });
-		var form = el('form', { className: 'inline', 'data-schedule': String(s.id) }, [input, btn]);
+		var form = el('form', { className: 'inline op-only', 'data-schedule': String(s.id) }, [input, btn]);
 		var capCell = el('td', { text: String(s.capacity) });
 		var availCell = el('td', { text: String(s.available) });
 		form.addEventListener('submit', function (ev) {
@@ -710,11 +790,11 @@
 			capCell, availCell,
 			el('td', {}, [form]),
 			el('td', {}, [
-				el('button', { type: 'button', text: '改名', className: 'rename',
+				el('button', { type: 'button', text: '改名', className: 'rename op-only',
 				    onclick: function () { renameClass(s, nameCell); } }),
 				el('button', { type: 'button', text: '花名册', className: 'roster',
 				    onclick: function () { showRoster(s); } }),
-				el('button', { type: 'button', text: '取消课程', className: 'cancel danger',
+				el('button', { type: 'button', text: '取消课程', className: 'cancel danger op-only',
 				    onclick: function () { cancelClass(s); } })
 			])
 		]);
@@ -765,7 +845,8 @@
 				emptyRow(body, 6, '暂无报名');
 			$('roster-title').textContent = '花名册：' + s.course_name + '（' + fmtTime(s.starts_at) + '）';
 			show($('roster'), true);
-			return fetch(API + path + '?format=csv', { headers: { Authorization: 'Bearer ' + token() } });
+			return fetch(API + path + '?format=csv', { credentials: 'same-origin',
+			    headers: token() ? { Authorization: 'Bearer ' + token() } : {} });
 		}).then(function (res) {
 			return res && res.ok ? res.blob() : null;
 		}).then(function (blob) {
@@ -851,9 +932,11 @@
 
 	function startLive() {
 		var es;
-		if (live.es || !window.EventSource || !token())
+		if (live.es || !window.EventSource || !auth.me)
 			return;
-		es = new EventSource(API + '/push/console?access_token=' + encodeURIComponent(token()));
+		/* a token as access_token; a password session by its cookie */
+		es = new EventSource(API + '/push/console' +
+		    (token() ? '?access_token=' + encodeURIComponent(token()) : ''));
 		live.es = es;
 		es.onopen = function () { document.body.setAttribute('data-live', 'push'); };
 		es.onmessage = function (ev) {
@@ -876,9 +959,15 @@
 
 	/* ---- routing --------------------------------------------------------------------- */
 
+	/* The first page after sign-in: the overview when it is there. */
+	function defaultView() {
+		return views.overview ? 'overview' : 'orders';
+	}
+
 	function showView(name) {
-		['signin', 'orders', 'order', 'audit', 'classes'].forEach(function (v) {
-			show($('view-' + v), v === name);
+		['signin', 'orders', 'order', 'audit', 'classes'].concat(Object.keys(views)).forEach(function (v) {
+			if ($('view-' + v))
+				show($('view-' + v), v === name);
 		});
 		var navName = name === 'order' ? 'orders' : name;
 		Array.prototype.forEach.call(document.querySelectorAll('[data-nav]'), function (a) {
@@ -891,12 +980,12 @@
 
 	function route() {
 		var h = location.hash.replace(/^#\/?/, ''), parts = h.split('/');
-		if (!token()) {
+		if (!auth.me) {
 			show($('nav'), false);
 			stopRefresh();
 			stopLive();
 			showView('signin');
-			$('signin-token').focus();
+			$('signin-name').focus();
 			return;
 		}
 		show($('nav'), true);
@@ -924,11 +1013,35 @@
 			loadClasses();
 			break;
 		default:
-			location.hash = '#/orders';
+			if (views[parts[0]]) {
+				showView(parts[0]);
+				views[parts[0]].load(parts.slice(1));
+			} else {
+				location.hash = '#/' + defaultView();
+			}
 		}
 	}
 
+	/* What a view in a file of its own uses. */
+	window.GymConsole = {
+		views: views, api: api, el: el, clear: clear, show: show, flash: flash,
+		fmtTime: fmtTime, yuan: yuan, label: label, badge: badge, emptyRow: emptyRow,
+		isOperator: isOperator, ORDER_STATUS: ORDER_STATUS, REFUND_STATUS: REFUND_STATUS
+	};
+
+	/* Every table scrolls inside a box of its own, so the page never does. */
+	function boxTables() {
+		Array.prototype.forEach.call(document.querySelectorAll('table.grid'), function (t) {
+			if (t.parentNode.classList.contains('scroll'))
+				return;
+			var box = el('div', { className: 'scroll' });
+			t.parentNode.insertBefore(box, t);
+			box.appendChild(t);
+		});
+	}
+
 	document.addEventListener('DOMContentLoaded', function () {
+		boxTables();
 		initSignin();
 		initOrders();
 		initRefund();
@@ -942,6 +1055,6 @@
 					route();
 			});
 		});
-		route();
+		whoami().then(route);
 	});
 })();
