@@ -263,9 +263,9 @@ async function consoleRefund(page, orderId) {
 	const trail = await page.evaluate(`[...document.querySelectorAll('#order-audit tr[data-action]')]
 		.map(e => e.getAttribute('data-action'))`);
 	const tx = await page.text('#order-transactions');
-	assert(tx.includes('SUCCESS'), 'the transaction is listed: ' + tx);
+	assert(tx.includes('支付成功') && !tx.includes('SUCCESS'), 'the transaction is listed in Chinese: ' + tx);
 	assert((await page.text('#order-status')) === '已支付', 'the order page reads 已支付');
-	ok('console opens the order: transaction SUCCESS, trail ' + trail.join(','));
+	ok('console opens the order: transaction 支付成功, trail ' + trail.join(','));
 
 	await page.waitFor(visible('#refund-submit'), 'the refund button');
 	await page.type('#refund-reason', '浏览器测试退款');

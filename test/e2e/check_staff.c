@@ -6,7 +6,9 @@
  * is refused 403 and nothing changes; sign-out ends the session; five
  * wrong passwords lock the name out (429 LOCKED_OUT, Retry-After) until
  * gymctl operator password resets it; bearer tokens work as before.
- * Operators are made with gymctl operator add --password-file.
+ * Operators are made with gymctl operator add --password-file.  Also the
+ * console's search (phone, order id, transaction id, child's name) and the
+ * names beside ids (class, operator).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +242,89 @@ START_TEST(test_bearer_still_works)
 }
 END_TEST
 
+/* Search by what a parent reads out, and names beside ids (issue 19). */
+START_TEST(test_search_and_names)
+{
+	struct e2e_resp r = { 0 };
+	char name[96], token[64], ptoken[E2E_TOKEN_MAX], course[96], body[512], path[256];
+	char oid[40], phone[16], child[64], txn[64], st[24], cookie[128], csrf[80], set[256];
+	const char *p[1] = { oid };
+	cJSON *items, *it;
+	long long sid, rid, u;
+
+	staff_add("operator", name, token);
+	e2e_uniq("搜索课", course, sizeof(course));
+	sid = e2e_schedule_named(course, 3 * 86400, 3);
+	u = e2e_user("staff-search", ptoken);
+	snprintf(phone, sizeof(phone), "1371%07lld", u % 10000000);
+	/* a child's name of this test alone: letters from the user id */
+	snprintf(child, sizeof(child), "小%c%c%c", 'a' + (int)(u % 26), 'a' + (int)(u / 26 % 26),
+	    'a' + (int)(u / 676 % 26));
+	rid = e2e_hold(ptoken, sid);
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"reservation_id\":%lld,"
+	    "\"child_name\":\"%s\",\"child_birth_date\":\"2018-03-01\","
+	    "\"parent_phone\":\"%s\"}", sid, rid, child, phone);
+	e2e_request("POST", E2E_API "/payment/orders/create", ptoken, body, NULL, &r);
+	ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+	snprintf(oid, sizeof(oid), "%s", e2e_str(&r, "order_id"));
+	e2e_prepay(ptoken, oid);
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(ptoken, oid, "paid", 10000, st), "paid");
+	e2e_sql_text(e2e_pg(), "SELECT transaction_id FROM payment_orders WHERE order_id = $1", 1, p,
+	    txn, sizeof(txn));
+	ck_assert_uint_ge(strlen(txn), 16);
+
+	/* each of phone, order id, transaction id finds this order alone */
+	const char *qs[3] = { phone, oid, txn };
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), ADMIN "/orders?q=%s", qs[i]);
+		e2e_request("GET", path, token, NULL, NULL, &r);
+		ck_assert_msg(r.status == 200, "q=%s: %ld %s", qs[i], r.status, r.body);
+		items = cJSON_GetObjectItem(r.json, "items");
+		ck_assert_msg(cJSON_GetArraySize(items) == 1, "q=%s: %s", qs[i], r.body);
+		ck_assert_str_eq(cJSON_GetObjectItem(items->child, "order_id")->valuestring, oid);
+		/* the class by name and start, not only its id */
+		ck_assert_str_eq(cJSON_GetObjectItem(items->child, "course_name")->valuestring, course);
+		ck_assert(cJSON_IsString(cJSON_GetObjectItem(items->child, "course_starts_at")));
+	}
+	/* the child's name (URL-encoded UTF-8 of 小): every answer's child has it */
+	snprintf(path, sizeof(path), ADMIN "/orders?q=%%E5%%B0%%8F%s", child + 3);
+	e2e_request("GET", path, token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	items = cJSON_GetObjectItem(r.json, "items");
+	ck_assert_int_ge(cJSON_GetArraySize(items), 1);
+	int seen = 0;
+	cJSON_ArrayForEach(it, items) {
+		ck_assert_str_eq(cJSON_GetObjectItem(it, "child_name")->valuestring, child);
+		seen += strcmp(cJSON_GetObjectItem(it, "order_id")->valuestring, oid) == 0;
+	}
+	ck_assert_int_eq(seen, 1);
+	e2e_request("GET", ADMIN "/orders?q=%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA%E4%BA%BA", token,
+	    NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 0);
+	/* a wrong order id finds nothing (and is not taken for a name) */
+	e2e_request("GET", ADMIN "/orders?q=GYM000000000000", token, NULL, NULL, &r);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 0);
+
+	/* the detail names its class; the audit log names the operator who signed in */
+	snprintf(path, sizeof(path), ADMIN "/orders/%s", oid);
+	e2e_request("GET", path, token, NULL, NULL, &r);
+	ck_assert_str_eq(e2e_str(&r, "course_name"), course);
+	signin(name, cookie, csrf, set);
+	e2e_request("GET", ADMIN "/audit-log?action_type=operator_signed_in&limit=50", token, NULL,
+	    NULL, &r);
+	seen = 0;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(r.json, "items")) {
+		const cJSON *an = cJSON_GetObjectItem(it, "actor_name");
+
+		seen += cJSON_IsString(an) && strcmp(an->valuestring, name) == 0;
+	}
+	ck_assert_int_ge(seen, 1);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 staff_suite(void)
 {
@@ -251,6 +336,7 @@ staff_suite(void)
 	tcase_add_test(tc, test_auditor_cookie_cannot_change);
 	tcase_add_test(tc, test_lockout_and_reset);
 	tcase_add_test(tc, test_bearer_still_works);
+	tcase_add_test(tc, test_search_and_names);
 	suite_add_tcase(s, tc);
 	return s;
 }
