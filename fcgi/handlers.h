@@ -45,6 +45,7 @@ enum gym_err gym_h_admin_roster(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_session_create(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_session_delete(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_whoami(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_overview(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_order(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_schedule(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_push_console(struct gym_req *, struct gym_resp *);

@@ -50,6 +50,7 @@ static const struct gym_route routes[] = {
 	{ "POST", "/admin/session", gym_h_admin_session_create, GYM_AUTH_NONE, 4 * KB },
 	{ "DELETE", "/admin/session", gym_h_admin_session_delete, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/whoami", gym_h_admin_whoami, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/overview", gym_h_admin_overview, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

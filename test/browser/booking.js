@@ -338,8 +338,16 @@ async function sideways(page, what) {
 
 async function phoneConsole(page, orderId) {
 	await phoneSize(page);
-	/* a new tab: signed in by the session cookie, nothing typed */
-	await page.goto(BASE + '/console/#/orders');
+	/* a new tab: signed in by the session cookie, nothing typed; the overview first */
+	await page.goto(BASE + '/console/');
+	await page.waitFor(visible('#view-overview') + ` && document.querySelector('#ov-paid').textContent !== '–'`,
+	    'the overview in a new tab', 15000);
+	const paid = await page.text('#ov-paid');
+	assert(parseInt(paid, 10) >= 1, "the overview counts today's paid orders: " + paid);
+	let w0 = await sideways(page, 'the overview');
+	await page.screenshot(path.join(ART, 'phone-overview.png'));
+	ok('the overview first, at 390 px: ' + paid + ' paid today, ' + w0 + ' px wide; screenshot phone-overview.png');
+	await hashTo(page, '#/orders');
 	await page.waitFor(visible('#view-orders') + ` && document.querySelectorAll('#orders-body tr').length > 0`,
 	    'the orders list in a new tab (the session survives)', 15000);
 	ok('a new tab is signed in by the session cookie');

@@ -325,6 +325,72 @@ START_TEST(test_search_and_names)
 }
 END_TEST
 
+/* The overview of a day: its classes with seats taken; today's paid orders
+ * and their sum as the database has them; the waiting counts. */
+START_TEST(test_overview)
+{
+	struct e2e_resp r = { 0 };
+	char name[96], token[64], ptoken[E2E_TOKEN_MAX], course[96], path[128], day[16];
+	char oid[40], st[24];
+	const cJSON *c;
+	long long sid, rid, paid, fen;
+	int seen = 0;
+
+	staff_add("auditor", name, token);
+	e2e_uniq("概览课", course, sizeof(course));
+	sid = e2e_schedule_named(course, 5 * 86400, 3);
+	e2e_user("staff-overview", ptoken);
+	rid = e2e_hold(ptoken, sid);
+	e2e_order_create(ptoken, sid, rid, oid, NULL);
+	e2e_prepay(ptoken, oid);
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(ptoken, oid, "paid", 10000, st), "paid");
+
+	/* the class's day, in the gym's zone */
+	e2e_sql_text(e2e_pg(), "SELECT to_char(starts_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') "
+	    "FROM course_schedules WHERE id = $1::bigint", 1,
+	    (const char *const[]){ (snprintf(path, sizeof(path), "%lld", sid), path) }, day,
+	    sizeof(day));
+	snprintf(path, sizeof(path), ADMIN "/overview?day=%s", day);
+	e2e_request("GET", path, token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "day"), day);
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(r.json, "classes")) {
+		if ((long long)cJSON_GetObjectItem(c, "id")->valuedouble != sid)
+			continue;
+		seen++;
+		ck_assert_str_eq(cJSON_GetObjectItem(c, "course_name")->valuestring, course);
+		ck_assert_int_eq((int)cJSON_GetObjectItem(c, "booked")->valuedouble, 1);
+		ck_assert_int_eq((int)cJSON_GetObjectItem(c, "held")->valuedouble, 0);
+		ck_assert_int_eq((int)cJSON_GetObjectItem(c, "capacity")->valuedouble, 3);
+	}
+	ck_assert_int_eq(seen, 1);
+
+	/* today: the paid orders and their sum, counted by the database itself */
+	e2e_request("GET", ADMIN "/overview", token, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	paid = e2e_sql_int(e2e_pg(), "SELECT count(*) FROM payment_orders WHERE paid_at >= "
+	    "(now() AT TIME ZONE 'Asia/Shanghai')::date::timestamp AT TIME ZONE 'Asia/Shanghai'");
+	fen = e2e_sql_int(e2e_pg(), "SELECT coalesce(sum(amount_fen), 0) FROM payment_orders "
+	    "WHERE paid_at >= (now() AT TIME ZONE 'Asia/Shanghai')::date::timestamp "
+	    "AT TIME ZONE 'Asia/Shanghai'");
+	ck_assert_int_ge(paid, 1);
+	ck_assert_int_eq((long long)e2e_num(&r, "paid_orders"), paid);
+	ck_assert_int_eq((long long)e2e_num(&r, "paid_fen"), fen);
+	ck_assert_int_eq((long long)e2e_num(&r, "attention"), e2e_sql_int(e2e_pg(),
+	    "SELECT count(*) FROM payment_orders o WHERE o.attention_reason IS NOT NULL AND "
+	    "o.status = 'refunding' AND NOT EXISTS (SELECT 1 FROM refunds f WHERE "
+	    "f.order_id = o.order_id AND f.status <> 'closed')"));
+	ck_assert_int_ge((long long)e2e_num(&r, "refunds_in_progress"), 0);
+	/* a day that is not a date */
+	e2e_request("GET", ADMIN "/overview?day=2026-02-30", token, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	e2e_request("GET", ADMIN "/overview?day=tomorrow", token, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 staff_suite(void)
 {
@@ -337,6 +403,7 @@ staff_suite(void)
 	tcase_add_test(tc, test_lockout_and_reset);
 	tcase_add_test(tc, test_bearer_still_works);
 	tcase_add_test(tc, test_search_and_names);
+	tcase_add_test(tc, test_overview);
 	suite_add_tcase(s, tc);
 	return s;
 }
