@@ -24,6 +24,10 @@ static struct gym_stmt st_counts = { "overview_counts",
 	"(SELECT count(*) FROM refunds WHERE status = 'abnormal') AS abnormal, "
 	"(SELECT count(*) FROM payment_orders o WHERE " GYM_ATTENTION_SQL ") AS attention "
 	"FROM d", 0 };
+static struct gym_stmt st_waiting = { "overview_waiting",
+	"SELECT (SELECT count(*) FROM refunds WHERE status IN ('pending', 'processing')) AS refunding, "
+	"(SELECT count(*) FROM refunds WHERE status = 'abnormal') AS abnormal, "
+	"(SELECT count(*) FROM payment_orders o WHERE " GYM_ATTENTION_SQL ") AS attention", 0 };
 static struct gym_stmt st_classes = { "overview_classes",
 	DAY_CTE
 	"SELECT s.id, s.course_name, s.capacity, "
@@ -80,6 +84,22 @@ gym_overview_get(struct gym_db *db, const char *day, struct gym_overview *out)
 		c->held = (int)gym_db_get_ll(r, i, "held");
 		c->cancelled = strcmp(gym_db_get(r, i, "cancelled"), "t") == 0;
 	}
+	PQclear(r);
+	return GYM_OK;
+}
+
+enum gym_err
+gym_overview_waiting(struct gym_db *db, struct gym_overview *out)
+{
+	PGresult *r;
+	enum gym_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, &st_waiting, 0, NULL, &r)) != GYM_OK)
+		return e;
+	out->refunds_in_progress = gym_db_get_ll(r, 0, "refunding");
+	out->refunds_abnormal = gym_db_get_ll(r, 0, "abnormal");
+	out->attention = gym_db_get_ll(r, 0, "attention");
 	PQclear(r);
 	return GYM_OK;
 }

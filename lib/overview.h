@@ -39,5 +39,8 @@ struct gym_overview {
 /* The overview of day ("YYYY-MM-DD"; NULL: today by the gym clock):
  * GYM_OK, GYM_EINVAL for a day that is not a date. */
 enum gym_err gym_overview_get(struct gym_db *, const char *day, struct gym_overview *out);
+/* Only what waits for a person (for /metrics): the counts of out without
+ * the day's classes and payments. */
+enum gym_err gym_overview_waiting(struct gym_db *, struct gym_overview *out);
 
 #endif

@@ -382,6 +382,16 @@ START_TEST(test_overview)
 	    "o.status = 'refunding' AND NOT EXISTS (SELECT 1 FROM refunds f WHERE "
 	    "f.order_id = o.order_id AND f.status <> 'closed')"));
 	ck_assert_int_ge((long long)e2e_num(&r, "refunds_in_progress"), 0);
+	/* /metrics says the same about what waits for a person */
+	e2e_request("GET", "/metrics", NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(e2e_metric(r.body, "gymd_attention_orders"), e2e_sql_int(e2e_pg(),
+	    "SELECT count(*) FROM payment_orders o WHERE o.attention_reason IS NOT NULL AND "
+	    "o.status = 'refunding' AND NOT EXISTS (SELECT 1 FROM refunds f WHERE "
+	    "f.order_id = o.order_id AND f.status <> 'closed')"));
+	ck_assert_int_eq(e2e_metric(r.body, "gymd_refunds_waiting{state=\"abnormal\"}"),
+	    e2e_sql_int(e2e_pg(), "SELECT count(*) FROM refunds WHERE status = 'abnormal'"));
+	ck_assert_int_ge(e2e_metric(r.body, "gymd_refunds_waiting{state=\"in_progress\"}"), 0);
 	/* a day that is not a date */
 	e2e_request("GET", ADMIN "/overview?day=2026-02-30", token, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 400);
