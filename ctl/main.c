@@ -31,6 +31,7 @@ static const char usage_text[] =
     "       gymctl [-c FILE] sweep\n"
     "       gymctl [-c FILE] operator add NAME --role operator|auditor [--password-file F|-]\n"
     "       gymctl [-c FILE] operator password NAME [--password-file F|-]\n"
+    "       gymctl [-c FILE] retention run --dir DIR | --dry-run\n"
     "       gymctl [-c FILE] operator list | operator revoke ID\n"
     "       gymctl [-c FILE] pii rekey\n"
     "       gymctl help | --version\n"
@@ -206,6 +207,8 @@ main(int argc, char *argv[])
 		rc = gym_ctl_operator(db, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "pii") == 0)
 		rc = gym_ctl_pii(db, &cfg, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "retention") == 0)
+		rc = gym_ctl_retention(db, argc - i - 1, argv + i + 1);
 	else
 		rc = usage();
 	gym_db_free(db);

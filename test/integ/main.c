@@ -34,6 +34,7 @@ static Suite *(*const suites[])(void) = {
 	push_suite,
 	payevent_suite,
 	staff_auth_suite,
+	retention_suite,
 };
 
 int
