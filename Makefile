@@ -18,7 +18,7 @@ CC       ?= cc
 BUILD    ?= build
 BIN      ?= bin
 CFLAGS   ?= -O2 -g
-PKGS     := libpq libcurl openssl libcjson libqrencode zlib
+PKGS     := libpq libcurl openssl libcjson libqrencode zlib libargon2
 WARN     := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
             -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wpointer-arith -Wwrite-strings -Wformat=2 -Wcast-qual -Wmissing-declarations -pedantic \

@@ -5,9 +5,14 @@
  *                     audit trail, and the refund form
  *   #/audit           the audit log, filtered and paged
  *   #/classes         create a class, change a class's capacity
- * The operator token is kept in sessionStorage (this tab only) and sent as a
- * bearer token to /api/v1/admin/... on the same origin.  Everything the server
- * returns is put in the page with textContent, never as HTML.
+ * Staff sign in with a name and a password: the server keeps the session in an
+ * HttpOnly cookie (so a new tab is signed in too) and every change carries the
+ * session's CSRF token (X-CSRF-Token), which GET /admin/whoami gives back.  An
+ * operator token (gymctl) still works: kept in sessionStorage (this tab only)
+ * and sent as a bearer token.  Auditors see no refund or class-changing
+ * controls.  Everything the server returns is put in the page with
+ * textContent, never as HTML.  Other views register in GymConsole.views
+ * (one file each, e.g. overview.js).
  */
 'use strict';
 
@@ -53,8 +58,30 @@
 		order_refunding: '退款中', order_refunded: '订单已退款',
 		seat_freed: '名额释放', seat_released: '名额释放', notification_rejected: '通知被拒绝', schedule_created: '创建课程', capacity_changed: '修改名额',
 		operator_added: '添加运营人员', operator_revoked: '停用运营人员',
-		notification_sent: '通知已发送', notification_failed: '通知发送失败'
+		notification_sent: '通知已发送', notification_failed: '通知发送失败',
+		/* issue 19: every action the server writes has a Chinese name */
+		message_queued: '消息待发送', message_sent: '消息已发送', message_failed: '消息发送失败',
+		registration_recorded: '登记报名信息', attempt_opened: '发起支付', attempt_paid: '支付完成',
+		attempt_closed: '支付单关闭', attempt_superseded: '支付单被替换', attempt_failed: '支付单失败',
+		hold_user_lapsed: '占座超时', order_user_lapsed: '订单超时', order_refund_closed: '退款关闭（订单）',
+		schedule_changed: '修改课程', schedule_cancelled: '取消课程', class_cancelled: '课程取消',
+		waitlist_joined: '加入候补', waitlist_left: '退出候补', waitlist_offered: '候补得到名额',
+		waitlist_closed: '候补关闭', waitlist_queued: '候补排队',
+		notify_rejected: '通知被拒绝', notify_unknown: '未知通知',
+		operator_signed_in: '员工登录', operator_signed_out: '员工退出',
+		operator_locked_out: '登录锁定', operator_password_set: '设置密码'
 	};
+	/* WeChat's words in the payment and refund tables */
+	var TRADE_STATE = {
+		SUCCESS: '支付成功', REFUND: '转入退款', NOTPAY: '未支付', CLOSED: '已关闭', REVOKED: '已撤销',
+		USERPAYING: '用户支付中', PAYERROR: '支付失败', TRADE_SUCCESS: '支付成功', TRADE_FINISHED: '交易完成',
+		TRADE_CLOSED: '交易关闭', WAIT_BUYER_PAY: '等待付款'
+	};
+	var TRADE_TYPE = { NATIVE: '扫码支付', JSAPI: '小程序支付', APP: 'App 支付', MWEB: 'H5 支付' };
+	var TXN_OUTCOME = {
+		paid: '已入账', late_paid: '过期后入账', late_refunded: '过期支付已退', duplicate_refunded: '重复支付已退'
+	};
+	var WX_REFUND_STATUS = { SUCCESS: '退款成功', PROCESSING: '退款处理中', CLOSED: '退款关闭', ABNORMAL: '退款异常' };
 	/* What an operator does next when a refund did not go through. */
 	var REFUND_ADVICE = {
 		abnormal: '退款异常：家长的银行卡可能已注销或冻结。请登录微信支付商户平台，对该笔退款发起“异常退款”（退到商户余额或线下转账），处理后在此核对状态。',
@@ -62,6 +89,10 @@
 	};
 
 	var $ = function (id) { return document.getElementById(id); };
+
+	/* Views in files of their own: views[name] = { load: function (args) }, shown
+	 * at #/name with their <section id="view-name">. */
+	var views = {};
 
 	/* ---- small helpers ------------------------------------------------------------ */
 
@@ -153,15 +184,30 @@
 		return prefix + '-' + s;
 	}
 
-	var flashTimer = null;
-	function flash(msg, kind) {
+	/* A message at the top: it goes after a while, when the view changes, or
+	 * (with a topic) when unflash(topic) says the state it announced arrived. */
+	var flashTimer = null, flashState = { view: '', topic: '' };
+	function flash(msg, kind, topic) {
 		var f = $('flash');
 		f.textContent = msg;
 		f.className = 'flash ' + (kind || 'ok');
 		show(f, true);
+		flashState = { view: location.hash, topic: topic || '' };
 		if (flashTimer)
 			clearTimeout(flashTimer);
-		flashTimer = setTimeout(function () { show(f, false); }, kind === 'error' ? 10000 : 5000);
+		flashTimer = setTimeout(function () { show(f, false); }, kind === 'error' ? 10000 : topic ? 60000 : 5000);
+	}
+
+	function unflash(topic) {
+		if (!topic || flashState.topic === topic)
+			show($('flash'), false);
+	}
+
+	/* A list being read: one row that says so (the old rows go). */
+	function loading(tbody, cols) {
+		clear(tbody);
+		tbody.appendChild(el('tr', { className: 'loading-row' }, [el('td', { colspan: String(cols),
+		    className: 'loading', text: '加载中…' })]));
 	}
 
 	/* ---- the API -------------------------------------------------------------------- */
@@ -185,6 +231,27 @@
 		return sessionStorage.getItem(TOKEN_KEY) || '';
 	}
 
+	/* Who is signed in (GET /admin/whoami): null until known. */
+	var auth = { me: null, csrf: '' };
+
+	function isOperator() {
+		return !!auth.me && auth.me.role === 'operator';
+	}
+
+	var ROLE = { operator: '运营', auditor: '审计' };
+
+	function setMe(me) {
+		auth.me = me;
+		auth.csrf = (me && me.csrf_token) || auth.csrf;
+		if (!me)
+			auth.csrf = '';
+		$('whoami').textContent = me ? me.name + ' · ' + label(ROLE, me.role) : '';
+		if (me)
+			document.body.setAttribute('data-role', me.role);
+		else
+			document.body.removeAttribute('data-role');
+	}
+
 	/*
 	 * api(method, path, {query, body, key, token}) -> Promise of the parsed body.
 	 * Rejects with an ApiError; a 401 also ends the session.
@@ -204,9 +271,12 @@
 		var tok = opts.token !== undefined ? opts.token : token();
 		if (tok)
 			headers.Authorization = 'Bearer ' + tok;
+		else if (auth.csrf && method !== 'GET')
+			headers['X-CSRF-Token'] = auth.csrf;
 		if (opts.key)
 			headers['Idempotency-Key'] = opts.key;
-		var init = { method: method, headers: headers, cache: 'no-store', credentials: 'omit' };
+		/* the session cookie goes with every request to this origin */
+		var init = { method: method, headers: headers, cache: 'no-store', credentials: 'same-origin' };
 		if (opts.body !== undefined) {
 			headers['Content-Type'] = 'application/json';
 			init.body = JSON.stringify(opts.body);
@@ -222,8 +292,8 @@
 				if (r.ok)
 					return body;
 				var err = new ApiError(r.status, body);
-				if (r.status === 401 && opts.token === undefined)
-					signOut('登录已失效，请重新输入令牌。' + '（' + err.code + '）');
+				if (r.status === 401 && opts.token === undefined && !opts.quiet401)
+					signOut('登录已失效，请重新登录。');
 				throw err;
 			});
 		}, function () {
@@ -235,6 +305,7 @@
 
 	function signOut(msg) {
 		sessionStorage.removeItem(TOKEN_KEY);
+		setMe(null);
 		stopRefresh();
 		if (msg) {
 			$('signin-error').textContent = msg;
@@ -243,7 +314,55 @@
 		route();
 	}
 
+	/* Ask who is signed in (the cookie, or this tab's token); then route. */
+	function whoami() {
+		return api('GET', '/admin/whoami', { quiet401: true }).then(function (me) {
+			setMe(me);
+		}, function (err) {
+			setMe(null);
+			if (err.status === 401)
+				sessionStorage.removeItem(TOKEN_KEY);
+			else
+				flash('无法确认登录状态：' + err, 'error');
+		});
+	}
+
+	function signedIn(msg) {
+		show($('signin-error'), false);
+		if (!location.hash || location.hash === '#/' || location.hash === '#/signin')
+			location.hash = '#/' + defaultView();
+		else
+			route();
+		flash(msg);
+	}
+
 	function initSignin() {
+		$('password-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var name = $('signin-name').value.trim(), pw = $('signin-password').value;
+			var btn = $('password-submit');
+			show($('signin-error'), false);
+			if (!name || !pw)
+				return;
+			btn.disabled = true;
+			api('POST', '/admin/session', { body: { name: name, password: pw }, token: '' })
+			    .then(function (s) {
+				$('signin-password').value = '';
+				sessionStorage.removeItem(TOKEN_KEY);
+				auth.csrf = s.csrf_token;
+				setMe({ operator_id: s.operator.operator_id, name: s.operator.name,
+				    role: s.operator.role, csrf_token: s.csrf_token });
+				signedIn('已登录：' + s.operator.name);
+			}, function (err) {
+				$('signin-password').value = '';
+				$('signin-error').textContent = err.status === 401 ? '用户名或密码不正确。' :
+				    err.status === 429 ? '登录失败次数过多，账号已锁定 15 分钟；可请系统管理员重置密码。' :
+				    String(err);
+				show($('signin-error'), true);
+			}).then(function () {
+				btn.disabled = false;
+			});
+		});
 		$('signin-form').addEventListener('submit', function (ev) {
 			ev.preventDefault();
 			var tok = $('signin-token').value.trim(), btn = $('signin-submit');
@@ -251,26 +370,24 @@
 			if (!tok)
 				return;
 			btn.disabled = true;
-			/* The token is good if it may read the orders. */
-			api('GET', '/admin/orders', { query: { limit: 1 }, token: tok }).then(function () {
+			api('GET', '/admin/whoami', { token: tok }).then(function (me) {
 				sessionStorage.setItem(TOKEN_KEY, tok);
 				$('signin-token').value = '';
-				if (!location.hash || location.hash === '#/' || location.hash === '#/signin')
-					location.hash = '#/orders';
-				else
-					route();
-				flash('已登录');
+				setMe(me);
+				signedIn('已登录：' + me.name);
 			}, function (err) {
 				$('signin-error').textContent = err.status === 401 ?
-				    '令牌无效或已停用。（' + err.code + '）' : String(err);
+				    '令牌无效或已停用。' : String(err);
 				show($('signin-error'), true);
 			}).then(function () {
 				btn.disabled = false;
 			});
 		});
 		$('signout').addEventListener('click', function () {
-			signOut('');
-			flash('已退出登录');
+			var done = function () { signOut(''); flash('已退出登录'); };
+			if (token())
+				return done();
+			api('DELETE', '/admin/session', { quiet401: true }).then(done, done);
 		});
 	}
 
@@ -280,6 +397,7 @@
 
 	function ordersFilter() {
 		return {
+			q: $('orders-q').value.trim(),
 			status: $('orders-status').value,
 			course_schedule_id: $('orders-schedule').value,
 			from: localToRfc3339($('orders-from').value),
@@ -287,13 +405,17 @@
 		};
 	}
 
-	function loadOrders() {
+	function loadOrders(quiet) {
 		var q = Object.assign({}, orders.filter, { limit: PAGE_SIZE });
 		/* answers can come back out of order: only the latest request's counts */
 		var seq = orders.seq = (orders.seq || 0) + 1;
 		if (orders.cursors[orders.page])
 			q.cursor = orders.cursors[orders.page];
 		$('orders-body').setAttribute('aria-busy', 'true');
+		if (!quiet) {
+			loading($('orders-body'), 8);
+			show($('orders-empty'), false);
+		}
 		/* "attention": the needs-attention queue, its own list */
 		var path = q.status === 'attention' ? '/admin/attention' : '/admin/orders';
 		if (q.status === 'attention')
@@ -310,8 +432,9 @@
 					    className: 'mono', text: o.order_id })]),
 					el('td', {}, [badge(o.status)]),
 					el('td', { text: yuan(o.amount_fen, o.amount) }),
-					el('td', { text: o.course_schedule_id !== undefined ? String(o.course_schedule_id) : '' }),
-					el('td', { text: o.user_id !== undefined ? String(o.user_id) : '' }),
+					el('td', { text: className(o) }),
+					el('td', { text: o.child_name || '' }),
+					el('td', { className: 'nowrap', text: o.parent_phone_masked || '' }),
 					el('td', { text: fmtTime(o.created_at) }),
 					el('td', { text: fmtTime(o.paid_at) })
 				]);
@@ -323,10 +446,19 @@
 			$('orders-next').disabled = !orders.cursors[orders.page + 1];
 			$('orders-page').textContent = '第 ' + (orders.page + 1) + ' 页';
 		}, function (err) {
+			if (seq === orders.seq)
+				clear($('orders-body'));
 			flash('查询订单失败：' + err, 'error');
 		}).then(function () {
 			$('orders-body').removeAttribute('aria-busy');
 		});
+	}
+
+	/* "少儿体操体验课 2026-12-05 10:00"; the id when the class is unknown. */
+	function className(o) {
+		if (o.course_name)
+			return o.course_name + ' ' + fmtTime(o.course_starts_at).slice(0, 16);
+		return o.course_schedule_id !== undefined ? '课程 ' + o.course_schedule_id : '';
 	}
 
 	function badge(status) {
@@ -392,7 +524,8 @@
 	function auditRow(a, withOrder) {
 		var change = a.old_status || a.new_status ?
 		    anyStatus(a.entity, a.old_status) + ' → ' + anyStatus(a.entity, a.new_status) : '';
-		var actor = label(ACTOR, a.actor_type) + (a.actor_id ? ' ' + a.actor_id : '');
+		var actor = label(ACTOR, a.actor_type) + (a.actor_name ? ' ' + a.actor_name :
+		    a.actor_id && a.actor_type !== 'user' ? ' ' + a.actor_id : '');
 		var detail = null;
 		if (a.request_snapshot !== undefined && a.request_snapshot !== null) {
 			detail = el('details', {}, [el('summary', { text: '请求' }),
@@ -400,8 +533,8 @@
 		}
 		var cells = [
 			el('td', { text: fmtTime(a.created_at), className: 'nowrap' }),
-			el('td', { title: a.action_type }, [label(ACTION, a.action_type), ' ',
-			    el('small', { className: 'mono muted', text: a.action_type })])
+			el('td', { title: a.action_type }, [label(ACTION, a.action_type)].concat(ACTION[a.action_type] ? [] :
+			    [' ', el('small', { className: 'mono muted', text: a.action_type })]))
 		];
 		if (withOrder) {
 			cells.push(el('td', {}, [a.order_id ? el('a', { className: 'mono',
@@ -434,10 +567,17 @@
 		field(f, '待处理', o.attention_reason ? label(ATTENTION_REASON, o.attention_reason) +
 		    (needsAttention(o) ? '：请核实后退款' : '') : '', 'attention');
 		field(f, '金额', yuan(o.amount_fen, o.amount) + (o.currency ? ' ' + o.currency : ''));
-		field(f, '用户 ID', o.user_id !== undefined ? String(o.user_id) : '');
-		field(f, '课程 ID', o.course_schedule_id !== undefined && o.course_schedule_id !== null ?
-		    String(o.course_schedule_id) : '');
-		field(f, '商品 ID', o.product_id !== undefined ? String(o.product_id) : '');
+		field(f, '课程', o.course_schedule_id !== undefined && o.course_schedule_id !== null ? className(o) : '无（会籍或课时包）');
+		if (o.product_id !== undefined && o.product_id !== null)
+			field(f, '商品 ID', String(o.product_id));
+		if (o.registration) {
+			field(f, '孩子', o.registration.child_name +
+			    (o.registration.child_age !== undefined ? '（' + o.registration.child_age + ' 岁）' : ''));
+			field(f, '家长手机', o.registration.parent_phone);
+			field(f, '备注', o.registration.note || '');
+		} else {
+			field(f, '家长', '用户 ' + o.user_id);
+		}
 		field(f, '下单时间', fmtTime(o.created_at));
 		field(f, '支付截止', fmtTime(o.expires_at));
 		field(f, '支付时间', fmtTime(o.paid_at));
@@ -458,12 +598,12 @@
 		(o.transactions || []).forEach(function (t) {
 			tx.appendChild(el('tr', {}, [
 				el('td', { className: 'mono', text: t.transaction_id || '' }),
-				el('td', { text: t.trade_state || '' }),
-				el('td', { text: t.trade_type || '' }),
+				el('td', { text: label(TRADE_STATE, t.trade_state) }),
+				el('td', { text: label(TRADE_TYPE, t.trade_type) }),
 				el('td', { text: yuan(t.amount_fen) }),
 				el('td', { text: fmtTime(t.success_time) }),
 				el('td', { text: t.source === 'notify' ? '支付通知' : t.source === 'query' ? '主动查询' : (t.source || '') }),
-				el('td', { text: t.outcome || '' })
+				el('td', { text: label(TXN_OUTCOME, t.outcome) })
 			]));
 		});
 		if (!(o.transactions || []).length)
@@ -475,9 +615,9 @@
 			rf.appendChild(el('tr', { 'data-refund-status': x.status }, [
 				el('td', { className: 'mono', text: x.refund_id || '' }),
 				el('td', {}, [el('span', { className: 'badge rf-' + x.status, text: label(REFUND_STATUS, x.status) })]),
-				el('td', { text: x.wx_status || '' }),
+				el('td', { text: label(WX_REFUND_STATUS, x.wx_status) }),
 				el('td', { text: x.reason || '' }),
-				el('td', { text: x.operator_id !== undefined && x.operator_id !== null ? String(x.operator_id) : '' }),
+				el('td', { text: x.operator_name || (x.operator_id ? '运营 ' + x.operator_id : '系统') }),
 				el('td', { text: fmtTime(x.created_at) }),
 				el('td', { text: fmtTime(x.succeeded_at) })
 			]));
@@ -502,9 +642,12 @@
 		if (!(o.audit || []).length)
 			emptyRow(au, 7, '暂无记录');
 
+		/* the refund it announced is done (or ended): its message goes */
+		if (o.status === 'refunded' || (latest && latest.status !== 'processing' && latest.status !== 'pending'))
+			unflash('refund');
 		/* The refund form stays while the server may still say "refundable". */
-		show($('refund-box'), o.status === 'paid' || needsAttention(o));
-		if (o.status === 'paid' || needsAttention(o))
+		show($('refund-box'), isOperator() && (o.status === 'paid' || needsAttention(o)));
+		if (isOperator() && (o.status === 'paid' || needsAttention(o)))
 			productRefund(o);
 		if (o.status !== 'paid' && !needsAttention(o))
 			current.refundKey = '';
@@ -600,7 +743,7 @@
 				rbody.amount_fen = part;
 			api('POST', '/admin/refunds', { body: rbody, key: current.refundKey }).then(function (refund) {
 				flash('已提交退款' + (refund && refund.refund_id ? '（退款单 ' + refund.refund_id + '）' : '') +
-				    '，等待微信退款结果。');
+				    '，等待微信退款结果。', 'ok', 'refund');
 				current.refundKey = '';
 				return loadOrder(o.order_id);
 			}, function (err) {
@@ -626,6 +769,8 @@
 		var q = Object.assign({}, audit.filter, { limit: PAGE_SIZE * 2 });
 		if (audit.cursors[audit.page])
 			q.cursor = audit.cursors[audit.page];
+		loading($('audit-body'), 9);
+		show($('audit-empty'), false);
 		return api('GET', '/admin/audit-log', { query: q }).then(function (page) {
 			var body = $('audit-body'), items = (page && page.items) || [];
 			clear(body);
@@ -636,14 +781,17 @@
 			$('audit-next').disabled = !audit.cursors[audit.page + 1];
 			$('audit-page').textContent = '第 ' + (audit.page + 1) + ' 页';
 		}, function (err) {
+			clear($('audit-body'));
 			flash('查询审计日志失败：' + err, 'error');
 		});
 	}
 
 	function initAudit() {
-		var dl = $('audit-actions');
-		Object.keys(ACTION).forEach(function (k) {
-			dl.appendChild(el('option', { value: k, label: ACTION[k] }));
+		var sel = $('audit-action');
+		Object.keys(ACTION).sort(function (a, b) { return ACTION[a].localeCompare(ACTION[b], 'zh-CN'); })
+		    .forEach(function (k) {
+			/* two codes may share a name: both are listed, the code tells them apart */
+			sel.appendChild(el('option', { value: k, text: ACTION[k] }));
 		});
 		$('audit-filter').addEventListener('submit', function (ev) {
 			ev.preventDefault();
@@ -677,6 +825,7 @@
 
 	function loadClasses() {
 		var now = new Date(), to = new Date(now.getTime() + 90 * 86400 * 1000);
+		loading($('classes-body'), 8);
 		return api('GET', '/course-schedules', { query: { from: now.toISOString(), to: to.toISOString() } })
 		    .then(function (list) {
 			var body = $('classes-body'), items = (list && list.items) || [];
@@ -692,7 +841,7 @@
 		var input = el('input', { type: 'number', min: '0', max: '10000', step: '1',
 		    value: String(s.capacity), 'aria-label': '新名额', className: 'cap' });
 		var btn = el('button', { type: 'submit', text: '保存' });
-		var form = el('form', { className: 'inline', 'data-schedule': String(s.id) }, [input, btn]);
+		var form = el('form', { className: 'inline op-only', 'data-schedule': String(s.id) }, [input, btn]);
 		var capCell = el('td', { text: String(s.capacity) });
 		var availCell = el('td', { text: String(s.available) });
 		form.addEventListener('submit', function (ev) {
@@ -725,11 +874,11 @@
 			capCell, availCell,
 			el('td', {}, [form]),
 			el('td', {}, [
-				el('button', { type: 'button', text: '改名', className: 'rename',
+				el('button', { type: 'button', text: '改名', className: 'rename op-only',
 				    onclick: function () { renameClass(s, nameCell); } }),
 				el('button', { type: 'button', text: '花名册', className: 'roster',
 				    onclick: function () { showRoster(s); } }),
-				el('button', { type: 'button', text: '取消课程', className: 'cancel danger',
+				el('button', { type: 'button', text: '取消课程', className: 'cancel danger op-only',
 				    onclick: function () { cancelClass(s); } })
 			])
 		]);
@@ -780,7 +929,8 @@
 				emptyRow(body, 6, '暂无报名');
 			$('roster-title').textContent = '花名册：' + s.course_name + '（' + fmtTime(s.starts_at) + '）';
 			show($('roster'), true);
-			return fetch(API + path + '?format=csv', { headers: { Authorization: 'Bearer ' + token() } });
+			return fetch(API + path + '?format=csv', { credentials: 'same-origin',
+			    headers: token() ? { Authorization: 'Bearer ' + token() } : {} });
 		}).then(function (res) {
 			return res && res.ok ? res.blob() : null;
 		}).then(function (blob) {
@@ -866,9 +1016,11 @@
 
 	function startLive() {
 		var es;
-		if (live.es || !window.EventSource || !token())
+		if (live.es || !window.EventSource || !auth.me)
 			return;
-		es = new EventSource(API + '/push/console?access_token=' + encodeURIComponent(token()));
+		/* a token as access_token; a password session by its cookie */
+		es = new EventSource(API + '/push/console' +
+		    (token() ? '?access_token=' + encodeURIComponent(token()) : ''));
 		live.es = es;
 		es.onopen = function () { document.body.setAttribute('data-live', 'push'); };
 		es.onmessage = function (ev) {
@@ -877,7 +1029,7 @@
 			if (current.id && m.order_id === current.id)
 				loadOrder(current.id, true);
 			if (!$('view-orders').hidden && !live.list)
-				live.list = setTimeout(function () { live.list = null; loadOrders(); }, 500);
+				live.list = setTimeout(function () { live.list = null; loadOrders(true); }, 500);
 		};
 		es.onerror = function () {
 			if (es.readyState !== 2 || live.es !== es)
@@ -1002,9 +1154,15 @@
 
 	/* ---- routing --------------------------------------------------------------------- */
 
+	/* The first page after sign-in: the overview when it is there. */
+	function defaultView() {
+		return views.overview ? 'overview' : 'orders';
+	}
+
 	function showView(name) {
-		['signin', 'orders', 'order', 'audit', 'classes', 'products'].forEach(function (v) {
-			show($('view-' + v), v === name);
+		['signin', 'orders', 'order', 'audit', 'classes', 'products'].concat(Object.keys(views)).forEach(function (v) {
+			if ($('view-' + v))
+				show($('view-' + v), v === name);
 		});
 		var navName = name === 'order' ? 'orders' : name;
 		Array.prototype.forEach.call(document.querySelectorAll('[data-nav]'), function (a) {
@@ -1017,12 +1175,15 @@
 
 	function route() {
 		var h = location.hash.replace(/^#\/?/, ''), parts = h.split('/');
-		if (!token()) {
+		/* a message belongs to the view it was said in */
+		if (flashState.view !== location.hash)
+			unflash('');
+		if (!auth.me) {
 			show($('nav'), false);
 			stopRefresh();
 			stopLive();
 			showView('signin');
-			$('signin-token').focus();
+			$('signin-name').focus();
 			return;
 		}
 		show($('nav'), true);
@@ -1054,11 +1215,36 @@
 			loadProducts();
 			break;
 		default:
-			location.hash = '#/orders';
+			if (views[parts[0]]) {
+				showView(parts[0]);
+				views[parts[0]].load(parts.slice(1));
+			} else {
+				location.hash = '#/' + defaultView();
+			}
 		}
 	}
 
+	/* What a view in a file of its own uses. */
+	window.GymConsole = {
+		views: views, api: api, el: el, clear: clear, show: show, flash: flash,
+		fmtTime: fmtTime, yuan: yuan, label: label, badge: badge, emptyRow: emptyRow,
+		isOperator: isOperator, loading: loading, className: className,
+		ORDER_STATUS: ORDER_STATUS, REFUND_STATUS: REFUND_STATUS
+	};
+
+	/* Every table scrolls inside a box of its own, so the page never does. */
+	function boxTables() {
+		Array.prototype.forEach.call(document.querySelectorAll('table.grid'), function (t) {
+			if (t.parentNode.classList.contains('scroll'))
+				return;
+			var box = el('div', { className: 'scroll' });
+			t.parentNode.insertBefore(box, t);
+			box.appendChild(t);
+		});
+	}
+
 	document.addEventListener('DOMContentLoaded', function () {
+		boxTables();
 		initSignin();
 		initOrders();
 		initRefund();
@@ -1073,6 +1259,6 @@
 					route();
 			});
 		});
-		route();
+		whoami().then(route);
 	});
 })();

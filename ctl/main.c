@@ -30,7 +30,9 @@ static const char usage_text[] =
     "       gymctl [-c FILE] schedule add --course NAME --starts RFC3339 --ends RFC3339 --capacity N\n"
     "       gymctl [-c FILE] schedule list\n"
     "       gymctl [-c FILE] sweep\n"
-    "       gymctl [-c FILE] operator add NAME --role operator|auditor\n"
+    "       gymctl [-c FILE] operator add NAME --role operator|auditor [--password-file F|-]\n"
+    "       gymctl [-c FILE] operator password NAME [--password-file F|-]\n"
+    "       gymctl [-c FILE] retention run --dir DIR | --dry-run\n"
     "       gymctl [-c FILE] operator list | operator revoke ID\n"
     "       gymctl [-c FILE] pii rekey\n"
     "       gymctl [-c FILE] product list\n"
@@ -211,6 +213,8 @@ main(int argc, char *argv[])
 		rc = gym_ctl_pii(db, &cfg, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "product") == 0)
 		rc = gym_ctl_product(db, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "retention") == 0)
+		rc = gym_ctl_retention(db, argc - i - 1, argv + i + 1);
 	else
 		rc = usage();
 	gym_db_free(db);

@@ -1,7 +1,8 @@
 /*
  * dispatch.c: between the router and a handler: authentication (the
  * route's flags: a parent's token, or an operator's checked against the
- * operators table and the route's role), Idempotency-Key (replay or run
+ * operators table and the route's role, or a staff session cookie with its
+ * CSRF token for unsafe methods), Idempotency-Key (replay or run
  * once, scoped to the parent or the operator), then the handler.
  */
 #include <stdio.h>
@@ -51,6 +52,37 @@ bearer(const struct gym_route *rt, const struct gym_req *req, char *buf, size_t 
 	return NULL;
 }
 
+/* 1 for the methods a CSRF token need not guard (they change nothing). */
+static int
+safe_method(const char *m)
+{
+	return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+}
+
+/* An operator route without an Authorization header: the staff session
+ * cookie (staff_auth.h), and for an unsafe method its CSRF token in
+ * X-CSRF-Token (a missing or wrong one is GYM_EFORBIDDEN). */
+static enum gym_err
+authenticate_session(const struct gym_route *rt, struct gym_req *req)
+{
+	struct gym_staff_session s;
+	enum gym_err e;
+
+	if (!gym_staff_cookie_sid(req->cookie, req->staff_sid))
+		return GYM_EUNAUTH;
+	if ((e = gym_staff_session_auth(req->ctx->db, req->staff_sid, &s)) != GYM_OK) {
+		req->staff_sid[0] = '\0';
+		return e;
+	}
+	req->operator_id = s.operator_id;
+	req->operator_role = s.role;
+	if (!safe_method(req->method) && !gym_staff_csrf_ok(req->staff_sid, req->csrf_token))
+		return GYM_EFORBIDDEN;
+	if ((rt->flags & GYM_AUTH_OPERATOR) && s.role != GYM_ROLE_OPERATOR)
+		return GYM_EFORBIDDEN;
+	return GYM_OK;
+}
+
 static enum gym_err
 authenticate(const struct gym_route *rt, struct gym_req *req)
 {
@@ -60,7 +92,11 @@ authenticate(const struct gym_route *rt, struct gym_req *req)
 
 	if ((rt->flags & (GYM_AUTH_USER | GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR)) == 0)
 		return GYM_OK;
-	if ((t = bearer(rt, req, qtoken, sizeof(qtoken))) == NULL)
+	t = bearer(rt, req, qtoken, sizeof(qtoken));
+	if (t == NULL && req->authorization == NULL && req->cookie != NULL &&
+	    (rt->flags & (GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR)))
+		return authenticate_session(rt, req);
+	if (t == NULL)
 		return GYM_EUNAUTH;
 	if (rt->flags & (GYM_AUTH_AUDITOR | GYM_AUTH_OPERATOR))
 		return authenticate_operator(rt, req, t);

@@ -56,5 +56,10 @@ gym_h_admin_audit_list(struct gym_req *req, struct gym_resp *resp)
 	for (int i = 0; i < n; i++)
 		cJSON_AddItemToArray(items, gym_h_audit_json(&rows[i]));
 	gym_admin_audit_free(rows, n);
+	if ((e = gym_h_name_operators(req->ctx->db, items, "actor_id", "operator",
+	    "actor_name")) != GYM_OK) {
+		cJSON_Delete(items);
+		return e;
+	}
 	return gym_resp_json(resp, 200, gym_h_admin_page(items, next));
 }

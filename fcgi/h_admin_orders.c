@@ -81,6 +81,48 @@ add_list_registration(cJSON *o, const struct gym_registration *r, int found, int
 	cJSON_AddStringToObject(o, "parent_phone_masked", m.parent_phone);
 }
 
+/* GET /admin/orders?q=...: what a parent reads out (issue 19): a phone
+ * (11 digits), a payment's transaction id (16-32 digits: WeChat's 4200...),
+ * an order id (GYM...), else part of a child's name.  *names receives the
+ * malloc'd order list of a name search (the caller frees it). */
+static enum gym_err
+search_filter(const struct gym_req *req, struct gym_resp *resp, char *q, size_t qlen,
+    char *phone_index, struct gym_admin_order_filter *f, char **names)
+{
+	size_t n, digits;
+
+	*names = NULL;
+	if (!gym_h_query(req, "q", q, qlen))
+		return GYM_OK;
+	/* trim spaces a copy and paste brings */
+	while (*q == ' ')
+		memmove(q, q + 1, strlen(q));
+	while ((n = strlen(q)) > 0 && q[n - 1] == ' ')
+		q[n - 1] = '\0';
+	if ((n = strlen(q)) == 0)
+		return GYM_OK;
+	if (n > 64)
+		return bad(resp, "q");
+	digits = strspn(q, "0123456789");
+	if (digits == n && gym_registration_phone_ok(q)) {
+		gym_pii_index(&req->ctx->cfg->pii, q, phone_index);
+		f->phone_index = phone_index;
+	} else if (digits == n && n >= 16 && n <= 32) {
+		f->transaction_id = q;
+	} else if (n >= 6 && n <= 32 && strncmp(q, "GYM", 3) == 0 && strspn(q,
+	    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-") == n) {
+		f->order_id = q;
+	} else {
+		enum gym_err e = gym_admin_child_name_orders(req->ctx->db, &req->ctx->cfg->pii, q,
+		    names);
+
+		if (e != GYM_OK)
+			return e;
+		f->order_ids = *names;
+	}
+	return GYM_OK;
+}
+
 /* Orders, or (attention) the needs-attention queue, with the same filters. */
 static enum gym_err
 order_list(struct gym_req *req, struct gym_resp *resp, int attention)
@@ -89,14 +131,15 @@ order_list(struct gym_req *req, struct gym_resp *resp, int attention)
 	struct gym_registration *regs = NULL;
 	struct gym_order *orders = NULL;
 	const char **ids = NULL;
-	char status[16], phone_index[65];
+	char status[16], phone_index[65], q[80], qphone[65], *names = NULL;
 	long long next = 0;
 	cJSON *items;
 	enum gym_err e;
 	int n = 0, *found = NULL;
 
 	if ((e = filters(req, resp, status, sizeof(status), &f)) != GYM_OK ||
-	    (e = phone_filter(req, resp, phone_index, &f)) != GYM_OK)
+	    (e = phone_filter(req, resp, phone_index, &f)) != GYM_OK ||
+	    (e = search_filter(req, resp, q, sizeof(q), qphone, &f, &names)) != GYM_OK)
 		return e;
 	f.attention = attention;
 	e = GYM_ENOMEM;
@@ -119,6 +162,10 @@ order_list(struct gym_req *req, struct gym_resp *resp, int attention)
 		add_list_registration(o, &regs[i], found[i], req->operator_role < 2);
 		cJSON_AddItemToArray(items, o);
 	}
+	if ((e = gym_h_name_classes(req->ctx->db, items)) != GYM_OK) {
+		cJSON_Delete(items);
+		goto out;
+	}
 	e = gym_resp_json(resp, 200, gym_h_admin_page(items, next));
 out:
 	if (regs != NULL)
@@ -127,6 +174,7 @@ out:
 	free(found);
 	free(ids);
 	free(orders);
+	free(names);
 	return e;
 }
 
@@ -248,6 +296,27 @@ add_registration(const struct gym_req *req, const char *order_id, cJSON *o)
 	return GYM_OK;
 }
 
+/* The order's class by name, its refunds' and trail's operators by name. */
+static enum gym_err
+name_order(struct gym_db *db, cJSON *o)
+{
+	cJSON *one = cJSON_CreateArray();
+	enum gym_err e;
+
+	if (one == NULL)
+		return GYM_ENOMEM;
+	cJSON_AddItemReferenceToArray(one, o);
+	e = gym_h_name_classes(db, one);
+	cJSON_Delete(one);
+	if (e == GYM_OK)
+		e = gym_h_name_operators(db, cJSON_GetObjectItemCaseSensitive(o, "refunds"),
+		    "operator_id", NULL, "operator_name");
+	if (e == GYM_OK)
+		e = gym_h_name_operators(db, cJSON_GetObjectItemCaseSensitive(o, "audit"),
+		    "actor_id", "operator", "actor_name");
+	return e;
+}
+
 enum gym_err
 gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 {
@@ -280,5 +349,9 @@ gym_h_admin_order_get(struct gym_req *req, struct gym_resp *resp)
 	for (int i = 0; i < ao.naudit; i++)
 		cJSON_AddItemToArray(a, gym_h_audit_json(&ao.audit[i]));
 	gym_admin_order_free(&ao);
+	if ((e = name_order(req->ctx->db, o)) != GYM_OK) {
+		cJSON_Delete(o);
+		return e;
+	}
 	return gym_resp_json(resp, 200, o);
 }

@@ -3,12 +3,17 @@
  * root (nginx keeps /metrics to loopback; gymd answers it only to the
  * trusted_proxies).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "handlers.h"
+#include "log.h"
 #include "metrics.h"
+#include "overview.h"
 
 /* 200 {"status":"ok"} when the database answers SELECT 1; otherwise
  * GYM_EDB, which the error map answers as 503 UNAVAILABLE. */
@@ -29,6 +34,38 @@ gym_h_healthz(struct gym_req *req, struct gym_resp *resp)
 	return gym_resp_json(resp, 200, o);
 }
 
+/* What waits for a person (from the database) and the platform
+ * certificates' expiry (from the config), after the process counters. */
+static enum gym_err
+render_state(struct gym_req *req, struct gym_resp *resp)
+{
+	const struct gym_wx_keyring *kr = &req->ctx->cfg->wx_platform;
+	struct gym_metrics_state st;
+	struct gym_overview *ov;
+	time_t now = gym_now();
+
+	memset(&st, 0, sizeof(st));
+	if ((ov = calloc(1, sizeof(*ov))) == NULL)
+		return GYM_ENOMEM;
+	if (gym_overview_waiting(req->ctx->db, ov) == GYM_OK) {
+		st.have_db = 1;
+		st.attention = ov->attention;
+		st.refunds_in_progress = ov->refunds_in_progress;
+		st.refunds_abnormal = ov->refunds_abnormal;
+	} else {
+		gym_log_warnx("metrics: the database did not answer; waiting counts left out");
+	}
+	free(ov);
+	for (size_t i = 0; i < kr->n && st.nkeys < 8; i++) {
+		if (kr->k[i].not_after == 0)
+			continue;
+		snprintf(st.keys[st.nkeys].serial, sizeof(st.keys[0].serial), "%s", kr->k[i].serial);
+		st.keys[st.nkeys].days = (double)(kr->k[i].not_after - (int64_t)now) / 86400.0;
+		st.nkeys++;
+	}
+	return gym_metrics_render_state(&st, &resp->body, &resp->body_len);
+}
+
 enum gym_err
 gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 {
@@ -41,6 +78,8 @@ gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 	free(resp->body);
 	resp->body = NULL;
 	if ((rc = gym_metrics_render(&resp->body, &resp->body_len)) != GYM_OK)
+		return rc;
+	if ((rc = render_state(req, resp)) != GYM_OK)
 		return rc;
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4";

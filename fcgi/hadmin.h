@@ -27,6 +27,13 @@ cJSON *gym_h_audit_json(const struct gym_audit_entry *);
 struct gym_refund;
 cJSON *gym_h_refund_json(const struct gym_refund *);
 
+/* hadmin_names.c: names beside ids in an array of objects: "course_name"
+ * and "course_starts_at" beside "course_schedule_id"; name_member beside
+ * id_member (for rows whose "actor_type" is actor_type, when not NULL). */
+enum gym_err gym_h_name_classes(struct gym_db *, cJSON *items);
+enum gym_err gym_h_name_operators(struct gym_db *, cJSON *items, const char *id_member,
+    const char *actor_type, const char *name_member);
+
 /* A string member, or null when v is NULL or "". */
 void gym_h_str_or_null(cJSON *o, const char *name, const char *v);
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "checkout.h"
+#include "staff_auth.h"
 
 /* One per worker process: what survives between requests. */
 struct gym_ctx {
@@ -46,6 +47,11 @@ struct gym_req {
 	long long user_id;		/* the authenticated parent, or 0 */
 	long long operator_id;		/* the authenticated operator, or 0 */
 	int operator_role;		/* 1 = auditor (read), 2 = operator */
+	const char *cookie;		/* the Cookie header, NULL when absent */
+	const char *csrf_token;		/* X-CSRF-Token, NULL when absent */
+	/* the staff session the operator signed in with (staff_auth.h), ""
+	 * when the operator used a bearer token */
+	char staff_sid[GYM_STAFF_SID_LEN + 1];
 };
 
 struct gym_resp {

@@ -61,6 +61,8 @@ gym_req_read(struct gym_reqbuf *rb, FCGX_ParamArray envp, struct gym_ctx *ctx)
 	r->wx_nonce = param(envp, "HTTP_WECHATPAY_NONCE");
 	r->wx_signature = param(envp, "HTTP_WECHATPAY_SIGNATURE");
 	r->wx_serial = param(envp, "HTTP_WECHATPAY_SERIAL");
+	r->cookie = param(envp, "HTTP_COOKIE");
+	r->csrf_token = param(envp, "HTTP_X_CSRF_TOKEN");
 	r->body = "";
 	r->query = "";
 	r->path = "";

@@ -59,6 +59,10 @@ static const struct gym_route routes[] = {
 	{ "GET", "/admin/orders/{}/refund-proposal", gym_h_admin_refund_proposal, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/members", gym_h_admin_member_find, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/members/{}", gym_h_admin_member_get, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/session", gym_h_admin_session_create, GYM_AUTH_NONE, 4 * KB },
+	{ "DELETE", "/admin/session", gym_h_admin_session_delete, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/whoami", gym_h_admin_whoami, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/overview", gym_h_admin_overview, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

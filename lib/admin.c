@@ -42,6 +42,10 @@ static struct gym_stmt st_orders = { "admin_orders",
 	"AND ($7::text IS NULL OR o.order_id IN "
 	"(SELECT order_id FROM order_registrations WHERE phone_index = $7::text)) "
 	"AND (NOT $8::boolean OR (" GYM_ATTENTION_SQL ")) "
+	"AND ($9::text IS NULL OR o.order_id = $9::text) "
+	"AND ($10::text IS NULL OR o.transaction_id = $10::text OR o.order_id IN "
+	"(SELECT order_id FROM payment_transactions WHERE transaction_id = $10::text)) "
+	"AND ($11::text[] IS NULL OR o.order_id = ANY($11::text[])) "
 	"ORDER BY o.id DESC LIMIT $6::int", 0 };
 static struct gym_stmt st_order = { "admin_order",
 	ORDER_COLS "WHERE o.order_id = $1", 0 };
@@ -93,7 +97,7 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
     struct gym_order *out, int *n, long long *next)
 {
 	char sid[24], from[40], to[40], before[24], lim[16];
-	const char *p[8];
+	const char *p[11];
 	PGresult *r;
 	enum gym_err e;
 	int rows;
@@ -110,8 +114,11 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
 	p[5] = lim;
 	p[6] = f->phone_index;
 	p[7] = f->attention ? "true" : "false";
+	p[8] = f->order_id;
+	p[9] = f->transaction_id;
+	p[10] = f->order_ids;
 	if ((e = gym_db_ensure(db)) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_orders, 8, p, &r)) != GYM_OK)
+	    (e = gym_db_exec(db, &st_orders, 11, p, &r)) != GYM_OK)
 		return e;
 	rows = PQntuples(r);
 	*n = rows > f->limit ? f->limit : rows;

@@ -30,7 +30,20 @@ struct gym_admin_order_filter {
 	int64_t from, to;		/* created_at in [from, to); 0 = unbounded */
 	long long before;		/* cursor: only ids below it; 0 = from the newest */
 	int limit;			/* 1 .. GYM_ADMIN_LIMIT_MAX */
+	/* issue 19, search: NULL = any */
+	const char *order_id;		/* this order */
+	const char *transaction_id;	/* the order a payment's transaction id is of */
+	const char *order_ids;		/* a bigint-free text[] literal "{A,B}": one of these */
 };
+
+/* admin_search.c: the orders among the newest GYM_ADMIN_NAME_SCAN
+ * registrations whose child's name contains name, as a text[] literal
+ * "{A,B,...}" (malloc'd, "{}" when none) for the order_ids filter.  Names
+ * are sealed (pii.h), so they are opened and compared here, not in SQL. */
+#define GYM_ADMIN_NAME_SCAN	2000
+struct gym_pii_keys;
+enum gym_err gym_admin_child_name_orders(struct gym_db *, const struct gym_pii_keys *,
+    const char *name, char **order_ids);
 
 struct gym_admin_audit_filter {
 	const char *order_id;		/* NULL = any */

@@ -477,3 +477,51 @@ gym_metrics_render(char **out, size_t *len)
 	*len = n;
 	return GYM_OK;
 }
+
+enum gym_err
+gym_metrics_render_state(const struct gym_metrics_state *st, char **out, size_t *len)
+{
+	char *add = NULL;
+	size_t n = 0;
+	FILE *fp;
+	char *grown;
+	int bad;
+
+	if ((fp = open_memstream(&add, &n)) == NULL)
+		return GYM_ENOMEM;
+	if (st->have_db) {
+		fprintf(fp, "# HELP gymd_attention_orders Orders in the needs-attention queue: money "
+		    "to return without a seat, waiting for an operator.\n"
+		    "# TYPE gymd_attention_orders gauge\n"
+		    "gymd_attention_orders %lld\n", st->attention);
+		fprintf(fp, "# HELP gymd_refunds_waiting Refunds not finished: in_progress (WeChat "
+		    "has not answered yet), abnormal (WeChat could not pay out; a person acts).\n"
+		    "# TYPE gymd_refunds_waiting gauge\n"
+		    "gymd_refunds_waiting{state=\"in_progress\"} %lld\n"
+		    "gymd_refunds_waiting{state=\"abnormal\"} %lld\n",
+		    st->refunds_in_progress, st->refunds_abnormal);
+	}
+	if (st->nkeys > 0)
+		fputs("# HELP gymd_wx_platform_cert_expiry_days Days until each WeChat Pay platform "
+		    "certificate expires (public keys have no expiry and are not listed).\n"
+		    "# TYPE gymd_wx_platform_cert_expiry_days gauge\n", fp);
+	for (int i = 0; i < st->nkeys && i < 8; i++) {
+		fputs("gymd_wx_platform_cert_expiry_days{serial=\"", fp);
+		put_label(fp, st->keys[i].serial);
+		fprintf(fp, "\"} %.2f\n", st->keys[i].days);
+	}
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad || add == NULL) {
+		free(add);
+		return GYM_ENOMEM;
+	}
+	if ((grown = realloc(*out, *len + n + 1)) == NULL) {
+		free(add);
+		return GYM_ENOMEM;
+	}
+	memcpy(grown + *len, add, n + 1);
+	*out = grown;
+	*len += n;
+	free(add);
+	return GYM_OK;
+}

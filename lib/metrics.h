@@ -83,4 +83,24 @@ long gym_metrics_upstream_count(void);
  * mapping was never created, GYM_ENOMEM when the text could not be built. */
 enum gym_err gym_metrics_render(char **out, size_t *len);
 
+/*
+ * What waits for a person and what will expire (issue 19), read by the
+ * worker that answers /metrics (from the database and its config), then
+ * appended to the rendered text by gym_metrics_render_state: *out is
+ * gym_metrics_render's buffer, grown with realloc.  With have_db 0 (the
+ * database did not answer) the counts are left out, not reported as 0.
+ */
+struct gym_metrics_state {
+	int have_db;
+	long long attention;		/* the needs-attention queue (admin.h) */
+	long long refunds_in_progress;	/* pending or processing */
+	long long refunds_abnormal;	/* WeChat could not pay out: a person acts */
+	int nkeys;
+	struct {
+		char serial[96];
+		double days;		/* until the certificate expires (< 0: expired) */
+	} keys[8];
+};
+enum gym_err gym_metrics_render_state(const struct gym_metrics_state *, char **out, size_t *len);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "crypto.h"
 #include "operators.h"
+#include "password.h"
 
 #define OPERATOR_COLS \
 	"id, name, role, " \
@@ -25,6 +26,18 @@ static struct gym_stmt st_list = { "operator_list",
 	"SELECT " OPERATOR_COLS "FROM operators ORDER BY id LIMIT $1::int", 0 };
 static struct gym_stmt st_lock = { "operator_lock",
 	"SELECT " OPERATOR_COLS "FROM operators WHERE id = $1::bigint FOR UPDATE", 0 };
+static struct gym_stmt st_find_active = { "operator_find_active",
+	"SELECT id FROM operators WHERE name = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",
+	0 };
+static struct gym_stmt st_get = { "operator_get",
+	"SELECT " OPERATOR_COLS "FROM operators WHERE id = $1::bigint", 0 };
+static struct gym_stmt st_set_password = { "operator_set_password",
+	"UPDATE operators SET password_hash = $2 WHERE id = $1::bigint AND revoked_at IS NULL "
+	"RETURNING name, role", 0 };
+static struct gym_stmt st_end_sessions = { "operator_end_sessions",
+	"DELETE FROM operator_sessions WHERE operator_id = $1::bigint", 0 };
+static struct gym_stmt st_forget_failures = { "operator_forget_failures",
+	"DELETE FROM operator_signin_failures WHERE name = $1", 0 };
 static struct gym_stmt st_revoke = { "operator_revoke",
 	"UPDATE operators SET revoked_at = $2::timestamptz WHERE id = $1::bigint", 0 };
 
@@ -254,5 +267,100 @@ gym_operator_revoke(struct gym_db *db, const struct gym_actor *actor, long long 
 		return GYM_ENOTFOUND;
 	if ((e = gym_db_tx(db, revoke_tx, &a)) == GYM_OK && changed != NULL)
 		*changed = a.changed;
+	return e;
+}
+
+enum gym_err
+gym_operator_find_active(struct gym_db *db, const char *name, long long *id)
+{
+	const char *p[1] = { name };
+	PGresult *r;
+	enum gym_err e;
+
+	if (!name_ok(name))
+		return GYM_ENOTFOUND;
+	if ((e = gym_db_ensure(db)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_find_active, 1, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 1)
+		*id = gym_db_get_ll(r, 0, "id");
+	else
+		e = GYM_ENOTFOUND;
+	PQclear(r);
+	return e;
+}
+
+enum gym_err
+gym_operator_get(struct gym_db *db, long long id, struct gym_operator *out)
+{
+	char ids[24];
+	const char *p[1] = { ids };
+	PGresult *r;
+	enum gym_err e;
+
+	snprintf(ids, sizeof(ids), "%lld", id);
+	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, &st_get, 1, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) == 1)
+		read_row(r, 0, out);
+	else
+		e = GYM_ENOTFOUND;
+	PQclear(r);
+	return e;
+}
+
+struct password_arg {
+	const struct gym_actor *actor;
+	long long id;
+	const char *hash;
+};
+
+static enum gym_err
+password_tx(struct gym_db *db, void *v)
+{
+	struct password_arg *a = v;
+	char ids[24], name[65];
+	const char *p[2] = { ids, a->hash }, *pn[1] = { name };
+	struct gym_audit au = { "operator", "operator_password_set", NULL, 0, 0, NULL, NULL, NULL };
+	PGresult *r;
+	enum gym_err e;
+	char *snap;
+	int role;
+
+	snprintf(ids, sizeof(ids), "%lld", a->id);
+	if ((e = gym_db_exec(db, &st_set_password, 2, p, &r)) != GYM_OK)
+		return e;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return GYM_ENOTFOUND;
+	}
+	snprintf(name, sizeof(name), "%s", gym_db_get(r, 0, "name"));
+	role = gym_operator_role_parse(gym_db_get(r, 0, "role"));
+	PQclear(r);
+	if ((e = gym_db_exec(db, &st_end_sessions, 1, p, NULL)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_forget_failures, 1, pn, NULL)) != GYM_OK)
+		return e;
+	if ((snap = snapshot(a->id, name, role)) == NULL)
+		return GYM_ENOMEM;
+	au.response_snapshot = snap;
+	e = gym_audit_write(db, a->actor, &au);
+	cJSON_free(snap);
+	return e;
+}
+
+enum gym_err
+gym_operator_set_password(struct gym_db *db, const struct gym_actor *actor, long long id,
+    const char *password)
+{
+	char hash[GYM_PASSWORD_ENCODED];
+	struct password_arg a = { actor, id, hash };
+	enum gym_err e;
+
+	if (id < 1)
+		return GYM_ENOTFOUND;
+	if ((e = gym_password_hash(password, hash)) != GYM_OK)
+		return e;
+	e = gym_db_tx(db, password_tx, &a);
+	gym_wipe(hash, sizeof(hash));
 	return e;
 }

@@ -48,4 +48,17 @@ enum gym_err gym_operator_list(struct gym_db *, struct gym_operator *out, int ma
 enum gym_err gym_operator_revoke(struct gym_db *, const struct gym_actor *, long long id,
     int *changed);
 
+/* The newest active operator called name: GYM_OK and *id, GYM_ENOTFOUND
+ * when there is none. */
+enum gym_err gym_operator_find_active(struct gym_db *, const char *name, long long *id);
+/* One operator by id (revoked ones too): GYM_OK or GYM_ENOTFOUND. */
+enum gym_err gym_operator_get(struct gym_db *, long long id, struct gym_operator *out);
+/* Set or reset active operator id's sign-in password (staff_auth.h; stored
+ * as Argon2id, password.h): ends the operator's sessions, forgets the
+ * failed sign-ins of its name (so a reset also lifts a lockout), writes an
+ * audit row "operator_password_set".  GYM_EINVAL for a password that
+ * password.h does not accept, GYM_ENOTFOUND for no such active operator. */
+enum gym_err gym_operator_set_password(struct gym_db *, const struct gym_actor *, long long id,
+    const char *password);
+
 #endif

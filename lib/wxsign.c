@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "crypto.h"
 #include "wxsign.h"
 
@@ -148,6 +154,31 @@ parse_param(const char *p, struct gym_wx_auth *out, unsigned *seen)
 	return end + 1;
 }
 
+/* The expiry of the certificate in the PEM file at path (Unix seconds), or
+ * 0 when it holds a bare public key (WeChat's newer public keys carry no
+ * expiry of their own). */
+static int64_t
+cert_not_after(const char *path)
+{
+	struct tm tm;
+	int64_t t = 0;
+	X509 *x;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x != NULL) {
+		memset(&tm, 0, sizeof(tm));
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+			t = (int64_t)timegm(&tm);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	return t;
+}
+
 enum gym_err
 gym_wx_keyring_add(struct gym_wx_keyring *kr, const char *serial, const char *path)
 {
@@ -172,6 +203,7 @@ gym_wx_keyring_add(struct gym_wx_keyring *kr, const char *serial, const char *pa
 		EVP_PKEY_free(kr->k[i].key);
 	memcpy(kr->k[i].serial, serial, strlen(serial) + 1);
 	kr->k[i].key = key;
+	kr->k[i].not_after = cert_not_after(path);
 	return GYM_OK;
 }
 

@@ -7,6 +7,7 @@
 #define GYM_WXSIGN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include <openssl/evp.h>
 
@@ -24,6 +25,7 @@ struct gym_wx_keyring {
 	struct {
 		char serial[96];
 		EVP_PKEY *key;	/* owned */
+		int64_t not_after;	/* a certificate's expiry (Unix s); 0: a bare public key */
 	} k[GYM_WX_MAXKEYS];
 };
 

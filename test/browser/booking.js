@@ -19,6 +19,8 @@
  *
  * Environment: GYM_BROWSER_BASE (https://127.0.0.1:PORT), GYM_BROWSER_SIM (the
  * simulator's https base), GYM_BROWSER_TOKEN (an operator token),
+ * GYM_BROWSER_STAFF and GYM_BROWSER_AUDITOR (an operator's and an auditor's
+ * names, both with the password GYM_BROWSER_PASSWORD),
  * GYM_BROWSER_ARTIFACTS (folder), GYM_BROWSER_ACCESS_LOG (nginx's access log),
  * GYM_BROWSER_CHROMIUM, GYM_BROWSER_TIMEOUT (s).
  */
@@ -32,6 +34,9 @@ const { Browser } = require('./cdp');
 const BASE = need('GYM_BROWSER_BASE').replace(/\/+$/, '');
 const SIM = need('GYM_BROWSER_SIM').replace(/\/+$/, '');
 const TOKEN = need('GYM_BROWSER_TOKEN');
+const STAFF = need('GYM_BROWSER_STAFF');
+const AUDITOR = need('GYM_BROWSER_AUDITOR');
+const PASSWORD = need('GYM_BROWSER_PASSWORD');
 const ART = need('GYM_BROWSER_ARTIFACTS');
 const ACCESS_LOG = need('GYM_BROWSER_ACCESS_LOG');
 const CHROMIUM = process.env.GYM_BROWSER_CHROMIUM || '/usr/bin/chromium';
@@ -85,24 +90,32 @@ function localValue(d) {
 
 async function consoleSignIn(page) {
 	await page.goto(BASE + '/console/');
-	await page.waitFor(visible('#signin-form'), 'the sign-in form');
+	await page.waitFor(visible('#password-form'), 'the sign-in form');
 	const title = await page.evaluate('document.title');
 	assert(title.includes('运营后台'), 'console title is Chinese: ' + title);
 
-	await page.type('#signin-token', 'not-a-token');
-	await page.click('#signin-submit');
+	await page.type('#signin-name', STAFF);
+	await page.type('#signin-password', 'not the password');
+	await page.click('#password-submit');
 	const refused = await page.waitFor(`(() => { const e = document.querySelector('#signin-error');
-		return e && !e.hidden && e.textContent; })()`, 'the refusal of a wrong token');
-	assert(refused.includes('令牌无效'), 'a wrong token is refused: ' + refused);
-	assert(await page.evaluate(visible('#signin-form')), 'still on the sign-in form');
-	ok('console refuses a wrong token: ' + refused);
+		return e && !e.hidden && e.textContent; })()`, 'the refusal of a wrong password');
+	assert(refused.includes('用户名或密码不正确'), 'a wrong password is refused: ' + refused);
+	assert(await page.evaluate(visible('#password-form')), 'still on the sign-in form');
+	ok('console refuses a wrong password: ' + refused);
 
-	await page.type('#signin-token', TOKEN);
-	await page.click('#signin-submit');
-	await page.waitFor(visible('#view-orders') + ` && location.hash === '#/orders'`, 'the orders view');
-	const stored = await page.evaluate(`sessionStorage.getItem('gym.console.token')`);
-	assert(stored === TOKEN, 'the token is kept in sessionStorage');
-	ok('console signs in with the operator token');
+	await page.setValue('#signin-name', '');
+	await page.type('#signin-name', STAFF);
+	await page.type('#signin-password', PASSWORD);
+	await page.click('#password-submit');
+	await page.waitFor(`document.querySelector('#view-signin').hidden && ` +
+	    `document.querySelector('#whoami').textContent.includes('运营')`, 'signed in');
+	const who = await page.text('#whoami');
+	assert(who.includes(STAFF) && who.includes('运营'), 'the header shows who and the role: ' + who);
+	assert(await page.evaluate(`sessionStorage.getItem('gym.console.token') === null`),
+	    'no token in sessionStorage: the session is the cookie');
+	assert(await page.evaluate(`!document.cookie.includes('gym_staff')`),
+	    'the session cookie is HttpOnly (scripts cannot read it)');
+	ok('console signs in with name and password; header: ' + who);
 }
 
 async function consoleCreateClass(page, name) {
@@ -250,9 +263,9 @@ async function consoleRefund(page, orderId) {
 	const trail = await page.evaluate(`[...document.querySelectorAll('#order-audit tr[data-action]')]
 		.map(e => e.getAttribute('data-action'))`);
 	const tx = await page.text('#order-transactions');
-	assert(tx.includes('SUCCESS'), 'the transaction is listed: ' + tx);
+	assert(tx.includes('支付成功') && !tx.includes('SUCCESS'), 'the transaction is listed in Chinese: ' + tx);
 	assert((await page.text('#order-status')) === '已支付', 'the order page reads 已支付');
-	ok('console opens the order: transaction SUCCESS, trail ' + trail.join(','));
+	ok('console opens the order: transaction 支付成功, trail ' + trail.join(','));
 
 	await page.waitFor(visible('#refund-submit'), 'the refund button');
 	await page.type('#refund-reason', '浏览器测试退款');
@@ -301,6 +314,98 @@ async function consoleRoster(page, scheduleId, orderId) {
 	assert(/\*{4}/.test(text), 'the phone is masked in the roster: ' + text);
 	assert(text.includes('已退款'), 'the roster shows the order refunded: ' + text);
 	ok('console shows the class roster (the order, masked phone, 已退款) with a CSV to download');
+}
+
+/* ---- the console on a phone (390 x 844): a new tab, no sideways scrolling --------------- */
+
+const NO_SIDEWAYS = `document.scrollingElement.scrollWidth <= 390`;
+
+/* Another view of the same page (a fragment change loads nothing). */
+async function hashTo(page, hash) {
+	await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
+}
+
+async function phoneSize(page) {
+	await page.send('Emulation.setDeviceMetricsOverride',
+	    { width: 390, height: 844, deviceScaleFactor: 2, mobile: true });
+}
+
+async function sideways(page, what) {
+	const w = await page.evaluate('document.scrollingElement.scrollWidth');
+	assert(w <= 390, what + ' is ' + w + ' px wide at 390 px (sideways scrolling)');
+	return w;
+}
+
+async function phoneConsole(page, orderId) {
+	await phoneSize(page);
+	/* a new tab: signed in by the session cookie, nothing typed; the overview first */
+	await page.goto(BASE + '/console/');
+	await page.waitFor(visible('#view-overview') + ` && document.querySelector('#ov-paid').textContent !== '–'`,
+	    'the overview in a new tab', 15000);
+	const paid = await page.text('#ov-paid');
+	assert(parseInt(paid, 10) >= 1, "the overview counts today's paid orders: " + paid);
+	let w0 = await sideways(page, 'the overview');
+	await page.screenshot(path.join(ART, 'phone-overview.png'));
+	ok('the overview first, at 390 px: ' + paid + ' paid today, ' + w0 + ' px wide; screenshot phone-overview.png');
+	await hashTo(page, '#/orders');
+	await page.waitFor(visible('#view-orders') + ` && document.querySelectorAll('#orders-body tr').length > 0`,
+	    'the orders list in a new tab (the session survives)', 15000);
+	ok('a new tab is signed in by the session cookie');
+	let w = await sideways(page, 'the orders page');
+	await page.screenshot(path.join(ART, 'phone-orders.png'));
+	ok('orders at 390 px: ' + w + ' px wide, no sideways scroll; screenshot phone-orders.png');
+
+	await hashTo(page, '#/orders/' + orderId);
+	await page.waitFor(visible('#view-order') + ` && document.querySelectorAll('#order-audit tr[data-action]').length >= 2`,
+	    'the order page on a phone', 10000);
+	w = await sideways(page, 'the order page');
+	const badgeH = await page.evaluate(`document.querySelector('#order-status').getBoundingClientRect().height`);
+	const lineH = await page.evaluate(`parseFloat(getComputedStyle(document.querySelector('#order-status')).fontSize) * 2`);
+	assert(badgeH < lineH, 'the status badge stays on one line: ' + badgeH + ' px high');
+	await page.screenshot(path.join(ART, 'phone-order.png'));
+	ok('order at 390 px: ' + w + ' px wide, badge on one line; screenshot phone-order.png');
+
+	await hashTo(page, '#/audit');
+	await page.waitFor(visible('#view-audit') + ` && document.querySelectorAll('#audit-body tr').length > 0`,
+	    'the audit log on a phone', 10000);
+	w = await sideways(page, 'the audit page');
+	await page.screenshot(path.join(ART, 'phone-audit.png'));
+	ok('audit log at 390 px: ' + w + ' px wide, no sideways scroll; screenshot phone-audit.png');
+
+	await hashTo(page, '#/classes');
+	await page.waitFor(visible('#view-classes') + ` && document.querySelectorAll('#classes-body tr').length > 0`,
+	    'the classes on a phone', 10000);
+	w = await sideways(page, 'the classes page');
+	ok('classes at 390 px: ' + w + ' px wide');
+}
+
+/* Sign out, sign in as the auditor: no refund button, no class changes. */
+async function auditorConsole(page, orderId) {
+	await page.click('#signout');
+	await page.waitFor(visible('#password-form'), 'the sign-in form after signing out');
+	await page.goto(BASE + '/console/?reload=1#/orders');
+	await page.waitFor(visible('#password-form'), 'still signed out in a reloaded tab');
+	ok('signing out ends the session (a reload shows the sign-in form)');
+	await page.type('#signin-name', AUDITOR);
+	await page.type('#signin-password', PASSWORD);
+	await page.click('#password-submit');
+	await page.waitFor(`document.querySelector('#whoami').textContent.includes('审计')`, 'the auditor signed in');
+	await hashTo(page, '#/orders/' + orderId);
+	await page.waitFor(visible('#view-order') + ` && document.querySelectorAll('#order-audit tr[data-action]').length >= 2`,
+	    'the order page as the auditor', 10000);
+	assert(!(await page.evaluate(visible('#refund-box'))), 'no refund form for an auditor');
+	const buttons = await page.evaluate(`[...document.querySelectorAll('button.danger, #refund-submit')]
+		.filter(b => b.getClientRects().length > 0).length`);
+	assert(buttons === 0, 'no refund or cancel button for an auditor: ' + buttons);
+	await sideways(page, 'the order page (auditor)');
+	await hashTo(page, '#/classes');
+	await page.waitFor(visible('#view-classes') + ` && document.querySelectorAll('#classes-body tr').length > 0`,
+	    'the classes as the auditor', 10000);
+	assert(!(await page.evaluate(visible('#class-form'))), 'no class form for an auditor');
+	assert(await page.evaluate(`[...document.querySelectorAll('#classes-body button.cancel, #classes-body form')]
+		.every(b => b.getClientRects().length === 0)`), 'no capacity or cancel controls for an auditor');
+	await page.screenshot(path.join(ART, 'phone-auditor.png'));
+	ok('the auditor sees no refund button, class form or cancel button; screenshot phone-auditor.png');
 }
 
 /* ---- main ---------------------------------------------------------------------------- */
@@ -375,7 +480,12 @@ async function main() {
 		await consoleAudit(con, orderId);
 		await consoleRoster(con, sid, orderId);
 		await consoleProducts(con);
-		checkPages([con, demo, sim]);
+		const phone = await browser.newPage();
+		where = phone;
+		await phoneConsole(phone, orderId);
+		where = phone;
+		await auditorConsole(phone, orderId);
+		checkPages([con, demo, sim, phone]);
 	} catch (e) {
 		failed++;
 		console.log('not ok ' + (passed + failed) + ' - ' + e.message);

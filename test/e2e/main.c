@@ -27,6 +27,7 @@
 #pragma weak classes_suite
 #pragma weak alipay_suite
 #pragma weak products_suite
+#pragma weak staff_suite
 
 int
 main(void)
@@ -34,7 +35,7 @@ main(void)
 	Suite *(*const suites[])(void) = { api_suite, pay_suite, process_suite,
 	    admin_suite, refund_suite, notify_suite, multi_suite,
 	    hostile_suite, fcgi_suite, waitlist_suite, push_suite, classes_suite, alipay_suite,
-	    products_suite };
+	    products_suite, staff_suite };
 	const char *base = getenv("GYM_E2E_BASE");
 	SRunner *sr;
 	size_t i;

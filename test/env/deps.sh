@@ -11,6 +11,7 @@ PACKAGES=(
 	libfcgi-dev libfcgi-bin
 	libpq-dev postgresql postgresql-contrib
 	libcurl4-openssl-dev libssl-dev libcjson-dev libqrencode-dev zlib1g-dev
+	libargon2-dev
 	check
 	clang libclang-rt-dev
 	nginx libnginx-mod-nchan openssl curl ca-certificates

@@ -28,5 +28,7 @@ Suite *waitlist_suite(void);
 Suite *push_suite(void);
 Suite *payevent_suite(void);
 Suite *products_suite(void);
+Suite *staff_auth_suite(void);
+Suite *retention_suite(void);
 
 #endif

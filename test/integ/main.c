@@ -34,6 +34,8 @@ static Suite *(*const suites[])(void) = {
 	push_suite,
 	payevent_suite,
 	products_suite,
+	staff_auth_suite,
+	retention_suite,
 };
 
 int
