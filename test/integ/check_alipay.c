@@ -8,7 +8,11 @@
  * partial refunds with out_request_no (a retry moves nothing), the last
  * one closing the trade, one too many refused; the refund query; a page
  * pay URL; the bill URL; a request signed with the wrong key and an
- * answer checked with the wrong key both fail.
+ * answer checked with the wrong key both fail.  The use case
+ * (gym_checkout_prepay_alipay, with PostgreSQL): an order switched from a
+ * WeChat Native prepay to an Alipay QR (the WeChat attempt superseded,
+ * the order's payment_method alipay) and paid at the simulator is booked
+ * by confirm's question; page pay's URL; bad trade types and return URLs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +23,13 @@
 #include <curl/curl.h>
 
 #include "alipay.h"
+#include "attempts.h"
 #include "channel.h"
+#include "checkout.h"
 #include "crypto.h"
 #include "integ.h"
 #include "json.h"
+#include "pgtest.h"
 #include "simtest.h"
 
 #define ENV_ALISIM "GYM_TEST_ALISIM_BASE"
@@ -313,6 +320,145 @@ START_TEST(test_wrong_keys)
 }
 END_TEST
 
+/* ---- the use case: gym_checkout_prepay_alipay ------------------------------------------ */
+
+static struct gym_pay pay;
+static const struct gym_registration reg = { "李小花", "2019-03-02", "13900139000", "" };
+
+static void
+setup_checkout(void)
+{
+	setup();
+	memset(&pay, 0, sizeof(pay));
+	pay.db = pgt_open();
+	pay.cfg = &cfg;
+}
+
+static void
+teardown_checkout(void)
+{
+	gym_pay_release(&pay);
+	pgt_close(&pay.db);
+	teardown();
+}
+
+/* A parent with a hold and an order: the order into o, the parent's id. */
+static long long
+new_order(const char *openid, struct gym_order *o)
+{
+	struct gym_reservation r;
+	struct gym_actor a;
+	long long sid = pgt_schedule(pay.db, 3), uid = pgt_user(pay.db, openid);
+	int created;
+
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, NULL, &reg, o,
+	    &created), GYM_OK);
+	return uid;
+}
+
+/* The order's "payment_method/status". */
+static char *
+order_row(const char *oid, char *buf, size_t len)
+{
+	const char *p[1] = { oid };
+
+	pgt_textp(pay.db, "SELECT payment_method || '/' || status FROM payment_orders "
+	    "WHERE order_id = $1", 1, p, buf, len);
+	return buf;
+}
+
+/* The attempt's "channel/trade_type/state". */
+static char *
+attempt_row(const char *otn, char *buf, size_t len)
+{
+	const char *p[1] = { otn };
+
+	pgt_textp(pay.db, "SELECT channel || '/' || trade_type || '/' || state "
+	    "FROM payment_attempts WHERE out_trade_no = $1", 1, p, buf, len);
+	return buf;
+}
+
+START_TEST(test_checkout_switch_and_pay)
+{
+	struct gym_prepay *pp = calloc(1, sizeof(*pp));
+	struct gym_order o;
+	struct gym_booking b;
+	struct gym_actor a;
+	char buf[128], otn[GYM_OUT_TRADE_NO_LEN];
+	long long uid;
+
+	ck_assert_ptr_nonnull(pp);
+	uid = new_order(simt_trade_no(buf, sizeof(buf)), &o);
+	a = pgt_actor_user(uid);
+	/* first WeChat's Native QR (wxsim), then the parent switches to Alipay */
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE, pp),
+	    GYM_OK);
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "wechat/pending");
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE,
+	    NULL, pp), GYM_OK);
+	ck_assert_msg(strncmp(pp->pay_params.code_url, "https://qr.alipay.com/", 22) == 0, "%s",
+	    pp->pay_params.code_url);
+	ck_assert_str_eq(pp->order.payment_method, "alipay");
+	snprintf(otn, sizeof(otn), "%s", pp->order.out_trade_no);
+	ck_assert_str_ne(otn, o.order_id);
+	ck_assert_str_eq(attempt_row(o.order_id, buf, sizeof(buf)), "wechat/NATIVE/superseded");
+	ck_assert_str_eq(attempt_row(otn, buf, sizeof(buf)), "alipay/QR/open");
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/pending");
+	/* asked again: the same attempt and the same QR */
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE,
+	    NULL, pp), GYM_OK);
+	ck_assert_str_eq(pp->order.out_trade_no, otn);
+	/* the buyer pays at Alipay; confirm's question books it */
+	ck_assert_int_eq(ctl("pay", otn, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/paid");
+	ck_assert_str_eq(attempt_row(otn, buf, sizeof(buf)), "alipay/QR/paid");
+	/* paid: no more prepays on either channel */
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_PAGE,
+	    NULL, pp), GYM_E_ORDER_NOT_PAYABLE);
+	free(pp);
+}
+END_TEST
+
+START_TEST(test_checkout_page)
+{
+	struct gym_prepay *pp = calloc(1, sizeof(*pp));
+	struct gym_order o;
+	struct gym_actor a;
+	char buf[128];
+	long long uid;
+
+	ck_assert_ptr_nonnull(pp);
+	uid = new_order(simt_trade_no(buf, sizeof(buf)), &o);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_JSAPI,
+	    NULL, pp), GYM_EINVAL);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_PAGE,
+	    "javascript:alert(1)", pp), GYM_EINVAL);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_PAGE,
+	    "https://gym.example.com/demo/?paid=1", pp), GYM_OK);
+	ck_assert(strncmp(pp->pay_params.pay_url, cfg.ali_gateway_url,
+	    strlen(cfg.ali_gateway_url)) == 0);
+	ck_assert_ptr_nonnull(strstr(pp->pay_params.pay_url, "method=alipay.trade.page.pay"));
+	ck_assert_ptr_nonnull(strstr(pp->pay_params.pay_url, "return_url=https%3A%2F%2Fgym."));
+	ck_assert_str_eq(attempt_row(o.order_id, buf, sizeof(buf)), "alipay/PAGE/open");
+	/* then wap: the page attempt is superseded (Alipay never saw it) */
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_WAP,
+	    NULL, pp), GYM_OK);
+	ck_assert_ptr_nonnull(strstr(pp->pay_params.pay_url, "method=alipay.trade.wap.pay"));
+	ck_assert_str_eq(attempt_row(o.order_id, buf, sizeof(buf)), "alipay/PAGE/superseded");
+	ck_assert_str_eq(attempt_row(pp->order.out_trade_no, buf, sizeof(buf)),
+	    "alipay/WAP/open");
+	ck_assert(gym_return_url_ok("http://127.0.0.1:8443/demo/"));
+	ck_assert(!gym_return_url_ok("https://a b"));
+	ck_assert(!gym_return_url_ok("ftp://x"));
+	ck_assert(!gym_return_url_ok(""));
+	free(pp);
+}
+END_TEST
+
 Suite *
 alipay_suite(void)
 {
@@ -332,6 +478,12 @@ alipay_suite(void)
 	tcase_add_test(tc, test_refunds);
 	tcase_add_test(tc, test_page_and_bill);
 	tcase_add_test(tc, test_wrong_keys);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("checkout");
+	tcase_add_checked_fixture(tc, setup_checkout, teardown_checkout);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_checkout_switch_and_pay);
+	tcase_add_test(tc, test_checkout_page);
 	suite_add_tcase(s, tc);
 	return s;
 }
