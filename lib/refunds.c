@@ -726,6 +726,53 @@ gym_refund_apply_json(struct gym_db *db, const struct gym_actor *actor,
 	return a.result;
 }
 
+enum gym_err
+gym_refund_apply_channel(struct gym_db *db, const struct gym_actor *actor,
+    const struct gym_channel_refund *r, const char *source, char *outcome, size_t len)
+{
+	static const char *const word[] = { [GYM_CHANNEL_REFUND_PROCESSING] = "PROCESSING",
+	    [GYM_CHANNEL_REFUND_SUCCESS] = "SUCCESS", [GYM_CHANNEL_REFUND_CLOSED] = "CLOSED",
+	    [GYM_CHANNEL_REFUND_ABNORMAL] = "ABNORMAL" };
+	struct wx_refund w;
+	struct apply_arg a;
+	char when[40];
+	enum gym_err e;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(outcome, len, "rejected");
+	if (r->state == GYM_CHANNEL_REFUND_UNKNOWN || r->out_refund_no[0] == '\0' ||
+	    !gym_refund_wx_parse(word[r->state], &w.ws))
+		return GYM_EINVAL;
+	w.out_refund_no = r->out_refund_no;
+	w.out_trade_no = r->out_trade_no[0] != '\0' ? r->out_trade_no : NULL;
+	w.refund_id = r->refund_id[0] != '\0' ? r->refund_id : NULL;
+	w.status = word[r->state];
+	if (r->success_us > 0) {
+		gym_time_format(r->success_us, when, sizeof(when));
+		w.success_time = when;
+	}
+	w.refund_fen = r->refund_fen < 0 ? -1 : r->refund_fen;
+	w.total_fen = r->total_fen < 0 ? -1 : r->total_fen;
+	w.source = source;
+	memset(&a, 0, sizeof(a));
+	a.actor = actor;
+	a.w = &w;
+	if ((e = gym_db_tx(db, apply_tx, &a)) != GYM_OK)
+		return e;
+	snprintf(outcome, len, "%s", a.outcome);
+	return a.result;
+}
+
+enum gym_err
+gym_refund_apply_answer(struct gym_db *db, const struct gym_actor *actor,
+    const struct gym_config *cfg, const struct gym_channel *ch,
+    const struct gym_channel_refund *r, const char *source, char *outcome, size_t len)
+{
+	if (strcmp(gym_channel_name(ch), GYM_CHANNEL_WECHAT) == 0)
+		return gym_refund_apply_json(db, actor, cfg, r->doc, source, outcome, len);
+	return gym_refund_apply_channel(db, actor, r, source, outcome, len);
+}
+
 /* ---- sending ------------------------------------------------------------------------------ */
 
 static enum gym_err
@@ -764,7 +811,7 @@ gym_refund_send(struct gym_db *db, struct gym_channels *chans, const struct gym_
 	    f.amount_fen, GYM_PRICE_FEN };
 	if ((e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) == GYM_OK &&
 	    (e = gym_channel_refund_send(ch, &req, &answer)) == GYM_OK) {
-		e = gym_refund_apply_json(db, actor, cfg, answer.doc, "create", outcome,
+		e = gym_refund_apply_answer(db, actor, cfg, ch, &answer, "create", outcome,
 		    sizeof(outcome));
 		gym_log_infox("refund %s sent to %s: %s", f.out_refund_no,
 		    gym_channel_name(ch), outcome);

@@ -101,6 +101,18 @@ enum gym_err gym_refund_send(struct gym_db *, struct gym_channels *,
 enum gym_err gym_refund_apply_json(struct gym_db *, const struct gym_actor *,
     const struct gym_config *, const cJSON *refund, const char *source,
     char *outcome, size_t len);
+/*
+ * The same for a channel's neutral refund (channel.h): Alipay's refund
+ * answers (alipay.trade.refund is synchronous: its 10000 is the refund's
+ * success) and refund queries.  The amounts, where said, must be the
+ * refund's and the order's.  gym_refund_apply_answer picks the one of ch:
+ * WeChat's document (its merchant checked) or the neutral fields.
+ */
+enum gym_err gym_refund_apply_channel(struct gym_db *, const struct gym_actor *,
+    const struct gym_channel_refund *, const char *source, char *outcome, size_t len);
+enum gym_err gym_refund_apply_answer(struct gym_db *, const struct gym_actor *,
+    const struct gym_config *, const struct gym_channel *, const struct gym_channel_refund *,
+    const char *source, char *outcome, size_t len);
 
 /* One refund by id, or by out_refund_no when id is 0. */
 enum gym_err gym_refund_get(struct gym_db *, long long id, const char *out_refund_no,
