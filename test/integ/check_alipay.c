@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <openssl/evp.h>
@@ -131,6 +132,34 @@ ctl(const char *what, const char *no, char **body)
 	return status;
 }
 
+/* GET /sim/trade?out_trade_no=no: its number member name. */
+static long long
+trade_num(const char *no, const char *name)
+{
+	char *url = gym_asprintf("%s/sim/trade?out_trade_no=%s", getenv(ENV_ALISIM), no);
+	char *buf = NULL;
+	CURL *c = curl_easy_init();
+	cJSON *j;
+	long long v;
+
+	ck_assert_ptr_nonnull(url);
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	free(url);
+	ck_assert_ptr_nonnull(j = cJSON_Parse(buf));
+	ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, name));
+	v = (long long)cJSON_GetObjectItemCaseSensitive(j, name)->valuedouble;
+	cJSON_Delete(j);
+	free(buf);
+	return v;
+}
+
 /* A fresh trade, precreated (QR) through the channel. */
 static void
 precreate(char *no, size_t len)
@@ -194,6 +223,25 @@ START_TEST(test_qr_paid)
 	ck_assert_int_eq(open_form(form, &ev), GYM_ECRYPTO);
 	ck_assert_int_eq(ctl("pay", no, NULL), 409);		/* paid once */
 	free(form);
+}
+END_TEST
+
+/* The notify URL here answers nothing: the simulator tries again after
+ * Alipay's first interval (4 minutes, times 0.01 here), and again. */
+START_TEST(test_notify_retried)
+{
+	char no[40];
+	int64_t until;
+
+	precreate(no, sizeof(no));
+	ck_assert_int_eq(ctl("pay", no, NULL), 200);
+	ck_assert_int_eq(trade_num(no, "notify_tries"), 1);
+	ck_assert_int_eq(trade_num(no, "notified"), 0);
+	until = gym_now_us() + 8000000;
+	while (trade_num(no, "notify_tries") < 2 && gym_now_us() < until)
+		usleep(200000);
+	ck_assert_int_eq(trade_num(no, "notify_tries"), 2);
+	ck_assert_int_eq(trade_num(no, "notified"), 0);
 }
 END_TEST
 
@@ -475,6 +523,7 @@ alipay_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_qr_paid);
 	tcase_add_test(tc, test_close);
+	tcase_add_test(tc, test_notify_retried);
 	tcase_add_test(tc, test_refunds);
 	tcase_add_test(tc, test_page_and_bill);
 	tcase_add_test(tc, test_wrong_keys);
