@@ -326,11 +326,19 @@ enum gym_err
 gym_checkout_refund(struct gym_pay *pay, const struct gym_actor *a, const char *order_id,
     const char *reason, long long operator_id, struct gym_refund *f, int *created)
 {
+	return gym_checkout_refund_part(pay, a, order_id, reason, operator_id, 0, f, created);
+}
+
+enum gym_err
+gym_checkout_refund_part(struct gym_pay *pay, const struct gym_actor *a, const char *order_id,
+    const char *reason, long long operator_id, int amount_fen, struct gym_refund *f,
+    int *created)
+{
 	enum gym_err e;
 
 	pay->upstream[0] = '\0';
-	if ((e = gym_refund_request(pay->db, a, order_id, reason, "operator", operator_id, f,
-	    created)) != GYM_OK)
+	if ((e = gym_refund_request_part(pay->db, a, order_id, reason, "operator", operator_id,
+	    amount_fen, f, created)) != GYM_OK)
 		return e;
 	if (f->status != GYM_REFUND_PENDING)
 		return GYM_OK;			/* a repeat of one already sent */

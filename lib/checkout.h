@@ -132,6 +132,11 @@ enum gym_err gym_checkout_confirm(struct gym_pay *, long long user_id, const cha
 enum gym_err gym_checkout_refund(struct gym_pay *, const struct gym_actor *,
     const char *order_id, const char *reason, long long operator_id,
     struct gym_refund *out, int *created);
+/* The same for part of the order: amount_fen 1..20000, 0 for what is left
+ * (gym_refund_request_part's rules: GYM_EINVAL for more than is left). */
+enum gym_err gym_checkout_refund_part(struct gym_pay *, const struct gym_actor *,
+    const char *order_id, const char *reason, long long operator_id, int amount_fen,
+    struct gym_refund *out, int *created);
 
 /*
  * The parent's login: WeChat's code2session turns the mini program's

@@ -35,15 +35,23 @@ static struct gym_stmt st_order_lock = { "refund_order_lock",
 	"SELECT o.status, (o.transaction_id IS NOT NULL OR EXISTS (SELECT 1 FROM "
 	" payment_transactions t WHERE t.order_id = o.order_id)) AS paid_at_wx "
 	"FROM payment_orders o WHERE o.order_id = $1 FOR UPDATE", 0 };
+/* the refund in flight (one at most: refunds_one_in_flight) */
 static struct gym_stmt st_active = { "refund_active_of_order",
-	"SELECT " REFUND_COLS "FROM refunds f WHERE f.order_id = $1 AND f.status <> 'closed' "
-	"FOR UPDATE", 0 };
+	"SELECT " REFUND_COLS "FROM refunds f WHERE f.order_id = $1 "
+	"AND f.status IN ('pending', 'processing', 'abnormal') FOR UPDATE", 0 };
+/* the latest successful refund, and what the successful ones gave back */
+static struct gym_stmt st_last_success = { "refund_last_success",
+	"SELECT " REFUND_COLS "FROM refunds f WHERE f.order_id = $1 AND f.status = 'success' "
+	"ORDER BY f.attempt DESC LIMIT 1", 0 };
+static struct gym_stmt st_refunded = { "refund_refunded_fen",
+	"SELECT coalesce(sum(amount_fen), 0) AS fen FROM refunds WHERE order_id = $1 "
+	"AND status = 'success'", 0 };
 static struct gym_stmt st_next_attempt = { "refund_next_attempt",
 	"SELECT coalesce(max(attempt), 0) + 1 AS next FROM refunds WHERE order_id = $1", 0 };
 static struct gym_stmt st_insert = { "refund_insert",
 	"INSERT INTO refunds AS f (out_refund_no, order_id, attempt, amount_fen, reason, initiated_by, "
 	"operator_id, order_status_before, status, created_at, updated_at) VALUES ($1, $2, "
-	"$3::int, 20000, $4, $5, $6::bigint, $7, 'pending', $8::timestamptz, $8::timestamptz) "
+	"$3::int, $9::int, $4, $5, $6::bigint, $7, 'pending', $8::timestamptz, $8::timestamptz) "
 	"RETURNING " REFUND_COLS, 0 };
 static struct gym_stmt st_get_id = { "refund_get_id",
 	"SELECT " REFUND_COLS "FROM refunds f WHERE f.id = $1::bigint", 0 };
@@ -216,6 +224,7 @@ struct request_arg {
 	const struct gym_actor *actor;
 	const char *order_id, *reason, *initiated_by;
 	long long operator_id;
+	int amount_fen;			/* 0: what is left */
 	struct gym_refund *out;
 	int created;
 };
@@ -232,13 +241,21 @@ active_refund(struct gym_db *db, const char *order_id, struct gym_refund *f, int
 	return e == GYM_ENOTFOUND ? GYM_OK : e;
 }
 
+/* 1 when request a repeats refund f (a retry, a double click): the same
+ * initiator, operator, reason and amount (any amount when a says 0). */
+static int
+repeats(const struct request_arg *a, const struct gym_refund *f)
+{
+	return strcmp(f->initiated_by, a->initiated_by) == 0 && f->operator_id == a->operator_id &&
+	    strcmp(f->reason, a->reason) == 0 && (a->amount_fen == 0 ||
+	    a->amount_fen == f->amount_fen);
+}
+
 /* What a request meets when the order already has a live or done refund. */
 static enum gym_err
 existing(struct request_arg *a, const struct gym_refund *f)
 {
-	int same = strcmp(a->initiated_by, "system") == 0 ||
-	    (strcmp(f->initiated_by, a->initiated_by) == 0 &&
-	    f->operator_id == a->operator_id && strcmp(f->reason, a->reason) == 0);
+	int same = strcmp(a->initiated_by, "system") == 0 || repeats(a, f);
 
 	if (same) {
 		*a->out = *f;
@@ -252,14 +269,15 @@ static enum gym_err
 request_tx(struct gym_db *db, void *v)
 {
 	struct request_arg *a = v;
-	char now[40], attempt[16], op[24], no[72];
+	char now[40], attempt[16], op[24], no[72], amount[24];
 	enum gym_order_status status;
 	const char *p1[1] = { a->order_id };
-	const char *pi[8] = { no, a->order_id, attempt, a->reason, a->initiated_by,
-	    a->operator_id ? op : NULL, NULL, now };
+	const char *pi[9] = { no, a->order_id, attempt, a->reason, a->initiated_by,
+	    a->operator_id ? op : NULL, NULL, now, amount };
 	struct gym_refund f;
 	PGresult *r;
 	enum gym_err e;
+	long long left;
 	int found, next, paid_at_wx;
 
 	a->created = 0;
@@ -281,6 +299,29 @@ request_tx(struct gym_db *db, void *v)
 		return existing(a, &f);
 	if ((status != GYM_ORDER_PAID && status != GYM_ORDER_REFUNDING) || !paid_at_wx)
 		return GYM_E_NOT_REFUNDABLE;
+	/* refunds that succeeded: a repeat of the last one gets it; what is
+	 * asked must fit in what is left */
+	if ((e = load(db, &st_last_success, 1, p1, &f, NULL)) == GYM_OK && repeats(a, &f)) {
+		*a->out = f;
+		return GYM_OK;
+	}
+	if (e != GYM_OK && e != GYM_ENOTFOUND)
+		return e;
+	found = e == GYM_OK;
+	if ((e = gym_db_exec(db, &st_refunded, 1, p1, &r)) != GYM_OK)
+		return e;
+	left = GYM_PRICE_FEN - gym_db_get_ll(r, 0, "fen");
+	PQclear(r);
+	if (left <= 0 && found && strcmp(a->initiated_by, "system") == 0) {
+		*a->out = f;			/* the system's: all given back */
+		return GYM_OK;
+	}
+	if (left <= 0)
+		return GYM_E_NOT_REFUNDABLE;
+	if (a->amount_fen > left)
+		return GYM_EINVAL;
+	snprintf(amount, sizeof(amount), "%lld", a->amount_fen > 0 ? (long long)a->amount_fen :
+	    left);
 	if ((e = gym_db_exec(db, &st_next_attempt, 1, p1, &r)) != GYM_OK)
 		return e;
 	next = (int)gym_db_get_ll(r, 0, "next");
@@ -293,7 +334,7 @@ request_tx(struct gym_db *db, void *v)
 	snprintf(attempt, sizeof(attempt), "%d", next);
 	gym__ll(op, sizeof(op), a->operator_id);
 	gym_db_now_param(now, sizeof(now));
-	if ((e = gym_db_exec(db, &st_insert, 8, pi, &r)) != GYM_OK)
+	if ((e = gym_db_exec(db, &st_insert, 9, pi, &r)) != GYM_OK)
 		return e;
 	e = read_refund(r, 0, &f);
 	PQclear(r);
@@ -315,6 +356,15 @@ gym_refund_request(struct gym_db *db, const struct gym_actor *actor, const char 
     const char *reason, const char *initiated_by, long long operator_id,
     struct gym_refund *out, int *created)
 {
+	return gym_refund_request_part(db, actor, order_id, reason, initiated_by, operator_id, 0,
+	    out, created);
+}
+
+enum gym_err
+gym_refund_request_part(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
+    const char *reason, const char *initiated_by, long long operator_id, int amount_fen,
+    struct gym_refund *out, int *created)
+{
 	struct request_arg a;
 	size_t n = order_id ? strlen(order_id) : 0;
 	enum gym_err e;
@@ -323,7 +373,8 @@ gym_refund_request(struct gym_db *db, const struct gym_actor *actor, const char 
 	if (initiated_by == NULL || (strcmp(initiated_by, "operator") == 0 ? operator_id <= 0 :
 	    strcmp(initiated_by, "system") != 0 || operator_id != 0))
 		return GYM_EINVAL;
-	if (!reason_ok(reason, GYM_REFUND_REASON_MAX))
+	if (!reason_ok(reason, GYM_REFUND_REASON_MAX) || amount_fen < 0 ||
+	    amount_fen > GYM_PRICE_FEN || (amount_fen != 0 && operator_id == 0))
 		return GYM_EINVAL;
 	if (n < 6 || n > 32 || strspn(order_id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz_-") != n)
@@ -334,6 +385,7 @@ gym_refund_request(struct gym_db *db, const struct gym_actor *actor, const char 
 	a.reason = reason;
 	a.initiated_by = initiated_by;
 	a.operator_id = operator_id;
+	a.amount_fen = amount_fen;
 	a.out = out;
 	/* two first requests at once: the loser of the unique index sees
 	 * the winner's refund when it runs again */
@@ -541,8 +593,29 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	enum gym_err e;
 	int freed = 0;
 
+	const char *p[1] = { f->order_id };
+	PGresult *r;
+	long long back;
+
 	if ((e = set_refund(db, a, f, GYM_REFUND_SUCCESS, NULL, 1)) != GYM_OK)
 		return e;
+	if ((e = gym_db_exec(db, &st_refunded, 1, p, &r)) != GYM_OK)
+		return e;
+	back = gym_db_get_ll(r, 0, "fen");
+	PQclear(r);
+	if (back < GYM_PRICE_FEN) {
+		/* a part: the order is paid again, its booking stands */
+		if (order_status == GYM_ORDER_REFUNDING &&
+		    (e = gym__order_set_status(db, a->actor, f->order_id, GYM_ORDER_REFUNDING,
+		    GYM_ORDER_PAID, "order_refunded_part")) != GYM_OK)
+			return e;
+		snprintf(a->outcome, sizeof(a->outcome), "success");
+		if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, "partial", 1)) !=
+		    GYM_OK)
+			return e;
+		return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id,
+		    f->reason);
+	}
 	if ((order_status == GYM_ORDER_REFUNDING || order_status == GYM_ORDER_PAID) &&
 	    (e = gym__order_set_status(db, a->actor, f->order_id, order_status,
 	    GYM_ORDER_REFUNDED, "order_refunded")) != GYM_OK)

@@ -74,6 +74,19 @@ struct gym_refund {
 enum gym_err gym_refund_request(struct gym_db *, const struct gym_actor *,
     const char *order_id, const char *reason, const char *initiated_by,
     long long operator_id, struct gym_refund *out, int *created);
+/*
+ * The same for part of the order (issue 16): amount_fen 1..20000, or 0 for
+ * what is left (gym_refund_request: 0).  Successful refunds add up to the
+ * order's amount at most: more than what is left is GYM_EINVAL, nothing
+ * left GYM_E_NOT_REFUNDABLE.  One refund is in flight per order at a time;
+ * a part that succeeds puts the order back to 'paid' (its booking stands),
+ * the one that completes the amount refunds it.  A request that repeats the
+ * last successful refund (initiator, operator, reason, amount) gets it.
+ * Only operators name an amount.
+ */
+enum gym_err gym_refund_request_part(struct gym_db *, const struct gym_actor *,
+    const char *order_id, const char *reason, const char *initiated_by,
+    long long operator_id, int amount_fen, struct gym_refund *out, int *created);
 
 /*
  * Send a pending refund through its order's payment channel (the same

@@ -438,33 +438,70 @@ START_TEST(test_switch_from_wechat)
 }
 END_TEST
 
+/* POST /admin/refunds for oid (amount_fen 0: not named); asserts 202 and
+ * the refund's status; its out_refund_no into no[80]. */
+static void
+refund(const char *op, const char *oid, const char *reason, int amount_fen, const char *want,
+    char *no)
+{
+	struct e2e_resp r = { 0 };
+	char body[256];
+
+	if (amount_fen > 0)
+		snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"%s\","
+		    "\"amount_fen\":%d}", oid, reason, amount_fen);
+	else
+		snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"%s\"}", oid,
+		    reason);
+	e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
+	ck_assert_msg(r.status == 202, "refund: %ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "status"), want);
+	snprintf(no, 80, "%s", e2e_str(&r, "out_refund_no"));
+	e2e_resp_free(&r);
+}
+
 START_TEST(test_refund)
 {
 	struct e2e_resp r = { 0 };
-	char token[E2E_TOKEN_MAX], op[128], oid[40], body[256], no[80], path[160], st[24];
-	int i;
+	char token[E2E_TOKEN_MAX], op[128], oid[40], no[80], no2[80], st[24], body[256];
+	const char *p[1] = { oid };
 
 	parent_order("ali-refund", token, oid);
 	create(token, oid, "QR", NULL, &r);
 	e2e_resp_free(&r);
 	pay_at_alisim(token, oid, oid);
 	e2e_operator("ali-refund", "operator", op, sizeof(op));
-	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"家长临时有事\"}", oid);
-	/* pressed twice: one refund, sent once (out_request_no = out_refund_no) */
-	for (i = 0; i < 2; i++) {
-		e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
-		ck_assert_msg(r.status == 202 || r.status == 200, "refund: %ld %s", r.status,
-		    r.body);
-		snprintf(no, sizeof(no), "%s", e2e_str(&r, "out_refund_no"));
-		e2e_resp_free(&r);
-	}
-	snprintf(path, sizeof(path), E2E_API "/admin/refunds/%s", no);
-	e2e_request("GET", path, op, NULL, NULL, &r);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(e2e_str(&r, "status"), "success");
-	e2e_resp_free(&r);
-	ck_assert_str_eq(e2e_order_status(token, oid, st), "refunded");
+	/* 50.00 back (alipay.trade.refund is synchronous: done at once); the
+	 * order stays paid, its booking confirmed; pressed twice: one refund */
+	refund(op, oid, "少上一节课", 5000, "success", no);
+	refund(op, oid, "少上一节课", 5000, "success", no2);
+	ck_assert_str_eq(no2, no);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "paid");
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM bookings WHERE order_id = $1 "
+	    "AND status = 'confirmed'", 1, p), 1);
 	ck_assert_int_eq(trade_num(oid, "refunds"), 1);
+	ck_assert_int_eq(trade_num(oid, "refunded_fen"), 5000);
+	/* no amount of nothing, and not more than is left: refused, nothing sent */
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"r\",\"amount_fen\":0}",
+	    oid);
+	e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	e2e_resp_free(&r);
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"r\","
+	    "\"amount_fen\":20000}", oid);
+	e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
+	ck_assert_msg(r.status == 400, "%ld %s", r.status, r.body);
+	e2e_resp_free(&r);
+	ck_assert_int_eq(trade_num(oid, "refunds"), 1);
+	/* the rest: the order is refunded, the booking cancelled */
+	refund(op, oid, "家长临时有事", 0, "success", no2);
+	ck_assert_str_ne(no2, no);
+	ck_assert_str_eq(e2e_order_status(token, oid, st), "refunded");
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM bookings WHERE order_id = $1 "
+	    "AND status = 'confirmed'", 1, p), 0);
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT sum(amount_fen) FROM refunds WHERE "
+	    "order_id = $1 AND status = 'success'", 1, p), 20000);
+	ck_assert_int_eq(trade_num(oid, "refunds"), 2);
 	ck_assert_int_eq(trade_num(oid, "refunded_fen"), 20000);
 }
 END_TEST

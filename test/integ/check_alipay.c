@@ -470,6 +470,65 @@ START_TEST(test_checkout_switch_and_pay)
 }
 END_TEST
 
+/* The refund's status word. */
+static const char *
+refund_status(const struct gym_refund *f)
+{
+	return gym_refund_status_name(f->status);
+}
+
+START_TEST(test_checkout_partial_refunds)
+{
+	struct gym_prepay *pp = calloc(1, sizeof(*pp));
+	struct gym_actor a, op = { "operator", 7, NULL, "check", NULL, NULL };
+	struct gym_booking b;
+	struct gym_refund f, f2;
+	struct gym_order o;
+	char buf[128];
+	long long uid;
+	int created;
+
+	ck_assert_ptr_nonnull(pp);
+	uid = new_order(simt_trade_no(buf, sizeof(buf)), &o);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE,
+	    NULL, pp), GYM_OK);
+	ck_assert_int_eq(ctl("pay", o.order_id, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	/* 50.00 back: Alipay's answer is the refund's success; the order is paid again */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "少上一节", 7, 5000, &f,
+	    &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_str_eq(refund_status(&f), "success");
+	ck_assert_int_eq(f.amount_fen, 5000);
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/paid");
+	ck_assert_int_eq(gym_booking_get(pay.db, uid, o.order_id, &b), GYM_OK);
+	ck_assert_int_eq(b.status, GYM_BOOKING_CONFIRMED);
+	/* pressed again: the same refund, nothing sent */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "少上一节", 7, 5000, &f2,
+	    &created), GYM_OK);
+	ck_assert_int_eq(created, 0);
+	ck_assert_str_eq(f2.out_refund_no, f.out_refund_no);
+	ck_assert_int_eq(trade_num(o.order_id, "refunds"), 1);
+	/* more than is left */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "全部退", 7, 20000, &f2,
+	    &created), GYM_EINVAL);
+	/* the rest (0: what is left): the order is refunded, its booking cancelled */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "全部退", 7, 0, &f2,
+	    &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_str_ne(f2.out_refund_no, f.out_refund_no);
+	ck_assert_int_eq(f2.amount_fen, 15000);
+	ck_assert_str_eq(refund_status(&f2), "success");
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/refunded");
+	ck_assert_int_eq(trade_num(o.order_id, "refunds"), 2);
+	ck_assert_int_eq(trade_num(o.order_id, "refunded_fen"), 20000);
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "再退", 7, 1, &f2,
+	    &created), GYM_E_NOT_REFUNDABLE);
+	free(pp);
+}
+END_TEST
+
 START_TEST(test_checkout_page)
 {
 	struct gym_prepay *pp = calloc(1, sizeof(*pp));
@@ -533,6 +592,7 @@ alipay_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_checkout_switch_and_pay);
 	tcase_add_test(tc, test_checkout_page);
+	tcase_add_test(tc, test_checkout_partial_refunds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -713,8 +713,10 @@ START_TEST(test_schema_one_live_refund)
 	    "amount_fen, reason, initiated_by, order_status_before, status, created_at, "
 	    "updated_at) VALUES ('RFdup' || $1, $1, 2, 20000, 'x', 'system', 'refunding', "
 	    "'processing', $2::timestamptz, $2::timestamptz)", 2, p), "23505");
-	/* and so is a partial amount */
-	ck_assert_str_eq(pgt_sqlstate(db, "UPDATE refunds SET amount_fen = 100 WHERE order_id = $1",
+	/* and so is an amount that is not 1..20000 fen (parts are allowed: 0031) */
+	ck_assert_str_eq(pgt_sqlstate(db, "UPDATE refunds SET amount_fen = 20001 WHERE order_id = $1",
+	    1, p), "23514");
+	ck_assert_str_eq(pgt_sqlstate(db, "UPDATE refunds SET amount_fen = 0 WHERE order_id = $1",
 	    1, p), "23514");
 }
 END_TEST
