@@ -1,5 +1,6 @@
 /*
- * refunds.h: refunds of paid orders (always the whole 200.00), asked for
+ * refunds.h: refunds of paid orders (the whole 200.00, or parts of it one
+ * after another that add up to it at most: gym_refund_request_part), asked for
  * by an operator or by the system (a late payment without a seat, a second
  * trial), sent to WeChat under a stable out_refund_no, and finished by
  * WeChat's refund notification or by the job's query.
@@ -15,8 +16,9 @@
  *   closed      WeChat closed it: nothing was paid out; an order that was
  *               'paid' is 'paid' again and may be refunded anew (the next
  *               refund gets the next out_refund_no)
- * An order has at most one refund that is not closed (a partial unique
- * index).  Every function runs its own transactions; every status change
+ * An order has at most one refund in flight (pending, processing,
+ * abnormal: a partial unique index); successful ones add up to its amount
+ * at most.  Every function runs its own transactions; every status change
  * writes its audit rows in the same transaction.
  */
 #ifndef GYM_REFUNDS_H
