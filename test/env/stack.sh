@@ -470,7 +470,7 @@ start_wxsim() {
 # start_alisim: the Alipay simulator on SIM_TLS_PORT + 1 (its own TLS, the
 # stack's certificate) when prepare_secrets installed Alipay's keys.
 start_alisim() {
-	local port=$((SIM_TLS_PORT + 1)) pid deadline=$((SECONDS + 10))
+	local port=$((SIM_TLS_PORT + 1)) pid deadline=$((SECONDS + 30))
 	stop_proc alisim 5 "$RUN/alisim.pid"
 	[[ -f "$SIMKEYS/alipay_platform_key.pem" ]] || return 0
 	need_bin alisim
