@@ -24,6 +24,7 @@
  *     is answered "success": notify.c); 404 unknown, 409 not payable.
  *     GET /sim/pay: the buyer's pages (pages.c); GET /sim/trade?out_trade_no=
  *     the trade as JSON (status, notifications received and tried);
+ *     GET /sim/orders, /sim/refunds: all of them in wxsim's shape;
  *     GET /sim/bill/download?billDate=: the bill zip (bill.c) that
  *     bill.downloadurl.query points to.  GET /healthz.
  * SIGTERM or SIGINT stops it.
@@ -537,7 +538,44 @@ bill(const struct wxsim_req *req, struct wxsim_resp *resp)
 	free(d);
 }
 
-/* GET /sim/...: the buyer's pages, a trade as JSON, the bill file. */
+/*
+ * GET /sim/orders and /sim/refunds: every trade and refund in the WeChat
+ * simulator's shape ({"items":[...]}, amounts in fen, WeChat's words:
+ * SUCCESS, REFUND (closed by a full refund), CLOSED, NOTPAY), so the
+ * fault driver's checker holds both channels to the same invariants.
+ */
+static void
+lists(int refunds, struct wxsim_resp *resp)
+{
+	cJSON *j = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(j, "items"), *x;
+	const struct alisim_trade *t;
+
+	for (int i = 0; (t = alisim_nth(i)) != NULL; i++) {
+		if (refunds) {
+			for (int r = 0; r < t->nrefunds; r++) {
+				x = cJSON_CreateObject();
+				cJSON_AddStringToObject(x, "out_refund_no", t->refunds[r].no);
+				cJSON_AddStringToObject(x, "out_trade_no", t->out_trade_no);
+				cJSON_AddStringToObject(x, "status", "SUCCESS");
+				cJSON_AddNumberToObject(x, "refund", (double)t->refunds[r].fen);
+				cJSON_AddNumberToObject(x, "total", (double)t->total_fen);
+				cJSON_AddItemToArray(items, x);
+			}
+			continue;
+		}
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "out_trade_no", t->out_trade_no);
+		cJSON_AddStringToObject(x, "trade_state", t->st == T_WAIT ? "NOTPAY" :
+		    t->st == T_SUCCESS ? "SUCCESS" : t->refunded_fen > 0 ? "REFUND" : "CLOSED");
+		cJSON_AddStringToObject(x, "transaction_id", t->paid_at != 0 ? t->trade_no : "");
+		cJSON_AddNumberToObject(x, "total", (double)t->total_fen);
+		cJSON_AddNumberToObject(x, "refunded", (double)t->refunded_fen);
+		cJSON_AddItemToArray(items, x);
+	}
+	wxsim_resp_json(resp, 200, j);
+}
+
+/* GET /sim/...: the buyer's pages, a trade as JSON, the lists, the bill file. */
 static void
 control_get(const struct wxsim_req *req, struct wxsim_resp *resp)
 {
@@ -546,6 +584,10 @@ control_get(const struct wxsim_req *req, struct wxsim_resp *resp)
 
 	if (strcmp(req->path, "/sim/pay") == 0) {
 		alisim_page_pay_get(req, resp);
+		return;
+	}
+	if (strcmp(req->path, "/sim/orders") == 0 || strcmp(req->path, "/sim/refunds") == 0) {
+		lists(strcmp(req->path, "/sim/refunds") == 0, resp);
 		return;
 	}
 	if (strcmp(req->path, "/sim/bill/download") == 0) {
