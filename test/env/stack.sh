@@ -468,11 +468,13 @@ start_wxsim() {
 }
 
 # start_alisim: the Alipay simulator on SIM_TLS_PORT + 1 (its own TLS, the
-# stack's certificate) when prepare_secrets installed Alipay's keys.
+# stack's certificate) when prepare_secrets installed Alipay's keys; not in
+# the bench profile (bench/run.sh has its trivial responder on that port,
+# and its Alipay notifications need no gateway).
 start_alisim() {
 	local port=$((SIM_TLS_PORT + 1)) pid deadline=$((SECONDS + 30))
 	stop_proc alisim 5 "$RUN/alisim.pid"
-	[[ -f "$SIMKEYS/alipay_platform_key.pem" ]] || return 0
+	[[ -f "$SIMKEYS/alipay_platform_key.pem" && "$PROFILE" != bench ]] || return 0
 	need_bin alisim
 	spawn alisim "$RUN/alisim.pid" "$LOGDIR/alisim.log" \
 		"$BIN_DIR/alisim" --listen "127.0.0.1:$port" --tls-cert "$TLS/cert.pem" \
@@ -688,7 +690,7 @@ cmd_status() {
 	pid_is "${pid:-0}" wxsim || pid="$(read_pidfile "$RUN/wxsim.spawn.pid")"
 	pid_is "${pid:-0}" wxsim || pid=""
 	show wxsim "$pid" || rc=3
-	if [[ -f "$SIMKEYS/alipay_platform_key.pem" ]]; then
+	if [[ -f "$SIMKEYS/alipay_platform_key.pem" && "$PROFILE" != bench ]]; then
 		pid="$(read_pidfile "$RUN/alisim.pid")"
 		pid_is "${pid:-0}" alisim || pid=""
 		show alisim "$pid" || rc=3
