@@ -36,6 +36,24 @@ struct alisim_trade {
 	int notify_tries;	/* deliveries tried */
 };
 
+/* The faults POST /sim/faults sets (the WeChat simulator's names):
+ * gateway calls answer api_status (500, 503) api_fail_count times (-1:
+ * until cleared), before doing their work or, api_fail_after, after it;
+ * each waits api_delay_ms first; notifications are lost (notify_drop:
+ * Alipay's retries still come), sent notify_duplicate times, or
+ * notify_delay_ms late.  notify_reorder is accepted and ignored (one
+ * notification per trade). */
+struct alisim_faults {
+	int api_status;
+	long api_fail_count;
+	int api_fail_after;
+	long api_delay_ms;
+	int notify_drop;
+	long notify_duplicate;
+	long notify_delay_ms;
+};
+extern struct alisim_faults alisim_faults;
+
 /* main.c */
 extern EVP_PKEY *alisim_key;		/* Alipay's private key: signs answers */
 extern const char *alisim_app_id, *alisim_seller_id, *alisim_notify_ca;

@@ -25,6 +25,7 @@
  *     GET /sim/pay: the buyer's pages (pages.c); GET /sim/trade?out_trade_no=
  *     the trade as JSON (status, notifications received and tried);
  *     GET /sim/orders, /sim/refunds: all of them in wxsim's shape;
+ *     POST /sim/faults: wxsim's fault members (alisim.h, struct alisim_faults);
  *     GET /sim/bill/download?billDate=: the bill zip (bill.c) that
  *     bill.downloadurl.query points to.  GET /healthz.
  * SIGTERM or SIGINT stops it.
@@ -67,6 +68,7 @@ const char *alisim_seller_id = "2088000000000001";
 const char *alisim_notify_ca;
 const char *alisim_listen;
 double alisim_retry_scale = 1.0;
+struct alisim_faults alisim_faults = { 0, 0, 0, 0, 0, 1, 0 };
 static volatile sig_atomic_t stopping;
 
 static void do_page(const cJSON *, const struct gym_ali_params *, struct wxsim_resp *);
@@ -575,6 +577,87 @@ lists(int refunds, struct wxsim_resp *resp)
 	wxsim_resp_json(resp, 200, j);
 }
 
+/* A member of the faults object: 1 set, 0 absent, -1 bad. */
+static int
+fault_num(const cJSON *j, const char *name, long lo, long hi, long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+
+	if (v == NULL)
+		return 0;
+	if (cJSON_IsBool(v) && lo == 0 && hi == 1) {
+		*out = cJSON_IsTrue(v);
+		return 1;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+		return -1;
+	*out = (long)v->valuedouble;
+	return 1;
+}
+
+/* POST /sim/faults {members as wxsim's}: the members given change. */
+static void
+faults(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	static const struct {
+		const char *name;
+		long lo, hi;
+	} m[] = { { "api_status", 0, 599 }, { "api_fail_count", -1, 1000000 },
+	    { "api_fail_after", 0, 1 }, { "api_delay_ms", 0, 60000 }, { "notify_drop", 0, 1 },
+	    { "notify_duplicate", 1, 10 }, { "notify_delay_ms", 0, 600000 },
+	    { "notify_reorder", 0, 1 } };
+	struct alisim_faults f = alisim_faults;
+	long *dst[] = { NULL, &f.api_fail_count, NULL, &f.api_delay_ms, NULL,
+	    &f.notify_duplicate, &f.notify_delay_ms, NULL };
+	cJSON *j = cJSON_ParseWithLength(req->body != NULL ? req->body : "", req->blen);
+	long v;
+	int rc = cJSON_IsObject(j) ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(m) / sizeof(m[0]); i++) {
+		if ((rc = fault_num(j, m[i].name, m[i].lo, m[i].hi, &v)) <= 0) {
+			rc = rc < 0 ? -1 : 0;
+			continue;
+		}
+		rc = 0;
+		if (dst[i] != NULL)
+			*dst[i] = v;
+		else if (i == 0)
+			f.api_status = (int)v;
+		else if (i == 2)
+			f.api_fail_after = (int)v;
+		else if (i == 4)
+			f.notify_drop = (int)v;
+	}
+	cJSON_Delete(j);
+	if (rc != 0) {
+		wxsim_resp_set(resp, 400, "text/plain", "bad faults", 10);
+		return;
+	}
+	alisim_faults = f;
+	wxsim_resp_set(resp, 200, "application/json", "{}", 2);
+}
+
+/* A gateway call under the faults: the delay, then the status to answer
+ * instead (0: none) before or after the call's work. */
+static void
+gateway_faulty(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	struct alisim_faults *f = &alisim_faults;
+	int fail = f->api_status >= 500 && f->api_fail_count != 0;
+
+	if (f->api_delay_ms > 0)
+		usleep((useconds_t)f->api_delay_ms * 1000);
+	if (fail && f->api_fail_count > 0)
+		f->api_fail_count--;
+	if (!fail || f->api_fail_after)
+		gateway(req, resp);
+	if (fail) {
+		wxsim_resp_free(resp);
+		memset(resp, 0, sizeof(*resp));
+		wxsim_resp_set(resp, f->api_status, "text/plain", "Service Unavailable", 19);
+	}
+}
+
 /* GET /sim/...: the buyer's pages, a trade as JSON, the lists, the bill file. */
 static void
 control_get(const struct wxsim_req *req, struct wxsim_resp *resp)
@@ -666,7 +749,9 @@ serve(SSL_CTX *ctx, int fd)
 	} else {
 		if (strcmp(req.path, "/gateway.do") == 0 && (strcmp(req.method, "POST") == 0 ||
 		    strcmp(req.method, "GET") == 0))
-			gateway(&req, &resp);
+			gateway_faulty(&req, &resp);
+		else if (strcmp(req.path, "/sim/faults") == 0 && strcmp(req.method, "POST") == 0)
+			faults(&req, &resp);
 		else if (strncmp(req.path, "/sim/", 5) == 0 && strcmp(req.method, "POST") == 0)
 			control(&req, &resp);
 		else if (strncmp(req.path, "/sim/", 5) == 0 && strcmp(req.method, "GET") == 0)

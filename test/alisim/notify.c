@@ -137,21 +137,48 @@ delay_ms(int tries)
 	return (int64_t)((double)retry_s[tries - 1] * 1000.0 * alisim_retry_scale);
 }
 
-void
-alisim_notify(struct alisim_trade *t)
+/* Queue body for t after ms; body is taken (freed when full). */
+static void
+later(struct alisim_trade *t, char *body, int64_t ms)
 {
-	char *body = alisim_notification(t);
-
-	if (body == NULL)
-		return;
-	if (deliver(t, body) || t->notify_url[0] == '\0' || nqueued == MAX_QUEUED) {
+	if (nqueued == MAX_QUEUED) {
 		free(body);
 		return;
 	}
 	queue[nqueued].t = t;
 	queue[nqueued].body = body;
-	queue[nqueued].due_ms = wxsim_util_mono_ms() + delay_ms(1);
+	queue[nqueued].due_ms = wxsim_util_mono_ms() + ms;
 	nqueued++;
+}
+
+void
+alisim_notify(struct alisim_trade *t)
+{
+	char *body = alisim_notification(t);
+	int got = 0;
+
+	if (body == NULL)
+		return;
+	if (t->notify_url[0] == '\0') {
+		free(body);
+		return;
+	}
+	if (alisim_faults.notify_delay_ms > 0) {
+		t->notify_tries++;		/* this one is late, the retries follow it */
+		later(t, body, alisim_faults.notify_delay_ms);
+		return;
+	}
+	if (alisim_faults.notify_drop)
+		t->notify_tries++;		/* lost on the way */
+	else
+		for (long i = 0; i < (alisim_faults.notify_duplicate > 1 ?
+		    alisim_faults.notify_duplicate : 1); i++)
+			got |= deliver(t, body);
+	if (got) {
+		free(body);
+		return;
+	}
+	later(t, body, delay_ms(1));
 }
 
 void

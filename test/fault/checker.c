@@ -80,7 +80,7 @@ load_list(PGconn *pg, int alipay, const char *path, const char *insert_sql)
 	const char *p[1];
 	int rc = -1;
 
-	if ((alipay ? fault_alisim("GET", path, &r) : fault_sim("GET", path, NULL, &r)) != 200 ||
+	if ((alipay ? fault_alisim("GET", path, NULL, &r) : fault_sim("GET", path, NULL, &r)) != 200 ||
 	    (!alipay && r.json == NULL))
 		fault_log("GET %s: %ld", path, r.status);
 	else {

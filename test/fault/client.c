@@ -255,7 +255,7 @@ pay(struct client *c, const struct booking *b, const char *state)
 	if (b->alipay) {
 		/* the buyer scans the QR and pays; the simulator notifies gymd */
 		snprintf(body, sizeof(body), "/sim/pay?out_trade_no=%s", b->oid);
-		st = fault_alisim("POST", body, &r);
+		st = fault_alisim("POST", body, NULL, &r);
 		if (st == 200)
 			fault_count(FC_alipay_payments, 1);
 	} else {

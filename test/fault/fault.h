@@ -129,9 +129,11 @@ struct fault_resp {
 	cJSON *json;		/* the body parsed, or NULL */
 };
 void fault_resp_free(struct fault_resp *);
-/* POST path (e.g. "/sim/pay?out_trade_no=...") to the Alipay simulator,
- * over its TLS with the stack's CA; the status (0: transport error). */
-long fault_alisim(const char *method, const char *path, struct fault_resp *r);
+/* method path (e.g. POST "/sim/pay?out_trade_no=...", body NULL) to the
+ * Alipay simulator, over its TLS with the stack's CA; the status (0:
+ * transport error). */
+long fault_alisim(const char *method, const char *path, const char *body,
+    struct fault_resp *r);
 const char *fault_str(const struct fault_resp *, const char *member);
 long long fault_num(const struct fault_resp *, const char *member);
 /* 1 when the member is JSON true. */

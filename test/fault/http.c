@@ -185,7 +185,7 @@ fault_api(const char *method, const char *path, const char *token, const char *b
 }
 
 long
-fault_alisim(const char *method, const char *path, struct fault_resp *r)
+fault_alisim(const char *method, const char *path, const char *body, struct fault_resp *r)
 {
 	char url[1024], cainfo[1024];
 	struct buf b = { 0 };
@@ -199,7 +199,7 @@ fault_alisim(const char *method, const char *path, struct fault_resp *r)
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

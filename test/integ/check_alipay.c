@@ -160,6 +160,27 @@ trade_num(const char *no, const char *name)
 	return v;
 }
 
+/* POST /sim/faults with json: the status. */
+static long
+sim_faults(const char *json)
+{
+	char *url = gym_asprintf("%s/sim/faults", getenv(ENV_ALISIM));
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	ck_assert_ptr_nonnull(url);
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	free(url);
+	return status;
+}
+
 /* A fresh trade, precreated (QR) through the channel. */
 static void
 precreate(char *no, size_t len)
@@ -242,6 +263,32 @@ START_TEST(test_notify_retried)
 		usleep(200000);
 	ck_assert_int_eq(trade_num(no, "notify_tries"), 2);
 	ck_assert_int_eq(trade_num(no, "notified"), 0);
+}
+END_TEST
+
+/* The WeChat simulator's fault members: the next two gateway calls answer
+ * 503 (the second after doing its work), then all is well again. */
+START_TEST(test_faults)
+{
+	struct gym_channel_trade t;
+	char no[40];
+
+	ck_assert_int_eq(sim_faults("{\"api_status\":\"x\"}"), 400);
+	precreate(no, sizeof(no));
+	ck_assert_int_eq(ctl("scan", no, NULL), 200);
+	ck_assert_int_eq(sim_faults("{\"api_status\":503,\"api_fail_count\":1}"), 200);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(gym_channel_query(ch, no, &t), GYM_EUPSTREAM);
+	ck_assert_int_eq(gym_channel_last_error(ch)->http_status, 503);
+	/* after its work: the close happened, its answer was lost */
+	ck_assert_int_eq(sim_faults("{\"api_status\":500,\"api_fail_count\":1,"
+	    "\"api_fail_after\":true}"), 200);
+	ck_assert_int_eq(gym_channel_close(ch, no), GYM_EUPSTREAM);
+	ck_assert_int_eq(gym_channel_query(ch, no, &t), GYM_OK);
+	ck_assert_int_eq(t.state, GYM_CHANNEL_CLOSED);
+	gym_channel_trade_clear(&t);
+	ck_assert_int_eq(sim_faults("{\"api_status\":0,\"api_fail_count\":0,"
+	    "\"api_fail_after\":false}"), 200);
 }
 END_TEST
 
@@ -583,6 +630,7 @@ alipay_suite(void)
 	tcase_add_test(tc, test_qr_paid);
 	tcase_add_test(tc, test_close);
 	tcase_add_test(tc, test_notify_retried);
+	tcase_add_test(tc, test_faults);
 	tcase_add_test(tc, test_refunds);
 	tcase_add_test(tc, test_page_and_bill);
 	tcase_add_test(tc, test_wrong_keys);
