@@ -70,6 +70,7 @@ const char *alisim_listen;
 double alisim_retry_scale = 1.0;
 struct alisim_faults alisim_faults = { 0, 0, 0, 0, 0, 1, 0 };
 static volatile sig_atomic_t stopping;
+static time_t started;			/* for trade numbers */
 
 static void do_page(const cJSON *, const struct gym_ali_params *, struct wxsim_resp *);
 
@@ -113,7 +114,10 @@ trade_open(const char *no, long long fen, const char *subject, const struct gym_
 	t = &trades[ntrades++];
 	memset(t, 0, sizeof(*t));
 	snprintf(t->out_trade_no, sizeof(t->out_trade_no), "%s", no);
-	snprintf(t->trade_no, sizeof(t->trade_no), "20261121220014468805%08d", ntrades);
+	/* Alipay's trade numbers are unique for ever: this run's start time and
+	 * pid in front of the count, so a restarted simulator repeats none */
+	snprintf(t->trade_no, sizeof(t->trade_no), "2026%010lld%06d%08d", (long long)started,
+	    (int)(getpid() % 1000000), ntrades);
 	snprintf(t->subject, sizeof(t->subject), "%s", subject);
 	snprintf(t->method, sizeof(t->method), "%s", gym_ali_params_get(ps, "method"));
 	t->total_fen = fen;
@@ -830,6 +834,7 @@ main(int argc, char **argv)
 	if (addr == NULL || cert == NULL || key == NULL || pub == NULL || ak == NULL)
 		usage();
 	alisim_listen = addr;
+	started = time(NULL);
 	if (rs != NULL && ((alisim_retry_scale = strtod(rs, NULL)) <= 0 || alisim_retry_scale > 10))
 		usage();
 	if (gym_key_load_public(pub, &app_pub) != GYM_OK ||
