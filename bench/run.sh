@@ -16,7 +16,8 @@
 #                       run does (default: UNIX sockets, as in production)
 #   GYM_FCGI_KEEP_CONN  on|off (default off), as for stack.sh
 #   GYM_BENCH_KEEP=1    leave the bench stack running afterwards
-#   GYM_BENCH_ONLY      a subset of scenarios, e.g. "1 3" (memory needs them all)
+#   GYM_BENCH_ONLY      a subset of scenarios, e.g. "1 3" (memory needs them all;
+#                       4 is WeChat's notifications then Alipay's, 4a Alipay's alone)
 # Work files and wrk/pgbench output: var/bench/out/.  The table is also
 # written to var/bench/out/table.md.
 set -euo pipefail
@@ -203,7 +204,8 @@ main() {
 		1) s1_holds ;;
 		2) s2_race ;;
 		3) s3_reads ;;
-		4) s4_notify ;;
+		4) s4_notify && s4_alipay ;;
+		4a) s4_alipay ;;
 		5) s5_sweep ;;
 		6) ;;
 		7) s7_push ;;

@@ -14,6 +14,12 @@
  *      happens.  Without EventSource, or when the push is gone for good, poll the
  *      order every second instead.
  *
+ *   5. outside WeChat (no MicroMessenger in the user agent) the order may be paid with
+ *      Alipay instead: POST /payment/alipay/create {"trade_type":"PAGE", "return_url":
+ *      this page} and the browser goes to its pay_url (Alipay's cashier, the Alipay
+ *      simulator in `make run`), which comes back here; the order is then followed as
+ *      in 4 (an order already paying with Alipay is not switched back to WeChat).
+ *
  * The simulator's pay page is on the same host, one port above the API
  * (dev 8443 -> 8444, test 18443 -> 18444); ?sim=https://host:port overrides it.
  * The parent's token and the open order are kept in sessionStorage, so a reload
@@ -319,9 +325,35 @@
 		});
 	}
 
+	/* Inside WeChat only WeChat Pay; in any other browser Alipay too. */
+	function alipayOffered() {
+		return !/MicroMessenger/i.test(navigator.userAgent || '');
+	}
+
+	function payWithAlipay() {
+		var o = state.order;
+		if (!o)
+			return;
+		$('pay-alipay').disabled = true;
+		api('POST', '/payment/alipay/create', { order_id: o.order_id, trade_type: 'PAGE',
+		    return_url: location.origin + location.pathname },
+		    'alipay-page-' + o.order_id + '-' + rand(8)).then(function (r) {
+			stopPoll();
+			location.href = r.pay_url;
+		}, function (err) {
+			showError('支付宝下单失败：' + err);
+			$('pay-alipay').disabled = false;
+		});
+	}
+
 	function startPayment(order, attempt) {
 		renderOrder(order);
 		show($('pay'), true);
+		if (order.payment_method === 'alipay') {
+			/* back from Alipay's cashier: follow the order, keep its channel */
+			startPoll(order.order_id);
+			return Promise.resolve();
+		}
 		return api('POST', '/payment/wxpay/create', { order_id: order.order_id, trade_type: 'NATIVE' },
 		    'native-' + order.order_id + '-' + (attempt || rand(8))).then(function (native) {
 			$('pay-qr').setAttribute('data-code-url', native.code_url || '');
@@ -354,6 +386,7 @@
 		$('pay-deadline').textContent = o.status === 'pending' ? '请在 ' + fmtClock(o.expires_at) + ' 前完成支付，超时名额将自动释放。' : '';
 		show($('pay-sim'), o.status === 'pending');
 		show($('pay-cancel'), o.status === 'pending');
+		show($('pay-alipay-row'), o.status === 'pending' && alipayOffered());
 		$('pay-qr').classList.toggle('used', o.status !== 'pending');
 		if (o.status === 'paid' || o.status === 'refunding' || o.status === 'refunded')
 			showBooked(o);
@@ -502,6 +535,7 @@
 		$('api-base').textContent = location.origin + API;
 		$('who-new').addEventListener('click', newParent);
 		$('pay-cancel').addEventListener('click', cancelOrder);
+		$('pay-alipay').addEventListener('click', payWithAlipay);
 		ensureLogin().then(loadClasses).then(function () {
 			var id = load('order');
 			if (!id)

@@ -70,14 +70,25 @@ gym_h_refund_json(const struct gym_refund *f)
 	return o;
 }
 
-/* The body's order_id and reason (borrowed from body). */
+/* The body's order_id and reason (borrowed from body), and amount_fen
+ * (optional: 0 for the whole of what is left). */
 static enum gym_err
-parse(const cJSON *body, struct gym_resp *resp, const char **order_id, const char **reason)
+parse(const cJSON *body, struct gym_resp *resp, const char **order_id, const char **reason,
+    int *amount_fen)
 {
+	const cJSON *am = cJSON_GetObjectItemCaseSensitive(body, "amount_fen");
+
 	if (gym_json_str(body, "order_id", order_id) != GYM_OK || (*order_id)[0] == '\0')
 		return bad(resp, "order_id");
 	if (gym_json_str(body, "reason", reason) != GYM_OK || (*reason)[0] == '\0')
 		return bad(resp, "reason");
+	*amount_fen = 0;
+	if (am != NULL && !cJSON_IsNull(am)) {
+		if (!cJSON_IsNumber(am) || am->valuedouble < 1 || am->valuedouble > 10000000 ||
+		    am->valuedouble != (double)(int)am->valuedouble)
+			return bad(resp, "amount_fen");
+		*amount_fen = (int)am->valuedouble;
+	}
 	return GYM_OK;
 }
 
@@ -87,10 +98,9 @@ gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 	struct gym_refund f;
 	struct gym_actor a;
 	const char *order_id = NULL, *reason = NULL;
-	const cJSON *amt;
 	cJSON *body = NULL;
 	char *snap = NULL;
-	int created = 0;
+	int created = 0, amount_fen = 0;
 	enum gym_err e;
 
 	/* dispatch lets only operators in; this keeps it so on its own */
@@ -98,20 +108,13 @@ gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 		return GYM_EFORBIDDEN;
 	if ((e = gym_h_body(req, resp, 0, &body)) != GYM_OK)
 		return e;
-	if ((e = parse(body, resp, &order_id, &reason)) != GYM_OK)
+	if ((e = parse(body, resp, &order_id, &reason, &amount_fen)) != GYM_OK)
 		goto out;
-	/* amount_fen (optional): part of a membership or class pack order */
-	amt = cJSON_GetObjectItemCaseSensitive(body, "amount_fen");
-	if (amt != NULL && (!cJSON_IsNumber(amt) || amt->valuedouble < 1 ||
-	    amt->valuedouble > 10000000 || amt->valuedouble != (double)(long long)amt->valuedouble)) {
-		e = bad(resp, "amount_fen");
-		goto out;
-	}
 	gym_h_actor(req, &a, &snap);
-	e = gym_checkout_refund_amount(gym_h_pay(req), &a, order_id, reason,
-	    amt != NULL ? (long long)amt->valuedouble : 0, req->operator_id, &f, &created);
+	e = gym_checkout_refund_amount(gym_h_pay(req), &a, order_id, reason, amount_fen,
+	    req->operator_id, &f, &created);
 	if (e == GYM_EINVAL)
-		bad(resp, amt != NULL ? "amount_fen" : "reason");
+		bad(resp, amount_fen != 0 ? "amount_fen" : "reason");
 out:
 	free(snap);
 	cJSON_Delete(body);

@@ -31,6 +31,7 @@ enum gym_err gym_h_notify_payment(struct gym_req *, struct gym_resp *);
 void gym_h_notify_refused(struct gym_req *, const char *who, const char *why);
 /* h_alinotify.c: Alipay's trade_status_sync notification. */
 enum gym_err gym_h_notify_alipay(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_alipay_create(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_notify_refund(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_order_list(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_order_get(struct gym_req *, struct gym_resp *);

@@ -37,6 +37,7 @@ static const struct gym_route routes[] = {
 	{ "GET", "/push/console", gym_h_push_console, GYM_AUTH_AUDITOR | GYM_TOKEN_QUERY, 0 },
 	{ "POST", "/payment/alipay/notify", gym_h_notify_alipay, GYM_RAW_BODY, 64 * KB },
 	{ "POST", "/payment/alipay/callback", gym_h_notify_alipay, GYM_RAW_BODY, 64 * KB },
+	{ "POST", "/payment/alipay/create", gym_h_alipay_create, GYM_AUTH_USER | GYM_IDEMPOTENT, 4 * KB },
 	{ "GET", "/admin/orders", gym_h_admin_order_list, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/attention", gym_h_admin_attention, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/orders/{}", gym_h_admin_order_get, GYM_AUTH_AUDITOR, 0 },

@@ -168,6 +168,13 @@ enum gym_err gym_order_prepare_pay(struct gym_db *, const struct gym_actor *, lo
 enum gym_err gym_order_record_prepay(struct gym_db *, const struct gym_actor *,
     const char *order_id, const char *out_trade_no, const char *trade_type,
     const char *prepay_id, const char *code_url, int64_t time_expire);
+/* The same, through channel (a payment_method, "wechat" or "alipay"): the
+ * order's payment_method and the attempt's channel become channel (a
+ * parent may switch channel before paying); NULL keeps the order's. */
+enum gym_err gym_order_record_prepay_on(struct gym_db *, const struct gym_actor *,
+    const char *order_id, const char *channel, const char *out_trade_no,
+    const char *trade_type, const char *prepay_id, const char *code_url,
+    int64_t time_expire);
 /* The booking of a paid order (GYM_E_PAYMENT_PENDING while pending,
  * GYM_E_ORDER_NOT_PAYABLE when failed, cancelled or expired). */
 enum gym_err gym_booking_get(struct gym_db *, long long user_id, const char *order_id,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alipay.h"
+#include "alipay_bill.h"
 #include "channel.h"
 #include "json.h"
 
@@ -335,6 +336,15 @@ out:
 	return e;
 }
 
+/* The day's trade bill: the detail CSV of Alipay's zip, as UTF-8. */
+static enum gym_err
+alipay_bill(struct gym_channel *ch, const char *date, char **text, size_t *len)
+{
+	if (date == NULL || strlen(date) != 10)
+		return own_error(ch, GYM_EINVAL, "BILL_DATE");
+	return keep_error(ch, gym_ali_bill_fetch(ALI(ch), ch->cfg, date, text, len));
+}
+
 const struct gym_channel_ops gym_channel_alipay = {
 	GYM_CHANNEL_ALIPAY,
 	alipay_start,
@@ -345,6 +355,5 @@ const struct gym_channel_ops gym_channel_alipay = {
 	alipay_refund_send,
 	alipay_refund_query,
 	alipay_open_event,
-	NULL,			/* the bill: gym_ali_bill_url gives its URL; downloading
-				 * and reading the GBK zip is the next slice */
+	alipay_bill,
 };

@@ -98,38 +98,94 @@ supersede(struct gym_pay *pay, const struct gym_actor *a, const char *old)
 	return gym_attempt_end(pay->db, a, old, "superseded", NULL, NULL);
 }
 
+enum gym_err
+gym_ali_trade_parse(const char *s, enum gym_trade *t)
+{
+	if (s != NULL && strcmp(s, "QR") == 0)
+		*t = GYM_TRADE_NATIVE;
+	else if (s != NULL && strcmp(s, "PAGE") == 0)
+		*t = GYM_TRADE_PAGE;
+	else if (s != NULL && strcmp(s, "WAP") == 0)
+		*t = GYM_TRADE_WAP;
+	else
+		return GYM_EINVAL;
+	return GYM_OK;
+}
+
+int
+gym_return_url_ok(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > GYM_RETURN_URL_MAX)
+		return 0;
+	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The attempt's trade_type as the database names it (migration 0013):
+ * WeChat's JSAPI and NATIVE, Alipay's QR, PAGE and WAP. */
+static const char *
+trade_name(const char *method, enum gym_trade t)
+{
+	switch (t) {
+	case GYM_TRADE_JSAPI:
+		return "JSAPI";
+	case GYM_TRADE_PAGE:
+		return "PAGE";
+	case GYM_TRADE_WAP:
+		return "WAP";
+	case GYM_TRADE_NATIVE:
+	default:
+		return strcmp(method, GYM_CHANNEL_ALIPAY) == 0 ? "QR" : "NATIVE";
+	}
+}
+
+struct prepay_req {
+	const char *method;		/* the channel: payment_method */
+	enum gym_trade trade;
+	const char *return_url;		/* PAGE, WAP; may be NULL */
+};
+
 static enum gym_err
 prepay_gated(struct gym_pay *pay, struct gym_channel *ch, const struct gym_actor *a,
-    long long user_id, struct gym_order *o, enum gym_trade trade, int64_t te,
+    long long user_id, struct gym_order *o, const struct prepay_req *rq, int64_t te,
     struct gym_prepay *out)
 {
-	const char *tt = trade == GYM_TRADE_NATIVE ? "NATIVE" : "JSAPI";
+	const char *tt = trade_name(rq->method, rq->trade);
 	char openid[160], otn[GYM_OUT_TRADE_NO_LEN], old[GYM_OUT_TRADE_NO_LEN];
-	struct gym_channel_payment p = { otn, trade, NULL, o->amount_fen, te, NULL };
+	struct gym_channel_payment p = { otn, rq->trade, NULL, o->amount_fen, te,
+	    rq->return_url };
 	enum gym_err e;
 
 	if ((e = gym_attempt_next(pay->db, o, tt, otn, old)) != GYM_OK)
 		return e;
-	/* another trade type: WeChat takes one per out_trade_no, so the new
-	 * attempt has its own, and the one it replaces is closed first so the
-	 * order can never be paid twice */
+	/* another trade type or channel: a channel takes one payment per
+	 * out_trade_no, so the new attempt has its own, and the one it
+	 * replaces is closed first (at its own channel) so the order can
+	 * never be paid twice */
 	if (old[0] != '\0' && (e = supersede(pay, a, old)) != GYM_OK)
 		return e;
-	if (trade == GYM_TRADE_JSAPI &&
+	if (rq->trade == GYM_TRADE_JSAPI &&
 	    (e = gym_user_openid(pay->db, user_id, openid, sizeof(openid))) != GYM_OK)
 		return e;
-	p.payer_id = trade == GYM_TRADE_JSAPI ? openid : NULL;
+	p.payer_id = rq->trade == GYM_TRADE_JSAPI ? openid : NULL;
 	if ((e = gym_channel_pay(ch, &p, &out->pay_params)) != GYM_OK)
 		return channel_upstream(pay, ch, e);
 	snprintf(o->out_trade_no, sizeof(o->out_trade_no), "%s", otn);
-	return gym_order_record_prepay(pay->db, a, o->order_id, otn, tt,
-	    trade == GYM_TRADE_NATIVE ? NULL : out->pay_params.prepay_id,
-	    trade == GYM_TRADE_NATIVE ? out->pay_params.code_url : NULL, te);
+	snprintf(o->payment_method, sizeof(o->payment_method), "%s", rq->method);
+	return gym_order_record_prepay_on(pay->db, a, o->order_id, rq->method, otn, tt,
+	    rq->trade == GYM_TRADE_JSAPI ? out->pay_params.prepay_id : NULL,
+	    rq->trade == GYM_TRADE_NATIVE ? out->pay_params.code_url : NULL, te);
 }
 
-enum gym_err
-gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
-    const char *order_id, enum gym_trade trade, struct gym_prepay *out)
+static enum gym_err
+prepay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
+    const char *order_id, const struct prepay_req *rq, struct gym_prepay *out)
 {
 	struct gym_channel *ch;
 	struct gym_order *o = &out->order;
@@ -139,26 +195,53 @@ gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long us
 
 	pay->upstream[0] = '\0';
 	memset(out, 0, sizeof(*out));
-	out->trade = trade;
+	out->trade = rq->trade;
 	e = gym_order_prepare_pay(pay->db, a, user_id, order_id, o);
 	if (e == GYM_E_ORDER_ALREADY_PAID)
 		return GYM_E_ORDER_NOT_PAYABLE;
 	if (e != GYM_OK)
 		return e;
-	/* WeChat's time_expire: the payable deadline, the same on every retry */
+	/* the channel's time_expire: the payable deadline, the same on every
+	 * retry and on every channel (a product has no seat: the order's) */
 	te = o->wx_time_expire != 0 ? o->wx_time_expire :
-	    o->has_reservation ? o->res.expires_at : o->expires_at;	/* a product: no seat */
-	/* parameters WeChat would refuse are never served */
+	    o->has_reservation ? o->res.expires_at : o->expires_at;
+	/* parameters the channel would refuse are never served */
 	if (te <= gym_now_us())
 		return GYM_E_ORDER_NOT_PAYABLE;
-	if ((e = gym_channels_get(&pay->channels, pay->cfg, o->payment_method, &ch)) != GYM_OK)
+	e = gym_channels_get(&pay->channels, pay->cfg, rq->method, &ch);
+	if (e == GYM_ENOTFOUND)		/* not configured on this host */
+		return upstream(pay, "CHANNEL_NOT_AVAILABLE", GYM_EUPSTREAM);
+	if (e != GYM_OK)
 		return e;
-	/* one WeChat-calling request per parent, within the worker budget */
+	/* one channel-calling request per parent, within the worker budget */
 	if ((e = gym_gate_enter(pay->db, pay->cfg, user_id, &g)) != GYM_OK)
 		return e;
-	e = prepay_gated(pay, ch, a, user_id, o, trade, te, out);
+	e = prepay_gated(pay, ch, a, user_id, o, rq, te, out);
 	gym_gate_leave(pay->db, &g);
 	return e;
+}
+
+enum gym_err
+gym_checkout_prepay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
+    const char *order_id, enum gym_trade trade, struct gym_prepay *out)
+{
+	const struct prepay_req rq = { GYM_CHANNEL_WECHAT, trade, NULL };
+
+	if (trade != GYM_TRADE_JSAPI && trade != GYM_TRADE_NATIVE)
+		return GYM_EINVAL;
+	return prepay(pay, a, user_id, order_id, &rq, out);
+}
+
+enum gym_err
+gym_checkout_prepay_alipay(struct gym_pay *pay, const struct gym_actor *a, long long user_id,
+    const char *order_id, enum gym_trade trade, const char *return_url, struct gym_prepay *out)
+{
+	const struct prepay_req rq = { GYM_CHANNEL_ALIPAY, trade, trade == GYM_TRADE_NATIVE ?
+	    NULL : return_url };
+
+	if (trade == GYM_TRADE_JSAPI || (return_url != NULL && !gym_return_url_ok(return_url)))
+		return GYM_EINVAL;
+	return prepay(pay, a, user_id, order_id, &rq, out);
 }
 
 enum gym_err
@@ -201,8 +284,8 @@ gym_checkout_cancel(struct gym_pay *pay, const struct gym_actor *a, long long us
 	pay->upstream[0] = '\0';
 	if ((e = gym_order_cancel(pay->db, a, user_id, order_id, o)) != GYM_OK)
 		return e;
-	if (o->prepay_id[0] == '\0' && o->code_url[0] == '\0')
-		return GYM_OK;			/* WeChat never heard of it */
+	if (o->trade_type[0] == '\0')
+		return GYM_OK;			/* no channel ever heard of it */
 	if (gym_channels_for_trade(&pay->channels, pay->db, pay->cfg, o->out_trade_no,
 	    &ch) != GYM_OK || gym_gate_enter(pay->db, pay->cfg, user_id, &g) != GYM_OK)
 		return GYM_OK;			/* the job closes it */
@@ -245,11 +328,19 @@ enum gym_err
 gym_checkout_refund(struct gym_pay *pay, const struct gym_actor *a, const char *order_id,
     const char *reason, long long operator_id, struct gym_refund *f, int *created)
 {
+	return gym_checkout_refund_part(pay, a, order_id, reason, operator_id, 0, f, created);
+}
+
+enum gym_err
+gym_checkout_refund_part(struct gym_pay *pay, const struct gym_actor *a, const char *order_id,
+    const char *reason, long long operator_id, int amount_fen, struct gym_refund *f,
+    int *created)
+{
 	enum gym_err e;
 
 	pay->upstream[0] = '\0';
-	if ((e = gym_refund_request(pay->db, a, order_id, reason, "operator", operator_id, f,
-	    created)) != GYM_OK)
+	if ((e = gym_refund_request_part(pay->db, a, order_id, reason, "operator", operator_id,
+	    amount_fen, f, created)) != GYM_OK)
 		return e;
 	if (f->status != GYM_REFUND_PENDING)
 		return GYM_OK;			/* a repeat of one already sent */
@@ -269,11 +360,9 @@ gym_checkout_refund_amount(struct gym_pay *pay, const struct gym_actor *a, const
 	pay->upstream[0] = '\0';
 	if ((e = gym_order_get(pay->db, 0, order_id, &o)) != GYM_OK)
 		return e;
-	if (o.schedule_id != 0) {
-		if (amount_fen != 0 && amount_fen != o.amount_fen)
-			return GYM_EINVAL;	/* a trial is refunded whole */
-		return gym_checkout_refund(pay, a, order_id, reason, operator_id, f, created);
-	}
+	if (o.schedule_id != 0)		/* a trial: whole, or in parts (refunds.c) */
+		return gym_checkout_refund_part(pay, a, order_id, reason, operator_id,
+		    (int)amount_fen, f, created);
 	if ((e = gym_product_refund_request(pay->db, a, order_id, reason, amount_fen,
 	    operator_id, f, created)) != GYM_OK)
 		return e;

@@ -41,6 +41,13 @@ void gym_pay_release(struct gym_pay *);
 /* "JSAPI" / "NATIVE" (enum gym_trade, channel.h) into *t; GYM_EINVAL for
  * anything else. */
 enum gym_err gym_trade_parse(const char *, enum gym_trade *);
+/* Alipay's "QR" (GYM_TRADE_NATIVE: alipay.trade.precreate), "PAGE" and
+ * "WAP" into *t; GYM_EINVAL for anything else. */
+enum gym_err gym_ali_trade_parse(const char *, enum gym_trade *);
+/* 1 when s may be a browser's return_url: http(s), printable ASCII
+ * without spaces, at most GYM_RETURN_URL_MAX characters. */
+#define GYM_RETURN_URL_MAX 256
+int gym_return_url_ok(const char *s);
 
 /*
  * A parent's new order for a class (and the hold reservation_id names, or
@@ -72,6 +79,21 @@ struct gym_prepay {
 };
 enum gym_err gym_checkout_prepay(struct gym_pay *, const struct gym_actor *,
     long long user_id, const char *order_id, enum gym_trade, struct gym_prepay *);
+
+/*
+ * The same prepay through Alipay (payment_method becomes "alipay"): trade
+ * GYM_TRADE_NATIVE is the face-to-face QR (pay_params.code_url holds
+ * Alipay's qr_code), PAGE and WAP a signed gateway URL for the browser
+ * (pay_params.pay_url) that comes back to return_url (may be NULL).  An
+ * open attempt of another trade type or of WeChat is closed at its own
+ * channel first, as gym_checkout_prepay does; a prepay through WeChat
+ * switches the order back.  Without alipay.* in the config: GYM_EUPSTREAM
+ * with pay->upstream "CHANNEL_NOT_AVAILABLE".  GYM_EINVAL for JSAPI or a
+ * return_url gym_return_url_ok refuses.
+ */
+enum gym_err gym_checkout_prepay_alipay(struct gym_pay *, const struct gym_actor *,
+    long long user_id, const char *order_id, enum gym_trade, const char *return_url,
+    struct gym_prepay *);
 
 /* The QR code (PNG, *png malloc'd, caller frees) of a pending order's
  * Native prepay; GYM_E_ORDER_NOT_PAYABLE when there is none to pay or its
@@ -109,6 +131,11 @@ enum gym_err gym_checkout_confirm(struct gym_pay *, long long user_id, const cha
  */
 enum gym_err gym_checkout_refund(struct gym_pay *, const struct gym_actor *,
     const char *order_id, const char *reason, long long operator_id,
+    struct gym_refund *out, int *created);
+/* The same for part of the order: amount_fen 1..20000, 0 for what is left
+ * (gym_refund_request_part's rules: GYM_EINVAL for more than is left). */
+enum gym_err gym_checkout_refund_part(struct gym_pay *, const struct gym_actor *,
+    const char *order_id, const char *reason, long long operator_id, int amount_fen,
     struct gym_refund *out, int *created);
 
 /*

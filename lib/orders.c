@@ -53,13 +53,14 @@ static struct gym_stmt st_prepay = { "order_record_prepay",
 	"UPDATE payment_orders SET trade_type = $2, prepay_id = coalesce($3, prepay_id), "
 	"code_url = coalesce($4, code_url), prepay_at = $5::timestamptz, "
 	"wx_time_expire = coalesce(wx_time_expire, $6::timestamptz), updated_at = $5::timestamptz, "
-	"out_trade_no = $7, wx_closed_at = NULL "
+	"out_trade_no = $7, wx_closed_at = NULL, payment_method = coalesce($8, payment_method) "
 	"WHERE order_id = $1 AND status = 'pending'", 0 };
 /* The attempt of a prepay: new, or the same out_trade_no asked again. */
 static struct gym_stmt st_attempt = { "order_attempt_upsert",
 	"INSERT INTO payment_attempts AS t (order_id, channel, trade_type, out_trade_no, state, "
 	"prepay_id, code_url, time_expire, created_at, updated_at) "
-	"SELECT $1, o.payment_method, $2, $7, 'open', $3, $4, $6::timestamptz, $5::timestamptz, "
+	"SELECT $1, coalesce($8, o.payment_method), $2, $7, 'open', $3, $4, $6::timestamptz, "
+	"$5::timestamptz, "
 	"$5::timestamptz FROM payment_orders o WHERE o.order_id = $1 "
 	"ON CONFLICT (out_trade_no) DO UPDATE SET prepay_id = coalesce(EXCLUDED.prepay_id, "
 	"t.prepay_id), code_url = coalesce(EXCLUDED.code_url, t.code_url), "
@@ -551,6 +552,7 @@ struct prepay_arg {
 	const struct gym_actor *actor;
 	const char *order_id, *trade_type, *prepay_id, *code_url, *out_trade_no;
 	int64_t time_expire;
+	const char *channel;
 };
 
 static enum gym_err
@@ -558,8 +560,8 @@ prepay_tx(struct gym_db *db, void *v)
 {
 	struct prepay_arg *a = v;
 	char now[40], te[40], snap[200];
-	const char *p[7] = { a->order_id, a->trade_type, a->prepay_id, a->code_url, now, te,
-	    a->out_trade_no };
+	const char *p[8] = { a->order_id, a->trade_type, a->prepay_id, a->code_url, now, te,
+	    a->out_trade_no, a->channel };
 	struct gym_audit au = { "payment", "prepay_created", a->order_id, 0, 0, "pending",
 	    "pending", snap };
 	struct gym_audit at = { "attempt", "attempt_opened", a->order_id, 0, 0, NULL, "open",
@@ -572,8 +574,8 @@ prepay_tx(struct gym_db *db, void *v)
 	gym_time_format(a->time_expire, te, sizeof(te));
 	snprintf(snap, sizeof(snap), "{\"order_id\":\"%s\",\"out_trade_no\":\"%s\","
 	    "\"trade_type\":\"%s\"}", a->order_id, a->out_trade_no, a->trade_type);
-	if ((e = gym_db_exec(db, &st_prepay, 7, p, NULL)) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_attempt, 7, p, &r)) != GYM_OK)
+	if ((e = gym_db_exec(db, &st_prepay, 8, p, NULL)) != GYM_OK ||
+	    (e = gym_db_exec(db, &st_attempt, 8, p, &r)) != GYM_OK)
 		return e;
 	if (PQntuples(r) == 0)
 		e = GYM_ECONFLICT;		/* the attempt ended meanwhile */
@@ -589,8 +591,17 @@ gym_order_record_prepay(struct gym_db *db, const struct gym_actor *actor, const 
     const char *out_trade_no, const char *trade_type, const char *prepay_id,
     const char *code_url, int64_t time_expire)
 {
+	return gym_order_record_prepay_on(db, actor, order_id, NULL, out_trade_no, trade_type,
+	    prepay_id, code_url, time_expire);
+}
+
+enum gym_err
+gym_order_record_prepay_on(struct gym_db *db, const struct gym_actor *actor,
+    const char *order_id, const char *channel, const char *out_trade_no,
+    const char *trade_type, const char *prepay_id, const char *code_url, int64_t time_expire)
+{
 	struct prepay_arg a = { actor, order_id, trade_type, prepay_id, code_url, out_trade_no,
-	    time_expire };
+	    time_expire, channel };
 
 	return gym_db_tx(db, prepay_tx, &a);
 }

@@ -89,7 +89,7 @@ gym_refund_poll(struct gym_db *db, struct gym_channels *chans, const struct gym_
 	    (e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) != GYM_OK ||
 	    (e = gym_channel_refund_query(ch, f.out_trade_no, out_refund_no, &answer)) != GYM_OK)
 		return e;
-	e = gym_refund_apply_json(db, &job_actor, cfg, answer.doc, "query", outcome, len);
+	e = gym_refund_apply_answer(db, &job_actor, cfg, ch, &answer, "query", outcome, len);
 	gym_channel_refund_clear(&answer);
 	return e;
 }

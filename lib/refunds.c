@@ -39,16 +39,24 @@ static struct gym_stmt st_order_lock = { "refund_order_lock",
 	"SELECT o.status, (o.transaction_id IS NOT NULL OR EXISTS (SELECT 1 FROM "
 	" payment_transactions t WHERE t.order_id = o.order_id)) AS paid_at_wx "
 	"FROM payment_orders o WHERE o.order_id = $1 FOR UPDATE", 0 };
+/* the refund in flight (one at most: refunds_one_in_flight) */
 static struct gym_stmt st_active = { "refund_active_of_order",
-	"SELECT " REFUND_COLS "FROM refunds f WHERE f.order_id = $1 AND f.status <> 'closed' "
-	"FOR UPDATE", 0 };
+	"SELECT " REFUND_COLS "FROM refunds f WHERE f.order_id = $1 "
+	"AND f.status IN ('pending', 'processing', 'abnormal') FOR UPDATE", 0 };
+/* the latest successful refund, and what the successful ones gave back */
+static struct gym_stmt st_last_success = { "refund_last_success",
+	"SELECT " REFUND_COLS "FROM refunds f WHERE f.order_id = $1 AND f.status = 'success' "
+	"ORDER BY f.attempt DESC LIMIT 1", 0 };
+static struct gym_stmt st_refunded = { "refund_refunded_fen",
+	"SELECT coalesce(sum(amount_fen), 0) AS fen, (SELECT amount_fen FROM payment_orders "
+	"WHERE order_id = $1) AS order_fen FROM refunds WHERE order_id = $1 "
+	"AND status = 'success'", 0 };
 static struct gym_stmt st_next_attempt = { "refund_next_attempt",
 	"SELECT coalesce(max(attempt), 0) + 1 AS next FROM refunds WHERE order_id = $1", 0 };
 static struct gym_stmt st_insert = { "refund_insert",
 	"INSERT INTO refunds AS f (out_refund_no, order_id, attempt, amount_fen, reason, initiated_by, "
 	"operator_id, order_status_before, status, created_at, updated_at) VALUES ($1, $2, "
-	"$3::int, (SELECT amount_fen FROM payment_orders WHERE order_id = $2), $4, $5, "
-	"$6::bigint, $7, 'pending', $8::timestamptz, $8::timestamptz) "
+	"$3::int, $9::int, $4, $5, $6::bigint, $7, 'pending', $8::timestamptz, $8::timestamptz) "
 	"RETURNING " REFUND_COLS, 0 };
 static struct gym_stmt st_get_id = { "refund_get_id",
 	"SELECT " REFUND_COLS "FROM refunds f WHERE f.id = $1::bigint", 0 };
@@ -223,6 +231,7 @@ struct request_arg {
 	const struct gym_actor *actor;
 	const char *order_id, *reason, *initiated_by;
 	long long operator_id;
+	int amount_fen;			/* 0: what is left */
 	struct gym_refund *out;
 	int created;
 };
@@ -239,13 +248,21 @@ active_refund(struct gym_db *db, const char *order_id, struct gym_refund *f, int
 	return e == GYM_ENOTFOUND ? GYM_OK : e;
 }
 
+/* 1 when request a repeats refund f (a retry, a double click): the same
+ * initiator, operator, reason and amount (any amount when a says 0). */
+static int
+repeats(const struct request_arg *a, const struct gym_refund *f)
+{
+	return strcmp(f->initiated_by, a->initiated_by) == 0 && f->operator_id == a->operator_id &&
+	    strcmp(f->reason, a->reason) == 0 && (a->amount_fen == 0 ||
+	    a->amount_fen == f->amount_fen);
+}
+
 /* What a request meets when the order already has a live or done refund. */
 static enum gym_err
 existing(struct request_arg *a, const struct gym_refund *f)
 {
-	int same = strcmp(a->initiated_by, "system") == 0 ||
-	    (strcmp(f->initiated_by, a->initiated_by) == 0 &&
-	    f->operator_id == a->operator_id && strcmp(f->reason, a->reason) == 0);
+	int same = strcmp(a->initiated_by, "system") == 0 || repeats(a, f);
 
 	if (same) {
 		*a->out = *f;
@@ -259,14 +276,15 @@ static enum gym_err
 request_tx(struct gym_db *db, void *v)
 {
 	struct request_arg *a = v;
-	char now[40], attempt[16], op[24], no[72];
+	char now[40], attempt[16], op[24], no[72], amount[24];
 	enum gym_order_status status;
 	const char *p1[1] = { a->order_id };
-	const char *pi[8] = { no, a->order_id, attempt, a->reason, a->initiated_by,
-	    a->operator_id ? op : NULL, NULL, now };
+	const char *pi[9] = { no, a->order_id, attempt, a->reason, a->initiated_by,
+	    a->operator_id ? op : NULL, NULL, now, amount };
 	struct gym_refund f;
 	PGresult *r;
 	enum gym_err e;
+	long long left;
 	int found, next, paid_at_wx;
 
 	a->created = 0;
@@ -288,6 +306,29 @@ request_tx(struct gym_db *db, void *v)
 		return existing(a, &f);
 	if ((status != GYM_ORDER_PAID && status != GYM_ORDER_REFUNDING) || !paid_at_wx)
 		return GYM_E_NOT_REFUNDABLE;
+	/* refunds that succeeded: a repeat of the last one gets it; what is
+	 * asked must fit in what is left */
+	if ((e = load(db, &st_last_success, 1, p1, &f, NULL)) == GYM_OK && repeats(a, &f)) {
+		*a->out = f;
+		return GYM_OK;
+	}
+	if (e != GYM_OK && e != GYM_ENOTFOUND)
+		return e;
+	found = e == GYM_OK;
+	if ((e = gym_db_exec(db, &st_refunded, 1, p1, &r)) != GYM_OK)
+		return e;
+	left = gym_db_get_ll(r, 0, "order_fen") - gym_db_get_ll(r, 0, "fen");
+	PQclear(r);
+	if (left <= 0 && found && strcmp(a->initiated_by, "system") == 0) {
+		*a->out = f;			/* the system's: all given back */
+		return GYM_OK;
+	}
+	if (left <= 0)
+		return GYM_E_NOT_REFUNDABLE;
+	if (a->amount_fen > left)
+		return GYM_EINVAL;
+	snprintf(amount, sizeof(amount), "%lld", a->amount_fen > 0 ? (long long)a->amount_fen :
+	    left);
 	if ((e = gym_db_exec(db, &st_next_attempt, 1, p1, &r)) != GYM_OK)
 		return e;
 	next = (int)gym_db_get_ll(r, 0, "next");
@@ -300,7 +341,7 @@ request_tx(struct gym_db *db, void *v)
 	snprintf(attempt, sizeof(attempt), "%d", next);
 	gym__ll(op, sizeof(op), a->operator_id);
 	gym_db_now_param(now, sizeof(now));
-	if ((e = gym_db_exec(db, &st_insert, 8, pi, &r)) != GYM_OK)
+	if ((e = gym_db_exec(db, &st_insert, 9, pi, &r)) != GYM_OK)
 		return e;
 	e = read_refund(r, 0, &f);
 	PQclear(r);
@@ -322,6 +363,15 @@ gym_refund_request(struct gym_db *db, const struct gym_actor *actor, const char 
     const char *reason, const char *initiated_by, long long operator_id,
     struct gym_refund *out, int *created)
 {
+	return gym_refund_request_part(db, actor, order_id, reason, initiated_by, operator_id, 0,
+	    out, created);
+}
+
+enum gym_err
+gym_refund_request_part(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
+    const char *reason, const char *initiated_by, long long operator_id, int amount_fen,
+    struct gym_refund *out, int *created)
+{
 	struct request_arg a;
 	size_t n = order_id ? strlen(order_id) : 0;
 	enum gym_err e;
@@ -330,7 +380,8 @@ gym_refund_request(struct gym_db *db, const struct gym_actor *actor, const char 
 	if (initiated_by == NULL || (strcmp(initiated_by, "operator") == 0 ? operator_id <= 0 :
 	    strcmp(initiated_by, "system") != 0 || operator_id != 0))
 		return GYM_EINVAL;
-	if (!reason_ok(reason, GYM_REFUND_REASON_MAX))
+	if (!reason_ok(reason, GYM_REFUND_REASON_MAX) || amount_fen < 0 ||
+	    (amount_fen != 0 && operator_id == 0))
 		return GYM_EINVAL;
 	if (n < 6 || n > 32 || strspn(order_id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz_-") != n)
@@ -341,6 +392,7 @@ gym_refund_request(struct gym_db *db, const struct gym_actor *actor, const char 
 	a.reason = reason;
 	a.initiated_by = initiated_by;
 	a.operator_id = operator_id;
+	a.amount_fen = amount_fen;
 	a.out = out;
 	/* two first requests at once: the loser of the unique index sees
 	 * the winner's refund when it runs again */
@@ -548,6 +600,10 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	enum gym_err e;
 	int freed = 0;
 
+	const char *p[1] = { f->order_id };
+	PGresult *r;
+	long long back;
+
 	if ((e = set_refund(db, a, f, GYM_REFUND_SUCCESS, NULL, 1)) != GYM_OK)
 		return e;
 	if (f->product) {
@@ -558,6 +614,23 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 			return e;
 		snprintf(a->outcome, sizeof(a->outcome), "success");
 		return audit_refund(db, a->actor, f, "refund_succeeded", old, NULL, 0);
+	}
+	if ((e = gym_db_exec(db, &st_refunded, 1, p, &r)) != GYM_OK)
+		return e;
+	back = gym_db_get_ll(r, 0, "fen");
+	PQclear(r);
+	if (back < f->order_fen) {
+		/* a part of a trial: the order is paid again, its booking stands */
+		if (order_status == GYM_ORDER_REFUNDING &&
+		    (e = gym__order_set_status(db, a->actor, f->order_id, GYM_ORDER_REFUNDING,
+		    GYM_ORDER_PAID, "order_refunded_part")) != GYM_OK)
+			return e;
+		snprintf(a->outcome, sizeof(a->outcome), "success");
+		if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, "partial", 1)) !=
+		    GYM_OK)
+			return e;
+		return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id,
+		    f->reason);
 	}
 	if ((order_status == GYM_ORDER_REFUNDING || order_status == GYM_ORDER_PAID) &&
 	    (e = gym__order_set_status(db, a->actor, f->order_id, order_status,
@@ -742,6 +815,53 @@ gym_refund_apply_json(struct gym_db *db, const struct gym_actor *actor,
 	return a.result;
 }
 
+enum gym_err
+gym_refund_apply_channel(struct gym_db *db, const struct gym_actor *actor,
+    const struct gym_channel_refund *r, const char *source, char *outcome, size_t len)
+{
+	static const char *const word[] = { [GYM_CHANNEL_REFUND_PROCESSING] = "PROCESSING",
+	    [GYM_CHANNEL_REFUND_SUCCESS] = "SUCCESS", [GYM_CHANNEL_REFUND_CLOSED] = "CLOSED",
+	    [GYM_CHANNEL_REFUND_ABNORMAL] = "ABNORMAL" };
+	struct wx_refund w;
+	struct apply_arg a;
+	char when[40];
+	enum gym_err e;
+
+	memset(&w, 0, sizeof(w));
+	snprintf(outcome, len, "rejected");
+	if (r->state == GYM_CHANNEL_REFUND_UNKNOWN || r->out_refund_no[0] == '\0' ||
+	    !gym_refund_wx_parse(word[r->state], &w.ws))
+		return GYM_EINVAL;
+	w.out_refund_no = r->out_refund_no;
+	w.out_trade_no = r->out_trade_no[0] != '\0' ? r->out_trade_no : NULL;
+	w.refund_id = r->refund_id[0] != '\0' ? r->refund_id : NULL;
+	w.status = word[r->state];
+	if (r->success_us > 0) {
+		gym_time_format(r->success_us, when, sizeof(when));
+		w.success_time = when;
+	}
+	w.refund_fen = r->refund_fen < 0 ? -1 : r->refund_fen;
+	w.total_fen = r->total_fen < 0 ? -1 : r->total_fen;
+	w.source = source;
+	memset(&a, 0, sizeof(a));
+	a.actor = actor;
+	a.w = &w;
+	if ((e = gym_db_tx(db, apply_tx, &a)) != GYM_OK)
+		return e;
+	snprintf(outcome, len, "%s", a.outcome);
+	return a.result;
+}
+
+enum gym_err
+gym_refund_apply_answer(struct gym_db *db, const struct gym_actor *actor,
+    const struct gym_config *cfg, const struct gym_channel *ch,
+    const struct gym_channel_refund *r, const char *source, char *outcome, size_t len)
+{
+	if (strcmp(gym_channel_name(ch), GYM_CHANNEL_WECHAT) == 0)
+		return gym_refund_apply_json(db, actor, cfg, r->doc, source, outcome, len);
+	return gym_refund_apply_channel(db, actor, r, source, outcome, len);
+}
+
 /* ---- sending ------------------------------------------------------------------------------ */
 
 static enum gym_err
@@ -780,7 +900,7 @@ gym_refund_send(struct gym_db *db, struct gym_channels *chans, const struct gym_
 	    f.amount_fen, f.order_fen };
 	if ((e = gym_channels_for_trade(chans, db, cfg, f.out_trade_no, &ch)) == GYM_OK &&
 	    (e = gym_channel_refund_send(ch, &req, &answer)) == GYM_OK) {
-		e = gym_refund_apply_json(db, actor, cfg, answer.doc, "create", outcome,
+		e = gym_refund_apply_answer(db, actor, cfg, ch, &answer, "create", outcome,
 		    sizeof(outcome));
 		gym_log_infox("refund %s sent to %s: %s", f.out_refund_no,
 		    gym_channel_name(ch), outcome);

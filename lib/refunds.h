@@ -1,5 +1,6 @@
 /*
- * refunds.h: refunds of paid orders (always the whole 200.00), asked for
+ * refunds.h: refunds of paid orders (the whole 200.00, or parts of it one
+ * after another that add up to it at most: gym_refund_request_part), asked for
  * by an operator or by the system (a late payment without a seat, a second
  * trial), sent to WeChat under a stable out_refund_no, and finished by
  * WeChat's refund notification or by the job's query.
@@ -15,8 +16,9 @@
  *   closed      WeChat closed it: nothing was paid out; an order that was
  *               'paid' is 'paid' again and may be refunded anew (the next
  *               refund gets the next out_refund_no)
- * An order has at most one refund that is not closed (a partial unique
- * index).  Every function runs its own transactions; every status change
+ * An order has at most one refund in flight (pending, processing,
+ * abnormal: a partial unique index); successful ones add up to its amount
+ * at most.  Every function runs its own transactions; every status change
  * writes its audit rows in the same transaction.
  */
 #ifndef GYM_REFUNDS_H
@@ -77,6 +79,19 @@ struct gym_refund {
 enum gym_err gym_refund_request(struct gym_db *, const struct gym_actor *,
     const char *order_id, const char *reason, const char *initiated_by,
     long long operator_id, struct gym_refund *out, int *created);
+/*
+ * The same for part of the order (issue 16): amount_fen 1..20000, or 0 for
+ * what is left (gym_refund_request: 0).  Successful refunds add up to the
+ * order's amount at most: more than what is left is GYM_EINVAL, nothing
+ * left GYM_E_NOT_REFUNDABLE.  One refund is in flight per order at a time;
+ * a part that succeeds puts the order back to 'paid' (its booking stands),
+ * the one that completes the amount refunds it.  A request that repeats the
+ * last successful refund (initiator, operator, reason, amount) gets it.
+ * Only operators name an amount.
+ */
+enum gym_err gym_refund_request_part(struct gym_db *, const struct gym_actor *,
+    const char *order_id, const char *reason, const char *initiated_by,
+    long long operator_id, int amount_fen, struct gym_refund *out, int *created);
 
 /*
  * Send a pending refund through its order's payment channel (the same
@@ -104,6 +119,18 @@ enum gym_err gym_refund_send(struct gym_db *, struct gym_channels *,
 enum gym_err gym_refund_apply_json(struct gym_db *, const struct gym_actor *,
     const struct gym_config *, const cJSON *refund, const char *source,
     char *outcome, size_t len);
+/*
+ * The same for a channel's neutral refund (channel.h): Alipay's refund
+ * answers (alipay.trade.refund is synchronous: its 10000 is the refund's
+ * success) and refund queries.  The amounts, where said, must be the
+ * refund's and the order's.  gym_refund_apply_answer picks the one of ch:
+ * WeChat's document (its merchant checked) or the neutral fields.
+ */
+enum gym_err gym_refund_apply_channel(struct gym_db *, const struct gym_actor *,
+    const struct gym_channel_refund *, const char *source, char *outcome, size_t len);
+enum gym_err gym_refund_apply_answer(struct gym_db *, const struct gym_actor *,
+    const struct gym_config *, const struct gym_channel *, const struct gym_channel_refund *,
+    const char *source, char *outcome, size_t len);
 
 /* One refund by id, or by out_refund_no when id is 0. */
 enum gym_err gym_refund_get(struct gym_db *, long long id, const char *out_refund_no,

@@ -239,6 +239,7 @@ start_integ_alisim() {
 	"$bin/alisim" --listen "127.0.0.1:$ALISIM_PORT" --tls-cert "$VAR/tls/cert.pem" \
 		--tls-key "$VAR/tls/key.pem" --app-pub "$keys/alipay_app_pub.pem" \
 		--alipay-key "$keys/alipay_platform_key.pem" --notify-cainfo "$VAR/tls/cert.pem" \
+		--retry-scale 0.01 \
 		>>"$logfile" 2>&1 </dev/null &
 	INTEG_ALISIM_PID=$!
 	wait_healthz "$INTEG_ALISIM_PID" "https://127.0.0.1:$ALISIM_PORT/healthz" 10

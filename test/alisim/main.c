@@ -15,11 +15,19 @@
  *     idempotent, fund_change N on a retry), .fastpay.refund.query,
  *     alipay.data.dataservice.bill.downloadurl.query.  A precreated trade
  *     does not exist for query/close until it is scanned or paid.
+ *     alipay.trade.page.pay and .wap.pay (GET or POST, as a browser
+ *     opens them: verified the same way) answer the cashier page.
  *   control (same listener): POST /sim/scan?out_trade_no=, /sim/pay?...,
  *     /sim/close?...: the buyer scans, pays, or the trade times out.
  *     /sim/pay answers 200 with the signed trade_status_sync form it POSTs
- *     to the trade's notify_url (once, best effort); 404 unknown, 409 not
- *     payable.  GET /healthz.
+ *     to the trade's notify_url (again after Alipay's intervals until it
+ *     is answered "success": notify.c); 404 unknown, 409 not payable.
+ *     GET /sim/pay: the buyer's pages (pages.c); GET /sim/trade?out_trade_no=
+ *     the trade as JSON (status, notifications received and tried);
+ *     GET /sim/orders, /sim/refunds: all of them in wxsim's shape;
+ *     POST /sim/faults: wxsim's fault members (alisim.h, struct alisim_faults);
+ *     GET /sim/bill/download?billDate=: the bill zip (bill.c) that
+ *     bill.downloadurl.query points to.  GET /healthz.
  * SIGTERM or SIGINT stops it.
  */
 #include <sys/types.h>
@@ -40,38 +48,31 @@
 
 #include "alipay.h"
 #include "alipay_sign.h"
+#include "alisim.h"
 #include "crypto.h"
 #include "http.h"
 #include "json.h"
 #include "tls.h"
 
-#define MAX_TRADES	4096
-#define MAX_REFUNDS	8
+#define MAX_TRADES	ALISIM_MAX_TRADES
+#define MAX_REFUNDS	ALISIM_MAX_REFUNDS
 #define IO_TIMEOUT_S	5
 #define TS_WINDOW_S	(15 * 60)
 
-enum tstate { T_WAIT, T_SUCCESS, T_CLOSED };
-
-struct trade {
-	char out_trade_no[65], trade_no[33], notify_url[512];
-	long long total_fen, refunded_fen;
-	enum tstate st;
-	int scanned;
-	time_t paid_at;
-	struct {
-		char no[65];
-		long long fen;
-	} refunds[MAX_REFUNDS];
-	int nrefunds;
-};
-
-static struct trade trades[MAX_TRADES];
+static struct alisim_trade trades[MAX_TRADES];
 static int ntrades;
-static EVP_PKEY *app_pub, *ali_key;
-static const char *app_id = "2021000000000001";
-static const char *seller_id = "2088000000000001";
-static const char *notify_ca;
+static EVP_PKEY *app_pub;
+EVP_PKEY *alisim_key;
+const char *alisim_app_id = "2021000000000001";
+const char *alisim_seller_id = "2088000000000001";
+const char *alisim_notify_ca;
+const char *alisim_listen;
+double alisim_retry_scale = 1.0;
+struct alisim_faults alisim_faults = { 0, 0, 0, 0, 0, 1, 0 };
 static volatile sig_atomic_t stopping;
+static time_t started;			/* for trade numbers */
+
+static void do_page(const cJSON *, const struct gym_ali_params *, struct wxsim_resp *);
 
 static void
 on_signal(int sig)
@@ -80,13 +81,48 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-static struct trade *
+static struct alisim_trade *
 find(const char *no)
 {
 	for (int i = 0; no != NULL && i < ntrades; i++)
 		if (strcmp(trades[i].out_trade_no, no) == 0)
 			return &trades[i];
 	return NULL;
+}
+
+struct alisim_trade *
+alisim_find(const char *no)
+{
+	return find(no);
+}
+
+struct alisim_trade *
+alisim_nth(int i)
+{
+	return i >= 0 && i < ntrades ? &trades[i] : NULL;
+}
+
+/* A new trade (NULL when the table is full) with the request's notify_url. */
+static struct alisim_trade *
+trade_open(const char *no, long long fen, const char *subject, const struct gym_ali_params *ps)
+{
+	const char *nu = gym_ali_params_get(ps, "notify_url");
+	struct alisim_trade *t;
+
+	if (ntrades == MAX_TRADES)
+		return NULL;
+	t = &trades[ntrades++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->out_trade_no, sizeof(t->out_trade_no), "%s", no);
+	/* Alipay's trade numbers are unique for ever: this run's start time and
+	 * pid in front of the count, so a restarted simulator repeats none */
+	snprintf(t->trade_no, sizeof(t->trade_no), "2026%010lld%06d%08d", (long long)started,
+	    (int)(getpid() % 1000000), ntrades);
+	snprintf(t->subject, sizeof(t->subject), "%s", subject);
+	snprintf(t->method, sizeof(t->method), "%s", gym_ali_params_get(ps, "method"));
+	t->total_fen = fen;
+	snprintf(t->notify_url, sizeof(t->notify_url), "%s", nu != NULL ? nu : "");
+	return t;
 }
 
 /* The node's text with '/' written "\/", as the gateway sends it. */
@@ -121,7 +157,7 @@ answer(struct wxsim_resp *resp, const char *method, cJSON *node)
 
 	if (gym_ali_response_node(method, name, sizeof(name)) != GYM_OK)
 		snprintf(name, sizeof(name), "error_response");
-	if (text != NULL && gym_rsa_sign(ali_key, text, strlen(text), &sig) == GYM_OK &&
+	if (text != NULL && gym_rsa_sign(alisim_key, text, strlen(text), &sig) == GYM_OK &&
 	    (body = gym_asprintf("{\"%s\":%s,\"sign\":\"%s\"}", name, text, sig)) != NULL)
 		wxsim_resp_set(resp, 200, "text/html;charset=utf-8", body, strlen(body));
 	else
@@ -165,7 +201,7 @@ static cJSON *
 do_precreate(const cJSON *biz, const struct gym_ali_params *ps)
 {
 	const char *no = gym_json_string(biz, "out_trade_no");
-	struct trade *t = find(no);
+	struct alisim_trade *t = find(no);
 	long long fen;
 	cJSON *n;
 	char qr[128];
@@ -180,19 +216,9 @@ do_precreate(const cJSON *biz, const struct gym_ali_params *ps)
 		return fail("ACQ.TRADE_HAS_SUCCESS", "交易已被支付");
 	if (t != NULL && t->st == T_CLOSED)
 		return fail("ACQ.TRADE_HAS_CLOSE", "交易已经关闭");
-	if (t == NULL) {
-		if (ntrades == MAX_TRADES)
-			return node_code("20000", "Service Currently Unavailable",
-			    "isp.unknow-error", "系统繁忙");
-		t = &trades[ntrades++];
-		memset(t, 0, sizeof(*t));
-		snprintf(t->out_trade_no, sizeof(t->out_trade_no), "%s", no);
-		snprintf(t->trade_no, sizeof(t->trade_no), "20261121220014468805%08d", ntrades);
-		t->total_fen = fen;
-		snprintf(t->notify_url, sizeof(t->notify_url), "%s",
-		    gym_ali_params_get(ps, "notify_url") != NULL ?
-		    gym_ali_params_get(ps, "notify_url") : "");
-	}
+	if (t == NULL && (t = trade_open(no, fen, gym_json_string(biz, "subject"), ps)) == NULL)
+		return node_code("20000", "Service Currently Unavailable", "isp.unknow-error",
+		    "系统繁忙");
 	n = node_code("10000", "Success", NULL, NULL);
 	cJSON_AddStringToObject(n, "out_trade_no", no);
 	snprintf(qr, sizeof(qr), "https://qr.alipay.com/bax%s", t->trade_no + 12);
@@ -200,8 +226,8 @@ do_precreate(const cJSON *biz, const struct gym_ali_params *ps)
 	return n;
 }
 
-static const char *
-status_word(const struct trade *t)
+const char *
+alisim_status_word(const struct alisim_trade *t)
 {
 	return t->st == T_WAIT ? "WAIT_BUYER_PAY" : t->st == T_SUCCESS ? "TRADE_SUCCESS" :
 	    "TRADE_CLOSED";
@@ -210,7 +236,7 @@ status_word(const struct trade *t)
 static cJSON *
 do_query(const cJSON *biz)
 {
-	struct trade *t = find(gym_json_string(biz, "out_trade_no"));
+	struct alisim_trade *t = find(gym_json_string(biz, "out_trade_no"));
 	char when[20];
 	cJSON *n;
 
@@ -219,7 +245,7 @@ do_query(const cJSON *biz)
 	n = node_code("10000", "Success", NULL, NULL);
 	cJSON_AddStringToObject(n, "out_trade_no", t->out_trade_no);
 	cJSON_AddStringToObject(n, "trade_no", t->trade_no);
-	cJSON_AddStringToObject(n, "trade_status", status_word(t));
+	cJSON_AddStringToObject(n, "trade_status", alisim_status_word(t));
 	add_yuan(n, "total_amount", t->total_fen);
 	if (t->paid_at != 0) {
 		add_yuan(n, "buyer_pay_amount", t->total_fen);
@@ -235,7 +261,7 @@ do_query(const cJSON *biz)
 static cJSON *
 do_close(const cJSON *biz)
 {
-	struct trade *t = find(gym_json_string(biz, "out_trade_no"));
+	struct alisim_trade *t = find(gym_json_string(biz, "out_trade_no"));
 	cJSON *n;
 
 	if (t == NULL || !t->scanned)
@@ -252,7 +278,7 @@ do_close(const cJSON *biz)
 static cJSON *
 do_refund(const cJSON *biz)
 {
-	struct trade *t = find(gym_json_string(biz, "out_trade_no"));
+	struct alisim_trade *t = find(gym_json_string(biz, "out_trade_no"));
 	const char *rq = gym_json_string(biz, "out_request_no");
 	long long fen;
 	int i, again = 0;
@@ -277,6 +303,7 @@ do_refund(const cJSON *biz)
 		if (t->refunded_fen + fen > t->total_fen || t->nrefunds == MAX_REFUNDS)
 			return fail("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "撤销或退款金额与订单金额不一致");
 		snprintf(t->refunds[t->nrefunds].no, sizeof(t->refunds[0].no), "%s", rq);
+		t->refunds[t->nrefunds].at = time(NULL);
 		t->refunds[t->nrefunds++].fen = fen;
 		t->refunded_fen += fen;
 		if (t->refunded_fen == t->total_fen)
@@ -296,7 +323,7 @@ do_refund(const cJSON *biz)
 static cJSON *
 do_refund_query(const cJSON *biz)
 {
-	struct trade *t = find(gym_json_string(biz, "out_trade_no"));
+	struct alisim_trade *t = find(gym_json_string(biz, "out_trade_no"));
 	const char *rq = gym_json_string(biz, "out_request_no");
 	cJSON *n;
 
@@ -319,14 +346,14 @@ static cJSON *
 do_bill(const cJSON *biz)
 {
 	const char *d = gym_json_string(biz, "bill_date");
-	char url[160];
+	char url[256];
 	cJSON *n;
 
 	if (d == NULL || strlen(d) != 10)
 		return fail("isp.bill_not_exist", "账单不存在");
 	n = node_code("10000", "Success", NULL, NULL);
-	snprintf(url, sizeof(url), "http://dwbillcenter.alipay.com/downloadBillFile.resource?"
-	    "bizType=trade&fileType=csv.zip&billDate=%.10s", d);
+	snprintf(url, sizeof(url), "https://%s/sim/bill/download?bizType=trade&fileType=csv.zip"
+	    "&billDate=%.10s", alisim_listen, d);
 	cJSON_AddStringToObject(n, "bill_download_url", url);
 	return n;
 }
@@ -384,7 +411,7 @@ gateway(const struct wxsim_req *req, struct wxsim_resp *resp)
 		    "isv.invalid-signature", "验签出错"));
 		goto out;
 	}
-	if (strcmp(gym_ali_params_get(&ps, "app_id"), app_id) != 0) {
+	if (strcmp(gym_ali_params_get(&ps, "app_id"), alisim_app_id) != 0) {
 		answer(resp, method, node_code("40002", "Invalid Arguments",
 		    "isv.invalid-app-id", "无效的AppID参数"));
 		goto out;
@@ -400,7 +427,11 @@ gateway(const struct wxsim_req *req, struct wxsim_resp *resp)
 	    gym_ali_params_get(&ps, "biz_content") : "");
 	if (!cJSON_IsObject(biz))
 		node = node_code("40002", "Invalid Arguments", "isv.invalid-biz-content", "参数无效");
-	else if (strcmp(method, "alipay.trade.precreate") == 0)
+	else if (strcmp(method, "alipay.trade.page.pay") == 0 ||
+	    strcmp(method, "alipay.trade.wap.pay") == 0) {
+		do_page(biz, &ps, resp);
+		goto out;
+	} else if (strcmp(method, "alipay.trade.precreate") == 0)
 		node = do_precreate(biz, &ps);
 	else if (strcmp(method, "alipay.trade.query") == 0)
 		node = do_query(biz);
@@ -426,74 +457,253 @@ out:
 	gym_ali_params_free(&ps);
 }
 
-/* The signed trade_status_sync form of t, as Alipay POSTs it. */
-static char *
-notification(const struct trade *t)
+/*
+ * alipay.trade.page.pay / .wap.pay, opened by the buyer's browser: the
+ * trade exists from now on (WAIT_BUYER_PAY) with the request's notify_url
+ * and return_url, and the cashier is the answer.  A time_expire that has
+ * passed closes it.
+ */
+static void
+do_page(const cJSON *biz, const struct gym_ali_params *ps, struct wxsim_resp *resp)
 {
-	struct gym_ali_params ps = { 0 };
-	char now[20], paid[20], total[24], id[40], *sig = NULL, *text = NULL, *body = NULL;
-	size_t len;
+	const char *no = gym_json_string(biz, "out_trade_no");
+	const char *te = gym_json_string(biz, "time_expire"), *ru;
+	struct alisim_trade *t = find(no);
+	long long fen;
+	time_t until;
 
-	gym_ali_time(time(NULL), now);
-	gym_ali_time(t->paid_at, paid);
-	gym_ali_yuan(t->total_fen, total, sizeof(total));
-	snprintf(id, sizeof(id), "2026112100222%s", t->trade_no + 12);
-	if (gym_ali_params_add(&ps, "gmt_create", paid) != GYM_OK ||
-	    gym_ali_params_add(&ps, "charset", "utf-8") != GYM_OK ||
-	    gym_ali_params_add(&ps, "notify_time", now) != GYM_OK ||
-	    gym_ali_params_add(&ps, "notify_type", "trade_status_sync") != GYM_OK ||
-	    gym_ali_params_add(&ps, "notify_id", id) != GYM_OK ||
-	    gym_ali_params_add(&ps, "app_id", app_id) != GYM_OK ||
-	    gym_ali_params_add(&ps, "seller_id", seller_id) != GYM_OK ||
-	    gym_ali_params_add(&ps, "buyer_id", "2088102177846880") != GYM_OK ||
-	    gym_ali_params_add(&ps, "trade_status", status_word(t)) != GYM_OK ||
-	    gym_ali_params_add(&ps, "out_trade_no", t->out_trade_no) != GYM_OK ||
-	    gym_ali_params_add(&ps, "trade_no", t->trade_no) != GYM_OK ||
-	    gym_ali_params_add(&ps, "total_amount", total) != GYM_OK ||
-	    gym_ali_params_add(&ps, "buyer_pay_amount", total) != GYM_OK ||
-	    gym_ali_params_add(&ps, "receipt_amount", total) != GYM_OK ||
-	    gym_ali_params_add(&ps, "gmt_payment", paid) != GYM_OK ||
-	    gym_ali_params_add(&ps, "fund_bill_list", "[{\"amount\":\"200.00\","
-	    "\"fundChannel\":\"ALIPAYACCOUNT\"}]") != GYM_OK ||
-	    gym_ali_params_add(&ps, "version", "1.0") != GYM_OK ||
-	    gym_ali_params_add(&ps, "sign_type", "RSA2") != GYM_OK ||
-	    gym_ali_sign_content(&ps, 1, &text, &len) != GYM_OK ||
-	    gym_rsa_sign(ali_key, text, len, &sig) != GYM_OK ||
-	    gym_ali_params_add(&ps, "sign", sig) != GYM_OK ||
-	    gym_ali_form_encode(&ps, &body) != GYM_OK)
-		body = NULL;
-	free(text);
-	free(sig);
-	gym_ali_params_free(&ps);
-	return body;
+	if (no == NULL || strlen(no) > 64 ||
+	    gym_ali_fen(gym_json_string(biz, "total_amount"), &fen) != GYM_OK || fen <= 0 ||
+	    gym_json_string(biz, "subject") == NULL) {
+		wxsim_resp_set(resp, 400, "text/plain; charset=utf-8", "参数无效", strlen("参数无效"));
+		return;
+	}
+	if (t != NULL && t->total_fen != fen) {
+		wxsim_resp_set(resp, 409, "text/plain; charset=utf-8", "交易信息被篡改",
+		    strlen("交易信息被篡改"));
+		return;
+	}
+	if (t == NULL && (t = trade_open(no, fen, gym_json_string(biz, "subject"), ps)) == NULL) {
+		wxsim_resp_set(resp, 503, "text/plain", "full", 4);
+		return;
+	}
+	t->scanned = 1;
+	if ((ru = gym_ali_params_get(ps, "return_url")) != NULL)
+		snprintf(t->return_url, sizeof(t->return_url), "%s", ru);
+	if (t->st == T_WAIT && te != NULL && gym_ali_time_parse(te, &until) == GYM_OK &&
+	    until <= time(NULL))
+		t->st = T_CLOSED;
+	alisim_page_cashier(t, resp);
 }
 
-/* POST the notification once, best effort, bounded by 2 s. */
-static void
-send_notification(const struct trade *t, const char *body)
+int
+alisim_pay(struct alisim_trade *t)
 {
-	CURL *c;
+	if (t->st != T_WAIT)
+		return -1;
+	t->scanned = 1;
+	t->st = T_SUCCESS;
+	t->paid_at = time(NULL);
+	alisim_notify(t);
+	return 0;
+}
 
-	if (t->notify_url[0] == '\0' || (c = curl_easy_init()) == NULL)
+static void
+trade_json(const struct alisim_trade *t, struct wxsim_resp *resp)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "out_trade_no", t->out_trade_no);
+	cJSON_AddStringToObject(j, "trade_no", t->trade_no);
+	cJSON_AddStringToObject(j, "trade_status", alisim_status_word(t));
+	cJSON_AddStringToObject(j, "method", t->method);
+	cJSON_AddStringToObject(j, "return_url", t->return_url);
+	cJSON_AddNumberToObject(j, "total_fen", (double)t->total_fen);
+	cJSON_AddNumberToObject(j, "refunded_fen", (double)t->refunded_fen);
+	cJSON_AddNumberToObject(j, "refunds", t->nrefunds);
+	cJSON_AddNumberToObject(j, "notified", t->notified);
+	cJSON_AddNumberToObject(j, "notify_tries", t->notify_tries);
+	wxsim_resp_json(resp, 200, j);
+}
+
+static void
+bill(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	char *d = wxsim_http_param(req->query, "billDate");
+	unsigned char *zip = NULL;
+	size_t len = 0;
+
+	if (d == NULL || strlen(d) != 10 || alisim_bill_zip(d, &zip, &len) != 0)
+		wxsim_resp_set(resp, 404, "text/plain", "no such bill", 12);
+	else {
+		wxsim_resp_set(resp, 200, "application/zip", (const char *)zip, len);
+		wxsim_resp_header(resp, "Content-Disposition",
+		    "attachment; filename=\"20880000000000010156_bill.csv.zip\"");
+	}
+	free(zip);
+	free(d);
+}
+
+/*
+ * GET /sim/orders and /sim/refunds: every trade and refund in the WeChat
+ * simulator's shape ({"items":[...]}, amounts in fen, WeChat's words:
+ * SUCCESS, REFUND (closed by a full refund), CLOSED, NOTPAY), so the
+ * fault driver's checker holds both channels to the same invariants.
+ */
+static void
+lists(int refunds, struct wxsim_resp *resp)
+{
+	cJSON *j = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(j, "items"), *x;
+	const struct alisim_trade *t;
+
+	for (int i = 0; (t = alisim_nth(i)) != NULL; i++) {
+		if (refunds) {
+			for (int r = 0; r < t->nrefunds; r++) {
+				x = cJSON_CreateObject();
+				cJSON_AddStringToObject(x, "out_refund_no", t->refunds[r].no);
+				cJSON_AddStringToObject(x, "out_trade_no", t->out_trade_no);
+				cJSON_AddStringToObject(x, "status", "SUCCESS");
+				cJSON_AddNumberToObject(x, "refund", (double)t->refunds[r].fen);
+				cJSON_AddNumberToObject(x, "total", (double)t->total_fen);
+				cJSON_AddItemToArray(items, x);
+			}
+			continue;
+		}
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "out_trade_no", t->out_trade_no);
+		cJSON_AddStringToObject(x, "trade_state", t->st == T_WAIT ? "NOTPAY" :
+		    t->st == T_SUCCESS ? "SUCCESS" : t->refunded_fen > 0 ? "REFUND" : "CLOSED");
+		cJSON_AddStringToObject(x, "transaction_id", t->paid_at != 0 ? t->trade_no : "");
+		cJSON_AddNumberToObject(x, "total", (double)t->total_fen);
+		cJSON_AddNumberToObject(x, "refunded", (double)t->refunded_fen);
+		cJSON_AddItemToArray(items, x);
+	}
+	wxsim_resp_json(resp, 200, j);
+}
+
+/* A member of the faults object: 1 set, 0 absent, -1 bad. */
+static int
+fault_num(const cJSON *j, const char *name, long lo, long hi, long *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+
+	if (v == NULL)
+		return 0;
+	if (cJSON_IsBool(v) && lo == 0 && hi == 1) {
+		*out = cJSON_IsTrue(v);
+		return 1;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+		return -1;
+	*out = (long)v->valuedouble;
+	return 1;
+}
+
+/* POST /sim/faults {members as wxsim's}: the members given change. */
+static void
+faults(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	static const struct {
+		const char *name;
+		long lo, hi;
+	} m[] = { { "api_status", 0, 599 }, { "api_fail_count", -1, 1000000 },
+	    { "api_fail_after", 0, 1 }, { "api_delay_ms", 0, 60000 }, { "notify_drop", 0, 1 },
+	    { "notify_duplicate", 1, 10 }, { "notify_delay_ms", 0, 600000 },
+	    { "notify_reorder", 0, 1 } };
+	struct alisim_faults f = alisim_faults;
+	long *dst[] = { NULL, &f.api_fail_count, NULL, &f.api_delay_ms, NULL,
+	    &f.notify_duplicate, &f.notify_delay_ms, NULL };
+	cJSON *j = cJSON_ParseWithLength(req->body != NULL ? req->body : "", req->blen);
+	long v;
+	int rc = cJSON_IsObject(j) ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < sizeof(m) / sizeof(m[0]); i++) {
+		if ((rc = fault_num(j, m[i].name, m[i].lo, m[i].hi, &v)) <= 0) {
+			rc = rc < 0 ? -1 : 0;
+			continue;
+		}
+		rc = 0;
+		if (dst[i] != NULL)
+			*dst[i] = v;
+		else if (i == 0)
+			f.api_status = (int)v;
+		else if (i == 2)
+			f.api_fail_after = (int)v;
+		else if (i == 4)
+			f.notify_drop = (int)v;
+	}
+	cJSON_Delete(j);
+	if (rc != 0) {
+		wxsim_resp_set(resp, 400, "text/plain", "bad faults", 10);
 		return;
-	curl_easy_setopt(c, CURLOPT_URL, t->notify_url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (notify_ca != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, notify_ca);
-	if (curl_easy_perform(c) != CURLE_OK)
-		fprintf(stderr, "alisim: notification to %s not delivered\n", t->notify_url);
-	curl_easy_cleanup(c);
+	}
+	alisim_faults = f;
+	wxsim_resp_set(resp, 200, "application/json", "{}", 2);
+}
+
+/* A gateway call under the faults: the delay, then the status to answer
+ * instead (0: none) before or after the call's work. */
+static void
+gateway_faulty(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	struct alisim_faults *f = &alisim_faults;
+	int fail = f->api_status >= 500 && f->api_fail_count != 0;
+
+	if (f->api_delay_ms > 0)
+		usleep((useconds_t)f->api_delay_ms * 1000);
+	if (fail && f->api_fail_count > 0)
+		f->api_fail_count--;
+	if (!fail || f->api_fail_after)
+		gateway(req, resp);
+	if (fail) {
+		wxsim_resp_free(resp);
+		memset(resp, 0, sizeof(*resp));
+		wxsim_resp_set(resp, f->api_status, "text/plain", "Service Unavailable", 19);
+	}
+}
+
+/* GET /sim/...: the buyer's pages, a trade as JSON, the lists, the bill file. */
+static void
+control_get(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	char *no;
+	struct alisim_trade *t;
+
+	if (strcmp(req->path, "/sim/pay") == 0) {
+		alisim_page_pay_get(req, resp);
+		return;
+	}
+	if (strcmp(req->path, "/sim/orders") == 0 || strcmp(req->path, "/sim/refunds") == 0) {
+		lists(strcmp(req->path, "/sim/refunds") == 0, resp);
+		return;
+	}
+	if (strcmp(req->path, "/sim/bill/download") == 0) {
+		bill(req, resp);
+		return;
+	}
+	if (strcmp(req->path, "/sim/trade") != 0) {
+		wxsim_resp_set(resp, 404, "text/plain", "not found", 9);
+		return;
+	}
+	no = wxsim_http_param(req->query, "out_trade_no");
+	t = find(no);
+	free(no);
+	if (t == NULL)
+		wxsim_resp_set(resp, 404, "text/plain", "no such trade", 13);
+	else
+		trade_json(t, resp);
 }
 
 static void
 control(const struct wxsim_req *req, struct wxsim_resp *resp)
 {
 	char *no = wxsim_http_param(req->query, "out_trade_no"), *body;
-	struct trade *t = find(no);
+	char *browser = wxsim_http_param(req->query, "browser");
+	struct alisim_trade *t = find(no);
+	int page = browser != NULL && strcmp(browser, "1") == 0;
 
 	free(no);
+	free(browser);
 	if (t == NULL) {
 		wxsim_resp_set(resp, 404, "text/plain", "no such trade", 13);
 		return;
@@ -505,15 +715,15 @@ control(const struct wxsim_req *req, struct wxsim_resp *resp)
 		t->scanned = 1;
 		t->st = T_CLOSED;
 		wxsim_resp_set(resp, 200, "text/plain", "closed", 6);
-	} else if (strcmp(req->path, "/sim/pay") == 0 && t->st == T_WAIT) {
-		t->scanned = 1;
-		t->st = T_SUCCESS;
-		t->paid_at = time(NULL);
-		if ((body = notification(t)) == NULL) {
+	} else if (strcmp(req->path, "/sim/pay") == 0 && alisim_pay(t) == 0) {
+		if (page) {
+			alisim_page_paid(t, resp);
+			return;
+		}
+		if ((body = alisim_notification(t)) == NULL) {
 			wxsim_resp_set(resp, 500, "text/plain", "nomem", 5);
 			return;
 		}
-		send_notification(t, body);
 		wxsim_resp_set(resp, 200, "application/x-www-form-urlencoded", body, strlen(body));
 		free(body);
 	} else
@@ -541,10 +751,15 @@ serve(SSL_CTX *ctx, int fd)
 			wxsim_http_write(&io, &resp);
 		}
 	} else {
-		if (strcmp(req.path, "/gateway.do") == 0 && strcmp(req.method, "POST") == 0)
-			gateway(&req, &resp);
+		if (strcmp(req.path, "/gateway.do") == 0 && (strcmp(req.method, "POST") == 0 ||
+		    strcmp(req.method, "GET") == 0))
+			gateway_faulty(&req, &resp);
+		else if (strcmp(req.path, "/sim/faults") == 0 && strcmp(req.method, "POST") == 0)
+			faults(&req, &resp);
 		else if (strncmp(req.path, "/sim/", 5) == 0 && strcmp(req.method, "POST") == 0)
 			control(&req, &resp);
+		else if (strncmp(req.path, "/sim/", 5) == 0 && strcmp(req.method, "GET") == 0)
+			control_get(&req, &resp);
 		else if (strcmp(req.path, "/healthz") == 0)
 			wxsim_resp_set(&resp, 200, "text/plain", "ok", 2);
 		else
@@ -587,14 +802,15 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: alisim --listen 127.0.0.1:PORT --tls-cert PEM --tls-key PEM "
-	    "--app-pub PEM --alipay-key PEM [--app-id ID] [--seller-id PID] [--notify-cainfo PEM]\n");
+	    "--app-pub PEM --alipay-key PEM [--app-id ID] [--seller-id PID] [--notify-cainfo PEM]\n"
+	    "              [--retry-scale F]\n");
 	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *addr = NULL, *cert = NULL, *key = NULL, *pub = NULL, *ak = NULL;
+	const char *addr = NULL, *cert = NULL, *key = NULL, *pub = NULL, *ak = NULL, *rs = NULL;
 	struct sigaction sa;
 	struct pollfd pfd;
 	SSL_CTX *ctx;
@@ -606,9 +822,10 @@ main(int argc, char **argv)
 		    strcmp(argv[i], "--tls-key") == 0 ? &key :
 		    strcmp(argv[i], "--app-pub") == 0 ? &pub :
 		    strcmp(argv[i], "--alipay-key") == 0 ? &ak :
-		    strcmp(argv[i], "--app-id") == 0 ? &app_id :
-		    strcmp(argv[i], "--seller-id") == 0 ? &seller_id :
-		    strcmp(argv[i], "--notify-cainfo") == 0 ? &notify_ca : NULL;
+		    strcmp(argv[i], "--app-id") == 0 ? &alisim_app_id :
+		    strcmp(argv[i], "--seller-id") == 0 ? &alisim_seller_id :
+		    strcmp(argv[i], "--notify-cainfo") == 0 ? &alisim_notify_ca :
+		    strcmp(argv[i], "--retry-scale") == 0 ? &rs : NULL;
 
 		if (dst == NULL || i + 1 == argc)
 			usage();
@@ -616,8 +833,12 @@ main(int argc, char **argv)
 	}
 	if (addr == NULL || cert == NULL || key == NULL || pub == NULL || ak == NULL)
 		usage();
+	alisim_listen = addr;
+	started = time(NULL);
+	if (rs != NULL && ((alisim_retry_scale = strtod(rs, NULL)) <= 0 || alisim_retry_scale > 10))
+		usage();
 	if (gym_key_load_public(pub, &app_pub) != GYM_OK ||
-	    gym_key_load_private(ak, &ali_key) != GYM_OK) {
+	    gym_key_load_private(ak, &alisim_key) != GYM_OK) {
 		fprintf(stderr, "alisim: cannot load the keys\n");
 		return 1;
 	}
@@ -637,6 +858,7 @@ main(int argc, char **argv)
 	while (!stopping) {
 		pfd.fd = lfd;
 		pfd.events = POLLIN;
+		alisim_notify_tick();
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		if ((fd = accept(lfd, NULL, NULL)) == -1)
@@ -647,7 +869,7 @@ main(int argc, char **argv)
 	close(lfd);
 	SSL_CTX_free(ctx);
 	EVP_PKEY_free(app_pub);
-	EVP_PKEY_free(ali_key);
+	EVP_PKEY_free(alisim_key);
 	curl_global_cleanup();
 	return 0;
 }

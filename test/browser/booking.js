@@ -14,6 +14,8 @@
  *                                                         -> console.png
  *   demo     the parent's page shows 已退款 and the seat free again; the console's
  *            audit log lists the order's rows
+ *   demo     a second parent pays with Alipay (outside WeChat): the Alipay
+ *            simulator's cashier, back to the demo page paid  -> demo-alipay.png
  * Every page must load nothing from another origin and throw no exception.
  * Assertions are on the DOM; the screenshots are kept for people.
  *
@@ -222,6 +224,52 @@ async function demoBookAndPay(browser, page, scheduleId, name) {
 	await page.screenshot(path.join(ART, 'demo.png'));
 	ok('demo page shows 已支付 and the booking by itself; screenshot demo.png');
 	return { orderId, sim };
+}
+
+/* ---- the demo page outside WeChat: Alipay ------------------------------------------------ */
+
+/* A second parent in a new tab books the same class and takes 改用支付宝支付:
+ * the browser goes to the Alipay simulator's cashier (the signed page-pay URL),
+ * 确认付款 pays (the simulator notifies gymd) and comes back to the demo page,
+ * which shows the order paid. */
+async function demoPayWithAlipay(page, scheduleId) {
+	await page.goto(BASE + '/demo/');
+	await page.waitFor(`/家长 #\\d+/.test(document.querySelector('#who-user').textContent)`,
+	    'a second demo parent signed in');
+	const card = `.class[data-schedule="${scheduleId}"]`;
+	await page.waitFor(visible(card + ' button.book'), 'the class card for the second parent');
+	await page.type('#reg-name', '李小花');
+	await page.setValue('#reg-birth', '2019-03-02');
+	await page.type('#reg-phone', '13900139000');
+	await page.click(card + ' button.book');
+	await page.waitFor(visible('#pay-alipay') + ` && /^GYM/.test(document.querySelector('#pay-order').textContent)`,
+	    'the Alipay button beside the WeChat QR code', 15000);
+	const orderId = await page.text('#pay-order');
+	const cashier = page.once('Page.loadEventFired', 15000);
+	await page.click('#pay-alipay');
+	await cashier;
+	/* the order's second attempt: its WeChat QR came first (order id + "-2") */
+	await page.waitFor(`!!document.querySelector('#out_trade_no') &&
+		document.querySelector('#out_trade_no').textContent === ${JSON.stringify(orderId + '-2')}`,
+	    'the Alipay simulator\'s cashier for ' + orderId);
+	ok('outside WeChat the demo page offers Alipay and opens its cashier for ' + orderId);
+	const back = page.once('Page.loadEventFired', 15000);
+	await page.click('#pay');
+	await back;
+	try {
+		await page.waitFor(`location.pathname === '/demo/' &&
+			document.querySelector('#pay-status').getAttribute('data-status') === 'paid'`,
+		    'the demo page, back from Alipay, to show the order paid', 15000);
+	} catch (e) {
+		console.log('# state: ' + await page.evaluate(`JSON.stringify({ st:
+			document.querySelector('#pay-status').getAttribute('data-status'),
+			hidden: document.querySelector('#pay').hidden, err: document.querySelector('#error').textContent,
+			ss: Object.keys(sessionStorage).map(k => k + '=' + sessionStorage.getItem(k).slice(0, 30)) })`));
+		throw e;
+	}
+	assert((await page.text('#pay-status')) === '已支付', 'the status reads 已支付');
+	await page.screenshot(path.join(ART, 'demo-alipay.png'));
+	ok('Alipay\'s cashier pays and comes back: the demo page shows 已支付; screenshot demo-alipay.png');
 }
 
 /* ---- the console: the capacity cannot drop below what is booked --------------------------- */
@@ -486,6 +534,8 @@ async function main() {
 		where = phone;
 		await auditorConsole(phone, orderId);
 		checkPages([con, demo, sim, phone]);
+		where = await browser.newPage();
+		await demoPayWithAlipay(where, sid);
 	} catch (e) {
 		failed++;
 		console.log('not ok ' + (passed + failed) + ' - ' + e.message);

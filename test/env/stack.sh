@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole service on this machine: PostgreSQL, wxsim (the WeChat Pay
-# simulator), gymd and nginx in front of both.
+# simulator), alisim (the Alipay simulator, its own TLS on SIM_TLS_PORT + 1),
+# gymd and nginx in front of gymd and wxsim.
 #
 #   stack.sh start   PROFILE   bring everything up (idempotent; gymd and wxsim are restarted)
 #   stack.sh stop    PROFILE   stop everything; safe when nothing runs
@@ -15,7 +16,7 @@
 #
 # Layout under var/PROFILE/: gymd.conf, platform_pub.pem, secrets/ (700), simkeys/ (700),
 # keys/ (dev only, 700: the development keys made on the first start, see dev_keys),
-# tls/, run/*.pid, log/{gymd,wxsim}.log, nginx/ (prefix: nginx.conf, logs/, tmp/),
+# tls/, run/*.pid, log/{gymd,wxsim,alisim}.log, nginx/ (prefix: nginx.conf, logs/, tmp/),
 # pg/ or the folder named in pgdir.
 set -euo pipefail
 
@@ -197,6 +198,27 @@ dev_keys() {
 	log "$PROFILE: created fresh development keys in ${dir#"$ROOT"/}/"
 }
 
+# dev_alipay_keys DIR: fresh Alipay keys for the dev profile, made once with
+# openssl beside dev_keys' (which it leaves alone): the app's key pair
+# (alipay_app_key.pem, alipay_app_pub.pem: gymd signs, alisim verifies) and
+# the pair playing Alipay's (alipay_platform_key.pem, alipay_platform_pub.pem:
+# alisim signs, gymd verifies).  Files 600.
+dev_alipay_keys() {
+	local dir="$1" who
+	for who in app platform; do
+		[[ -s "$dir/alipay_${who}_key.pem" && -s "$dir/alipay_${who}_pub.pem" ]] && continue
+		(
+			umask 077
+			openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+				-out "$dir/alipay_${who}_key.pem" 2>/dev/null &&
+				openssl pkey -in "$dir/alipay_${who}_key.pem" -pubout \
+					-out "$dir/alipay_${who}_pub.pem"
+		) || die "openssl could not create the Alipay $who key"
+		log "$PROFILE: created a development Alipay $who key in ${dir#"$ROOT"/}/"
+	done
+	chmod 600 "$dir"/alipay_*.pem
+}
+
 # cert_serial FILE: the certificate's serial in upper-case hex.
 cert_serial() {
 	local s
@@ -212,6 +234,7 @@ prepare_secrets() {
 	if [[ "$PROFILE" == dev ]]; then
 		keys="$VAR/keys"
 		dev_keys "$keys"
+		dev_alipay_keys "$keys"
 		PUB_KEY_ID="$(cat "$keys/pub_key_id.txt")"
 	else
 		keys="$VECTORS/keys"
@@ -231,12 +254,14 @@ prepare_secrets() {
 	for f in merchant_cert.pem platform_key.pem platform_cert.pem apiv3_key.txt; do
 		install -m 600 "$keys/$f" "$SIMKEYS/$f"
 	done
-	# Alipay: the app key and Alipay's public key (the test vectors' keys;
-	# the dev profile has none yet, so Alipay stays off there)
+	# Alipay: the app key and Alipay's public key for gymd, the app's public
+	# key and Alipay's key for alisim (the test vectors' keys; dev: its own)
 	rm -f "$SECRETS/alipay_app_key.pem"
 	if [[ -f "$keys/alipay_app_key.pem" ]]; then
 		install -m 600 "$keys/alipay_app_key.pem" "$SECRETS/alipay_app_key.pem"
 		install -m 644 "$keys/alipay_platform_pub.pem" "$VAR/alipay_public_key.pem"
+		install -m 600 "$keys/alipay_app_pub.pem" "$SIMKEYS/alipay_app_pub.pem"
+		install -m 600 "$keys/alipay_platform_key.pem" "$SIMKEYS/alipay_platform_key.pem"
 	fi
 }
 
@@ -442,6 +467,31 @@ start_wxsim() {
 	die "wxsim does not answer on 127.0.0.1:$SIM_PORT"
 }
 
+# start_alisim: the Alipay simulator on SIM_TLS_PORT + 1 (its own TLS, the
+# stack's certificate) when prepare_secrets installed Alipay's keys; not in
+# the bench profile (bench/run.sh has its trivial responder on that port,
+# and its Alipay notifications need no gateway).
+start_alisim() {
+	local port=$((SIM_TLS_PORT + 1)) pid deadline=$((SECONDS + 30))
+	stop_proc alisim 5 "$RUN/alisim.pid"
+	[[ -f "$SIMKEYS/alipay_platform_key.pem" && "$PROFILE" != bench ]] || return 0
+	need_bin alisim
+	spawn alisim "$RUN/alisim.pid" "$LOGDIR/alisim.log" \
+		"$BIN_DIR/alisim" --listen "127.0.0.1:$port" --tls-cert "$TLS/cert.pem" \
+		--tls-key "$TLS/key.pem" --app-pub "$SIMKEYS/alipay_app_pub.pem" \
+		--alipay-key "$SIMKEYS/alipay_platform_key.pem" --notify-cainfo "$TLS/cert.pem" \
+		--retry-scale "$RETRY_SCALE"
+	pid="$(read_pidfile "$RUN/alisim.pid")"
+	while ((SECONDS < deadline)); do
+		pid_alive "$pid" || { tail_log "$LOGDIR/alisim.log"; die "alisim exited at startup"; }
+		curl -s -o /dev/null -m 1 --cacert "$TLS/cert.pem" "https://127.0.0.1:$port/healthz" &&
+			return 0
+		sleep 0.1
+	done
+	tail_log "$LOGDIR/alisim.log"
+	die "alisim does not answer on https://127.0.0.1:$port"
+}
+
 start_gymd() {
 	need_bin gymd
 	stop_proc gymd 15 "$RUN/gymd.pid"
@@ -591,9 +641,10 @@ gym dev stack is up (binaries from ${BIN_DIR#"$ROOT"/}/)
   demo        https://127.0.0.1:$API_PORT/demo/  (book a class and pay it with the simulator)
   console     https://127.0.0.1:$API_PORT/console/  (token: ${BIN_DIR#"$ROOT"/}/gymctl operator add NAME --role operator)
   pay page    https://127.0.0.1:$SIM_TLS_PORT/sim/pay?out_trade_no=<order_id>
+  Alipay      https://127.0.0.1:$((SIM_TLS_PORT + 1))/sim/pay?out_trade_no=<order_id>  (the Alipay simulator's cashier)
   database    bash test/env/pg.sh psql dev
   config      ${CONF#"$ROOT"/}
-  logs        ${LOGDIR#"$ROOT"/}/gymd.log, ${LOGDIR#"$ROOT"/}/wxsim.log, ${NGX#"$ROOT"/}/logs/
+  logs        ${LOGDIR#"$ROOT"/}/gymd.log, ${LOGDIR#"$ROOT"/}/wxsim.log, ${LOGDIR#"$ROOT"/}/alisim.log, ${NGX#"$ROOT"/}/logs/
   stop        make stop
 EOF
 }
@@ -605,6 +656,7 @@ cmd_start() {
 		seed_dev
 	fi
 	start_wxsim
+	start_alisim
 	start_gymd
 	start_nginx
 	wait_healthy
@@ -615,6 +667,7 @@ cmd_stop() {
 	stop_nginx
 	stop_proc gymd 15 "$RUN/gymd.pid"
 	stop_proc wxsim 5 "$RUN/wxsim.pid" "$RUN/wxsim.spawn.pid"
+	stop_proc alisim 5 "$RUN/alisim.pid"
 	bash "$ENV_DIR/pg.sh" stop "$PROFILE"
 }
 
@@ -637,6 +690,11 @@ cmd_status() {
 	pid_is "${pid:-0}" wxsim || pid="$(read_pidfile "$RUN/wxsim.spawn.pid")"
 	pid_is "${pid:-0}" wxsim || pid=""
 	show wxsim "$pid" || rc=3
+	if [[ -f "$SIMKEYS/alipay_platform_key.pem" && "$PROFILE" != bench ]]; then
+		pid="$(read_pidfile "$RUN/alisim.pid")"
+		pid_is "${pid:-0}" alisim || pid=""
+		show alisim "$pid" || rc=3
+	fi
 	show nginx "$(nginx_pid)" || rc=3
 	bash "$ENV_DIR/pg.sh" status "$PROFILE" || rc=3
 	return "$rc"

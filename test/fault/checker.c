@@ -1,6 +1,7 @@
 /*
- * checker.c: the invariant checker.  The simulator's own record of every
- * order and refund (GET /sim/orders, /sim/refunds) goes into the temporary
+ * checker.c: the invariant checker.  The simulators' own record of every
+ * order and refund (GET /sim/orders, /sim/refunds of WeChat's, and of the
+ * Alipay simulator's in WeChat's words) goes into the temporary
  * tables sim_orders and sim_refunds, the start of the run into fault_run, and then each invariant of
  * test/fault/invariants.sql (a query that returns the violating rows)
  * runs in one REPEATABLE READ snapshot.  Each invariant's name and count
@@ -62,16 +63,25 @@ read_file(const char *path)
 	return s;
 }
 
-/* GET path at the simulator into the temporary table named in insert_sql
- * (whose $1 is the answer's JSON). */
+/* Both simulators' records (the Alipay simulator's in WeChat's words). */
+#define SIM_ORDERS_INSERT "INSERT INTO sim_orders SELECT x->>'out_trade_no', " \
+	"x->>'trade_state', nullif(x->>'transaction_id', ''), (x->>'total')::bigint, " \
+	"(x->>'refunded')::bigint FROM jsonb_array_elements($1::jsonb -> 'items') x"
+#define SIM_REFUNDS_INSERT "INSERT INTO sim_refunds SELECT x->>'out_refund_no', " \
+	"x->>'out_trade_no', x->>'status', (x->>'refund')::bigint, (x->>'total')::bigint " \
+	"FROM jsonb_array_elements($1::jsonb -> 'items') x"
+
+/* GET path at the simulator (alipay: the Alipay one) into the temporary
+ * table named in insert_sql (whose $1 is the answer's JSON). */
 static int
-load_list(PGconn *pg, const char *path, const char *insert_sql)
+load_list(PGconn *pg, int alipay, const char *path, const char *insert_sql)
 {
 	struct fault_resp r = { 0 };
 	const char *p[1];
 	int rc = -1;
 
-	if (fault_sim("GET", path, NULL, &r) != 200 || r.json == NULL)
+	if ((alipay ? fault_alisim("GET", path, NULL, &r) : fault_sim("GET", path, NULL, &r)) != 200 ||
+	    (!alipay && r.json == NULL))
 		fault_log("GET %s: %ld", path, r.status);
 	else {
 		p[0] = r.body;
@@ -94,15 +104,14 @@ fault_load_sim_orders(PGconn *pg)
 	    "template_id text NOT NULL, data jsonb)", 0, NULL) != 0 ||
 	    exec_ok(pg, "TRUNCATE sim_orders, sim_refunds, sim_messages", 0, NULL) != 0)
 		return -1;
-	if (load_list(pg, "/sim/messages", "INSERT INTO sim_messages SELECT x->>'touser', "
+	if (load_list(pg, 0, "/sim/messages", "INSERT INTO sim_messages SELECT x->>'touser', "
 	    "x->>'template_id', x->'data' FROM jsonb_array_elements($1::jsonb -> 'items') x") != 0)
 		return -1;
-	return load_list(pg, "/sim/orders", "INSERT INTO sim_orders SELECT x->>'out_trade_no', "
-	    "x->>'trade_state', nullif(x->>'transaction_id', ''), (x->>'total')::bigint, "
-	    "(x->>'refunded')::bigint FROM jsonb_array_elements($1::jsonb -> 'items') x") == 0 &&
-	    load_list(pg, "/sim/refunds", "INSERT INTO sim_refunds SELECT x->>'out_refund_no', "
-	    "x->>'out_trade_no', x->>'status', (x->>'refund')::bigint, (x->>'total')::bigint "
-	    "FROM jsonb_array_elements($1::jsonb -> 'items') x") == 0 ? 0 : -1;
+	return load_list(pg, 0, "/sim/orders", SIM_ORDERS_INSERT) == 0 &&
+	    load_list(pg, 0, "/sim/refunds", SIM_REFUNDS_INSERT) == 0 &&
+	    (fault_env_alisim()[0] == '\0' ||
+	    (load_list(pg, 1, "/sim/orders", SIM_ORDERS_INSERT) == 0 &&
+	    load_list(pg, 1, "/sim/refunds", SIM_REFUNDS_INSERT) == 0)) ? 0 : -1;
 }
 
 int

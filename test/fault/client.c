@@ -1,7 +1,8 @@
 /*
  * client.c: one client process of the fault driver.  Each loop is one
  * parent, logged in with a code of its own, trying to book: hold a seat,
- * create the order, ask for a prepay (JSAPI or NATIVE) and then, chosen at
+ * create the order, ask for a prepay (WeChat's JSAPI or NATIVE, or one time
+ * in four Alipay's QR, paid at the Alipay simulator) and then, chosen at
  * random: pay at the simulator (most of the time), cancel (and sometimes
  * pay anyway, racing the close), let it lapse (and sometimes pay late),
  * pay twice for two orders, fail the payment, release the hold, walk
@@ -45,6 +46,7 @@ struct booking {
 	long long sid, rid;
 	int tight, slot;		/* the class's pool and index */
 	char oid[40];
+	int alipay;			/* prepaid with Alipay (QR) */
 };
 
 static int
@@ -204,7 +206,8 @@ create_order(struct client *c, struct booking *b)
 	return b->oid[0] != '\0' ? 0 : -1;
 }
 
-/* POST wxpay/create: 0 when WeChat gave a prepay. */
+/* POST wxpay/create (or one time in four alipay/create QR): 0 when the
+ * channel gave a prepay. */
 static int
 prepay(struct booking *b)
 {
@@ -212,12 +215,16 @@ prepay(struct booking *b)
 	char body[128];
 	long st;
 
+	b->alipay = fault_env_alisim()[0] != '\0' && fault_rand(4) == 0;
 	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"%s\"}", b->oid,
-	    fault_rand(2) ? "JSAPI" : "NATIVE");
+	    b->alipay ? "QR" : fault_rand(2) ? "JSAPI" : "NATIVE");
 	/* a timeout costs wx.timeout_ms: three tries at most */
-	st = call("POST", FAULT_API "/payment/wxpay/create", b->token, body, NULL, &r, 3);
+	st = call("POST", b->alipay ? FAULT_API "/payment/alipay/create" :
+	    FAULT_API "/payment/wxpay/create", b->token, body, NULL, &r, 3);
 	fault_resp_free(&r);
 	fault_count(st == 200 ? FC_prepays : FC_prepay_failed, 1);
+	if (st == 200 && b->alipay)
+		fault_count(FC_alipay_prepays, 1);
 	if (st == 200)
 		fault_ack("prepay", b->oid, NULL);
 	return st == 200 ? 0 : -1;
@@ -243,9 +250,19 @@ pay(struct client *c, const struct booking *b, const char *state)
 	char body[160];
 	long st;
 
-	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s%s%s}", b->oid,
-	    state ? ",\"trade_state\":\"" : "", state ? state : "", state ? "\"" : "");
-	st = fault_sim("POST", "/sim/pay", body, &r);
+	if (b->alipay && state != NULL)
+		return 0;		/* a failed Alipay payment: nothing arrives */
+	if (b->alipay) {
+		/* the buyer scans the QR and pays; the simulator notifies gymd */
+		snprintf(body, sizeof(body), "/sim/pay?out_trade_no=%s", b->oid);
+		st = fault_alisim("POST", body, NULL, &r);
+		if (st == 200)
+			fault_count(FC_alipay_payments, 1);
+	} else {
+		snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s%s%s}", b->oid,
+		    state ? ",\"trade_state\":\"" : "", state ? state : "", state ? "\"" : "");
+		st = fault_sim("POST", "/sim/pay", body, &r);
+	}
 	fault_resp_free(&r);
 	if (st != 200) {
 		fault_count(FC_pay_refused, 1);

@@ -89,6 +89,32 @@ env_or(const char *name, const char *dflt)
 const char *fault_env_base(void) { return env_or("GYM_E2E_BASE", "https://127.0.0.1:18443"); }
 const char *fault_env_sim(void) { return env_or("GYM_E2E_SIM", "http://127.0.0.1:19180"); }
 const char *fault_env_conf(void) { return env_or("GYM_E2E_CONF", "var/test/gymd.conf"); }
+
+const char *
+fault_env_alisim(void)
+{
+	static char base[256];
+	static int read_once;
+	char line[512], *v, *end;
+	FILE *f;
+
+	if (read_once)
+		return base;
+	read_once = 1;
+	if ((f = fopen(fault_env_conf(), "r")) == NULL)
+		return base;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "alipay.gateway_url", 18) != 0 || (v = strchr(line, '=')) == NULL)
+			continue;
+		for (v++; *v == ' '; v++)
+			;
+		if ((end = strstr(v, "/gateway.do")) != NULL)
+			*end = '\0';
+		snprintf(base, sizeof(base), "%s", v);
+	}
+	fclose(f);
+	return base;
+}
 const char *fault_env_var(void) { return env_or("GYM_E2E_VAR", "var/test"); }
 const char *fault_env_bin(void) { return env_or("GYM_BIN", "bin"); }
 const char *fault_env_pguri(void)

@@ -44,7 +44,7 @@
 	X(cancel_then_pay) X(lapses) X(lapse_then_pay) X(double_orders) X(payerrors) \
 	X(abandoned) X(steals) X(classes_added) X(refunds_asked) X(refunds_acked) \
 	X(refund_refused) X(waitlist_joined) X(waitlist_offers) X(waitlist_left) X(acks) \
-	X(classes_cancelled)
+	X(classes_cancelled) X(alipay_prepays) X(alipay_payments)
 
 #define FAULT_KINDS(X) \
 	X(worker_kill) X(pg_restart) X(pg_crash) X(gymd_reload) X(gymd_restart) \
@@ -93,6 +93,9 @@ int fault_orphaned(void);
 /* ---- environment and small helpers (driver.c) --------------------------------------- */
 const char *fault_env_base(void);
 const char *fault_env_sim(void);
+/* The Alipay simulator's base (https://127.0.0.1:PORT, from the stack's
+ * alipay.gateway_url in fault_env_conf()), "" when the stack has none. */
+const char *fault_env_alisim(void);
 const char *fault_env_conf(void);
 const char *fault_env_var(void);
 const char *fault_env_bin(void);
@@ -126,6 +129,11 @@ struct fault_resp {
 	cJSON *json;		/* the body parsed, or NULL */
 };
 void fault_resp_free(struct fault_resp *);
+/* method path (e.g. POST "/sim/pay?out_trade_no=...", body NULL) to the
+ * Alipay simulator, over its TLS with the stack's CA; the status (0:
+ * transport error). */
+long fault_alisim(const char *method, const char *path, const char *body,
+    struct fault_resp *r);
 const char *fault_str(const struct fault_resp *, const char *member);
 long long fault_num(const struct fault_resp *, const char *member);
 /* 1 when the member is JSON true. */

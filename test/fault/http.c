@@ -185,6 +185,39 @@ fault_api(const char *method, const char *path, const char *token, const char *b
 }
 
 long
+fault_alisim(const char *method, const char *path, const char *body, struct fault_resp *r)
+{
+	char url[1024], cainfo[1024];
+	struct buf b = { 0 };
+	CURL *h;
+
+	fault_resp_free(r);
+	fault_count(FC_sim_requests, 1);
+	if (fault_env_alisim()[0] == '\0' || (h = curl_easy_init()) == NULL)
+		return 0;
+	snprintf(url, sizeof(url), "%s%s", fault_env_alisim(), path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CAINFO, fault_var_path("tls/cert.pem", cainfo, sizeof(cainfo)));
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_cleanup(h);
+	if (b.p == NULL && (b.p = calloc(1, 1)) == NULL)
+		return r->status;
+	r->body = b.p;
+	if (r->status == 0 || r->status >= 500)
+		fault_count(FC_sim_failed, 1);
+	return r->status;
+}
+
+long
 fault_sim(const char *method, const char *path, const char *body, struct fault_resp *r)
 {
 	long st = request(0, method, path, NULL, body, NULL, r);

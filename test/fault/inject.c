@@ -5,7 +5,8 @@
  * burst of SIGKILLs to random gymd workers, PostgreSQL stopped for 1-2 s,
  * PostgreSQL SIGKILLed (crash recovery at the restart), SIGHUP to the
  * master (reload), a full gymd restart (SIGTERM, start
- * again).  The WeChat lane, through the simulator's POST /sim/faults: API
+ * again).  The WeChat lane, through the simulators' POST /sim/faults (the
+ * WeChat one's, and the same members at the Alipay one's): API
  * calls slower than wx.timeout_ms, API calls answering 500 or 503 (before
  * or after doing the work), notifications dropped, duplicated, delayed and
  * reordered; one time in three two of these at once.  Every injection is
@@ -188,16 +189,21 @@ fault_lane_process(unsigned long long seed, long gap_ms)
 
 /* ---- the WeChat lane ----------------------------------------------------------------- */
 
+/* The same faults at both payment simulators (the Alipay one, when the
+ * stack has it, takes the WeChat simulator's members). */
 static int
 sim_faults(const char *json)
 {
 	struct fault_resp r = { 0 };
-	long st = fault_sim("POST", "/sim/faults", json, &r);
+	long st = fault_sim("POST", "/sim/faults", json, &r), ast = 200;
 
 	if (st != 200)
 		fault_log("POST /sim/faults %s: %ld %s", json, st, r.body ? r.body : "");
+	if (fault_env_alisim()[0] != '\0' &&
+	    (ast = fault_alisim("POST", "/sim/faults", json, &r)) != 200)
+		fault_log("POST alisim /sim/faults %s: %ld %s", json, ast, r.body ? r.body : "");
 	fault_resp_free(&r);
-	return st == 200 ? 0 : -1;
+	return st == 200 && ast == 200 ? 0 : -1;
 }
 
 int

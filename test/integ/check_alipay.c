@@ -8,21 +8,29 @@
  * partial refunds with out_request_no (a retry moves nothing), the last
  * one closing the trade, one too many refused; the refund query; a page
  * pay URL; the bill URL; a request signed with the wrong key and an
- * answer checked with the wrong key both fail.
+ * answer checked with the wrong key both fail.  The use case
+ * (gym_checkout_prepay_alipay, with PostgreSQL): an order switched from a
+ * WeChat Native prepay to an Alipay QR (the WeChat attempt superseded,
+ * the order's payment_method alipay) and paid at the simulator is booked
+ * by confirm's question; page pay's URL; bad trade types and return URLs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <openssl/evp.h>
 #include <curl/curl.h>
 
 #include "alipay.h"
+#include "attempts.h"
 #include "channel.h"
+#include "checkout.h"
 #include "crypto.h"
 #include "integ.h"
 #include "json.h"
+#include "pgtest.h"
 #include "simtest.h"
 
 #define ENV_ALISIM "GYM_TEST_ALISIM_BASE"
@@ -124,6 +132,55 @@ ctl(const char *what, const char *no, char **body)
 	return status;
 }
 
+/* GET /sim/trade?out_trade_no=no: its number member name. */
+static long long
+trade_num(const char *no, const char *name)
+{
+	char *url = gym_asprintf("%s/sim/trade?out_trade_no=%s", getenv(ENV_ALISIM), no);
+	char *buf = NULL;
+	CURL *c = curl_easy_init();
+	cJSON *j;
+	long long v;
+
+	ck_assert_ptr_nonnull(url);
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	free(url);
+	ck_assert_ptr_nonnull(j = cJSON_Parse(buf));
+	ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, name));
+	v = (long long)cJSON_GetObjectItemCaseSensitive(j, name)->valuedouble;
+	cJSON_Delete(j);
+	free(buf);
+	return v;
+}
+
+/* POST /sim/faults with json: the status. */
+static long
+sim_faults(const char *json)
+{
+	char *url = gym_asprintf("%s/sim/faults", getenv(ENV_ALISIM));
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	ck_assert_ptr_nonnull(url);
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	free(url);
+	return status;
+}
+
 /* A fresh trade, precreated (QR) through the channel. */
 static void
 precreate(char *no, size_t len)
@@ -187,6 +244,51 @@ START_TEST(test_qr_paid)
 	ck_assert_int_eq(open_form(form, &ev), GYM_ECRYPTO);
 	ck_assert_int_eq(ctl("pay", no, NULL), 409);		/* paid once */
 	free(form);
+}
+END_TEST
+
+/* The notify URL here answers nothing: the simulator tries again after
+ * Alipay's first interval (4 minutes, times 0.01 here), and again. */
+START_TEST(test_notify_retried)
+{
+	char no[40];
+	int64_t until;
+
+	precreate(no, sizeof(no));
+	ck_assert_int_eq(ctl("pay", no, NULL), 200);
+	ck_assert_int_eq(trade_num(no, "notify_tries"), 1);
+	ck_assert_int_eq(trade_num(no, "notified"), 0);
+	until = gym_now_us() + 8000000;
+	while (trade_num(no, "notify_tries") < 2 && gym_now_us() < until)
+		usleep(200000);
+	ck_assert_int_eq(trade_num(no, "notify_tries"), 2);
+	ck_assert_int_eq(trade_num(no, "notified"), 0);
+}
+END_TEST
+
+/* The WeChat simulator's fault members: the next two gateway calls answer
+ * 503 (the second after doing its work), then all is well again. */
+START_TEST(test_faults)
+{
+	struct gym_channel_trade t;
+	char no[40];
+
+	ck_assert_int_eq(sim_faults("{\"api_status\":\"x\"}"), 400);
+	precreate(no, sizeof(no));
+	ck_assert_int_eq(ctl("scan", no, NULL), 200);
+	ck_assert_int_eq(sim_faults("{\"api_status\":503,\"api_fail_count\":1}"), 200);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(gym_channel_query(ch, no, &t), GYM_EUPSTREAM);
+	ck_assert_int_eq(gym_channel_last_error(ch)->http_status, 503);
+	/* after its work: the close happened, its answer was lost */
+	ck_assert_int_eq(sim_faults("{\"api_status\":500,\"api_fail_count\":1,"
+	    "\"api_fail_after\":true}"), 200);
+	ck_assert_int_eq(gym_channel_close(ch, no), GYM_EUPSTREAM);
+	ck_assert_int_eq(gym_channel_query(ch, no, &t), GYM_OK);
+	ck_assert_int_eq(t.state, GYM_CHANNEL_CLOSED);
+	gym_channel_trade_clear(&t);
+	ck_assert_int_eq(sim_faults("{\"api_status\":0,\"api_fail_count\":0,"
+	    "\"api_fail_after\":false}"), 200);
 }
 END_TEST
 
@@ -313,6 +415,204 @@ START_TEST(test_wrong_keys)
 }
 END_TEST
 
+/* ---- the use case: gym_checkout_prepay_alipay ------------------------------------------ */
+
+static struct gym_pay pay;
+static const struct gym_registration reg = { "李小花", "2019-03-02", "13900139000", "" };
+
+static void
+setup_checkout(void)
+{
+	setup();
+	memset(&pay, 0, sizeof(pay));
+	pay.db = pgt_open();
+	pay.cfg = &cfg;
+}
+
+static void
+teardown_checkout(void)
+{
+	gym_pay_release(&pay);
+	pgt_close(&pay.db);
+	teardown();
+}
+
+/* A parent with a hold and an order: the order into o, the parent's id. */
+static long long
+new_order(const char *openid, struct gym_order *o)
+{
+	struct gym_reservation r;
+	struct gym_actor a;
+	long long sid = pgt_schedule(pay.db, 3), uid = pgt_user(pay.db, openid);
+	int created;
+
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, NULL, &reg, o,
+	    &created), GYM_OK);
+	return uid;
+}
+
+/* The order's "payment_method/status". */
+static char *
+order_row(const char *oid, char *buf, size_t len)
+{
+	const char *p[1] = { oid };
+
+	pgt_textp(pay.db, "SELECT payment_method || '/' || status FROM payment_orders "
+	    "WHERE order_id = $1", 1, p, buf, len);
+	return buf;
+}
+
+/* The attempt's "channel/trade_type/state". */
+static char *
+attempt_row(const char *otn, char *buf, size_t len)
+{
+	const char *p[1] = { otn };
+
+	pgt_textp(pay.db, "SELECT channel || '/' || trade_type || '/' || state "
+	    "FROM payment_attempts WHERE out_trade_no = $1", 1, p, buf, len);
+	return buf;
+}
+
+START_TEST(test_checkout_switch_and_pay)
+{
+	struct gym_prepay *pp = calloc(1, sizeof(*pp));
+	struct gym_order o;
+	struct gym_booking b;
+	struct gym_actor a;
+	char buf[128], otn[GYM_OUT_TRADE_NO_LEN];
+	long long uid;
+
+	ck_assert_ptr_nonnull(pp);
+	uid = new_order(simt_trade_no(buf, sizeof(buf)), &o);
+	a = pgt_actor_user(uid);
+	/* first WeChat's Native QR (wxsim), then the parent switches to Alipay */
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE, pp),
+	    GYM_OK);
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "wechat/pending");
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE,
+	    NULL, pp), GYM_OK);
+	ck_assert_msg(strncmp(pp->pay_params.code_url, "https://qr.alipay.com/", 22) == 0, "%s",
+	    pp->pay_params.code_url);
+	ck_assert_str_eq(pp->order.payment_method, "alipay");
+	snprintf(otn, sizeof(otn), "%s", pp->order.out_trade_no);
+	ck_assert_str_ne(otn, o.order_id);
+	ck_assert_str_eq(attempt_row(o.order_id, buf, sizeof(buf)), "wechat/NATIVE/superseded");
+	ck_assert_str_eq(attempt_row(otn, buf, sizeof(buf)), "alipay/QR/open");
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/pending");
+	/* asked again: the same attempt and the same QR */
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE,
+	    NULL, pp), GYM_OK);
+	ck_assert_str_eq(pp->order.out_trade_no, otn);
+	/* the buyer pays at Alipay; confirm's question books it */
+	ck_assert_int_eq(ctl("pay", otn, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/paid");
+	ck_assert_str_eq(attempt_row(otn, buf, sizeof(buf)), "alipay/QR/paid");
+	/* paid: no more prepays on either channel */
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_PAGE,
+	    NULL, pp), GYM_E_ORDER_NOT_PAYABLE);
+	free(pp);
+}
+END_TEST
+
+/* The refund's status word. */
+static const char *
+refund_status(const struct gym_refund *f)
+{
+	return gym_refund_status_name(f->status);
+}
+
+START_TEST(test_checkout_partial_refunds)
+{
+	struct gym_prepay *pp = calloc(1, sizeof(*pp));
+	struct gym_actor a, op = { "operator", 7, NULL, "check", NULL, NULL };
+	struct gym_booking b;
+	struct gym_refund f, f2;
+	struct gym_order o;
+	char buf[128];
+	long long uid;
+	int created;
+
+	ck_assert_ptr_nonnull(pp);
+	uid = new_order(simt_trade_no(buf, sizeof(buf)), &o);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_NATIVE,
+	    NULL, pp), GYM_OK);
+	ck_assert_int_eq(ctl("pay", o.order_id, NULL), 200);
+	ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o.order_id, &b), GYM_OK);
+	/* 50.00 back: Alipay's answer is the refund's success; the order is paid again */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "少上一节", 7, 5000, &f,
+	    &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_str_eq(refund_status(&f), "success");
+	ck_assert_int_eq(f.amount_fen, 5000);
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/paid");
+	ck_assert_int_eq(gym_booking_get(pay.db, uid, o.order_id, &b), GYM_OK);
+	ck_assert_int_eq(b.status, GYM_BOOKING_CONFIRMED);
+	/* pressed again: the same refund, nothing sent */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "少上一节", 7, 5000, &f2,
+	    &created), GYM_OK);
+	ck_assert_int_eq(created, 0);
+	ck_assert_str_eq(f2.out_refund_no, f.out_refund_no);
+	ck_assert_int_eq(trade_num(o.order_id, "refunds"), 1);
+	/* more than is left */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "全部退", 7, 20000, &f2,
+	    &created), GYM_EINVAL);
+	/* the rest (0: what is left): the order is refunded, its booking cancelled */
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "全部退", 7, 0, &f2,
+	    &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_str_ne(f2.out_refund_no, f.out_refund_no);
+	ck_assert_int_eq(f2.amount_fen, 15000);
+	ck_assert_str_eq(refund_status(&f2), "success");
+	ck_assert_str_eq(order_row(o.order_id, buf, sizeof(buf)), "alipay/refunded");
+	ck_assert_int_eq(trade_num(o.order_id, "refunds"), 2);
+	ck_assert_int_eq(trade_num(o.order_id, "refunded_fen"), 20000);
+	ck_assert_int_eq(gym_checkout_refund_part(&pay, &op, o.order_id, "再退", 7, 1, &f2,
+	    &created), GYM_E_NOT_REFUNDABLE);
+	free(pp);
+}
+END_TEST
+
+START_TEST(test_checkout_page)
+{
+	struct gym_prepay *pp = calloc(1, sizeof(*pp));
+	struct gym_order o;
+	struct gym_actor a;
+	char buf[128];
+	long long uid;
+
+	ck_assert_ptr_nonnull(pp);
+	uid = new_order(simt_trade_no(buf, sizeof(buf)), &o);
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_JSAPI,
+	    NULL, pp), GYM_EINVAL);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_PAGE,
+	    "javascript:alert(1)", pp), GYM_EINVAL);
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_PAGE,
+	    "https://gym.example.com/demo/?paid=1", pp), GYM_OK);
+	ck_assert(strncmp(pp->pay_params.pay_url, cfg.ali_gateway_url,
+	    strlen(cfg.ali_gateway_url)) == 0);
+	ck_assert_ptr_nonnull(strstr(pp->pay_params.pay_url, "method=alipay.trade.page.pay"));
+	ck_assert_ptr_nonnull(strstr(pp->pay_params.pay_url, "return_url=https%3A%2F%2Fgym."));
+	ck_assert_str_eq(attempt_row(o.order_id, buf, sizeof(buf)), "alipay/PAGE/open");
+	/* then wap: the page attempt is superseded (Alipay never saw it) */
+	ck_assert_int_eq(gym_checkout_prepay_alipay(&pay, &a, uid, o.order_id, GYM_TRADE_WAP,
+	    NULL, pp), GYM_OK);
+	ck_assert_ptr_nonnull(strstr(pp->pay_params.pay_url, "method=alipay.trade.wap.pay"));
+	ck_assert_str_eq(attempt_row(o.order_id, buf, sizeof(buf)), "alipay/PAGE/superseded");
+	ck_assert_str_eq(attempt_row(pp->order.out_trade_no, buf, sizeof(buf)),
+	    "alipay/WAP/open");
+	ck_assert(gym_return_url_ok("http://127.0.0.1:8443/demo/"));
+	ck_assert(!gym_return_url_ok("https://a b"));
+	ck_assert(!gym_return_url_ok("ftp://x"));
+	ck_assert(!gym_return_url_ok(""));
+	free(pp);
+}
+END_TEST
+
 Suite *
 alipay_suite(void)
 {
@@ -329,9 +629,18 @@ alipay_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_qr_paid);
 	tcase_add_test(tc, test_close);
+	tcase_add_test(tc, test_notify_retried);
+	tcase_add_test(tc, test_faults);
 	tcase_add_test(tc, test_refunds);
 	tcase_add_test(tc, test_page_and_bill);
 	tcase_add_test(tc, test_wrong_keys);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("checkout");
+	tcase_add_checked_fixture(tc, setup_checkout, teardown_checkout);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_checkout_switch_and_pay);
+	tcase_add_test(tc, test_checkout_page);
+	tcase_add_test(tc, test_checkout_partial_refunds);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -714,7 +714,7 @@ START_TEST(test_schema_one_live_refund)
 	    "updated_at) VALUES ('RFdup' || $1, $1, 2, 20000, 'x', 'system', 'refunding', "
 	    "'processing', $2::timestamptz, $2::timestamptz)", 2, p), "23505");
 	/* and so is an amount that is not positive (a part is allowed since
-	 * migration 0023, for product orders: lib/product_refunds.c) */
+	 * migrations 0023 and 0031; the ceiling is the order's, checked in code) */
 	ck_assert_str_eq(pgt_sqlstate(db, "UPDATE refunds SET amount_fen = 0 WHERE order_id = $1",
 	    1, p), "23514");
 }

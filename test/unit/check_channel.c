@@ -49,6 +49,7 @@ START_TEST(test_registry_finds_wechat)
 	    ops->query != NULL && ops->close != NULL && ops->refund_send != NULL &&
 	    ops->refund_query != NULL && ops->open_event != NULL);
 	ck_assert(ops->bill == NULL);
+	ck_assert(gym_channel_alipay.bill != NULL);	/* Alipay's bill zip */
 }
 END_TEST
 

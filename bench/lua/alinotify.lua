@@ -1,0 +1,88 @@
+-- alinotify.lua (wrk): Alipay trade_status_sync notifications from
+-- BENCH_NOTIFY (one form body a line, bench/mkalinotify), POSTed to
+-- /api/v1/payment/alipay/notify.  Each line once, split between the threads
+-- (BENCH_THREADS); a thread stops when all its lines are answered, and
+-- leaves a file named after it in BENCH_DONE_DIR.  Received means 200 with
+-- the body "success"; anything else failed.
+
+local threads, nthreads = {}, 0
+
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk, bench_timespec *ts);
+]]
+local tsbuf = ffi.new("bench_timespec")
+local function now()
+	ffi.C.clock_gettime(1, tsbuf)
+	return tonumber(tsbuf.tv_sec) + tonumber(tsbuf.tv_nsec) / 1e9
+end
+
+function setup(thread)
+	thread:set("tid", nthreads)
+	nthreads = nthreads + 1
+	table.insert(threads, thread)
+end
+
+local reqs, nreq, sent, answered = {}, 0, 0, 0
+ok, failed, extra, t_first, t_last = 0, 0, 0, 0, 0
+
+local function build(body)
+	return wrk.format("POST", "/api/v1/payment/alipay/notify", {
+		["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8" }, body)
+end
+
+function init(args)
+	local n, i = tonumber(os.getenv("BENCH_THREADS")), 0
+	for line in io.lines(os.getenv("BENCH_NOTIFY")) do
+		if i % n == tid then table.insert(reqs, build(line)) end
+		i = i + 1
+	end
+	nreq = #reqs
+	-- wrk calls request() once in thread 0 to check the script, and never
+	-- sends that one: do not let it use up a notification
+	if tid == 0 then sent = -1 end
+end
+
+function request()
+	sent = sent + 1
+	if sent < 1 then return reqs[1] end
+	if sent == 1 then t_first = now() end
+	if sent <= nreq then return reqs[sent] end
+	extra = extra + 1
+	return wrk.format("GET", "/healthz")
+end
+
+function response(status, headers, body)
+	if body ~= nil and body:sub(1, 1) == "{" then return end	-- an extra /healthz
+	answered = answered + 1
+	if status == 200 and body == "success" then ok = ok + 1 else failed = failed + 1 end
+	if answered >= nreq then
+		t_last = now()
+		local f = io.open(os.getenv("BENCH_DONE_DIR") .. "/" .. tid, "w")
+		if f then f:close() end
+		wrk.thread:stop()
+	end
+end
+
+function done(summary, latency, requests)
+	local t = { ok = 0, failed = 0, extra = 0 }
+	local first, last, secs = math.huge, 0, summary.duration / 1e6
+	for _, th in ipairs(threads) do
+		for k, _ in pairs(t) do t[k] = t[k] + th:get(k) end
+		if th:get("t_first") > 0 then first = math.min(first, th:get("t_first")) end
+		last = math.max(last, th:get("t_last"))
+	end
+	if last > 0 and first < math.huge and t.ok + t.failed > 0 then
+		local all = true
+		for _, th in ipairs(threads) do
+			if th:get("t_last") == 0 then all = false end
+		end
+		if all then secs = last - first end
+	end
+	local e = summary.errors
+	io.write(string.format("BENCH seconds=%.3f requests=%d ok=%d failed=%d extra=%d " ..
+		"sock_errors=%d p50_ms=%.2f p99_ms=%.2f\n", secs, summary.requests,
+		t.ok, t.failed, t.extra, e.connect + e.read + e.write + e.timeout,
+		latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
