@@ -49,8 +49,8 @@ static struct gym_stmt st_paid = { "class_change_paid_orders",
 	"SELECT order_id FROM payment_orders WHERE course_schedule_id = $1::bigint "
 	"AND status = 'paid' ORDER BY id", 0 };
 static struct gym_stmt st_cancel = { "class_cancel_mark",
-	"UPDATE course_schedules SET cancelled_at = $2::timestamptz, cancel_reason = $3 "
-	"WHERE id = $1::bigint", 0 };
+	"UPDATE course_schedules SET cancelled_at = $2::timestamptz, cancel_reason = $3, "
+	"cancelled_by = $4::bigint WHERE id = $1::bigint", 0 };
 /* every seat of the class: waits for holds being claimed right now (a claim
  * locks its seat until it commits), so none commits unseen after this */
 static struct gym_stmt st_seats = { "class_cancel_seats",
@@ -79,6 +79,12 @@ static struct gym_stmt st_stray_holds = { "class_cancel_stray_holds",
 	"WHERE s.cancelled_at IS NOT NULL AND r.status = 'temporary' AND NOT EXISTS ("
 	"SELECT 1 FROM payment_orders o WHERE o.reservation_id = r.id AND o.status = 'pending') "
 	"ORDER BY r.id LIMIT 50 FOR UPDATE OF r SKIP LOCKED", 0 };
+/* paid bookings of cancelled classes that no refund covers yet (a cancel
+ * stopped half way), with the class's reason and operator */
+static struct gym_stmt st_stray_paid = { "class_cancel_stray_paid",
+	"SELECT o.order_id, s.cancel_reason, coalesce(s.cancelled_by, 0) AS operator_id "
+	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"WHERE s.cancelled_at IS NOT NULL AND o.status = 'paid' ORDER BY o.id LIMIT 50", 0 };
 static struct gym_stmt st_send_now = { "class_cancel_send_now",
 	"UPDATE refunds SET next_send_at = $2::timestamptz WHERE out_refund_no = $1 "
 	"AND status = 'pending'", 0 };
@@ -221,6 +227,7 @@ struct cancel_arg {
 	const struct gym_actor *actor;
 	long long id;
 	const char *reason;
+	long long operator_id;
 	struct gym_class_cancel *out;
 };
 
@@ -252,7 +259,8 @@ cancel_tx(struct gym_db *db, void *v)
 	struct cancel_arg *a = v;
 	char ids[24], now[40], snap[512];
 	const char *p1[1] = { ids };
-	const char *pc[3] = { ids, now, a->reason };
+	char opid[24];
+	const char *pc[4] = { ids, now, a->reason, opid };
 	struct gym_audit au = { "schedule", "schedule_cancelled", NULL, 0, 0, "open", "cancelled",
 	    snap };
 	PGresult *r;
@@ -283,7 +291,10 @@ cancel_tx(struct gym_db *db, void *v)
 		return GYM_ENOMEM;
 	snprintf(snap, sizeof(snap), "%s", text);
 	free(text);
-	if ((e = gym_db_exec(db, &st_cancel, 3, pc, NULL)) != GYM_OK ||
+	snprintf(opid, sizeof(opid), "%lld", a->operator_id);
+	if (a->operator_id <= 0)
+		pc[3] = NULL;
+	if ((e = gym_db_exec(db, &st_cancel, 4, pc, NULL)) != GYM_OK ||
 	    (e = gym_audit_write(db, a->actor, &au)) != GYM_OK ||
 	    (e = gym_db_exec(db, &st_seats, 1, p1, NULL)) != GYM_OK)
 		return e;
@@ -316,14 +327,38 @@ cancel_tx(struct gym_db *db, void *v)
 	return tell_paid(db, a->actor, ids, GYM_NOTIFY_CLASS_CANCELLED, a->reason, &a->out->told);
 }
 
+/* Refund one paid booking of a cancelled class in the name of the operator
+ * who cancelled it (the system's for a class cancelled before 0025), sent
+ * by the next job run at once; *created 1 when a refund was made. */
+static enum gym_err
+refund_booking(struct gym_db *db, const struct gym_actor *actor, const char *order_id,
+    const char *reason, long long operator_id, int *created)
+{
+	char now[40];
+	struct gym_refund f;
+	enum gym_err e;
+
+	*created = 0;
+	e = gym_refund_request(db, actor, order_id, reason, operator_id > 0 ? "operator" : "system",
+	    operator_id > 0 ? operator_id : 0, &f, created);
+	if (e == GYM_E_NOT_REFUNDABLE)		/* it moved on meanwhile */
+		return GYM_OK;
+	if (e == GYM_OK && *created) {
+		const char *ps[2] = { f.out_refund_no, now };
+
+		gym_db_now_param(now, sizeof(now));
+		e = gym_db_exec(db, &st_send_now, 2, ps, NULL);
+	}
+	return e;
+}
+
 enum gym_err
 gym_schedule_cancel(struct gym_db *db, const struct gym_actor *actor, long long id,
     const char *reason, long long operator_id, struct gym_class_cancel *out)
 {
-	struct cancel_arg a = { actor, id, reason, out };
-	char ids[24], now[40];
+	struct cancel_arg a = { actor, id, reason, operator_id, out };
+	char ids[24];
 	const char *p1[1] = { ids };
-	struct gym_refund f;
 	PGresult *r;
 	enum gym_err e;
 	int created;
@@ -337,19 +372,9 @@ gym_schedule_cancel(struct gym_db *db, const struct gym_actor *actor, long long 
 	if ((e = gym_db_exec(db, &st_paid, 1, p1, &r)) != GYM_OK)
 		return e;
 	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++) {
-		e = gym_refund_request(db, actor, gym_db_get(r, i, "order_id"), reason, "operator",
-		    operator_id, &f, &created);
-		if (e == GYM_E_NOT_REFUNDABLE) {	/* it moved on meanwhile */
-			e = GYM_OK;
-			continue;
-		}
-		if (e == GYM_OK && created) {
-			const char *ps[2] = { f.out_refund_no, now };
-
-			out->refunds++;
-			gym_db_now_param(now, sizeof(now));
-			e = gym_db_exec(db, &st_send_now, 2, ps, NULL);
-		}
+		e = refund_booking(db, actor, gym_db_get(r, i, "order_id"), reason, operator_id,
+		    &created);
+		out->refunds += created;
 	}
 	PQclear(r);
 	return e == GYM_OK ? gym_schedule_cancel_sweep(db, actor, NULL) : e;
@@ -394,9 +419,21 @@ gym_schedule_cancel_sweep(struct gym_db *db, const struct gym_actor *actor, int 
 	struct sweep_arg a = { actor, 0 };
 	enum gym_err e;
 
+	PGresult *r;
+	int created;
+
 	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_tx(db, sweep_tx, &a)) != GYM_OK)
 		return e;
+	/* paid bookings a cancel that stopped half way left unrefunded */
+	if ((e = gym_db_exec(db, &st_stray_paid, 0, NULL, &r)) != GYM_OK)
+		return e;
+	for (int i = 0; e == GYM_OK && i < PQntuples(r); i++) {
+		e = refund_booking(db, actor, gym_db_get(r, i, "order_id"),
+		    gym_db_get(r, i, "cancel_reason"), gym_db_get_ll(r, i, "operator_id"), &created);
+		a.n += created;
+	}
+	PQclear(r);
 	if (ended != NULL)
 		*ended = a.n;
-	return GYM_OK;
+	return e;
 }

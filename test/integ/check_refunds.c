@@ -720,6 +720,38 @@ START_TEST(test_schema_one_live_refund)
 }
 END_TEST
 
+/* A class cancel that stopped half way (the class marked cancelled, its
+ * paid bookings not yet refunded: PostgreSQL lost between the two, as the
+ * fault driver once caught): the job's cancel sweep refunds the rest in the
+ * cancelling operator's name, with the class's reason, once. */
+START_TEST(test_cancel_sweep_refunds_the_rest)
+{
+	static const struct gym_actor job = { "system", 0, NULL, "check_integ", "t-job", NULL };
+	long long sid = pgt_schedule(db, 3);
+	struct gym_order a, b;
+	char ids[24], got[64];
+	const char *p[1] = { ids };
+	int ended = -1;
+
+	paid_order(sid, "o-sweep-a", &a);
+	paid_order(sid, "o-sweep-b", &b);
+	snprintf(ids, sizeof(ids), "%lld", sid);
+	pgt_execp(db, "UPDATE course_schedules SET cancelled_at = now(), cancel_reason = '场地维修', "
+	    "cancelled_by = 7 WHERE id = $1::bigint", 1, p);
+	ck_assert_int_eq(gym_schedule_cancel_sweep(db, &job, &ended), GYM_OK);
+	ck_assert_int_eq(ended, 2);
+	textq("SELECT initiated_by || ' ' || operator_id || ' ' || reason FROM refunds "
+	    "WHERE order_id = $1", a.order_id, got, sizeof(got));
+	ck_assert_str_eq(got, "operator 7 场地维修");
+	assert_order(a.order_id, "refunding");
+	assert_order(b.order_id, "refunding");
+	/* again: nothing more */
+	ck_assert_int_eq(gym_schedule_cancel_sweep(db, &job, &ended), GYM_OK);
+	ck_assert_int_eq(ended, 0);
+	ck_assert_int_eq(countq("SELECT count(*) FROM refunds WHERE order_id = $1", b.order_id), 1);
+}
+END_TEST
+
 Suite *
 refunds_suite(void)
 {
@@ -741,6 +773,7 @@ refunds_suite(void)
 	tcase_add_test(t, test_attention_queue);
 	tcase_add_test(t, test_list);
 	tcase_add_test(t, test_schema_one_live_refund);
+	tcase_add_test(t, test_cancel_sweep_refunds_the_rest);
 	suite_add_tcase(s, t);
 	return s;
 }
