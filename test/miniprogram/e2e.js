@@ -16,6 +16,9 @@
  *                     next parent is told SOLD_OUT with the same course's class as the first
  *                     alternative, joins the waitlist, gets the seat when it frees (the job's
  *                     offer) and pays on the offered hold
+ *   class pack        the operator's pack bought by id (the server's price), paid like the
+ *                     trial with no booking to confirm; /me shows the credits; a regular
+ *                     class booked with one; the payment history shows the pack
  *
  * Environment: GYM_MP_BASE, GYM_MP_SIM (simulator control, http), GYM_MP_CA,
  * GYM_MP_TOKEN (operator), GYM_MP_SOCKET=1 to use the WebSocket push.
@@ -199,6 +202,35 @@ async function main() {
 	assert(pd.status === 'paid', 'the offer paid: ' + pd.status);
 	ok('sold out: watchers saw ' + counts.join('->') + (c.wx.pushed ? ' (push)' : ' (polling)') +
 	    '; SOLD_OUT offered class ' + id + '; the waitlist got the freed seat and paid it');
+
+	/* a class pack: bought by id, paid, its credits spent on a regular class */
+	const pack = await admin('POST', '/admin/products', { kind: 'class_pack', name: '小程序课包 ' + process.pid,
+		price_fen: 150000, days: 90, credits: 10 });
+	const rs = new Date(start.getTime() + 2 * 3600e3);
+	const reg = (await admin('POST', '/admin/course-schedules', { course_name: '基础班 ' + process.pid,
+		starts_at: rs.toISOString(), ends_at: new Date(rs.getTime() + 3600e3).toISOString(), capacity: 8,
+		kind: 'regular' })).id;
+	const m = phone();
+	const listed = (await m.api.products()).find((p) => p.id === pack.id);
+	assert(listed && listed.price === '1500.00', 'the pack listed at the server\'s price');
+	const po = await m.api.buy(pack.id, 'pack' + process.pid);
+	assert(po.amount_fen === 150000 && !po.course_schedule_id, 'a product order: ' + JSON.stringify(po));
+	m.wx.payResult = 'success';
+	const pp = await m.api.pay(po);
+	assert(pp.status === 'paid' && pp.booking === null, 'paid, nothing to confirm: ' + JSON.stringify(pp));
+	let acct = await m.api.me();
+	assert(acct.credits.balance === 10, 'ten credits: ' + JSON.stringify(acct.credits));
+	assert((await m.api.classes()).find((x) => x.id === reg).kind === 'regular', 'the class says regular');
+	const mb = await m.api.memberBook(reg, 'credits', 'mb' + process.pid);
+	acct = await m.api.me();
+	assert(acct.credits.balance === 9 && acct.bookings.some((b) => b.booking_id === mb.booking_id),
+	    'one credit spent, the booking listed: ' + JSON.stringify(acct));
+	const h = await m.api.history(1, 10);
+	assert(h.total === 1 && h.payments[0].order_id === po.order_id && h.payments[0].amount === '1500.00',
+	    'the history: ' + JSON.stringify(h));
+	await m.api.memberCancel(mb.booking_id);
+	assert((await m.api.me()).credits.balance === 10, 'cancelled before the cutoff: the credit back');
+	ok('class pack ' + pack.id + ' bought and paid; a regular class booked with a credit and cancelled; history shows it');
 	plan();
 }
 
