@@ -15,6 +15,9 @@
 #              failed dump removes nothing, retention keeps the newest N, and
 #              pg_restore of the dump into a scratch database gives the same
 #              row count in every table (the restore drill of operations.md)
+#   retention  gymctl retention --dry-run and run on a scratch database of the
+#              test cluster: an 8-year-old order archived (0600) and removed,
+#              a recent one kept
 #   alerts     monitoring/gym-alerts.yml: promtool check rules (when installed);
 #              every metric it names is one lib/metrics.c exports
 #   install    systemd/install.sh into a staging DESTDIR, twice: idempotent,
@@ -530,6 +533,70 @@ backup_drill() {
 # monitoring/gym-alerts.yml: promtool check rules when promtool is here; always:
 # it parses, every rule has alert, expr, a severity and a summary, and every
 # gymd_* or process_* metric its expressions name is one lib/metrics.c renders.
+# gymctl retention as docs/operations.md section 7 has the sysadmin run it, on
+# a scratch database of the test cluster: --dry-run counts and removes
+# nothing; a run writes the 8-year-old order to a mode-0600 JSON-lines file
+# in DIR and removes it; a 1-year-old order stays.
+check_retention() {
+	local d="$TMP/retention" db admin was_up=1 bad=0
+	have psql || { echo "psql not found"; return 77; }
+	example_prereqs || return $?
+	[[ -x "$BIN_DIR/gymctl" ]] || { echo "$BIN_DIR/gymctl not built"; return 77; }
+	bash "$PG_SH" status test >/dev/null 2>&1 || was_up=0
+	bash "$PG_SH" start test >"$TMP/pg-start.log" 2>&1 ||
+		{ tail -n 5 "$TMP/pg-start.log"; echo "could not start the test cluster"; return 1; }
+	db="$(bash "$PG_SH" conninfo test gym_retention_ops)"
+	admin="$(bash "$PG_SH" conninfo test gym)"
+	retention_drill "$d" "$db" || bad=1
+	psql -X -q -d "$admin" -c "DROP DATABASE IF EXISTS gym_retention_ops" >/dev/null 2>&1 || true
+	if ((was_up == 0)); then
+		bash "$PG_SH" stop test >/dev/null 2>&1 || true
+	fi
+	return "$bad"
+}
+
+# orders_named DB ID: how many orders have the id.
+orders_named() {
+	psql -X -tA -d "$1" -v id="$2" <<<"SELECT count(*) FROM payment_orders WHERE order_id = :'id'"
+}
+
+retention_drill() {
+	local d="$1" db="$2" out files
+	bash "$PG_SH" recreatedb test gym_retention_ops >/dev/null 2>&1 ||
+		{ echo "could not create the scratch database"; return 1; }
+	render_example "$d" || return 1
+	sed -i "s|^db = .*|db = $(sed_repl "$db")|" "$d/gymd.conf"
+	"$BIN_DIR/gymctl" -c "$d/gymd.conf" migrate -d "$ROOT/migrations" >/dev/null ||
+		{ echo "gymctl migrate failed"; return 1; }
+	psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL' || { echo "could not load the orders"; return 1; }
+INSERT INTO users (openid, created_at, last_login_at) VALUES ('ops-retention', now(), now());
+INSERT INTO course_schedules (course_name, starts_at, ends_at, capacity, created_at)
+VALUES ('旧课', now() - interval '8 years', now() - interval '8 years' + interval '1 hour', 0,
+        now() - interval '8 years');
+INSERT INTO payment_orders (order_id, user_id, course_schedule_id, amount_fen, status, expires_at,
+                            created_at, updated_at)
+SELECT v.oid, u.id, s.id, 20000, 'expired', v.t + interval '30 minutes', v.t, v.t
+  FROM users u, course_schedules s,
+       (VALUES ('OPSOLD0001', now() - interval '8 years'), ('OPSNEW0001', now() - interval '1 year')) v(oid, t);
+SQL
+	out="$("$BIN_DIR/gymctl" -c "$d/gymd.conf" retention run --dry-run)" ||
+		{ echo "retention --dry-run failed"; return 1; }
+	printf '%s\n' "$out"
+	[[ "$out" == "would archive: orders 1 "* ]] || { echo "the dry run did not count one order"; return 1; }
+	[[ "$(orders_named "$db" OPSOLD0001)" == 1 ]] || { echo "the dry run removed the order"; return 1; }
+	mkdir -m 700 "$d/archive"
+	out="$("$BIN_DIR/gymctl" -c "$d/gymd.conf" retention run --dir "$d/archive")" ||
+		{ echo "retention run failed"; return 1; }
+	printf '%s\n' "${out//"$d/"/}"
+	mapfile -t files < <(find "$d/archive" -name 'orders-*.jsonl')
+	((${#files[@]} == 1)) || { echo "expected one orders file, found ${#files[@]}"; return 1; }
+	[[ "$(stat -c %a "${files[0]}")" == 600 ]] || { echo "the archive is not mode 600"; return 1; }
+	grep -q '"OPSOLD0001"' "${files[0]}" || { echo "the old order is not in the archive"; return 1; }
+	[[ "$(orders_named "$db" OPSOLD0001)" == 0 ]] || { echo "the archived order is still there"; return 1; }
+	[[ "$(orders_named "$db" OPSNEW0001)" == 1 ]] || { echo "the 1-year-old order went"; return 1; }
+	echo "the old order archived (mode 600) and removed; the recent one kept"
+}
+
 check_alert_rules() {
 	local rules="$ROOT/monitoring/gym-alerts.yml"
 	[[ -r "$rules" ]] || { echo "$rules not found"; return 1; }
@@ -943,6 +1010,7 @@ main() {
 	run_check "cli: gymd and gymctl --help, help, --version on stdout, exit 0" check_cli_help
 	run_check "make run: demo classes at the gym's local times (Asia/Shanghai)" check_demo_times
 	run_check "backup: gym-backup dumps with retention; the restore drill restores every row" check_backup_restore
+	run_check "retention: gymctl retention archives an 8-year-old order, keeps a recent one" check_retention
 	run_check "alerts: monitoring/gym-alerts.yml names only exported metrics" check_alert_rules
 	run_check "install: staged twice, idempotent, config and secrets kept" check_install
 	run_check "install: PREFIX=/opt/gym reaches the units and the nginx console alias" check_install_prefix
