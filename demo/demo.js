@@ -135,8 +135,9 @@
 		this.field = (body && body.field) || '';
 		this.alternatives = (body && body.alternatives) || [];
 	}
+	/* what a parent reads: the server's sentence, never its code */
 	ApiError.prototype.toString = function () {
-		return this.message + '（' + this.code + '）';
+		return this.message || '出了点问题，请稍后再试。';
 	};
 
 	/* request(method, path, body, key, raw) -> Promise of the JSON body (a Response when raw). */
@@ -210,6 +211,7 @@
 		stopPoll();
 		save('order', '');
 		state.order = null;
+		state.cardError = null;
 		show($('pay'), false);
 		show($('booked'), false);
 		showError('');
@@ -227,8 +229,10 @@
 			items.forEach(function (s) {
 				state.courses[s.id] = s;
 				var full = s.available <= 0;
-				/* one open order at a time: pay or cancel it first */
+				/* one open order at a time: pay or cancel it first; one trial per parent */
 				var busy = !!state.order && state.order.status === 'pending';
+				var done = !!state.order && state.order.status === 'paid';
+				var said = state.cardError && state.cardError.id === s.id ? state.cardError.msg : '';
 				box.appendChild(el('div', { className: 'class', 'data-schedule': String(s.id) }, [
 					el('div', { className: 'name', text: s.course_name }),
 					el('div', { className: 'when', text: fmtTime(s.starts_at) + ' – ' + fmtClock(s.ends_at).slice(0, 5) }),
@@ -236,9 +240,13 @@
 					    text: full ? '名额已满' : '剩余 ' + s.available + ' / ' + s.capacity + ' 个名额' }),
 					el('div', { className: 'price', text: '¥' + s.price }),
 					el('button', { type: 'button', className: 'book', 'data-schedule': String(s.id),
-					    text: full ? '已满' : '预约', disabled: full || busy ? 'disabled' : null,
-					    title: busy ? '请先支付或取消当前订单' : null,
-					    onclick: function (ev) { book(s, ev.target); } })
+					    text: full ? '已满' : done ? '已预约体验课' : '预约',
+					    disabled: full || busy || done ? 'disabled' : null,
+					    title: busy ? '请先支付或取消当前订单' : done ? '您已预约过体验课，无法重复预约' : null,
+					    onclick: function (ev) { book(s, ev.target); } }),
+					/* what went wrong with this class's button, beside it */
+					el('p', { className: 'error card-error', role: 'alert', text: said,
+					    hidden: said ? null : 'hidden' })
 				]));
 			});
 			show($('class-empty'), items.length === 0);
@@ -296,6 +304,7 @@
 		var buttons = document.querySelectorAll('button.book');
 		Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
 		showError('');
+		state.cardError = null;
 		btn.textContent = '占座中…';
 		var attempt = rand(8);
 		api('POST', '/bookings/seat-reserve', { course_schedule_id: s.id }, 'hold-' + s.id + '-' + attempt)
@@ -319,7 +328,11 @@
 			else if (err.code === 'ACTIVE_HOLD_EXISTS')
 				msg += ' 请先完成或取消当前订单。';
 			markField(err);
-			showError(msg);
+			/* a refused field is told at the form; the rest beside the button */
+			if (err.field)
+				showError(msg);
+			else
+				state.cardError = { id: s.id, msg: msg };
 		}).then(function () {
 			loadClasses();
 		});

@@ -221,6 +221,9 @@ async function demoBookAndPay(browser, page, scheduleId, name) {
 	assert(booked.includes('预约成功') && booked.includes(orderId), 'the booking shows: ' + booked);
 	await page.waitFor(`document.querySelector('${card}').textContent.includes('剩余 3 / 4')`,
 	    'the booked seat counted on the card');
+	/* one trial per parent: the page offers no second one */
+	await page.waitFor(`(b => b.disabled && b.textContent === '已预约体验课')(document.querySelector('${card} button.book'))`,
+	    'booking disabled once the trial is confirmed');
 	await page.screenshot(path.join(ART, 'demo.png'));
 	ok('demo page shows 已支付 and the booking by itself; screenshot demo.png');
 	return { orderId, sim };
