@@ -9,5 +9,6 @@ const char *gym_ctl_opt(int argc, char **argv, const char *name);
 int gym_ctl_schedule_list(struct gym_db *);
 int gym_ctl_operator(struct gym_db *, int argc, char **argv);
 int gym_ctl_pii(struct gym_db *, const struct gym_config *, int argc, char **argv);
+int gym_ctl_reconcile(struct gym_db *, const struct gym_config *, int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
  *   gymctl [-c FILE] sweep
  *   gymctl [-c FILE] operator add|list|revoke ...
  *   gymctl [-c FILE] pii rekey
+ *   gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat] [--force]
  *   gymctl help | --help | -h      usage on stdout, exit 0
  *   gymctl --version | -V          the version on stdout, exit 0
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "       gymctl [-c FILE] operator add NAME --role operator|auditor\n"
     "       gymctl [-c FILE] operator list | operator revoke ID\n"
     "       gymctl [-c FILE] pii rekey\n"
+    "       gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat] [--force]\n"
     "       gymctl help | --version\n"
     "Without -c: $GYM_CONFIG, else var/dev/gymd.conf.\n";
 
@@ -205,6 +207,8 @@ main(int argc, char *argv[])
 		rc = gym_ctl_operator(db, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "pii") == 0)
 		rc = gym_ctl_pii(db, &cfg, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "reconcile") == 0)
+		rc = gym_ctl_reconcile(db, &cfg, argc - i - 1, argv + i + 1);
 	else
 		rc = usage();
 	gym_db_free(db);

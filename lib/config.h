@@ -59,6 +59,10 @@ struct gym_config {
 	int late_payment_refund_auto;
 	int hold_minutes;	/* a seat hold's length (15) */
 	int order_minutes;	/* an unpaid order's length (30), >= hold_minutes */
+	/* reconcile_bill_time: "HH:MM" China time after which the job
+	 * reconciles yesterday's bills (WeChat's are ready after 10:00);
+	 * NULL or "off": the job does not (gymctl reconcile still does) */
+	char *reconcile_bill_time;
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

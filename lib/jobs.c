@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bill.h"
 #include "booking.h"
 #include "db.h"
 #include "jobs.h"
@@ -212,6 +213,9 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 				r.expired = -1;
 			r.reconciled = paying ? gym_reconcile_run(db, &chans, cfg) : 0;
 			r.refunds = paying ? gym_refund_job_run(db, &chans, cfg) : 0;
+			/* yesterday's bills, once it is past reconcile_bill_time */
+			if (paying)
+				(void)gym_recon_job_run(db, &chans, cfg);
 			if (wx != NULL)
 				r.messages = send_all(db, wx, cfg, &t0, stop);
 			/* seat counts (a lapse changes one with no write), then

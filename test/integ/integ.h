@@ -27,5 +27,6 @@ Suite *alipay_suite(void);
 Suite *waitlist_suite(void);
 Suite *push_suite(void);
 Suite *payevent_suite(void);
+Suite *recon_suite(void);
 
 #endif

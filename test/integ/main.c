@@ -33,6 +33,7 @@ static Suite *(*const suites[])(void) = {
 	waitlist_suite,
 	push_suite,
 	payevent_suite,
+	recon_suite,
 };
 
 int

@@ -26,6 +26,7 @@ static Suite *(*const suites[])(void) = {
 	status_suite,
 	alipay_suite,
 	qrpng_suite,
+	billparse_suite,
 };
 
 int

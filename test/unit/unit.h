@@ -23,5 +23,6 @@ Suite *registration_suite(void);
 Suite *status_suite(void);
 Suite *alipay_suite(void);
 Suite *qrpng_suite(void);
+Suite *billparse_suite(void);
 
 #endif
