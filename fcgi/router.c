@@ -47,6 +47,10 @@ static const struct gym_route routes[] = {
 	{ "PATCH", "/admin/course-schedules/{}", gym_h_admin_schedule_update, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "POST", "/admin/course-schedules/{}/cancel", gym_h_admin_schedule_cancel, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "GET", "/admin/course-schedules/{}/roster", gym_h_admin_roster, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/reconciliation", gym_h_admin_reconciliation, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/reconciliation/discrepancies", gym_h_admin_discrepancies, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/reconciliation/discrepancies/{}/resolve", gym_h_admin_discrepancy_resolve, GYM_AUTH_OPERATOR, 4 * KB },
+	{ "GET", "/admin/reports/daily", gym_h_admin_report_daily, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

@@ -38,6 +38,9 @@ struct gym_bill {
 	long long count, gross_fen, refund_fen, fee_fen;
 };
 
+/* 1 when d is a real YYYY-MM-DD date (2000..2999). */
+int gym_bill_date_ok(const char *d);
+
 /* "200.00", "-1.2", "0" as fen; 0, or -1 when s[len] is not such an
  * amount (at most two decimals, no exponent, no spaces, sane size). */
 int gym_yuan_fen(const char *s, size_t len, long long *fen);

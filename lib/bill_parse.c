@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bill.h"
 
@@ -52,6 +53,27 @@ gym_yuan_fen(const char *s, size_t len, long long *fen)
 		return -1;
 	*fen = (whole * 100 + cents) * (neg ? -1 : 1);
 	return 0;
+}
+
+int
+gym_bill_date_ok(const char *d)
+{
+	struct tm t, back;
+	time_t at;
+	char tail;
+
+	memset(&t, 0, sizeof(t));
+	if (d == NULL || strlen(d) != 10 || d[4] != '-' || d[7] != '-' ||
+	    strspn(d, "0123456789-") != 10 ||
+	    sscanf(d, "%4d-%2d-%2d%c", &t.tm_year, &t.tm_mon, &t.tm_mday, &tail) != 3 ||
+	    t.tm_year < 2000 || t.tm_year > 2999)
+		return 0;
+	t.tm_year -= 1900;
+	t.tm_mon--;
+	at = timegm(&t);
+	if (gmtime_r(&at, &back) == NULL)
+		return 0;
+	return back.tm_year == t.tm_year && back.tm_mon == t.tm_mon && back.tm_mday == t.tm_mday;
 }
 
 static void

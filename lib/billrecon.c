@@ -360,16 +360,6 @@ write_tx(struct gym_db *db, void *arg)
 
 /* ---- the day ---- */
 
-static int
-valid_date(const char *d)
-{
-	int y, m, dd;
-	char tail;
-
-	return d != NULL && strlen(d) == 10 && d[4] == '-' && d[7] == '-' &&
-	    sscanf(d, "%4d-%2d-%2d%c", &y, &m, &dd, &tail) == 3 && y >= 2000 && y < 3000 &&
-	    m >= 1 && m <= 12 && dd >= 1 && dd <= 31;
-}
 
 /* Mark the claimed day failed; a bad file also leaves a discrepancy. */
 static void
@@ -450,7 +440,7 @@ recon_day(struct gym_db *db, struct gym_channels *chans, const struct gym_config
 	memset(&bill, 0, sizeof(bill));
 	snprintf(out->channel, sizeof(out->channel), "%s", channel != NULL ? channel : "");
 	snprintf(out->date, sizeof(out->date), "%s", date != NULL ? date : "");
-	if (!valid_date(date) || channel == NULL)
+	if (!gym_bill_date_ok(date) || channel == NULL)
 		return GYM_EINVAL;
 	if ((e = gym_channels_get(chans, cfg, channel, &ch)) != GYM_OK)
 		return e == GYM_E_UNKNOWN_CHANNEL ? GYM_EINVAL : e;
@@ -534,7 +524,7 @@ gym_recon_get(struct gym_db *db, const char *channel, const char *date,
 	memset(out, 0, sizeof(*out));
 	snprintf(out->channel, sizeof(out->channel), "%s", channel);
 	snprintf(out->date, sizeof(out->date), "%s", date);
-	if (!valid_date(date))
+	if (!gym_bill_date_ok(date))
 		return GYM_EINVAL;
 	if ((e = gym_db_exec(db, &st_get, 2, p, &res)) != GYM_OK)
 		return e;
