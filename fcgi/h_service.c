@@ -3,12 +3,15 @@
  * root (nginx keeps /metrics to loopback; gymd answers it only to the
  * trusted_proxies).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "handlers.h"
 #include "metrics.h"
+#include "recon_report.h"
 
 /* 200 {"status":"ok"} when the database answers SELECT 1; otherwise
  * GYM_EDB, which the error map answers as 503 UNAVAILABLE. */
@@ -29,6 +32,29 @@ gym_h_healthz(struct gym_req *req, struct gym_resp *resp)
 	return gym_resp_json(resp, 200, o);
 }
 
+/* The open reconciliation discrepancies, a gauge read from the database
+ * (left out when it cannot be read: /metrics answers without it). */
+static void
+append_open_discrepancies(struct gym_req *req, struct gym_resp *resp)
+{
+	static const char fmt[] = "# HELP gymd_reconciliation_discrepancies_open Bill "
+	    "reconciliation discrepancies not resolved yet.\n"
+	    "# TYPE gymd_reconciliation_discrepancies_open gauge\n"
+	    "gymd_reconciliation_discrepancies_open %lld\n";
+	char line[256], *nb;
+	long long n = 0;
+	int len;
+
+	if (req->ctx->db == NULL || gym_recon_open_count(req->ctx->db, &n) != GYM_OK)
+		return;
+	if ((len = snprintf(line, sizeof(line), fmt, n)) <= 0 || (size_t)len >= sizeof(line) ||
+	    (nb = realloc(resp->body, resp->body_len + (size_t)len + 1)) == NULL)
+		return;
+	memcpy(nb + resp->body_len, line, (size_t)len + 1);
+	resp->body = nb;
+	resp->body_len += (size_t)len;
+}
+
 enum gym_err
 gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 {
@@ -42,6 +68,7 @@ gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 	resp->body = NULL;
 	if ((rc = gym_metrics_render(&resp->body, &resp->body_len)) != GYM_OK)
 		return rc;
+	append_open_discrepancies(req, resp);
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4";
 	return GYM_OK;

@@ -66,6 +66,9 @@ static struct gym_stmt st_open = { "recon_open_json",
 	"  " DISC_JSON " AS j FROM recon_discrepancies d WHERE d.resolved_at IS NULL "
 	"  ORDER BY d.id DESC LIMIT $1::int) x), '[]'::jsonb))::text AS j", 0 };
 
+static struct gym_stmt st_open_count = { "recon_open_count",
+	"SELECT count(*) AS n FROM recon_discrepancies WHERE resolved_at IS NULL", 0 };
+
 static struct gym_stmt st_resolve = { "recon_resolve",
 	"UPDATE recon_discrepancies d SET resolved_at = $2::timestamptz, resolved_by = $3::bigint, "
 	" resolution_note = $4 WHERE d.id = $1::bigint AND d.resolved_at IS NULL "
@@ -154,6 +157,20 @@ gym_recon_open_json(struct gym_db *db, int limit, char **json)
 
 	snprintf(lim, sizeof(lim), "%d", limit);
 	return one_text(db, &st_open, 1, p, json);
+}
+
+enum gym_err
+gym_recon_open_count(struct gym_db *db, long long *n)
+{
+	PGresult *res = NULL;
+	enum gym_err e;
+
+	*n = 0;
+	if ((e = gym_db_exec(db, &st_open_count, 0, NULL, &res)) != GYM_OK)
+		return e;
+	*n = PQntuples(res) == 1 ? gym_db_get_ll(res, 0, "n") : 0;
+	PQclear(res);
+	return GYM_OK;
 }
 
 struct resolve_ctx {

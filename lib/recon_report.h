@@ -17,6 +17,8 @@ enum gym_err gym_recon_day_json(struct gym_db *, const char *channel, const char
     char **json);
 /* {"count": open ones, "items": the newest limit open ones, every day}. */
 enum gym_err gym_recon_open_json(struct gym_db *, int limit, char **json);
+/* How many discrepancies are open (every day and channel). */
+enum gym_err gym_recon_open_count(struct gym_db *, long long *n);
 /* An operator settles discrepancy id with a note (audited: entity payment,
  * action reconciliation_resolved): the discrepancy as JSON.
  * GYM_ENOTFOUND, or GYM_ECONFLICT when it was resolved already. */

@@ -25,5 +25,6 @@ Suite *push_suite(void);		/* check_push.c: live push through Nchan */
 Suite *alipay_suite(void);	/* check_alipay.c: Alipay's notify URL */
 Suite *fcgi_suite(void);	/* check_fcgi.c: the FastCGI listener, reached directly */
 Suite *waitlist_suite(void);	/* check_waitlist.c: a full class's waitlist and its offers */
+Suite *recon_suite(void);	/* check_recon.c: bill reconciliation, its admin API, the report */
 
 #endif
