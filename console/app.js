@@ -962,7 +962,7 @@
 		});
 		if (max === min)
 			max = min + 100;
-		s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, preserveAspectRatio: 'none', id: 'net-chart',
+		s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, id: 'net-chart',
 		    'data-days': n });
 		scale = (H - T - B) / (max - min);
 		y0 = T + max * scale;
