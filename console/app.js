@@ -13,6 +13,11 @@
  * controls.  Everything the server returns is put in the page with
  * textContent, never as HTML.  Other views register in GymConsole.views
  * (one file each, e.g. overview.js).
+ *   #/recon           a day's bill reconciliation, every open discrepancy, resolve one
+ *   #/reports         money per day, a chart of the net revenue, CSV export
+ * The operator token is kept in sessionStorage (this tab only) and sent as a
+ * bearer token to /api/v1/admin/... on the same origin.  Everything the server
+ * returns is put in the page with textContent, never as HTML.
  */
 'use strict';
 
@@ -991,6 +996,215 @@
 		});
 	}
 
+	/* ---- reconciliation and reports ------------------------------------------------- */
+
+	var RECON_KIND = {
+		missing_here: '已收款，本地无此支付', missing_there: '本地有，账单无',
+		amount_mismatch: '金额不符', status_mismatch: '状态不符', bad_file: '账单文件不完整'
+	};
+	var RECON_ADVICE = {
+		missing_here: '微信已收款但本地没有对应的已支付订单（家长付了钱却没有名额）：按商户订单号找到家长，补给名额或在商户平台退款。',
+		missing_there: '本地显示已支付/已退款，但微信账单中没有：先在微信查询该笔交易；跨零点的交易可能在次日账单中。',
+		amount_mismatch: '金额不一致：在微信支付商户平台核对该订单金额，多收部分请退款。',
+		status_mismatch: '状态不一致：在微信查询该交易或退款的最新状态，并更正本地记录。',
+		bad_file: '账单下载不完整或校验失败：系统会自动重试；也可运行 gymctl reconcile --date 日期 --force。'
+	};
+	var RECON_STATE = { running: '核对中', done: '已完成', failed: '失败' };
+
+	/* A China (Asia/Shanghai) date, offset by days from today: "YYYY-MM-DD". */
+	function chinaDate(offsetDays) {
+		var d = new Date(Date.now() + 8 * 3600 * 1000 + (offsetDays || 0) * 86400 * 1000);
+		return d.toISOString().slice(0, 10);
+	}
+
+	function fenCell(v) {
+		return el('td', { text: typeof v === 'number' ? yuan(v) : '' });
+	}
+
+	/* One discrepancy as a table row (withDate: the open list's first column). */
+	function discRow(d, withDate) {
+		var otn = d.order_id ?
+		    el('a', { href: '#/orders/' + encodeURIComponent(d.order_id), text: d.out_trade_no || d.order_id }) :
+		    (d.out_trade_no || '');
+		var act = d.resolved ?
+		    el('span', { className: 'hint', text: '已处理：' + (d.resolution_note || '') }) :
+		    el('button', { type: 'button', text: '标记已处理', className: 'resolve',
+		        onclick: function () { resolveDisc(d); } });
+		var cells = [];
+		if (withDate)
+			cells.push(el('td', { text: d.date }));
+		cells.push(el('td', {}, [el('span', { className: 'badge bad', text: label(RECON_KIND, d.kind) })]),
+		    el('td', {}, [otn]), el('td', { text: d.out_refund_no || '' }),
+		    fenCell(d.bill_amount_fen), fenCell(d.our_amount_fen));
+		if (!withDate)
+			cells.push(el('td', { text: d.bill_state || '' }), el('td', { text: d.our_state || '' }));
+		cells.push(el('td', { text: RECON_ADVICE[d.kind] || d.action || '' }));
+		if (!withDate)
+			cells.push(el('td', {}, [el('details', { className: 'evidence' }, [
+				el('summary', { text: '查看' }),
+				el('pre', { text: JSON.stringify(d.evidence, null, 2) })])]));
+		cells.push(el('td', {}, [act]));
+		return el('tr', { 'data-discrepancy': String(d.id), 'data-kind': d.kind }, cells);
+	}
+
+	function resolveDisc(d) {
+		var note = window.prompt('处理说明（必填，将记入审计日志）：', '');
+		if (note === null || !note.trim())
+			return;
+		api('POST', '/admin/reconciliation/discrepancies/' + encodeURIComponent(d.id) + '/resolve',
+		    { body: { note: note.trim() } }).then(function () {
+			flash('差异 ' + d.id + ' 已标记为已处理。');
+			loadRecon();
+		}, function (err) { flash('处理失败：' + err, 'error'); });
+	}
+
+	/* The open ones of every day; the count also beside the nav link. */
+	function loadReconOpen() {
+		return api('GET', '/admin/reconciliation/discrepancies').then(function (r) {
+			var body = $('recon-open-body'), items = (r && r.items) || [], b = $('recon-open-badge');
+			clear(body);
+			items.forEach(function (d) { body.appendChild(discRow(d, true)); });
+			if (!items.length)
+				emptyRow(body, 8, '没有未处理的差异');
+			$('recon-open-count').textContent = '（' + (r ? r.count : 0) + ' 条）';
+			b.textContent = r && r.count ? String(r.count) : '';
+			show(b, !!(r && r.count));
+		}, function (err) { flash('读取未处理差异失败：' + err, 'error'); });
+	}
+
+	function loadRecon() {
+		var date = $('recon-date').value || chinaDate(-1);
+		api('GET', '/admin/reconciliation', { query: { date: date, channel: $('recon-channel').value } })
+		    .then(function (r) {
+			var runs = $('recon-runs-body'), day = $('recon-day-body');
+			clear(runs);
+			clear(day);
+			(r.runs || []).forEach(function (x) {
+				runs.appendChild(el('tr', { 'data-state': x.state }, [
+					el('td', { text: x.channel === 'wechat' ? '微信支付' : x.channel }),
+					el('td', {}, [el('span', { className: 'badge ' + (x.state === 'done' ? 'ok' : 'bad'),
+					    text: label(RECON_STATE, x.state) })]),
+					el('td', { text: String(x.bill_rows) }), el('td', { text: String(x.matched) }),
+					el('td', { text: String(x.discrepancies) }),
+					fenCell(x.gross_fen), fenCell(x.refund_fen), fenCell(x.fee_fen), fenCell(x.net_fen),
+					el('td', { text: x.error_code ? x.error_code + '：' + (x.error_message || '') : '' })
+				]));
+			});
+			if (!(r.runs || []).length)
+				emptyRow(runs, 10, '该日尚未对账');
+			(r.discrepancies || []).forEach(function (d) { day.appendChild(discRow(d, false)); });
+			if (!(r.discrepancies || []).length)
+				emptyRow(day, 10, '无差异');
+		}, function (err) { flash('读取对账结果失败：' + err, 'error'); });
+		loadReconOpen();
+	}
+
+	function initRecon() {
+		$('recon-date').value = chinaDate(-1);
+		$('recon-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			loadRecon();
+		});
+	}
+
+	var SVG_NS = 'http://www.w3.org/2000/svg';
+	function svg(tag, attrs, text) {
+		var e = document.createElementNS(SVG_NS, tag), k;
+		for (k in attrs) {
+			if (Object.prototype.hasOwnProperty.call(attrs, k))
+				e.setAttribute(k, String(attrs[k]));
+		}
+		if (text !== undefined)
+			e.textContent = text;
+		return e;
+	}
+
+	/* Daily net revenue as bars (inline SVG; negative days below the axis, red). */
+	function drawChart(days) {
+		var box = $('report-chart'), W = 900, H = 260, L = 56, R = 10, T = 12, B = 34;
+		var max = 0, min = 0, i, n = days.length, bw, y0, scale, g, s;
+		clear(box);
+		days.forEach(function (d) {
+			max = Math.max(max, d.net_fen);
+			min = Math.min(min, d.net_fen);
+		});
+		if (max === min)
+			max = min + 100;
+		s = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, id: 'net-chart',
+		    'data-days': n });
+		scale = (H - T - B) / (max - min);
+		y0 = T + max * scale;
+		bw = (W - L - R) / Math.max(n, 1);
+		s.appendChild(svg('line', { x1: L, y1: y0, x2: W - R, y2: y0, 'class': 'axis' }));
+		s.appendChild(svg('line', { x1: L, y1: T, x2: L, y2: H - B, 'class': 'axis' }));
+		s.appendChild(svg('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, '¥' + (max / 100).toFixed(0)));
+		s.appendChild(svg('text', { x: L - 4, y: y0 + 3, 'text-anchor': 'end' }, '0'));
+		if (min < 0)
+			s.appendChild(svg('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, '¥' + (min / 100).toFixed(0)));
+		for (i = 0; i < n; i++) {
+			var v = days[i].net_fen, h = Math.abs(v) * scale, x = L + i * bw;
+			g = svg('rect', { x: x + bw * 0.1, y: v >= 0 ? y0 - h : y0, width: Math.max(bw * 0.8, 1),
+			    height: Math.max(h, v === 0 ? 0 : 1), 'class': 'bar' + (v < 0 ? ' neg' : ''),
+			    'data-date': days[i].date, 'data-net': v });
+			g.appendChild(svg('title', {}, days[i].date + ' 净收入 ' + yuan(v)));
+			s.appendChild(g);
+			if (i === 0 || i === n - 1 || (n > 14 && i % Math.ceil(n / 6) === 0))
+				s.appendChild(svg('text', { x: x + bw / 2, y: H - B + 14, 'text-anchor': 'middle' },
+				    days[i].date.slice(5)));
+		}
+		box.appendChild(s);
+	}
+
+	function loadReport() {
+		var q = { from: $('report-from').value, to: $('report-to').value };
+		api('GET', '/admin/reports/daily', { query: q }).then(function (r) {
+			var body = $('report-days-body'), tb = $('report-totals-body'), t = r.totals;
+			drawChart(r.days || []);
+			clear(tb);
+			tb.appendChild(el('tr', {}, [el('td', { text: r.from + ' 至 ' + r.to }),
+			    el('td', { text: String(t.payments) }), fenCell(t.gross_fen),
+			    el('td', { text: String(t.refunds) }), fenCell(t.refund_fen),
+			    fenCell(t.fee_fen), fenCell(t.net_fen)]));
+			clear(body);
+			(r.days || []).slice().reverse().forEach(function (d) {
+				Object.keys(d.by_channel || {}).forEach(function (c) {
+					var m = d.by_channel[c];
+					if (!m.payments && !m.refunds && !m.fee_fen)
+						return;
+					body.appendChild(el('tr', {}, [el('td', { text: d.date }),
+					    el('td', { text: c === 'wechat' ? '微信支付' : c === 'alipay' ? '支付宝' : c }),
+					    el('td', { text: String(m.payments) }), fenCell(m.gross_fen),
+					    el('td', { text: String(m.refunds) }), fenCell(m.refund_fen),
+					    fenCell(m.fee_fen), fenCell(m.net_fen)]));
+				});
+			});
+			if (!body.firstChild)
+				emptyRow(body, 8, '该时间段内没有收款或退款');
+			var qs = 'from=' + encodeURIComponent(r.from) + '&to=' + encodeURIComponent(r.to);
+			return fetch(API + '/admin/reports/daily?' + qs, { headers: {
+			    Authorization: 'Bearer ' + token(), Accept: 'text/csv' } }).then(function (res) {
+				return res.ok ? res.blob() : null;
+			}).then(function (blob) {
+				var a = $('report-csv');
+				if (!blob)
+					return;
+				if (a.href && a.href.indexOf('blob:') === 0)
+					URL.revokeObjectURL(a.href);
+				a.href = URL.createObjectURL(blob);
+				a.download = 'daily-' + r.from + '-' + r.to + '.csv';
+			});
+		}, function (err) { flash('读取报表失败：' + err, 'error'); });
+	}
+
+	function initReports() {
+		$('report-to').value = chinaDate(0);
+		$('report-from').value = chinaDate(-89);
+		$('report-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			loadReport();
+		});
+	}
+
 	/* ---- live feed -------------------------------------------------------------------- */
 
 	/*
@@ -1160,7 +1374,7 @@
 	}
 
 	function showView(name) {
-		['signin', 'orders', 'order', 'audit', 'classes', 'products'].concat(Object.keys(views)).forEach(function (v) {
+		['signin', 'orders', 'order', 'audit', 'classes', 'products', 'recon', 'reports'].concat(Object.keys(views)).forEach(function (v) {
 			if ($('view-' + v))
 				show($('view-' + v), v === name);
 		});
@@ -1214,6 +1428,14 @@
 			showView('products');
 			loadProducts();
 			break;
+		case 'recon':
+			showView('recon');
+			loadRecon();
+			break;
+		case 'reports':
+			showView('reports');
+			loadReport();
+			break;
 		default:
 			if (views[parts[0]]) {
 				showView(parts[0]);
@@ -1251,6 +1473,8 @@
 		initAudit();
 		initClasses();
 		initProducts();
+		initRecon();
+		initReports();
 		window.addEventListener('hashchange', route);
 		/* A click on the tab already shown reloads it. */
 		Array.prototype.forEach.call(document.querySelectorAll('[data-nav]'), function (a) {

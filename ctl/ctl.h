@@ -15,5 +15,6 @@ int gym_ctl_read_password(const char *file, char *buf, size_t len);
 int gym_ctl_retention(struct gym_db *, int argc, char **argv);
 int gym_ctl_pii(struct gym_db *, const struct gym_config *, int argc, char **argv);
 int gym_ctl_product(struct gym_db *, int argc, char **argv);
+int gym_ctl_reconcile(struct gym_db *, const struct gym_config *, int argc, char **argv);
 
 #endif

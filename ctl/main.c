@@ -7,6 +7,7 @@
  *   gymctl [-c FILE] operator add|list|revoke ...
  *   gymctl [-c FILE] pii rekey
  *   gymctl [-c FILE] product list | add ... | set ID ...   (product.c)
+ *   gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat] [--force]
  *   gymctl help | --help | -h      usage on stdout, exit 0
  *   gymctl --version | -V          the version on stdout, exit 0
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "       gymctl [-c FILE] product list\n"
     "       gymctl [-c FILE] product add --kind membership|class_pack --name NAME --price-fen N --days N [--credits N]\n"
     "       gymctl [-c FILE] product set ID [--name NAME] [--price-fen N] [--days N] [--credits N] [--active true|false]\n"
+    "       gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat] [--force]\n"
     "       gymctl help | --version\n"
     "Without -c: $GYM_CONFIG, else var/dev/gymd.conf.\n";
 
@@ -215,6 +217,8 @@ main(int argc, char *argv[])
 		rc = gym_ctl_product(db, argc - i - 1, argv + i + 1);
 	else if (strcmp(argv[i], "retention") == 0)
 		rc = gym_ctl_retention(db, argc - i - 1, argv + i + 1);
+	else if (strcmp(argv[i], "reconcile") == 0)
+		rc = gym_ctl_reconcile(db, &cfg, argc - i - 1, argv + i + 1);
 	else
 		rc = usage();
 	gym_db_free(db);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "overview.h"
+#include "recon_report.h"
 
 /* 200 {"status":"ok"} when the database answers SELECT 1; otherwise
  * GYM_EDB, which the error map answers as 503 UNAVAILABLE. */
@@ -66,6 +67,29 @@ render_state(struct gym_req *req, struct gym_resp *resp)
 	return gym_metrics_render_state(&st, &resp->body, &resp->body_len);
 }
 
+/* The open reconciliation discrepancies, a gauge read from the database
+ * (left out when it cannot be read: /metrics answers without it). */
+static void
+append_open_discrepancies(struct gym_req *req, struct gym_resp *resp)
+{
+	static const char fmt[] = "# HELP gymd_reconciliation_discrepancies_open Bill "
+	    "reconciliation discrepancies not resolved yet.\n"
+	    "# TYPE gymd_reconciliation_discrepancies_open gauge\n"
+	    "gymd_reconciliation_discrepancies_open %lld\n";
+	char line[256], *nb;
+	long long n = 0;
+	int len;
+
+	if (req->ctx->db == NULL || gym_recon_open_count(req->ctx->db, &n) != GYM_OK)
+		return;
+	if ((len = snprintf(line, sizeof(line), fmt, n)) <= 0 || (size_t)len >= sizeof(line) ||
+	    (nb = realloc(resp->body, resp->body_len + (size_t)len + 1)) == NULL)
+		return;
+	memcpy(nb + resp->body_len, line, (size_t)len + 1);
+	resp->body = nb;
+	resp->body_len += (size_t)len;
+}
+
 enum gym_err
 gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 {
@@ -81,6 +105,7 @@ gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 		return rc;
 	if ((rc = render_state(req, resp)) != GYM_OK)
 		return rc;
+	append_open_discrepancies(req, resp);
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4";
 	return GYM_OK;

@@ -64,6 +64,10 @@ static const struct gym_route routes[] = {
 	{ "DELETE", "/admin/session", gym_h_admin_session_delete, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/whoami", gym_h_admin_whoami, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/overview", gym_h_admin_overview, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/reconciliation", gym_h_admin_reconciliation, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/reconciliation/discrepancies", gym_h_admin_discrepancies, GYM_AUTH_AUDITOR, 0 },
+	{ "POST", "/admin/reconciliation/discrepancies/{}/resolve", gym_h_admin_discrepancy_resolve, GYM_AUTH_OPERATOR, 4 * KB },
+	{ "GET", "/admin/reports/daily", gym_h_admin_report_daily, GYM_AUTH_AUDITOR, 0 },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 

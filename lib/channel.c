@@ -157,14 +157,21 @@ gym_channel_open_event(struct gym_channel *ch, const struct gym_channel_notice *
 }
 
 enum gym_err
-gym_channel_bill(struct gym_channel *ch, const char *date, char **text, size_t *len)
+gym_channel_bill(struct gym_channel *ch, enum gym_bill_kind kind, const char *date,
+    char **text, size_t *len)
 {
 	begin(ch);
 	*text = NULL;
 	*len = 0;
 	if (ch->ops->bill == NULL)
 		return GYM_ENOTFOUND;
-	return ch->ops->bill(ch, date, text, len);
+	return ch->ops->bill(ch, kind, date, text, len);
+}
+
+int
+gym_channel_has_bill(const struct gym_channel *ch)
+{
+	return ch->ops->bill != NULL;
 }
 
 void

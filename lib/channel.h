@@ -174,9 +174,17 @@ struct gym_channel;
  *   not hold (missing headers included); GYM_EINVAL when the verified
  *   body does not open or parse into a payment or refund; GYM_EINTERNAL
  *   when the channel's keys are not configured.
- * - bill: the day's statement (date "YYYY-MM-DD", China time) as the
- *   channel's text in *text (caller frees).
+ * - bill: the day's statement of kind (trades or fund flow; date
+ *   "YYYY-MM-DD", China time) as the channel's text in *text (caller
+ *   frees), checked whole (WeChat: the trade bill ALL or the fund-flow
+ *   bill, its SHA1 checked); GYM_ENOTFOUND when the channel has no such
+ *   bill that day; GYM_EUPSTREAM with ch->err.code BAD_FILE or BAD_HASH
+ *   when the file does not hold.
  */
+enum gym_bill_kind {
+	GYM_BILL_TRADES,		/* every payment and refund */
+	GYM_BILL_FUNDFLOW		/* the account's money in and out */
+};
 struct gym_channel_ops {
 	const char *name;		/* payment_method */
 	enum gym_err (*start)(struct gym_channel *);
@@ -192,7 +200,8 @@ struct gym_channel_ops {
 	    const char *out_refund_no, struct gym_channel_refund *);
 	enum gym_err (*open_event)(struct gym_channel *, const struct gym_channel_notice *,
 	    struct gym_channel_event *);
-	enum gym_err (*bill)(struct gym_channel *, const char *date, char **text, size_t *len);
+	enum gym_err (*bill)(struct gym_channel *, enum gym_bill_kind, const char *date,
+	    char **text, size_t *len);
 };
 
 struct gym_channel {
@@ -231,7 +240,10 @@ enum gym_err gym_channel_refund_query(struct gym_channel *, const char *out_trad
 enum gym_err gym_channel_open_event(struct gym_channel *, const struct gym_channel_notice *,
     struct gym_channel_event *);
 /* GYM_ENOTFOUND when the channel offers no bill (yet). */
-enum gym_err gym_channel_bill(struct gym_channel *, const char *date, char **text, size_t *len);
+enum gym_err gym_channel_bill(struct gym_channel *, enum gym_bill_kind, const char *date,
+    char **text, size_t *len);
+/* 1 when the channel offers bills at all. */
+int gym_channel_has_bill(const struct gym_channel *);
 const struct gym_channel_error *gym_channel_last_error(const struct gym_channel *);
 void gym_channel_trade_clear(struct gym_channel_trade *);
 void gym_channel_refund_clear(struct gym_channel_refund *);

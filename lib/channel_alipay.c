@@ -336,10 +336,14 @@ out:
 	return e;
 }
 
-/* The day's trade bill: the detail CSV of Alipay's zip, as UTF-8. */
+/* The day's trade bill: the detail CSV of Alipay's zip, as UTF-8.  Its
+ * fund-flow bill (signcustomer) is not fetched: GYM_ENOTFOUND. */
 static enum gym_err
-alipay_bill(struct gym_channel *ch, const char *date, char **text, size_t *len)
+alipay_bill(struct gym_channel *ch, enum gym_bill_kind kind, const char *date, char **text,
+    size_t *len)
 {
+	if (kind != GYM_BILL_TRADES)
+		return GYM_ENOTFOUND;
 	if (date == NULL || strlen(date) != 10)
 		return own_error(ch, GYM_EINVAL, "BILL_DATE");
 	return keep_error(ch, gym_ali_bill_fetch(ALI(ch), ch->cfg, date, text, len));

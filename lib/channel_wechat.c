@@ -260,6 +260,14 @@ wechat_open_event(struct gym_channel *ch, const struct gym_channel_notice *n,
 	return GYM_OK;
 }
 
+static enum gym_err
+wechat_bill(struct gym_channel *ch, enum gym_bill_kind kind, const char *date, char **text,
+    size_t *len)
+{
+	return keep_error(ch, gym_wx_bill(WX(ch), kind == GYM_BILL_FUNDFLOW ?
+	    GYM_WX_BILL_FUNDFLOW : GYM_WX_BILL_TRADE, date, text, len));
+}
+
 const struct gym_channel_ops gym_channel_wechat = {
 	GYM_CHANNEL_WECHAT,
 	wechat_start,
@@ -270,5 +278,5 @@ const struct gym_channel_ops gym_channel_wechat = {
 	wechat_refund_send,
 	wechat_refund_query,
 	wechat_open_event,
-	NULL,			/* the daily bill: issue 18 */
+	wechat_bill,
 };

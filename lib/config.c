@@ -90,6 +90,7 @@ static const struct ckey keys[] = {
 	{ "alipay.notify_url", C_STR, F(ali_notify_url), 0, 0 },
 	{ "alipay.seller_id", C_STR, F(ali_seller_id), 0, 0 },
 	{ "alipay.cainfo", C_STR, F(ali_cainfo), 0, 0 },
+	{ "reconcile_bill_time", C_STR, F(reconcile_bill_time), 0, 0 },
 };
 #undef F
 
@@ -406,6 +407,15 @@ trim(char *s)
 	return s;
 }
 
+/* HH:MM, 00:00 to 23:59. */
+static int
+bill_time_ok(const char *s)
+{
+	return strlen(s) == 5 && isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) &&
+	    s[2] == ':' && isdigit((unsigned char)s[3]) && isdigit((unsigned char)s[4]) &&
+	    (s[0] - '0') * 10 + (s[1] - '0') < 24 && s[3] < '6';
+}
+
 /* Alipay is optional: nothing of it configured, or all it needs. */
 static int
 validate_alipay(const struct gym_config *c, char *err, size_t errsz)
@@ -480,6 +490,11 @@ validate(struct gym_config *c, char *err, size_t errsz)
 		snprintf(err, errsz, "order_minutes must be at least hold_minutes");
 		return -1;
 	}
+	if (c->reconcile_bill_time != NULL && strcmp(c->reconcile_bill_time, "off") != 0 &&
+	    !bill_time_ok(c->reconcile_bill_time)) {
+		snprintf(err, errsz, "reconcile_bill_time must be HH:MM (China time) or off");
+		return -1;
+	}
 	return validate_alipay(c, err, errsz);
 }
 
@@ -548,7 +563,7 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_tpl_rescheduled, &c->wx_tpl_class_cancelled, &c->wx_tpl_expiring,
 	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list,
 	    &c->ali_app_id, &c->ali_gateway_url, &c->ali_notify_url, &c->ali_seller_id,
-	    &c->ali_cainfo };
+	    &c->ali_cainfo, &c->reconcile_bill_time };
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);

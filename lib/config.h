@@ -61,6 +61,10 @@ struct gym_config {
 	int order_minutes;	/* an unpaid order's length (30), >= hold_minutes */
 	int member_cancel_cutoff_minutes;	/* a member's cancel returns the credit
 						 * up to this long before the class (120) */
+	/* reconcile_bill_time: "HH:MM" China time after which the job
+	 * reconciles yesterday's bills (WeChat's are ready after 10:00);
+	 * NULL or "off": the job does not (gymctl reconcile still does) */
+	char *reconcile_bill_time;
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

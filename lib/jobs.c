@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bill.h"
 #include "booking.h"
 #include "db.h"
 #include "jobs.h"
@@ -265,6 +266,9 @@ gym_jobs_run(const struct gym_config *cfg, volatile sig_atomic_t *stop)
 			push_tick(&pu, db);
 			r.refunds = paying ? gym_refund_job_run(db, &chans, cfg) : 0;
 			push_tick(&pu, db);
+			/* yesterday's bills, once it is past reconcile_bill_time */
+			if (paying)
+				(void)gym_recon_job_run(db, &chans, cfg);
 			if (wx != NULL)
 				r.messages = send_all(db, wx, cfg, &t0, &pu, stop);
 			/* seat counts (a lapse changes one with no write), then

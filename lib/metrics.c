@@ -60,6 +60,9 @@ static const struct {
 	    "were already inside a WeChat call." },
 	{ "upstream_parent_busy", NULL, "Requests answered 429 because the same parent already "
 	    "had a WeChat call running." },
+	{ "recon_days", NULL, "Days reconciled against a channel's bill." },
+	{ "recon_discrepancies", NULL, "Bill reconciliation discrepancies found (bad files "
+	    "included)." },
 };
 #define NNAMED (sizeof(named) / sizeof(named[0]))
 

@@ -32,7 +32,8 @@ void gym_metrics_request(int route_index, const char *method, const char *patter
 
 /* Add delta to a named counter: "payments_paid", "payments_failed",
  * "notify_duplicate", "job_runs", "job_failures", "db_errors",
- * "fcgi_read_timeouts", "upstream_refused", "upstream_parent_busy".  Other names are ignored. */
+ * "fcgi_read_timeouts", "upstream_refused", "upstream_parent_busy", "recon_days",
+ * "recon_discrepancies".  Other names are ignored. */
 void gym_metrics_add(const char *name, long delta);
 /* The same for a counter with a reason label (notify_rejected: signature,
  * decrypt, plaintext, mismatch; any other reason counts as "other"). */

@@ -95,6 +95,19 @@ enum gym_err gym_wx_refund_query(struct gym_wx_client *, const char *out_refund_
     cJSON **refund);
 
 /*
+ * The daily bill of date ("YYYY-MM-DD", China time): the trade bill (ALL)
+ * or the fund-flow bill (the basic account), asked for gzip'd; the file is
+ * fetched with a signed GET under wx_pay_base, unpacked and checked
+ * against hash_value (SHA1).  *text is the bill's CSV, NUL-terminated
+ * (caller frees).  GYM_ENOTFOUND when WeChat has no bill that day
+ * (NO_STATEMENT_EXIST); GYM_EUPSTREAM with code BAD_FILE (not a whole
+ * gzip file) or BAD_HASH when the file does not hold.
+ */
+enum gym_wx_bill_kind { GYM_WX_BILL_TRADE, GYM_WX_BILL_FUNDFLOW };
+enum gym_err gym_wx_bill(struct gym_wx_client *, enum gym_wx_bill_kind, const char *date,
+    char **text, size_t *len);
+
+/*
  * Open a notification: verify the Wechatpay-* headers over the raw body
  * with cfg->wx_platform (GYM_WX_WINDOW seconds around gym_now()), then
  * decrypt resource with the APIv3 key; resource.algorithm must be

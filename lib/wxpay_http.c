@@ -30,6 +30,7 @@ struct gym__wxhttp {
 	size_t len, cap;
 	int too_large;			/* the write callback stopped: cap */
 	int nomem;			/* the write callback stopped: realloc */
+	size_t maxbody;			/* this request's cap */
 	struct gym__wxhttp_resp *resp;	/* headers go here during a request */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -119,7 +120,7 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 	size_t total = size * n, ncap;
 	char *nbuf;
 
-	if (total > GYM__WXHTTP_MAXBODY - h->len) {
+	if (total > h->maxbody - h->len) {
 		h->too_large = 1;
 		return 0;
 	}
@@ -325,6 +326,7 @@ gym__wxhttp_perform(struct gym__wxhttp *h, const struct gym__wxhttp_req *req,
 	h->buf[0] = '\0';
 	h->too_large = 0;
 	h->nomem = 0;
+	h->maxbody = req->maxbody > 0 ? req->maxbody : GYM__WXHTTP_MAXBODY;
 	h->errbuf[0] = '\0';
 	h->resp = resp;
 	curl_easy_reset(h->curl);

@@ -288,7 +288,7 @@ gym__wx_v3_call(struct gym_wx_client *c, const char *method, const char *path,
 	    cfg->wx_merchant_serial, method, canon, (long)gym_now(), nonce,
 	    body, blen, &auth)) != GYM_OK)
 		goto out;
-	req = (struct gym__wxhttp_req){ method, url, auth, v3_serial(c), body, blen };
+	req = (struct gym__wxhttp_req){ method, url, auth, v3_serial(c), body, blen, 0 };
 	rc = gym__wxhttp_perform(c->http, &req, &resp, &c->err);
 	snprintf(c->request_id, sizeof(c->request_id), "%s", resp.request_id);
 	if (rc != GYM_OK)
@@ -304,6 +304,56 @@ gym__wx_v3_call(struct gym_wx_client *c, const char *method, const char *path,
 	rc = GYM_OK;
 out:
 	gym__wx_log_failure(c, method, path, rc);
+	free(auth);
+	free(canon);
+	free(url);
+	return rc;
+}
+
+enum gym_err
+gym__wx_v3_download(struct gym_wx_client *c, const char *path, size_t max, char **out,
+    size_t *len)
+{
+	const struct gym_config *cfg = c->cfg;
+	struct gym__wxhttp_req req;
+	struct gym__wxhttp_resp resp;
+	char nonce[NONCE_LEN + 1], *url = NULL, *canon = NULL, *auth = NULL;
+	enum gym_err rc = GYM_EINTERNAL;
+
+	*out = NULL;
+	*len = 0;
+	if (cfg->wx_merchant_key == NULL || !gym_nonempty(cfg->wx_mchid) ||
+	    !gym_nonempty(cfg->wx_merchant_serial)) {
+		gym__wx_own_error(c, "CONFIG", "merchant key, mchid or serial not configured");
+		goto out;
+	}
+	rc = GYM_ENOMEM;
+	if ((url = gym_asprintf("%s%s", c->pay_base, path)) == NULL ||
+	    (canon = gym_asprintf("%s%s", c->pay_prefix, path)) == NULL)
+		goto out;
+	if ((rc = gym_random_alnum(nonce, NONCE_LEN)) != GYM_OK ||
+	    (rc = gym_wx_authorization(cfg->wx_merchant_key, cfg->wx_mchid,
+	    cfg->wx_merchant_serial, "GET", canon, (long)gym_now(), nonce,
+	    NULL, 0, &auth)) != GYM_OK)
+		goto out;
+	req = (struct gym__wxhttp_req){ "GET", url, auth, v3_serial(c), NULL, 0, max };
+	rc = gym__wxhttp_perform(c->http, &req, &resp, &c->err);
+	snprintf(c->request_id, sizeof(c->request_id), "%s", resp.request_id);
+	if (rc != GYM_OK)
+		goto out;
+	if (resp.status < 200 || resp.status > 299) {
+		rc = v3_error(c, &resp);
+		goto out;
+	}
+	rc = GYM_ENOMEM;
+	if ((*out = malloc(resp.len + 1)) == NULL)
+		goto out;
+	memcpy(*out, resp.body, resp.len);
+	(*out)[resp.len] = '\0';
+	*len = resp.len;
+	rc = GYM_OK;
+out:
+	gym__wx_log_failure(c, "GET", path, rc);
 	free(auth);
 	free(canon);
 	free(url);
@@ -346,7 +396,7 @@ gym__wx_mp_call(struct gym_wx_client *c, const char *method, const char *path_qu
 	if ((url = gym_asprintf("%s%s", c->api_base, path_query)) == NULL)
 		goto out;
 	req = (struct gym__wxhttp_req){ method, url, NULL, NULL, body,
-	    body != NULL ? strlen(body) : 0 };
+	    body != NULL ? strlen(body) : 0, 0 };
 	rc = gym__wxhttp_perform(c->http, &req, &resp, &c->err);
 	if (rc != GYM_OK)
 		goto out;

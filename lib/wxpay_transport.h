@@ -54,6 +54,14 @@ int gym__wx_err_is(const struct gym_wx_client *, const char *const *codes);
 const char *gym__wx_rid_code(const struct gym_wx_client *);
 void gym__wx_log_failure(const struct gym_wx_client *, const char *method,
     const char *path, enum gym_err);
+/*
+ * A signed GET of path (with its query) under wx_pay_base whose answer is
+ * not signed (a bill file): a 2xx body of at most max bytes copied into
+ * *out (caller frees), its length in *len.
+ */
+enum gym_err gym__wx_v3_download(struct gym_wx_client *, const char *path, size_t max,
+    char **out, size_t *len);
+
 /* A verified answer that lacks what we asked for: BAD_RESPONSE, logged. */
 enum gym_err gym__wx_bad_response(struct gym_wx_client *, const char *method,
     const char *path, const char *what);
@@ -92,6 +100,8 @@ struct gym__wxhttp_req {
 	const char *wechatpay_serial;	/* NULL: none */
 	const char *body;		/* POST only */
 	size_t blen;
+	size_t maxbody;			/* 0: GYM__WXHTTP_MAXBODY (a bill file is
+					 * larger) */
 };
 struct gym__wxhttp_resp {
 	long status;

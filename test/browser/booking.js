@@ -16,6 +16,8 @@
  *            audit log lists the order's rows
  *   demo     a second parent pays with Alipay (outside WeChat): the Alipay
  *            simulator's cashier, back to the demo page paid  -> demo-alipay.png
+ *   console  the report page's chart of 90 days of net revenue, today's payment and
+ *            refund, the CSV; the reconciliation page           -> reports.png
  * Every page must load nothing from another origin and throw no exception.
  * Assertions are on the DOM; the screenshots are kept for people.
  *
@@ -459,6 +461,36 @@ async function auditorConsole(page, orderId) {
 	ok('the auditor sees no refund button, class form or cancel button; screenshot phone-auditor.png');
 }
 
+/* The report page: the chart of the last 90 days' net revenue (inline SVG, one bar
+ * a day, today last), today's payment and refund in the table, a CSV to download;
+ * the reconciliation page answers for yesterday.                 -> reports.png */
+async function consoleReports(page) {
+	const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+	await page.click('a[data-nav="reports"]');
+	const chart = await page.waitFor(`(() => { const s = document.querySelector('#report-chart svg');
+		const bars = s ? [...s.querySelectorAll('rect.bar')] : [];
+		return bars.length === 90 && document.querySelector('#report-csv').href.startsWith('blob:') &&
+		    { first: bars[0].getAttribute('data-date'), last: bars[89].getAttribute('data-date'),
+		      title: bars[89].textContent }; })()`, 'the chart of 90 days and the CSV link', 15000);
+	assert(chart.last === today, 'the last bar is today (' + today + '): ' + chart.last);
+	assert(chart.title.includes('净收入'), 'a bar says its net revenue: ' + chart.title);
+	const row = await page.waitFor(`(() => { for (const tr of document.querySelectorAll('#report-days-body tr'))
+		if (tr.cells[0].textContent === ${JSON.stringify(today)} && tr.cells[1].textContent === '微信支付')
+			return [...tr.cells].map(c => c.textContent); return null; })()`, 'today\'s row in the report', 10000);
+	assert(parseInt(row[2], 10) >= 1 && parseInt(row[4], 10) >= 1,
+	    'today has the payment and the refund: ' + row.join(' | '));
+	await page.screenshot(path.join(ART, 'reports.png'));
+	ok('console report shows 90 days of net revenue as a chart (' + chart.first + ' to ' + chart.last +
+	    '), today ' + row.join(' | ') + ', and a CSV');
+
+	await page.click('a[data-nav="recon"]');
+	const runs = await page.waitFor(`(() => { const b = document.querySelector('#recon-runs-body');
+		return !document.querySelector('#view-recon').hidden && b.rows.length > 0 &&
+		    document.querySelector('#recon-open-count').textContent !== '' && b.textContent; })()`,
+	    'the reconciliation page', 10000);
+	ok('console reconciliation page answers for yesterday: ' + runs.slice(0, 60));
+}
+
 /* ---- main ---------------------------------------------------------------------------- */
 
 function checkPages(pages) {
@@ -531,6 +563,7 @@ async function main() {
 		await consoleAudit(con, orderId);
 		await consoleRoster(con, sid, orderId);
 		await consoleProducts(con);
+		await consoleReports(con);
 		const phone = await browser.newPage();
 		where = phone;
 		await phoneConsole(phone, orderId);

@@ -523,7 +523,7 @@ START_TEST(test_bill)
 	memset(&cfg, 0, sizeof(cfg));
 	ck_assert_int_eq(gym_config_load(e2e_conf(), &cfg, err, sizeof(err)), GYM_OK);
 	ck_assert_int_eq(gym_channel_new(&cfg, GYM_CHANNEL_ALIPAY, &ch), GYM_OK);
-	ck_assert_int_eq(gym_channel_bill(ch, day, &text, &len), GYM_OK);
+	ck_assert_int_eq(gym_channel_bill(ch, GYM_BILL_TRADES, day, &text, &len), GYM_OK);
 	ck_assert_ptr_nonnull(strstr(text, "#支付宝业务明细查询"));
 	ck_assert_msg(strstr(text, oid) != NULL, "%s not in the bill:\n%s", oid, text);
 	ck_assert_ptr_nonnull(strstr(text, "交易"));

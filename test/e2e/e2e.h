@@ -27,5 +27,6 @@ Suite *fcgi_suite(void);	/* check_fcgi.c: the FastCGI listener, reached directly
 Suite *waitlist_suite(void);	/* check_waitlist.c: a full class's waitlist and its offers */
 Suite *products_suite(void);	/* check_products.c: memberships, class packs, member bookings */
 Suite *staff_suite(void);	/* check_staff.c: staff sign-in, cookie session, CSRF, lockout */
+Suite *recon_suite(void);	/* check_recon.c: bill reconciliation, its admin API, the report */
 
 #endif

@@ -28,6 +28,7 @@
 #pragma weak alipay_suite
 #pragma weak products_suite
 #pragma weak staff_suite
+#pragma weak recon_suite
 
 int
 main(void)
@@ -35,7 +36,7 @@ main(void)
 	Suite *(*const suites[])(void) = { api_suite, pay_suite, process_suite,
 	    admin_suite, refund_suite, notify_suite, multi_suite,
 	    hostile_suite, fcgi_suite, waitlist_suite, push_suite, classes_suite, alipay_suite,
-	    products_suite, staff_suite };
+	    products_suite, staff_suite, recon_suite };
 	const char *base = getenv("GYM_E2E_BASE");
 	SRunner *sr;
 	size_t i;

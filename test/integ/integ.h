@@ -30,5 +30,6 @@ Suite *payevent_suite(void);
 Suite *products_suite(void);
 Suite *staff_auth_suite(void);
 Suite *retention_suite(void);
+Suite *recon_suite(void);
 
 #endif

@@ -36,6 +36,7 @@ static Suite *(*const suites[])(void) = {
 	products_suite,
 	staff_auth_suite,
 	retention_suite,
+	recon_suite,
 };
 
 int

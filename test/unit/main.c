@@ -27,6 +27,7 @@ static Suite *(*const suites[])(void) = {
 	alipay_suite,
 	qrpng_suite,
 	client_config_suite,
+	billparse_suite,
 };
 
 int

@@ -24,5 +24,6 @@ Suite *status_suite(void);
 Suite *alipay_suite(void);
 Suite *qrpng_suite(void);
 Suite *client_config_suite(void);
+Suite *billparse_suite(void);
 
 #endif

@@ -102,7 +102,7 @@ wxsim_control_healthz(struct wxsim *sim, const struct wxsim_req *req, struct wxs
 static void
 pay(struct wxsim *sim, const char *out_trade_no, const char *code_url,
     const char *prepay_id, enum wxsim_trade_state to, int force, int resend,
-    struct payment *p)
+    time_t success_at, struct payment *p)
 {
 	struct wxsim_state *st = sim->state;
 	struct wxsim_order *o = NULL, copy;
@@ -141,6 +141,9 @@ pay(struct wxsim *sim, const char *out_trade_no, const char *code_url,
 		p->message = "could not settle the order";
 	} else
 		p->status = 200;
+	/* paid as if at success_at (a bill of an earlier day) */
+	if (p->status == 200 && success_at != 0 && o->transaction_id[0] != '\0')
+		wxsim_util_time_cst(success_at, o->success_time, sizeof(o->success_time));
 	if (p->status == 200) {
 		if ((p->tx = wxsim_pay_transaction(o)) == NULL) {
 			p->status = 500;
@@ -195,8 +198,9 @@ answer_payment(struct wxsim_resp *resp, struct payment *p, int html)
 void
 wxsim_control_pay(struct wxsim *sim, const struct wxsim_req *req, struct wxsim_resp *resp)
 {
-	char *no = NULL, *code_url = NULL, *prepay_id = NULL, *state = NULL;
+	char *no = NULL, *code_url = NULL, *prepay_id = NULL, *state = NULL, *at = NULL;
 	enum wxsim_trade_state to = WXSIM_SUCCESS;
+	time_t success_at = 0;
 	struct payment p;
 	cJSON *j;
 	int bad;
@@ -210,7 +214,10 @@ wxsim_control_pay(struct wxsim *sim, const struct wxsim_req *req, struct wxsim_r
 	code_url = arg(req, j, "code_url");
 	prepay_id = arg(req, j, "prepay_id");
 	state = arg(req, j, "trade_state");
-	if (state != NULL && (wxsim_state_parse(state, &to) != 0 ||
+	at = arg(req, j, "success_time");
+	if (at != NULL && wxsim_util_rfc3339(at, &success_at) != 0)
+		wxsim_resp_error(resp, 400, "INVALID_REQUEST", "success_time must be RFC 3339");
+	else if (state != NULL && (wxsim_state_parse(state, &to) != 0 ||
 	    (to != WXSIM_SUCCESS && to != WXSIM_PAYERROR && to != WXSIM_CLOSED)))
 		wxsim_resp_error(resp, 400, "INVALID_REQUEST",
 		    "trade_state must be SUCCESS, PAYERROR or CLOSED");
@@ -219,13 +226,14 @@ wxsim_control_pay(struct wxsim *sim, const struct wxsim_req *req, struct wxsim_r
 		    "out_trade_no, code_url or prepay_id is required");
 	else {
 		pay(sim, no, code_url, prepay_id, to, arg_bool(req, j, "force"),
-		    arg_bool(req, j, "resend"), &p);
+		    arg_bool(req, j, "resend"), success_at, &p);
 		answer_payment(resp, &p, is_form(req));
 	}
 	free(no);
 	free(code_url);
 	free(prepay_id);
 	free(state);
+	free(at);
 	cJSON_Delete(j);
 }
 
@@ -324,7 +332,7 @@ wxsim_control_request_payment(struct wxsim *sim, const struct wxsim_req *req,
 	}
 	if (result != NULL && strcmp(result, "PAYERROR") == 0)
 		to = WXSIM_PAYERROR;
-	pay(sim, no, NULL, NULL, to, 0, 0, &p);
+	pay(sim, no, NULL, NULL, to, 0, 0, 0, &p);
 	if (p.status != 200) {
 		snprintf(err, sizeof(err), "requestPayment:fail %s", p.message);
 		request_payment_error(resp, p.status, err);

@@ -21,7 +21,7 @@
  *   control: GET|POST /sim/pay, POST /sim/request-payment, GET|POST /sim/faults,
  *     POST /sim/reset, GET|POST /sim/clock, GET /sim/orders[/{no}],
  *     GET /sim/refunds, GET /sim/stats, GET /sim/messages,
- *     GET /sim/notifications, GET /healthz
+ *     GET /sim/notifications, GET|POST /sim/bill-faults, GET /healthz
  */
 #include <sys/types.h>
 #include <sys/socket.h>

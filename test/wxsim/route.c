@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_bill.h"
 #include "api_mp.h"
 #include "api_pay.h"
 #include "api_refund.h"
@@ -15,7 +16,7 @@
 
 struct route {
 	const char *method, *pattern;
-	int v3;
+	int v3;			/* 1: signed APIv3, 2: request signed only */
 	wxsim_handler *h;
 };
 
@@ -27,6 +28,9 @@ static const struct route routes[] = {
 	{ "POST", "/v3/pay/transactions/out-trade-no/*/close", 1, wxsim_pay_close },
 	{ "POST", "/v3/refund/domestic/refunds", 1, wxsim_refund_create },
 	{ "GET", "/v3/refund/domestic/refunds/*", 1, wxsim_refund_query },
+	{ "GET", "/v3/bill/tradebill", 1, wxsim_bill_trade },
+	{ "GET", "/v3/bill/fundflowbill", 1, wxsim_bill_fundflow },
+	{ "GET", "/v3/billdownload/file", 2, wxsim_bill_download },
 	{ "GET", "/sns/jscode2session", 0, wxsim_mp_jscode2session },
 	{ "POST", "/cgi-bin/stable_token", 0, wxsim_mp_stable_token },
 	{ "POST", "/cgi-bin/message/subscribe/send", 0, wxsim_mp_subscribe_send },
@@ -45,6 +49,8 @@ static const struct route routes[] = {
 	{ "GET", "/sim/stats", 0, wxsim_control_stats },
 	{ "GET", "/sim/messages", 0, wxsim_control_messages },
 	{ "GET", "/sim/notifications", 0, wxsim_control_notifications },
+	{ "GET", "/sim/bill-faults", 0, wxsim_bill_faults_get },
+	{ "POST", "/sim/bill-faults", 0, wxsim_bill_faults_set },
 };
 
 /* Does path match pattern?  With capture set, the '*' segments go to
@@ -102,7 +108,9 @@ wxsim_route_dispatch(struct wxsim *sim, struct wxsim_req *req, struct wxsim_resp
 			wxsim_resp_error(resp, 400, "INVALID_REQUEST", "bad path encoding");
 		return;
 	}
-	if (r != NULL && r->v3)
+	if (r != NULL && r->v3 == 2)
+		wxsim_v3_run_unsigned(sim, req, resp, r->h);
+	else if (r != NULL && r->v3)
 		wxsim_v3_run(sim, req, resp, r->h);
 	else if (r != NULL)
 		r->h(sim, req, resp);

@@ -50,6 +50,7 @@ clear(struct wxsim_state *st)
 	FREE_ALL(st->refunds, wxsim_refund_free);
 	FREE_ALL(st->messages, wxsim_message_free);
 	FREE_ALL(st->attempts, wxsim_attempt_free);
+	FREE_ALL(st->bill_files, wxsim_bill_file_free);
 	for (i = 0; i < st->held.n; i++)
 		if (st->held_free != NULL)
 			st->held_free(st->held.v[i]);
@@ -63,6 +64,7 @@ wxsim_state_reset(struct wxsim_state *st)
 	clear(st);
 	st->gen++;
 	wxsim_state_faults_default(&st->faults);
+	memset(&st->bill_faults, 0, sizeof(st->bill_faults));
 	memset(&st->n, 0, sizeof(st->n));
 	st->token[0] = '\0';
 	st->token_expires = 0;
@@ -278,6 +280,15 @@ wxsim_attempt_free(struct wxsim_attempt *a)
 	free(a->ref);
 	free(a->error);
 	free(a);
+}
+
+void
+wxsim_bill_file_free(struct wxsim_bill_file *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	free(b);
 }
 
 static const char *const state_names[] = {

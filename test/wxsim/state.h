@@ -98,6 +98,25 @@ struct wxsim_counters {
 
 #define WXSIM_MAX_ATTEMPTS 10000
 
+/* What the next bills get wrong (POST /sim/bill-faults; cleared by reset).
+ * The names are an out_trade_no or an out_refund_no ("" for none). */
+struct wxsim_bill_faults {
+	char drop[65];			/* the row left out: missing there */
+	char amount[65];		/* the row's amount one fen more */
+	char status[65];		/* the payment row says REVOKED */
+	bool unknown;			/* a paid row of a trade nobody made */
+	bool bad_hash;			/* hash_value of other bytes */
+	bool truncate;			/* the file served is cut in half */
+};
+
+/* A bill file handed out by its download token. */
+struct wxsim_bill_file {
+	char token[41];
+	unsigned char *data;
+	size_t len;
+};
+#define WXSIM_MAX_BILL_FILES 64
+
 struct wxsim_state {
 	pthread_mutex_t mu;
 	unsigned gen;
@@ -106,6 +125,8 @@ struct wxsim_state {
 	void (*held_free)(void *);
 	unsigned held_epoch;		/* changes whenever the held list is taken */
 	struct wxsim_faults faults;
+	struct wxsim_bill_faults bill_faults;
+	struct wxsim_vec bill_files;	/* struct wxsim_bill_file, oldest first */
 	struct wxsim_counters n;
 	char token[64];
 	time_t token_expires;
@@ -139,6 +160,7 @@ void wxsim_prepay_free(struct wxsim_prepay *);
 void wxsim_refund_free(struct wxsim_refund *);
 void wxsim_message_free(struct wxsim_message *);
 void wxsim_attempt_free(struct wxsim_attempt *);
+void wxsim_bill_file_free(struct wxsim_bill_file *);
 
 const char *wxsim_state_name(enum wxsim_trade_state);
 /* 0 and the state for a name, -1 when unknown. */

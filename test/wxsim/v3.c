@@ -291,3 +291,28 @@ sign:
 		wxsim_resp_set(resp, 500, NULL, NULL, 0);
 	}
 }
+
+void
+wxsim_v3_run_unsigned(struct wxsim *sim, const struct wxsim_req *req,
+    struct wxsim_resp *resp, wxsim_handler *h)
+{
+	struct wxsim_state *st = sim->state;
+	struct gym_wx_auth a;
+	const char *issue;
+
+	memset(&a, 0, sizeof(a));
+	wxsim_state_lock(st);
+	st->n.api_calls++;
+	wxsim_state_unlock(st);
+	if ((issue = check_auth(sim, req, &a)) != NULL) {
+		wxsim_util_log("%s %s: SIGN_ERROR: %s", req->method, req->target, issue);
+		wxsim_state_lock(st);
+		st->n.sign_errors++;
+		wxsim_state_unlock(st);
+		sign_error(resp, req, a.timestamp[0] != '\0' ? &a : NULL, issue);
+		if (sign_response(sim, resp, 0) != 0)
+			wxsim_resp_set(resp, 500, NULL, NULL, 0);
+		return;
+	}
+	h(sim, req, resp);
+}

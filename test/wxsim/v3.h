@@ -28,6 +28,11 @@
  */
 void wxsim_v3_run(struct wxsim *, const struct wxsim_req *, struct wxsim_resp *, wxsim_handler *h);
 
+/* The same Authorization check, then h's answer unsigned (only an error
+ * of the check is signed): the bill file download. */
+void wxsim_v3_run_unsigned(struct wxsim *, const struct wxsim_req *, struct wxsim_resp *,
+    wxsim_handler *h);
+
 /* {"code","message"} with the status and Request-ID code. */
 void wxsim_v3_error(struct wxsim_resp *, int status, const char *code,
     const char *message, long wx_code);

@@ -1,0 +1,45 @@
+/*
+ * recon_report.h: reconciliation as the console reads it, and the daily
+ * finance report (recon_report.c).  JSON texts are built by PostgreSQL and
+ * handed out whole (caller frees).
+ */
+#ifndef GYM_RECON_REPORT_H
+#define GYM_RECON_REPORT_H
+
+#include "booking.h"
+#include "db.h"
+#include "gym.h"
+
+/* {"date","runs":[...],"discrepancies":[...]} of one China day (channel
+ * NULL: every channel); each discrepancy with its evidence and "action",
+ * what an operator should do.  GYM_EINVAL for a date not YYYY-MM-DD. */
+enum gym_err gym_recon_day_json(struct gym_db *, const char *channel, const char *date,
+    char **json);
+/* {"count": open ones, "items": the newest limit open ones, every day}. */
+enum gym_err gym_recon_open_json(struct gym_db *, int limit, char **json);
+/* How many discrepancies are open (every day and channel). */
+enum gym_err gym_recon_open_count(struct gym_db *, long long *n);
+/* An operator settles discrepancy id with a note (audited: entity payment,
+ * action reconciliation_resolved): the discrepancy as JSON.
+ * GYM_ENOTFOUND, or GYM_ECONFLICT when it was resolved already. */
+enum gym_err gym_recon_resolve(struct gym_db *, const struct gym_actor *, long long id,
+    const char *note, char **json);
+
+/* One China day and channel of the daily report: the money recorded here
+ * (payments by their success_time, refunds by completion) and the fees of
+ * the channel's bill (known once the day is reconciled). */
+struct gym_report_row {
+	char date[11];
+	char channel[16];
+	long long gross_fen, refund_fen, fee_fen;
+	long long payments, refunds;		/* counts */
+};
+#define GYM_REPORT_MAX_DAYS 366
+#define GYM_REPORT_MAX_ROWS (2 * (GYM_REPORT_MAX_DAYS + 1))
+/* Every day from..to (YYYY-MM-DD, inclusive, at most GYM_REPORT_MAX_DAYS
+ * days) for every channel, by date then channel (caller frees *rows).
+ * GYM_EINVAL for bad dates, to before from or too long a range. */
+enum gym_err gym_report_daily(struct gym_db *, const char *from, const char *to,
+    struct gym_report_row **rows, int *n);
+
+#endif

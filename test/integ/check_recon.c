@@ -1,0 +1,362 @@
+/*
+ * check_recon.c: the daily bill reconciliation (lib/billrecon.c) against
+ * PostgreSQL and the WeChat Pay simulator's bills (its own TLS listener,
+ * no nginx).  Payments are made the whole way (order, prepay, the
+ * simulator pays, confirm asks WeChat) and refunds sent and polled, so
+ * the bill and the database each say what really happened:
+ * - a day with payments, a refund and their fees reconciles to zero
+ *   discrepancies, with each line's fee and the fund-flow totals, and is
+ *   not fetched again unless forced;
+ * - each injected discrepancy is found: missing here (a trade nobody made,
+ *   a payment confirmed only at WeChat), missing there, amount, status;
+ * - a bill whose hash does not match and a truncated one fail the day,
+ *   leave one bad_file discrepancy and leave the day before untouched; a
+ *   whole bill later settles it;
+ * - four processes reconciling the same day fetch and write it once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "bill.h"
+#include "checkout.h"
+#include "integ.h"
+#include "pgtest.h"
+#include "refunds.h"
+#include "simtest.h"
+
+#define CONCURRENT 4
+
+static struct gym_config cfg;
+static struct gym_pay pay;
+static const struct gym_registration reg = { "王小明", "2019-05-20", "13800138000", "" };
+static const struct gym_actor op = { "operator", 1, "127.0.0.1", "check_integ", "t-op", NULL };
+static char today[11], yesterday[11];
+
+static void
+setup(void)
+{
+	char buf[40];
+
+	simt_config(&cfg);
+	memset(&pay, 0, sizeof(pay));
+	pay.db = pgt_open();
+	pay.cfg = &cfg;
+	simt_reset();
+	simt_faults("{\"refund_delay_ms\":0}");
+	gym_time_format_cst(gym_now_us(), buf, sizeof(buf));
+	snprintf(today, sizeof(today), "%.10s", buf);
+	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, buf, sizeof(buf));
+	snprintf(yesterday, sizeof(yesterday), "%.10s", buf);
+}
+
+static void
+teardown(void)
+{
+	simt_reset();
+	gym_clock_set_offset(0);
+	gym_pay_release(&pay);
+	pgt_close(&pay.db);
+	gym_config_free(&cfg);
+}
+
+/* A parent's order prepaid (NATIVE) and paid at WeChat, at success_time
+ * (RFC 3339) when not NULL; confirmed here (WeChat asked) when confirm. */
+static long long
+paid(const char *openid, const char *success_time, int confirm, struct gym_order *o)
+{
+	struct gym_reservation r;
+	struct gym_prepay pp;
+	struct gym_booking b;
+	struct gym_actor a;
+	char body[256];
+	long long sid = pgt_schedule(pay.db, 2), uid = pgt_user(pay.db, openid);
+	int created;
+
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_hold_create(pay.db, &a, uid, sid, &r, &created), GYM_OK);
+	ck_assert_int_eq(gym_checkout_order_create(&pay, &a, uid, sid, r.id, NULL, &reg, o,
+	    &created), GYM_OK);
+	ck_assert_int_eq(gym_checkout_prepay(&pay, &a, uid, o->order_id, GYM_TRADE_NATIVE, &pp),
+	    GYM_OK);
+	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\"%s%s%s}", o->order_id,
+	    success_time != NULL ? ",\"success_time\":\"" : "",
+	    success_time != NULL ? success_time : "", success_time != NULL ? "\"" : "");
+	ck_assert_int_eq(simt_ctl("POST", "/sim/pay", body, NULL), 200);
+	if (confirm)
+		ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o->order_id, &b), GYM_OK);
+	return uid;
+}
+
+/* An operator refunds the order; WeChat settles it; the refund is polled
+ * until it is a success here.  Its out_refund_no into orn. */
+static void
+refunded(const char *order_id, char *orn, size_t len)
+{
+	struct gym_refund f;
+	char outcome[64], st[32];
+	const char *p[1];
+	int created, i;
+
+	ck_assert_int_eq(gym_checkout_refund(&pay, &op, order_id, "家长取消", 1, &f, &created),
+	    GYM_OK);
+	snprintf(orn, len, "%s", f.out_refund_no);
+	p[0] = orn;
+	for (i = 0; i < 50; i++) {
+		(void)gym_refund_poll(pay.db, &pay.channels, &cfg, orn, outcome, sizeof(outcome));
+		pgt_textp(pay.db, "SELECT status FROM refunds WHERE out_refund_no = $1", 1, p, st,
+		    sizeof(st));
+		if (strcmp(st, "success") == 0)
+			return;
+		usleep(100 * 1000);
+	}
+	ck_abort_msg("refund %s never succeeded (%s)", orn, st);
+}
+
+static long long
+count_kind(const char *kind, const char *otn)
+{
+	const char *p[2] = { kind, otn };
+
+	return pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies WHERE kind = $1 "
+	    "AND out_trade_no = $2 AND resolved_at IS NULL", 2, p);
+}
+
+static enum gym_err
+recon(const char *date, int force, struct gym_recon_summary *s)
+{
+	return gym_recon_day(pay.db, &pay.channels, &cfg, GYM_CHANNEL_WECHAT, date, force, s);
+}
+
+START_TEST(clean_day)
+{
+	struct gym_recon_summary s, s2;
+	struct gym_order o1, o2, o3;
+	char orn[72];
+	const char *p[1] = { orn };
+
+	paid("rc-clean-1", NULL, 1, &o1);
+	paid("rc-clean-2", NULL, 1, &o2);
+	paid("rc-clean-3", NULL, 1, &o3);
+	refunded(o2.order_id, orn, sizeof(orn));
+	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
+	ck_assert_str_eq(s.state, "done");
+	ck_assert_int_eq(s.fetched, 1);
+	ck_assert_int_eq(s.bill_rows, 4);
+	ck_assert_int_eq(s.matched, 4);
+	ck_assert_int_eq(s.discrepancies, 0);
+	ck_assert_int_eq(s.gross_fen, 60000);
+	ck_assert_int_eq(s.refund_fen, 20000);
+	ck_assert_int_eq(s.fee_fen, 3 * 120 - 120);
+	/* the fund flow: the payments and the fee given back in; fees and the
+	 * refund out */
+	ck_assert_int_eq(s.fund_in_fen, 60000 + 120);
+	ck_assert_int_eq(s.fund_out_fen, 3 * 120 + 20000);
+	/* each line's fee, the refund's given back */
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines "
+	    "WHERE kind = 'payment' AND fee_fen = 120 AND order_id IS NOT NULL"), 3);
+	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_lines WHERE kind = 'refund' "
+	    "AND fee_fen = -120 AND amount_fen = 20000 AND out_refund_no = $1", 1, p), 1);
+	/* done: not fetched again, the same answer */
+	ck_assert_int_eq(recon(today, 0, &s2), GYM_OK);
+	ck_assert_int_eq(s2.fetched, 0);
+	ck_assert_int_eq(s2.run_id, s.run_id);
+	ck_assert_int_eq(s2.bill_rows, 4);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT tries FROM recon_runs"), 1);
+	/* forced: fetched again, the same lines, not twice */
+	ck_assert_int_eq(recon(today, 1, &s2), GYM_OK);
+	ck_assert_int_eq(s2.fetched, 1);
+	ck_assert_int_eq(s2.discrepancies, 0);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines"), 4);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT tries FROM recon_runs"), 2);
+	/* a day with nothing at WeChat and nothing here: done, empty */
+	ck_assert_int_eq(recon(yesterday, 0, &s), GYM_OK);
+	ck_assert_str_eq(s.state, "done");
+	ck_assert_int_eq(s.bill_rows, 0);
+	ck_assert_int_eq(s.discrepancies, 0);
+}
+END_TEST
+
+START_TEST(each_discrepancy)
+{
+	struct gym_recon_summary s;
+	struct gym_order a, b, c, d, e, f;
+	char faults[512], orn[72];
+	const char *p[1] = { orn };
+
+	paid("rc-d-drop", NULL, 1, &a);
+	paid("rc-d-amount", NULL, 1, &b);
+	paid("rc-d-status", NULL, 1, &c);
+	paid("rc-d-here", NULL, 0, &d);		/* paid at WeChat, not confirmed here */
+	paid("rc-d-fine", NULL, 1, &e);
+	paid("rc-d-refund", NULL, 1, &f);
+	refunded(f.order_id, orn, sizeof(orn));
+	snprintf(faults, sizeof(faults), "{\"drop\":\"%s\",\"amount\":\"%s\",\"status\":\"%s\","
+	    "\"unknown\":true}", a.order_id, b.order_id, c.order_id);
+	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", faults, NULL), 200);
+	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
+	ck_assert_str_eq(s.state, "done");
+	ck_assert_int_eq(count_kind("missing_there", a.order_id), 1);
+	ck_assert_int_eq(count_kind("amount_mismatch", b.order_id), 1);
+	ck_assert_int_eq(count_kind("status_mismatch", c.order_id), 1);
+	ck_assert_int_eq(count_kind("missing_here", d.order_id), 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE kind = 'missing_here' AND out_trade_no LIKE 'SIMUNKNOWN%' "
+	    "AND (evidence->'bill'->>'amount_fen')::int = 20000 AND order_id IS NULL"), 1);
+	ck_assert_int_eq(s.discrepancies, 5);
+	ck_assert_int_eq(s.bill_rows, 7);	/* 6 paid - 1 dropped + 1 unknown + 1 refund */
+	/* the amount's evidence: the bill's and ours */
+	p[0] = b.order_id;
+	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE out_trade_no = $1 AND bill_amount_fen = 20001 AND our_amount_fen = 20000", 1,
+	    p), 1);
+	/* a refund the bill leaves out, and one whose amount it changes */
+	snprintf(faults, sizeof(faults), "{\"drop\":\"%s\",\"amount\":\"\",\"status\":\"\","
+	    "\"unknown\":false}", orn);
+	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", faults, NULL), 200);
+	ck_assert_int_eq(recon(today, 1, &s), GYM_OK);
+	p[0] = orn;
+	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE kind = 'missing_there' AND out_refund_no = $1 AND resolved_at IS NULL", 1, p), 1);
+	ck_assert_int_eq(count_kind("missing_here", d.order_id), 1);
+	ck_assert_int_eq(s.discrepancies, 2);
+}
+END_TEST
+
+START_TEST(bad_files)
+{
+	struct gym_recon_summary s, y;
+	struct gym_order o1, o2;
+	char at[40], before[64], after[64];
+
+	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, at, sizeof(at));
+	paid("rc-bad-yday", at, 1, &o1);
+	paid("rc-bad-today", NULL, 1, &o2);
+	ck_assert_int_eq(recon(yesterday, 0, &y), GYM_OK);
+	ck_assert_str_eq(y.state, "done");
+	ck_assert_int_eq(y.bill_rows, 1);
+	ck_assert_int_eq(y.discrepancies, 0);
+	pgt_textp(pay.db, "SELECT finished_at::text || tries FROM recon_runs", 0, NULL, before,
+	    sizeof(before));
+
+	simt_faults("{}");
+	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", "{\"bad_hash\":true}", NULL), 200);
+	ck_assert_int_eq(recon(today, 0, &s), GYM_EUPSTREAM);
+	ck_assert_str_eq(s.state, "failed");
+	ck_assert_str_eq(s.error_code, "BAD_HASH");
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE kind = 'bad_file' AND resolved_at IS NULL "
+	    "AND evidence->>'error_code' = 'BAD_HASH'"), 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines l JOIN recon_runs r "
+	    "ON r.id = l.run_id WHERE r.state = 'failed'"), 0);
+
+	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", "{\"bad_hash\":false,"
+	    "\"truncate\":true}", NULL), 200);
+	ck_assert_int_eq(recon(today, 0, &s), GYM_EUPSTREAM);
+	ck_assert_str_eq(s.state, "failed");
+	ck_assert_str_eq(s.error_code, "BAD_FILE");
+	/* one open bad_file discrepancy for the day, however often it fails */
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE kind = 'bad_file' AND resolved_at IS NULL"), 1);
+
+	/* the day before: untouched */
+	ck_assert_int_eq(gym_recon_get(pay.db, GYM_CHANNEL_WECHAT, yesterday, &y), GYM_OK);
+	ck_assert_str_eq(y.state, "done");
+	ck_assert_int_eq(y.bill_rows, 1);
+	pgt_textp(pay.db, "SELECT finished_at::text || tries FROM recon_runs "
+	    "WHERE state = 'done'", 0, NULL, after, sizeof(after));
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines"), 1);
+
+	/* a whole bill: the day is done and the bad file settled */
+	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", "{\"truncate\":false}", NULL), 200);
+	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
+	ck_assert_str_eq(s.state, "done");
+	ck_assert_int_eq(s.discrepancies, 0);
+	ck_assert_int_eq(s.bill_rows, 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE kind = 'bad_file' AND resolved_at IS NOT NULL"), 1);
+}
+END_TEST
+
+/* Each child reconciles today with its own channels; text: its state. */
+static void
+child_recon(struct pgt_client *c)
+{
+	struct gym_channels chans = { { NULL } };
+	struct gym_recon_summary s;
+
+	c->err = gym_recon_day(c->db, &chans, &cfg, GYM_CHANNEL_WECHAT, today, 0, &s);
+	c->created = s.fetched;
+	snprintf(c->text, sizeof(c->text), "%s", s.state);
+	gym_channels_release(&chans);
+}
+
+START_TEST(concurrent_once)
+{
+	struct pgt_client out[CONCURRENT];
+	struct gym_order o1, o2;
+	int reported, bad, fetched = 0, i;
+
+	paid("rc-conc-1", NULL, 1, &o1);
+	paid("rc-conc-2", NULL, 1, &o2);
+	reported = pgt_fork_clients(CONCURRENT, NULL, child_recon, NULL, out, &bad);
+	ck_assert_int_eq(reported, CONCURRENT);
+	ck_assert_int_eq(bad, 0);
+	for (i = 0; i < CONCURRENT; i++) {
+		ck_assert_msg(out[i].err == GYM_OK, "child %d: %d", i, out[i].err);
+		fetched += out[i].created;
+	}
+	ck_assert_int_eq(fetched, 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_runs"), 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT tries FROM recon_runs"), 1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_runs WHERE state = 'done'"),
+	    1);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines"), 2);
+}
+END_TEST
+
+/* The job: nothing before reconcile_bill_time, yesterday once after. */
+START_TEST(job_yesterday)
+{
+	struct gym_recon_summary s;
+	struct gym_order o;
+	char at[40];
+
+	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, at, sizeof(at));
+	paid("rc-job", at, 1, &o);
+	free(cfg.reconcile_bill_time);
+	ck_assert_ptr_nonnull(cfg.reconcile_bill_time = strdup("off"));
+	ck_assert_int_eq(gym_recon_job_run(pay.db, &pay.channels, &cfg), 0);
+	free(cfg.reconcile_bill_time);
+	ck_assert_ptr_nonnull(cfg.reconcile_bill_time = strdup("00:00"));
+	ck_assert_int_eq(gym_recon_job_run(pay.db, &pay.channels, &cfg), 1);
+	ck_assert_int_eq(gym_recon_get(pay.db, GYM_CHANNEL_WECHAT, yesterday, &s), GYM_OK);
+	ck_assert_str_eq(s.state, "done");
+	ck_assert_int_eq(s.bill_rows, 1);
+	ck_assert_int_eq(gym_recon_job_run(pay.db, &pay.channels, &cfg), 0);
+	ck_assert_int_eq(pgt_count(pay.db, "SELECT tries FROM recon_runs"), 1);
+}
+END_TEST
+
+Suite *
+recon_suite(void)
+{
+	Suite *s = suite_create("recon");
+	TCase *tc = tcase_create("recon");
+
+	if (!simt_available("recon"))
+		return s;
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, clean_day);
+	tcase_add_test(tc, each_discrepancy);
+	tcase_add_test(tc, bad_files);
+	tcase_add_test(tc, concurrent_once);
+	tcase_add_test(tc, job_yesterday);
+	suite_add_tcase(s, tc);
+	return s;
+}
