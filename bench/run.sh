@@ -39,7 +39,7 @@ case "${GYM_BIN:=bin}" in
 esac
 VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 DUR="${GYM_BENCH_SECONDS:-10}"
-ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6}"
+ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7}"
 CONNS=64
 THREADS=2
 HELLO_PORT=$((API_PORT + 2))
@@ -61,6 +61,7 @@ PGB_NOTIFY_N=$((CONNS * 150))
 SWEEP_N=1000000
 SWEEP_PGB_N=200000
 SWEEP_BATCH=5000
+RECON_N=100000
 MEM_REQUESTS=1000000
 # parents (users) by purpose: bench-u-1 .. bench-u-9700
 USERS=9700 PGB_U1=9501 PGB_U2=9601
@@ -205,6 +206,7 @@ main() {
 		3) s3_reads ;;
 		4) s4_notify ;;
 		5) s5_sweep ;;
+		7) s7_recon ;;
 		6) ;;
 		*) die "unknown scenario $s" ;;
 		esac
