@@ -62,6 +62,7 @@ PGB_NOTIFY_N=$((CONNS * 150))
 SWEEP_N=1000000
 SWEEP_PGB_N=200000
 SWEEP_BATCH=5000
+RECON_N=100000
 MEM_REQUESTS=1000000
 # parents (users) by purpose: bench-u-1 .. bench-u-9700
 USERS=9700 PGB_U1=9501 PGB_U2=9601
@@ -207,6 +208,7 @@ main() {
 		4) s4_notify && s4_alipay ;;
 		4a) s4_alipay ;;
 		5) s5_sweep ;;
+		7) s7_recon ;;
 		6) ;;
 		7) s7_push ;;
 		*) die "unknown scenario $s" ;;

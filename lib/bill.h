@@ -91,6 +91,12 @@ struct gym_recon_summary {
 enum gym_err gym_recon_day(struct gym_db *, struct gym_channels *, const struct gym_config *,
     const char *channel, const char *date, int force, struct gym_recon_summary *out);
 
+/* The same with the bill's text at hand (WeChat's trade bill; no fund
+ * flow): claimed as if forced, read, matched and written the same way
+ * (make bench times it; a bill kept from elsewhere). */
+enum gym_err gym_recon_day_text(struct gym_db *, const char *channel, const char *date,
+    const char *text, size_t len, struct gym_recon_summary *out);
+
 /* The stored summary of a day: GYM_ENOTFOUND when never reconciled. */
 enum gym_err gym_recon_get(struct gym_db *, const char *channel, const char *date,
     struct gym_recon_summary *out);

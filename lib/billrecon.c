@@ -73,18 +73,23 @@ static struct gym_stmt st_settle_bad = { "recon_settle_bad",
 	" resolution_note = 'a later download of the bill was whole' "
 	"WHERE run_id = $1::bigint AND kind = 'bad_file' AND resolved_at IS NULL", 0 };
 
+/* the lines, each with the order its out_trade_no names here (or NULL) */
 static struct gym_stmt st_lines = { "recon_lines",
 	"INSERT INTO recon_lines (run_id, channel, bill_date, kind, traded_at, transaction_id, "
-	" out_trade_no, trade_state, refund_id, out_refund_no, refund_state, amount_fen, fee_fen) "
+	" out_trade_no, trade_state, refund_id, out_refund_no, refund_state, amount_fen, fee_fen, "
+	" order_id) "
 	"SELECT r.id, r.channel, r.bill_date, u.kind, u.t::timestamp AT TIME ZONE 'Asia/Shanghai', "
-	" u.txid, u.otn, u.st, NULLIF(u.rid, ''), NULLIF(u.orn, ''), NULLIF(u.rst, ''), u.amt, u.fee "
-	"FROM recon_runs r, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
-	" $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[]) "
-	" AS u(kind, t, txid, otn, st, rid, orn, rst, amt, fee) WHERE r.id = $1::bigint", 0 };
+	" u.txid, u.otn, u.st, NULLIF(u.rid, ''), NULLIF(u.orn, ''), NULLIF(u.rst, ''), u.amt, u.fee, "
+	" a.order_id "
+	"FROM recon_runs r CROSS JOIN unnest($2::text[], $3::text[], $4::text[], $5::text[], "
+	" $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[]) "
+	" AS u(kind, t, txid, otn, st, rid, orn, rst, amt, fee) "
+	"LEFT JOIN payment_attempts a ON a.out_trade_no = u.otn AND a.channel = r.channel "
+	"WHERE r.id = $1::bigint", 0 };
 
-static struct gym_stmt st_link = { "recon_link",
-	"UPDATE recon_lines l SET order_id = a.order_id FROM payment_attempts a "
-	"WHERE l.run_id = $1::bigint AND a.out_trade_no = l.out_trade_no AND a.channel = l.channel", 0 };
+/* fresh statistics for the matching (a 100,000-row bill otherwise gets a
+ * nested-loop plan from the empty table's) */
+static struct gym_stmt st_analyze = { "recon_analyze", "ANALYZE recon_lines", 0 };
 
 /* The discrepancies, one statement each kind; $1 run, $2 now. */
 #define DISC_COLS "INSERT INTO recon_discrepancies (run_id, channel, bill_date, kind, " \
@@ -339,7 +344,7 @@ write_tx(struct gym_db *db, void *arg)
 		if ((e = insert_lines(db, w->run_id, b, i, i + CHUNK < b->n ? i + CHUNK : b->n)) !=
 		    GYM_OK)
 			return e;
-	if ((e = gym_db_exec(db, &st_link, 1, own, NULL)) != GYM_OK)
+	if (b->n >= 1000 && (e = gym_db_exec(db, &st_analyze, 0, NULL, NULL)) != GYM_OK)
 		return e;
 	for (i = 0; i < NDISC; i++)
 		if ((e = gym_db_exec(db, &st_disc[i], 2, pn, NULL)) != GYM_OK)
@@ -511,6 +516,41 @@ gym_recon_day(struct gym_db *db, struct gym_channels *chans, const struct gym_co
     const char *channel, const char *date, int force, struct gym_recon_summary *out)
 {
 	return recon_day(db, chans, cfg, channel, date, force, 0, out);
+}
+
+enum gym_err
+gym_recon_day_text(struct gym_db *db, const char *channel, const char *date, const char *text,
+    size_t len, struct gym_recon_summary *out)
+{
+	struct gym_bill bill;
+	struct write_ctx w;
+	char run_id[24], token[25], why[256];
+	enum gym_err e;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->channel, sizeof(out->channel), "%s", channel);
+	snprintf(out->date, sizeof(out->date), "%s", date);
+	if (!gym_bill_date_ok(date))
+		return GYM_EINVAL;
+	if ((e = claim(db, channel, date, 1, 0, run_id, sizeof(run_id), token)) != GYM_OK)
+		return e;
+	if (run_id[0] == '\0')
+		return gym_recon_get(db, channel, date, out);
+	out->fetched = 1;
+	if ((e = gym_bill_parse_wechat(text, len, &bill, why, sizeof(why))) != GYM_OK) {
+		if (e == GYM_EINVAL)
+			fail_day(db, run_id, token, "BAD_FILE", why, 1, out);
+		return e;
+	}
+	w = (struct write_ctx){ run_id, token, &bill, NULL, 0 };
+	e = gym_db_tx(db, write_tx, &w);
+	gym_bill_free(&bill);
+	if (e != GYM_OK) {
+		if (e != GYM_ECONFLICT)
+			fail_day(db, run_id, token, "DB", gym_strerror(e), 0, out);
+		return e;
+	}
+	return gym_recon_get(db, channel, date, out);
 }
 
 enum gym_err
