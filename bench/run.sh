@@ -40,7 +40,7 @@ case "${GYM_BIN:=bin}" in
 esac
 VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 DUR="${GYM_BENCH_SECONDS:-10}"
-ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7}"
+ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7 8}"
 CONNS=64
 THREADS=2
 HELLO_PORT=$((API_PORT + 2))
@@ -208,9 +208,9 @@ main() {
 		4) s4_notify && s4_alipay ;;
 		4a) s4_alipay ;;
 		5) s5_sweep ;;
-		7) s7_recon ;;
 		6) ;;
 		7) s7_push ;;
+		8) s8_recon ;;
 		*) die "unknown scenario $s" ;;
 		esac
 	done

@@ -216,26 +216,26 @@ s5_sweep() {
 	psql_db postgres -c "DROP DATABASE gym_sweep WITH (FORCE)" >/dev/null
 }
 
-# ---- 7. bill reconciliation ---------------------------------------------------------------
+# ---- 8. bill reconciliation ---------------------------------------------------------------
 
-# s7_recon: a WeChat trade bill of RECON_N rows reconciled (parse, lines with fees,
+# s8_recon: a WeChat trade bill of RECON_N rows reconciled (parse, lines with fees,
 # matching in SQL, summary; lib/billrecon.c) against RECON_N paid payments of the
 # day, beside a plain COPY of the same rows into a table of text columns.
-s7_recon() {
+s8_recon() {
 	local conf="$OUT/recon.conf" f="$OUT/recon.txt" day=2026-01-15 t0 rate crate
-	log "7. bill reconciliation: loading $(fmt_int "$RECON_N") paid payments into database gym_recon"
+	log "8. bill reconciliation: loading $(fmt_int "$RECON_N") paid payments into database gym_recon"
 	bash "$ROOT/test/env/pg.sh" recreatedb bench gym_recon >/dev/null 2>&1
 	sed -e "s/dbname=gym /dbname=gym_recon /" -e 's/^jobs = .*/jobs = no/' "$VAR/gymd.conf" >"$conf"
 	"$GYM_BIN_DIR/gymctl" -c "$conf" migrate >/dev/null || die "gymctl migrate (gym_recon) failed"
 	t0=$SECONDS
 	psql_db gym_recon -v n="$RECON_N" -v day="$day" -f "$BENCH_DIR/sql/recon_load.sql"
 	psql_db gym_recon -c CHECKPOINT >/dev/null
-	log "7. bill reconciliation: loaded in $((SECONDS - t0)) s"
+	log "8. bill reconciliation: loaded in $((SECONDS - t0)) s"
 	"$HBIN/billrecon" "$(db_conninfo gym_recon)" "$RECON_N" "$day" >"$f" || die "billrecon failed"
 	sed -i 's/^/BENCH /' "$f"
 	rate="$(calc "$(kv "$f" rows) / $(kv "$f" seconds)")"
 	crate="$(calc "$(kv "$f" rows) / $(kv "$f" copy_seconds)")"
-	row "7. bill reconciliation, a WeChat trade bill of $(fmt_int "$RECON_N") rows" \
+	row "8. bill reconciliation, a WeChat trade bill of $(fmt_int "$RECON_N") rows" \
 		"$(fmt_int "$rate") rows/s ($(kv "$f" rows) rows in $(kv "$f" seconds) s, $(kv "$f" discrepancies) discrepancies)" \
 		">= 20,000 rows/s" \
 		"COPY of the same rows, $(fmt_int "$crate") rows/s ($(calc "$rate / $crate" | xargs printf '%.2f'))" \
