@@ -1181,8 +1181,12 @@
 			if (!body.firstChild)
 				emptyRow(body, 8, '该时间段内没有收款或退款');
 			var qs = 'from=' + encodeURIComponent(r.from) + '&to=' + encodeURIComponent(r.to);
-			return fetch(API + '/admin/reports/daily?' + qs, { headers: {
-			    Authorization: 'Bearer ' + token(), Accept: 'text/csv' } }).then(function (res) {
+			/* a token as a bearer token; a password session by its cookie */
+			var hdr = { Accept: 'text/csv' };
+			if (token())
+				hdr.Authorization = 'Bearer ' + token();
+			return fetch(API + '/admin/reports/daily?' + qs, { headers: hdr,
+			    credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
 				return res.ok ? res.blob() : null;
 			}).then(function (blob) {
 				var a = $('report-csv');

@@ -51,6 +51,7 @@ declare -a SUMMARY=()
 FAILURES=0
 TOUCHED_STACK=0
 INTEG_SIM_PID=""
+INTEG_ALISIM_PID=""
 LIVE_DONE=0
 
 # record RESULT PASS SUITE SECONDS [NOTE]: print and remember one result line.
