@@ -123,8 +123,9 @@ enum gym_err gym_schedule_cancel(struct gym_db *, const struct gym_actor *, long
     const char *reason, long long operator_id, struct gym_class_cancel *);
 /* End what cancelled classes still have in flight (a hold or an order that
  * raced the cancel's commit) and refund the paid bookings a cancel that
- * stopped half way left (in the cancelling operator's name): the cancel and
- * every job run call it; *ended (may be NULL) counts them. */
+ * stopped half way left (in the cancelling operator's name, 30 s after
+ * the cancel): the cancel and every job run call it; *ended (may be NULL)
+ * counts them. */
 enum gym_err gym_schedule_cancel_sweep(struct gym_db *, const struct gym_actor *, int *ended);
 /* A class's roster: its orders that hold or held a seat (pending, paid,
  * refunding, refunded), oldest first, up to max into out. */

@@ -80,11 +80,14 @@ static struct gym_stmt st_stray_holds = { "class_cancel_stray_holds",
 	"SELECT 1 FROM payment_orders o WHERE o.reservation_id = r.id AND o.status = 'pending') "
 	"ORDER BY r.id LIMIT 50 FOR UPDATE OF r SKIP LOCKED", 0 };
 /* paid bookings of cancelled classes that no refund covers yet (a cancel
- * stopped half way), with the class's reason and operator */
+ * stopped half way), with the class's reason and operator; a class
+ * cancelled in the last 30 seconds is left to its own cancel, still
+ * refunding (and counting) its bookings */
 static struct gym_stmt st_stray_paid = { "class_cancel_stray_paid",
 	"SELECT o.order_id, s.cancel_reason, coalesce(s.cancelled_by, 0) AS operator_id "
 	"FROM payment_orders o JOIN course_schedules s ON s.id = o.course_schedule_id "
-	"WHERE s.cancelled_at IS NOT NULL AND o.status = 'paid' ORDER BY o.id LIMIT 50", 0 };
+	"WHERE s.cancelled_at < now() - interval '30 seconds' AND o.status = 'paid' "
+	"ORDER BY o.id LIMIT 50", 0 };
 static struct gym_stmt st_send_now = { "class_cancel_send_now",
 	"UPDATE refunds SET next_send_at = $2::timestamptz WHERE out_refund_no = $1 "
 	"AND status = 'pending'", 0 };

@@ -130,6 +130,9 @@ fault_settle(PGconn *pg, long timeout_ms)
 			    "+ (SELECT count(*) FROM payment_orders WHERE status = 'pending' "
 			    "  AND expires_at <= now()) "
 			    "+ (SELECT count(*) FROM payment_orders WHERE status = 'refunding') "
+			    "+ (SELECT count(*) FROM payment_orders o JOIN course_schedules c "
+			    "  ON c.id = o.course_schedule_id WHERE c.cancelled_at IS NOT NULL "
+			    "  AND o.status = 'paid') "
 			    "+ (SELECT count(*) FROM refunds WHERE status IN ('pending', 'processing')) "
 			    "+ (SELECT count(*) FROM parent_notifications WHERE status = 'pending')");
 		if (left == 0)

@@ -736,8 +736,14 @@ START_TEST(test_cancel_sweep_refunds_the_rest)
 	paid_order(sid, "o-sweep-a", &a);
 	paid_order(sid, "o-sweep-b", &b);
 	snprintf(ids, sizeof(ids), "%lld", sid);
+	/* a cancel of the last 30 s is its own to finish: the sweep waits */
 	pgt_execp(db, "UPDATE course_schedules SET cancelled_at = now(), cancel_reason = '场地维修', "
 	    "cancelled_by = 7 WHERE id = $1::bigint", 1, p);
+	ck_assert_int_eq(gym_schedule_cancel_sweep(db, &job, &ended), GYM_OK);
+	ck_assert_int_eq(ended, 0);
+	assert_order(a.order_id, "paid");
+	pgt_execp(db, "UPDATE course_schedules SET cancelled_at = now() - interval '2 minutes' "
+	    "WHERE id = $1::bigint", 1, p);
 	ck_assert_int_eq(gym_schedule_cancel_sweep(db, &job, &ended), GYM_OK);
 	ck_assert_int_eq(ended, 2);
 	textq("SELECT initiated_by || ' ' || operator_id || ' ' || reason FROM refunds "
