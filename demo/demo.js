@@ -224,7 +224,10 @@
 
 	function loadClasses() {
 		return api('GET', '/course-schedules').then(function (list) {
-			var box = $('class-list'), items = (list && list.items) || [];
+			/* the trial page: regular classes are booked by members in the mini program */
+			var box = $('class-list'), items = ((list && list.items) || []).filter(function (s) {
+				return s.kind !== 'regular';
+			});
 			clear(box);
 			items.forEach(function (s) {
 				state.courses[s.id] = s;

@@ -62,6 +62,8 @@ static const struct errmap map[GYM_ERR__COUNT] = {
 	[GYM_E_PRODUCT_UNAVAILABLE] = { 404, "PRODUCT_UNAVAILABLE", "该商品不存在或已下架" },
 	[GYM_E_NO_ENTITLEMENT] = { 409, "NO_ENTITLEMENT", "没有可用的会籍或课时" },
 	[GYM_E_NOT_UPGRADE] = { 409, "NOT_AN_UPGRADE", "只能升级到更高级的会籍" },
+	[GYM_E_WRONG_CLASS_KIND] = { 409, "WRONG_CLASS_KIND",
+	    "体验课只能预约体验课程，会员课程请使用会籍或课时预约" },
 };
 
 static const struct errmap internal = M_INTERNAL;

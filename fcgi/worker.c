@@ -32,13 +32,13 @@
  * non-blocking listening socket ends with EAGAIN when no one else waits.
  */
 #include <sys/epoll.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,11 +58,31 @@
  * is at most this many requests away.  Saves the wait's two system calls
  * per request under load (docs/performance.md). */
 #define BURST_MAX 32
+/* Kept connections one worker watches; nginx's keepalive pool for gymd
+ * (nginx/gym.conf) is smaller than this times the workers.  One more
+ * connection beyond these is served and closed. */
+#define KEPT_MAX 32
+#define EVENTS_MAX 16
+#define LISTEN_EV UINT64_MAX	/* epoll data of the listening socket */
 
 static volatile sig_atomic_t stop;
-/* The peer of the connection being served, as accept() gave it. */
-static struct sockaddr_storage peer;
-static socklen_t peer_len;
+/*
+ * The FastCGI connections of this worker: the one being served, and the
+ * ones nginx keeps open between requests (fastcgi_keep_conn), each with its
+ * own libfcgi request and its peer as accept() gave it.  A kept connection
+ * waits in the worker's epoll set beside the listening socket, so an idle
+ * worker takes whichever is ready first: a new connection or the next
+ * request on a kept one (docs/performance.md, "the door, session 7").
+ */
+struct conn {
+	FCGX_Request r;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	int kept;		/* open between requests, in the epoll set */
+	uint32_t gen;		/* bumped when the connection closes */
+};
+static struct conn conns[KEPT_MAX + 1];	/* + 1: a new one when all are kept */
+static int nkept;
 /* The request whose connection is under the read deadline, or NULL. */
 static FCGX_Request *volatile deadline_req;
 static volatile sig_atomic_t deadline_hit;
@@ -170,8 +190,9 @@ elapsed_us(const struct timespec *t0)
 
 /* Serve one accepted request from params to log line; frees all of it. */
 static void
-serve(struct gym_ctx *ctx, FCGX_Request *r)
+serve(struct gym_ctx *ctx, struct conn *c)
 {
+	FCGX_Request *r = &c->r;
 	struct gym_reqbuf rb;
 	struct gym_resp resp;
 	struct gym_body_src in = { gym_body_fcgx, r->in, deadline_clear };
@@ -186,7 +207,7 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	memset(&resp, 0, sizeof(resp));
 	/* the peer as accept() gave it: no getpeername() */
 	ctx->peer_trusted = gym_peers_match(&ctx->cfg->trusted_proxies,
-	    (const struct sockaddr *)&peer, peer_len, ctx->peer_addr, sizeof(ctx->peer_addr));
+	    (const struct sockaddr *)&c->peer, c->peer_len, ctx->peer_addr, sizeof(ctx->peer_addr));
 	e = gym_req_read(&rb, r->envp, ctx);
 	gym_log_set_request_id(rb.rid);
 	if (e != GYM_OK) {
@@ -214,38 +235,6 @@ serve(struct gym_ctx *ctx, FCGX_Request *r)
 	ctx->requests++;
 }
 
-/* Wait up to WAIT_MS for fd to be readable with SIGTERM deliverable.
- * 1 readable, 0 timeout or signal, -1 error. */
-static int
-wait_fd(int fd, const sigset_t *waitmask)
-{
-	struct timespec ts = { WAIT_MS / 1000, (WAIT_MS % 1000) * 1000000L };
-	fd_set rfds;
-	int n;
-
-	if (fd >= FD_SETSIZE) {
-		errno = EBADF;
-		return -1;
-	}
-	FD_ZERO(&rfds);
-	FD_SET(fd, &rfds);
-	if ((n = pselect(fd + 1, &rfds, NULL, NULL, &ts, waitmask)) == -1 && errno == EINTR)
-		return 0;
-	return n > 0 ? 1 : n;
-}
-
-/* The same for the shared listening socket, through the exclusive epoll set. */
-static int
-wait_listen(int ep, const sigset_t *waitmask)
-{
-	struct epoll_event ev;
-	int n;
-
-	if ((n = epoll_pwait(ep, &ev, 1, WAIT_MS, waitmask)) == -1 && errno == EINTR)
-		return 0;
-	return n > 0 ? 1 : n;
-}
-
 static int
 listen_setup(int listen_fd, int read_timeout)
 {
@@ -268,7 +257,7 @@ listen_setup(int listen_fd, int read_timeout)
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	ev.data.fd = listen_fd;
+	ev.data.u64 = LISTEN_EV;
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) == -1) {
 		gym_log_err("could not watch the listening socket");
 		close(ep);
@@ -285,7 +274,7 @@ accept_pause(int err)
 }
 
 /*
- * Take the next connection from the (non-blocking) listening socket into r.
+ * Take the next connection from the (non-blocking) listening socket into c.
  * Done here rather than in libfcgi's FCGX_Accept_r: a failed try (another
  * worker took it) is one system call, with no read deadline set and cleared
  * around it, and libfcgi's 2-second readability poll of each new UNIX
@@ -295,26 +284,179 @@ accept_pause(int err)
  * 0, or -errno.
  */
 static int
-accept_conn(int listen_fd, FCGX_Request *r)
+accept_conn(int listen_fd, struct conn *c)
 {
 	int fd;
 
-	peer_len = sizeof(peer);
-	if ((fd = accept(listen_fd, (struct sockaddr *)&peer, &peer_len)) == -1)
+	c->peer_len = sizeof(c->peer);
+	if ((fd = accept(listen_fd, (struct sockaddr *)&c->peer, &c->peer_len)) == -1)
 		return -errno;
-	r->ipcFd = fd;
-	r->keepConnection = 1;
+	c->r.ipcFd = fd;
+	c->r.keepConnection = 1;
 	return 0;
+}
+
+/* A slot for a new connection: there is always one (KEPT_MAX + 1 slots,
+ * at most KEPT_MAX kept, one served at a time). */
+static struct conn *
+conn_slot(void)
+{
+	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++)
+		if (conns[i].r.ipcFd < 0)
+			return &conns[i];
+	return NULL;
+}
+
+/* epoll's word for a kept connection: its slot, and the slot's generation,
+ * so an event left over from a connection closed earlier in the same round
+ * is not taken for the slot's next one. */
+static uint64_t
+conn_key(const struct conn *c)
+{
+	return (uint64_t)(c - conns) | (uint64_t)c->gen << 32;
+}
+
+/* Close c's connection (after its request, or while it idles). */
+static void
+conn_close(struct conn *c)
+{
+	c->r.detached = 1;	/* no shutdown-and-wait for nginx's end */
+	FCGX_Free(&c->r, 1);
+	if (c->kept) {
+		c->kept = 0;
+		nkept--;
+	}
+	c->gen++;
+}
+
+/*
+ * Close every kept connection but c.  Called when a request came on a
+ * connection nginx will not keep: every location but the public reads
+ * (nginx/gym.conf), some of which wait on WeChat or Alipay.  A read that
+ * nginx sends on this worker's idle connections meanwhile would wait behind
+ * it; closed, nginx opens a new connection to a free worker instead (and a
+ * read that meets a connection closing under it is sent again on a new
+ * one: nginx retries a request that failed on a kept connection).
+ */
+static void
+conns_close_kept_but(const struct conn *c)
+{
+	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]) && nkept > 0; i++)
+		if (conns[i].kept && &conns[i] != c)
+			conn_close(&conns[i]);
+}
+
+/* Read the next request of c's connection (new, or kept and readable).
+ * 0, or -errno with the connection closed. */
+static int
+conn_read_request(struct conn *c, int read_timeout)
+{
+	int a;
+
+	deadline_hit = 0;
+	deadline(&c->r, read_timeout);
+	/* close the connection at once when done: the request has been read
+	 * in full, and libfcgi's default (shutdown, then wait for nginx to
+	 * close its end) costs a wakeup and keeps this worker from the next
+	 * request meanwhile (docs/performance.md) */
+	c->r.detached = 1;
+	if ((a = FCGX_Accept_r(&c->r)) == -EBADF)
+		a = -ECONNABORTED;	/* it ended early: see gym_worker_run */
+	if (deadline_hit) {
+		gym_log_warnx("closed a FastCGI connection that sent no "
+		    "whole request in %d s (read_timeout)", read_timeout);
+		gym_metrics_add("fcgi_read_timeouts", 1);
+	}
+	if (a < 0) {
+		deadline(NULL, 0);
+		if (c->r.ipcFd >= 0)
+			FCGX_Free(&c->r, 1);
+		if (c->kept) {
+			c->kept = 0;
+			nkept--;
+		}
+		c->gen++;
+	}
+	return a;
+}
+
+/* After the answer: keep c's connection in the epoll set when nginx asked
+ * for that (FCGI_KEEP_CONN) and there is room, else close it. */
+static void
+conn_finish(int ep, struct conn *c)
+{
+	struct epoll_event ev;
+
+	if (c->r.keepConnection && !c->kept && nkept >= KEPT_MAX)
+		c->r.keepConnection = 0;
+	FCGX_Finish_r(&c->r);
+	if (c->r.ipcFd < 0) {	/* closed by libfcgi */
+		if (c->kept) {
+			c->kept = 0;
+			nkept--;
+		}
+		c->gen++;
+		return;
+	}
+	if (c->kept)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = conn_key(c);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->r.ipcFd, &ev) == -1) {
+		gym_log_warn("could not watch a kept FastCGI connection; closing it");
+		conn_close(c);
+		return;
+	}
+	c->kept = 1;
+	nkept++;
+}
+
+/* Wait up to WAIT_MS for the listening socket or a kept connection, with
+ * SIGTERM deliverable.  The number of events, 0 on timeout or signal, -1. */
+static int
+wait_events(int ep, struct epoll_event *ev, const sigset_t *waitmask)
+{
+	int n;
+
+	if ((n = epoll_pwait(ep, ev, EVENTS_MAX, WAIT_MS, waitmask)) == -1 && errno == EINTR)
+		return 0;
+	return n;
+}
+
+/* The next connection with a request to read, from the events of one wait
+ * (or the listening socket during a burst).  *a: 0, or -errno of accept. */
+static struct conn *
+conn_ready(const struct epoll_event *ev, int listen_fd, int *a)
+{
+	struct conn *c;
+	uint64_t slot;
+
+	*a = 0;
+	if (ev->data.u64 == LISTEN_EV) {
+		c = conn_slot();
+		*a = accept_conn(listen_fd, c);
+		return c;
+	}
+	slot = ev->data.u64 & 0xffffffffu;
+	if (slot >= sizeof(conns) / sizeof(conns[0]))
+		return NULL;
+	c = &conns[slot];
+	/* closed (and perhaps reused) since this event was reported */
+	if (!c->kept || conn_key(c) != ev->data.u64)
+		return NULL;
+	return c;
 }
 
 int
 gym_worker_run(const struct gym_config *cfg, int listen_fd)
 {
 	struct gym_ctx ctx;
-	FCGX_Request r;
+	struct epoll_event ev[EVENTS_MAX];
+	struct conn *c;
 	sigset_t waitmask;
 	pid_t master = getppid();
-	int ep = -1, rc = 1, n, a, burst = 0;
+	int ep = -1, rc = 1, n, a, burst = 0, retire = 0;
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cfg = cfg;
@@ -331,22 +473,19 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 	 * accept_conn, which knows its peer.  When a connection ends before a
 	 * whole request, FCGX_Accept_r would accept the next one itself; with
 	 * -1 that accept fails (EBADF), and the loop goes round instead. */
-	if (FCGX_InitRequest(&r, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		gym_log_errx("could not initialise a FastCGI request");
-		return 1;
-	}
+	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++)
+		if (FCGX_InitRequest(&conns[i].r, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+			gym_log_errx("could not initialise a FastCGI request");
+			return 1;
+		}
 	if ((ep = listen_setup(listen_fd, cfg->read_timeout)) == -1)
 		goto out;
 	gym_log_debugx("worker ready");
-	while (!stop) {
-		/* a kept connection (fastcgi_keep_conn) carries the next request;
-		 * the worker stays with it until nginx closes it, which is why
-		 * nginx/gym.conf keeps fastcgi_keep_conn off */
-		if (r.ipcFd >= 0)
-			n = wait_fd(r.ipcFd, &waitmask);
-		else
-			n = burst > 0 ? 1 : wait_listen(ep, &waitmask);
-		if (n == -1) {
+	while (!stop && !retire) {
+		if (burst > 0) {
+			n = 1;
+			ev[0].data.u64 = LISTEN_EV;
+		} else if ((n = wait_events(ep, ev, &waitmask)) == -1) {
 			gym_log_err("could not wait for requests");
 			goto out;
 		}
@@ -359,53 +498,44 @@ gym_worker_run(const struct gym_config *cfg, int listen_fd)
 			}
 			continue;
 		}
-		/* A new connection is accepted here, not by libfcgi (see
-		 * accept_conn); a kept one carries the next request. */
-		a = r.ipcFd < 0 ? accept_conn(listen_fd, &r) : 0;
-		if (a == 0) {
-			deadline_hit = 0;
-			deadline(&r, cfg->read_timeout);
-			if ((a = FCGX_Accept_r(&r)) == -EBADF)
-				a = -ECONNABORTED;	/* it ended early: see above */
-			if (deadline_hit) {
-				gym_log_warnx("closed a FastCGI connection that sent no "
-				    "whole request in %d s (read_timeout)", cfg->read_timeout);
-				gym_metrics_add("fcgi_read_timeouts", 1);
-			}
-		}
-		if (a < 0) {
-			deadline(NULL, 0);
-			burst = 0;
-			if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR ||
-			    a == -ECONNABORTED)
+		for (int i = 0; i < n && !retire; i++) {
+			if ((c = conn_ready(&ev[i], listen_fd, &a)) == NULL)
 				continue;
-			if (!accept_pause(-a)) {
-				gym_log_errx("could not accept a request: %s", strerror(-a));
-				goto out;
+			if (a < 0) {
+				burst = 0;
+				if (a == -EAGAIN || a == -EWOULDBLOCK || a == -EINTR ||
+				    a == -ECONNABORTED)
+					continue;
+				if (!accept_pause(-a)) {
+					gym_log_errx("could not accept a request: %s", strerror(-a));
+					goto out;
+				}
+				gym_log_warnx("could not accept a request: %s; pausing 1 s",
+				    strerror(-a));
+				sleep(1);
+				continue;
 			}
-			gym_log_warnx("could not accept a request: %s; pausing 1 s",
-			    strerror(-a));
-			sleep(1);
-			continue;
-		}
-		/* close the connection at once when done: the request has been
-		 * read in full, and libfcgi's default (shutdown, then wait for
-		 * nginx to close its end) costs a wakeup and keeps this worker
-		 * from the next request meanwhile (docs/performance.md) */
-		r.detached = 1;
-		burst = (burst + 1) % BURST_MAX;
-		serve(&ctx, &r);
-		FCGX_Finish_r(&r);
-		if (cfg->max_requests > 0 &&
-		    ctx.requests >= (unsigned long)cfg->max_requests) {
-			gym_log_infox("served %lu requests, retiring", ctx.requests);
-			break;
+			if (ev[i].data.u64 == LISTEN_EV)
+				burst = (burst + 1) % BURST_MAX;
+			if (conn_read_request(c, cfg->read_timeout) < 0)
+				continue;
+			if (!c->r.keepConnection)
+				conns_close_kept_but(c);
+			serve(&ctx, c);
+			conn_finish(ep, c);
+			if (cfg->max_requests > 0 &&
+			    ctx.requests >= (unsigned long)cfg->max_requests) {
+				gym_log_infox("served %lu requests, retiring", ctx.requests);
+				retire = 1;
+			}
 		}
 	}
 	rc = 0;
 out:
-	FCGX_Finish_r(&r);
-	FCGX_Free(&r, 1);
+	for (size_t i = 0; i < sizeof(conns) / sizeof(conns[0]); i++) {
+		FCGX_Finish_r(&conns[i].r);
+		FCGX_Free(&conns[i].r, 1);
+	}
 	if (ep != -1)
 		close(ep);
 	gym_db_free(ctx.db);

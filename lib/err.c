@@ -41,6 +41,7 @@ static const char *const descr[GYM_ERR__COUNT] = {
 	[GYM_E_PRODUCT_UNAVAILABLE] = "product unavailable",
 	[GYM_E_NO_ENTITLEMENT] = "no membership or credit",
 	[GYM_E_NOT_UPGRADE] = "not an upgrade",
+	[GYM_E_WRONG_CLASS_KIND] = "wrong kind of class",
 };
 
 const char *

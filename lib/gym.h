@@ -54,6 +54,7 @@ enum gym_err {
 	GYM_E_PRODUCT_UNAVAILABLE,	/* no such product, or not on sale */
 	GYM_E_NO_ENTITLEMENT,	/* no membership or credit for it */
 	GYM_E_NOT_UPGRADE,	/* an upgrade to a plan not dearer per day */
+	GYM_E_WRONG_CLASS_KIND,	/* a trial hold on a regular class, or the reverse */
 	GYM_ERR__COUNT
 };
 

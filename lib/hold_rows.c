@@ -36,8 +36,8 @@ static struct gym_stmt st_end_all = { "hold_end_all",
 	"'status', $2::text)", "$3::timestamptz") "FROM e RETURNING 1) "
 	"SELECT (SELECT count(*) FROM e) AS n", 0 };
 static struct gym_stmt st_schedule = { "hold_schedule",
-	"SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL AS open FROM course_schedules "
-	"WHERE id = $1::bigint", 0 };
+	"SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL AS open, kind = 'trial' AS trial "
+	"FROM course_schedules WHERE id = $1::bigint", 0 };
 static struct gym_stmt st_user_live = { "hold_user_live",
 	"SELECT " HOLD_COLS "FROM seat_reservations r WHERE r.user_id = $1::bigint "
 	"AND r.status = 'temporary'", 0 };
@@ -244,6 +244,8 @@ gym__schedule_open(struct gym_db *db, long long schedule_id)
 		return e;
 	if (PQntuples(r) == 0)
 		e = GYM_E_SCHEDULE_NOT_FOUND;
+	else if (strcmp(gym_db_get(r, 0, "trial"), "t") != 0)
+		e = GYM_E_WRONG_CLASS_KIND;	/* members book it (member_bookings.c) */
 	else if (strcmp(gym_db_get(r, 0, "open"), "t") != 0)
 		e = GYM_E_SOLD_OUT;	/* the class has started */
 	PQclear(r);

@@ -18,6 +18,7 @@ static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE
 static struct gym_stmt st_check = { "hold_check",
 	"SELECT (SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL FROM course_schedules "
 	"WHERE id = $1::bigint) AS open, "
+	"(SELECT kind = 'trial' FROM course_schedules WHERE id = $1::bigint) AS trial, "
 	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, "
 	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
 	" AND course_schedule_id IS NOT NULL AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
@@ -34,7 +35,7 @@ struct hold_arg {
 	int created;
 };
 
-/* *open: 1, 0 (started) or -1 (no such class); *has: a trial already;
+/* *open: 1, 0 (started), -1 (no such class) or -2 (not a trial class); *has: a trial already;
  * *lapsed: a lapsed hold or order to expire first; *held: a temporary hold;
  * *open_sid: the class of the user's pending order (0: none). */
 static enum gym_err
@@ -54,6 +55,8 @@ hold_check(struct gym_db *db, long long schedule_id, long long user_id, int *ope
 		return e;
 	o = gym_db_get(r, 0, "open");
 	*open = o == NULL ? -1 : strcmp(o, "t") == 0;
+	if (*open != -1 && strcmp(gym_db_get(r, 0, "trial"), "t") != 0)
+		*open = -2;	/* a regular class: members book it (member_bookings.c) */
 	*has = strcmp(gym_db_get(r, 0, "has"), "t") == 0;
 	*lapsed = strcmp(gym_db_get(r, 0, "lapsed"), "t") == 0;
 	*held = strcmp(gym_db_get(r, 0, "held"), "t") == 0;
@@ -75,6 +78,8 @@ hold_tx(struct gym_db *db, void *v)
 		return e;
 	if (open == -1)
 		return GYM_E_SCHEDULE_NOT_FOUND;
+	if (open == -2)
+		return GYM_E_WRONG_CLASS_KIND;
 	if (open == 0)
 		return GYM_E_SOLD_OUT;	/* the class has started */
 	if (has)

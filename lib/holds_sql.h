@@ -34,7 +34,7 @@
 #define CLAIM_SQL(lockmode) "WITH " CLAIM_CTES("", lockmode) "SELECT " HOLD_COLS "FROM res r"
 
 /* The common hold as one autocommitted statement (one round trip): the
- * class is open, nobody is on its waitlist (lib/waitlist.h: a freed seat
+ * class is an open trial class, nobody is on its waitlist (lib/waitlist.h: a freed seat
  * goes to the queue), and the user has no paid or pending order, no
  * confirmed booking and no hold, so there is nothing to expire or answer
  * with first.
@@ -44,8 +44,8 @@
  * disk, as gym_db_tx_nowait (docs/reliability.md).  Parameters as CLAIM. */
 #define GYM_HOLD_FAST_SQL \
 	"WITH chk AS (SELECT set_config('synchronous_commit', 'off', true) AS cfg, " \
-	" (SELECT starts_at > $3::timestamptz AND cancelled_at IS NULL FROM course_schedules " \
-	"  WHERE id = $1::bigint) AS open, " \
+	" (SELECT starts_at > $3::timestamptz AND cancelled_at IS NULL AND kind = 'trial' " \
+	"  FROM course_schedules WHERE id = $1::bigint) AS open, " \
 	GYM_TRIAL_CLAIMED_SQL("$2::bigint", "") \
 	" OR EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $2::bigint " \
 	"  AND status = 'temporary') " \

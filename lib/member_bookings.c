@@ -151,7 +151,7 @@ book_tx(struct gym_db *db, void *v)
 		PQclear(r);
 		return GYM_E_SCHEDULE_NOT_FOUND;
 	}
-	e = strcmp(gym_db_get(r, 0, "kind"), "regular") != 0 ? GYM_EINVAL : GYM_OK;
+	e = strcmp(gym_db_get(r, 0, "kind"), "regular") != 0 ? GYM_E_WRONG_CLASS_KIND : GYM_OK;
 	open = strcmp(gym_db_get(r, 0, "open"), "t") == 0;
 	booked = strcmp(gym_db_get(r, 0, "booked"), "t") == 0;
 	gym_db_copy(r, 0, "starts_at", start, sizeof(start));

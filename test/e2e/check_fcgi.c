@@ -8,6 +8,9 @@
  *   are workers used to hold every worker for good (libfcgi blocks reading
  *   params); now each is closed after read_timeout, and a request through
  *   nginx is answered within a bound meanwhile.
+ * - kept_connections: kept connections (fastcgi_keep_conn) beyond the number
+ *   of workers are each answered; a request that is not kept closes its
+ *   worker's idle ones.
  * - untrusted_peer: a caller from 127.0.0.2 (not one of trusted_proxies)
  *   writes X-Request-Id and X-Real-IP: gymd takes neither (its audit row
  *   has the socket's peer address and a request id of gymd's own), and it
@@ -122,19 +125,15 @@ pair(unsigned char *p, size_t *off, const char *name, const char *value)
 	*off += n + v;
 }
 
-/*
- * One request straight to gymd from src: params are NULL-terminated
- * name, value pairs; body may be NULL.  The CGI response (headers and body)
- * into out; 0, or -1 when gymd did not answer.
- */
+/* Write one request on fd: params are NULL-terminated name, value pairs;
+ * body may be NULL; keep asks gymd to keep the connection (FCGI_KEEP_CONN).
+ * 0, or -1. */
 static int
-fcgi_request(const char *src, const char *const *params, const char *body, char *out,
-    size_t outlen)
+fcgi_send(int fd, const char *const *params, const char *body, int keep)
 {
-	static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
-	unsigned char req[8192], pv[4096], h[8], rec[65536 + 256];
-	size_t off = 0, po = 0, got = 0;
-	int fd, ended = 0;
+	const unsigned char begin[8] = { 0, 1, keep ? 1 : 0, 0, 0, 0, 0, 0 };
+	unsigned char req[8192], pv[4096];
+	size_t off = 0, po = 0;
 
 	for (size_t i = 0; params[i] != NULL; i += 2)
 		pair(pv, &po, params[i], params[i + 1]);
@@ -144,12 +143,19 @@ fcgi_request(const char *src, const char *const *params, const char *body, char 
 	if (body != NULL && *body != '\0')
 		record(req, &off, 5, body, strlen(body));
 	record(req, &off, 5, "", 0);
-	if ((fd = fcgi_connect(src)) == -1)
-		return -1;
-	if (write(fd, req, off) != (ssize_t)off) {
-		close(fd);
-		return -1;
-	}
+	return write(fd, req, off) == (ssize_t)off ? 0 : -1;
+}
+
+/* Read the answer to one request from fd: the CGI response (headers and
+ * body) into out; 0 at its END_REQUEST, -1 when the connection ended or
+ * timed out first. */
+static int
+fcgi_answer(int fd, char *out, size_t outlen)
+{
+	unsigned char h[8], rec[65536 + 256];
+	size_t got = 0;
+	int ended = 0;
+
 	while (!ended) {
 		size_t clen, plen, n = 0;
 		ssize_t k;
@@ -171,10 +177,84 @@ fcgi_request(const char *src, const char *const *params, const char *body, char 
 		}
 		ended = h[1] == 3;	/* END_REQUEST */
 	}
-	close(fd);
 	out[got < outlen ? got : outlen - 1] = '\0';
 	return ended ? 0 : -1;
 }
+
+/*
+ * One request straight to gymd from src on a connection of its own (see
+ * fcgi_send).  The CGI response into out; 0, or -1 when gymd did not answer.
+ */
+static int
+fcgi_request(const char *src, const char *const *params, const char *body, char *out,
+    size_t outlen)
+{
+	int fd, rc;
+
+	if ((fd = fcgi_connect(src)) == -1)
+		return -1;
+	rc = fcgi_send(fd, params, body, 0) == 0 ? fcgi_answer(fd, out, outlen) : -1;
+	close(fd);
+	return rc;
+}
+
+/* ---- kept connections ---------------------------------------------------------------- */
+
+/*
+ * nginx keeps the public reads' FastCGI connections open (fastcgi_keep_conn,
+ * nginx/gym.conf).  Three times as many kept connections as gymd has
+ * workers: every one is answered, twice, in an order no worker chose (a
+ * worker that waited on one kept connection alone, as gymd's did, leaves
+ * the others unanswered).  Then a request that is not kept: its worker
+ * closes its idle kept connections; every other one still answers.
+ */
+START_TEST(kept_connections)
+{
+	const char *read_[] = { "REQUEST_METHOD", "GET", "REQUEST_URI", "/healthz",
+		"REMOTE_ADDR", "127.0.0.1", NULL };
+	int workers = conf_value("workers", 4, NULL, 0);
+	int n = 3 * workers, fds[MAXCONN], answered = 0, again = 0, closed = 0, after = 0;
+	char out[65536];
+
+	ck_assert_int_le(n, MAXCONN);
+	for (int i = 0; i < n; i++) {
+		ck_assert_msg((fds[i] = fcgi_connect(NULL)) >= 0, "connect %d", i);
+		ck_assert_int_eq(fcgi_send(fds[i], read_, NULL, 1), 0);
+	}
+	for (int i = 0; i < n; i++)
+		answered += fcgi_answer(fds[i], out, sizeof(out)) == 0 &&
+		    strncmp(out, "Status: 200", 11) == 0;
+	/* the second round, last connection first */
+	for (int i = n - 1; i >= 0; i--)
+		ck_assert_int_eq(fcgi_send(fds[i], read_, NULL, 1), 0);
+	for (int i = n - 1; i >= 0; i--)
+		again += fcgi_answer(fds[i], out, sizeof(out)) == 0 &&
+		    strncmp(out, "Status: 200", 11) == 0;
+	/* a request nginx does not keep (any location but the reads) */
+	ck_assert_int_eq(fcgi_request(NULL, read_, NULL, out, sizeof(out)), 0);
+	e2e_sleep_ms(200);
+	for (int i = 0; i < n; i++) {
+		char c;
+		ssize_t k = recv(fds[i], &c, 1, MSG_DONTWAIT);
+
+		if (k == 0 || (k == -1 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+			closed++;
+			close(fds[i]);
+			fds[i] = -1;
+			continue;
+		}
+		after += fcgi_send(fds[i], read_, NULL, 0) == 0 &&
+		    fcgi_answer(fds[i], out, sizeof(out)) == 0;
+		close(fds[i]);
+	}
+	fprintf(stderr, "kept_connections: %d kept connections to %d workers: %d answered, "
+	    "%d again; after a request not kept, %d closed by gymd, %d still answered\n", n,
+	    workers, answered, again, closed, after);
+	ck_assert_int_eq(answered, n);
+	ck_assert_int_eq(again, n);
+	ck_assert_int_eq(closed + after, n);
+}
+END_TEST
 
 /* ---- idle connections -------------------------------------------------------------- */
 
@@ -286,6 +366,7 @@ fcgi_suite(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, untrusted_peer);
 	tcase_add_test(tc, idle_connections);
+	tcase_add_test(tc, kept_connections);
 	suite_add_tcase(s, tc);
 	return s;
 }

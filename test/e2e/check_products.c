@@ -275,7 +275,13 @@ START_TEST(products_membership_pack_booking_history)
 	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld,\"pay_with\":\"credits\"}",
 	    e2e_schedule(5));
 	e2e_request("POST", E2E_API "/bookings", tok, body, NULL, &r);
-	ck_assert_int_eq(r.status, 400);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(e2e_str(&r, "code"), "WRONG_CLASS_KIND");
+	/* and a regular class takes no trial hold */
+	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", early);
+	e2e_request("POST", E2E_API "/bookings/seat-reserve", tok, body, NULL, &r);
+	ck_assert_int_eq(r.status, 409);
+	ck_assert_str_eq(e2e_str(&r, "code"), "WRONG_CLASS_KIND");
 	e2e_request("POST", E2E_API "/bookings", tok, "{\"course_schedule_id\":1,"
 	    "\"pay_with\":\"cash\"}", NULL, &r);
 	ck_assert_int_eq(r.status, 400);

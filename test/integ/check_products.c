@@ -20,6 +20,7 @@
 #include "pgtest.h"
 #include "products.h"
 #include "refunds.h"
+#include "waitlist.h"
 
 #define DAY_S 86400LL
 #define DAY_US (DAY_S * 1000000)
@@ -301,6 +302,40 @@ regular(int cap, int64_t start_s)
 	return sid;
 }
 
+/* A regular class is booked by members only: a trial hold, a trial order
+ * and a waitlist place on it are refused, and nothing is held or written;
+ * a member booking of a trial class is refused too. */
+START_TEST(test_trial_paths_refuse_regular)
+{
+	struct gym_reservation r;
+	struct gym_order o;
+	struct gym_waitlist_entry w;
+	struct gym_member_booking b;
+	struct gym_actor a;
+	long long uid = pgt_user(db, "p-kind"), sid = regular(1, DAY_S), tsid;
+	long long before = pgt_count(db, "SELECT count(*) FROM payment_audit_log");
+	int created;
+
+	a = pgt_actor_user(uid);
+	ck_assert_int_eq(gym_hold_create(db, &a, uid, sid, &r, &created), GYM_E_WRONG_CLASS_KIND);
+	ck_assert_int_eq(gym_order_create(db, &a, uid, sid, 0, NULL, NULL, &o, &created),
+	    GYM_E_WRONG_CLASS_KIND);
+	ck_assert_int_eq(gym_waitlist_join(db, &a, uid, sid, &w, &created),
+	    GYM_E_WRONG_CLASS_KIND);
+	ck_assert_int_eq(count1("SELECT count(*) FROM seat_reservations WHERE user_id = $1::bigint",
+	    uid), 0);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_orders WHERE user_id = $1::bigint",
+	    uid), 0);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log"), before);
+	/* the same parent may still hold a seat in a trial class */
+	tsid = pgt_schedule_at(db, 1, DAY_S);
+	ck_assert_int_eq(gym_hold_create(db, &a, uid, tsid, &r, &created), GYM_OK);
+	ck_assert_int_eq(created, 1);
+	ck_assert_int_eq(gym_member_book(db, &a, uid, tsid, GYM_PAY_CREDITS, &b),
+	    GYM_E_WRONG_CLASS_KIND);
+}
+END_TEST
+
 START_TEST(test_credits_and_expiry)
 {
 	struct gym_member_booking b;
@@ -371,7 +406,7 @@ START_TEST(test_member_booking_cancel_cutoff)
 	late = regular(10, 3600);		/* 1 h away: after it */
 	one = regular(1, 5 * 3600);
 	trial = pgt_schedule(db, 10);
-	ck_assert_int_eq(gym_member_book(db, &a, uid, trial, GYM_PAY_CREDITS, &b), GYM_EINVAL);
+	ck_assert_int_eq(gym_member_book(db, &a, uid, trial, GYM_PAY_CREDITS, &b), GYM_E_WRONG_CLASS_KIND);
 	ck_assert_int_eq(gym_member_book(db, &a, uid, early, GYM_PAY_CREDITS, &b), GYM_OK);
 	ck_assert_str_eq(b.status, "confirmed");
 	ck_assert_int_eq(gym_member_book(db, &a, uid, early, GYM_PAY_CREDITS, &c),
@@ -800,6 +835,7 @@ products_suite(void)
 	tcase_add_test(tc, test_upgrade);
 	tcase_add_test(tc, test_upgrade_stale);
 	tcase_add_test(tc, test_credits_and_expiry);
+	tcase_add_test(tc, test_trial_paths_refuse_regular);
 	tcase_add_test(tc, test_member_booking_cancel_cutoff);
 	tcase_add_test(tc, test_history_pages);
 	tcase_add_test(tc, test_class_cancel_returns_credits);

@@ -171,6 +171,7 @@ static const struct {
 	{ GYM_E_PRODUCT_UNAVAILABLE, 404, "PRODUCT_UNAVAILABLE" },
 	{ GYM_E_NO_ENTITLEMENT, 409, "NO_ENTITLEMENT" },
 	{ GYM_E_NOT_UPGRADE, 409, "NOT_AN_UPGRADE" },
+	{ GYM_E_WRONG_CLASS_KIND, 409, "WRONG_CLASS_KIND" },
 };
 
 /* the table above names every error once, in the enum's order */
