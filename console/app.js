@@ -38,6 +38,8 @@
 		pending: '待提交', processing: '处理中', success: '退款成功', closed: '退款关闭', abnormal: '退款异常'
 	};
 	var BOOKING_STATUS = { confirmed: '已确认', cancelled: '已取消' };
+	var CLASS_KIND = { trial: '体验课', regular: '会员课' };
+	var PAY_WITH = { membership: '会籍', credits: '课时' };
 	var ATTENTION_REASON = { late_no_seat: '支付到账时已无名额', second_trial: '家长已有体验课，重复支付' };
 	var OTHER_STATUS = {
 		active: '有效', revoked: '已停用', sent: '已发送', queued: '待发送', failed: '发送失败',
@@ -830,15 +832,24 @@
 
 	function loadClasses() {
 		var now = new Date(), to = new Date(now.getTime() + 90 * 86400 * 1000);
-		loading($('classes-body'), 8);
+		loading($('classes-body'), 9);
 		return api('GET', '/course-schedules', { query: { from: now.toISOString(), to: to.toISOString() } })
 		    .then(function (list) {
 			var body = $('classes-body'), items = (list && list.items) || [];
 			clear(body);
 			items.forEach(function (s) { body.appendChild(classRow(s)); });
+			filterClasses();
 			show($('classes-empty'), items.length === 0);
 		}, function (err) {
 			flash('读取课程失败：' + err, 'error');
+		});
+	}
+
+	/* Only the rows of the kind chosen above the table (all by default). */
+	function filterClasses() {
+		var want = $('classes-kind').value;
+		Array.prototype.forEach.call($('classes-body').querySelectorAll('tr[data-kind]'), function (tr) {
+			tr.hidden = !!want && tr.getAttribute('data-kind') !== want;
 		});
 	}
 
@@ -871,12 +882,14 @@
 			});
 		});
 		var nameCell = el('td', { text: s.course_name });
-		return el('tr', { 'data-schedule': String(s.id) }, [
+		var kind = s.kind || 'trial';
+		return el('tr', { 'data-schedule': String(s.id), 'data-kind': kind }, [
 			el('td', { text: String(s.id) }),
 			nameCell,
 			el('td', { text: fmtTime(s.starts_at) }),
 			el('td', { text: fmtTime(s.ends_at) }),
 			capCell, availCell,
+			el('td', { className: 'kind', text: label(CLASS_KIND, kind) }),
 			el('td', {}, [form]),
 			el('td', {}, [
 				el('button', { type: 'button', text: '改名', className: 'rename op-only',
@@ -921,17 +934,30 @@
 		var path = '/admin/course-schedules/' + encodeURIComponent(s.id) + '/roster';
 		api('GET', path).then(function (r) {
 			var body = $('roster-body'), items = (r && r.items) || [];
+			var members = r && r.kind === 'regular', head = $('roster-head');
 			clear(body);
+			clear(head);
+			(members ? ['预约号', '孩子', '年龄', '家长手机', '状态', '预约方式', '预约时间'] :
+			    ['订单号', '孩子', '年龄', '家长手机', '状态', '支付时间']).forEach(function (t) {
+				head.appendChild(el('th', { text: t }));
+			});
 			items.forEach(function (x) {
-				body.appendChild(el('tr', {}, [
+				var age = x.age === null || x.age === undefined ? '' : String(x.age);
+				body.appendChild(el('tr', {}, members ? [
+					el('td', { text: String(x.booking_id) }), el('td', { text: x.child_name || '' }),
+					el('td', { text: age }), el('td', { text: x.parent_phone_masked || '' }),
+					el('td', {}, [el('span', { className: 'badge st-' + x.status, 'data-status': x.status,
+					    text: label(BOOKING_STATUS, x.status) })]),
+					el('td', { text: label(PAY_WITH, x.pay_with) }), el('td', { text: fmtTime(x.booked_at) })
+				] : [
 					el('td', { text: x.order_id }), el('td', { text: x.child_name || '' }),
-					el('td', { text: x.age === null || x.age === undefined ? '' : String(x.age) }),
+					el('td', { text: age }),
 					el('td', { text: x.parent_phone_masked || '' }),
 					el('td', {}, [badge(x.status)]), el('td', { text: fmtTime(x.paid_at) })
 				]));
 			});
 			if (!items.length)
-				emptyRow(body, 6, '暂无报名');
+				emptyRow(body, members ? 7 : 6, '暂无报名');
 			$('roster-title').textContent = '花名册：' + s.course_name + '（' + fmtTime(s.starts_at) + '）';
 			show($('roster'), true);
 			return fetch(API + path + '?format=csv', { credentials: 'same-origin',
@@ -950,6 +976,7 @@
 	}
 
 	function initClasses() {
+		$('classes-kind').addEventListener('change', filterClasses);
 		var start = new Date();
 		start.setDate(start.getDate() + 7);
 		start.setHours(10, 0, 0, 0);
@@ -965,7 +992,8 @@
 				course_name: $('class-name').value.trim(),
 				starts_at: localToRfc3339($('class-starts').value),
 				ends_at: localToRfc3339($('class-ends').value),
-				capacity: parseInt($('class-capacity').value, 10)
+				capacity: parseInt($('class-capacity').value, 10),
+				kind: $('class-kind').value
 			};
 			show($('class-error'), false);
 			if (!body.course_name || !body.starts_at || !body.ends_at || isNaN(body.capacity)) {

@@ -131,6 +131,18 @@ enum gym_err gym_schedule_cancel_sweep(struct gym_db *, const struct gym_actor *
  * refunding, refunded), oldest first, up to max into out. */
 enum gym_err gym_schedule_roster(struct gym_db *, long long schedule_id, struct gym_order *out,
     int max, int *n);
+/* A regular class's roster: its member bookings, oldest first, up to max
+ * into out; reg_order_id is the member's latest order with a registration
+ * ("" when none). */
+struct gym_member_roster_row {
+	long long booking_id, user_id;
+	char pay_with[12];		/* membership | credits */
+	char status[12];		/* confirmed | cancelled */
+	int64_t booked_at, cancelled_at;	/* us; cancelled_at 0 while confirmed */
+	char reg_order_id[40];
+};
+enum gym_err gym_schedule_member_roster(struct gym_db *, long long schedule_id,
+    struct gym_member_roster_row *out, int max, int *n);
 
 /* holds.c: *created is 1 for a new hold, 0 when the user's live hold on
  * this schedule is returned.  Both open their own transaction and must not

@@ -149,6 +149,19 @@ async function consoleCreateClass(page, name) {
 		return tr && tr.cells[4].textContent === '4' && tr.cells[5].textContent === '4'; })()`,
 	    'capacity 4 in the class row');
 	ok('console changes the capacity of class ' + id + ' to 4');
+
+	/* a trial class, by default: the kind filter shows it with the trial
+	 * classes and hides it with the regular ones */
+	assert(await page.evaluate(`document.querySelector('${row} td.kind').textContent === '体验课'`),
+	    'the new class is a trial class (体验课)');
+	await page.setValue('#classes-kind', 'regular');
+	assert(await page.evaluate(`document.querySelector('${row}').hidden === true`),
+	    'the 会员课 filter hides the trial class');
+	await page.setValue('#classes-kind', 'trial');
+	assert(await page.evaluate(`document.querySelector('${row}').hidden === false`),
+	    'the 体验课 filter shows it');
+	await page.setValue('#classes-kind', '');
+	ok('console shows class ' + id + ' as 体验课 and filters the list by kind');
 	return id;
 }
 

@@ -485,6 +485,70 @@ START_TEST(products_member_lookup)
 }
 END_TEST
 
+/* A regular class's roster lists its member bookings, with the child's
+ * details from the member's trial registration (王小明), masked for
+ * auditors, as JSON and CSV; a cancelled booking stays on it. */
+START_TEST(products_member_roster)
+{
+	struct e2e_resp r = { 0 };
+	char op[64], aud[64], tok[E2E_TOKEN_MAX], name[96], body[256], oid[40], st[24], path[128];
+	const cJSON *items, *it;
+	long long pack, sid, tsid, b;
+
+	e2e_operator("prod-roster", "operator", op, sizeof(op));
+	e2e_operator("prod-roster-aud", "auditor", aud, sizeof(aud));
+	snprintf(body, sizeof(body), "{\"kind\":\"class_pack\",\"name\":\"%s\",\"price_fen\":45000,"
+	    "\"days\":60,\"credits\":3}", e2e_uniq("花名册课时包", name, sizeof(name)));
+	pack = make_product(op, body);
+	e2e_user("prod-roster-parent", tok);
+	/* the trial first: its registration names the child */
+	tsid = e2e_schedule(2);
+	e2e_order_create(tok, tsid, e2e_hold(tok, tsid), oid, NULL);
+	e2e_prepay(tok, oid);
+	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(tok, oid, "paid", 10000, st), "paid");
+	ck_assert_int_eq(buy(tok, pack, 0), 45000);
+	sid = regular_class(op, 5 * 3600);
+	b = book(tok, sid, "credits");
+	snprintf(path, sizeof(path), E2E_API "/admin/course-schedules/%lld/roster", sid);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_str_eq(e2e_str(&r, "kind"), "regular");
+	items = cJSON_GetObjectItemCaseSensitive(r.json, "items");
+	ck_assert_int_eq(cJSON_GetArraySize(items), 1);
+	it = cJSON_GetArrayItem(items, 0);
+	ck_assert_int_eq((long long)num(it, "booking_id"), b);
+	ck_assert_str_eq(cJSON_GetObjectItem(it, "pay_with")->valuestring, "credits");
+	ck_assert_str_eq(cJSON_GetObjectItem(it, "status")->valuestring, "confirmed");
+	ck_assert_str_eq(cJSON_GetObjectItem(it, "child_name")->valuestring, "王小明");
+	ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(it, "age")));
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(it, "parent_phone_masked")->valuestring,
+	    "****"));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(it, "cancelled_at")));
+	/* cancelled, it stays on the roster as cancelled */
+	cancel(tok, b, "returned");
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	it = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.json, "items"), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(it, "status")->valuestring, "cancelled");
+	ck_assert(cJSON_IsString(cJSON_GetObjectItem(it, "cancelled_at")));
+	/* the auditor's CSV: the member columns, the child's name masked */
+	e2e_request("GET", path, aud, NULL, "Accept: text/csv", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(memcmp(r.body, "\xEF\xBB\xBF\"booking_id\",\"child_name\",\"age\","
+	    "\"parent_phone\",\"pay_with\",\"status\",\"booked_at\"\r\n", 83), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"王**\""));
+	ck_assert_ptr_null(strstr(r.body, "王小明"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"credits\",\"cancelled\""));
+	/* and a trial class's roster says so */
+	snprintf(path, sizeof(path), E2E_API "/admin/course-schedules/%lld/roster", tsid);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(e2e_str(&r, "kind"), "trial");
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 products_suite(void)
 {
@@ -497,6 +561,7 @@ products_suite(void)
 	tcase_add_test(tc, products_partial_refund);
 	tcase_add_test(tc, products_gymctl);
 	tcase_add_test(tc, products_member_lookup);
+	tcase_add_test(tc, products_member_roster);
 	suite_add_tcase(s, tc);
 	return s;
 }
