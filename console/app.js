@@ -448,6 +448,7 @@
 				body.appendChild(tr);
 			});
 			show($('orders-empty'), items.length === 0);
+			showAttentionDiscrepancies(path === '/admin/attention' ? page && page.discrepancies : null);
 			orders.cursors[orders.page + 1] = page && page.next_cursor ? page.next_cursor : null;
 			$('orders-prev').disabled = orders.page === 0;
 			$('orders-next').disabled = !orders.cursors[orders.page + 1];
@@ -459,6 +460,20 @@
 		}).then(function () {
 			$('orders-body').removeAttribute('aria-busy');
 		});
+	}
+
+	/* Under the needs-attention queue: the open bill discrepancies, each with
+	 * what to do (the 对账 page resolves them). */
+	function showAttentionDiscrepancies(d) {
+		var list = $('orders-discrepancies-list'), items = (d && d.items) || [];
+		clear(list);
+		items.slice(0, 10).forEach(function (x) {
+			list.appendChild(el('li', { 'data-discrepancy': String(x.id), text: x.date + ' ' +
+			    label(RECON_KIND, x.kind) + '：' + (x.out_refund_no || x.out_trade_no || '') + ' — ' +
+			    (RECON_ADVICE[x.kind] || x.action || '') }));
+		});
+		$('orders-discrepancies-count').textContent = d ? '（' + d.count + ' 条）' : '';
+		show($('orders-discrepancies'), !!d && d.count > 0);
 	}
 
 	/* "少儿体操体验课 2026-12-05 10:00"; the id when the class is unknown. */

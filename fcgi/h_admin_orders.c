@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "handlers.h"
 #include "hadmin.h"
+#include "recon_report.h"
 #include "refunds.h"
 #include "registration.h"
 #include "hutil.h"
@@ -124,6 +125,27 @@ search_filter(const struct gym_req *req, struct gym_resp *resp, char *q, size_t 
 }
 
 /* Orders, or (attention) the needs-attention queue, with the same filters. */
+/* The needs-attention queue's other half: the open bill discrepancies
+ * (count, and the newest ATTENTION_DISCREPANCIES with what to do), as
+ * "discrepancies" in page. */
+#define ATTENTION_DISCREPANCIES 50
+static enum gym_err
+add_discrepancies(struct gym_db *db, cJSON *page)
+{
+	char *json = NULL;
+	cJSON *d;
+	enum gym_err e;
+
+	if ((e = gym_recon_open_json(db, ATTENTION_DISCREPANCIES, &json)) != GYM_OK)
+		return e;
+	d = cJSON_Parse(json);
+	free(json);
+	if (d == NULL)
+		return GYM_EINTERNAL;
+	cJSON_AddItemToObject(page, "discrepancies", d);
+	return GYM_OK;
+}
+
 static enum gym_err
 order_list(struct gym_req *req, struct gym_resp *resp, int attention)
 {
@@ -133,7 +155,7 @@ order_list(struct gym_req *req, struct gym_resp *resp, int attention)
 	const char **ids = NULL;
 	char status[16], phone_index[65], q[80], qphone[65], *names = NULL;
 	long long next = 0;
-	cJSON *items;
+	cJSON *items, *page;
 	enum gym_err e;
 	int n = 0, *found = NULL;
 
@@ -166,7 +188,12 @@ order_list(struct gym_req *req, struct gym_resp *resp, int attention)
 		cJSON_Delete(items);
 		goto out;
 	}
-	e = gym_resp_json(resp, 200, gym_h_admin_page(items, next));
+	page = gym_h_admin_page(items, next);
+	if (attention && page != NULL && (e = add_discrepancies(req->ctx->db, page)) != GYM_OK) {
+		cJSON_Delete(page);
+		goto out;
+	}
+	e = gym_resp_json(resp, 200, page);
 out:
 	if (regs != NULL)
 		gym_wipe(regs, (size_t)f.limit * sizeof(*regs));

@@ -161,6 +161,23 @@ START_TEST(reconcile_and_resolve)
 	ck_assert_int_ge(open_before, 1);
 	e2e_request("GET", "/metrics", NULL, NULL, NULL, &r);
 	ck_assert_int_eq(e2e_metric(r.body, "gymd_reconciliation_discrepancies_open"), open_before);
+	/* the needs-attention queue carries them too, each with what to do */
+	e2e_request("GET", E2E_API "/admin/attention", aud, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	{
+		const cJSON *dq = cJSON_GetObjectItemCaseSensitive(r.json, "discrepancies"), *x;
+		int seen = 0;
+
+		ck_assert_ptr_nonnull(dq);
+		ck_assert_int_eq((long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(dq,
+		    "count")), open_before);
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(dq, "items")) {
+			ck_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x, "action")));
+			seen += (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(x,
+			    "id")) == id;
+		}
+		ck_assert_int_eq(seen, 1);
+	}
 
 	/* resolve: auditors may not, a note is needed, then once */
 	snprintf(path, sizeof(path), RECON "/discrepancies/%lld/resolve", id);

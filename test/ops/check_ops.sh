@@ -609,10 +609,11 @@ check_alert_rules() {
 		echo "python3 with PyYAML not found (Debian: python3-yaml)"
 		return 77
 	fi
-	python3 - "$rules" "$ROOT/lib/metrics.c" <<'PYEOF'
+	python3 - "$rules" "$ROOT/lib/metrics.c" "$ROOT/fcgi/h_service.c" <<'PYEOF'
 import re, sys, yaml
 rules = yaml.safe_load(open(sys.argv[1]))
-src = open(sys.argv[2]).read()
+# metrics.c renders the counters; h_service.c adds the gauges read from the database
+src = "".join(open(f).read() for f in sys.argv[2:])
 # what metrics.c renders: literal names, and gymd_%s_total over the named table
 known = set(re.findall(r'\b((?:gymd|process)_[a-z_]+)\b', src))
 known |= {"gymd_%s_total" % n for n in re.findall(r'\{\s*"([a-z_]+)",\s*(?:NULL|")', src)}
