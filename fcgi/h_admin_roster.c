@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "csv.h"
 #include "handlers.h"
 #include "hadmin.h"
 #include "hutil.h"
@@ -22,45 +23,6 @@
 /* rows: a class's seats twice over (refunded orders free their seats for
  * others), within ROSTER_MAX */
 #define ROSTER_MAX 20000
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static int
-put(struct buf *b, const char *s, size_t n)
-{
-	char *q;
-
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = (b->cap + n + 1) * 2;
-
-		if ((q = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-/* One CSV field: quoted, quotes doubled, a formula's first character kept
- * as text. */
-static int
-field(struct buf *b, const char *v, int last)
-{
-	int rc = put(b, "\"", 1);
-
-	if (strchr("=+-@", v[0]) != NULL && v[0] != '\0')
-		rc |= put(b, "'", 1);
-	for (const char *q = v; *q != '\0'; q++)
-		rc |= *q == '"' ? put(b, "\"\"", 2) : put(b, q, 1);
-	rc |= put(b, "\"", 1);
-	return rc | put(b, last ? "\r\n" : ",", last ? 2 : 1);
-}
 
 static int
 wants_csv(const struct gym_req *req)
@@ -122,13 +84,15 @@ out:
 
 /* The CSV's header line. */
 static int
-csv_header(struct buf *csv, int members)
+csv_header(struct gym_csv *csv, int members)
 {
-	return put(csv, "\xEF\xBB\xBF", 3) != 0 ||
-	    field(csv, members ? "booking_id" : "order_id", 0) || field(csv, "child_name", 0) ||
-	    field(csv, "age", 0) || field(csv, "parent_phone", 0) ||
-	    (members && field(csv, "pay_with", 0)) || field(csv, "status", 0) ||
-	    field(csv, members ? "booked_at" : "paid_at", 1);
+	return gym_csv_begin(csv) != 0 ||
+	    gym_csv_field(csv, members ? "booking_id" : "order_id", 0) ||
+	    gym_csv_field(csv, "child_name", 0) || gym_csv_field(csv, "age", 0) ||
+	    gym_csv_field(csv, "parent_phone", 0) ||
+	    (members && gym_csv_field(csv, "pay_with", 0)) ||
+	    gym_csv_field(csv, "status", 0) ||
+	    gym_csv_field(csv, members ? "booked_at" : "paid_at", 1);
 }
 
 /* One row as a JSON object; NULL when out of memory. */
@@ -163,7 +127,7 @@ gym_h_admin_roster(struct gym_req *req, struct gym_resp *resp)
 {
 	struct gym_registration *regs = NULL, m;
 	struct row *rows = NULL;
-	struct buf csv = { NULL, 0, 0 };
+	struct gym_csv csv = { NULL, 0, 0, 0 };
 	struct gym_schedule sch;
 	size_t max;
 	const char **ids = NULL;
@@ -213,10 +177,10 @@ gym_h_admin_roster(struct gym_req *req, struct gym_resp *resp)
 		if (rows[i].cancelled_at != 0)
 			gym_time_format(rows[i].cancelled_at, cancelled, sizeof(cancelled));
 		if (csv_out) {
-			if (field(&csv, rows[i].id, 0) || field(&csv, child, 0) ||
-			    field(&csv, age, 0) || field(&csv, m.parent_phone, 0) ||
-			    (members && field(&csv, rows[i].pay_with, 0)) ||
-			    field(&csv, rows[i].status, 0) || field(&csv, at, 1))
+			if (gym_csv_field(&csv, rows[i].id, 0) || gym_csv_field(&csv, child, 0) ||
+			    gym_csv_field(&csv, age, 0) || gym_csv_field(&csv, m.parent_phone, 0) ||
+			    (members && gym_csv_field(&csv, rows[i].pay_with, 0)) ||
+			    gym_csv_field(&csv, rows[i].status, 0) || gym_csv_field(&csv, at, 1))
 				goto out;
 			continue;
 		}

@@ -103,9 +103,8 @@ static struct gym_stmt st_report = { "recon_report_daily",
 	"ORDER BY days.day, chans.channel", 0 };
 
 
-/* Days from a to b (both valid dates). */
-static long
-days_between(const char *a, const char *b)
+long
+gym_days_between(const char *a, const char *b)
 {
 	struct tm ta, tb;
 
@@ -254,7 +253,7 @@ gym_report_daily(struct gym_db *db, const char *from, const char *to,
 	*rows = NULL;
 	*n = 0;
 	if (!gym_bill_date_ok(from) || !gym_bill_date_ok(to) || strcmp(from, to) > 0 ||
-	    days_between(from, to) >= GYM_REPORT_MAX_DAYS)
+	    gym_days_between(from, to) >= GYM_REPORT_MAX_DAYS)
 		return GYM_EINVAL;
 	if ((e = gym_db_exec(db, &st_report, 2, p, &res)) != GYM_OK)
 		return e;

@@ -34,6 +34,8 @@ struct gym_report_row {
 	long long gross_fen, refund_fen, fee_fen;
 	long long payments, refunds;		/* counts */
 };
+/* Days from a to b (both valid YYYY-MM-DD dates; negative when b is first). */
+long gym_days_between(const char *a, const char *b);
 #define GYM_REPORT_MAX_DAYS 366
 #define GYM_REPORT_MAX_ROWS (2 * (GYM_REPORT_MAX_DAYS + 1))
 /* Every day from..to (YYYY-MM-DD, inclusive, at most GYM_REPORT_MAX_DAYS

@@ -19,6 +19,7 @@
 
 #define RECON E2E_API "/admin/reconciliation"
 #define REPORT E2E_API "/admin/reports/daily"
+#define EXPORTS E2E_API "/admin/exports"
 #define TOKEN_MAX 128
 #define NO_FAULTS "{\"drop\":\"\",\"amount\":\"\",\"status\":\"\",\"unknown\":false," \
 	"\"bad_hash\":false,\"truncate\":false}"
@@ -90,7 +91,7 @@ START_TEST(reconcile_and_resolve)
 {
 	struct e2e_resp r = { 0 };
 	char op[TOKEN_MAX], aud[TOKEN_MAX], a[40], b[40], today[11], cmd[2048], out[1024];
-	char path[256], faults[128], body[128];
+	char path[256], faults[128], body[256];
 	const cJSON *d, *run;
 	const char *p[1] = { a };
 	long long id, open_before, open_after;
@@ -244,6 +245,52 @@ START_TEST(reconcile_and_resolve)
 	ck_assert_int_eq(r.status, 400);
 	e2e_request("GET", REPORT "?from=2020-01-01&to=2026-01-01", aud, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 400);
+
+	/* the accountant's files: today's payments, the bill line by line with what
+	 * each matched, and the refunds (a reason with a comma and quotes) */
+	snprintf(path, sizeof(path), EXPORTS "/payments?from=%s&to=%s", today, today);
+	e2e_request("GET", path, aud, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_ptr_nonnull(strstr(r.ctype, "text/csv"));
+	ck_assert_int_eq(memcmp(r.body, "\xEF\xBB\xBF\"paid_at_cst\",\"order_id\",", 27), 0);
+	snprintf(cmd, sizeof(cmd), "\"%s\",", a);
+	ck_assert_msg(strstr(r.body, cmd) != NULL, "%s not in %s", a, r.body);
+	snprintf(cmd, sizeof(cmd), "\"%s\",", b);
+	ck_assert_ptr_nonnull(strstr(r.body, cmd));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"200.00\",\"20000\""));
+	snprintf(path, sizeof(path), EXPORTS "/bill?date=%s&channel=wechat", today);
+	e2e_request("GET", path, aud, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	{
+		const char *la = strstr(r.body, a), *lb = strstr(r.body, b);
+
+		ck_assert_msg(la != NULL && lb != NULL, "%s", r.body);
+		ck_assert_ptr_nonnull(strstr(la, "\"200.01\",\"20001\""));
+		ck_assert_msg(strncmp(strstr(la, "\r\n") - 17, "\"amount_mismatch\"", 17) == 0,
+		    "%s", r.body);
+		ck_assert_msg(strncmp(strstr(lb, "\r\n") - 9, "\"matched\"", 9) == 0, "%s", r.body);
+	}
+	e2e_request("GET", EXPORTS "/bill?channel=wechat", aud, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(e2e_str(&r, "field"), "date");
+	snprintf(path, sizeof(path), EXPORTS "/bill?date=%s&channel=paypal", today);
+	e2e_request("GET", path, aud, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(e2e_str(&r, "field"), "channel");
+	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"amount_fen\":5000,"
+	    "\"reason\":\"部分退款,见\\\"备注\\\"\"}", b);
+	e2e_request("POST", E2E_API "/admin/refunds", op, body, NULL, &r);
+	ck_assert_msg(r.status == 202 || r.status == 201, "%ld %s", r.status, r.body);
+	snprintf(path, sizeof(path), EXPORTS "/refunds?from=%s&to=%s", today, today);
+	e2e_request("GET", path, aud, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	ck_assert_int_eq(memcmp(r.body, "\xEF\xBB\xBF\"asked_at_cst\",", 18), 0);
+	ck_assert_msg(strstr(r.body, "\"部分退款,见\"\"备注\"\"\"") != NULL, "%s", r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"50.00\",\"5000\""));
+	e2e_request("GET", EXPORTS "/refunds?from=2026-01-02&to=2026-01-01", aud, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	e2e_request("GET", EXPORTS "/payments", NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 401);
 	e2e_resp_free(&r);
 }
 END_TEST

@@ -25,5 +25,6 @@ Suite *alipay_suite(void);
 Suite *qrpng_suite(void);
 Suite *client_config_suite(void);
 Suite *billparse_suite(void);
+Suite *csv_suite(void);
 
 #endif
