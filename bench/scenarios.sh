@@ -157,8 +157,8 @@ s4_alipay() {
 		prepay_id = NULL WHERE order_id LIKE 'BENCHA%'" \
 		-c "UPDATE payment_attempts SET channel = 'alipay', trade_type = 'QR', prepay_id = NULL \
 		WHERE order_id LIKE 'BENCHA%'"
-	"$HBIN/mkalinotify" "$VECTORS/keys" BENCHA 1 "$NOTIFY_N" 2 "$OUT/alinotify_fresh.txt" ||
-		die "mkalinotify failed"
+	"$HBIN/mknotify" -a "$VECTORS/keys" BENCHA 1 "$NOTIFY_N" 2 "$OUT/alinotify_fresh.txt" ||
+		die "mknotify -a failed"
 	log "4. Alipay notifications: fresh"
 	BENCH_NOTIFY="$OUT/alinotify_fresh.txt" wrk_run_until_done alinotify_fresh alinotify.lua "$API" 60
 	rate="$(calc "$(kv "$f" ok) / $(kv "$f" seconds)")"
