@@ -40,7 +40,7 @@ case "${GYM_BIN:=bin}" in
 esac
 VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 DUR="${GYM_BENCH_SECONDS:-10}"
-ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7 8}"
+ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10}"
 CONNS=64
 THREADS=2
 HELLO_PORT=$((API_PORT + 2))
@@ -56,6 +56,8 @@ API="https://127.0.0.1:$API_PORT"
 HELLO="https://127.0.0.1:$HELLO_PORT"
 CACERT="$VAR/tls/cert.pem"
 NOTIFY_N=20000
+# scenario 9's product orders (half memberships, half class packs)
+PRODUCT_N=10000
 # orders for each of pgbench's two fresh-notification runs (a multiple of
 # CONNS and of any worker count up to 8, so each client runs as many)
 PGB_NOTIFY_N=$((CONNS * 150))
@@ -211,6 +213,8 @@ main() {
 		6) ;;
 		7) s7_push ;;
 		8) s8_recon ;;
+		9) s9_products ;;
+		10) s10_members ;;
 		*) die "unknown scenario $s" ;;
 		esac
 	done
