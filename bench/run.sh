@@ -17,7 +17,8 @@
 #   GYM_FCGI_KEEP_CONN  on|off (default off), as for stack.sh
 #   GYM_BENCH_KEEP=1    leave the bench stack running afterwards
 #   GYM_BENCH_ONLY      a subset of scenarios, e.g. "1 3" (memory needs them all;
-#                       4 is WeChat's notifications then Alipay's, 4a Alipay's alone)
+#                       4 is WeChat's notifications then Alipay's, 4a Alipay's alone;
+#                       9 product notifications, 10 member bookings)
 # Work files and wrk/pgbench output: var/bench/out/.  The table is also
 # written to var/bench/out/table.md.
 set -euo pipefail

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# bench/scenarios.sh: the six scenarios of make bench.  Each runs its load,
+# bench/scenarios.sh: the scenarios of make bench.  Each runs its load,
 # runs its own SQL through pgbench against the same database where there is
 # one, checks the outcome and adds a row to the table.  Sourced by
 # bench/run.sh, which sets API (https base), HELLO (the trivial responder's
