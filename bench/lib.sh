@@ -56,7 +56,7 @@ server_ticks() {
 	done
 	# shellcheck disable=SC2086 # one pid per word
 	{ printf '%s\n' $roots; for p in $roots; do pgrep -P "$p"; done; } | sort -u |
-		while read -r p; do [[ -n "$p" ]] && cat "/proc/$p/stat" 2>/dev/null; done |
+		while read -r p; do [[ -z "$p" ]] || cat "/proc/$p/stat" 2>/dev/null || true; done |
 		awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%d", t }'
 }
 

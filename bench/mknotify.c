@@ -1,16 +1,21 @@
 /*
- * mknotify.c: WeChat Pay payment notifications for make bench, built the
- * way WeChat builds them: a TRANSACTION.SUCCESS transaction encrypted with
+ * mknotify.c: payment notifications for make bench, built the way the
+ * channel builds them.  Signing is the slow part (RSA-2048), so it is done
+ * here, before the clock starts, in NPROC processes.
+ *
+ *   mknotify [-a] KEYS PREFIX FIRST LAST NPROC OUT [AMOUNT_FEN]
+ *
+ * WeChat Pay (default): a TRANSACTION.SUCCESS transaction encrypted with
  * the APIv3 key (AEAD_AES_256_GCM, aad "transaction"), the envelope signed
- * with the platform key over "TS\nNONCE\nBODY\n".  Signing is the slow part
- * (RSA-2048), so it is done here, before the clock starts, in NPROC
- * processes.
+ * with the platform key over "TS\nNONCE\nBODY\n"; OUT gets one notification
+ * per line: TS <tab> NONCE <tab> SIGNATURE <tab> BODY.
+ * Alipay (-a): a trade_status_sync form signed (RSA2) with the key playing
+ * Alipay's (alipay_platform_key.pem) over every field but sign and
+ * sign_type, sorted, then form-encoded; OUT gets one form body per line.
  *
- *   mknotify KEYS PREFIX FIRST LAST NPROC OUT
- *
- * KEYS is the folder of apiv3_key.txt and platform_key.pem (shared
- * vectors); the orders are PREFIX followed by FIRST..LAST as 8 digits; OUT
- * gets one notification per line: TS <tab> NONCE <tab> SIGNATURE <tab> BODY.
+ * KEYS is the folder of the shared vectors' keys; the orders are PREFIX
+ * followed by FIRST..LAST as 8 digits, each paid AMOUNT_FEN (default 20000,
+ * the trial's price).
  */
 #include <sys/wait.h>
 
@@ -22,8 +27,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "alipay.h"
+#include "alipay_sign.h"
 #include "crypto.h"
 #include "wxsign.h"
+
+static long amount_fen = 20000;
 
 static int
 read_key(const char *dir, unsigned char key[32])
@@ -66,8 +75,8 @@ transaction(const char *oid, const char *txid)
 	p = cJSON_AddObjectToObject(o, "payer");
 	cJSON_AddStringToObject(p, "openid", "oBenchOpenid0000000000000000");
 	a = cJSON_AddObjectToObject(o, "amount");
-	cJSON_AddNumberToObject(a, "total", 20000);
-	cJSON_AddNumberToObject(a, "payer_total", 20000);
+	cJSON_AddNumberToObject(a, "total", (double)amount_fen);
+	cJSON_AddNumberToObject(a, "payer_total", (double)amount_fen);
 	cJSON_AddStringToObject(a, "currency", "CNY");
 	cJSON_AddStringToObject(a, "payer_currency", "CNY");
 	out = cJSON_PrintUnformatted(o);
@@ -115,6 +124,72 @@ out:
 	return rc;
 }
 
+/* One Alipay notification for order oid (form-encoded, caller frees). */
+static char *
+notification(EVP_PKEY *key, const char *oid, long i)
+{
+	struct gym_ali_params ps = { 0 };
+	char now[20], id[48], tno[40], yuan[24], *text = NULL, *sig = NULL, *body = NULL;
+	size_t len;
+
+	gym_ali_time(time(NULL), now);
+	snprintf(yuan, sizeof(yuan), "%ld.%02ld", amount_fen / 100, amount_fen % 100);
+	snprintf(id, sizeof(id), "2026120400222bench%010ld", i);
+	snprintf(tno, sizeof(tno), "20261204220014%014ld", i);
+	if (gym_ali_params_add(&ps, "gmt_create", now) != GYM_OK ||
+	    gym_ali_params_add(&ps, "charset", "utf-8") != GYM_OK ||
+	    gym_ali_params_add(&ps, "notify_time", now) != GYM_OK ||
+	    gym_ali_params_add(&ps, "notify_type", "trade_status_sync") != GYM_OK ||
+	    gym_ali_params_add(&ps, "notify_id", id) != GYM_OK ||
+	    gym_ali_params_add(&ps, "app_id", "2021000000000001") != GYM_OK ||
+	    gym_ali_params_add(&ps, "seller_id", "2088000000000001") != GYM_OK ||
+	    gym_ali_params_add(&ps, "buyer_id", "2088102177846880") != GYM_OK ||
+	    gym_ali_params_add(&ps, "trade_status", "TRADE_SUCCESS") != GYM_OK ||
+	    gym_ali_params_add(&ps, "out_trade_no", oid) != GYM_OK ||
+	    gym_ali_params_add(&ps, "trade_no", tno) != GYM_OK ||
+	    gym_ali_params_add(&ps, "total_amount", yuan) != GYM_OK ||
+	    gym_ali_params_add(&ps, "buyer_pay_amount", yuan) != GYM_OK ||
+	    gym_ali_params_add(&ps, "receipt_amount", yuan) != GYM_OK ||
+	    gym_ali_params_add(&ps, "gmt_payment", now) != GYM_OK ||
+	    gym_ali_params_add(&ps, "version", "1.0") != GYM_OK ||
+	    gym_ali_params_add(&ps, "sign_type", "RSA2") != GYM_OK ||
+	    gym_ali_sign_content(&ps, 1, &text, &len) != GYM_OK ||
+	    gym_rsa_sign(key, text, len, &sig) != GYM_OK ||
+	    gym_ali_params_add(&ps, "sign", sig) != GYM_OK ||
+	    gym_ali_form_encode(&ps, &body) != GYM_OK)
+		body = NULL;
+	free(text);
+	free(sig);
+	gym_ali_params_free(&ps);
+	return body;
+}
+
+/* Alipay's lines a..b into path; 0 or -1. */
+static int
+ali_slice(const char *keys, const char *prefix, long a, long b, const char *path)
+{
+	char kp[1024], oid[64], *body;
+	EVP_PKEY *key = NULL;
+	FILE *out;
+	int rc = 0;
+
+	snprintf(kp, sizeof(kp), "%s/alipay_platform_key.pem", keys);
+	if (gym_key_load_private(kp, &key) != GYM_OK || (out = fopen(path, "w")) == NULL) {
+		EVP_PKEY_free(key);
+		return -1;
+	}
+	for (long i = a; rc == 0 && i <= b; i++) {
+		snprintf(oid, sizeof(oid), "%s%08ld", prefix, i);
+		if ((body = notification(key, oid, i)) == NULL || fprintf(out, "%s\n", body) < 0)
+			rc = -1;
+		free(body);
+	}
+	if (fclose(out) != 0)
+		rc = -1;
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 /* Lines first..last into path; 0 or -1. */
 static int
 slice(const char *keys, const char *prefix, long first, long last, const char *path)
@@ -155,10 +230,19 @@ main(int argc, char *argv[])
 	int nproc, status, rc = 0;
 	FILE *out, *in;
 	size_t n;
+	int ali = argc > 1 && strcmp(argv[1], "-a") == 0;
 
-	if (argc != 7 || (first = atol(argv[3])) < 0 || (last = atol(argv[4])) < first ||
-	    (nproc = atoi(argv[5])) < 1 || nproc > 16) {
-		fprintf(stderr, "usage: mknotify KEYS PREFIX FIRST LAST NPROC OUT\n");
+	if (ali) {
+		argv++;
+		argc--;
+	}
+	if (argc == 8)
+		amount_fen = atol(argv[7]);
+	if ((argc != 7 && argc != 8) || (first = atol(argv[3])) < 0 ||
+	    (last = atol(argv[4])) < first || (nproc = atoi(argv[5])) < 1 || nproc > 16 ||
+	    amount_fen < 1 || amount_fen > 10000000) {
+		fprintf(stderr, "usage: mknotify [-a] KEYS PREFIX FIRST LAST NPROC OUT "
+		    "[AMOUNT_FEN]\n");
 		return 2;
 	}
 	per = (last - first + nproc) / nproc;
@@ -170,7 +254,8 @@ main(int argc, char *argv[])
 		if ((pid = fork()) == -1)
 			return 1;
 		if (pid == 0)
-			_exit(a > b ? 0 : slice(argv[1], argv[2], a, b, part) == 0 ? 0 : 1);
+			_exit(a > b ? 0 : (ali ? ali_slice : slice)(argv[1], argv[2], a, b, part) ==
+			    0 ? 0 : 1);
 	}
 	while (wait(&status) > 0)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)

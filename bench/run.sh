@@ -17,7 +17,8 @@
 #   GYM_FCGI_KEEP_CONN  on|off (default off), as for stack.sh
 #   GYM_BENCH_KEEP=1    leave the bench stack running afterwards
 #   GYM_BENCH_ONLY      a subset of scenarios, e.g. "1 3" (memory needs them all;
-#                       4 is WeChat's notifications then Alipay's, 4a Alipay's alone)
+#                       4 is WeChat's notifications then Alipay's, 4a Alipay's alone;
+#                       9 product notifications, 10 member bookings)
 # Work files and wrk/pgbench output: var/bench/out/.  The table is also
 # written to var/bench/out/table.md.
 set -euo pipefail
@@ -40,7 +41,7 @@ case "${GYM_BIN:=bin}" in
 esac
 VECTORS="${GYM_VECTORS_DIR:-$ROOT/test/vectors}"
 DUR="${GYM_BENCH_SECONDS:-10}"
-ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7 8}"
+ONLY="${GYM_BENCH_ONLY:-1 2 3 4 5 6 7 8 9 10}"
 CONNS=64
 THREADS=2
 HELLO_PORT=$((API_PORT + 2))
@@ -56,6 +57,8 @@ API="https://127.0.0.1:$API_PORT"
 HELLO="https://127.0.0.1:$HELLO_PORT"
 CACERT="$VAR/tls/cert.pem"
 NOTIFY_N=20000
+# scenario 9's product orders (half memberships, half class packs)
+PRODUCT_N=10000
 # orders for each of pgbench's two fresh-notification runs (a multiple of
 # CONNS and of any worker count up to 8, so each client runs as many)
 PGB_NOTIFY_N=$((CONNS * 150))
@@ -211,6 +214,8 @@ main() {
 		6) ;;
 		7) s7_push ;;
 		8) s8_recon ;;
+		9) s9_products ;;
+		10) s10_members ;;
 		*) die "unknown scenario $s" ;;
 		esac
 	done

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# bench/scenarios.sh: the six scenarios of make bench.  Each runs its load,
+# bench/scenarios.sh: the scenarios of make bench.  Each runs its load,
 # runs its own SQL through pgbench against the same database where there is
 # one, checks the outcome and adds a row to the table.  Sourced by
 # bench/run.sh, which sets API (https base), HELLO (the trivial responder's
@@ -157,8 +157,8 @@ s4_alipay() {
 		prepay_id = NULL WHERE order_id LIKE 'BENCHA%'" \
 		-c "UPDATE payment_attempts SET channel = 'alipay', trade_type = 'QR', prepay_id = NULL \
 		WHERE order_id LIKE 'BENCHA%'"
-	"$HBIN/mkalinotify" "$VECTORS/keys" BENCHA 1 "$NOTIFY_N" 2 "$OUT/alinotify_fresh.txt" ||
-		die "mkalinotify failed"
+	"$HBIN/mknotify" -a "$VECTORS/keys" BENCHA 1 "$NOTIFY_N" 2 "$OUT/alinotify_fresh.txt" ||
+		die "mknotify -a failed"
 	log "4. Alipay notifications: fresh"
 	BENCH_NOTIFY="$OUT/alinotify_fresh.txt" wrk_run_until_done alinotify_fresh alinotify.lua "$API" 60
 	rate="$(calc "$(kv "$f" ok) / $(kv "$f" seconds)")"
@@ -168,6 +168,102 @@ s4_alipay() {
 		">= 1,500/s" \
 		"beside WeChat's row above (same orders SQL, same apply path)" \
 		"$(verdict "$rate" 1500 "$paid" "$NOTIFY_N" "$(kv "$f" ok)" "$NOTIFY_N" 0 "$(kv "$f" failed)")"
+}
+
+# ---- 9. product notifications with fulfilment -------------------------------------------
+
+# s9_products: PRODUCT_N fresh orders, odd ones for a membership plan, even
+# ones for a class pack (both 300.00), each paid by one signed WeChat
+# notification and fulfilled in the payment's transaction (a period, or a
+# lot with its grant), the parent's message queued; beside pgbench running
+# the same statements (bench/sql/product_notify.sql) on orders of its own.
+s9_products() {
+	local f="$OUT/product_notify.wrk" rate paid periods lots told ids plan pack
+	log "9. product notifications: $PRODUCT_N fresh orders (+$PGB_NOTIFY_N x 2 for pgbench), signing them"
+	ids="$(sql gym "WITH p AS (INSERT INTO products (kind, name, price_fen, days, credits, created_at,
+		updated_at) VALUES ('membership', 'bench-plan', 30000, 30, NULL, now(), now()),
+		('class_pack', 'bench-pack', 30000, 60, 10, now(), now()) RETURNING id, kind)
+		SELECT (SELECT id FROM p WHERE kind = 'membership'), (SELECT id FROM p WHERE kind = 'class_pack')")"
+	read -r plan pack <<<"$(head -n 1 <<<"$ids")"
+	[[ "$plan" =~ ^[0-9]+$ && "$pack" =~ ^[0-9]+$ ]] || die "9: could not make the products ($ids)"
+	psql_db gym -v tag=q -v prefix=BENCHQ -v n="$PRODUCT_N" -v plan="$plan" -v pack="$pack" \
+		-f "$BENCH_DIR/sql/product_orders.sql"
+	psql_db gym -v tag=r -v prefix=BENCHR -v n=$((2 * PGB_NOTIFY_N)) -v plan="$plan" -v pack="$pack" \
+		-f "$BENCH_DIR/sql/product_orders.sql"
+	psql_db gym -c "CREATE SEQUENCE bench_pgp_seq"
+	"$HBIN/mknotify" "$VECTORS/keys" BENCHQ 1 "$PRODUCT_N" 2 "$OUT/product_notify.txt" 30000 ||
+		die "mknotify failed"
+	log "9. product notifications: fresh"
+	BENCH_NOTIFY="$OUT/product_notify.txt" wrk_run_until_done product_notify notify.lua "$API" 90
+	rate="$(calc "$(kv "$f" ok) / $(kv "$f" seconds)")"
+	paid="$(sql gym "SELECT count(*) FROM payment_orders WHERE order_id LIKE 'BENCHQ%' AND status = 'paid'")"
+	periods="$(sql gym "SELECT count(*) FROM membership_periods WHERE order_id LIKE 'BENCHQ%'")"
+	lots="$(sql gym "SELECT count(*) FROM credit_lots WHERE order_id LIKE 'BENCHQ%'")"
+	told="$(sql gym "SELECT count(*) FROM parent_notifications WHERE order_id LIKE 'BENCHQ%' AND kind = 'product_paid'")"
+	pgb_run pgb_product_notify product_notify.sql gym -c "$DB_CLIENTS" -j "$(pgb_threads "$DB_CLIENTS")" \
+		-t $((PGB_NOTIFY_N / DB_CLIENTS))
+	pgb_run pgb_product_notify_64 product_notify.sql gym -c "$CONNS" -j "$THREADS" \
+		-t $((PGB_NOTIFY_N / CONNS))
+	for f2 in "$OUT/pgb_product_notify.pgb" "$OUT/pgb_product_notify_64.pgb"; do
+		[[ "$(kv "$f2" failed)" == 0 ]] || die "pgbench ${f2##*/}: failed transactions"
+	done
+	# shellcheck disable=SC2034 # read by pgb_limit
+	P_RATE="$(kv "$OUT/pgb_product_notify.pgb" tps)" P64_RATE="$(kv "$OUT/pgb_product_notify_64.pgb" tps)"
+	row "9. notifications, products fulfilled" \
+		"$(fmt_int "$rate")/s verified, decrypted, paid and fulfilled ($(kv "$f" ok) of $PRODUCT_N; $paid paid, $periods periods + $lots credit lots, $told messages queued), p99 $(kv "$f" p99_ms) ms, $(kv "$f" failed) failed; server CPU $(cpu_us_per "$(kv "$f" ok)" "$(kv "$f" server_ticks)") us/notification" \
+		">= 1,000/s, >= 0.5 of pgbench" \
+		"$(pgb_limit "same SQL" "$rate" /s)" \
+		"$(verdict "$rate" 1000 "$(calc "$rate / $P_RATE")" 0.5 "$paid" "$PRODUCT_N" "$((periods + lots))" "$PRODUCT_N" "$told" "$PRODUCT_N" 0 "$(kv "$f" failed)")"
+}
+
+# ---- 10. member bookings -------------------------------------------------------------------
+
+# members_once NAME TOKENS LO HI UBASE: member.lua through nginx, then
+# pgbench with the same statements (pgb_shape); sets M_RATE M_P50 M_P99
+# M_ERR M_CPU M_WRK, P_RATE P_P99, P64_RATE P64_P99.
+members_once() {
+	local name="$1" tokens="$2" lo="$3" hi="$4" ubase="$5" f="$OUT/$1.wrk" secs
+	BENCH_TOKENS="$tokens" BENCH_SCHED_LO="$lo" BENCH_SCHED_HI="$hi" \
+		wrk_run "$name" member.lua "$API"
+	secs="$(kv "$f" seconds)"
+	M_RATE="$(calc "$(kv "$f" books) / $secs")"
+	M_P50="$(kv "$f" p50_ms)" M_P99="$(kv "$f" p99_ms)"
+	M_ERR=$(($(kv "$f" book_fail) + $(kv "$f" cancel_fail) + $(kv "$f" s5xx) + $(kv "$f" sock_errors)))
+	M_CPU="$(cpu_us_per "$(kv "$f" books)" "$(kv "$f" server_ticks)")"
+	M_WRK="$(wrk_us_per "$f" books)"
+	pgb_shape "pgb_$name" member_book_cancel.sql gym -T "$DUR" \
+		-D slo="$lo" -D shi="$hi" -D ubase="$ubase"
+}
+
+# s10_members: members book a regular class with a credit and cancel it
+# before the cutoff (the credit comes back), as scenario 1 pairs a hold and
+# its release: on 1,000 classes of 100 seats, then on one class of 1,000.
+s10_members() {
+	local ranges lo hi hot spread ratio
+	log "10. member bookings: 1,001 regular classes, a lot of credits for each parent"
+	ranges="$(psql_db gym -tA -F ' ' -v spread=1000 -v spread_cap=100 -v hot_cap=1000 \
+		-v ulo="$U_LO" -v uhi="$U_HI" -f "$BENCH_DIR/sql/member_setup.sql" | tail -n 1)"
+	read -r lo hi hot <<<"$ranges"
+	[[ "$hot" =~ ^[0-9]+$ ]] || die "member_setup.sql: unexpected ranges '$ranges'"
+	log "10. member bookings: 3 s to warm up (not counted)"
+	BENCH_TOKENS="$OUT/tokens_warm" BENCH_SCHED_LO="$lo" BENCH_SCHED_HI="$hi" \
+		wrk_run members_warm member.lua "$API" 3
+	psql_db gym -c ANALYZE >/dev/null
+	log "10. member bookings, $CONNS connections, ${DUR}s each: 1,000 classes"
+	members_once members_spread "$OUT/tokens_spread" "$lo" "$hi" "$PGB_U1"
+	spread="$M_RATE" ratio="$(calc "$M_RATE / $P_RATE")"
+	row "10. member book+cancel, 1,000 classes" \
+		"$(fmt_int "$M_RATE") bookings/s, p50 $M_P50 ms, p99 $M_P99 ms, $M_ERR errors; server CPU $M_CPU us/booking, wrk $M_WRK us/booking" \
+		">= 1,000/s, >= 0.5 of pgbench" \
+		"$(pgb_limit "same SQL" "$M_RATE" /s), p99 ${P_P99:-?} / ${P64_P99:-?} ms per pair" \
+		"$(verdict "$M_RATE" 1000 "$ratio" 0.5 0 "$M_ERR")"
+	log "10. member bookings: one hot class"
+	members_once members_hot "$OUT/tokens_hot" "$hot" "$hot" "$PGB_U2"
+	row "10. member book+cancel, one hot class" \
+		"$(fmt_int "$M_RATE") bookings/s ($(calc "$M_RATE / $spread" | xargs printf '%.2f') of 1,000 classes), p50 $M_P50 ms, p99 $M_P99 ms, $M_ERR errors; server CPU $M_CPU us/booking, wrk $M_WRK us/booking" \
+		">= 0.7 of 1,000 classes" \
+		"$(pgb_limit "same SQL" "$M_RATE" /s), p99 ${P_P99:-?} / ${P64_P99:-?} ms per pair" \
+		"$(verdict "$(calc "$M_RATE / $spread")" 0.7 0 "$M_ERR")"
 }
 
 # ---- 5. expiry sweep -------------------------------------------------------------------

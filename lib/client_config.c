@@ -31,22 +31,28 @@ add(cJSON *arr, const char *tpl)
 enum gym_err
 gym_client_config(const struct gym_config *cfg, cJSON **out)
 {
-	cJSON *o = cJSON_CreateObject(), *t, *pay, *booked, *wait;
+	cJSON *o = cJSON_CreateObject(), *t, *pay, *booked, *wait, *buy;
 	const char *const for_pay[] = { cfg->wx_tpl_confirmed, cfg->wx_tpl_failed,
 		cfg->wx_tpl_class_cancelled };
 	const char *const for_booked[] = { cfg->wx_tpl_rescheduled, cfg->wx_tpl_refunded };
+	const char *const for_buy[] = { cfg->wx_tpl_purchased, cfg->wx_tpl_refunded,
+		cfg->wx_tpl_expiring };
 
 	*out = NULL;
 	if (o == NULL || (t = cJSON_AddObjectToObject(o, "subscribe_templates")) == NULL ||
 	    (pay = cJSON_AddArrayToObject(t, "pay")) == NULL ||
 	    (booked = cJSON_AddArrayToObject(t, "booked")) == NULL ||
-	    (wait = cJSON_AddArrayToObject(t, "waitlist")) == NULL)
+	    (wait = cJSON_AddArrayToObject(t, "waitlist")) == NULL ||
+	    (buy = cJSON_AddArrayToObject(t, "buy")) == NULL)
 		goto oom;
 	for (size_t i = 0; i < sizeof(for_pay) / sizeof(for_pay[0]); i++)
 		if (add(pay, for_pay[i]) != 0)
 			goto oom;
 	for (size_t i = 0; i < sizeof(for_booked) / sizeof(for_booked[0]); i++)
 		if (add(booked, for_booked[i]) != 0)
+			goto oom;
+	for (size_t i = 0; i < sizeof(for_buy) / sizeof(for_buy[0]); i++)
+		if (add(buy, for_buy[i]) != 0)
 			goto oom;
 	if (add(wait, cfg->wx_tpl_waitlist) != 0 ||
 	    cJSON_AddNumberToObject(o, "hold_minutes", cfg->hold_minutes) == NULL ||

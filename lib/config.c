@@ -77,6 +77,7 @@ static const struct ckey keys[] = {
 	{ "wx.template_refunded", C_STR, F(wx_tpl_refunded), 0, 0 },
 	{ "wx.template_waitlist", C_STR, F(wx_tpl_waitlist), 0, 0 },
 	{ "wx.template_expiring", C_STR, F(wx_tpl_expiring), 0, 0 },
+	{ "wx.template_purchased", C_STR, F(wx_tpl_purchased), 0, 0 },
 	{ "wx.template_rescheduled", C_STR, F(wx_tpl_rescheduled), 0, 0 },
 	{ "wx.template_class_cancelled", C_STR, F(wx_tpl_class_cancelled), 0, 0 },
 	{ "notify_max_attempts", C_INT, F(notify_max_attempts), 1, 100 },
@@ -561,6 +562,7 @@ gym_config_free(struct gym_config *c)
 	    &c->wx_pay_base, &c->wx_api_base, &c->wx_cainfo, &c->wx_description,
 	    &c->wx_tpl_confirmed, &c->wx_tpl_failed, &c->wx_tpl_refunded, &c->wx_tpl_waitlist,
 	    &c->wx_tpl_rescheduled, &c->wx_tpl_class_cancelled, &c->wx_tpl_expiring,
+	    &c->wx_tpl_purchased,
 	    &c->wx_mp_state, &c->wx_message_page, &c->trusted_proxies_list,
 	    &c->ali_app_id, &c->ali_gateway_url, &c->ali_notify_url, &c->ali_seller_id,
 	    &c->ali_cainfo, &c->reconcile_bill_time };

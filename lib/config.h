@@ -97,6 +97,7 @@ struct gym_config {
 	char *wx_tpl_refunded;
 	char *wx_tpl_waitlist;
 	char *wx_tpl_expiring;		/* wx.template_expiring (issue 15) */
+	char *wx_tpl_purchased;	/* wx.template_purchased: a membership or pack paid */
 	char *wx_tpl_rescheduled;	/* a class moved or renamed */
 	char *wx_tpl_class_cancelled;	/* the gym cancelled a class */
 	int notify_max_attempts;

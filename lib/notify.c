@@ -34,7 +34,7 @@ static struct tpl tpls[GYM_NOTIFY__COUNT];
 static const char *const kind_names[GYM_NOTIFY__COUNT] = {
 	"booking_confirmed", "payment_failed", "order_cancelled", "refund_done", "order_expired",
 	"waitlist_offer", "class_rescheduled", "class_cancelled",
-	"entitlement_expiring",
+	"entitlement_expiring", "product_paid",
 };
 
 /* How many values each kind fills, and the default data keys. */
@@ -51,14 +51,25 @@ static const struct {
 	{ 2, { "thing1", "time2" } },		/* rescheduled: course, new start */
 	{ 2, { "thing1", "thing2" } },		/* class cancelled: course, reason */
 	{ 2, { "thing1", "time2" } },		/* expiring: product, when */
+	{ 3, { "thing1", "amount2", "time3" } },	/* purchased: product, paid, until */
 };
 
 #define DEFAULT_REFUND_REASON "退款已原路退回"
 
+/* The order's parent and what it names: its class (a trial) or its product
+ * (a membership or pack, with what it paid, what was refunded so far, and
+ * the end of what it bought). */
 static struct gym_stmt st_facts = { "notify_order_facts",
-	"SELECT o.user_id, s.course_name, "
-	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us "
+	"SELECT o.user_id, coalesce(s.course_name, p.name) AS course_name, "
+	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us, "
+	"o.course_schedule_id IS NULL AS product, o.amount_fen, "
+	"(SELECT coalesce(sum(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.order_id "
+	" AND f.status = 'success') AS refunded_fen, "
+	"(extract(epoch FROM coalesce((SELECT max(m.ends_at) FROM membership_periods m "
+	" WHERE m.order_id = o.order_id), (SELECT l.expires_at FROM credit_lots l "
+	" WHERE l.order_id = o.order_id))) * 1000000)::bigint AS until_us "
 	"FROM payment_orders o LEFT JOIN course_schedules s ON s.id = o.course_schedule_id "
+	"LEFT JOIN products p ON p.id = o.product_id "
 	"WHERE o.order_id = $1", 0 };
 static struct gym_stmt st_insert = { "notify_insert",
 	"INSERT INTO parent_notifications (user_id, order_id, kind, template_id, data, status, "
@@ -171,6 +182,8 @@ gym_notify_configure(const struct gym_config *cfg)
 	    GYM_NOTIFY_CLASS_CANCELLED, &tpls[GYM_NOTIFY_CLASS_CANCELLED]);
 	bad |= parse_template("wx.template_expiring", cfg->wx_tpl_expiring,
 	    GYM_NOTIFY_EXPIRING, &tpls[GYM_NOTIFY_EXPIRING]);
+	bad |= parse_template("wx.template_purchased", cfg->wx_tpl_purchased,
+	    GYM_NOTIFY_PURCHASED, &tpls[GYM_NOTIFY_PURCHASED]);
 	return bad ? GYM_EINVAL : GYM_OK;
 }
 
@@ -252,7 +265,7 @@ format_start(int64_t us, char *buf, size_t len)
 /* The data object's JSON text for kind k (caller frees), or NULL. */
 static char *
 build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
-    int64_t starts_us, int64_t until_us, const char *detail)
+    int64_t starts_us, int64_t until_us, long long amount_fen, const char *detail)
 {
 	const char *values[MAXFIELDS] = { course, NULL, NULL };
 	char start[64], until[64], amount[32], v[256], *text = NULL;
@@ -260,7 +273,8 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 
 	format_start(starts_us, start, sizeof(start));
 	format_start(until_us, until, sizeof(until));
-	gym_price_format(GYM_PRICE_FEN, amount, sizeof(amount) - 4);
+	gym_price_format(amount_fen > 0 ? amount_fen : GYM_PRICE_FEN, amount,
+	    sizeof(amount) - 4);
 	strcat(amount, "元");
 	switch (k) {
 	case GYM_NOTIFY_BOOKING_CONFIRMED:
@@ -288,6 +302,10 @@ build_data(enum gym_notify_kind k, const struct tpl *t, const char *course,
 		break;
 	case GYM_NOTIFY_EXPIRING:
 		values[1] = start;	/* when the membership or credits run out */
+		break;
+	case GYM_NOTIFY_PURCHASED:
+		values[1] = amount;
+		values[2] = until;	/* the membership's or the credits' end */
 		break;
 	default:
 		values[1] = amount;
@@ -318,9 +336,11 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	struct gym_audit au = { "notification", "message_queued", order_id, 0, 0, NULL,
 	    "pending", snap };
 	PGresult *r = NULL;
-	int64_t starts_us;
+	int64_t starts_us, until_us;
+	long long amount_fen;
 	char *data = NULL;
 	enum gym_err e;
+	int product;
 
 	if (!gym_notify_enabled(k))
 		return GYM_OK;
@@ -330,17 +350,25 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 		PQclear(r);
 		return GYM_ENOTFOUND;
 	}
-	if (gym_db_isnull(r, 0, "course_name")) {
-		/* XXX: a product order (no class) has no message template yet */
+	product = strcmp(gym_db_get(r, 0, "product"), "t") == 0;
+	if (gym_db_isnull(r, 0, "course_name") ||
+	    (product && k != GYM_NOTIFY_PURCHASED && k != GYM_NOTIFY_REFUND_DONE)) {
+		/* a product order is told only that it was paid or refunded */
 		PQclear(r);
 		return GYM_OK;
 	}
 	snprintf(uid, sizeof(uid), "%s", gym_db_get(r, 0, "user_id"));
 	snprintf(course, sizeof(course), "%s", gym_db_get(r, 0, "course_name"));
 	starts_us = gym_db_get_ll(r, 0, "starts_us");
+	until_us = gym_db_get_ll(r, 0, "until_us");
+	/* a trial's refund says the trial's price (as before); a product's
+	 * what it paid, or for a refund what has come back so far */
+	amount_fen = !product ? 0 : k == GYM_NOTIFY_REFUND_DONE ?
+	    gym_db_get_ll(r, 0, "refunded_fen") : gym_db_get_ll(r, 0, "amount_fen");
 	PQclear(r);
 	r = NULL;
-	if ((data = build_data(k, &tpls[k], course, starts_us, 0, detail)) == NULL)
+	if ((data = build_data(k, &tpls[k], course, starts_us, until_us, amount_fen, detail)) ==
+	    NULL)
 		return GYM_ENOMEM;
 	gym_db_now_param(now, sizeof(now));
 	pi[2] = kind_names[k];
@@ -390,7 +418,7 @@ gym__notify_enqueue_waitlist(struct gym_db *db, const struct gym_actor *actor,
 	until_us = gym_db_get_ll(r, 0, "until_us");
 	PQclear(r);
 	r = NULL;
-	if ((data = build_data(k, &tpls[k], course, starts_us, until_us, NULL)) == NULL)
+	if ((data = build_data(k, &tpls[k], course, starts_us, until_us, 0, NULL)) == NULL)
 		return GYM_ENOMEM;
 	gym_db_now_param(now, sizeof(now));
 	pi[4] = data;
@@ -425,7 +453,7 @@ gym__notify_enqueue_expiring(struct gym_db *db, const struct gym_actor *actor,
 	*queued = 0;
 	if (!gym_notify_enabled(k))
 		return GYM_OK;
-	if ((data = build_data(k, &tpls[k], name, ends_us, 0, NULL)) == NULL)
+	if ((data = build_data(k, &tpls[k], name, ends_us, 0, 0, NULL)) == NULL)
 		return GYM_ENOMEM;
 	gym__ll(uid, sizeof(uid), user_id);
 	gym_db_now_param(now, sizeof(now));

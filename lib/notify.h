@@ -46,6 +46,8 @@ enum gym_notify_kind {
 	GYM_NOTIFY_CLASS_CANCELLED,	/* wx.template_class_cancelled: by the gym */
 	GYM_NOTIFY_EXPIRING,		/* wx.template_expiring: a membership or credits run
 					 * out within 7 days (issue 15) */
+	GYM_NOTIFY_PURCHASED,		/* wx.template_purchased: a membership (bought,
+					 * renewed, upgraded) or class pack paid */
 	GYM_NOTIFY__COUNT
 };
 
@@ -65,6 +67,10 @@ const char *gym_notify_kind_name(enum gym_notify_kind);
  *   template_rescheduled: course name, new start          (default thing1 time2)
  *   template_class_cancelled: course name, reason         (default thing1 thing2)
  *   template_expiring:  product name, when it runs out    (default thing1 time2)
+ *   template_purchased: product name, amount paid, valid until (default thing1 amount2 time3)
+ * A product order (membership or class pack) is named by its product; its
+ * refund is told with template_refunded (product name, amount refunded so
+ * far, reason), once per order like every order's message.
  * A value is cut to its key's limit (thing 20 characters, phrase 5, ...).
  * An unset or empty template turns its kinds off (nothing is enqueued).
  * GYM_EINVAL (logged; that template is off) for a malformed value.

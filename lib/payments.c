@@ -279,7 +279,10 @@ apply_product(struct gym_db *db, struct pay_arg *a)
 			return e;
 	} else {
 		set_txn(a, was_pending ? GYM_TXN_PAID : GYM_TXN_LATE_PAID);
-		if ((e = gym_audit_write(db, a->actor, &ao)) != GYM_OK)
+		/* the parent is told what was bought and until when */
+		if ((e = gym_audit_write(db, a->actor, &ao)) != GYM_OK ||
+		    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PURCHASED, a->order_id,
+		    NULL)) != GYM_OK)
 			return e;
 	}
 	if ((e = record_txn(db, a)) != GYM_OK ||

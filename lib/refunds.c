@@ -613,7 +613,10 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 		    order_status)) != GYM_OK)
 			return e;
 		snprintf(a->outcome, sizeof(a->outcome), "success");
-		return audit_refund(db, a->actor, f, "refund_succeeded", old, NULL, 0);
+		if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, NULL, 0)) != GYM_OK)
+			return e;
+		return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id,
+		    f->reason);
 	}
 	if ((e = gym_db_exec(db, &st_refunded, 1, p, &r)) != GYM_OK)
 		return e;

@@ -1,5 +1,5 @@
 -- alinotify.lua (wrk): Alipay trade_status_sync notifications from
--- BENCH_NOTIFY (one form body a line, bench/mkalinotify), POSTed to
+-- BENCH_NOTIFY (one form body a line, bench/mknotify -a), POSTed to
 -- /api/v1/payment/alipay/notify.  Each line once, split between the threads
 -- (BENCH_THREADS); a thread stops when all its lines are answered, and
 -- leaves a file named after it in BENCH_DONE_DIR.  Received means 200 with

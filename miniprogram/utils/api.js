@@ -9,7 +9,7 @@
  *       page shows them).
  *   clientConfig() and consent(moment): the server's subscribe-message templates
  *       (GET /client-config, fetched once) and wx.requestSubscribeMessage for one
- *       moment (pay, booked, waitlist); call consent() from the tap itself (WeChat
+ *       moment (pay, booked, waitlist, buy); call consent() from the tap itself (WeChat
  *       refuses it otherwise), so load the config when the page loads.
  *   watchClass(id, onCount): a class's seats left, live (WebSocket push on
  *       /push/course-schedules/{id}), else read every classPollMs; returns stop().

@@ -258,6 +258,32 @@ START_TEST(products_membership_pack_booking_history)
 	/* a class pack, and bookings with its credits */
 	ck_assert_int_eq(buy(tok, pack, 0), 45000);
 	ck_assert_int_eq(balance(tok), 3);
+	/* each paid order told the parent once (wx.template_purchased), sent
+	 * through the simulator */
+	{
+		char ids[3][24];
+		const char *pp[3] = { ids[0], ids[1], ids[2] };
+		struct e2e_resp m = { 0 };
+		const cJSON *it;
+		int n = 0;
+
+		snprintf(ids[0], sizeof(ids[0]), "%lld", basic);
+		snprintf(ids[1], sizeof(ids[1]), "%lld", gold);
+		snprintf(ids[2], sizeof(ids[2]), "%lld", pack);
+		ck_assert_int_eq(e2e_wait_sql_intp("SELECT count(*) FROM parent_notifications n "
+		    "JOIN payment_orders o ON o.order_id = n.order_id WHERE n.kind = 'product_paid' "
+		    "AND n.template_id = 'tpl-purchased' AND n.status = 'sent' AND o.product_id IN "
+		    "($1::bigint, $2::bigint, $3::bigint)", 3, pp, 4, 15000), 4);
+		e2e_sim("GET", "/sim/messages", NULL, &m);
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m.json, "items")) {
+			const char *tpl = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it,
+			    "template_id"));
+
+			n += tpl != NULL && strcmp(tpl, "tpl-purchased") == 0;
+		}
+		ck_assert_int_ge(n, 4);
+		e2e_resp_free(&m);
+	}
 	early = regular_class(op, 3 * 3600);
 	late = regular_class(op, 3600);
 	b1 = book(tok, early, "credits");

@@ -332,6 +332,7 @@ wx.template_refunded = tpl-refund-done thing1 amount2 thing3
 wx.template_waitlist = tpl-waitlist-offer thing1 time2 time3
 wx.template_rescheduled = tpl-class-rescheduled thing1 time2
 wx.template_class_cancelled = tpl-class-cancelled thing1 thing2
+wx.template_purchased = tpl-purchased thing1 amount2 time3
 wx.miniprogram_state = developer
 notify_max_attempts = 8
 notify_backoff_base_ms = $NOTIFY_BACKOFF_MS

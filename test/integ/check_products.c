@@ -533,9 +533,10 @@ START_TEST(test_history_pages)
 }
 END_TEST
 
-/* WeChat says refund f of order o succeeded (a query answer). */
+/* WeChat says refund f of order o succeeded (a query answer); applied as
+ * expect says ("success", or "duplicate" when it was before). */
 static void
-refund_succeeds(const struct gym_order *o, const struct gym_refund *f)
+refund_answer(const struct gym_order *o, const struct gym_refund *f, const char *expect)
 {
 	struct gym_config cfg;
 	cJSON *j = cJSON_CreateObject(), *amount;
@@ -552,8 +553,14 @@ refund_succeeds(const struct gym_order *o, const struct gym_refund *f)
 	cJSON_AddNumberToObject(amount, "refund", f->amount_fen);
 	ck_assert_int_eq(gym_refund_apply_json(db, &pgt_actor_wechat, &cfg, j, "query", outcome,
 	    sizeof(outcome)), GYM_OK);
-	ck_assert_str_eq(outcome, "success");
+	ck_assert_str_eq(outcome, expect);
 	cJSON_Delete(j);
+}
+
+static void
+refund_succeeds(const struct gym_order *o, const struct gym_refund *f)
+{
+	refund_answer(o, f, "success");
 }
 
 START_TEST(test_partial_refunds)
@@ -700,6 +707,87 @@ START_TEST(test_expiry_reminders)
 }
 END_TEST
 
+/* A paid membership and a product refund each queue exactly one message
+ * with their template and data, also when WeChat delivers twice. */
+START_TEST(test_product_messages)
+{
+	struct gym_config cfg, off;
+	struct gym_order m, k;
+	struct gym_refund f;
+	char tpl_buy[] = "tpl-purchased thing1 amount2 time3", tpl_ref[] = "tpl-refunded",
+	    txn[40], outcome[32];
+	long long uid = pgt_user(db, "p-told"), plan, pack;
+	int created;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&off, 0, sizeof(off));
+	cfg.wx_tpl_purchased = tpl_buy;
+	cfg.wx_tpl_refunded = tpl_ref;
+	ck_assert_int_eq(gym_notify_configure(&cfg), GYM_OK);
+	plan = product(GYM_PRODUCT_MEMBERSHIP, "月卡", 30000, 30, 0);
+	pack = product(GYM_PRODUCT_CLASS_PACK, "10次卡", 50000, 60, 10);
+	buy(uid, plan, 0, &m, "paid");
+	/* the same notification again: applied once, told once */
+	snprintf(txn, sizeof(txn), "42%.30s", m.order_id + 3);
+	ck_assert_int_eq(apply_paid(db, &m, txn, outcome, sizeof(outcome)), GYM_OK);
+	ck_assert_str_eq(outcome, "duplicate");
+	{
+		const char *pp[1] = { m.order_id };
+
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1", 1, pp), 1);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications n "
+		    "JOIN membership_periods p ON p.order_id = n.order_id WHERE n.order_id = $1 "
+		    "AND n.kind = 'product_paid' AND n.template_id = 'tpl-purchased' "
+		    "AND n.status = 'pending' AND n.data->'thing1'->>'value' = '月卡' "
+		    "AND n.data->'amount2'->>'value' = '300.00元' "
+		    "AND n.data->'time3'->>'value' = to_char(p.ends_at AT TIME ZONE 'Asia/Shanghai', "
+		    "'FMYYYY年FMMM月FMDD日 HH24:MI')", 1, pp), 1);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM payment_audit_log WHERE "
+		    "order_id = $1 AND action_type = 'message_queued'", 1, pp), 1);
+	}
+	/* a class pack: its credits' end */
+	buy(uid, pack, 0, &k, "paid");
+	{
+		const char *pp[1] = { k.order_id };
+
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications n "
+		    "JOIN credit_lots l ON l.order_id = n.order_id WHERE n.order_id = $1 "
+		    "AND n.kind = 'product_paid' AND n.data->'thing1'->>'value' = '10次卡' "
+		    "AND n.data->'amount2'->>'value' = '500.00元' "
+		    "AND n.data->'time3'->>'value' = to_char(l.expires_at AT TIME ZONE "
+		    "'Asia/Shanghai', 'FMYYYY年FMMM月FMDD日 HH24:MI')", 1, pp), 1);
+	}
+	/* a part of the membership refunded, WeChat's answer twice: one message
+	 * with the amount that came back and the operator's reason */
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "搬家退款", 12000,
+	    1, &f, &created), GYM_OK);
+	refund_succeeds(&m, &f);
+	refund_answer(&m, &f, "duplicate");
+	{
+		const char *pp[1] = { m.order_id };
+
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1 AND kind = 'refund_done'", 1, pp), 1);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1 AND kind = 'refund_done' AND template_id = 'tpl-refunded' "
+		    "AND data = '{\"thing1\":{\"value\":\"月卡\"},\"amount2\":{\"value\":"
+		    "\"120.00元\"},\"thing3\":{\"value\":\"搬家退款\"}}'::jsonb", 1, pp), 1);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1", 1, pp), 2);
+	}
+	/* off: a purchase queues nothing */
+	ck_assert_int_eq(gym_notify_configure(&off), GYM_OK);
+	buy(uid, pack, 0, &k, "paid");
+	{
+		const char *pp[1] = { k.order_id };
+
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1", 1, pp), 0);
+	}
+}
+END_TEST
+
 /* 100 concurrent purchases of one membership (and 20 of a class pack) by
  * one parent, then 20 clients deliver every order's notification, each
  * client in another order: each paid order gives exactly one period (or
@@ -841,6 +929,7 @@ products_suite(void)
 	tcase_add_test(tc, test_class_cancel_returns_credits);
 	tcase_add_test(tc, test_partial_refunds);
 	tcase_add_test(tc, test_expiry_reminders);
+	tcase_add_test(tc, test_product_messages);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrent");

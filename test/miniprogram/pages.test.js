@@ -308,6 +308,21 @@ async function main() {
 	assert(calls.filter((x) => x.k === 'POST /payment/orders/create').pop().body.upgrade === true &&
 	    text(c, '#error') === '只能升级到更高级的会员。', 'upgrade refused in Chinese: ' + text(c, '#error'));
 	ok('products: memberships and packs priced by the server, bought by id alone; renew and upgrade for a member; errors in Chinese');
+	/* paying for a product asks the buy moment's templates, never the trial's pay ones
+	 * (this server names no buy templates: nothing is asked) */
+	const PORDER = Object.assign({}, ORDER, { order_id: 'GYM2', course_schedule_id: null, product_id: 3,
+		amount_fen: 150000, amount: '1500.00' });
+	routes = { 'GET /payment/orders/GYM2': [200, PORDER],
+		'POST /payment/wxpay/create': [200, { order_id: 'GYM2', prepay_id: 'p', pay_params: { timeStamp: '1',
+			nonceStr: 'n', package: 'prepay_id=p', signType: 'RSA', paySign: 's' } }] };
+	c = page('confirm');
+	await c.instance.onLoad({ order: 'GYM2' });
+	routes['GET /payment/orders/GYM2'] = [200, Object.assign({}, PORDER, { status: 'paid' })];
+	asked.length = 0;
+	await c.instance.pay();
+	assert(nav.pop() === '/pages/result/result?order=GYM2&status=paid&msg=&product=1', 'product paid');
+	assert(asked.length === 0, 'no trial templates asked for a product: ' + JSON.stringify(asked));
+	ok('confirm: a product asks its own (buy) templates, not the trial\'s');
 
 	/* a product order is paid like the trial, with no class to confirm */
 	const PO = Object.assign({}, ORDER, { order_id: 'GYM2', course_schedule_id: null, product_id: 3,

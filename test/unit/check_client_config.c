@@ -12,7 +12,8 @@
 #include "unit.h"
 
 static char conf[] = "T-CONF thing1 time2 amount3", fail[] = "T-FAIL", ref[] = "T-REF", wait[] = "T-WAIT",
-    move[] = "T-MOVE", canc[] = "T-CANC", none[] = "";
+    move[] = "T-MOVE", canc[] = "T-CANC", none[] = "", bought[] = "T-BUY thing1 amount2 time3",
+    expiring[] = "T-EXP";
 
 static const char *
 nth(const cJSON *o, const char *moment, int i)
@@ -44,6 +45,8 @@ START_TEST(test_client_config_all_set_by_moment_in_order)
 	c.wx_tpl_waitlist = wait;
 	c.wx_tpl_rescheduled = move;
 	c.wx_tpl_class_cancelled = canc;
+	c.wx_tpl_purchased = bought;
+	c.wx_tpl_expiring = expiring;
 	c.hold_minutes = 15;
 	c.order_minutes = 30;
 	ck_assert_int_eq(gym_client_config(&c, &o), GYM_OK);
@@ -57,6 +60,11 @@ START_TEST(test_client_config_all_set_by_moment_in_order)
 	ck_assert_str_eq(nth(o, "booked", 1), "T-REF");
 	ck_assert_int_eq(count(o, "waitlist"), 1);
 	ck_assert_str_eq(nth(o, "waitlist", 0), "T-WAIT");
+	/* before buying a membership or pack: paid, refunded, running out */
+	ck_assert_int_eq(count(o, "buy"), GYM_SUBSCRIBE_MAX);
+	ck_assert_str_eq(nth(o, "buy", 0), "T-BUY");
+	ck_assert_str_eq(nth(o, "buy", 1), "T-REF");
+	ck_assert_str_eq(nth(o, "buy", 2), "T-EXP");
 	ck_assert_int_eq(cJSON_GetObjectItem(o, "hold_minutes")->valueint, 15);
 	ck_assert_int_eq(cJSON_GetObjectItem(o, "order_minutes")->valueint, 30);
 	cJSON_Delete(o);
@@ -78,6 +86,8 @@ START_TEST(test_client_config_skips_unset_templates)
 	ck_assert_int_eq(count(o, "booked"), 1);
 	ck_assert_str_eq(nth(o, "booked", 0), "T-REF");
 	ck_assert_int_eq(count(o, "waitlist"), 0);
+	ck_assert_int_eq(count(o, "buy"), 1);
+	ck_assert_str_eq(nth(o, "buy", 0), "T-REF");
 	cJSON_Delete(o);
 }
 END_TEST

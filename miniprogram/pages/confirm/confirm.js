@@ -14,6 +14,7 @@ Component({
 			return api.order(self.orderId).then(function (o) {
 				self.setData({ order: {
 					order_id: o.order_id, status: o.status, status_text: api.statusText(o.status),
+					product: !o.course_schedule_id,
 					title: o.course_schedule_id ? '体验课' : '会员 / 课时包',
 					amount: o.amount
 				} });
@@ -24,7 +25,10 @@ Component({
 		/* from the tap itself: the subscribe consent first (WeChat asks it only from a
 		 * tap), then the payment whatever the parent chose */
 		pay: function () {
-			var self = this, asked = api.consent('pay');
+			/* a membership or pack asks for its own messages (paid, refunded,
+			 * running out) */
+			var self = this, product = self.data.order && self.data.order.product;
+			var asked = api.consent(product ? 'buy' : 'pay');
 			self.setData({ busy: true, error: '' });
 			return asked.then(function () {
 				return api.pay({ order_id: self.orderId }, function (s) {
