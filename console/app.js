@@ -1268,7 +1268,45 @@
 		}, function (err) { flash('导出失败：' + err.message, 'error'); });
 	}
 
+	function summaryQuery() {
+		var q = { group: $('summary-group').value, by: $('summary-by').value };
+		if ($('report-from').value)
+			q.from = $('report-from').value;
+		if ($('report-to').value)
+			q.to = $('report-to').value;
+		return q;
+	}
+
+	/* Money per month (or day) by product (or channel). */
+	function loadSummary() {
+		var q = summaryQuery();
+		return api('GET', '/admin/reports/summary', { query: q }).then(function (r) {
+			var body = $('summary-body');
+			clear(body);
+			(r.rows || []).forEach(function (x) {
+				body.appendChild(el('tr', { 'data-period': x.period }, [el('td', { text: x.period }),
+				    el('td', { text: q.by === 'channel' ? (x.key === 'wechat' ? '微信支付' :
+				        x.key === 'alipay' ? '支付宝' : x.key) : x.key }),
+				    el('td', { text: String(x.payments) }), fenCell(x.gross_fen),
+				    el('td', { text: String(x.refunds) }), fenCell(x.refund_fen),
+				    fenCell(x.fee_fen), fenCell(x.net_fen)]));
+			});
+			if (!body.firstChild)
+				emptyRow(body, 8, '该时间段内没有收款或退款');
+		}, function (err) { flash('读取汇总失败：' + err, 'error'); });
+	}
+
 	function initReports() {
+		$('summary-form').addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			loadSummary();
+		});
+		$('summary-csv').addEventListener('click', function () {
+			var q = summaryQuery(), qs = Object.keys(q).map(function (k) {
+				return k + '=' + encodeURIComponent(q[k]);
+			}).join('&');
+			downloadCsv('/admin/reports/summary?' + qs, 'report-' + q.group + '-' + q.by + '.csv');
+		});
 		['payments', 'refunds'].forEach(function (kind) {
 			$('report-export-' + kind).addEventListener('click', function () {
 				var from = $('report-from').value, to = $('report-to').value;
@@ -1281,6 +1319,7 @@
 		$('report-form').addEventListener('submit', function (ev) {
 			ev.preventDefault();
 			loadReport();
+			loadSummary();
 		});
 	}
 
@@ -1514,6 +1553,7 @@
 		case 'reports':
 			showView('reports');
 			loadReport();
+			loadSummary();
 			break;
 		default:
 			if (views[parts[0]]) {

@@ -18,6 +18,7 @@
 #include "hadmin.h"
 #include "hutil.h"
 #include "bill.h"
+#include "csv.h"
 #include "json.h"
 #include "recon_report.h"
 
@@ -282,6 +283,116 @@ gym_h_admin_report_daily(struct gym_req *req, struct gym_resp *resp)
 	}
 	e = wants_csv(req) ? report_csv(resp, rows, n, from, to) :
 	    report_json(resp, rows, n, from, to);
+	free(rows);
+	return e;
+}
+
+/* The summary as CSV: a row per period and key (names quoted, csv.h). */
+static enum gym_err
+summary_csv(struct gym_resp *resp, const struct gym_report_sum *r, int n, const char *from,
+    const char *to, const char *group, const char *by)
+{
+	static const char *const head[] = { "period", "key", "payments", "gross_yuan", "refunds",
+		"refund_yuan", "fee_yuan", "net_yuan" };
+	struct gym_csv c;
+	char v[6][32], hdr[160];
+	int rc = gym_csv_begin(&c);
+
+	for (size_t j = 0; j < sizeof(head) / sizeof(head[0]); j++)
+		rc |= gym_csv_field(&c, head[j], j + 1 == sizeof(head) / sizeof(head[0]));
+	for (int i = 0; i < n && rc == 0; i++) {
+		snprintf(v[0], sizeof(v[0]), "%lld", r[i].payments);
+		snprintf(v[1], sizeof(v[1]), "%lld", r[i].refunds);
+		rc |= gym_csv_field(&c, r[i].period, 0) | gym_csv_field(&c, r[i].key, 0) |
+		    gym_csv_field(&c, v[0], 0) | gym_csv_field(&c, yuan(r[i].gross_fen, v[2]), 0) |
+		    gym_csv_field(&c, v[1], 0) | gym_csv_field(&c, yuan(r[i].refund_fen, v[3]), 0) |
+		    gym_csv_field(&c, yuan(r[i].fee_fen, v[4]), 0) |
+		    gym_csv_field(&c, yuan(r[i].gross_fen - r[i].refund_fen - r[i].fee_fen, v[5]), 1);
+	}
+	if (rc != 0) {
+		free(c.p);
+		return GYM_ENOMEM;
+	}
+	resp->status = 200;
+	resp->content_type = "text/csv; charset=utf-8";
+	resp->body = c.p;
+	resp->body_len = c.len;
+	snprintf(hdr, sizeof(hdr), "attachment; filename=\"report-%s-%s-%s-%s.csv\"", group, by,
+	    from, to);
+	return gym_resp_header(resp, "Content-Disposition", hdr);
+}
+
+static enum gym_err
+summary_json(struct gym_resp *resp, const struct gym_report_sum *r, int n, const char *from,
+    const char *to, const char *group, const char *by)
+{
+	cJSON *o = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(o, "rows"), *x;
+	long long g = 0, rf = 0, f = 0, p = 0, c = 0;
+
+	cJSON_AddStringToObject(o, "from", from);
+	cJSON_AddStringToObject(o, "to", to);
+	cJSON_AddStringToObject(o, "group", group);
+	cJSON_AddStringToObject(o, "by", by);
+	for (int i = 0; i < n; i++) {
+		x = money_json(r[i].gross_fen, r[i].refund_fen, r[i].fee_fen, r[i].payments,
+		    r[i].refunds);
+		cJSON_AddStringToObject(x, "period", r[i].period);
+		cJSON_AddStringToObject(x, "key", r[i].key);
+		cJSON_AddItemToArray(rows, x);
+		g += r[i].gross_fen;
+		rf += r[i].refund_fen;
+		f += r[i].fee_fen;
+		p += r[i].payments;
+		c += r[i].refunds;
+	}
+	cJSON_AddItemToObject(o, "totals", money_json(g, rf, f, p, c));
+	return gym_resp_json(resp, 200, o);
+}
+
+/* GET /admin/reports/summary?from=&to=&group=day|month&by=channel|product:
+ * to defaults to today, from to the first day of the month 11 months
+ * before to's (a year of months). */
+enum gym_err
+gym_h_admin_report_summary(struct gym_req *req, struct gym_resp *resp)
+{
+	struct gym_report_sum *rows = NULL;
+	char from[16], to[16], group[8] = "month", by[8] = "channel";
+	int n = 0, y, m;
+	enum gym_err e;
+
+	if (gym_h_query(req, "to", to, sizeof(to))) {
+		if (!gym_bill_date_ok(to))
+			return bad(resp, "to");
+	} else {
+		gym_time_format_cst(gym_now_us(), to, sizeof(to));
+		to[10] = '\0';
+	}
+	if (gym_h_query(req, "from", from, sizeof(from))) {
+		if (!gym_bill_date_ok(from))
+			return bad(resp, "from");
+	} else {
+		if (sscanf(to, "%4d-%2d", &y, &m) != 2 || y < 1000 || y > 9999 || m < 1 || m > 12)
+			return bad(resp, "to");
+		m -= 11;
+		if (m < 1) {
+			m += 12;
+			y--;
+		}
+		snprintf(from, sizeof(from), "%04d-%02d-01", y % 10000, m % 100);
+	}
+	if (gym_h_query(req, "group", group, sizeof(group)) && strcmp(group, "day") != 0 &&
+	    strcmp(group, "month") != 0)
+		return bad(resp, "group");
+	if (gym_h_query(req, "by", by, sizeof(by)) && strcmp(by, "channel") != 0 &&
+	    strcmp(by, "product") != 0)
+		return bad(resp, "by");
+	if ((e = gym_report_summary(req->ctx->db, from, to, strcmp(group, "month") == 0,
+	    strcmp(by, "product") == 0, &rows, &n)) != GYM_OK) {
+		free(rows);
+		return e == GYM_EINVAL ? bad(resp, strcmp(from, to) > 0 ? "to" : "from") : e;
+	}
+	e = wants_csv(req) ? summary_csv(resp, rows, n, from, to, group, by) :
+	    summary_json(resp, rows, n, from, to, group, by);
 	free(rows);
 	return e;
 }

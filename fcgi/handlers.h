@@ -52,6 +52,7 @@ enum gym_err gym_h_admin_reconciliation(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_discrepancies(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_discrepancy_resolve(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_report_daily(struct gym_req *, struct gym_resp *);
+enum gym_err gym_h_admin_report_summary(struct gym_req *, struct gym_resp *);
 /* h_admin_exports.c: the accountant's CSV files */
 enum gym_err gym_h_admin_export_payments(struct gym_req *, struct gym_resp *);
 enum gym_err gym_h_admin_export_refunds(struct gym_req *, struct gym_resp *);

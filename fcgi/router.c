@@ -68,6 +68,7 @@ static const struct gym_route routes[] = {
 	{ "GET", "/admin/reconciliation/discrepancies", gym_h_admin_discrepancies, GYM_AUTH_AUDITOR, 0 },
 	{ "POST", "/admin/reconciliation/discrepancies/{}/resolve", gym_h_admin_discrepancy_resolve, GYM_AUTH_OPERATOR, 4 * KB },
 	{ "GET", "/admin/reports/daily", gym_h_admin_report_daily, GYM_AUTH_AUDITOR, 0 },
+	{ "GET", "/admin/reports/summary", gym_h_admin_report_summary, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/exports/payments", gym_h_admin_export_payments, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/exports/refunds", gym_h_admin_export_refunds, GYM_AUTH_AUDITOR, 0 },
 	{ "GET", "/admin/exports/bill", gym_h_admin_export_bill, GYM_AUTH_AUDITOR, 0 },

@@ -240,6 +240,19 @@ gym_recon_resolve(struct gym_db *db, const struct gym_actor *actor, long long id
 	return GYM_OK;
 }
 
+/* A report row's money columns (gross, refunds, fees, payments,
+ * refund_count). */
+static void
+read_money(PGresult *res, int i, long long *gross, long long *refund, long long *fee,
+    long long *payments, long long *refunds)
+{
+	*gross = gym_db_get_ll(res, i, "gross");
+	*refund = gym_db_get_ll(res, i, "refunds");
+	*fee = gym_db_get_ll(res, i, "fees");
+	*payments = gym_db_get_ll(res, i, "payments");
+	*refunds = gym_db_get_ll(res, i, "refund_count");
+}
+
 enum gym_err
 gym_report_daily(struct gym_db *db, const char *from, const char *to,
     struct gym_report_row **rows, int *n)
@@ -269,11 +282,82 @@ gym_report_daily(struct gym_db *db, const char *from, const char *to,
 	for (i = 0; i < m; i++) {
 		gym_db_copy(res, i, "day", r[i].date, sizeof(r[i].date));
 		gym_db_copy(res, i, "channel", r[i].channel, sizeof(r[i].channel));
-		r[i].gross_fen = gym_db_get_ll(res, i, "gross");
-		r[i].refund_fen = gym_db_get_ll(res, i, "refunds");
-		r[i].fee_fen = gym_db_get_ll(res, i, "fees");
-		r[i].payments = gym_db_get_ll(res, i, "payments");
-		r[i].refunds = gym_db_get_ll(res, i, "refund_count");
+		read_money(res, i, &r[i].gross_fen, &r[i].refund_fen, &r[i].fee_fen,
+		    &r[i].payments, &r[i].refunds);
+	}
+	PQclear(res);
+	*rows = r;
+	*n = m;
+	return GYM_OK;
+}
+
+/* $1 from, $2 to, $3 'month' or 'day', $4 'product' or 'channel' */
+#define PERIOD(ts) "to_char(" ts ", CASE WHEN $3 = 'month' THEN 'YYYY-MM' ELSE 'YYYY-MM-DD' END)"
+#define KEY(chan) "CASE WHEN $4 = 'product' THEN coalesce(p.name, '') ELSE " chan " END"
+static struct gym_stmt st_summary = { "recon_report_summary",
+	"WITH lo AS (SELECT $1::date::timestamp AT TIME ZONE 'Asia/Shanghai' AS t), "
+	" hi AS (SELECT ($2::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' AS t), "
+	" pay AS (SELECT " PERIOD("t.success_time AT TIME ZONE 'Asia/Shanghai'") " AS period, "
+	"  " KEY("a.channel") " AS key, sum(t.amount_fen) AS gross, count(*) AS n "
+	"  FROM payment_transactions t JOIN payment_attempts a ON a.transaction_id = t.transaction_id "
+	"  JOIN payment_orders o ON o.order_id = t.order_id LEFT JOIN products p ON p.id = o.product_id "
+	"  WHERE t.success_time >= (SELECT t FROM lo) AND t.success_time < (SELECT t FROM hi) "
+	"  GROUP BY 1, 2), "
+	" ref AS (SELECT " PERIOD("r.completed_at AT TIME ZONE 'Asia/Shanghai'") " AS period, "
+	"  " KEY("o.payment_method") " AS key, sum(r.amount_fen) AS amount, count(*) AS n "
+	"  FROM refunds r JOIN payment_orders o ON o.order_id = r.order_id "
+	"  LEFT JOIN products p ON p.id = o.product_id "
+	"  WHERE r.status = 'success' AND r.completed_at >= (SELECT t FROM lo) "
+	"  AND r.completed_at < (SELECT t FROM hi) GROUP BY 1, 2), "
+	" fee AS (SELECT " PERIOD("l.bill_date") " AS period, " KEY("l.channel") " AS key, "
+	"  sum(l.fee_fen) AS fees FROM recon_lines l "
+	"  LEFT JOIN payment_orders o ON o.order_id = l.order_id "
+	"  LEFT JOIN products p ON p.id = o.product_id "
+	"  WHERE l.bill_date BETWEEN $1::date AND $2::date "
+	"  AND l.run_id IN (SELECT max(id) FROM recon_runs GROUP BY bill_date, channel) "
+	"  GROUP BY 1, 2), "
+	" k AS (SELECT period, key FROM pay UNION SELECT period, key FROM ref "
+	"  UNION SELECT period, key FROM fee) "
+	"SELECT k.period, k.key, coalesce(pay.gross, 0) AS gross, coalesce(ref.amount, 0) AS refunds, "
+	" coalesce(fee.fees, 0) AS fees, coalesce(pay.n, 0) AS payments, "
+	" coalesce(ref.n, 0) AS refund_count "
+	"FROM k LEFT JOIN pay USING (period, key) LEFT JOIN ref USING (period, key) "
+	" LEFT JOIN fee USING (period, key) ORDER BY k.period, k.key LIMIT $5::int", 0 };
+
+enum gym_err
+gym_report_summary(struct gym_db *db, const char *from, const char *to, int by_month,
+    int by_product, struct gym_report_sum **rows, int *n)
+{
+	char lim[16];
+	const char *p[5] = { from, to, by_month ? "month" : "day", by_product ? "product" : "channel",
+	    lim };
+	PGresult *res = NULL;
+	struct gym_report_sum *r;
+	enum gym_err e;
+	int m;
+
+	*rows = NULL;
+	*n = 0;
+	if (!gym_bill_date_ok(from) || !gym_bill_date_ok(to) || strcmp(from, to) > 0 ||
+	    gym_days_between(from, to) >= GYM_REPORT_SUM_MAX_DAYS)
+		return GYM_EINVAL;
+	snprintf(lim, sizeof(lim), "%d", GYM_REPORT_SUM_MAX_ROWS + 1);
+	if ((e = gym_db_exec(db, &st_summary, 5, p, &res)) != GYM_OK)
+		return e;
+	m = PQntuples(res);
+	if (m > GYM_REPORT_SUM_MAX_ROWS) {
+		PQclear(res);
+		return GYM_EINVAL;
+	}
+	if ((r = calloc((size_t)m + 1, sizeof(*r))) == NULL) {
+		PQclear(res);
+		return GYM_ENOMEM;
+	}
+	for (int i = 0; i < m; i++) {
+		gym_db_copy(res, i, "period", r[i].period, sizeof(r[i].period));
+		gym_db_copy(res, i, "key", r[i].key, sizeof(r[i].key));
+		read_money(res, i, &r[i].gross_fen, &r[i].refund_fen, &r[i].fee_fen,
+		    &r[i].payments, &r[i].refunds);
 	}
 	PQclear(res);
 	*rows = r;

@@ -44,4 +44,23 @@ long gym_days_between(const char *a, const char *b);
 enum gym_err gym_report_daily(struct gym_db *, const char *from, const char *to,
     struct gym_report_row **rows, int *n);
 
+/* One period (a China day "YYYY-MM-DD" or month "YYYY-MM") and key (a
+ * channel, or a product's name) of the summary report. */
+struct gym_report_sum {
+	char period[11];
+	char key[404];
+	long long gross_fen, refund_fen, fee_fen;
+	long long payments, refunds;		/* counts */
+};
+#define GYM_REPORT_SUM_MAX_DAYS 1100
+#define GYM_REPORT_SUM_MAX_ROWS 20000
+/* The money of from..to (China days, inclusive, at most
+ * GYM_REPORT_SUM_MAX_DAYS apart) by day or month (by_month) and by channel
+ * or product (by_product), only the periods and keys that have any, by
+ * period then key (caller frees *rows).  Fees come from the reconciled
+ * bills: by product, each bill line's fee goes to its order's product.
+ * GYM_EINVAL for bad dates or too long a range. */
+enum gym_err gym_report_summary(struct gym_db *, const char *from, const char *to, int by_month,
+    int by_product, struct gym_report_sum **rows, int *n);
+
 #endif

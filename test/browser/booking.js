@@ -496,6 +496,13 @@ async function consoleReports(page) {
 	ok('console report shows 90 days of net revenue as a chart (' + chart.first + ' to ' + chart.last +
 	    '), today ' + row.join(' | ') + ', and a CSV');
 
+	/* the summary: this month by product (the trial's payment is in it) */
+	const month = today.slice(0, 7);
+	const sum = await page.waitFor(`(() => { for (const tr of document.querySelectorAll('#summary-body tr'))
+		if (tr.cells[0].textContent === ${JSON.stringify(month)} && parseInt(tr.cells[2].textContent, 10) >= 1)
+			return [...tr.cells].map(c => c.textContent); return null; })()`, 'this month in the summary', 10000);
+	ok('console summary by month and product: ' + sum.join(' | '));
+
 	await page.click('a[data-nav="recon"]');
 	const runs = await page.waitFor(`(() => { const b = document.querySelector('#recon-runs-body');
 		return !document.querySelector('#view-recon').hidden && b.rows.length > 0 &&

@@ -20,6 +20,7 @@
 #define RECON E2E_API "/admin/reconciliation"
 #define REPORT E2E_API "/admin/reports/daily"
 #define EXPORTS E2E_API "/admin/exports"
+#define REPORT_SUM E2E_API "/admin/reports/summary"
 #define TOKEN_MAX 128
 #define NO_FAULTS "{\"drop\":\"\",\"amount\":\"\",\"status\":\"\",\"unknown\":false," \
 	"\"bad_hash\":false,\"truncate\":false}"
@@ -245,6 +246,41 @@ START_TEST(reconcile_and_resolve)
 	ck_assert_int_eq(r.status, 400);
 	e2e_request("GET", REPORT "?from=2020-01-01&to=2026-01-01", aud, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 400);
+
+	/* by month and by product: this month's trial payments with their fees */
+	snprintf(path, sizeof(path), REPORT_SUM "?from=%s&to=%s&group=month&by=product", today,
+	    today);
+	e2e_request("GET", path, aud, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	{
+		const cJSON *x, *trial = NULL;
+		char month[8];
+
+		snprintf(month, sizeof(month), "%.7s", today);
+		cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(r.json, "rows")) {
+			ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x,
+			    "period")), month);
+			if (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(x, "payments")) >= 2)
+				trial = x;
+		}
+		ck_assert_msg(trial != NULL, "%s", r.body);
+		ck_assert_int_ge((long long)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(trial, "fee_fen")), 240);
+		ck_assert_str_ne(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(trial, "key")),
+		    "wechat");
+	}
+	snprintf(path, sizeof(path), REPORT_SUM "?from=%s&to=%s&group=day&by=channel", today, today);
+	e2e_request("GET", path, aud, NULL, "Accept: text/csv", &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(memcmp(r.body, "\xEF\xBB\xBF\"period\",\"key\",\"payments\",", 29), 0);
+	snprintf(cmd, sizeof(cmd), "\"%s\",\"wechat\",", today);
+	ck_assert_msg(strstr(r.body, cmd) != NULL, "%s", r.body);
+	e2e_request("GET", REPORT_SUM "?group=week", aud, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(e2e_str(&r, "field"), "group");
+	e2e_request("GET", REPORT_SUM, aud, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(e2e_str(&r, "group"), "month");
 
 	/* the accountant's files: today's payments, the bill line by line with what
 	 * each matched, and the refunds (a reason with a comma and quotes) */
