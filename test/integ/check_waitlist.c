@@ -391,6 +391,14 @@ START_TEST(test_100_waiting_10_freed_concurrent_passes)
 		ck_assert_int_eq(out[i].err, GYM_OK);
 		total += (int)out[i].id;
 	}
+	/* A pass whose seat claim finds every free seat locked for the moment
+	 * (another pass's settle statement) stops and leaves the rest to the
+	 * next pass, 200 ms later in the job; under load that happens here too.
+	 * So: later passes until one offers nothing (bounded), and never more
+	 * than the ten seats in all. */
+	ck_assert_int_ge(total, 1);
+	for (int i = 0, got1; i < FREED && (got1 = pass()) > 0; i++)
+		total += got1;
 	ck_assert_int_eq(total, FREED);
 	ck_assert_int_eq(pass(), 0);
 	/* exactly the first ten in join order, each with its own seat */
