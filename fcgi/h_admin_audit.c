@@ -10,13 +10,6 @@
 #include "hadmin.h"
 #include "hutil.h"
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 static int
 order_id_valid(const char *s)
 {
@@ -42,12 +35,12 @@ gym_h_admin_audit_list(struct gym_req *req, struct gym_resp *resp)
 		return e;
 	if (gym_h_query(req, "order_id", order_id, sizeof(order_id))) {
 		if (!order_id_valid(order_id))
-			return bad(resp, "order_id");
+			return gym_h_bad(resp, "order_id");
 		f.order_id = order_id;
 	}
 	if (gym_h_query(req, "action_type", action, sizeof(action))) {
 		if (action[0] == '\0' || strlen(action) > 64)
-			return bad(resp, "action_type");
+			return gym_h_bad(resp, "action_type");
 		f.action_type = action;
 	}
 	if ((e = gym_admin_audit_list(req->ctx->db, &f, &rows, &n, &next)) != GYM_OK)

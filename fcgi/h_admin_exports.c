@@ -11,23 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bill.h"
 #include "exports.h"
 #include "handlers.h"
 #include "hutil.h"
+#include "recon_report.h"
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
-/* One export: its query parameters read, checked and answered. */
+/* One export: its query parameters read, checked (each bad one named)
+ * and answered. */
 static enum gym_err
 export(struct gym_req *req, struct gym_resp *resp, enum gym_export kind, const char *name)
 {
 	char from[16], to[16], chan[16], hdr[160];
-	const char *channel = NULL, *field;
+	const char *channel = NULL;
 	struct gym_csv csv;
 	enum gym_err e;
 
@@ -35,24 +31,25 @@ export(struct gym_req *req, struct gym_resp *resp, enum gym_export kind, const c
 	from[10] = '\0';
 	memcpy(to, from, sizeof(to));
 	if (kind == GYM_EXPORT_BILL) {
-		if (!gym_h_query(req, "date", from, sizeof(from)))
-			return bad(resp, "date");
+		if (!gym_h_query(req, "date", from, sizeof(from)) || !gym_bill_date_ok(from))
+			return gym_h_bad(resp, "date");
 	} else {
-		(void)gym_h_query(req, "from", from, sizeof(from));
-		(void)gym_h_query(req, "to", to, sizeof(to));
+		if (gym_h_query(req, "from", from, sizeof(from)) && !gym_bill_date_ok(from))
+			return gym_h_bad(resp, "from");
+		if (gym_h_query(req, "to", to, sizeof(to)) && !gym_bill_date_ok(to))
+			return gym_h_bad(resp, "to");
+		if (gym_days_between(from, to) < 0 || gym_days_between(from, to) >= GYM_EXPORT_MAX_DAYS)
+			return gym_h_bad(resp, "to");
 	}
-	if (gym_h_query(req, "channel", chan, sizeof(chan)))
+	if (gym_h_query(req, "channel", chan, sizeof(chan))) {
+		if (strcmp(chan, "wechat") != 0 && strcmp(chan, "alipay") != 0)
+			return gym_h_bad(resp, "channel");
 		channel = chan;
-	else if (kind == GYM_EXPORT_BILL)
-		return bad(resp, "channel");
-	if ((e = gym_export_csv(req->ctx->db, kind, from, to, channel, &csv)) != GYM_OK) {
-		if (e != GYM_EINVAL)
-			return e;
-		field = channel != NULL && strcmp(channel, "wechat") != 0 &&
-		    strcmp(channel, "alipay") != 0 ? "channel" : kind == GYM_EXPORT_BILL ? "date" :
-		    "from";
-		return bad(resp, field);
-	}
+	} else if (kind == GYM_EXPORT_BILL)
+		return gym_h_bad(resp, "channel");
+	/* GYM_EINVAL now: more rows than one file may hold */
+	if ((e = gym_export_csv(req->ctx->db, kind, from, to, channel, &csv)) != GYM_OK)
+		return e == GYM_EINVAL ? gym_h_bad(resp, kind == GYM_EXPORT_BILL ? "date" : "from") : e;
 	resp->status = 200;
 	resp->content_type = "text/csv; charset=utf-8";
 	resp->body = csv.p;

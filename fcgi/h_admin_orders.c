@@ -18,13 +18,6 @@
 #include "hutil.h"
 
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 /* GET /admin/orders?phone=...: the orders registered with that phone,
  * found by its search hash (phone_index: 65 bytes). */
 static enum gym_err
@@ -36,7 +29,7 @@ phone_filter(const struct gym_req *req, struct gym_resp *resp, char *phone_index
 	if (!gym_h_query(req, "phone", v, sizeof(v)))
 		return GYM_OK;
 	if (!gym_registration_phone_ok(v))
-		return bad(resp, "phone");
+		return gym_h_bad(resp, "phone");
 	gym_pii_index(&req->ctx->cfg->pii, v, phone_index);
 	f->phone_index = phone_index;
 	return GYM_OK;
@@ -56,12 +49,12 @@ filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t l
 		enum gym_order_status st;
 
 		if (!gym_order_status_parse(status, &st))
-			return bad(resp, "status");
+			return gym_h_bad(resp, "status");
 		f->status = status;
 	}
 	if (gym_h_query(req, "course_schedule_id", v, sizeof(v)) &&
 	    gym_h_path_id(v, &f->schedule_id, GYM_EINVAL) != GYM_OK)
-		return bad(resp, "course_schedule_id");
+		return gym_h_bad(resp, "course_schedule_id");
 	return GYM_OK;
 }
 
@@ -103,7 +96,7 @@ search_filter(const struct gym_req *req, struct gym_resp *resp, char *q, size_t 
 	if ((n = strlen(q)) == 0)
 		return GYM_OK;
 	if (n > 64)
-		return bad(resp, "q");
+		return gym_h_bad(resp, "q");
 	digits = strspn(q, "0123456789");
 	if (digits == n && gym_registration_phone_ok(q)) {
 		gym_pii_index(&req->ctx->cfg->pii, q, phone_index);

@@ -27,13 +27,6 @@
 #define OPEN_LIMIT_MAX 500
 #define REPORT_DAYS_DEFAULT 90
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 /* A JSON text the database built, as the answer. */
 static enum gym_err
 raw_json(struct gym_resp *resp, char *json)
@@ -54,7 +47,7 @@ channel_param(const struct gym_req *req, struct gym_resp *resp, char *buf, size_
 	if (!gym_h_query(req, "channel", buf, len))
 		return GYM_OK;
 	if (strcmp(buf, "wechat") != 0 && strcmp(buf, "alipay") != 0)
-		return bad(resp, "channel");
+		return gym_h_bad(resp, "channel");
 	*out = buf;
 	return GYM_OK;
 }
@@ -67,11 +60,11 @@ gym_h_admin_reconciliation(struct gym_req *req, struct gym_resp *resp)
 	enum gym_err e;
 
 	if (!gym_h_query(req, "date", date, sizeof(date)) || !gym_bill_date_ok(date))
-		return bad(resp, "date");
+		return gym_h_bad(resp, "date");
 	if ((e = channel_param(req, resp, chbuf, sizeof(chbuf), &channel)) != GYM_OK)
 		return e;
 	if ((e = gym_recon_day_json(req->ctx->db, channel, date, &json)) != GYM_OK)
-		return e == GYM_EINVAL ? bad(resp, "date") : e;
+		return e == GYM_EINVAL ? gym_h_bad(resp, "date") : e;
 	return raw_json(resp, json);
 }
 
@@ -85,7 +78,7 @@ gym_h_admin_discrepancies(struct gym_req *req, struct gym_resp *resp)
 	if (gym_h_query(req, "limit", buf, sizeof(buf))) {
 		limit = strtol(buf, &end, 10);
 		if (buf[0] == '\0' || *end != '\0' || limit < 1 || limit > OPEN_LIMIT_MAX)
-			return bad(resp, "limit");
+			return gym_h_bad(resp, "limit");
 	}
 	if ((e = gym_recon_open_json(req->ctx->db, (int)limit, &json)) != GYM_OK)
 		return e;
@@ -120,7 +113,7 @@ gym_h_admin_discrepancy_resolve(struct gym_req *req, struct gym_resp *resp)
 	if (gym_json_str(body, "note", &note) != GYM_OK || note[0] == '\0' ||
 	    chars(note) > NOTE_MAX_CHARS) {
 		cJSON_Delete(body);
-		return bad(resp, "note");
+		return gym_h_bad(resp, "note");
 	}
 	gym_h_actor(req, &a, &snap);
 	e = gym_recon_resolve(req->ctx->db, &a, id, note, &json);
@@ -139,16 +132,6 @@ yuan(long long fen, char *buf)
 
 	snprintf(buf, 32, "%s%llu.%02llu", fen < 0 ? "-" : "", a / 100, a % 100);
 	return buf;
-}
-
-static int
-wants_csv(const struct gym_req *req)
-{
-	char fmt[8];
-
-	if (gym_h_query(req, "format", fmt, sizeof(fmt)))
-		return strcmp(fmt, "csv") == 0;
-	return req->accept != NULL && strstr(req->accept, "text/csv") != NULL;
 }
 
 static cJSON *
@@ -252,9 +235,9 @@ gym_h_admin_report_daily(struct gym_req *req, struct gym_resp *resp)
 	has_from = gym_h_query(req, "from", from, sizeof(from));
 	has_to = gym_h_query(req, "to", to, sizeof(to));
 	if (has_from && !gym_bill_date_ok(from))
-		return bad(resp, "from");
+		return gym_h_bad(resp, "from");
 	if (has_to && !gym_bill_date_ok(to))
-		return bad(resp, "to");
+		return gym_h_bad(resp, "to");
 	if (!has_to) {
 		gym_time_format_cst(gym_now_us(), to, sizeof(to));
 		to[10] = '\0';
@@ -269,7 +252,7 @@ gym_h_admin_report_daily(struct gym_req *req, struct gym_resp *resp)
 
 			snprintf(t, sizeof(t), "%sT12:00:00+08:00", to);
 			if (gym_time_parse(t, &us) == -1)
-				return bad(resp, "to");
+				return gym_h_bad(resp, "to");
 			gym_time_format_cst(us - (int64_t)(REPORT_DAYS_DEFAULT - 1) * 86400 *
 			    1000000, t, sizeof(t));
 		} else
@@ -279,9 +262,9 @@ gym_h_admin_report_daily(struct gym_req *req, struct gym_resp *resp)
 	}
 	if ((e = gym_report_daily(req->ctx->db, from, to, &rows, &n)) != GYM_OK) {
 		free(rows);
-		return e == GYM_EINVAL ? bad(resp, strcmp(from, to) > 0 ? "to" : "from") : e;
+		return e == GYM_EINVAL ? gym_h_bad(resp, strcmp(from, to) > 0 ? "to" : "from") : e;
 	}
-	e = wants_csv(req) ? report_csv(resp, rows, n, from, to) :
+	e = gym_h_wants_csv(req) ? report_csv(resp, rows, n, from, to) :
 	    report_json(resp, rows, n, from, to);
 	free(rows);
 	return e;
@@ -362,17 +345,17 @@ gym_h_admin_report_summary(struct gym_req *req, struct gym_resp *resp)
 
 	if (gym_h_query(req, "to", to, sizeof(to))) {
 		if (!gym_bill_date_ok(to))
-			return bad(resp, "to");
+			return gym_h_bad(resp, "to");
 	} else {
 		gym_time_format_cst(gym_now_us(), to, sizeof(to));
 		to[10] = '\0';
 	}
 	if (gym_h_query(req, "from", from, sizeof(from))) {
 		if (!gym_bill_date_ok(from))
-			return bad(resp, "from");
+			return gym_h_bad(resp, "from");
 	} else {
 		if (sscanf(to, "%4d-%2d", &y, &m) != 2 || y < 1000 || y > 9999 || m < 1 || m > 12)
-			return bad(resp, "to");
+			return gym_h_bad(resp, "to");
 		m -= 11;
 		if (m < 1) {
 			m += 12;
@@ -382,16 +365,16 @@ gym_h_admin_report_summary(struct gym_req *req, struct gym_resp *resp)
 	}
 	if (gym_h_query(req, "group", group, sizeof(group)) && strcmp(group, "day") != 0 &&
 	    strcmp(group, "month") != 0)
-		return bad(resp, "group");
+		return gym_h_bad(resp, "group");
 	if (gym_h_query(req, "by", by, sizeof(by)) && strcmp(by, "channel") != 0 &&
 	    strcmp(by, "product") != 0)
-		return bad(resp, "by");
+		return gym_h_bad(resp, "by");
 	if ((e = gym_report_summary(req->ctx->db, from, to, strcmp(group, "month") == 0,
 	    strcmp(by, "product") == 0, &rows, &n)) != GYM_OK) {
 		free(rows);
-		return e == GYM_EINVAL ? bad(resp, strcmp(from, to) > 0 ? "to" : "from") : e;
+		return e == GYM_EINVAL ? gym_h_bad(resp, strcmp(from, to) > 0 ? "to" : "from") : e;
 	}
-	e = wants_csv(req) ? summary_csv(resp, rows, n, from, to, group, by) :
+	e = gym_h_wants_csv(req) ? summary_csv(resp, rows, n, from, to, group, by) :
 	    summary_json(resp, rows, n, from, to, group, by);
 	free(rows);
 	return e;

@@ -25,13 +25,6 @@
 #include "refunds.h"
 
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 cJSON *
 gym_h_refund_json(const struct gym_refund *f)
 {
@@ -79,14 +72,14 @@ parse(const cJSON *body, struct gym_resp *resp, const char **order_id, const cha
 	const cJSON *am = cJSON_GetObjectItemCaseSensitive(body, "amount_fen");
 
 	if (gym_json_str(body, "order_id", order_id) != GYM_OK || (*order_id)[0] == '\0')
-		return bad(resp, "order_id");
+		return gym_h_bad(resp, "order_id");
 	if (gym_json_str(body, "reason", reason) != GYM_OK || (*reason)[0] == '\0')
-		return bad(resp, "reason");
+		return gym_h_bad(resp, "reason");
 	*amount_fen = 0;
 	if (am != NULL && !cJSON_IsNull(am)) {
 		if (!cJSON_IsNumber(am) || am->valuedouble < 1 || am->valuedouble > 10000000 ||
 		    am->valuedouble != (double)(int)am->valuedouble)
-			return bad(resp, "amount_fen");
+			return gym_h_bad(resp, "amount_fen");
 		*amount_fen = (int)am->valuedouble;
 	}
 	return GYM_OK;
@@ -114,7 +107,7 @@ gym_h_admin_refund_create(struct gym_req *req, struct gym_resp *resp)
 	e = gym_checkout_refund_amount(gym_h_pay(req), &a, order_id, reason, amount_fen,
 	    req->operator_id, &f, &created);
 	if (e == GYM_EINVAL)
-		bad(resp, amount_fen != 0 ? "amount_fen" : "reason");
+		gym_h_bad(resp, amount_fen != 0 ? "amount_fen" : "reason");
 out:
 	free(snap);
 	cJSON_Delete(body);
@@ -140,14 +133,14 @@ filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t s
 
 		/* pending is listed as processing (gym_refund_public_status) */
 		if (!gym_refund_status_parse(status, &st) || st == GYM_REFUND_PENDING)
-			return bad(resp, "status");
+			return gym_h_bad(resp, "status");
 		f->status = status;
 	}
 	if (gym_h_query(req, "order_id", order_id, olen)) {
 		n = strlen(order_id);
 		if (n < 6 || n > 32 || strspn(order_id, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz_-") != n)
-			return bad(resp, "order_id");
+			return gym_h_bad(resp, "order_id");
 		f->order_id = order_id;
 	}
 	return GYM_OK;

@@ -24,16 +24,6 @@
  * others), within ROSTER_MAX */
 #define ROSTER_MAX 20000
 
-static int
-wants_csv(const struct gym_req *req)
-{
-	char fmt[8];
-
-	if (gym_h_query(req, "format", fmt, sizeof(fmt)))
-		return strcmp(fmt, "csv") == 0;
-	return req->accept != NULL && strstr(req->accept, "text/csv") != NULL;
-}
-
 /* One line of the roster, from an order (trial class) or a member booking
  * (regular class). */
 struct row {
@@ -132,7 +122,7 @@ gym_h_admin_roster(struct gym_req *req, struct gym_resp *resp)
 	size_t max;
 	const char **ids = NULL;
 	char age[8], at[40], cancelled[40], hdr[128];
-	int n = 0, *found = NULL, csv_out = wants_csv(req), auditor = req->operator_role < 2;
+	int n = 0, *found = NULL, csv_out = gym_h_wants_csv(req), auditor = req->operator_role < 2;
 	int members;
 	long long id;
 	cJSON *items = NULL, *o;

@@ -17,13 +17,6 @@
 #define NAME_MAX_CHARS 100
 #define CAPACITY_MAX 10000
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 /* UTF-8 characters in s (continuation bytes not counted). */
 static size_t
 chars(const char *s)
@@ -42,7 +35,7 @@ capacity(const cJSON *body, struct gym_resp *resp, int *out)
 
 	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > CAPACITY_MAX ||
 	    v->valuedouble != (double)(int)v->valuedouble)
-		return bad(resp, "capacity");
+		return gym_h_bad(resp, "capacity");
 	*out = (int)v->valuedouble;
 	return GYM_OK;
 }
@@ -53,7 +46,7 @@ time_member(const cJSON *body, const char *name, struct gym_resp *resp, int64_t 
 	const char *s;
 
 	if (gym_json_str(body, name, &s) != GYM_OK || gym_time_parse(s, out) == -1)
-		return bad(resp, name);
+		return gym_h_bad(resp, name);
 	return GYM_OK;
 }
 
@@ -65,14 +58,14 @@ create_fields(const cJSON *body, struct gym_resp *resp, const char **name, int64
 
 	if (gym_json_str(body, "course_name", name) != GYM_OK || (*name)[0] == '\0' ||
 	    chars(*name) > NAME_MAX_CHARS)
-		return bad(resp, "course_name");
+		return gym_h_bad(resp, "course_name");
 	if ((e = time_member(body, "starts_at", resp, starts)) != GYM_OK ||
 	    (e = time_member(body, "ends_at", resp, ends)) != GYM_OK)
 		return e;
 	if (*starts <= gym_now_us())
-		return bad(resp, "starts_at");
+		return gym_h_bad(resp, "starts_at");
 	if (*ends <= *starts)
-		return bad(resp, "ends_at");
+		return gym_h_bad(resp, "ends_at");
 	return capacity(body, resp, cap);
 }
 
@@ -94,7 +87,7 @@ gym_h_admin_schedule_create(struct gym_req *req, struct gym_resp *resp)
 	kind = gym_json_string(body, "kind");
 	if (cJSON_GetObjectItemCaseSensitive(body, "kind") != NULL && (kind == NULL ||
 	    (strcmp(kind, "trial") != 0 && strcmp(kind, "regular") != 0)))
-		e = bad(resp, "kind");
+		e = gym_h_bad(resp, "kind");
 	else if ((e = create_fields(body, resp, &name, &starts, &ends, &cap)) == GYM_OK) {
 		gym_h_actor(req, &a, &snap);
 		e = gym_schedule_create(req->ctx->db, &a, name, starts, ends, cap, &id);
@@ -123,7 +116,7 @@ change_fields(const cJSON *body, struct gym_resp *resp, struct gym_schedule_chan
 	if (cJSON_GetObjectItemCaseSensitive(body, "course_name") != NULL &&
 	    (gym_json_str(body, "course_name", &c->course_name) != GYM_OK ||
 	    c->course_name[0] == '\0' || chars(c->course_name) > NAME_MAX_CHARS))
-		return bad(resp, "course_name");
+		return gym_h_bad(resp, "course_name");
 	if (cJSON_GetObjectItemCaseSensitive(body, "starts_at") != NULL &&
 	    (e = time_member(body, "starts_at", resp, &c->starts_at)) != GYM_OK)
 		return e;
@@ -134,7 +127,7 @@ change_fields(const cJSON *body, struct gym_resp *resp, struct gym_schedule_chan
 	    (e = capacity(body, resp, &c->capacity)) != GYM_OK)
 		return e;
 	if (c->course_name == NULL && c->starts_at == 0 && c->ends_at == 0 && c->capacity < 0)
-		return bad(resp, "body");
+		return gym_h_bad(resp, "body");
 	return GYM_OK;
 }
 
@@ -158,7 +151,7 @@ gym_h_admin_schedule_update(struct gym_req *req, struct gym_resp *resp)
 		gym_h_actor(req, &a, &snap);
 		if ((e = gym_schedule_update(req->ctx->db, &a, id, &c, &field, &told)) == GYM_EINVAL &&
 		    field != NULL)
-			(void)bad(resp, field);
+			(void)gym_h_bad(resp, field);
 		free(snap);
 	}
 	cJSON_Delete(body);
@@ -193,7 +186,7 @@ gym_h_admin_schedule_cancel(struct gym_req *req, struct gym_resp *resp)
 	    (gym_json_str(body, "reason", &reason) != GYM_OK || reason[0] == '\0' ||
 	    chars(reason) > CANCEL_REASON_MAX_CHARS)) {
 		cJSON_Delete(body);
-		return bad(resp, "reason");
+		return gym_h_bad(resp, "reason");
 	}
 	gym_h_actor(req, &a, &snap);
 	e = gym_schedule_cancel(req->ctx->db, &a, id, reason, req->operator_id, &out);

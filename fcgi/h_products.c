@@ -13,13 +13,6 @@
 
 #define PRODUCTS_MAX 200
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 static cJSON *
 product_json(const struct gym_product *p)
 {
@@ -88,7 +81,7 @@ count_member(const cJSON *body, const char *name, long long max, struct gym_resp
 		return GYM_OK;
 	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (double)max ||
 	    v->valuedouble != (double)(long long)v->valuedouble)
-		return bad(resp, name);
+		return gym_h_bad(resp, name);
 	*out = (long long)v->valuedouble;
 	return GYM_OK;
 }
@@ -103,10 +96,10 @@ name_member(const cJSON *body, struct gym_resp *resp, const char **name)
 		return GYM_OK;
 	if (gym_json_str(body, "name", name) != GYM_OK || (*name)[0] == '\0' ||
 	    strlen(*name) >= sizeof(((struct gym_product *)0)->name))
-		return bad(resp, "name");
+		return gym_h_bad(resp, "name");
 	for (const char *s = *name; *s != '\0'; s++)
 		chars += ((unsigned char)*s & 0xc0) != 0x80;
-	return chars <= 100 ? GYM_OK : bad(resp, "name");
+	return chars <= 100 ? GYM_OK : gym_h_bad(resp, "name");
 }
 
 enum gym_err
@@ -125,18 +118,18 @@ gym_h_admin_product_create(struct gym_req *req, struct gym_resp *resp)
 		return e;
 	if (gym_json_str(body, "kind", &kind) != GYM_OK || !gym_product_kind_parse(kind, &p.kind) ||
 	    p.kind == GYM_PRODUCT_TRIAL)
-		e = bad(resp, "kind");
+		e = gym_h_bad(resp, "kind");
 	else if ((e = name_member(body, resp, &name)) == GYM_OK && name == NULL)
-		e = bad(resp, "name");
+		e = gym_h_bad(resp, "name");
 	if (e == GYM_OK && (e = count_member(body, "price_fen", 10000000, resp, &price)) == GYM_OK &&
 	    price == 0)
-		e = bad(resp, "price_fen");
+		e = gym_h_bad(resp, "price_fen");
 	if (e == GYM_OK && (e = count_member(body, "days", 3660, resp, &days)) == GYM_OK &&
 	    days == 0)
-		e = bad(resp, "days");
+		e = gym_h_bad(resp, "days");
 	if (e == GYM_OK && (e = count_member(body, "credits", 1000, resp, &credits)) == GYM_OK &&
 	    (p.kind == GYM_PRODUCT_CLASS_PACK) != (credits > 0))
-		e = bad(resp, "credits");
+		e = gym_h_bad(resp, "credits");
 	if (e == GYM_OK) {
 		snprintf(p.name, sizeof(p.name), "%s", name);
 		p.price_fen = price;
@@ -178,11 +171,11 @@ gym_h_admin_product_update(struct gym_req *req, struct gym_resp *resp)
 		c.days = (int)days;
 		c.credits = (int)credits;
 		if (act != NULL && !cJSON_IsBool(act))
-			e = bad(resp, "active");
+			e = gym_h_bad(resp, "active");
 		else if (act != NULL)
 			c.active = cJSON_IsTrue(act);
 		if (e == GYM_OK && c.name == NULL && !price && !days && !credits && act == NULL)
-			e = bad(resp, "body");
+			e = gym_h_bad(resp, "body");
 	}
 	if (e == GYM_OK) {
 		gym_h_actor(req, &a, &snap);

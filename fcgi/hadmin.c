@@ -8,13 +8,6 @@
 #include "hadmin.h"
 #include "hutil.h"
 
-static enum gym_err
-bad(struct gym_resp *resp, const char *field)
-{
-	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
-	return GYM_EINVAL;
-}
-
 /* A positive decimal of at most 15 digits; -1 otherwise. */
 static long long
 positive(const char *s)
@@ -38,15 +31,15 @@ gym_h_admin_paging(const struct gym_req *req, struct gym_resp *resp, int *limit,
 	*from = *to = 0;
 	if (gym_h_query(req, "limit", v, sizeof(v))) {
 		if ((n = positive(v)) < 1 || n > GYM_ADMIN_LIMIT_MAX)
-			return bad(resp, "limit");
+			return gym_h_bad(resp, "limit");
 		*limit = (int)n;
 	}
 	if (gym_h_query(req, "cursor", v, sizeof(v)) && (*before = positive(v)) < 1)
-		return bad(resp, "cursor");
+		return gym_h_bad(resp, "cursor");
 	if (gym_h_query(req, "from", v, sizeof(v)) && gym_time_parse(v, from) == -1)
-		return bad(resp, "from");
+		return gym_h_bad(resp, "from");
 	if (gym_h_query(req, "to", v, sizeof(v)) && gym_time_parse(v, to) == -1)
-		return bad(resp, "to");
+		return gym_h_bad(resp, "to");
 	return GYM_OK;
 }
 

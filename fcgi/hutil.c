@@ -25,6 +25,23 @@ gym_h_body(const struct gym_req *req, struct gym_resp *resp, int allow_empty, cJ
 }
 
 enum gym_err
+gym_h_bad(struct gym_resp *resp, const char *field)
+{
+	snprintf(resp->err_field, sizeof(resp->err_field), "%s", field);
+	return GYM_EINVAL;
+}
+
+int
+gym_h_wants_csv(const struct gym_req *req)
+{
+	char fmt[8];
+
+	if (gym_h_query(req, "format", fmt, sizeof(fmt)))
+		return strcmp(fmt, "csv") == 0;
+	return req->accept != NULL && strstr(req->accept, "text/csv") != NULL;
+}
+
+enum gym_err
 gym_h_id(const cJSON *obj, const char *name, struct gym_resp *resp, long long *out)
 {
 	if (gym_json_id(obj, name, out) != GYM_OK) {

@@ -20,6 +20,10 @@ enum gym_err gym_h_id(const cJSON *, const char *name, struct gym_resp *, long l
 enum gym_err gym_h_path_id(const char *s, long long *, enum gym_err notfound);
 /* Query parameter value (URL-decoded) into out; 1 when present. */
 int gym_h_query(const struct gym_req *, const char *name, char *out, size_t len);
+/* GYM_EINVAL naming field (the INVALID_REQUEST answer's "field"). */
+enum gym_err gym_h_bad(struct gym_resp *, const char *field);
+/* 1 when the client asks for CSV: ?format=csv, or Accept: text/csv. */
+int gym_h_wants_csv(const struct gym_req *);
 /* The audit actor of this request; snapshot is a masked copy of the body
  * (free it with free()). */
 void gym_h_actor(const struct gym_req *, struct gym_actor *, char **snapshot);

@@ -316,12 +316,15 @@ conn_key(const struct conn *c)
 	return (uint64_t)(c - conns) | (uint64_t)c->gen << 32;
 }
 
-/* Close c's connection (after its request, or while it idles). */
+/* Close c's connection (after its request, or while it idles), or, when
+ * libfcgi closed it already, forget it: out of the kept set, a new
+ * generation. */
 static void
 conn_close(struct conn *c)
 {
 	c->r.detached = 1;	/* no shutdown-and-wait for nginx's end */
-	FCGX_Free(&c->r, 1);
+	if (c->r.ipcFd >= 0)
+		FCGX_Free(&c->r, 1);
 	if (c->kept) {
 		c->kept = 0;
 		nkept--;
@@ -369,13 +372,7 @@ conn_read_request(struct conn *c, int read_timeout)
 	}
 	if (a < 0) {
 		deadline(NULL, 0);
-		if (c->r.ipcFd >= 0)
-			FCGX_Free(&c->r, 1);
-		if (c->kept) {
-			c->kept = 0;
-			nkept--;
-		}
-		c->gen++;
+		conn_close(c);
 	}
 	return a;
 }
@@ -391,11 +388,7 @@ conn_finish(int ep, struct conn *c)
 		c->r.keepConnection = 0;
 	FCGX_Finish_r(&c->r);
 	if (c->r.ipcFd < 0) {	/* closed by libfcgi */
-		if (c->kept) {
-			c->kept = 0;
-			nkept--;
-		}
-		c->gen++;
+		conn_close(c);
 		return;
 	}
 	if (c->kept)

@@ -46,11 +46,10 @@ static struct gym_stmt st_refunds = { "export_refunds",
 	" AND ($3::text IS NULL OR o.payment_method = $3) "
 	"ORDER BY r.created_at, r.id LIMIT $4::int", 0 };
 
-/* the lines of the day's latest run of the channel, each with what it
- * matched: the order, and "matched" or the kind of its discrepancy */
+/* the lines of the channel's day (one run a channel and day: a rerun
+ * replaces its lines), each with what it matched: the order, and "matched"
+ * or the kind of its discrepancy.  $2 is the same day as $1. */
 static struct gym_stmt st_bill = { "export_bill",
-	"WITH run AS (SELECT max(id) AS id FROM recon_runs WHERE bill_date = $1::date "
-	" AND channel = $3 AND $2::text IS NOT NULL) "
 	"SELECT l.bill_date::text AS bill_date, " CST("l.traded_at") " AS traded_at_cst, l.kind, "
 	" l.transaction_id, l.out_trade_no, coalesce(l.out_refund_no, '') AS out_refund_no, "
 	" l.trade_state, coalesce(l.refund_state, '') AS refund_state, "
@@ -60,7 +59,8 @@ static struct gym_stmt st_bill = { "export_bill",
 	"  AND d.out_trade_no = l.out_trade_no "
 	"  AND d.out_refund_no IS NOT DISTINCT FROM l.out_refund_no ORDER BY d.id LIMIT 1), "
 	"  'matched') AS match "
-	"FROM recon_lines l WHERE l.run_id = (SELECT id FROM run) "
+	"FROM recon_lines l WHERE l.bill_date = $1::date AND l.channel = $3 "
+	" AND l.bill_date = $2::date "
 	"ORDER BY l.traded_at, l.id LIMIT $4::int", 0 };
 
 static int

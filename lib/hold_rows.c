@@ -36,8 +36,7 @@ static struct gym_stmt st_end_all = { "hold_end_all",
 	"'status', $2::text)", "$3::timestamptz") "FROM e RETURNING 1) "
 	"SELECT (SELECT count(*) FROM e) AS n", 0 };
 static struct gym_stmt st_schedule = { "hold_schedule",
-	"SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL AS open, kind = 'trial' AS trial "
-	"FROM course_schedules WHERE id = $1::bigint", 0 };
+	"SELECT " GYM_TRIAL_CLASS_STATE_SQL("$1::bigint", "$2::timestamptz") " AS state", 0 };
 static struct gym_stmt st_user_live = { "hold_user_live",
 	"SELECT " HOLD_COLS "FROM seat_reservations r WHERE r.user_id = $1::bigint "
 	"AND r.status = 'temporary'", 0 };
@@ -235,6 +234,7 @@ gym__schedule_open(struct gym_db *db, long long schedule_id)
 {
 	char sid[24], now[40];
 	const char *p[2] = { sid, now };
+	const char *state;
 	PGresult *r;
 	enum gym_err e;
 
@@ -242,11 +242,11 @@ gym__schedule_open(struct gym_db *db, long long schedule_id)
 	gym_db_now_param(now, sizeof(now));
 	if ((e = gym_db_exec(db, &st_schedule, 2, p, &r)) != GYM_OK)
 		return e;
-	if (PQntuples(r) == 0)
+	if ((state = gym_db_get(r, 0, "state")) == NULL)
 		e = GYM_E_SCHEDULE_NOT_FOUND;
-	else if (strcmp(gym_db_get(r, 0, "trial"), "t") != 0)
+	else if (strcmp(state, "regular") == 0)
 		e = GYM_E_WRONG_CLASS_KIND;	/* members book it (member_bookings.c) */
-	else if (strcmp(gym_db_get(r, 0, "open"), "t") != 0)
+	else if (strcmp(state, "open") != 0)
 		e = GYM_E_SOLD_OUT;	/* the class has started */
 	PQclear(r);
 	return e;

@@ -16,9 +16,7 @@ static struct gym_stmt st_release_fast = { "hold_release_fast", GYM_HOLD_RELEASE
 /* Everything hold_tx must know before it claims, in one statement: $1
  * schedule, $2 now, $3 user.  open is NULL for an unknown class. */
 static struct gym_stmt st_check = { "hold_check",
-	"SELECT (SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL FROM course_schedules "
-	"WHERE id = $1::bigint) AS open, "
-	"(SELECT kind = 'trial' FROM course_schedules WHERE id = $1::bigint) AS trial, "
+	"SELECT " GYM_TRIAL_CLASS_STATE_SQL("$1::bigint", "$2::timestamptz") " AS state, "
 	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, "
 	"EXISTS (SELECT 1 FROM payment_orders WHERE user_id = $3::bigint AND status = 'pending' "
 	" AND course_schedule_id IS NOT NULL AND expires_at <= $2::timestamptz) OR EXISTS (SELECT 1 FROM seat_reservations "
@@ -53,10 +51,9 @@ hold_check(struct gym_db *db, long long schedule_id, long long user_id, int *ope
 	gym_db_now_param(now, sizeof(now));
 	if ((e = gym_db_exec(db, &st_check, 3, p, &r)) != GYM_OK)
 		return e;
-	o = gym_db_get(r, 0, "open");
-	*open = o == NULL ? -1 : strcmp(o, "t") == 0;
-	if (*open != -1 && strcmp(gym_db_get(r, 0, "trial"), "t") != 0)
-		*open = -2;	/* a regular class: members book it (member_bookings.c) */
+	o = gym_db_get(r, 0, "state");
+	/* a regular class: members book it (member_bookings.c) */
+	*open = o == NULL ? -1 : strcmp(o, "regular") == 0 ? -2 : strcmp(o, "open") == 0;
 	*has = strcmp(gym_db_get(r, 0, "has"), "t") == 0;
 	*lapsed = strcmp(gym_db_get(r, 0, "lapsed"), "t") == 0;
 	*held = strcmp(gym_db_get(r, 0, "held"), "t") == 0;

@@ -30,4 +30,13 @@
 #define GYM_TRIAL_CLAIMED_SQL(user, more) \
 	GYM_TRIAL_SQL(user, "status IN ('pending', 'paid')" more)
 
+/* Whether a class takes a trial hold now, in one look at its row:
+ * 'regular' (members book it), 'open' (a trial class not started or
+ * cancelled) or 'closed'; NULL for no such class.  sid and now are SQL
+ * expressions. */
+#define GYM_TRIAL_CLASS_STATE_SQL(sid, now) \
+	"(SELECT CASE WHEN kind <> 'trial' THEN 'regular' WHEN starts_at > " now \
+	" AND cancelled_at IS NULL THEN 'open' ELSE 'closed' END FROM course_schedules " \
+	"WHERE id = " sid ")"
+
 #endif

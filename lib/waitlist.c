@@ -34,9 +34,7 @@
 /* Everything a join must know first: $1 class, $2 now, $3 user.  open is
  * NULL for an unknown class; mine: a live hold or open order on it. */
 static struct gym_stmt st_join_check = { "waitlist_join_check",
-	"SELECT (SELECT starts_at > $2::timestamptz AND cancelled_at IS NULL FROM course_schedules "
-	"WHERE id = $1::bigint) AS open, "
-	"(SELECT kind = 'trial' FROM course_schedules WHERE id = $1::bigint) AS trial, "
+	"SELECT " GYM_TRIAL_CLASS_STATE_SQL("$1::bigint", "$2::timestamptz") " AS state, "
 	GYM_HAS_TRIAL_SQL("$3::bigint") " AS has, " FREE_SEAT_SQL " AS free, " QUEUED_SQL " AS queued, "
 	"EXISTS (SELECT 1 FROM seat_reservations WHERE user_id = $3::bigint AND status = 'temporary' "
 	" AND course_schedule_id = $1::bigint AND expires_at > $2::timestamptz) "
@@ -214,15 +212,18 @@ join_tx(struct gym_db *db, void *v)
 	const char *pg[1] = { eid };
 	PGresult *r;
 	enum gym_err e;
-	int found, open, trial, has, seat_free, queued, mine;
+	const char *state;
+	int found, open, has, seat_free, queued, mine;
 
 	gym__ll(sid, sizeof(sid), a->schedule_id);
 	gym__ll(uid, sizeof(uid), a->user_id);
 	gym_db_now_param(now, sizeof(now));
 	if ((e = gym_db_exec(db, &st_join_check, 3, p, &r)) != GYM_OK)
 		return e;
-	open = gym_db_isnull(r, 0, "open") ? -1 : flag(r, "open");
-	trial = open != -1 && flag(r, "trial");
+	/* -1 no such class, -2 a regular one (the queue's offers are trial
+	 * holds), 1 open, 0 started or cancelled */
+	state = gym_db_get(r, 0, "state");
+	open = state == NULL ? -1 : strcmp(state, "regular") == 0 ? -2 : strcmp(state, "open") == 0;
 	has = flag(r, "has");
 	seat_free = flag(r, "free");
 	queued = flag(r, "queued");
@@ -230,8 +231,8 @@ join_tx(struct gym_db *db, void *v)
 	PQclear(r);
 	if (open == -1)
 		return GYM_E_SCHEDULE_NOT_FOUND;
-	if (!trial)
-		return GYM_E_WRONG_CLASS_KIND;	/* the queue's offers are trial holds */
+	if (open == -2)
+		return GYM_E_WRONG_CLASS_KIND;
 	if (open == 0)
 		return GYM_E_SOLD_OUT;		/* the class has started */
 	if (has)
