@@ -39,6 +39,7 @@
 #define MAXCLIENTS 64
 #define OPEN_NORMAL 6		/* classes with free seats kept open */
 #define OPEN_TIGHT 3
+#define OPEN_REGULAR 3		/* members' classes with free seats */
 #define SETTLE_MS 60000
 
 struct fault_shared *fault_sh;
@@ -249,7 +250,8 @@ open_classes(struct fault_pool *p)
 	return open;
 }
 
-/* Top the pool up to want open classes (a few per call). */
+/* Top the pool up to want open classes (a few per call); capacity 0: the
+ * members' regular classes (products.c). */
 static void
 keep_open(struct fault_pool *p, int want, int capacity)
 {
@@ -258,7 +260,8 @@ keep_open(struct fault_pool *p, int want, int capacity)
 	for (int i = 0; i < 3 && open_classes(p) < want; i++) {
 		int n = atomic_load(&p->n);
 
-		if (n >= FAULT_MAXCLASS || (id = add_class(capacity)) <= 0)
+		if (n >= FAULT_MAXCLASS ||
+		    (id = capacity > 0 ? add_class(capacity) : fault_regular_add()) <= 0)
 			return;
 		p->id[n] = id;
 		atomic_store(&p->full[n], 0);
@@ -364,11 +367,13 @@ progress(void)
 
 	for (int k = 0; k < FK_COUNT; k++)
 		f += atomic_load(&fault_sh->faults[k]);
-	fault_log("attempts=%ld requests=%ld payments=%ld faults=%ld classes=%d+%d",
+	fault_log("attempts=%ld requests=%ld payments=%ld faults=%ld classes=%d+%d+%d "
+	    "product passes=%ld",
 	    atomic_load(&fault_sh->count[FC_attempts]),
 	    atomic_load(&fault_sh->count[FC_api_requests]),
 	    atomic_load(&fault_sh->count[FC_payments]), f,
-	    atomic_load(&fault_sh->normal.n), atomic_load(&fault_sh->tight.n));
+	    atomic_load(&fault_sh->normal.n), atomic_load(&fault_sh->tight.n),
+	    atomic_load(&fault_sh->regular.n), atomic_load(&fault_sh->count[FC_product_passes]));
 }
 
 /* The load: clients and fault lanes for seconds (or attempts). */
@@ -389,6 +394,14 @@ load(int clients, long seconds, long attempts, long gap_ms, unsigned long long s
 		fault_log("could not add an operator with %s/gymctl", fault_env_bin());
 		return -1;
 	}
+	/* the products and the members' classes, by the operator */
+	keep_open(&fault_sh->regular, OPEN_REGULAR, 0);
+	if (fault_products_setup() != 0 || atomic_load(&fault_sh->regular.n) == 0) {
+		fault_log("could not create the products or regular classes through the API");
+		return -1;
+	}
+	/* no CURL handle of this process goes across fork */
+	fault_http_done();
 	if (fault_ack_reset() != 0) {
 		fault_log("cannot write the acknowledgements file");
 		return -1;
@@ -406,6 +419,7 @@ load(int clients, long seconds, long attempts, long gap_ms, unsigned long long s
 	    atomic_load(&fault_sh->count[FC_attempts]) >= attempts)) {
 		keep_open(&fault_sh->normal, OPEN_NORMAL, FAULT_CAPACITY);
 		keep_open(&fault_sh->tight, OPEN_TIGHT, 1);
+		keep_open(&fault_sh->regular, OPEN_REGULAR, 0);
 		if (fault_now_ms() >= next_note) {
 			progress();
 			next_note += 10000;
