@@ -207,6 +207,15 @@ int fault_load_sim_orders(PGconn *);
 int fault_settle(PGconn *, long timeout_ms);
 /* Run every invariant of the file; prints each name and count. */
 int fault_check_run(PGconn *, const char *sqlfile, struct fault_check *);
+/* The self-test: each "-- corrupt: NAME" block of corruptfile (one
+ * statement) runs in a transaction of its own, then invariant NAME of
+ * sqlfile, then a rollback; the invariant must see a violation.  Prints a
+ * line per block.  0, or -1 when a file cannot be read. */
+struct fault_selftest {
+	int caught, skipped, missed;
+};
+int fault_selftest_run(PGconn *, const char *corruptfile, const char *sqlfile,
+    struct fault_selftest *);
 /* Load <GYM_E2E_VAR>/log/fault-acks.log into fault_acks (kind, id, ref). */
 int fault_load_acks(PGconn *);
 /* Acknowledged holds lost (by a PostgreSQL crash: holds commit without
