@@ -248,6 +248,9 @@ cancel_tx(struct gym_db *db, void *v)
 		const char *ps[2] = { gym_db_get(r, 0, "seat_id"), rids };
 
 		e = gym_db_exec(db, &st_seat_free, 2, ps, NULL);
+		/* the hold's own row, as a trial's cancel writes it (refunds.c) */
+		if (e == GYM_OK)
+			e = audit(db, a, "hold", "seat_released", rid, "confirmed", "cancelled", "");
 	}
 	PQclear(r);
 	if (e != GYM_OK)
@@ -317,8 +320,14 @@ gym__member_bookings_class_cancelled(struct gym_db *db, const struct gym_actor *
 			break;
 		if (PQntuples(h) > 0) {
 			const char *ps[2] = { gym_db_get(h, 0, "seat_id"), rid };
+			struct gym_audit ah = { "hold", "seat_released", NULL,
+			    gym_db_get_ll(r, i, "reservation_id"), 0, "confirmed", "cancelled", snap };
 
-			e = gym_db_exec(db, &st_seat_free, 2, ps, NULL);
+			snprintf(snap, sizeof(snap), "{\"reservation_id\":%s,\"course_schedule_id\":%s,"
+			    "\"member_booking_id\":%s,\"status\":\"cancelled\"}", rid,
+			    gym_db_get(r, i, "course_schedule_id"), bid);
+			if ((e = gym_db_exec(db, &st_seat_free, 2, ps, NULL)) == GYM_OK)
+				e = gym_audit_write(db, actor, &ah);
 		}
 		PQclear(h);
 		if (e == GYM_OK && credits)

@@ -113,9 +113,9 @@ request_tx(struct gym_db *db, void *v)
 	a->id = gym_db_get_ll(r, 0, "id");
 	PQclear(r);
 	a->created = 1;
-	snprintf(snap, sizeof(snap), "{\"out_refund_no\":\"%s\",\"order_id\":\"%s\","
-	    "\"amount_fen\":%lld,\"refunded_before\":%lld,\"paid_fen\":%lld}", no, a->order_id,
-	    want, refunded, amount);
+	snprintf(snap, sizeof(snap), "{\"refund_id\":%lld,\"out_refund_no\":\"%s\","
+	    "\"order_id\":\"%s\",\"amount_fen\":%lld,\"refunded_before\":%lld,"
+	    "\"paid_fen\":%lld}", a->id, no, a->order_id, want, refunded, amount);
 	return gym_audit_write(db, a->actor, &au);
 }
 

@@ -135,8 +135,11 @@ fault_settle(PGconn *pg, long timeout_ms)
 			    "  AND o.status = 'paid') "
 			    "+ (SELECT count(*) FROM refunds WHERE status IN ('pending', 'processing')) "
 			    "+ (SELECT count(*) FROM parent_notifications WHERE status = 'pending')");
+		/* settled: the simulators' lists again, so that a message
+		 * (or refund) gymd finished between the load above and the
+		 * count is in them too */
 		if (left == 0)
-			return 1;
+			return fault_load_sim_orders(pg) == 0;
 		if (left != last)
 			fault_log("settling: %lld payment(s), lapse(s) or refund(s) not "
 			    "finished yet", left);
@@ -296,4 +299,113 @@ fault_report_db(PGconn *pg)
 	    "WHERE created_at >= (SELECT started_at FROM fault_run) GROUP BY 1 ORDER BY 1");
 	print_pairs(pg, "WeChat orders by state", "SELECT trade_state, count(*) FROM sim_orders "
 	    "GROUP BY 1 ORDER BY 1");
+}
+
+/* ---- the self-test: each invariant can fail ------------------------------------------ */
+
+/* The block of text after the line "<mark> name" up to the next mark (or
+ * the end), its final semicolon and blank lines cut: a copy, or NULL. */
+static char *
+block_of(const char *text, const char *mark, const char *name)
+{
+	const char *p = text, *start, *end;
+	size_t mlen = strlen(mark), nlen = strlen(name), len;
+	char *s;
+
+	while ((p = strstr(p, mark)) != NULL) {
+		p += mlen;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, name, nlen) == 0 && (p[nlen] == '\n' || p[nlen] == '\0'))
+			break;
+	}
+	if (p == NULL)
+		return NULL;
+	start = p + nlen;
+	end = strstr(start, mark);
+	len = end != NULL ? (size_t)(end - start) : strlen(start);
+	if ((s = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(s, start, len);
+	s[len] = '\0';
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == ';'))
+		s[--len] = '\0';
+	return s;
+}
+
+/* One corruption: apply it, run its invariant, roll back. */
+static void
+corrupt_one(PGconn *pg, const char *name, const char *corruption, const char *inv,
+    struct fault_selftest *t)
+{
+	PGresult *r;
+	long changed;
+	int n = -1;
+
+	PQclear(PQexec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+	r = PQexec(pg, corruption);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stdout, "  corrupt %-34s ERROR %s", name, PQresultErrorMessage(r));
+		t->missed++;
+		PQclear(r);
+		PQclear(PQexec(pg, "ROLLBACK"));
+		return;
+	}
+	changed = strtol(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	if (changed == 0) {
+		fprintf(stdout, "  corrupt %-34s skipped (no row to corrupt)\n", name);
+		t->skipped++;
+		PQclear(PQexec(pg, "ROLLBACK"));
+		return;
+	}
+	r = PQexec(pg, inv);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		n = PQntuples(r);
+	PQclear(r);
+	PQclear(PQexec(pg, "ROLLBACK"));
+	if (n > 0) {
+		fprintf(stdout, "  corrupt %-34s caught (%d violation%s)\n", name, n, n == 1 ? "" : "s");
+		t->caught++;
+	} else {
+		fprintf(stdout, "  corrupt %-34s MISSED (%s)\n", name, n == 0 ? "no violation" :
+		    "the invariant failed to run");
+		t->missed++;
+	}
+}
+
+int
+fault_selftest_run(PGconn *pg, const char *corruptfile, const char *sqlfile,
+    struct fault_selftest *t)
+{
+	static const char cmark[] = "\n-- corrupt:", imark[] = "\n-- invariant:";
+	char *corr, *invs, *p, *eol, *c, *inv, name[96];
+	size_t len;
+
+	memset(t, 0, sizeof(*t));
+	if ((corr = read_file(corruptfile)) == NULL || (invs = read_file(sqlfile)) == NULL) {
+		fault_log("cannot read %s or %s: %s", corruptfile, sqlfile, strerror(errno));
+		free(corr);
+		return -1;
+	}
+	for (p = strstr(corr, cmark); p != NULL; p = strstr(p, cmark)) {
+		p += sizeof(cmark) - 1;
+		while (*p == ' ')
+			p++;
+		eol = strchr(p, '\n');
+		len = eol != NULL ? (size_t)(eol - p) : strlen(p);
+		snprintf(name, sizeof(name), "%.*s", (int)len, p);
+		c = block_of(corr, cmark, name);
+		inv = block_of(invs, imark, name);
+		if (c == NULL || inv == NULL) {
+			fprintf(stdout, "  corrupt %-34s MISSED (no such invariant)\n", name);
+			t->missed++;
+		} else
+			corrupt_one(pg, name, c, inv, t);
+		free(c);
+		free(inv);
+	}
+	free(corr);
+	free(invs);
+	return 0;
 }

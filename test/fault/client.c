@@ -27,36 +27,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fault.h"
+#include "client.h"
 #include "regfields.h"
 
-#define PAID_RING 16
-
-struct client {
-	int index;
-	unsigned long seq;
-	PGconn *pg;
-	char paid_tokens[PAID_RING][512];
-	int npaid;
-};
-
-/* One parent's booking in progress. */
-struct booking {
-	char token[512];
-	long long sid, rid;
-	int tight, slot;		/* the class's pool and index */
-	char oid[40];
-	int alipay;			/* prepaid with Alipay (QR) */
-};
-
-static int
-transient(long st)
+int
+fault_transient(long st)
 {
 	return st == 0 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
-static int
-stop_now(void)
+int
+fault_stop_now(void)
 {
 	long lim = atomic_load(&fault_sh->attempt_limit);
 
@@ -65,23 +46,23 @@ stop_now(void)
 }
 
 /* fault_api, sent again while the answer is transient (at most tries). */
-static long
-call(const char *method, const char *path, const char *token, const char *body,
+long
+fault_call(const char *method, const char *path, const char *token, const char *body,
     const char *extra, struct fault_resp *r, int tries)
 {
 	long st = 0;
 
 	for (int i = 0; i < tries; i++) {
 		st = fault_api(method, path, token, body, extra, r);
-		if (!transient(st) || atomic_load(&fault_sh->stop_clients))
+		if (!fault_transient(st) || atomic_load(&fault_sh->stop_clients))
 			break;
 		fault_sleep_ms(150 + (long)fault_rand(250));
 	}
 	return st;
 }
 
-static int
-login(struct client *c, struct booking *b)
+int
+fault_login(struct client *c, struct booking *b)
 {
 	struct fault_resp r = { 0 };
 	char body[160];
@@ -89,7 +70,7 @@ login(struct client *c, struct booking *b)
 
 	snprintf(body, sizeof(body), "{\"code\":\"fault-%s-%d-%lu\"}", fault_sh->runid, c->index,
 	    c->seq++);
-	st = call("POST", FAULT_API "/auth/wx-login", NULL, body, NULL, &r, 10);
+	st = fault_call("POST", FAULT_API "/auth/wx-login", NULL, body, NULL, &r, 10);
 	if (st == 200 && strlen(fault_str(&r, "token")) < sizeof(b->token)) {
 		snprintf(b->token, sizeof(b->token), "%s", fault_str(&r, "token"));
 		fault_count(FC_logins, 1);
@@ -102,8 +83,8 @@ login(struct client *c, struct booking *b)
 }
 
 /* A class of the pool: a random open one of the newest, or (probe) any. */
-static int
-pick(struct fault_pool *p, int probe, long long *sid)
+int
+fault_pick(struct fault_pool *p, int probe, long long *sid)
 {
 	int n = atomic_load(&p->n), lo, i = -1;
 
@@ -146,7 +127,7 @@ reserve(struct booking *b)
 
 	fault_count(FC_attempts, 1);
 	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", b->sid);
-	st = call("POST", FAULT_API "/bookings/seat-reserve", b->token, body, NULL, &r, 12);
+	st = fault_call("POST", FAULT_API "/bookings/seat-reserve", b->token, body, NULL, &r, 12);
 	b->rid = 0;
 	if (st == 200 || st == 201) {
 		b->rid = fault_num(&r, "reservation_id");
@@ -171,7 +152,7 @@ release(struct booking *b)
 	char path[128];
 
 	snprintf(path, sizeof(path), FAULT_API "/bookings/seat-release?reservation_id=%lld", b->rid);
-	if (call("DELETE", path, b->token, NULL, NULL, &r, 8) == 200)
+	if (fault_call("DELETE", path, b->token, NULL, NULL, &r, 8) == 200)
 		fault_count(FC_released, 1);
 	fault_resp_free(&r);
 }
@@ -188,7 +169,7 @@ create_order(struct client *c, struct booking *b)
 	    b->sid, b->rid);
 	snprintf(key, sizeof(key), "Idempotency-Key: fault-%s-%d-%lu", fault_sh->runid, c->index,
 	    c->seq++);
-	st = call("POST", FAULT_API "/payment/orders/create", b->token, body, key, &r, 12);
+	st = fault_call("POST", FAULT_API "/payment/orders/create", b->token, body, key, &r, 12);
 	b->oid[0] = '\0';
 	if ((st == 200 || st == 201) && strlen(fault_str(&r, "order_id")) < sizeof(b->oid)) {
 		char ref[24];
@@ -208,8 +189,8 @@ create_order(struct client *c, struct booking *b)
 
 /* POST wxpay/create (or one time in four alipay/create QR): 0 when the
  * channel gave a prepay. */
-static int
-prepay(struct booking *b)
+int
+fault_prepay(struct booking *b)
 {
 	struct fault_resp r = { 0 };
 	char body[128];
@@ -219,7 +200,7 @@ prepay(struct booking *b)
 	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"trade_type\":\"%s\"}", b->oid,
 	    b->alipay ? "QR" : fault_rand(2) ? "JSAPI" : "NATIVE");
 	/* a timeout costs wx.timeout_ms: three tries at most */
-	st = call("POST", b->alipay ? FAULT_API "/payment/alipay/create" :
+	st = fault_call("POST", b->alipay ? FAULT_API "/payment/alipay/create" :
 	    FAULT_API "/payment/wxpay/create", b->token, body, NULL, &r, 3);
 	fault_resp_free(&r);
 	fault_count(st == 200 ? FC_prepays : FC_prepay_failed, 1);
@@ -237,14 +218,14 @@ cancel(struct booking *b)
 	char path[128];
 
 	snprintf(path, sizeof(path), FAULT_API "/payment/orders/%s/cancel", b->oid);
-	if (call("POST", path, b->token, NULL, NULL, &r, 8) == 200)
+	if (fault_call("POST", path, b->token, NULL, NULL, &r, 8) == 200)
 		fault_count(FC_cancels, 1);
 	fault_resp_free(&r);
 }
 
 /* The payer at the simulator: 1 when WeChat took the money. */
-static int
-pay(struct client *c, const struct booking *b, const char *state)
+int
+fault_pay(struct client *c, const struct booking *b, const char *state)
 {
 	struct fault_resp r = { 0 };
 	char body[160];
@@ -271,6 +252,8 @@ pay(struct client *c, const struct booking *b, const char *state)
 	if (state != NULL)
 		return 0;
 	fault_count(FC_payments, 1);
+	if (b->product)
+		return 1;	/* no trial: not one for second_trial */
 	snprintf(c->paid_tokens[c->npaid % PAID_RING], sizeof(c->paid_tokens[0]), "%s", b->token);
 	c->npaid++;
 	return 1;
@@ -278,8 +261,8 @@ pay(struct client *c, const struct booking *b, const char *state)
 
 /* The mini program polls the order for a while after paying: 1 when it
  * saw the order paid. */
-static int
-poll_paid(const struct booking *b)
+int
+fault_poll_paid(const struct booking *b, const char *kind)
 {
 	struct fault_resp r = { 0 };
 	char path[128];
@@ -289,7 +272,7 @@ poll_paid(const struct booking *b)
 		if (fault_api("GET", path, b->token, NULL, NULL, &r) == 200 &&
 		    strcmp(fault_str(&r, "status"), "paid") == 0) {
 			fault_count(FC_paid_seen, 1);
-			fault_ack("paid", b->oid, NULL);
+			fault_ack(kind, b->oid, NULL);
 			fault_resp_free(&r);
 			return 1;
 		}
@@ -314,7 +297,7 @@ refund(struct client *c, const struct booking *b)
 	snprintf(body, sizeof(body), "{\"order_id\":\"%s\",\"reason\":\"fault run\"}", b->oid);
 	snprintf(key, sizeof(key), "Idempotency-Key: fault-%s-%d-%lu", fault_sh->runid, c->index,
 	    c->seq++);
-	st = call("POST", FAULT_API "/admin/refunds", fault_sh->operator_token, body, key, &r, 10);
+	st = fault_call("POST", FAULT_API "/admin/refunds", fault_sh->operator_token, body, key, &r, 10);
 	if (st >= 200 && st < 300 && fault_str(&r, "out_refund_no")[0] != '\0') {
 		fault_count(FC_refunds_acked, 1);
 		fault_ack("refund", fault_str(&r, "out_refund_no"), b->oid);
@@ -361,10 +344,10 @@ book(struct client *c, struct booking *b, int tight, int probe)
 {
 	memset(b, 0, sizeof(*b));
 	b->tight = tight;
-	if (login(c, b) != 0 || (b->slot = pick(pool_of(b), probe, &b->sid)) < 0 ||
+	if (fault_login(c, b) != 0 || (b->slot = fault_pick(pool_of(b), probe, &b->sid)) < 0 ||
 	    reserve(b) != 0 || create_order(c, b) != 0)
 		return -1;
-	if (prepay(b) != 0) {
+	if (fault_prepay(b) != 0) {
 		if (fault_rand(2))
 			cancel(b);
 		return -1;
@@ -384,7 +367,7 @@ second_trial(struct client *c)
 	memset(&b, 0, sizeof(b));
 	snprintf(b.token, sizeof(b.token), "%s",
 	    c->paid_tokens[fault_rand((unsigned long)(c->npaid < PAID_RING ? c->npaid : PAID_RING))]);
-	if ((b.slot = pick(&fault_sh->normal, 0, &b.sid)) < 0)
+	if ((b.slot = fault_pick(&fault_sh->normal, 0, &b.sid)) < 0)
 		return;
 	if (reserve(&b) == 0)
 		release(&b);
@@ -407,14 +390,14 @@ steal(struct client *c)
 	b.tight = 1;
 	b.slot = a.slot;
 	b.sid = a.sid;
-	if (login(c, &b) != 0)
+	if (fault_login(c, &b) != 0)
 		return;
 	if (reserve(&b) == 0)
 		fault_count(FC_steals, 1);
 	fault_count(FC_lapse_then_pay, 1);
-	(void)pay(c, &a, NULL);
-	if (b.rid > 0 && create_order(c, &b) == 0 && prepay(&b) == 0 && pay(c, &b, NULL))
-		poll_paid(&b);
+	(void)fault_pay(c, &a, NULL);
+	if (b.rid > 0 && create_order(c, &b) == 0 && fault_prepay(&b) == 0 && fault_pay(c, &b, NULL))
+		fault_poll_paid(&b, "paid");
 	atomic_store(&fault_sh->tight.full[a.slot], 1);
 }
 
@@ -436,9 +419,9 @@ double_pay(struct client *c, struct booking *a)
 	b.oid[0] = '\0';
 	if (reserve(&b) != 0 || create_order(c, &b) != 0)
 		return;
-	(void)pay(c, a, NULL);
-	if (prepay(&b) == 0 && pay(c, &b, NULL))
-		poll_paid(&b);
+	(void)fault_pay(c, a, NULL);
+	if (fault_prepay(&b) == 0 && fault_pay(c, &b, NULL))
+		fault_poll_paid(&b, "paid");
 }
 
 /* b's waitlist offer for b->sid, polled for up to 5 s as the mini program
@@ -452,7 +435,7 @@ wait_offer(struct booking *b)
 
 	b->rid = 0;
 	while (b->rid == 0 && fault_now_ms() < until && !atomic_load(&fault_sh->stop_clients)) {
-		if (call("GET", FAULT_API "/bookings/waitlist", b->token, NULL, NULL, &r, 3) == 200)
+		if (fault_call("GET", FAULT_API "/bookings/waitlist", b->token, NULL, NULL, &r, 3) == 200)
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r.json, "items")) {
 				h = cJSON_GetObjectItemCaseSensitive(it, "hold");
 				if (cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it,
@@ -474,7 +457,7 @@ leave(struct booking *b)
 	char path[128];
 
 	snprintf(path, sizeof(path), FAULT_API "/bookings/waitlist?course_schedule_id=%lld", b->sid);
-	if (call("DELETE", path, b->token, NULL, NULL, &r, 8) == 200)
+	if (fault_call("DELETE", path, b->token, NULL, NULL, &r, 8) == 200)
 		fault_count(FC_waitlist_left, 1);
 	fault_resp_free(&r);
 }
@@ -496,12 +479,12 @@ waitlist(struct client *c)
 	b.tight = 1;
 	b.slot = a.slot;
 	b.sid = a.sid;
-	if (login(c, &b) != 0) {
+	if (fault_login(c, &b) != 0) {
 		cancel(&a);
 		return;
 	}
 	snprintf(body, sizeof(body), "{\"course_schedule_id\":%lld}", b.sid);
-	st = call("POST", FAULT_API "/bookings/waitlist", b.token, body, NULL, &r, 8);
+	st = fault_call("POST", FAULT_API "/bookings/waitlist", b.token, body, NULL, &r, 8);
 	fault_resp_free(&r);
 	cancel(&a);
 	if (st != 200 && st != 201)
@@ -517,8 +500,8 @@ waitlist(struct client *c)
 		leave(&b);
 		return;
 	}
-	if (create_order(c, &b) == 0 && prepay(&b) == 0 && pay(c, &b, NULL))
-		poll_paid(&b);
+	if (create_order(c, &b) == 0 && fault_prepay(&b) == 0 && fault_pay(c, &b, NULL))
+		fault_poll_paid(&b, "paid");
 }
 
 /* The front desk cancels a class of the normal pool, with whatever is in
@@ -531,12 +514,12 @@ cancel_class(void)
 	long long sid;
 	int slot, presses = 1 + (int)fault_rand(2);
 
-	if (fault_sh->operator_token[0] == '\0' || (slot = pick(&fault_sh->normal, 1, &sid)) < 0)
+	if (fault_sh->operator_token[0] == '\0' || (slot = fault_pick(&fault_sh->normal, 1, &sid)) < 0)
 		return;
 	snprintf(path, sizeof(path), FAULT_API "/admin/course-schedules/%lld/cancel", sid);
 	snprintf(id, sizeof(id), "%lld", sid);
 	for (int i = 0; i < presses; i++) {
-		if (call("POST", path, fault_sh->operator_token, "{\"reason\":\"故障测试取消\"}",
+		if (fault_call("POST", path, fault_sh->operator_token, "{\"reason\":\"故障测试取消\"}",
 		    NULL, &r, 10) == 200 && !fault_bool(&r, "already_cancelled")) {
 			fault_count(FC_classes_cancelled, 1);
 			fault_ack("class_cancel", id, "");
@@ -570,7 +553,7 @@ attempt(struct client *c)
 	}
 	if (r >= 9 && r < 13) {
 		memset(&b, 0, sizeof(b));
-		if (login(c, &b) == 0 && (b.slot = pick(&fault_sh->normal, 0, &b.sid)) >= 0 &&
+		if (fault_login(c, &b) == 0 && (b.slot = fault_pick(&fault_sh->normal, 0, &b.sid)) >= 0 &&
 		    reserve(&b) == 0)
 			release(&b);
 		return;
@@ -582,21 +565,21 @@ attempt(struct client *c)
 		cancel(&b);
 		if (fault_rand(2)) {
 			fault_count(FC_cancel_then_pay, 1);
-			(void)pay(c, &b, NULL);
+			(void)fault_pay(c, &b, NULL);
 		}
 	} else if (r < 28) {
 		if (lapse(c, &b) == 0 && fault_rand(10) < 6) {
 			fault_count(FC_lapse_then_pay, 1);
-			(void)pay(c, &b, NULL);
+			(void)fault_pay(c, &b, NULL);
 		}
 	} else if (r < 32)
 		double_pay(c, &b);
 	else if (r < 35) {
 		fault_count(FC_payerrors, 1);
-		(void)pay(c, &b, "PAYERROR");
+		(void)fault_pay(c, &b, "PAYERROR");
 	} else if (r < 39)
 		fault_count(FC_abandoned, 1);
-	else if (pay(c, &b, NULL) && poll_paid(&b) && fault_rand(5) == 0)
+	else if (fault_pay(c, &b, NULL) && fault_poll_paid(&b, "paid") && fault_rand(5) == 0)
 		refund(c, &b);
 }
 
@@ -609,8 +592,12 @@ fault_client_run(int index, unsigned long long seed)
 		return;
 	c->index = index;
 	fault_rand_seed(seed);
-	while (!stop_now())
-		attempt(c);
+	/* one pass in four buys products and books members' classes */
+	while (!fault_stop_now())
+		if (fault_sh->pack_id > 0 && fault_rand(4) == 0)
+			fault_product_pass(c);
+		else
+			attempt(c);
 	if (c->pg != NULL)
 		PQfinish(c->pg);
 	fault_http_done();

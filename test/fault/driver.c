@@ -2,7 +2,7 @@
  * driver.c: bin/fault_driver, faults under load (see fault.h).
  *
  *   fault_driver [--seconds N] [--attempts N] [--clients N] [--gap-ms N]
- *                [--seed N] [--sql FILE] [--check-only]
+ *                [--seed N] [--sql FILE] [--corrupt FILE] [--check-only]
  *
  * Runs --clients client processes booking and paying for --seconds (or
  * until --attempts booking attempts, whichever comes first) while the two
@@ -10,12 +10,15 @@
  * classes with free seats open meanwhile (gymctl schedule add); then stops
  * the faults, lets the system settle (every payment WeChat took applied,
  * every lapse swept: at most 60 s) and runs the invariants.  --check-only
- * skips the load and checks the database as it is.
+ * skips the load and checks the database as it is.  Then the self-test
+ * (--corrupt, test/fault/corrupt.sql): each corruption in a transaction
+ * rolled back, with its invariant, which must catch it.
  *
  * Prints the counts and ends with "fault: N passed, M failed; A attempts,
  * F faults (C pg_crash), V violations, L unpaid holds lost" (N and M count
  * invariants, V their violating rows; test/run_all.sh shows what follows
- * "fault: ").  Exit 0 when every invariant holds and, for a load
+ * "fault: "), then "; self-test K caught, S skipped, X missed".  Exit 0
+ * when every invariant holds, no corruption was missed and, for a load
  * run, every fault kind was injected at least once; 1 otherwise; 2 on a
  * usage or setup error.
  */
@@ -39,6 +42,7 @@
 #define MAXCLIENTS 64
 #define OPEN_NORMAL 6		/* classes with free seats kept open */
 #define OPEN_TIGHT 3
+#define OPEN_REGULAR 3		/* members' classes with free seats */
 #define SETTLE_MS 60000
 
 struct fault_shared *fault_sh;
@@ -249,7 +253,8 @@ open_classes(struct fault_pool *p)
 	return open;
 }
 
-/* Top the pool up to want open classes (a few per call). */
+/* Top the pool up to want open classes (a few per call); capacity 0: the
+ * members' regular classes (products.c). */
 static void
 keep_open(struct fault_pool *p, int want, int capacity)
 {
@@ -258,7 +263,8 @@ keep_open(struct fault_pool *p, int want, int capacity)
 	for (int i = 0; i < 3 && open_classes(p) < want; i++) {
 		int n = atomic_load(&p->n);
 
-		if (n >= FAULT_MAXCLASS || (id = add_class(capacity)) <= 0)
+		if (n >= FAULT_MAXCLASS ||
+		    (id = capacity > 0 ? add_class(capacity) : fault_regular_add()) <= 0)
 			return;
 		p->id[n] = id;
 		atomic_store(&p->full[n], 0);
@@ -364,11 +370,13 @@ progress(void)
 
 	for (int k = 0; k < FK_COUNT; k++)
 		f += atomic_load(&fault_sh->faults[k]);
-	fault_log("attempts=%ld requests=%ld payments=%ld faults=%ld classes=%d+%d",
+	fault_log("attempts=%ld requests=%ld payments=%ld faults=%ld classes=%d+%d+%d "
+	    "product passes=%ld",
 	    atomic_load(&fault_sh->count[FC_attempts]),
 	    atomic_load(&fault_sh->count[FC_api_requests]),
 	    atomic_load(&fault_sh->count[FC_payments]), f,
-	    atomic_load(&fault_sh->normal.n), atomic_load(&fault_sh->tight.n));
+	    atomic_load(&fault_sh->normal.n), atomic_load(&fault_sh->tight.n),
+	    atomic_load(&fault_sh->regular.n), atomic_load(&fault_sh->count[FC_product_passes]));
 }
 
 /* The load: clients and fault lanes for seconds (or attempts). */
@@ -389,6 +397,14 @@ load(int clients, long seconds, long attempts, long gap_ms, unsigned long long s
 		fault_log("could not add an operator with %s/gymctl", fault_env_bin());
 		return -1;
 	}
+	/* the products and the members' classes, by the operator */
+	keep_open(&fault_sh->regular, OPEN_REGULAR, 0);
+	if (fault_products_setup() != 0 || atomic_load(&fault_sh->regular.n) == 0) {
+		fault_log("could not create the products or regular classes through the API");
+		return -1;
+	}
+	/* no CURL handle of this process goes across fork */
+	fault_http_done();
 	if (fault_ack_reset() != 0) {
 		fault_log("cannot write the acknowledgements file");
 		return -1;
@@ -406,6 +422,7 @@ load(int clients, long seconds, long attempts, long gap_ms, unsigned long long s
 	    atomic_load(&fault_sh->count[FC_attempts]) >= attempts)) {
 		keep_open(&fault_sh->normal, OPEN_NORMAL, FAULT_CAPACITY);
 		keep_open(&fault_sh->tight, OPEN_TIGHT, 1);
+		keep_open(&fault_sh->regular, OPEN_REGULAR, 0);
 		if (fault_now_ms() >= next_note) {
 			progress();
 			next_note += 10000;
@@ -506,7 +523,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: fault_driver [--seconds N] [--attempts N] [--clients N] "
-	    "[--gap-ms N] [--seed N] [--sql FILE] [--check-only]\n");
+	    "[--gap-ms N] [--seed N] [--sql FILE] [--corrupt FILE] [--check-only]\n");
 	exit(2);
 }
 
@@ -534,11 +551,14 @@ main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'r' },
 		{ "sql", required_argument, NULL, 'q' },
 		{ "check-only", no_argument, NULL, 'k' },
+		{ "corrupt", required_argument, NULL, 'x' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long seconds = 60, attempts = 0, clients = 4, gap = 2000;
 	unsigned long long seed = (unsigned long long)time(NULL);
 	const char *sqlfile = "test/fault/invariants.sql";
+	const char *corruptfile = "test/fault/corrupt.sql";
+	struct fault_selftest st;
 	int check_only = 0, opt, settled = 1, missing = 0, setup_failed = 0;
 	struct fault_check chk;
 	long long lost;
@@ -558,6 +578,7 @@ main(int argc, char **argv)
 		case 'r': seed = (unsigned long long)num_arg(optarg, 0, 0x7fffffffL); break;
 		case 'q': sqlfile = optarg; break;
 		case 'k': check_only = 1; break;
+		case 'x': corruptfile = optarg; break;
 		default: usage();
 		}
 	}
@@ -618,6 +639,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	fault_report_db(pg);
+	fprintf(stdout, "self-test (%s):\n", corruptfile);
+	if (fault_selftest_run(pg, corruptfile, sqlfile, &st) != 0) {
+		PQfinish(pg);
+		return 2;
+	}
 	if (!check_only) {
 		report_counts();
 		missing = missing_kinds();
@@ -634,10 +660,11 @@ main(int argc, char **argv)
 	for (int k = 0; k < FK_COUNT; k++)
 		total += atomic_load(&fault_sh->faults[k]);
 	fprintf(stdout, "fault: %d passed, %d failed; %ld attempts, %ld faults (%ld pg_crash), "
-	    "%ld violations, %lld unpaid holds lost\n", chk.passed, chk.failed,
-	    atomic_load(&fault_sh->count[FC_attempts]), total,
-	    atomic_load(&fault_sh->faults[FK_pg_crash]), chk.violations, lost);
+	    "%ld violations, %lld unpaid holds lost; self-test %d caught, %d skipped, %d missed\n",
+	    chk.passed, chk.failed, atomic_load(&fault_sh->count[FC_attempts]), total,
+	    atomic_load(&fault_sh->faults[FK_pg_crash]), chk.violations, lost, st.caught,
+	    st.skipped, st.missed);
 	PQfinish(pg);
 	fault_http_done();
-	return chk.failed == 0 && missing == 0 && !setup_failed ? 0 : 1;
+	return chk.failed == 0 && st.missed == 0 && missing == 0 && !setup_failed ? 0 : 1;
 }

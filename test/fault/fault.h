@@ -44,7 +44,10 @@
 	X(cancel_then_pay) X(lapses) X(lapse_then_pay) X(double_orders) X(payerrors) \
 	X(abandoned) X(steals) X(classes_added) X(refunds_asked) X(refunds_acked) \
 	X(refund_refused) X(waitlist_joined) X(waitlist_offers) X(waitlist_left) X(acks) \
-	X(classes_cancelled) X(alipay_prepays) X(alipay_payments)
+	X(classes_cancelled) X(alipay_prepays) X(alipay_payments) \
+	X(product_passes) X(product_orders) X(product_paid_seen) X(renewals) \
+	X(member_bookings) X(member_refused) X(member_cancels) X(product_refunds_acked) \
+	X(product_refund_refused) X(balances_seen) X(regular_added)
 
 #define FAULT_KINDS(X) \
 	X(worker_kill) X(pg_restart) X(pg_crash) X(gymd_reload) X(gymd_restart) \
@@ -75,11 +78,16 @@ struct fault_shared {
 	atomic_long faults[FK_COUNT];
 	struct fault_pool normal;		/* capacity FAULT_CAPACITY */
 	struct fault_pool tight;		/* capacity 1: for the seat-stealing case */
+	struct fault_pool regular;		/* members' classes, FAULT_REGULAR_CAPACITY */
+	long long membership_id, pack_id;	/* the products the clients buy */
+	long long membership_fen, pack_fen;
 	char runid[32];				/* makes login codes unique per run */
 	char operator_token[512];		/* gymctl operator add, for refunds */
 };
 
 #define FAULT_CAPACITY 10
+#define FAULT_REGULAR_CAPACITY 3
+#define FAULT_PACK_CREDITS 2
 
 extern struct fault_shared *fault_sh;
 
@@ -115,7 +123,12 @@ unsigned long fault_rand(unsigned long n);
  * to <GYM_E2E_VAR>/log/fault-acks.log (one write each, O_APPEND, so clients
  * never interleave).  Kinds: hold (id = reservation id, ref = class id),
  * order (order id, ref = reservation id), prepay (order id), paid (order id
- * a GET showed paid), refund (out_refund_no, ref = order id).  checker.c
+ * a GET showed paid), refund (out_refund_no, ref = order id); for the
+ * products (issue 15): product_order (order id, ref = product id),
+ * product_paid (order id), member_booking (booking id, ref = pay_with),
+ * member_cancel (booking id), product_refund (out_refund_no, ref = order
+ * id), balance (an order id of the parent, ref = the balance GET /me
+ * showed after the parent's last change).  checker.c
  * loads them into the temporary table fault_acks.
  */
 void fault_ack(const char *kind, const char *id, const char *ref);
@@ -167,6 +180,11 @@ int fault_pg_running(void);
 /* ---- the parts -------------------------------------------------------------------------- */
 /* client.c: one client process's loop until stop_clients. */
 void fault_client_run(int index, unsigned long long seed);
+/* products.c: the driver's setup (a membership and a class pack, by the
+ * operator; 0 or -1) and the coordinator's regular classes (one more
+ * added; its id or -1). */
+int fault_products_setup(void);
+long long fault_regular_add(void);
 /* inject.c: the process lane (workers, PostgreSQL, reload, restart) and the
  * WeChat lane (simulator faults); each runs until stop_faults, then puts
  * back what it broke. */
@@ -189,6 +207,15 @@ int fault_load_sim_orders(PGconn *);
 int fault_settle(PGconn *, long timeout_ms);
 /* Run every invariant of the file; prints each name and count. */
 int fault_check_run(PGconn *, const char *sqlfile, struct fault_check *);
+/* The self-test: each "-- corrupt: NAME" block of corruptfile (one
+ * statement) runs in a transaction of its own, then invariant NAME of
+ * sqlfile, then a rollback; the invariant must see a violation.  Prints a
+ * line per block.  0, or -1 when a file cannot be read. */
+struct fault_selftest {
+	int caught, skipped, missed;
+};
+int fault_selftest_run(PGconn *, const char *corruptfile, const char *sqlfile,
+    struct fault_selftest *);
 /* Load <GYM_E2E_VAR>/log/fault-acks.log into fault_acks (kind, id, ref). */
 int fault_load_acks(PGconn *);
 /* Acknowledged holds lost (by a PostgreSQL crash: holds commit without

@@ -44,11 +44,16 @@ SELECT cs.id AS schedule_id, cs.capacity, coalesce(b.n, 0) AS bookings,
  WHERE coalesce(b.n, 0) + coalesce(h.n, 0) > cs.capacity;
 
 -- invariant: seat_sold_twice
--- One seat row is never under two confirmed bookings, or a booking and a live hold.
+-- One seat row is never under two confirmed bookings (trial or member), or
+-- a booking and a live hold.
 WITH taken AS (
     SELECT r.seat_id, 'booking ' || b.id AS what
       FROM bookings b JOIN seat_reservations r ON r.id = b.reservation_id
      WHERE b.status = 'confirmed'
+    UNION ALL
+    SELECT r.seat_id, 'member booking ' || m.id
+      FROM member_bookings m JOIN seat_reservations r ON r.id = m.reservation_id
+     WHERE m.status = 'confirmed'
     UNION ALL
     SELECT seat_id, 'hold ' || id FROM seat_reservations
      WHERE status = 'temporary' AND expires_at > now())
@@ -67,12 +72,15 @@ SELECT b.id AS booking_id, b.order_id, r.seat_id, s.state, s.reservation_id
         OR r.status <> 'confirmed');
 
 -- invariant: seat_confirmed_without_booking
--- A seat marked confirmed belongs to a confirmed booking.
+-- A seat marked confirmed belongs to a confirmed booking: a trial's, or a
+-- member's (issue 15).
 SELECT s.id AS seat_id, s.course_schedule_id, s.reservation_id
   FROM seats s
  WHERE s.state = 'confirmed'
    AND NOT EXISTS (SELECT 1 FROM bookings b
-                    WHERE b.reservation_id = s.reservation_id AND b.status = 'confirmed');
+                    WHERE b.reservation_id = s.reservation_id AND b.status = 'confirmed')
+   AND NOT EXISTS (SELECT 1 FROM member_bookings m
+                    WHERE m.reservation_id = s.reservation_id AND m.status = 'confirmed');
 
 -- invariant: wechat_paid_not_applied
 -- Every order WeChat reports paid (SUCCESS, or REFUND after the money went
@@ -84,11 +92,16 @@ SELECT s.out_trade_no, s.trade_state, o.status
    AND (o.status IS NULL OR o.status NOT IN ('paid', 'refunding', 'refunded'));
 
 -- invariant: wechat_refunded_but_booked
--- Money WeChat gave back leaves no paid order behind.
+-- Money WeChat gave back leaves no paid trial order behind.  A product
+-- order may be refunded in part and stay paid, but only with a refund that
+-- succeeded here.
 SELECT s.out_trade_no, o.status
   FROM sim_orders s
   JOIN payment_orders o ON o.order_id = s.out_trade_no
- WHERE s.trade_state = 'REFUND' AND o.status NOT IN ('refunding', 'refunded');
+ WHERE s.trade_state = 'REFUND' AND o.status NOT IN ('refunding', 'refunded')
+   AND (o.course_schedule_id IS NOT NULL
+        OR NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.order_id
+                          AND r.status = 'success'));
 
 -- invariant: paid_without_wechat_payment
 -- An order paid (or refunded) here was paid at WeChat.  Orders older than
@@ -102,13 +115,14 @@ SELECT o.order_id, o.status, s.trade_state
         OR s.trade_state NOT IN ('SUCCESS', 'REFUND'));
 
 -- invariant: paid_order_one_booking
--- Every paid order has exactly one booking, confirmed, for its user and class.
+-- Every paid trial order has exactly one booking, confirmed, for its user
+-- and class (a product order has none: product_paid_fulfilled_once).
 SELECT o.order_id, count(b.id) AS bookings,
        count(b.id) FILTER (WHERE b.status = 'confirmed' AND b.user_id = o.user_id
                              AND b.course_schedule_id = o.course_schedule_id) AS good
   FROM payment_orders o
   LEFT JOIN bookings b ON b.order_id = o.order_id
- WHERE o.status = 'paid'
+ WHERE o.status = 'paid' AND o.course_schedule_id IS NOT NULL
  GROUP BY o.order_id
 HAVING count(b.id) <> 1
     OR count(b.id) FILTER (WHERE b.status = 'confirmed' AND b.user_id = o.user_id
@@ -176,21 +190,27 @@ SELECT o.order_id, o.status
                       AND r.operator_id IS NOT NULL);
 
 -- invariant: operator_refund_not_paid
--- An operator refunds only an order that was paid with a seat, once.
+-- An operator refunds only an order that was paid with a seat (or a paid
+-- product order), a trial once (a product order may be refunded in parts:
+-- product_refund_matches_order).
 SELECT r.order_id, count(*) AS operator_refunds, string_agg(t.outcome, ',') AS outcomes
   FROM refunds r
+  JOIN payment_orders o ON o.order_id = r.order_id
   LEFT JOIN payment_transactions t ON t.order_id = r.order_id
  WHERE r.operator_id IS NOT NULL
- GROUP BY r.order_id
-HAVING count(*) > 1 OR NOT bool_and(t.outcome IN ('paid', 'late_paid'));
+ GROUP BY r.order_id, o.course_schedule_id
+HAVING (count(*) > 1 AND o.course_schedule_id IS NOT NULL)
+    OR NOT bool_and(t.outcome IN ('paid', 'late_paid'));
 
 -- invariant: refund_matches_order
--- An order is 'refunded' exactly when one refund of it succeeded; no order
--- has two successful refunds; an order still 'refunding' has a refund under way.
+-- A trial order is 'refunded' exactly when one refund of it succeeded; no
+-- trial order has two successful refunds; an order still 'refunding' has a
+-- refund under way.  (Product orders: product_refund_matches_order.)
 SELECT o.order_id, o.status, string_agg(r.out_refund_no || ':' || r.status, ', ') AS refunds
   FROM payment_orders o
   LEFT JOIN refunds r ON r.order_id = o.order_id
- WHERE o.status IN ('refunding', 'refunded') OR r.id IS NOT NULL
+ WHERE (o.status IN ('refunding', 'refunded') OR r.id IS NOT NULL)
+   AND o.course_schedule_id IS NOT NULL
  GROUP BY o.order_id, o.status
 HAVING (o.status = 'refunded') <> (count(r.id) FILTER (WHERE r.status = 'success') = 1)
     OR count(r.id) FILTER (WHERE r.status = 'success') > 1
@@ -208,6 +228,8 @@ SELECT 'refund', out_refund_no, status FROM refunds WHERE status IN ('pending', 
 -- The money WeChat gave back for an order is what the refunds here say:
 -- nothing refunded twice, nothing refunded unrecorded, nothing recorded
 -- that WeChat did not pay out.
+-- (A product order may have several refunds, one after the other: only
+-- the sums must agree.)
 WITH here AS (
     SELECT order_id, sum(amount_fen) FILTER (WHERE status = 'success') AS ok,
            count(*) FILTER (WHERE status = 'success') AS n
@@ -219,8 +241,10 @@ WITH here AS (
 SELECT coalesce(h.order_id, w.out_trade_no) AS order_id, h.ok AS refunded_here,
        w.ok AS refunded_at_wechat, w.live AS wechat_refunds
   FROM here h FULL JOIN wx w ON w.out_trade_no = h.order_id
- WHERE coalesce(h.ok, 0) <> coalesce(w.ok, 0) OR coalesce(w.live, 0) > 1
-    OR coalesce(h.n, 0) > 1;
+  LEFT JOIN payment_orders o ON o.order_id = coalesce(h.order_id, w.out_trade_no)
+ WHERE coalesce(h.ok, 0) <> coalesce(w.ok, 0)
+    OR (o.course_schedule_id IS NOT NULL
+        AND (coalesce(w.live, 0) > 1 OR coalesce(h.n, 0) > 1));
 
 -- invariant: refund_audit_chain
 -- Every status a refund went through has its audit row (entity 'refund',
@@ -244,9 +268,10 @@ SELECT t.id, t.status, c.trail
  WHERE c.refund_id IS NULL OR NOT c.starts OR NOT c.linked OR c.last <> t.status;
 
 -- invariant: two_trials
--- No user has two confirmed bookings, two paid orders, or a paid and an open order.
+-- No user has two confirmed bookings, two paid trial orders, or a paid and
+-- an open one (product orders are not trials).
 SELECT user_id, 'orders' AS what, count(*) AS n
-  FROM payment_orders WHERE status IN ('pending', 'paid')
+  FROM payment_orders WHERE status IN ('pending', 'paid') AND course_schedule_id IS NOT NULL
  GROUP BY user_id HAVING count(*) > 1
 UNION ALL
 SELECT user_id, 'bookings', count(*)
@@ -296,14 +321,16 @@ SELECT t.id, t.status, c.trail
  WHERE c.reservation_id IS NULL OR NOT c.starts OR NOT c.linked OR c.last <> t.status;
 
 -- invariant: booking_audit
--- Every booking has its booking_confirmed audit row, and its last booking
--- row ends in its status now.
+-- Every trial booking has its booking_confirmed audit row, and its last
+-- booking row ends in its status now.  (A member booking's rows, actions
+-- member_booking_*, name a member_bookings id: member_booking_audit.)
 WITH l AS (
     SELECT booking_id,
            bool_or(action_type = 'booking_confirmed' AND new_status = 'confirmed') AS confirmed,
            (array_agg(new_status ORDER BY id DESC))[1] AS last
       FROM payment_audit_log
      WHERE entity = 'booking' AND booking_id IS NOT NULL
+       AND action_type NOT LIKE 'member\_booking\_%'
      GROUP BY booking_id)
 SELECT b.id AS booking_id, b.order_id, b.status, l.last
   FROM bookings b
@@ -475,11 +502,12 @@ SELECT coalesce(h.openid, w.touser) AS openid, h.data, h.bookings, h.sent, w.mes
  WHERE coalesce(h.bookings, 0) <> coalesce(w.messages, 0);
 
 -- invariant: order_has_registration
--- Every order created in the run carries its registration details, sealed
--- (the API takes none without them, and they commit with the order).
+-- Every trial order created in the run carries its registration details,
+-- sealed (the API takes none without them, and they commit with the order;
+-- a product order asks for none).
 SELECT o.order_id
   FROM payment_orders o
- WHERE o.created_at >= (SELECT started_at FROM fault_run)
+ WHERE o.created_at >= (SELECT started_at FROM fault_run) AND o.course_schedule_id IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM order_registrations r WHERE r.order_id = o.order_id);
 
 -- invariant: waitlist_offer_is_own_hold
@@ -617,3 +645,224 @@ SELECT cs.id, cs.capacity
   LEFT JOIN mb ON mb.course_schedule_id = cs.id
   LEFT JOIN h ON h.course_schedule_id = cs.id
  WHERE coalesce(b.n, 0) + coalesce(mb.n, 0) + coalesce(h.n, 0) > cs.capacity;
+
+-- ---- the fault driver's product clients (issue 15, products.c) -------------------------
+
+-- invariant: member_booking_audit
+-- Every member booking has its member_booking_confirmed audit row, and its
+-- last member_booking_* row ends in its status now.
+WITH l AS (
+    SELECT booking_id,
+           bool_or(action_type = 'member_booking_confirmed' AND new_status = 'confirmed')
+               AS confirmed,
+           (array_agg(new_status ORDER BY id DESC))[1] AS last
+      FROM payment_audit_log
+     WHERE entity = 'booking' AND booking_id IS NOT NULL
+       AND action_type LIKE 'member\_booking\_%'
+     GROUP BY booking_id)
+SELECT m.id AS member_booking_id, m.status, l.last
+  FROM member_bookings m
+  LEFT JOIN l ON l.booking_id = m.id
+ WHERE l.booking_id IS NULL OR NOT l.confirmed OR l.last IS DISTINCT FROM m.status;
+
+-- invariant: member_booking_seat
+-- A confirmed member booking holds its seat: its hold confirmed, in its
+-- class, for its parent, and the seat confirmed for that hold.  A cancelled
+-- one gave the seat back: its hold cancelled, no seat kept by it.
+SELECT m.id AS member_booking_id, m.status, r.status AS hold_status, s.state AS seat_state
+  FROM member_bookings m
+  JOIN seat_reservations r ON r.id = m.reservation_id
+  LEFT JOIN seats s ON s.id = r.seat_id
+ WHERE (m.status = 'confirmed'
+        AND (r.status <> 'confirmed' OR r.course_schedule_id <> m.course_schedule_id
+             OR r.user_id <> m.user_id OR s.state IS DISTINCT FROM 'confirmed'
+             OR s.reservation_id IS DISTINCT FROM m.reservation_id))
+    OR (m.status = 'cancelled'
+        AND (r.status <> 'cancelled'
+             OR EXISTS (SELECT 1 FROM seats x WHERE x.reservation_id = m.reservation_id
+                           AND x.state IN ('held', 'confirmed'))));
+
+-- invariant: credit_lot_matches_ledger
+-- A parent's balance is the ledger's sum over the lots, so each lot's sum
+-- must be what its facts say: one grant of the lot's credits (for its
+-- order), one consume per credits booking of the lot, one return per
+-- booking whose credit came back, and no more than the lot had (never
+-- below zero: credit_lot_not_negative).
+WITH f AS (
+    SELECT l.id AS lot_id, l.credits, l.order_id,
+           (SELECT count(*) FROM member_bookings m WHERE m.lot_id = l.id) AS booked,
+           (SELECT count(*) FROM member_bookings m WHERE m.lot_id = l.id
+               AND m.credit_returned) AS returned
+      FROM credit_lots l),
+     g AS (
+    SELECT lot_id,
+           count(*) FILTER (WHERE kind = 'grant') AS grants,
+           sum(delta) FILTER (WHERE kind = 'grant') AS granted,
+           bool_and(kind <> 'grant' OR order_id IS NOT NULL) AS grant_names_order,
+           count(*) FILTER (WHERE kind = 'consume') AS consumes,
+           sum(delta) FILTER (WHERE kind = 'consume') AS consumed,
+           count(*) FILTER (WHERE kind = 'return') AS returns,
+           sum(delta) FILTER (WHERE kind = 'return') AS given_back,
+           sum(delta) AS left
+      FROM credit_ledger GROUP BY lot_id)
+SELECT f.lot_id, f.credits, f.booked, f.returned, g.grants, g.granted, g.consumes,
+       g.returns, g.left
+  FROM f LEFT JOIN g ON g.lot_id = f.lot_id
+ WHERE g.grants IS DISTINCT FROM 1 OR g.granted IS DISTINCT FROM f.credits
+    OR (f.order_id IS NOT NULL AND NOT g.grant_names_order)
+    OR g.consumes <> f.booked OR coalesce(g.consumed, 0) <> -f.booked
+    OR g.returns <> f.returned OR coalesce(g.given_back, 0) <> f.returned
+    OR g.left > f.credits;
+
+-- invariant: credit_spent_once
+-- No credit spent twice or given back for nothing: a consume or return row
+-- names a credits booking of the same lot and parent, a return only a
+-- cancelled booking; a membership booking moves no credit; and per parent
+-- the balance (the sum over unexpired lots, what GET /me shows) is never
+-- below zero.
+SELECT c.id AS ledger_id, c.kind, c.booking_id, m.pay_with, m.status, NULL::bigint AS user_id
+  FROM credit_ledger c
+  LEFT JOIN member_bookings m ON m.id = c.booking_id
+ WHERE c.kind IN ('consume', 'return')
+   AND (m.id IS NULL OR m.pay_with <> 'credits' OR m.lot_id <> c.lot_id
+        OR m.user_id <> c.user_id OR (c.kind = 'return' AND m.status <> 'cancelled'))
+UNION ALL
+SELECT NULL, NULL, m.id, m.pay_with, m.status, NULL
+  FROM member_bookings m
+ WHERE m.pay_with = 'membership'
+   AND EXISTS (SELECT 1 FROM credit_ledger c WHERE c.booking_id = m.id)
+UNION ALL
+SELECT NULL, 'balance', NULL, NULL, NULL, l.user_id
+  FROM credit_lots l JOIN credit_ledger c ON c.lot_id = l.id
+ WHERE l.expires_at > now()
+ GROUP BY l.user_id HAVING sum(c.delta) < 0;
+
+-- invariant: member_booking_entitled
+-- A member booking was paid for by its own parent: a credits booking by a
+-- lot of theirs, a membership booking by a period of theirs, each from a
+-- paid order (a refund may shorten the period or take the lot's credits
+-- back later, so what is left now is not checked here).
+SELECT m.id AS member_booking_id, m.pay_with, coalesce(lo.status, po.status) AS order_status
+  FROM member_bookings m
+  LEFT JOIN credit_lots l ON l.id = m.lot_id
+  LEFT JOIN payment_orders lo ON lo.order_id = l.order_id
+  LEFT JOIN membership_periods p ON p.id = m.membership_period_id
+  LEFT JOIN payment_orders po ON po.order_id = p.order_id
+ WHERE (m.pay_with = 'credits' AND (l.id IS NULL OR l.user_id <> m.user_id
+        OR lo.status NOT IN ('paid', 'refunding', 'refunded')))
+    OR (m.pay_with = 'membership' AND (p.id IS NULL OR p.user_id <> m.user_id
+        OR po.status NOT IN ('paid', 'refunding', 'refunded')));
+
+-- invariant: product_refund_matches_order
+-- A product order is refunded in parts up to what was paid: the refunds
+-- that succeeded never pass the order's amount, and the order is
+-- 'refunded' exactly when they reach it (and 'paid' before).
+SELECT o.order_id, o.status, o.amount_fen,
+       coalesce(sum(r.amount_fen) FILTER (WHERE r.status = 'success'), 0) AS refunded
+  FROM payment_orders o
+  JOIN refunds r ON r.order_id = o.order_id
+ WHERE o.course_schedule_id IS NULL
+ GROUP BY o.order_id, o.status, o.amount_fen
+HAVING coalesce(sum(r.amount_fen) FILTER (WHERE r.status = 'success'), 0) > o.amount_fen
+    OR (o.status = 'refunded') <>
+       (coalesce(sum(r.amount_fen) FILTER (WHERE r.status = 'success'), 0) = o.amount_fen)
+    OR o.status NOT IN ('paid', 'refunding', 'refunded');
+
+-- invariant: product_refund_reversed_once
+-- A refund's reversal of the entitlement is recorded at most once per
+-- refund that succeeded (none before one did): a pack's 'revoke' ledger
+-- rows, a membership's membership_shortened audit rows.  When a pack order
+-- is refunded in full, what the lot had left at its last revoke is gone; a
+-- membership refunded in full ends by the time its last refund succeeded.
+WITH o AS (
+    SELECT o.order_id, o.status,
+           count(r.id) FILTER (WHERE r.status = 'success') AS ok,
+           max(r.updated_at) FILTER (WHERE r.status = 'success') AS last_ok
+      FROM payment_orders o JOIN refunds r ON r.order_id = o.order_id
+     WHERE o.course_schedule_id IS NULL
+     GROUP BY o.order_id, o.status)
+SELECT o.order_id, o.status, o.ok AS refunds_ok, 'revokes' AS what,
+       count(c.id) AS n
+  FROM o JOIN credit_lots l ON l.order_id = o.order_id
+  LEFT JOIN credit_ledger c ON c.lot_id = l.id AND c.kind = 'revoke'
+ GROUP BY o.order_id, o.status, o.ok
+HAVING count(c.id) > o.ok
+UNION ALL
+SELECT o.order_id, o.status, o.ok, 'shortened',
+       (SELECT count(*) FROM payment_audit_log a WHERE a.order_id = o.order_id
+           AND a.action_type = 'membership_shortened')
+  FROM o
+ WHERE (SELECT count(*) FROM payment_audit_log a WHERE a.order_id = o.order_id
+           AND a.action_type = 'membership_shortened') > o.ok
+UNION ALL
+SELECT o.order_id, o.status, o.ok, 'credits left after a full refund', sum(c.delta)
+  FROM o JOIN credit_lots l ON l.order_id = o.order_id
+  JOIN credit_ledger c ON c.lot_id = l.id
+ WHERE o.status = 'refunded'
+   AND c.id <= (SELECT max(x.id) FROM credit_ledger x WHERE x.lot_id = l.id
+                   AND x.kind = 'revoke')
+ GROUP BY o.order_id, o.status, o.ok
+HAVING sum(c.delta) <> 0
+UNION ALL
+SELECT o.order_id, o.status, o.ok, 'membership left after a full refund', p.id
+  FROM o JOIN membership_periods p ON p.order_id = o.order_id
+ WHERE o.status = 'refunded' AND p.status = 'active'
+   AND p.ends_at > o.last_ok + interval '5 seconds';
+
+-- invariant: ack_product_order_lost
+-- Every product order a client was given exists, for that product, with no class.
+WITH a AS MATERIALIZED (SELECT * FROM fault_acks WHERE kind = 'product_order')
+SELECT a.id AS order_id, a.ref AS product_id, o.product_id AS order_product
+  FROM a
+  LEFT JOIN payment_orders o ON o.order_id = a.id
+ WHERE a.kind = 'product_order'
+   AND (o.id IS NULL OR o.product_id IS DISTINCT FROM a.ref::bigint
+        OR o.course_schedule_id IS NOT NULL);
+
+-- invariant: ack_product_paid_lost
+-- A product order a client saw paid is paid (or refunded since), with its
+-- applied transaction and its one period or lot.
+SELECT a.id AS order_id, o.status, t.outcome
+  FROM fault_acks a
+  LEFT JOIN payment_orders o ON o.order_id = a.id
+  LEFT JOIN payment_transactions t ON t.order_id = a.id
+ WHERE a.kind = 'product_paid'
+   AND (o.status IS NULL OR o.status NOT IN ('paid', 'refunding', 'refunded')
+        OR t.outcome IS NULL OR t.outcome NOT IN ('paid', 'late_paid')
+        OR (SELECT count(*) FROM membership_periods m WHERE m.order_id = a.id) +
+           (SELECT count(*) FROM credit_lots l WHERE l.order_id = a.id) <> 1);
+
+-- invariant: ack_member_booking_lost
+-- Every member booking a client was given exists, paid as it asked (a
+-- credits booking with its one consume), and one a cancel was acknowledged
+-- for is cancelled.
+WITH a AS MATERIALIZED (SELECT * FROM fault_acks
+                        WHERE kind IN ('member_booking', 'member_cancel'))
+SELECT a.kind, a.id AS member_booking_id, m.pay_with, m.status
+  FROM a
+  LEFT JOIN member_bookings m ON m.id = a.id::bigint
+ WHERE (a.kind = 'member_booking'
+        AND (m.id IS NULL OR m.pay_with <> a.ref
+             OR (m.pay_with = 'credits' AND (SELECT count(*) FROM credit_ledger c
+                     WHERE c.booking_id = m.id AND c.kind = 'consume') <> 1)))
+    OR (a.kind = 'member_cancel' AND (m.id IS NULL OR m.status <> 'cancelled'));
+
+-- invariant: ack_product_refund_lost
+-- Every product refund an operator was given exists, for its order, and succeeded.
+SELECT a.id AS out_refund_no, a.ref AS order_id, r.status
+  FROM fault_acks a
+  LEFT JOIN refunds r ON r.out_refund_no = a.id
+ WHERE a.kind = 'product_refund'
+   AND (r.id IS NULL OR r.order_id <> a.ref OR r.status <> 'success');
+
+-- invariant: ack_balance_matches_ledger
+-- The credit balance a parent was shown at the end of its pass (nothing of
+-- theirs in flight by then) is the ledger's sum over their unexpired lots.
+WITH a AS MATERIALIZED (SELECT id, ref::bigint AS shown FROM fault_acks WHERE kind = 'balance'),
+     b AS (
+    SELECT a.id AS order_id, a.shown,
+           (SELECT coalesce(sum(c.delta), 0) FROM credit_ledger c
+              JOIN credit_lots l ON l.id = c.lot_id
+             WHERE l.user_id = o.user_id AND l.expires_at > now()) AS ledger_sum
+      FROM a JOIN payment_orders o ON o.order_id = a.id)
+SELECT order_id, shown AS balance_shown, ledger_sum FROM b WHERE shown <> ledger_sum;

@@ -440,6 +440,11 @@ START_TEST(test_member_booking_cancel_cutoff)
 	    "action_type = 'member_booking_confirmed'"), 3);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
 	    "action_type IN ('credit_consumed', 'credit_returned')"), 3);
+	/* each cancel ended its hold with the hold's own row, as a trial's does */
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM member_bookings m WHERE "
+	    "m.status = 'cancelled' AND (SELECT count(*) FROM payment_audit_log l WHERE "
+	    "l.entity = 'hold' AND l.action_type = 'seat_released' AND l.old_status = 'confirmed' "
+	    "AND l.new_status = 'cancelled' AND l.reservation_id = m.reservation_id) = 1"), 2);
 	/* the trial rule does not see a member's bookings or product orders */
 	{
 		int has;
@@ -475,6 +480,9 @@ START_TEST(test_class_cancel_returns_credits)
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM member_bookings WHERE "
 	    "status = 'cancelled'"), 2);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM seats WHERE state <> 'free'"), 0);
+	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM member_bookings m WHERE "
+	    "(SELECT count(*) FROM payment_audit_log l WHERE l.entity = 'hold' AND "
+	    "l.action_type = 'seat_released' AND l.reservation_id = m.reservation_id) = 1"), 2);
 	ck_assert_int_eq(gym_member_cancel(db, &a1, u1, b1.id, 7200, &b3), GYM_OK);
 	ck_assert(b3.credit_returned);
 	ledger_matches(u1, 5);
@@ -590,6 +598,16 @@ START_TEST(test_partial_refunds)
 	ck_assert_int_eq(created, 1);
 	ck_assert_int_eq(f.amount_fen, 15000);
 	ck_assert_int_eq(f.order_fen, 30000);
+	/* its first audit row names it (the refund's audit chain starts there) */
+	{
+		char rid[24];
+		const char *pr[1] = { rid };
+
+		snprintf(rid, sizeof(rid), "%lld", f.id);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM payment_audit_log WHERE "
+		    "entity = 'refund' AND action_type = 'refund_requested' AND new_status = 'pending' "
+		    "AND response_snapshot ->> 'refund_id' = $1", 1, pr), 1);
+	}
 	/* the same again is that refund; another while it is in flight is not */
 	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "部分退款", 15000,
 	    1, &g, &created), GYM_OK);
