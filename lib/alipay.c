@@ -168,6 +168,15 @@ gym_ali_last_error(const struct gym_ali_client *c)
 	return &c->err;
 }
 
+void
+gym_ali_error_set(struct gym_ali_client *c, int http_status, const char *code, const char *msg)
+{
+	memset(&c->err, 0, sizeof(c->err));
+	c->err.http_status = http_status;
+	snprintf(c->err.code, sizeof(c->err.code), "%s", code);
+	snprintf(c->err.message, sizeof(c->err.message), "%s", msg);
+}
+
 static void
 own_error(struct gym_ali_client *c, const char *code, const char *msg)
 {

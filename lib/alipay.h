@@ -38,6 +38,9 @@ struct gym_ali_client;
 enum gym_err gym_ali_client_new(const struct gym_config *, struct gym_ali_client **);
 void gym_ali_client_free(struct gym_ali_client *);
 const struct gym_ali_error *gym_ali_last_error(const struct gym_ali_client *);
+/* Record a failure found outside a gateway call (the bill's download). */
+void gym_ali_error_set(struct gym_ali_client *, int http_status, const char *code,
+    const char *msg);
 /* 1 when the config names an Alipay account. */
 int gym_ali_configured(const struct gym_config *);
 

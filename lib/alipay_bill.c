@@ -48,8 +48,10 @@ dl_write(char *p, size_t size, size_t n, void *arg)
 
 /* GET url (http or https) into *out; GYM_EUPSTREAM unless a 200 came. */
 static enum gym_err
-download(const struct gym_config *cfg, const char *url, unsigned char **out, size_t *len)
+download(struct gym_ali_client *ac, const struct gym_config *cfg, const char *url,
+    unsigned char **out, size_t *len)
 {
+	char msg[160];
 	struct dl d = { NULL, 0, 0 };
 	CURL *c = curl_easy_init();
 	CURLcode cc;
@@ -75,8 +77,10 @@ download(const struct gym_config *cfg, const char *url, unsigned char **out, siz
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	if (cc != CURLE_OK || status != 200 || d.n == 0) {
-		gym_log_warnx("Alipay bill download failed: %s, HTTP %ld%s", curl_easy_strerror(cc),
-		    status, d.too_large ? " (too large)" : "");
+		snprintf(msg, sizeof(msg), "the bill download failed: %s, HTTP %ld%s",
+		    curl_easy_strerror(cc), status, d.too_large ? " (too large)" : "");
+		gym_log_warnx("Alipay %s", msg);
+		gym_ali_error_set(ac, (int)status, d.too_large ? "BAD_FILE" : "DOWNLOAD_FAILED", msg);
 		free(d.p);
 		return cc == CURLE_OPERATION_TIMEDOUT ? GYM_ETIMEOUT : GYM_EUPSTREAM;
 	}
@@ -243,13 +247,16 @@ gym_ali_bill_fetch(struct gym_ali_client *c, const struct gym_config *cfg, const
 	*len = 0;
 	if ((e = gym_ali_bill_url(c, date, &url)) != GYM_OK)
 		return e;
-	e = download(cfg, url, &zip, &zlen);
+	e = download(c, cfg, url, &zip, &zlen);
 	free(url);
 	if (e != GYM_OK)
 		return e;
-	if ((e = gym_ali_bill_unzip(zip, zlen, text, len)) != GYM_OK)
-		gym_log_warnx("Alipay bill of %s: the zip holds no readable detail file (%s)", date,
-		    gym_strerror(e));
+	if ((e = gym_ali_bill_unzip(zip, zlen, text, len)) == GYM_EINVAL || e == GYM_ENOTFOUND) {
+		gym_ali_error_set(c, 200, "BAD_FILE", e == GYM_EINVAL ? "the bill zip does not "
+		    "read (cut short, a bad CRC or not GBK)" : "the bill zip holds no 业务明细 file");
+		gym_log_warnx("Alipay bill of %s: %s", date, gym_ali_last_error(c)->message);
+		e = GYM_EUPSTREAM;
+	}
 	free(zip);
 	return e;
 }

@@ -23,7 +23,10 @@
 enum gym_err gym_ali_bill_unzip(const unsigned char *zip, size_t len, char **text,
     size_t *tlen);
 /* The bill of date ("yyyy-MM-dd", China time) through client c (cfg its
- * configuration: the CA file): the URL, the download, the detail text. */
+ * configuration: the CA file): the URL, the download, the detail text.
+ * GYM_ENOTFOUND when Alipay has no bill of the day; GYM_EUPSTREAM with the
+ * client's error code BAD_FILE when the file is not a whole bill zip
+ * (DOWNLOAD_FAILED when it could not be had). */
 enum gym_err gym_ali_bill_fetch(struct gym_ali_client *c, const struct gym_config *cfg,
     const char *date, char **text, size_t *len);
 

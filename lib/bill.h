@@ -4,9 +4,11 @@
  *
  * WeChat's trade bill is CSV: a header row, one row per payment or refund
  * whose every field starts with a backtick, then a summary header and a
- * summary row (count, totals).  Amounts are yuan with two decimals; they
- * become integer fen here without floating point.  A bill whose summary
- * does not add up to its rows is refused whole.
+ * summary row (count, totals).  Alipay's is the 业务明细 CSV of a zip: comment
+ * lines (#), a header, 交易 and 退款 rows, and #交易合计 / #退款合计 totals.
+ * Amounts are yuan with two decimals; they become integer fen here without
+ * floating point.  A bill whose totals do not add up to its rows is refused
+ * whole.
  */
 #ifndef GYM_BILL_H
 #define GYM_BILL_H
@@ -22,7 +24,7 @@ struct gym_bill_row {
 	int refund;			/* 1: a refund row, 0: a payment row */
 	char time[20];			/* "YYYY-MM-DD HH:MM:SS", China time */
 	char transaction_id[40];
-	char out_trade_no[40];
+	char out_trade_no[72];		/* Alipay allows 64 */
 	char trade_state[24];		/* SUCCESS, REFUND, REVOKED, ... */
 	char refund_id[40];
 	char out_refund_no[72];
@@ -51,6 +53,15 @@ int gym_yuan_fen(const char *s, size_t len, long long *fen);
 enum gym_err gym_bill_parse_wechat(const char *text, size_t len, struct gym_bill *,
     char *why, size_t whylen);
 void gym_bill_free(struct gym_bill *);
+
+/* Read Alipay's 业务明细 (the detail CSV of its daily zip, as UTF-8;
+ * bill_parse_alipay.c): GYM_OK with the rows, GYM_EINVAL with why. */
+enum gym_err gym_bill_parse_alipay(const char *text, size_t len, struct gym_bill *,
+    char *why, size_t whylen);
+/* The trade bill reader of channel (wechat, alipay); GYM_EINVAL with why
+ * for a channel with no bill. */
+enum gym_err gym_bill_parse(const char *channel, const char *text, size_t len,
+    struct gym_bill *, char *why, size_t whylen);
 
 /* WeChat's fund-flow bill: its summary (rows, money in, money out). */
 struct gym_fundflow {
@@ -91,8 +102,8 @@ struct gym_recon_summary {
 enum gym_err gym_recon_day(struct gym_db *, struct gym_channels *, const struct gym_config *,
     const char *channel, const char *date, int force, struct gym_recon_summary *out);
 
-/* The same with the bill's text at hand (WeChat's trade bill; no fund
- * flow): claimed as if forced, read, matched and written the same way
+/* The same with the bill's text at hand (the channel's trade bill as
+ * gym_bill_parse reads it; no fund flow): claimed as if forced, read, matched and written the same way
  * (make bench times it; a bill kept from elsewhere). */
 enum gym_err gym_recon_day_text(struct gym_db *, const char *channel, const char *date,
     const char *text, size_t len, struct gym_recon_summary *out);

@@ -16,8 +16,10 @@
 #include <time.h>
 
 #include "bill.h"
+#include "bill_text.h"
 
-#define MAX_COLS 64
+
+#define MAX_COLS GYM_BILL_MAX_COLS
 #define MAX_FEN_DIGITS 15
 
 int
@@ -76,11 +78,8 @@ gym_bill_date_ok(const char *d)
 	return back.tm_year == t.tm_year && back.tm_mon == t.tm_mon && back.tm_mday == t.tm_mday;
 }
 
-static void
-say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t len, const char *fmt, ...)
+void
+gym_bill_say(char *why, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -91,10 +90,8 @@ say(char *why, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One line of text: [*p, end of line) without its \r\n; *p moves past it.
- * 0 at the end of the text. */
-static int
-next_line(const char **p, const char *end, const char **line, size_t *len)
+int
+gym_bill_next_line(const char **p, const char *end, const char **line, size_t *len)
 {
 	const char *nl;
 
@@ -109,14 +106,8 @@ next_line(const char **p, const char *end, const char **line, size_t *len)
 	return 1;
 }
 
-struct field {
-	const char *s;
-	size_t n;
-};
-
-/* Split a header line at ','; how many, or -1 when too many. */
-static int
-split_header(const char *line, size_t len, struct field *f)
+int
+gym_bill_split(const char *line, size_t len, struct gym_bill_field *f)
 {
 	size_t i, start = 0;
 	int n = 0;
@@ -137,7 +128,7 @@ split_header(const char *line, size_t len, struct field *f)
 /* Split a data line: '`' first, fields separated by ",`"; how many, or
  * -1 when it is not such a line. */
 static int
-split_row(const char *line, size_t len, struct field *f)
+split_row(const char *line, size_t len, struct gym_bill_field *f)
 {
 	const char *p = line, *end = line + len, *q;
 	int n = 0;
@@ -161,9 +152,8 @@ split_row(const char *line, size_t len, struct field *f)
 	}
 }
 
-/* The column named name in the header, or -1. */
-static int
-col(const struct field *h, int n, const char *name)
+int
+gym_bill_col(const struct gym_bill_field *h, int n, const char *name)
 {
 	size_t l = strlen(name);
 	int i;
@@ -174,9 +164,8 @@ col(const struct field *h, int n, const char *name)
 	return -1;
 }
 
-/* Copy a field into dst[len]; 0, or -1 when it does not fit. */
-static int
-take(char *dst, size_t len, const struct field *f)
+int
+gym_bill_take(char *dst, size_t len, const struct gym_bill_field *f)
 {
 	if (f->n >= len || memchr(f->s, '\0', f->n) != NULL)
 		return -1;
@@ -185,14 +174,38 @@ take(char *dst, size_t len, const struct field *f)
 	return 0;
 }
 
-static const char *
-skip_bom(const char *text, size_t *len)
+const char *
+gym_bill_skip_bom(const char *text, size_t *len)
 {
 	if (*len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
 		*len -= 3;
 		return text + 3;
 	}
 	return text;
+}
+
+int
+gym_bill_time_ok(const char *t)
+{
+	return strlen(t) == 19 && t[4] == '-' && t[7] == '-' && t[10] == ' ' && t[13] == ':' &&
+	    t[16] == ':' && strspn(t, "0123456789-: ") == 19;
+}
+
+struct gym_bill_row *
+gym_bill_push(struct gym_bill *b, size_t *cap)
+{
+	struct gym_bill_row *nr;
+
+	if (b->n == *cap) {
+		size_t ncap = *cap == 0 ? 64 : *cap * 2;
+
+		if ((nr = realloc(b->rows, ncap * sizeof(*nr))) == NULL)
+			return NULL;
+		b->rows = nr;
+		*cap = ncap;
+	}
+	memset(&b->rows[b->n], 0, sizeof(b->rows[b->n]));
+	return &b->rows[b->n++];
 }
 
 enum {
@@ -206,36 +219,34 @@ static const char *const trade_cols[C__N] = {
 
 /* Fill r from a data row's fields; 0 or -1 with why. */
 static int
-read_row(const struct field *f, const int *ix, struct gym_bill_row *r, size_t lineno,
+read_row(const struct gym_bill_field *f, const int *ix, struct gym_bill_row *r, size_t lineno,
     char *why, size_t whylen)
 {
 	long long amount, refund_amt;
 
 	memset(r, 0, sizeof(*r));
-	if (take(r->time, sizeof(r->time), &f[ix[C_TIME]]) != 0 ||
-	    take(r->transaction_id, sizeof(r->transaction_id), &f[ix[C_TXID]]) != 0 ||
-	    take(r->out_trade_no, sizeof(r->out_trade_no), &f[ix[C_OTN]]) != 0 ||
-	    take(r->trade_state, sizeof(r->trade_state), &f[ix[C_STATE]]) != 0 ||
-	    take(r->refund_id, sizeof(r->refund_id), &f[ix[C_REFUND_ID]]) != 0 ||
-	    take(r->out_refund_no, sizeof(r->out_refund_no), &f[ix[C_ORN]]) != 0 ||
-	    take(r->refund_state, sizeof(r->refund_state), &f[ix[C_REFUND_STATE]]) != 0) {
-		say(why, whylen, "line %zu: a field is too long", lineno);
+	if (gym_bill_take(r->time, sizeof(r->time), &f[ix[C_TIME]]) != 0 ||
+	    gym_bill_take(r->transaction_id, sizeof(r->transaction_id), &f[ix[C_TXID]]) != 0 ||
+	    gym_bill_take(r->out_trade_no, sizeof(r->out_trade_no), &f[ix[C_OTN]]) != 0 ||
+	    gym_bill_take(r->trade_state, sizeof(r->trade_state), &f[ix[C_STATE]]) != 0 ||
+	    gym_bill_take(r->refund_id, sizeof(r->refund_id), &f[ix[C_REFUND_ID]]) != 0 ||
+	    gym_bill_take(r->out_refund_no, sizeof(r->out_refund_no), &f[ix[C_ORN]]) != 0 ||
+	    gym_bill_take(r->refund_state, sizeof(r->refund_state), &f[ix[C_REFUND_STATE]]) != 0) {
+		gym_bill_say(why, whylen, "line %zu: a field is too long", lineno);
 		return -1;
 	}
-	if (strlen(r->time) != 19 || r->time[4] != '-' || r->time[7] != '-' ||
-	    r->time[10] != ' ' || r->time[13] != ':' || r->time[16] != ':' ||
-	    strspn(r->time, "0123456789-: ") != 19) {
-		say(why, whylen, "line %zu: the time is not YYYY-MM-DD HH:MM:SS", lineno);
+	if (!gym_bill_time_ok(r->time)) {
+		gym_bill_say(why, whylen, "line %zu: the time is not YYYY-MM-DD HH:MM:SS", lineno);
 		return -1;
 	}
 	if (r->out_trade_no[0] == '\0' || r->trade_state[0] == '\0') {
-		say(why, whylen, "line %zu: no out_trade_no or trade state", lineno);
+		gym_bill_say(why, whylen, "line %zu: no out_trade_no or trade state", lineno);
 		return -1;
 	}
 	if (gym_yuan_fen(f[ix[C_AMOUNT]].s, f[ix[C_AMOUNT]].n, &amount) != 0 ||
 	    gym_yuan_fen(f[ix[C_REFUND_AMT]].s, f[ix[C_REFUND_AMT]].n, &refund_amt) != 0 ||
 	    gym_yuan_fen(f[ix[C_FEE]].s, f[ix[C_FEE]].n, &r->fee_fen) != 0) {
-		say(why, whylen, "line %zu: an amount is not yuan", lineno);
+		gym_bill_say(why, whylen, "line %zu: an amount is not yuan", lineno);
 		return -1;
 	}
 	r->refund = strcmp(r->trade_state, "REFUND") == 0;
@@ -245,7 +256,7 @@ read_row(const struct field *f, const int *ix, struct gym_bill_row *r, size_t li
 		r->out_refund_no[0] = '\0';
 		r->refund_state[0] = '\0';
 	} else if (r->out_refund_no[0] == '\0') {
-		say(why, whylen, "line %zu: a refund row without out_refund_no", lineno);
+		gym_bill_say(why, whylen, "line %zu: a refund row without out_refund_no", lineno);
 		return -1;
 	}
 	r->amount_fen = r->refund ? refund_amt : amount;
@@ -256,7 +267,7 @@ enum gym_err
 gym_bill_parse_wechat(const char *text, size_t len, struct gym_bill *b, char *why,
     size_t whylen)
 {
-	struct field h[MAX_COLS], f[MAX_COLS], sh[MAX_COLS];
+	struct gym_bill_field h[MAX_COLS], f[MAX_COLS], sh[MAX_COLS];
 	const char *p, *end, *line;
 	size_t ll, lineno = 0, cap = 0;
 	long long gross = 0, refunds = 0, fees = 0, v[4];
@@ -269,30 +280,30 @@ gym_bill_parse_wechat(const char *text, size_t len, struct gym_bill *b, char *wh
 	memset(b, 0, sizeof(*b));
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
-	p = skip_bom(text, &len);
+	p = gym_bill_skip_bom(text, &len);
 	end = p + len;
-	if (!next_line(&p, end, &line, &ll) || (nh = split_header(line, ll, h)) < 0) {
-		say(why, whylen, "no header row");
+	if (!gym_bill_next_line(&p, end, &line, &ll) || (nh = gym_bill_split(line, ll, h)) < 0) {
+		gym_bill_say(why, whylen, "no header row");
 		return GYM_EINVAL;
 	}
 	lineno = 1;
 	for (i = 0; i < C__N; i++)
-		if ((ix[i] = col(h, nh, trade_cols[i])) < 0) {
-			say(why, whylen, "the header has no column %s", trade_cols[i]);
+		if ((ix[i] = gym_bill_col(h, nh, trade_cols[i])) < 0) {
+			gym_bill_say(why, whylen, "the header has no column %s", trade_cols[i]);
 			return GYM_EINVAL;
 		}
-	while (next_line(&p, end, &line, &ll)) {
+	while (gym_bill_next_line(&p, end, &line, &ll)) {
 		lineno++;
 		if (ll == 0)
 			continue;
 		if (line[0] != '`') {
 			/* the summary: its header, then its one row */
-			if ((nsh = split_header(line, ll, sh)) < 0)
+			if ((nsh = gym_bill_split(line, ll, sh)) < 0)
 				goto bad_summary;
 			for (i = 0; i < 4; i++)
-				if ((six[i] = col(sh, nsh, sum_cols[i])) < 0)
+				if ((six[i] = gym_bill_col(sh, nsh, sum_cols[i])) < 0)
 					goto bad_summary;
-			if (!next_line(&p, end, &line, &ll) ||
+			if (!gym_bill_next_line(&p, end, &line, &ll) ||
 			    (nf = split_row(line, ll, f)) != nsh)
 				goto bad_summary;
 			lineno++;
@@ -306,50 +317,45 @@ gym_bill_parse_wechat(const char *text, size_t len, struct gym_bill *b, char *wh
 			b->refund_fen = v[2];
 			b->fee_fen = v[3];
 			summary = 1;
-			while (next_line(&p, end, &line, &ll))
+			while (gym_bill_next_line(&p, end, &line, &ll))
 				if (ll != 0) {
-					say(why, whylen, "line %zu: text after the summary",
+					gym_bill_say(why, whylen, "line %zu: text after the summary",
 					    ++lineno);
 					goto fail;
 				}
 			break;
 		}
 		if ((nf = split_row(line, ll, f)) != nh) {
-			say(why, whylen, "line %zu: %d fields, the header has %d", lineno,
+			gym_bill_say(why, whylen, "line %zu: %d fields, the header has %d", lineno,
 			    nf, nh);
 			goto fail;
 		}
-		if (b->n == cap) {
-			cap = cap == 0 ? 64 : cap * 2;
-			if ((nr = realloc(b->rows, cap * sizeof(*nr))) == NULL) {
-				gym_bill_free(b);
-				return GYM_ENOMEM;
-			}
-			b->rows = nr;
+		if ((nr = gym_bill_push(b, &cap)) == NULL) {
+			gym_bill_free(b);
+			return GYM_ENOMEM;
 		}
-		if (read_row(f, ix, &b->rows[b->n], lineno, why, whylen) != 0)
+		if (read_row(f, ix, nr, lineno, why, whylen) != 0)
 			goto fail;
-		if (b->rows[b->n].refund)
-			refunds += b->rows[b->n].amount_fen;
+		if (nr->refund)
+			refunds += nr->amount_fen;
 		else
-			gross += b->rows[b->n].amount_fen;
-		fees += b->rows[b->n].fee_fen;
-		b->n++;
+			gross += nr->amount_fen;
+		fees += nr->fee_fen;
 	}
 	if (!summary) {
-		say(why, whylen, "no summary rows (the bill is cut short)");
+		gym_bill_say(why, whylen, "no summary rows (the bill is cut short)");
 		goto fail;
 	}
 	if (b->count != (long long)b->n || b->gross_fen != gross || b->refund_fen != refunds ||
 	    b->fee_fen != fees) {
-		say(why, whylen, "the summary (%lld rows, %lld/%lld/%lld fen) is not the rows "
+		gym_bill_say(why, whylen, "the summary (%lld rows, %lld/%lld/%lld fen) is not the rows "
 		    "(%zu, %lld/%lld/%lld)", b->count, b->gross_fen, b->refund_fen, b->fee_fen,
 		    b->n, gross, refunds, fees);
 		goto fail;
 	}
 	return GYM_OK;
 bad_summary:
-	say(why, whylen, "line %zu: the summary does not read", lineno);
+	gym_bill_say(why, whylen, "line %zu: the summary does not read", lineno);
 fail:
 	gym_bill_free(b);
 	return GYM_EINVAL;
@@ -370,31 +376,31 @@ gym_bill_parse_wechat_fundflow(const char *text, size_t len, struct gym_fundflow
 {
 	static const char *const names[5] = { "资金流水总笔数", "收入笔数", "收入金额",
 	    "支出笔数", "支出金额" };
-	struct field h[MAX_COLS], f[MAX_COLS];
+	struct gym_bill_field h[MAX_COLS], f[MAX_COLS];
 	const char *p, *end, *line;
 	size_t ll;
 	long long v[5], rows = 0;
 	int nh, nf, i, ix[5];
 
 	memset(ff, 0, sizeof(*ff));
-	p = skip_bom(text, &len);
+	p = gym_bill_skip_bom(text, &len);
 	end = p + len;
-	if (!next_line(&p, end, &line, &ll) || split_header(line, ll, h) < 1) {
-		say(why, whylen, "no header row");
+	if (!gym_bill_next_line(&p, end, &line, &ll) || gym_bill_split(line, ll, h) < 1) {
+		gym_bill_say(why, whylen, "no header row");
 		return GYM_EINVAL;
 	}
-	while (next_line(&p, end, &line, &ll)) {
+	while (gym_bill_next_line(&p, end, &line, &ll)) {
 		if (ll == 0)
 			continue;
 		if (line[0] == '`') {
 			rows++;
 			continue;
 		}
-		if ((nh = split_header(line, ll, h)) < 0 || !next_line(&p, end, &line, &ll) ||
+		if ((nh = gym_bill_split(line, ll, h)) < 0 || !gym_bill_next_line(&p, end, &line, &ll) ||
 		    (nf = split_row(line, ll, f)) != nh)
 			break;
 		for (i = 0; i < 5; i++)
-			if ((ix[i] = col(h, nh, names[i])) < 0 ||
+			if ((ix[i] = gym_bill_col(h, nh, names[i])) < 0 ||
 			    gym_yuan_fen(f[ix[i]].s, f[ix[i]].n, &v[i]) != 0)
 				break;
 		if (i < 5)
@@ -405,12 +411,12 @@ gym_bill_parse_wechat_fundflow(const char *text, size_t len, struct gym_fundflow
 		ff->out_n = v[3] / 100;
 		ff->out_fen = v[4];
 		if (ff->count != rows || ff->in_n + ff->out_n != rows) {
-			say(why, whylen, "the fund-flow summary (%lld rows) is not its %lld rows",
+			gym_bill_say(why, whylen, "the fund-flow summary (%lld rows) is not its %lld rows",
 			    ff->count, rows);
 			return GYM_EINVAL;
 		}
 		return GYM_OK;
 	}
-	say(why, whylen, "the fund-flow bill has no summary that reads");
+	gym_bill_say(why, whylen, "the fund-flow bill has no summary that reads");
 	return GYM_EINVAL;
 }

@@ -461,7 +461,7 @@ recon_day(struct gym_db *db, struct gym_channels *chans, const struct gym_config
 	e = fetch(ch, GYM_BILL_TRADES, date, &text, &len, &bad_file);
 	if (e == GYM_ENOTFOUND)
 		e = GYM_OK;
-	else if (e == GYM_OK && (e = gym_bill_parse_wechat(text, len, &bill, why,
+	else if (e == GYM_OK && (e = gym_bill_parse(channel, text, len, &bill, why,
 	    sizeof(why))) != GYM_OK) {
 		if (e == GYM_EINVAL)
 			fail_day(db, run_id, token, "BAD_FILE", why, 1, out);
@@ -537,7 +537,7 @@ gym_recon_day_text(struct gym_db *db, const char *channel, const char *date, con
 	if (run_id[0] == '\0')
 		return gym_recon_get(db, channel, date, out);
 	out->fetched = 1;
-	if ((e = gym_bill_parse_wechat(text, len, &bill, why, sizeof(why))) != GYM_OK) {
+	if ((e = gym_bill_parse(channel, text, len, &bill, why, sizeof(why))) != GYM_OK) {
 		if (e == GYM_EINVAL)
 			fail_day(db, run_id, token, "BAD_FILE", why, 1, out);
 		return e;

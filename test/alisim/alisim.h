@@ -63,8 +63,9 @@ struct alisim_trade *alisim_find(const char *out_trade_no);
 /* The i-th trade (from 0), NULL past the last. */
 struct alisim_trade *alisim_nth(int i);
 const char *alisim_status_word(const struct alisim_trade *);
-/* Pay t (WAIT_BUYER_PAY only: 0; else -1) and send its notification. */
-int alisim_pay(struct alisim_trade *);
+/* Pay t (WAIT_BUYER_PAY only: 0; else -1) at when (0: now) and send its
+ * notification. */
+int alisim_pay(struct alisim_trade *, time_t when);
 
 /* notify.c: the signed trade_status_sync form of t (malloc'd, NULL when
  * out of memory); deliver it now and, until it is answered "success",
@@ -82,7 +83,24 @@ void alisim_page_pay_get(const struct wxsim_req *, struct wxsim_resp *);
 void alisim_page_paid(const struct alisim_trade *, struct wxsim_resp *);
 
 /* bill.c: the day's trade bill (date "yyyy-MM-dd") as Alipay ships it:
- * a zip holding the GBK CSV detail and summary; *zip malloc'd.  0 or -1. */
+ * a zip holding the GBK CSV detail and summary; *zip malloc'd.  0 or -1.
+ * Under the bill faults (POST /sim/bill-faults, the WeChat simulator's
+ * names): drop leaves the trade or refund named (out_trade_no or
+ * out_request_no) out, amount bills it one fen more, status bills the
+ * trade as 撤销 (revoked), unknown adds a paid trade nobody here made,
+ * truncate cuts the zip in half, corrupt changes a byte of its
+ * compressed data (the CRC no longer matches). */
+struct alisim_bill_faults {
+	char drop[72], amount[72], status[72];
+	int unknown, truncate, corrupt;
+};
+extern struct alisim_bill_faults alisim_bill_faults;
 int alisim_bill_zip(const char *date, unsigned char **zip, size_t *len);
+/* POST /sim/bill-faults {members}: those given replace the faults; GET:
+ * the faults now. */
+void alisim_bill_faults_post(const struct wxsim_req *, struct wxsim_resp *);
+void alisim_bill_faults_get(struct wxsim_resp *);
+/* POST /sim/reset: every trade forgotten, no faults. */
+void alisim_reset(void);
 
 #endif

@@ -5,7 +5,10 @@
  * that day, negative, with its out_request_no) and "..._业务明细(汇总).csv".
  * The CSV text and the entry names are GBK (iconv), identifier cells end
  * in a tab, nothing is quoted; the zip's entries are deflated (zlib, raw)
- * with their CRC-32, without the UTF-8 name flag.
+ * with their CRC-32, without the UTF-8 name flag.  服务费 is 0.6% of the
+ * amount (rounded half up, as the WeChat simulator's fee): negative on a
+ * 交易 row, given back on a 退款 row.  The bill faults (alisim.h) change
+ * what is billed, or the file.
  */
 #include <iconv.h>
 #include <stdio.h>
@@ -17,8 +20,31 @@
 #include "alipay.h"
 #include "alipay_sign.h"
 #include "alisim.h"
+#include "json.h"
 
 #define PID "20880000000000010156"
+#define FEE_PERMILLE 6
+
+struct alisim_bill_faults alisim_bill_faults;
+
+static long long
+fee_of(long long fen)
+{
+	return (fen * FEE_PERMILLE + 500) / 1000;
+}
+
+/* s without the commas and line ends that would move Alipay's unquoted
+ * columns (into out[len]). */
+static const char *
+plain(const char *s, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		out[i] = s[i] == ',' || s[i] == '\r' || s[i] == '\n' ? ' ' : s[i];
+	out[i] = '\0';
+	return out;
+}
 
 struct buf {
 	unsigned char *p;
@@ -111,8 +137,10 @@ static void
 detail(struct buf *b, const char *date, long long *paid_fen, int *npaid, long long *ref_fen,
     int *nref)
 {
-	char line[1024], y[24], when[20];
+	const struct alisim_bill_faults *bf = &alisim_bill_faults;
+	char line[1024], y[24], fee[24], when[20], subject[257];
 	struct alisim_trade *t;
+	long long amt;
 
 	snprintf(line, sizeof(line), "#支付宝业务明细查询\r\n#账号：[%s]\r\n"
 	    "#起始日期：[%.4s年%.2s月%.2s日 00:00:00]   终止日期：[%.4s年%.2s月%.2s日 23:59:59]\r\n"
@@ -124,29 +152,50 @@ detail(struct buf *b, const char *date, long long *paid_fen, int *npaid, long lo
 	    "支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,"
 	    "卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n");
 	for (int i = 0; (t = alisim_nth(i)) != NULL; i++) {
-		if (on(t->paid_at, date)) {
-			gym_ali_yuan(t->total_fen, y, sizeof(y));
+		plain(t->subject, subject, sizeof(subject));
+		if (on(t->paid_at, date) && strcmp(bf->drop, t->out_trade_no) != 0) {
+			int revoked = strcmp(bf->status, t->out_trade_no) == 0;
+
+			amt = t->total_fen + (strcmp(bf->amount, t->out_trade_no) == 0 ? 1 : 0);
+			gym_ali_yuan(amt, y, sizeof(y));
+			gym_ali_yuan(fee_of(amt), fee, sizeof(fee));
 			gym_ali_time(t->paid_at, when);
-			snprintf(line, sizeof(line), "%s\t,%s\t,交易\t,%s,%s,%s,,,,,"
-			    "208810******6880,%s,%s,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,0.00,0.00,\r\n",
-			    t->trade_no, t->out_trade_no, t->subject, when, when, y, y);
+			snprintf(line, sizeof(line), "%s\t,%s\t,%s\t,%s,%s,%s,,,,,"
+			    "208810******6880,%s,%s,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-%s,0.00,\r\n",
+			    t->trade_no, t->out_trade_no, revoked ? "撤销" : "交易", subject, when,
+			    when, y, y, fee);
 			puts_(b, line);
-			*paid_fen += t->total_fen;
-			(*npaid)++;
+			if (!revoked) {
+				*paid_fen += amt;
+				(*npaid)++;
+			}
 		}
 		for (int r = 0; r < t->nrefunds; r++) {
-			if (!on(t->refunds[r].at, date))
+			if (!on(t->refunds[r].at, date) || strcmp(bf->drop, t->refunds[r].no) == 0)
 				continue;
-			gym_ali_yuan(t->refunds[r].fen, y, sizeof(y));
+			amt = t->refunds[r].fen +
+			    (strcmp(bf->amount, t->refunds[r].no) == 0 ? 1 : 0);
+			gym_ali_yuan(amt, y, sizeof(y));
+			gym_ali_yuan(fee_of(amt), fee, sizeof(fee));
 			gym_ali_time(t->refunds[r].at, when);
 			snprintf(line, sizeof(line), "%s\t,%s\t,退款\t,%s,%s,%s,,,,,"
-			    "208810******6880,-%s,-%s,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,%s\t,0.00,0.00,\r\n",
-			    t->trade_no, t->out_trade_no, t->subject, when, when, y, y,
-			    t->refunds[r].no);
+			    "208810******6880,-%s,-%s,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,%s\t,%s,0.00,\r\n",
+			    t->trade_no, t->out_trade_no, subject, when, when, y, y,
+			    t->refunds[r].no, fee);
 			puts_(b, line);
-			*ref_fen += t->refunds[r].fen;
+			*ref_fen += amt;
 			(*nref)++;
 		}
+	}
+	if (bf->unknown) {
+		/* a trade paid at Alipay that nobody here made */
+		snprintf(line, sizeof(line), "2026%.4s%.2s%.2s22001499990000000001\t,SIMUNKNOWN%.4s%.2s%.2s\t,"
+		    "交易\t,体验课,%.10s 12:00:00,%.10s 12:00:00,,,,,208810******9999,200.00,200.00,"
+		    "0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-1.20,0.00,\r\n", date, date + 5, date + 8,
+		    date, date + 5, date + 8, date, date);
+		puts_(b, line);
+		*paid_fen += 20000;
+		(*npaid)++;
 	}
 	puts_(b, "#-----------------------------------------业务明细列表结束------------------------------------\r\n");
 	gym_ali_yuan(*paid_fen, y, sizeof(y));
@@ -273,8 +322,10 @@ alisim_bill_zip(const char *date, unsigned char **zip, size_t *len)
 	le16(&z, 0);
 	if (z.bad)
 		goto out;
+	if (alisim_bill_faults.corrupt)		/* a byte of the detail's deflate data */
+		z.p[e[0].offset + 30 + e[0].nlen + e[0].zlen / 2] ^= 0x5a;
 	*zip = z.p;
-	*len = z.n;
+	*len = alisim_bill_faults.truncate ? z.n / 2 : z.n;
 	z.p = NULL;
 	rc = 0;
 out:
@@ -286,4 +337,82 @@ out:
 	}
 	free(z.p);
 	return rc;
+}
+
+static cJSON *
+faults_json(void)
+{
+	const struct alisim_bill_faults *f = &alisim_bill_faults;
+	cJSON *j = cJSON_CreateObject();
+
+	if (j == NULL || cJSON_AddStringToObject(j, "drop", f->drop) == NULL ||
+	    cJSON_AddStringToObject(j, "amount", f->amount) == NULL ||
+	    cJSON_AddStringToObject(j, "status", f->status) == NULL ||
+	    cJSON_AddBoolToObject(j, "unknown", f->unknown) == NULL ||
+	    cJSON_AddBoolToObject(j, "truncate", f->truncate) == NULL ||
+	    cJSON_AddBoolToObject(j, "corrupt", f->corrupt) == NULL) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void
+answer(struct wxsim_resp *resp, int status, cJSON *j)
+{
+	char *text = j != NULL ? cJSON_PrintUnformatted(j) : NULL;
+
+	if (text == NULL)
+		wxsim_resp_set(resp, 500, "text/plain", "nomem", 5);
+	else
+		wxsim_resp_set(resp, status, "application/json", text, strlen(text));
+	free(text);
+	cJSON_Delete(j);
+}
+
+void
+alisim_bill_faults_get(struct wxsim_resp *resp)
+{
+	answer(resp, 200, faults_json());
+}
+
+void
+alisim_bill_faults_post(const struct wxsim_req *req, struct wxsim_resp *resp)
+{
+	struct alisim_bill_faults f = alisim_bill_faults;
+	struct { const char *name; char *s; int *flag; } m[] = {
+		{ "drop", f.drop, NULL }, { "amount", f.amount, NULL },
+		{ "status", f.status, NULL }, { "unknown", NULL, &f.unknown },
+		{ "truncate", NULL, &f.truncate }, { "corrupt", NULL, &f.corrupt },
+	};
+	cJSON *j = cJSON_ParseWithLength(req->body != NULL ? req->body : "", req->blen), *it;
+	size_t i;
+
+	if (!cJSON_IsObject(j))
+		goto bad;
+	cJSON_ArrayForEach(it, j) {
+		for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+			if (strcmp(it->string, m[i].name) == 0)
+				break;
+		if (i == sizeof(m) / sizeof(m[0]))
+			goto bad;
+		if (m[i].s != NULL) {
+			if (!cJSON_IsString(it) || strlen(it->valuestring) >= sizeof(f.drop))
+				goto bad;
+			snprintf(m[i].s, sizeof(f.drop), "%s", it->valuestring);
+		} else if (cJSON_IsBool(it))
+			*m[i].flag = cJSON_IsTrue(it);
+		else
+			goto bad;
+	}
+	cJSON_Delete(j);
+	alisim_bill_faults = f;
+	fprintf(stderr, "alisim: bill faults: drop=%s amount=%s status=%s unknown=%d "
+	    "truncate=%d corrupt=%d\n", f.drop, f.amount, f.status, f.unknown, f.truncate,
+	    f.corrupt);
+	answer(resp, 200, faults_json());
+	return;
+bad:
+	cJSON_Delete(j);
+	wxsim_resp_set(resp, 400, "text/plain", "bad bill faults", 15);
 }

@@ -18,7 +18,9 @@
  *     alipay.trade.page.pay and .wap.pay (GET or POST, as a browser
  *     opens them: verified the same way) answer the cashier page.
  *   control (same listener): POST /sim/scan?out_trade_no=, /sim/pay?...,
- *     /sim/close?...: the buyer scans, pays, or the trade times out.
+ *     /sim/close?...: the buyer scans, pays, or the trade times out
+ *     (/sim/pay&paid_at=<unix seconds>: paid as if then, for a bill of
+ *     an earlier day).
  *     /sim/pay answers 200 with the signed trade_status_sync form it POSTs
  *     to the trade's notify_url (again after Alipay's intervals until it
  *     is answered "success": notify.c); 404 unknown, 409 not payable.
@@ -27,7 +29,9 @@
  *     GET /sim/orders, /sim/refunds: all of them in wxsim's shape;
  *     POST /sim/faults: wxsim's fault members (alisim.h, struct alisim_faults);
  *     GET /sim/bill/download?billDate=: the bill zip (bill.c) that
- *     bill.downloadurl.query points to.  GET /healthz.
+ *     bill.downloadurl.query points to.  GET|POST /sim/bill-faults: what
+ *     the bill gets wrong (alisim.h); POST /sim/reset: every trade
+ *     forgotten, no bill faults.  GET /healthz.
  * SIGTERM or SIGINT stops it.
  */
 #include <sys/types.h>
@@ -496,14 +500,21 @@ do_page(const cJSON *biz, const struct gym_ali_params *ps, struct wxsim_resp *re
 	alisim_page_cashier(t, resp);
 }
 
+void
+alisim_reset(void)
+{
+	ntrades = 0;
+	memset(&alisim_bill_faults, 0, sizeof(alisim_bill_faults));
+}
+
 int
-alisim_pay(struct alisim_trade *t)
+alisim_pay(struct alisim_trade *t, time_t when)
 {
 	if (t->st != T_WAIT)
 		return -1;
 	t->scanned = 1;
 	t->st = T_SUCCESS;
-	t->paid_at = time(NULL);
+	t->paid_at = when != 0 ? when : time(NULL);
 	alisim_notify(t);
 	return 0;
 }
@@ -699,11 +710,19 @@ control(const struct wxsim_req *req, struct wxsim_resp *resp)
 {
 	char *no = wxsim_http_param(req->query, "out_trade_no"), *body;
 	char *browser = wxsim_http_param(req->query, "browser");
+	char *at = wxsim_http_param(req->query, "paid_at"), *stop = NULL;
 	struct alisim_trade *t = find(no);
 	int page = browser != NULL && strcmp(browser, "1") == 0;
+	long long paid_at = at != NULL ? strtoll(at, &stop, 10) : 0;
 
 	free(no);
 	free(browser);
+	if (at != NULL && (stop == at || *stop != '\0' || paid_at <= 0)) {
+		free(at);
+		wxsim_resp_set(resp, 400, "text/plain", "bad paid_at", 11);
+		return;
+	}
+	free(at);
 	if (t == NULL) {
 		wxsim_resp_set(resp, 404, "text/plain", "no such trade", 13);
 		return;
@@ -715,7 +734,7 @@ control(const struct wxsim_req *req, struct wxsim_resp *resp)
 		t->scanned = 1;
 		t->st = T_CLOSED;
 		wxsim_resp_set(resp, 200, "text/plain", "closed", 6);
-	} else if (strcmp(req->path, "/sim/pay") == 0 && alisim_pay(t) == 0) {
+	} else if (strcmp(req->path, "/sim/pay") == 0 && alisim_pay(t, (time_t)paid_at) == 0) {
 		if (page) {
 			alisim_page_paid(t, resp);
 			return;
@@ -756,6 +775,15 @@ serve(SSL_CTX *ctx, int fd)
 			gateway_faulty(&req, &resp);
 		else if (strcmp(req.path, "/sim/faults") == 0 && strcmp(req.method, "POST") == 0)
 			faults(&req, &resp);
+		else if (strcmp(req.path, "/sim/bill-faults") == 0 &&
+		    strcmp(req.method, "POST") == 0)
+			alisim_bill_faults_post(&req, &resp);
+		else if (strcmp(req.path, "/sim/bill-faults") == 0)
+			alisim_bill_faults_get(&resp);
+		else if (strcmp(req.path, "/sim/reset") == 0 && strcmp(req.method, "POST") == 0) {
+			alisim_reset();
+			wxsim_resp_set(&resp, 200, "application/json", "{}", 2);
+		}
 		else if (strncmp(req.path, "/sim/", 5) == 0 && strcmp(req.method, "POST") == 0)
 			control(&req, &resp);
 		else if (strncmp(req.path, "/sim/", 5) == 0 && strcmp(req.method, "GET") == 0)

@@ -21,9 +21,9 @@
 
 #include <check.h>
 #include <openssl/evp.h>
-#include <curl/curl.h>
 
 #include "alipay.h"
+#include "alitest.h"
 #include "attempts.h"
 #include "channel.h"
 #include "checkout.h"
@@ -33,51 +33,14 @@
 #include "pgtest.h"
 #include "simtest.h"
 
-#define ENV_ALISIM "GYM_TEST_ALISIM_BASE"
-
 static struct gym_config cfg;
 static struct gym_channel *ch;
-
-static char *
-key_path(const char *name)
-{
-	const char *d = getenv("GYM_VECTORS_DIR");
-
-	return gym_asprintf("%s/keys/%s", d != NULL && *d != '\0' ? d : "test/vectors", name);
-}
-
-static EVP_PKEY *
-key(const char *name, int private)
-{
-	char *p = key_path(name);
-	EVP_PKEY *k = NULL;
-
-	ck_assert_ptr_nonnull(p);
-	ck_assert_int_eq(private ? gym_key_load_private(p, &k) : gym_key_load_public(p, &k),
-	    GYM_OK);
-	free(p);
-	return k;
-}
 
 static void
 setup(void)
 {
 	simt_config(&cfg);
-	/* the test stack's own alipay.* lines (stack.sh) give way to these */
-	free(cfg.ali_app_id);
-	free(cfg.ali_seller_id);
-	free(cfg.ali_gateway_url);
-	free(cfg.ali_notify_url);
-	free(cfg.ali_cainfo);
-	EVP_PKEY_free(cfg.ali_app_key);
-	EVP_PKEY_free(cfg.ali_public_key);
-	cfg.ali_app_id = strdup("2021000000000001");
-	cfg.ali_seller_id = strdup("2088000000000001");
-	cfg.ali_gateway_url = gym_asprintf("%s/gateway.do", getenv(ENV_ALISIM));
-	cfg.ali_notify_url = strdup("https://127.0.0.1:9/api/v1/payment/alipay/callback");
-	cfg.ali_cainfo = strdup(getenv(SIMT_ENV_CA));
-	cfg.ali_app_key = key("alipay_app_key.pem", 1);
-	cfg.ali_public_key = key("alipay_platform_pub.pem", 0);
+	alit_config(&cfg);
 	ck_assert_int_eq(gym_channel_new(&cfg, GYM_CHANNEL_ALIPAY, &ch), GYM_OK);
 }
 
@@ -89,46 +52,16 @@ teardown(void)
 	gym_config_free(&cfg);
 }
 
-static size_t
-collect(char *p, size_t size, size_t n, void *arg)
-{
-	char **buf = arg;
-	size_t old = *buf != NULL ? strlen(*buf) : 0;
-	char *nb = realloc(*buf, old + size * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	memcpy(nb + old, p, size * n);
-	nb[old + size * n] = '\0';
-	*buf = nb;
-	return size * n;
-}
-
 /* POST /sim/<what>?out_trade_no=no: the status, *body the answer. */
 static long
 ctl(const char *what, const char *no, char **body)
 {
-	char *url = gym_asprintf("%s/sim/%s?out_trade_no=%s", getenv(ENV_ALISIM), what, no);
-	char *buf = NULL;
-	CURL *c = curl_easy_init();
-	long status = 0;
+	char *path = gym_asprintf("/sim/%s?out_trade_no=%s", what, no);
+	long status;
 
-	ck_assert_ptr_nonnull(url);
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	free(url);
-	if (body != NULL)
-		*body = buf;
-	else
-		free(buf);
+	ck_assert_ptr_nonnull(path);
+	status = alit_request("POST", path, "", body);
+	free(path);
 	return status;
 }
 
@@ -136,22 +69,13 @@ ctl(const char *what, const char *no, char **body)
 static long long
 trade_num(const char *no, const char *name)
 {
-	char *url = gym_asprintf("%s/sim/trade?out_trade_no=%s", getenv(ENV_ALISIM), no);
-	char *buf = NULL;
-	CURL *c = curl_easy_init();
+	char *path = gym_asprintf("/sim/trade?out_trade_no=%s", no), *buf = NULL;
 	cJSON *j;
 	long long v;
 
-	ck_assert_ptr_nonnull(url);
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_cleanup(c);
-	free(url);
+	ck_assert_ptr_nonnull(path);
+	ck_assert_int_eq(alit_request("GET", path, NULL, &buf), 200);
+	free(path);
 	ck_assert_ptr_nonnull(j = cJSON_Parse(buf));
 	ck_assert_ptr_nonnull(cJSON_GetObjectItemCaseSensitive(j, name));
 	v = (long long)cJSON_GetObjectItemCaseSensitive(j, name)->valuedouble;
@@ -164,21 +88,7 @@ trade_num(const char *no, const char *name)
 static long
 sim_faults(const char *json)
 {
-	char *url = gym_asprintf("%s/sim/faults", getenv(ENV_ALISIM));
-	CURL *c = curl_easy_init();
-	long status = 0;
-
-	ck_assert_ptr_nonnull(url);
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-	curl_easy_setopt(c, CURLOPT_CAINFO, getenv(SIMT_ENV_CA));
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 8000L);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	free(url);
-	return status;
+	return alit_request("POST", "/sim/faults", json, NULL);
 }
 
 /* A fresh trade, precreated (QR) through the channel. */
@@ -400,14 +310,14 @@ START_TEST(test_wrong_keys)
 
 	precreate(no, sizeof(no));
 	good = cfg.ali_app_key;
-	cfg.ali_app_key = key("alipay_platform_key.pem", 1);
+	cfg.ali_app_key = alit_key("alipay_platform_key.pem", 1);
 	memset(&t, 0, sizeof(t));
 	ck_assert_int_eq(gym_channel_query(ch, no, &t), GYM_EUPSTREAM);
 	ck_assert_str_eq(gym_channel_last_error(ch)->code, "isv.invalid-signature");
 	EVP_PKEY_free(cfg.ali_app_key);
 	cfg.ali_app_key = good;
 	good = cfg.ali_public_key;
-	cfg.ali_public_key = key("alipay_app_pub.pem", 0);
+	cfg.ali_public_key = alit_key("alipay_app_pub.pem", 0);
 	ck_assert_int_eq(gym_channel_query(ch, no, &t), GYM_EUPSTREAM);
 	ck_assert_str_eq(gym_channel_last_error(ch)->code, "SIGN_VERIFY_FAILED");
 	EVP_PKEY_free(cfg.ali_public_key);
@@ -619,12 +529,8 @@ alipay_suite(void)
 	Suite *s = suite_create("alipay");
 	TCase *tc = tcase_create("alisim");
 
-	if (!simt_available("alipay") || getenv(ENV_ALISIM) == NULL ||
-	    *getenv(ENV_ALISIM) == '\0') {
-		if (getenv(ENV_ALISIM) == NULL)
-			fprintf(stderr, "skipped: alipay: %s not set\n", ENV_ALISIM);
+	if (!simt_available("alipay") || !alit_available("alipay"))
 		return s;
-	}
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_qr_paid);

@@ -31,5 +31,6 @@ Suite *products_suite(void);
 Suite *staff_auth_suite(void);
 Suite *retention_suite(void);
 Suite *recon_suite(void);
+Suite *alirecon_suite(void);
 
 #endif

@@ -37,6 +37,7 @@ static Suite *(*const suites[])(void) = {
 	staff_auth_suite,
 	retention_suite,
 	recon_suite,
+	alirecon_suite,
 };
 
 int

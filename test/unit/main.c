@@ -28,6 +28,7 @@ static Suite *(*const suites[])(void) = {
 	qrpng_suite,
 	client_config_suite,
 	billparse_suite,
+	alibillparse_suite,
 	csv_suite,
 };
 

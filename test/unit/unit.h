@@ -25,6 +25,7 @@ Suite *alipay_suite(void);
 Suite *qrpng_suite(void);
 Suite *client_config_suite(void);
 Suite *billparse_suite(void);
+Suite *alibillparse_suite(void);
 Suite *csv_suite(void);
 
 #endif
