@@ -1,5 +1,5 @@
 /*
- * reconcile.c: gymctl reconcile --date YYYY-MM-DD [--channel wechat]
+ * reconcile.c: gymctl reconcile --date YYYY-MM-DD [--channel wechat|alipay]
  * [--force]: one day's bill reconciliation by hand (lib/billrecon.c), then
  * its summary.  A day already reconciled is shown, not fetched again,
  * unless --force.  Exit 0 when the day is reconciled (discrepancies or
@@ -37,7 +37,7 @@ gym_ctl_reconcile(struct gym_db *db, const struct gym_config *cfg, int argc, cha
 	if (channel == NULL)
 		channel = GYM_CHANNEL_WECHAT;
 	if (date == NULL) {
-		fprintf(stderr, "usage: gymctl reconcile --date YYYY-MM-DD [--channel wechat] "
+		fprintf(stderr, "usage: gymctl reconcile --date YYYY-MM-DD [--channel wechat|alipay] "
 		    "[--force]\n");
 		return 2;
 	}

@@ -12,7 +12,9 @@
  * order switched from WeChat to Alipay and paid (the WeChat attempt
  * superseded); an operator's refund through Alipay (alipay.trade.refund
  * with out_request_no, once however often asked); the bill through the
- * channel (the simulator's zip of GBK CSV).
+ * channel (the simulator's zip of GBK CSV), reconciled by gymctl reconcile
+ * --channel alipay (the order's line matched, with its fee) and shown by
+ * GET /admin/reconciliation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,13 +508,26 @@ START_TEST(test_refund)
 }
 END_TEST
 
+/* j's string member name, "" when absent. */
+static const char *
+member(const cJSON *j, const char *name)
+{
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, name));
+
+	return v != NULL ? v : "";
+}
+
 START_TEST(test_bill)
 {
 	struct gym_config cfg;
 	struct gym_channel *ch = NULL;
 	struct e2e_resp r = { 0 };
 	char token[E2E_TOKEN_MAX], oid[40], day[40], err[256], *text = NULL;
+	char cmd[2048], out[1024], op[128], path[160];
+	const char *p[1] = { oid };
+	const cJSON *run;
 	size_t len = 0;
+	int rc;
 
 	parent_order("ali-bill", token, oid);
 	create(token, oid, "QR", NULL, &r);
@@ -530,6 +545,31 @@ START_TEST(test_bill)
 	free(text);
 	gym_channel_free(ch);
 	gym_config_free(&cfg);
+	/* the day reconciled by hand: the order's line matched, no discrepancy
+	 * names it (orders paid here only by the notify tests' signed
+	 * notifications are rightly missing there) */
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' reconcile --date %s --channel alipay "
+	    "--force 2>&1", e2e_bin(), e2e_conf(), day);
+	rc = e2e_run(cmd, out, sizeof(out));
+	ck_assert_msg(rc == 0, "gymctl reconcile: exit %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "channel alipay") != NULL && strstr(out, "state done") != NULL,
+	    "%s", out);
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM recon_lines WHERE channel = "
+	    "'alipay' AND out_trade_no = $1 AND order_id = $1 AND kind = 'payment' "
+	    "AND amount_fen = 20000 AND fee_fen = 120", 1, p), 1);
+	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM recon_discrepancies "
+	    "WHERE channel = 'alipay' AND out_trade_no = $1", 1, p), 0);
+	/* the console's day shows Alipay's run */
+	e2e_operator("ali-bill", "operator", op, sizeof(op));
+	snprintf(path, sizeof(path), E2E_API "/admin/reconciliation?date=%s", day);
+	e2e_request("GET", path, op, NULL, NULL, &r);
+	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+	cJSON_ArrayForEach(run, cJSON_GetObjectItemCaseSensitive(r.json, "runs"))
+		if (strcmp(member(run, "channel"), "alipay") == 0)
+			break;
+	ck_assert_msg(run != NULL, "no alipay run: %s", r.body);
+	ck_assert_str_eq(member(run, "state"), "done");
+	e2e_resp_free(&r);
 }
 END_TEST
 
