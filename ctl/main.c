@@ -7,7 +7,7 @@
  *   gymctl [-c FILE] operator add|list|revoke ...
  *   gymctl [-c FILE] pii rekey
  *   gymctl [-c FILE] product list | add ... | set ID ...   (product.c)
- *   gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat] [--force]
+ *   gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat|alipay] [--force]
  *   gymctl help | --help | -h      usage on stdout, exit 0
  *   gymctl --version | -V          the version on stdout, exit 0
  * Without -c it uses $GYM_CONFIG, else the config make run wrote
@@ -39,7 +39,7 @@ static const char usage_text[] =
     "       gymctl [-c FILE] product list\n"
     "       gymctl [-c FILE] product add --kind membership|class_pack --name NAME --price-fen N --days N [--credits N]\n"
     "       gymctl [-c FILE] product set ID [--name NAME] [--price-fen N] [--days N] [--credits N] [--active true|false]\n"
-    "       gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat] [--force]\n"
+    "       gymctl [-c FILE] reconcile --date YYYY-MM-DD [--channel wechat|alipay] [--force]\n"
     "       gymctl help | --version\n"
     "Without -c: $GYM_CONFIG, else var/dev/gymd.conf.\n";
 
