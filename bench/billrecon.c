@@ -1,11 +1,12 @@
 /*
- * billrecon.c: times the reconciliation of a WeChat trade bill of N rows
- * (lib/billrecon.c, gym_recon_day_text: parse, the lines with their fees,
- * matching in SQL, the summary; one transaction) beside a plain COPY of the
- * same rows into a table of text columns, on the database bench/sql/
- * recon_load.sql filled with N paid payments "BR<i>" on DATE.
+ * billrecon.c: times the reconciliation of a trade bill of N rows, WeChat's
+ * or Alipay's 业务明细 (lib/billrecon.c, gym_recon_day_text: parse, the lines
+ * with their fees, matching in SQL, the summary; one transaction) beside a
+ * plain COPY of the same rows into a table of text columns, on the database
+ * bench/sql/recon_load.sql filled with N paid payments "BR<i>" of CHANNEL
+ * on DATE.
  *
- *   billrecon CONNINFO N DATE
+ *   billrecon CONNINFO N DATE [wechat|alipay]
  *       prints "rows=N seconds=S copy_seconds=C discrepancies=D"
  * Every row's payment is there with its amount: a correct run finds 0
  * discrepancies.
@@ -24,6 +25,15 @@
 	"交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号," \
 	"商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包," \
 	"手续费,费率,订单金额,申请退款金额,费率备注\r\n"
+
+#define ALI_TOP "#支付宝业务明细查询\r\n#账号：[20880000000000010156]\r\n" \
+	"#-----------------------------------------业务明细列表-------------------------------\r\n"
+#define ALI_HEAD "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称," \
+	"操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）," \
+	"支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）," \
+	"卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n"
+#define WECHAT_COLS 27
+#define ALI_COLS 25
 
 static double
 now_s(void)
@@ -65,9 +75,37 @@ make_bill(long n, const char *date, size_t *len, size_t *rows_at, size_t *rows_l
 	return text;
 }
 
+/* The same payments as Alipay's 业务明细 (UTF-8, as the zip's GBK becomes). */
+static char *
+make_ali_bill(long n, const char *date, size_t *len, size_t *rows_at, size_t *rows_len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	long i;
+
+	if (f == NULL)
+		return NULL;
+	fputs(ALI_TOP ALI_HEAD, f);
+	fflush(f);
+	*rows_at = *len;
+	for (i = 1; i <= n; i++)
+		fprintf(f, "42%026ld\t,BR%010ld\t,交易\t,体验课,%s %02ld:%02ld:%02ld,"
+		    "%s %02ld:%02ld:%02ld,,,,,208810******0001,200.00,200.00,0.00,0.00,0.00,0.00,"
+		    "0.00,,0.00,0.00,,-1.20,0.00,\r\n", i, i, date, (i / 3600) % 24, (i / 60) % 60,
+		    i % 60, date, (i / 3600) % 24, (i / 60) % 60, i % 60);
+	fflush(f);
+	*rows_len = *len - *rows_at;
+	fprintf(f, "#-----------------------------------------业务明细列表结束-----------\r\n"
+	    "#交易合计：%ld笔，商家实收共%ld.00元，商家优惠共0.00元\r\n"
+	    "#退款合计：0笔，商家实收退款共-0.00元，商家优惠退款共0.00元\r\n", n, n * 200);
+	if (fclose(f) != 0)
+		return NULL;
+	return text;
+}
+
 /* COPY the rows (as CSV lines, backticks and all) into a fresh table. */
 static double
-copy_rows(const char *conninfo, const char *rows, size_t len)
+copy_rows(const char *conninfo, int ncols, const char *rows, size_t len)
 {
 	PGconn *c = PQconnectdb(conninfo);
 	PGresult *r;
@@ -80,7 +118,7 @@ copy_rows(const char *conninfo, const char *rows, size_t len)
 		PQfinish(c);
 		return -1;
 	}
-	for (i = 0; i < 27; i++)
+	for (i = 0; i < ncols; i++)
 		o += snprintf(cols + o, sizeof(cols) - (size_t)o, "%sc%d text", i ? ", " : "", i);
 	r = PQexec(c, "DROP TABLE IF EXISTS bench_bill_copy");
 	PQclear(r);
@@ -122,24 +160,29 @@ main(int argc, char **argv)
 	struct gym_db *db = NULL;
 	size_t len = 0, at = 0, rlen = 0;
 	double t0, t, tc;
+	const char *channel = argc == 5 ? argv[4] : "wechat";
+	int ali = strcmp(channel, "alipay") == 0;
 	char *text;
 	long n;
 	enum gym_err e;
 
-	if (argc != 4 || (n = strtol(argv[2], NULL, 10)) < 1) {
-		fprintf(stderr, "usage: billrecon CONNINFO N DATE\n");
+	if ((argc != 4 && argc != 5) || (n = strtol(argv[2], NULL, 10)) < 1 ||
+	    (!ali && strcmp(channel, "wechat") != 0)) {
+		fprintf(stderr, "usage: billrecon CONNINFO N DATE [wechat|alipay]\n");
 		return 2;
 	}
-	if ((text = make_bill(n, argv[3], &len, &at, &rlen)) == NULL)
+	text = ali ? make_ali_bill(n, argv[3], &len, &at, &rlen) :
+	    make_bill(n, argv[3], &len, &at, &rlen);
+	if (text == NULL)
 		return 1;
-	if ((tc = copy_rows(argv[1], text + at, rlen)) < 0)
+	if ((tc = copy_rows(argv[1], ali ? ALI_COLS : WECHAT_COLS, text + at, rlen)) < 0)
 		return 1;
 	if (gym_db_new(argv[1], 0, &db) != GYM_OK || gym_db_ensure(db) != GYM_OK) {
 		fprintf(stderr, "billrecon: cannot connect\n");
 		return 1;
 	}
 	t0 = now_s();
-	e = gym_recon_day_text(db, "wechat", argv[3], text, len, &s);
+	e = gym_recon_day_text(db, channel, argv[3], text, len, &s);
 	t = now_s() - t0;
 	if (e != GYM_OK || strcmp(s.state, "done") != 0) {
 		fprintf(stderr, "billrecon: %s (%s %s)\n", gym_strerror(e), s.error_code,

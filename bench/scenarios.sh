@@ -321,29 +321,39 @@ s5_sweep() {
 
 # ---- 8. bill reconciliation ---------------------------------------------------------------
 
-# s8_recon: a WeChat trade bill of RECON_N rows reconciled (parse, lines with fees,
-# matching in SQL, summary; lib/billrecon.c) against RECON_N paid payments of the
-# day, beside a plain COPY of the same rows into a table of text columns.
-s8_recon() {
-	local conf="$OUT/recon.conf" f="$OUT/recon.txt" day=2026-01-15 t0 rate crate
-	log "8. bill reconciliation: loading $(fmt_int "$RECON_N") paid payments into database gym_recon"
+# s8_recon_channel CHANNEL NAME: CHANNEL's trade bill (WeChat's CSV or Alipay's
+# 业务明细) of RECON_N rows reconciled (parse, lines with fees, matching in SQL,
+# summary; lib/billrecon.c) against RECON_N paid payments of the day, beside a
+# plain COPY of the same rows into a table of text columns.
+s8_recon_channel() {
+	local channel="$1" name="$2" conf="$OUT/recon.conf" f="$OUT/recon-$1.txt" day=2026-01-15
+	local t0 rate crate
+	log "8. bill reconciliation ($channel): loading $(fmt_int "$RECON_N") paid payments into database gym_recon"
 	bash "$ROOT/test/env/pg.sh" recreatedb bench gym_recon >/dev/null 2>&1
 	sed -e "s/dbname=gym /dbname=gym_recon /" -e 's/^jobs = .*/jobs = no/' "$VAR/gymd.conf" >"$conf"
 	"$GYM_BIN_DIR/gymctl" -c "$conf" migrate >/dev/null || die "gymctl migrate (gym_recon) failed"
 	t0=$SECONDS
-	psql_db gym_recon -v n="$RECON_N" -v day="$day" -f "$BENCH_DIR/sql/recon_load.sql"
+	psql_db gym_recon -v n="$RECON_N" -v day="$day" -v channel="$channel" \
+		-f "$BENCH_DIR/sql/recon_load.sql"
 	psql_db gym_recon -c CHECKPOINT >/dev/null
-	log "8. bill reconciliation: loaded in $((SECONDS - t0)) s"
-	"$HBIN/billrecon" "$(db_conninfo gym_recon)" "$RECON_N" "$day" >"$f" || die "billrecon failed"
+	log "8. bill reconciliation ($channel): loaded in $((SECONDS - t0)) s"
+	"$HBIN/billrecon" "$(db_conninfo gym_recon)" "$RECON_N" "$day" "$channel" >"$f" ||
+		die "billrecon $channel failed"
 	sed -i 's/^/BENCH /' "$f"
 	rate="$(calc "$(kv "$f" rows) / $(kv "$f" seconds)")"
 	crate="$(calc "$(kv "$f" rows) / $(kv "$f" copy_seconds)")"
-	row "8. bill reconciliation, a WeChat trade bill of $(fmt_int "$RECON_N") rows" \
+	row "8. bill reconciliation, $name of $(fmt_int "$RECON_N") rows" \
 		"$(fmt_int "$rate") rows/s ($(kv "$f" rows) rows in $(kv "$f" seconds) s, $(kv "$f" discrepancies) discrepancies)" \
 		">= 20,000 rows/s" \
 		"COPY of the same rows, $(fmt_int "$crate") rows/s ($(calc "$rate / $crate" | xargs printf '%.2f'))" \
 		"$(verdict "$rate" 20000 "$(kv "$f" rows)" "$RECON_N" 0 "$(kv "$f" discrepancies)")"
 	psql_db postgres -c "DROP DATABASE gym_recon WITH (FORCE)" >/dev/null
+}
+
+# s8_recon: WeChat's trade bill, then Alipay's.
+s8_recon() {
+	s8_recon_channel wechat "a WeChat trade bill"
+	s8_recon_channel alipay "an Alipay 业务明细"
 }
 
 # ---- 6. memory -------------------------------------------------------------------------
