@@ -8,12 +8,11 @@
  * what really happened:
  * - a day with payments, a partial refund and their fees (服务费)
  *   reconciles to zero discrepancies and is not fetched again unless forced;
- * - each injected discrepancy is found: missing here (a trade nobody here
- *   made, a payment confirmed only at Alipay), missing there (a payment, a
- *   refund), amount, status (a trade billed as revoked);
- * - a zip cut short and one whose data no longer matches its CRC fail the
- *   day with one bad_file discrepancy and leave the day before untouched;
- *   a whole bill later settles it;
+ * - the cases every channel passes (recon_cases.c), through Alipay: each
+ *   injected discrepancy is found (missing here, missing there, amount,
+ *   status: a trade billed as 撤销); a zip cut short and one whose data no
+ *   longer matches its CRC fail the day with one bad_file discrepancy and
+ *   leave the day before untouched, a whole bill later settles it;
  * - the daily job reconciles yesterday for both channels, once.
  */
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include "checkout.h"
 #include "integ.h"
 #include "pgtest.h"
+#include "recon_cases.h"
 #include "simtest.h"
 
 static struct gym_config cfg;
@@ -39,8 +39,6 @@ static char today[11], yesterday[11];
 static void
 setup(void)
 {
-	char buf[40];
-
 	simt_config(&cfg);
 	alit_config(&cfg);
 	memset(&pay, 0, sizeof(pay));
@@ -48,10 +46,7 @@ setup(void)
 	pay.cfg = &cfg;
 	simt_reset();
 	ck_assert_int_eq(alit_request("POST", "/sim/reset", "", NULL), 200);
-	gym_time_format_cst(gym_now_us(), buf, sizeof(buf));
-	snprintf(today, sizeof(today), "%.10s", buf);
-	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, buf, sizeof(buf));
-	snprintf(yesterday, sizeof(yesterday), "%.10s", buf);
+	recon_days(today, yesterday);
 }
 
 static void
@@ -95,8 +90,8 @@ paid(const char *openid, long long paid_at, int confirm, struct gym_order *o)
 		ck_assert_int_eq(gym_checkout_confirm(&pay, uid, o->order_id, &b), GYM_OK);
 }
 
-/* An operator refunds fen of the order (Alipay answers at once); its
- * out_refund_no into orn. */
+/* An operator refunds fen of the order (0: what is left; Alipay answers
+ * at once); its out_refund_no into orn. */
 static void
 refunded(const char *order_id, long long fen, char *orn, size_t len)
 {
@@ -109,25 +104,10 @@ refunded(const char *order_id, long long fen, char *orn, size_t len)
 	snprintf(orn, len, "%s", f.out_refund_no);
 }
 
-static long long
-count_kind(const char *kind, const char *otn)
-{
-	const char *p[2] = { kind, otn };
-
-	return pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies WHERE kind = $1 "
-	    "AND out_trade_no = $2 AND channel = 'alipay' AND resolved_at IS NULL", 2, p);
-}
-
 static enum gym_err
 recon(const char *date, int force, struct gym_recon_summary *s)
 {
 	return gym_recon_day(pay.db, &pay.channels, &cfg, GYM_CHANNEL_ALIPAY, date, force, s);
-}
-
-static void
-bill_faults(const char *json)
-{
-	ck_assert_int_eq(alit_request("POST", "/sim/bill-faults", json, NULL), 200);
 }
 
 START_TEST(clean_day)
@@ -173,109 +153,44 @@ START_TEST(clean_day)
 }
 END_TEST
 
+/* ---- the cases every channel passes (recon_cases.c), through Alipay ---- */
+
+static void
+ali_paid(struct gym_pay *p, const char *openid, long long paid_at, int confirm,
+    struct gym_order *o)
+{
+	(void)p;
+	paid(openid, paid_at, confirm, o);
+}
+
+static void
+ali_refunded(struct gym_pay *p, const char *order_id, char *orn, size_t len)
+{
+	(void)p;
+	refunded(order_id, 0, orn, len);
+}
+
+static void
+ali_bill_faults(const char *json)
+{
+	ck_assert_int_eq(alit_request("POST", "/sim/bill-faults", json, NULL), 200);
+}
+
+static const struct recon_driver alipay = {
+	GYM_CHANNEL_ALIPAY, ali_paid, ali_refunded, ali_bill_faults,
+	{ "{\"truncate\":true}", "{\"truncate\":false,\"corrupt\":true}" },
+	{ "BAD_FILE", "BAD_FILE" }, "{\"corrupt\":false}", "撤销",
+};
+
 START_TEST(each_discrepancy)
 {
-	struct gym_recon_summary s;
-	struct gym_order a, b, c, d, e, f;
-	char faults[512], orn[72];
-	const char *p[1] = { orn };
-
-	paid("ar-d-drop", 0, 1, &a);
-	paid("ar-d-amount", 0, 1, &b);
-	paid("ar-d-status", 0, 1, &c);
-	paid("ar-d-here", 0, 0, &d);		/* paid at Alipay, not confirmed here */
-	paid("ar-d-fine", 0, 1, &e);
-	paid("ar-d-refund", 0, 1, &f);
-	refunded(f.order_id, 20000, orn, sizeof(orn));
-	snprintf(faults, sizeof(faults), "{\"drop\":\"%s\",\"amount\":\"%s\",\"status\":\"%s\","
-	    "\"unknown\":true}", a.order_id, b.order_id, c.order_id);
-	bill_faults(faults);
-	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
-	ck_assert_str_eq(s.state, "done");
-	ck_assert_int_eq(count_kind("missing_there", a.order_id), 1);
-	ck_assert_int_eq(count_kind("amount_mismatch", b.order_id), 1);
-	ck_assert_int_eq(count_kind("status_mismatch", c.order_id), 1);
-	ck_assert_int_eq(count_kind("missing_here", d.order_id), 1);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'missing_here' AND out_trade_no LIKE 'SIMUNKNOWN%' "
-	    "AND (evidence->'bill'->>'amount_fen')::int = 20000 AND order_id IS NULL"), 1);
-	ck_assert_int_eq(s.discrepancies, 5);
-	ck_assert_int_eq(s.bill_rows, 7);	/* 6 paid - 1 dropped + 1 unknown + 1 refund */
-	p[0] = b.order_id;
-	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE out_trade_no = $1 AND bill_amount_fen = 20001 AND our_amount_fen = 20000", 1,
-	    p), 1);
-	p[0] = c.order_id;
-	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE out_trade_no = $1 AND bill_state = '撤销' AND our_state = 'paid'", 1, p), 1);
-	/* the refund left out of the bill, then billed a fen more */
-	snprintf(faults, sizeof(faults), "{\"drop\":\"%s\",\"amount\":\"\",\"status\":\"\","
-	    "\"unknown\":false}", orn);
-	bill_faults(faults);
-	ck_assert_int_eq(recon(today, 1, &s), GYM_OK);
-	p[0] = orn;
-	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'missing_there' AND out_refund_no = $1 AND resolved_at IS NULL", 1, p), 1);
-	ck_assert_int_eq(s.discrepancies, 2);	/* and d, still only at Alipay */
-	snprintf(faults, sizeof(faults), "{\"drop\":\"\",\"amount\":\"%s\"}", orn);
-	bill_faults(faults);
-	ck_assert_int_eq(recon(today, 1, &s), GYM_OK);
-	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'amount_mismatch' AND out_refund_no = $1 AND bill_amount_fen = 20001 "
-	    "AND resolved_at IS NULL", 1, p), 1);
-	ck_assert_int_eq(s.discrepancies, 2);
+	recon_case_each_discrepancy(&pay, &alipay);
 }
 END_TEST
 
 START_TEST(bad_files)
 {
-	struct gym_recon_summary s, y;
-	struct gym_order o1, o2;
-	char before[64], after[64];
-
-	paid("ar-bad-yday", (long long)time(NULL) - 86400, 1, &o1);
-	paid("ar-bad-today", 0, 1, &o2);
-	ck_assert_int_eq(recon(yesterday, 0, &y), GYM_OK);
-	ck_assert_str_eq(y.state, "done");
-	ck_assert_int_eq(y.bill_rows, 1);
-	ck_assert_int_eq(y.discrepancies, 0);
-	pgt_textp(pay.db, "SELECT finished_at::text || tries FROM recon_runs", 0, NULL, before,
-	    sizeof(before));
-
-	bill_faults("{\"truncate\":true}");
-	ck_assert_int_eq(recon(today, 0, &s), GYM_EUPSTREAM);
-	ck_assert_str_eq(s.state, "failed");
-	ck_assert_str_eq(s.error_code, "BAD_FILE");
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'bad_file' AND channel = 'alipay' AND resolved_at IS NULL "
-	    "AND evidence->>'error_code' = 'BAD_FILE'"), 1);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines l JOIN recon_runs r "
-	    "ON r.id = l.run_id WHERE r.state = 'failed'"), 0);
-
-	bill_faults("{\"truncate\":false,\"corrupt\":true}");
-	ck_assert_int_eq(recon(today, 0, &s), GYM_EUPSTREAM);
-	ck_assert_str_eq(s.state, "failed");
-	ck_assert_str_eq(s.error_code, "BAD_FILE");
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'bad_file' AND resolved_at IS NULL"), 1);
-
-	/* the day before: untouched */
-	ck_assert_int_eq(gym_recon_get(pay.db, GYM_CHANNEL_ALIPAY, yesterday, &y), GYM_OK);
-	ck_assert_str_eq(y.state, "done");
-	ck_assert_int_eq(y.bill_rows, 1);
-	pgt_textp(pay.db, "SELECT finished_at::text || tries FROM recon_runs "
-	    "WHERE state = 'done'", 0, NULL, after, sizeof(after));
-	ck_assert_str_eq(after, before);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines"), 1);
-
-	/* a whole bill: the day is done and the bad file settled */
-	bill_faults("{\"corrupt\":false}");
-	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
-	ck_assert_str_eq(s.state, "done");
-	ck_assert_int_eq(s.discrepancies, 0);
-	ck_assert_int_eq(s.bill_rows, 1);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'bad_file' AND resolved_at IS NOT NULL"), 1);
+	recon_case_bad_files(&pay, &alipay);
 }
 END_TEST
 

@@ -7,11 +7,10 @@
  * - a day with payments, a refund and their fees reconciles to zero
  *   discrepancies, with each line's fee and the fund-flow totals, and is
  *   not fetched again unless forced;
- * - each injected discrepancy is found: missing here (a trade nobody made,
- *   a payment confirmed only at WeChat), missing there, amount, status;
- * - a bill whose hash does not match and a truncated one fail the day,
- *   leave one bad_file discrepancy and leave the day before untouched; a
- *   whole bill later settles it;
+ * - each injected discrepancy is found, and a bill whose hash does not
+ *   match and a truncated one fail the day and leave the day before
+ *   untouched: the cases every channel passes (recon_cases.c), here
+ *   through WeChat;
  * - four processes reconciling the same day fetch and write it once.
  */
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "checkout.h"
 #include "integ.h"
 #include "pgtest.h"
+#include "recon_cases.h"
 #include "refunds.h"
 #include "simtest.h"
 
@@ -40,18 +40,13 @@ static char today[11], yesterday[11];
 static void
 setup(void)
 {
-	char buf[40];
-
 	simt_config(&cfg);
 	memset(&pay, 0, sizeof(pay));
 	pay.db = pgt_open();
 	pay.cfg = &cfg;
 	simt_reset();
 	simt_faults("{\"refund_delay_ms\":0}");
-	gym_time_format_cst(gym_now_us(), buf, sizeof(buf));
-	snprintf(today, sizeof(today), "%.10s", buf);
-	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, buf, sizeof(buf));
-	snprintf(yesterday, sizeof(yesterday), "%.10s", buf);
+	recon_days(today, yesterday);
 }
 
 static void
@@ -117,15 +112,6 @@ refunded(const char *order_id, char *orn, size_t len)
 	ck_abort_msg("refund %s never succeeded (%s)", orn, st);
 }
 
-static long long
-count_kind(const char *kind, const char *otn)
-{
-	const char *p[2] = { kind, otn };
-
-	return pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies WHERE kind = $1 "
-	    "AND out_trade_no = $2 AND resolved_at IS NULL", 2, p);
-}
-
 static enum gym_err
 recon(const char *date, int force, struct gym_recon_summary *s)
 {
@@ -181,105 +167,49 @@ START_TEST(clean_day)
 }
 END_TEST
 
+/* ---- the cases every channel passes (recon_cases.c), through WeChat ---- */
+
+static void
+wx_paid(struct gym_pay *p, const char *openid, long long paid_at, int confirm,
+    struct gym_order *o)
+{
+	char at[40];
+
+	(void)p;
+	if (paid_at != 0)
+		gym_time_format_cst(paid_at * 1000000, at, sizeof(at));
+	paid(openid, paid_at != 0 ? at : NULL, confirm, o);
+}
+
+static void
+wx_refunded(struct gym_pay *p, const char *order_id, char *orn, size_t len)
+{
+	(void)p;
+	refunded(order_id, orn, len);
+}
+
+static void
+wx_bill_faults(const char *json)
+{
+	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", json, NULL), 200);
+}
+
+static const struct recon_driver wechat = {
+	GYM_CHANNEL_WECHAT, wx_paid, wx_refunded, wx_bill_faults,
+	{ "{\"bad_hash\":true}", "{\"bad_hash\":false,\"truncate\":true}" },
+	{ "BAD_HASH", "BAD_FILE" }, "{\"truncate\":false}", "REVOKED",
+};
+
 START_TEST(each_discrepancy)
 {
-	struct gym_recon_summary s;
-	struct gym_order a, b, c, d, e, f;
-	char faults[512], orn[72];
-	const char *p[1] = { orn };
-
-	paid("rc-d-drop", NULL, 1, &a);
-	paid("rc-d-amount", NULL, 1, &b);
-	paid("rc-d-status", NULL, 1, &c);
-	paid("rc-d-here", NULL, 0, &d);		/* paid at WeChat, not confirmed here */
-	paid("rc-d-fine", NULL, 1, &e);
-	paid("rc-d-refund", NULL, 1, &f);
-	refunded(f.order_id, orn, sizeof(orn));
-	snprintf(faults, sizeof(faults), "{\"drop\":\"%s\",\"amount\":\"%s\",\"status\":\"%s\","
-	    "\"unknown\":true}", a.order_id, b.order_id, c.order_id);
-	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", faults, NULL), 200);
-	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
-	ck_assert_str_eq(s.state, "done");
-	ck_assert_int_eq(count_kind("missing_there", a.order_id), 1);
-	ck_assert_int_eq(count_kind("amount_mismatch", b.order_id), 1);
-	ck_assert_int_eq(count_kind("status_mismatch", c.order_id), 1);
-	ck_assert_int_eq(count_kind("missing_here", d.order_id), 1);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'missing_here' AND out_trade_no LIKE 'SIMUNKNOWN%' "
-	    "AND (evidence->'bill'->>'amount_fen')::int = 20000 AND order_id IS NULL"), 1);
-	ck_assert_int_eq(s.discrepancies, 5);
-	ck_assert_int_eq(s.bill_rows, 7);	/* 6 paid - 1 dropped + 1 unknown + 1 refund */
-	/* the amount's evidence: the bill's and ours */
-	p[0] = b.order_id;
-	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE out_trade_no = $1 AND bill_amount_fen = 20001 AND our_amount_fen = 20000", 1,
-	    p), 1);
-	/* a refund the bill leaves out, and one whose amount it changes */
-	snprintf(faults, sizeof(faults), "{\"drop\":\"%s\",\"amount\":\"\",\"status\":\"\","
-	    "\"unknown\":false}", orn);
-	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", faults, NULL), 200);
-	ck_assert_int_eq(recon(today, 1, &s), GYM_OK);
-	p[0] = orn;
-	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'missing_there' AND out_refund_no = $1 AND resolved_at IS NULL", 1, p), 1);
-	ck_assert_int_eq(count_kind("missing_here", d.order_id), 1);
-	ck_assert_int_eq(s.discrepancies, 2);
+	recon_case_each_discrepancy(&pay, &wechat);
 }
 END_TEST
 
 START_TEST(bad_files)
 {
-	struct gym_recon_summary s, y;
-	struct gym_order o1, o2;
-	char at[40], before[64], after[64];
-
-	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, at, sizeof(at));
-	paid("rc-bad-yday", at, 1, &o1);
-	paid("rc-bad-today", NULL, 1, &o2);
-	ck_assert_int_eq(recon(yesterday, 0, &y), GYM_OK);
-	ck_assert_str_eq(y.state, "done");
-	ck_assert_int_eq(y.bill_rows, 1);
-	ck_assert_int_eq(y.discrepancies, 0);
-	pgt_textp(pay.db, "SELECT finished_at::text || tries FROM recon_runs", 0, NULL, before,
-	    sizeof(before));
-
 	simt_faults("{}");
-	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", "{\"bad_hash\":true}", NULL), 200);
-	ck_assert_int_eq(recon(today, 0, &s), GYM_EUPSTREAM);
-	ck_assert_str_eq(s.state, "failed");
-	ck_assert_str_eq(s.error_code, "BAD_HASH");
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'bad_file' AND resolved_at IS NULL "
-	    "AND evidence->>'error_code' = 'BAD_HASH'"), 1);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines l JOIN recon_runs r "
-	    "ON r.id = l.run_id WHERE r.state = 'failed'"), 0);
-
-	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", "{\"bad_hash\":false,"
-	    "\"truncate\":true}", NULL), 200);
-	ck_assert_int_eq(recon(today, 0, &s), GYM_EUPSTREAM);
-	ck_assert_str_eq(s.state, "failed");
-	ck_assert_str_eq(s.error_code, "BAD_FILE");
-	/* one open bad_file discrepancy for the day, however often it fails */
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'bad_file' AND resolved_at IS NULL"), 1);
-
-	/* the day before: untouched */
-	ck_assert_int_eq(gym_recon_get(pay.db, GYM_CHANNEL_WECHAT, yesterday, &y), GYM_OK);
-	ck_assert_str_eq(y.state, "done");
-	ck_assert_int_eq(y.bill_rows, 1);
-	pgt_textp(pay.db, "SELECT finished_at::text || tries FROM recon_runs "
-	    "WHERE state = 'done'", 0, NULL, after, sizeof(after));
-	ck_assert_str_eq(after, before);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines"), 1);
-
-	/* a whole bill: the day is done and the bad file settled */
-	ck_assert_int_eq(simt_ctl("POST", "/sim/bill-faults", "{\"truncate\":false}", NULL), 200);
-	ck_assert_int_eq(recon(today, 0, &s), GYM_OK);
-	ck_assert_str_eq(s.state, "done");
-	ck_assert_int_eq(s.discrepancies, 0);
-	ck_assert_int_eq(s.bill_rows, 1);
-	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_discrepancies "
-	    "WHERE kind = 'bad_file' AND resolved_at IS NOT NULL"), 1);
+	recon_case_bad_files(&pay, &wechat);
 }
 END_TEST
 
