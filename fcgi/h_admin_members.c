@@ -1,8 +1,10 @@
 /*
  * h_admin_members.c: operators find a parent and see what they have (issue
- * 15): GET /admin/members?phone=... (the parents who registered a trial with
- * that phone, found by its search hash; names are sealed, so a child's name
- * is found through the order list) and GET /admin/members/{user_id} (the
+ * 15): GET /admin/members?phone=... or ?name=... (the parents who registered
+ * with that phone, found by its search hash, or a child whose name contains
+ * that text, among the newest registrations; each with the child and phone
+ * of the order that matched, masked for auditors; lib/member_find.c) and
+ * GET /admin/members/{user_id} (the
  * membership, credits by lot, upcoming member bookings, the first page of
  * payments and the credit ledger, newest first).  Auditors and operators.
  */
@@ -12,40 +14,87 @@
 
 #include "handlers.h"
 #include "haccount.h"
+#include "crypto.h"
 #include "hutil.h"
+#include "member_find.h"
 #include "pii.h"
 #include "products.h"
 #include "registration.h"
 
-#define MEMBERS_MAX 20
+#define MEMBER_NAME_MAX 64		/* bytes of a name searched for */
 #define LEDGER_MAX 200
 #define HISTORY_SIZE 50
+
+/* The search: ?phone= (11 digits) or ?name= (part of a child's name);
+ * exactly one.  GYM_OK with the matches, or GYM_EINVAL naming the field. */
+static enum gym_err
+find(struct gym_req *req, struct gym_resp *resp, struct gym_member_match *out, int *n)
+{
+	char phone[64], name[MEMBER_NAME_MAX + 2], index[65], *q = name;
+	int by_phone = gym_h_query(req, "phone", phone, sizeof(phone));
+	int by_name = gym_h_query(req, "name", name, sizeof(name));
+	size_t len;
+
+	*n = 0;
+	if (by_phone == by_name)
+		return gym_h_bad(resp, by_phone ? "name" : "phone");
+	if (by_phone) {
+		if (!gym_registration_phone_ok(phone))
+			return gym_h_bad(resp, "phone");
+		gym_pii_index(&req->ctx->cfg->pii, phone, index);
+		return gym_member_find_by_phone(req->ctx->db, index, out, GYM_MEMBER_FIND_MAX, n);
+	}
+	while (*q == ' ')
+		q++;
+	while ((len = strlen(q)) > 0 && q[len - 1] == ' ')
+		q[len - 1] = '\0';
+	if (len == 0 || len > MEMBER_NAME_MAX)
+		return gym_h_bad(resp, "name");
+	return gym_member_find_by_child(req->ctx->db, &req->ctx->cfg->pii, q, out,
+	    GYM_MEMBER_FIND_MAX, n);
+}
 
 enum gym_err
 gym_h_admin_member_find(struct gym_req *req, struct gym_resp *resp)
 {
-	long long ids[MEMBERS_MAX];
-	char phone[64], index[65];
+	struct gym_member_match found[GYM_MEMBER_FIND_MAX];
+	struct gym_registration *regs = NULL, m;
+	const char *ids[GYM_MEMBER_FIND_MAX];
+	int n, opened[GYM_MEMBER_FIND_MAX], auditor = req->operator_role < 2;
 	cJSON *o, *a;
-	int n;
 	enum gym_err e;
 
-	if (!gym_h_query(req, "phone", phone, sizeof(phone)) || !gym_registration_phone_ok(phone)) {
-		snprintf(resp->err_field, sizeof(resp->err_field), "phone");
-		return GYM_EINVAL;
-	}
-	gym_pii_index(&req->ctx->cfg->pii, phone, index);
-	if ((e = gym_member_find_by_phone(req->ctx->db, index, ids, MEMBERS_MAX, &n)) != GYM_OK)
+	if ((e = find(req, resp, found, &n)) != GYM_OK)
 		return e;
+	if ((regs = calloc(GYM_MEMBER_FIND_MAX, sizeof(*regs))) == NULL)
+		return GYM_ENOMEM;
+	for (int i = 0; i < n; i++)
+		ids[i] = found[i].order_id;
+	if (n > 0 && (e = gym_registration_get_many(req->ctx->db, &req->ctx->cfg->pii, ids, n,
+	    regs, opened)) != GYM_OK)
+		goto out;
 	o = cJSON_CreateObject();
 	a = cJSON_AddArrayToObject(o, "members");
 	for (int i = 0; i < n; i++) {
-		cJSON *m = cJSON_CreateObject();
+		cJSON *x = cJSON_CreateObject();
 
-		cJSON_AddNumberToObject(m, "user_id", (double)ids[i]);
-		cJSON_AddItemToArray(a, m);
+		cJSON_AddNumberToObject(x, "user_id", (double)found[i].user_id);
+		cJSON_AddStringToObject(x, "order_id", found[i].order_id);
+		memset(&m, 0, sizeof(m));
+		if (opened[i]) {
+			gym_registration_mask(&regs[i], &m);
+			cJSON_AddStringToObject(x, "child_name", auditor ? m.child_name :
+			    regs[i].child_name);
+			cJSON_AddStringToObject(x, "parent_phone", auditor ? m.parent_phone :
+			    regs[i].parent_phone);
+		}
+		cJSON_AddItemToArray(a, x);
 	}
-	return gym_resp_json(resp, 200, o);
+	e = gym_resp_json(resp, 200, o);
+out:
+	gym_wipe(regs, GYM_MEMBER_FIND_MAX * sizeof(*regs));
+	free(regs);
+	return e;
 }
 
 static cJSON *

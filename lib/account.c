@@ -175,9 +175,6 @@ gym_payment_history(struct gym_db *db, long long user_id, int page, int size,
 	return GYM_OK;
 }
 
-static struct gym_stmt st_by_phone = { "member_by_phone",
-	"SELECT DISTINCT o.user_id FROM order_registrations r JOIN payment_orders o "
-	"ON o.order_id = r.order_id WHERE r.phone_index = $1 ORDER BY o.user_id DESC LIMIT $2::int", 0 };
 static struct gym_stmt st_user = { "member_exists",
 	"SELECT 1 FROM users WHERE id = $1::bigint", 0 };
 static struct gym_stmt st_ledger = { "member_ledger",
@@ -186,26 +183,6 @@ static struct gym_stmt st_ledger = { "member_ledger",
 	US("c.created_at") " AS created_us, " US("l.expires_at") " AS expires_us "
 	"FROM credit_ledger c JOIN credit_lots l ON l.id = c.lot_id WHERE c.user_id = $1::bigint "
 	"ORDER BY c.id DESC LIMIT $2::int", 0 };
-
-enum gym_err
-gym_member_find_by_phone(struct gym_db *db, const char *phone_index, long long *ids, int max,
-    int *n)
-{
-	char lim[16];
-	const char *p[2] = { phone_index, lim };
-	PGresult *r;
-	enum gym_err e;
-
-	*n = 0;
-	snprintf(lim, sizeof(lim), "%d", max);
-	if ((e = gym_db_ensure(db)) != GYM_OK || (e = gym_db_exec(db, &st_by_phone, 2, p, &r)) !=
-	    GYM_OK)
-		return e;
-	for (int i = 0; i < PQntuples(r) && i < max; i++, (*n)++)
-		ids[i] = gym_db_get_ll(r, i, "user_id");
-	PQclear(r);
-	return GYM_OK;
-}
 
 enum gym_err
 gym_member_ledger(struct gym_db *db, long long user_id, struct gym_ledger_row *rows, int max,

@@ -175,10 +175,8 @@ struct gym_history_item {
 enum gym_err gym_payment_history(struct gym_db *, long long user_id, int page, int size,
     struct gym_history_item *out, int *n, long long *total);
 
-/* Operators' lookup (account.c): the parents who registered a trial with the
- * phone whose search hash is phone_index (gym_pii_index), newest first, up
- * to max ids; and
- * a parent's credit ledger, newest first (GYM_ENOTFOUND: no such parent). */
+/* Operators' lookup (account.c; finding the parent: member_find.h): a
+ * parent's credit ledger, newest first (GYM_ENOTFOUND: no such parent). */
 struct gym_ledger_row {
 	long long id, lot_id;
 	char kind[12];
@@ -188,8 +186,6 @@ struct gym_ledger_row {
 	char reason[604];
 	int64_t created_at, expires_at;	/* the row's time; its lot's expiry */
 };
-enum gym_err gym_member_find_by_phone(struct gym_db *, const char *phone_index, long long *ids,
-    int max, int *n);
 enum gym_err gym_member_ledger(struct gym_db *, long long user_id, struct gym_ledger_row *,
     int max, int *n);
 

@@ -552,6 +552,29 @@ async function consoleProducts(page) {
 	ok('console creates class pack ' + id + ' (¥888.00, 10 credits) and takes it off sale');
 }
 
+/* The front desk finds the demo parent by phone and sees the refunded trial
+ * in the parent's payments. */
+async function consoleMember(page, orderId) {
+	await page.click('a[data-nav="members"]');
+	await page.waitFor(visible('#members-search'), 'the members search');
+	await page.type('#members-q', '13800138000');
+	await page.click('#members-search button[type="submit"]');
+	const row = `#members-found tr[data-order="${orderId}"]`;
+	await page.waitFor(`!!document.querySelector(${JSON.stringify(row)})`, 'the parent found by phone',
+	    10000);
+	const text = await page.text(row);
+	assert(text.includes('王小明') && text.includes('13800138000'), 'the parent row: ' + text);
+	await page.click(row + ' button');
+	const pay = `#member-payments tr[data-order="${orderId}"]`;
+	await page.waitFor(visible('#member-detail') + ` && !!document.querySelector(${JSON.stringify(pay)})`,
+	    'the parent\'s payments', 10000);
+	const p = await page.text(pay);
+	assert(p.includes('体验课') && p.includes('已退款') && p.includes('¥200.00'), 'the payment row: ' + p);
+	assert((await page.text('#member-membership')) === '无有效会籍' &&
+	    (await page.text('#member-balance')) === '0', 'no membership, no credits');
+	ok('console finds the parent by phone (会员) and shows the refunded trial in the payments');
+}
+
 async function main() {
 	const name = '浏览器测试课 ' + crypto.randomBytes(3).toString('hex');
 	let browser = null;
@@ -583,6 +606,7 @@ async function main() {
 		await consoleAudit(con, orderId);
 		await consoleRoster(con, sid, orderId);
 		await consoleProducts(con);
+		await consoleMember(con, orderId);
 		await consoleReports(con);
 		const phone = await browser.newPage();
 		where = phone;

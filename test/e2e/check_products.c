@@ -492,8 +492,56 @@ START_TEST(products_member_lookup)
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.json, "members"), 0);
 	ck_assert_int_eq((long long)num(m, "user_id"), uid);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "order_id")), oid);
+	/* an auditor sees the child and the phone masked */
+	ck_assert_str_ne(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "child_name")),
+	    "王小明");
+	ck_assert_str_ne(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+	    "parent_phone")), "13800138000");
 	e2e_request("GET", E2E_API "/admin/members?phone=12", op, NULL, NULL, &r);
 	ck_assert_int_eq(r.status, 400);
+	/* by part of a child's name: found once, with that child's order; an
+	 * operator sees the name and the phone */
+	{
+		char child[64], q[200], body2[400], oid2[40], opw[64], tok2[E2E_TOKEN_MAX];
+		long long sid = e2e_schedule(5), uid2 = e2e_user("prod-lookup-name", tok2);
+
+		e2e_uniq("林小雨", child, sizeof(child));
+		snprintf(body2, sizeof(body2), "{\"child_name\":\"%s\",\"child_birth_date\":"
+		    "\"2018-02-03\",\"parent_phone\":\"13900139001\",\"course_schedule_id\":%lld,"
+		    "\"reservation_id\":%lld}", child, sid, e2e_hold(tok2, sid));
+		e2e_request("POST", E2E_API "/payment/orders/create", tok2, body2, NULL, &r);
+		ck_assert_msg(r.status == 201, "%ld %s", r.status, r.body);
+		snprintf(oid2, sizeof(oid2), "%s", e2e_str(&r, "order_id"));
+		e2e_operator("prod-lookup-op2", "operator", opw, sizeof(opw));
+		/* the name's tail after "林小雨-": what a front desk types, URL-encoded */
+		snprintf(q, sizeof(q), E2E_API "/admin/members?name=%s", strchr(child, '-') + 1);
+		e2e_request("GET", q, opw, NULL, NULL, &r);
+		ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+		ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r.json,
+		    "members")), 1);
+		m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.json, "members"), 0);
+		ck_assert_int_eq((long long)num(m, "user_id"), uid2);
+		ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+		    "order_id")), oid2);
+		ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+		    "child_name")), child);
+		ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m,
+		    "parent_phone")), "13900139001");
+		e2e_request("GET", E2E_API "/admin/members?name=%E6%9E%97%E5%B0%8F%E9%9B%A8-0-0-0",
+		    opw, NULL, NULL, &r);
+		ck_assert_msg(r.status == 200 && cJSON_GetArraySize(
+		    cJSON_GetObjectItemCaseSensitive(r.json, "members")) == 0, "%ld %s", r.status,
+		    r.body);
+		/* neither, or both: 400 naming the field */
+		e2e_request("GET", E2E_API "/admin/members", opw, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 400);
+		e2e_request("GET", E2E_API "/admin/members?name=%20%20", opw, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 400);
+		e2e_request("GET", E2E_API "/admin/members?phone=13800138000&name=a", opw, NULL,
+		    NULL, &r);
+		ck_assert_int_eq(r.status, 400);
+	}
 	snprintf(path, sizeof(path), E2E_API "/admin/members/%lld", uid);
 	e2e_request("GET", path, op, NULL, NULL, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
