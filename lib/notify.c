@@ -63,8 +63,6 @@ static struct gym_stmt st_facts = { "notify_order_facts",
 	"SELECT o.user_id, coalesce(s.course_name, p.name) AS course_name, "
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us, "
 	"o.course_schedule_id IS NULL AS product, o.amount_fen, "
-	"(SELECT coalesce(sum(f.amount_fen), 0) FROM refunds f WHERE f.order_id = o.order_id "
-	" AND f.status = 'success') AS refunded_fen, "
 	"(extract(epoch FROM coalesce((SELECT max(m.ends_at) FROM membership_periods m "
 	" WHERE m.order_id = o.order_id), (SELECT l.expires_at FROM credit_lots l "
 	" WHERE l.order_id = o.order_id))) * 1000000)::bigint AS until_us "
@@ -75,7 +73,13 @@ static struct gym_stmt st_insert = { "notify_insert",
 	"INSERT INTO parent_notifications (user_id, order_id, kind, template_id, data, status, "
 	"attempts, next_attempt_at, created_at) VALUES ($1::bigint, $2, $3, $4, $5::jsonb, "
 	"'pending', 0, $6::timestamptz, $6::timestamptz) "
-	"ON CONFLICT (order_id, kind) WHERE kind <> 'class_rescheduled' DO NOTHING RETURNING id", 0 };
+	"ON CONFLICT (order_id, kind) WHERE kind NOT IN ('class_rescheduled', 'refund_done') "
+	"DO NOTHING RETURNING id", 0 };
+static struct gym_stmt st_insert_refund = { "notify_insert_refund",
+	"INSERT INTO parent_notifications (user_id, order_id, kind, template_id, data, status, "
+	"attempts, next_attempt_at, created_at, refund_id) VALUES ($1::bigint, $2, $3, $4, "
+	"$5::jsonb, 'pending', 0, $6::timestamptz, $6::timestamptz, $7::bigint) "
+	"ON CONFLICT (refund_id) WHERE kind = 'refund_done' DO NOTHING RETURNING id", 0 };
 static struct gym_stmt st_waitlist_facts = { "notify_waitlist_facts",
 	"SELECT w.user_id, s.course_name, "
 	"(extract(epoch FROM s.starts_at) * 1000000)::bigint AS starts_us, "
@@ -326,13 +330,15 @@ out:
 	return text;
 }
 
-enum gym_err
-gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_notify_kind k,
-    const char *order_id, const char *detail)
+/* An order's message of kind k; for a refund's (refund_id not 0) with
+ * that refund's amount, keyed by the refund. */
+static enum gym_err
+enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_notify_kind k,
+    const char *order_id, long long refund_id, long long refund_fen, const char *detail)
 {
-	char uid[24], now[40], snap[160], course[404];
+	char uid[24], now[40], snap[160], course[404], rid[24];
 	const char *pf[1] = { order_id };
-	const char *pi[6] = { uid, order_id, NULL, NULL, NULL, now };
+	const char *pi[7] = { uid, order_id, NULL, NULL, NULL, now, rid };
 	struct gym_audit au = { "notification", "message_queued", order_id, 0, 0, NULL,
 	    "pending", snap };
 	PGresult *r = NULL;
@@ -361,10 +367,10 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	snprintf(course, sizeof(course), "%s", gym_db_get(r, 0, "course_name"));
 	starts_us = gym_db_get_ll(r, 0, "starts_us");
 	until_us = gym_db_get_ll(r, 0, "until_us");
-	/* a trial's refund says the trial's price (as before); a product's
-	 * what it paid, or for a refund what has come back so far */
-	amount_fen = !product ? 0 : k == GYM_NOTIFY_REFUND_DONE ?
-	    gym_db_get_ll(r, 0, "refunded_fen") : gym_db_get_ll(r, 0, "amount_fen");
+	/* a refund says its own amount; a product's other message what was
+	 * paid (a trial's, the trial's price) */
+	amount_fen = refund_id != 0 ? refund_fen : !product ? 0 :
+	    gym_db_get_ll(r, 0, "amount_fen");
 	PQclear(r);
 	r = NULL;
 	if ((data = build_data(k, &tpls[k], course, starts_us, until_us, amount_fen, detail)) ==
@@ -374,7 +380,9 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	pi[2] = kind_names[k];
 	pi[3] = tpls[k].id;
 	pi[4] = data;
-	e = gym_db_exec(db, &st_insert, 6, pi, &r);
+	snprintf(rid, sizeof(rid), "%lld", refund_id);
+	e = refund_id != 0 ? gym_db_exec(db, &st_insert_refund, 7, pi, &r) :
+	    gym_db_exec(db, &st_insert, 6, pi, &r);
 	free(data);
 	if (e != GYM_OK)
 		return e;
@@ -386,6 +394,22 @@ gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_n
 	    gym_db_get(r, 0, "id"), kind_names[k]);
 	PQclear(r);
 	return gym_audit_write(db, actor, &au);
+}
+
+enum gym_err
+gym__notify_enqueue(struct gym_db *db, const struct gym_actor *actor, enum gym_notify_kind k,
+    const char *order_id, const char *detail)
+{
+	if (k == GYM_NOTIFY_REFUND_DONE)
+		return GYM_EINVAL;	/* a refund's is keyed by the refund */
+	return enqueue(db, actor, k, order_id, 0, 0, detail);
+}
+
+enum gym_err
+gym__notify_enqueue_refund(struct gym_db *db, const struct gym_actor *actor,
+    const char *order_id, long long refund_id, long long amount_fen, const char *reason)
+{
+	return enqueue(db, actor, GYM_NOTIFY_REFUND_DONE, order_id, refund_id, amount_fen, reason);
 }
 
 enum gym_err

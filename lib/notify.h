@@ -69,8 +69,9 @@ const char *gym_notify_kind_name(enum gym_notify_kind);
  *   template_expiring:  product name, when it runs out    (default thing1 time2)
  *   template_purchased: product name, amount paid, valid until (default thing1 amount2 time3)
  * A product order (membership or class pack) is named by its product; its
- * refund is told with template_refunded (product name, amount refunded so
- * far, reason), once per order like every order's message.
+ * refunds are told with template_refunded (product name, that refund's
+ * amount, reason).  Every message is once per order, but a refund's
+ * (refund_done), which is once per refund.
  * A value is cut to its key's limit (thing 20 characters, phrase 5, ...).
  * An unset or empty template turns its kinds off (nothing is enqueued).
  * GYM_EINVAL (logged; that template is off) for a malformed value.
@@ -82,12 +83,17 @@ int gym_notify_enabled(enum gym_notify_kind);
 /*
  * Internal to libgym: enqueue one message about order_id for its parent,
  * inside the caller's transaction (with its audit row).  detail is the
- * refund reason for GYM_NOTIFY_REFUND_DONE (NULL: a default), unused
- * otherwise.  GYM_OK without a row when the kind is off or the order
- * already has its message of this kind.
+ * reason of a class's cancel (NULL: a default), unused otherwise.  GYM_OK
+ * without a row when the kind is off or the order already has its message
+ * of this kind; GYM_EINVAL for GYM_NOTIFY_REFUND_DONE (use
+ * gym__notify_enqueue_refund).
  */
 enum gym_err gym__notify_enqueue(struct gym_db *, const struct gym_actor *,
     enum gym_notify_kind, const char *order_id, const char *detail);
+/* A refund's message (GYM_NOTIFY_REFUND_DONE): refund_id's amount and the
+ * reason, once per refund (a second answer adds nothing). */
+enum gym_err gym__notify_enqueue_refund(struct gym_db *, const struct gym_actor *,
+    const char *order_id, long long refund_id, long long amount_fen, const char *reason);
 /* The same for a waitlist offer (GYM_NOTIFY_WAITLIST_OFFER), which has no
  * order: one message per waitlist entry, naming the offer's hold and when
  * it lapses. */

@@ -615,8 +615,8 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 		snprintf(a->outcome, sizeof(a->outcome), "success");
 		if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, NULL, 0)) != GYM_OK)
 			return e;
-		return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id,
-		    f->reason);
+		return gym__notify_enqueue_refund(db, a->actor, f->order_id, f->id,
+		    f->amount_fen, f->reason);
 	}
 	if ((e = gym_db_exec(db, &st_refunded, 1, p, &r)) != GYM_OK)
 		return e;
@@ -632,8 +632,8 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 		if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, "partial", 1)) !=
 		    GYM_OK)
 			return e;
-		return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id,
-		    f->reason);
+		return gym__notify_enqueue_refund(db, a->actor, f->order_id, f->id,
+		    f->amount_fen, f->reason);
 	}
 	if ((order_status == GYM_ORDER_REFUNDING || order_status == GYM_ORDER_PAID) &&
 	    (e = gym__order_set_status(db, a->actor, f->order_id, order_status,
@@ -645,7 +645,8 @@ apply_success(struct gym_db *db, struct apply_arg *a, struct gym_refund *f,
 	if ((e = audit_refund(db, a->actor, f, "refund_succeeded", old, "seat_freed",
 	    freed)) != GYM_OK)
 		return e;
-	return gym__notify_enqueue(db, a->actor, GYM_NOTIFY_REFUND_DONE, f->order_id, f->reason);
+	return gym__notify_enqueue_refund(db, a->actor, f->order_id, f->id, f->amount_fen,
+	    f->reason);
 }
 
 static enum gym_err

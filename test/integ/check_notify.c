@@ -247,6 +247,7 @@ END_TEST
 
 struct enqueue_arg {
 	const char *order_id;
+	long long refund_id;
 	enum gym_err result;
 };
 
@@ -256,8 +257,8 @@ enqueue_then(struct gym_db *d, void *v)
 	struct enqueue_arg *a = v;
 	enum gym_err e;
 
-	if ((e = gym__notify_enqueue(d, &pgt_actor_system, GYM_NOTIFY_REFUND_DONE, a->order_id,
-	    "课程取消")) != GYM_OK)
+	if ((e = gym__notify_enqueue_refund(d, &pgt_actor_system, a->order_id, a->refund_id,
+	    20000, "课程取消")) != GYM_OK)
 		return e;
 	return a->result;
 }
@@ -266,19 +267,27 @@ START_TEST(test_enqueue_rolls_back)
 {
 	struct gym_order o;
 	struct enqueue_arg a;
-	char v[256];
+	char v[256], rid[24];
+	const char *p[1] = { NULL };
 	long long sid, u;
 
 	sid = class_2030("Trial class");
 	new_order("o-notify-rollback", sid, &u, &o);
+	p[0] = o.order_id;
+	pgt_textp(db, "INSERT INTO refunds (out_refund_no, order_id, attempt, amount_fen, reason, "
+	    "initiated_by, order_status_before, status, created_at, updated_at, completed_at) "
+	    "VALUES ('RFrb' || substr($1, 4), $1, 1, 20000, '课程取消', 'system', 'paid', 'success', "
+	    "now(), now(), now()) RETURNING id", 1, p, rid, sizeof(rid));
 	/* the change fails after the enqueue: no message */
 	a.order_id = o.order_id;
+	a.refund_id = atoll(rid);
 	a.result = GYM_ECONFLICT;
 	ck_assert_int_eq(gym_db_tx(db, enqueue_then, &a), GYM_ECONFLICT);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM parent_notifications"), 0);
 	ck_assert_int_eq(pgt_count(db, "SELECT count(*) FROM payment_audit_log WHERE "
 	    "entity = 'notification'"), 0);
-	/* it commits: one message, with the detail as its reason */
+	/* it commits: one message, with the detail as its reason; the same
+	 * refund again adds none */
 	a.result = GYM_OK;
 	ck_assert_int_eq(gym_db_tx(db, enqueue_then, &a), GYM_OK);
 	ck_assert_int_eq(gym_db_tx(db, enqueue_then, &a), GYM_OK);

@@ -794,6 +794,24 @@ START_TEST(test_product_messages)
 		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
 		    "order_id = $1", 1, pp), 2);
 	}
+	/* a second part: a message of its own, with its own amount (told twice
+	 * over by WeChat: still one) */
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, m.order_id, "再退一部分", 3000,
+	    1, &f, &created), GYM_OK);
+	refund_succeeds(&m, &f);
+	refund_answer(&m, &f, "duplicate");
+	{
+		char rid[24];
+		const char *pp[2] = { m.order_id, rid };
+
+		snprintf(rid, sizeof(rid), "%lld", f.id);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1 AND kind = 'refund_done'", 1, pp), 2);
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM parent_notifications WHERE "
+		    "order_id = $1 AND kind = 'refund_done' AND refund_id = $2::bigint "
+		    "AND data->'amount2'->>'value' = '30.00元' "
+		    "AND data->'thing3'->>'value' = '再退一部分'", 2, pp), 1);
+	}
 	/* off: a purchase queues nothing */
 	ck_assert_int_eq(gym_notify_configure(&off), GYM_OK);
 	buy(uid, pack, 0, &k, "paid");
