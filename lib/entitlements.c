@@ -186,13 +186,15 @@ static struct gym_stmt st_rev_order = { "reverse_order",
 	" AND f.status = 'success') AS refunded "
 	"FROM payment_orders o JOIN products p ON p.id = o.product_id WHERE o.order_id = $1", 0 };
 /* The order's period loses the refunded share of its length ($2 of the $3
- * still paid for), but
- * never ends before it starts or before now ($4); wholly gone, it is
- * superseded.  Returns how far it moved back (shift) and its old end. */
+ * still paid for), but never ends before it starts or before now ($4), and
+ * never later than it did (a period an upgrade cut short ended before now:
+ * it stays so); wholly gone, it is superseded.  Returns how far it moved
+ * back (shift) and its old end. */
 static struct gym_stmt st_rev_period = { "reverse_period",
-	"WITH p AS (SELECT id, starts_at, ends_at, greatest(ends_at - make_interval(secs => "
-	" extract(epoch FROM ends_at - starts_at) * $2::bigint / $3::bigint), starts_at, "
-	" $4::timestamptz) AS new_end FROM membership_periods WHERE order_id = $1 "
+	"WITH p AS (SELECT id, starts_at, ends_at, least(ends_at, greatest(ends_at - "
+	" make_interval(secs => extract(epoch FROM ends_at - starts_at) * $2::bigint / "
+	" $3::bigint), starts_at, $4::timestamptz)) AS new_end FROM membership_periods "
+	" WHERE order_id = $1 "
 	" AND status = 'active' FOR UPDATE) "
 	"UPDATE membership_periods m SET "
 	"ends_at = CASE WHEN p.new_end > m.starts_at THEN p.new_end ELSE m.ends_at END, "

@@ -269,7 +269,10 @@ apply_product(struct gym_db *db, struct pay_arg *a)
 		return e;
 	e = atoi(PQcmdTuples(r)) == 1 ? GYM_OK : GYM_ECONFLICT;	/* locked: cannot be 0 */
 	PQclear(r);
-	if (e != GYM_OK || (e = gym__product_fulfil(db, a->actor, a->order_id, &stale)) != GYM_OK)
+	/* paid, in the order's trail whatever follows (a stale upgrade's
+	 * refunding next) */
+	if (e != GYM_OK || (e = gym_audit_write(db, a->actor, &ao)) != GYM_OK ||
+	    (e = gym__product_fulfil(db, a->actor, a->order_id, &stale)) != GYM_OK)
 		return e;
 	if (stale) {
 		set_txn(a, GYM_TXN_LATE_REFUNDED);
@@ -280,8 +283,7 @@ apply_product(struct gym_db *db, struct pay_arg *a)
 	} else {
 		set_txn(a, was_pending ? GYM_TXN_PAID : GYM_TXN_LATE_PAID);
 		/* the parent is told what was bought and until when */
-		if ((e = gym_audit_write(db, a->actor, &ao)) != GYM_OK ||
-		    (e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PURCHASED, a->order_id,
+		if ((e = gym__notify_enqueue(db, a->actor, GYM_NOTIFY_PURCHASED, a->order_id,
 		    NULL)) != GYM_OK)
 			return e;
 	}

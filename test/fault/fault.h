@@ -45,7 +45,7 @@
 	X(abandoned) X(steals) X(classes_added) X(refunds_asked) X(refunds_acked) \
 	X(refund_refused) X(waitlist_joined) X(waitlist_offers) X(waitlist_left) X(acks) \
 	X(classes_cancelled) X(alipay_prepays) X(alipay_payments) \
-	X(product_passes) X(product_orders) X(product_paid_seen) X(renewals) \
+	X(product_passes) X(product_orders) X(product_paid_seen) X(renewals) X(upgrades) \
 	X(member_bookings) X(member_refused) X(member_cancels) X(product_refunds_acked) \
 	X(product_refund_refused) X(balances_seen) X(regular_added)
 
@@ -81,6 +81,7 @@ struct fault_shared {
 	struct fault_pool regular;		/* members' classes, FAULT_REGULAR_CAPACITY */
 	long long membership_id, pack_id;	/* the products the clients buy */
 	long long membership_fen, pack_fen;
+	long long upgrade_id;			/* a dearer plan of the same length */
 	char runid[32];				/* makes login codes unique per run */
 	char operator_token[512];		/* gymctl operator add, for refunds */
 };

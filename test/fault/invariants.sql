@@ -821,7 +821,8 @@ SELECT a.id AS order_id, a.ref AS product_id, o.product_id AS order_product
 
 -- invariant: ack_product_paid_lost
 -- A product order a client saw paid is paid (or refunded since), with its
--- applied transaction and its one period or lot.
+-- applied transaction and its one period or lot (an upgrade that came too
+-- late has none: it waits for an operator, upgrade_stale).
 SELECT a.id AS order_id, o.status, t.outcome
   FROM fault_acks a
   LEFT JOIN payment_orders o ON o.order_id = a.id
@@ -829,8 +830,9 @@ SELECT a.id AS order_id, o.status, t.outcome
  WHERE a.kind = 'product_paid'
    AND (o.status IS NULL OR o.status NOT IN ('paid', 'refunding', 'refunded')
         OR t.outcome IS NULL OR t.outcome NOT IN ('paid', 'late_paid')
-        OR (SELECT count(*) FROM membership_periods m WHERE m.order_id = a.id) +
-           (SELECT count(*) FROM credit_lots l WHERE l.order_id = a.id) <> 1);
+        OR (o.attention_reason IS DISTINCT FROM 'upgrade_stale'
+            AND (SELECT count(*) FROM membership_periods m WHERE m.order_id = a.id) +
+                (SELECT count(*) FROM credit_lots l WHERE l.order_id = a.id) <> 1));
 
 -- invariant: ack_member_booking_lost
 -- Every member booking a client was given exists, paid as it asked (a

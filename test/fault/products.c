@@ -8,7 +8,9 @@
  * One client pass in four is a product pass: a new parent buys the pack
  * or the membership (paid like a trial: WeChat's JSAPI or NATIVE, or
  * Alipay's QR), one time in three a second one (a renewal, or a second
- * pack), then books regular classes with the credits or the membership,
+ * pack); a member then upgrades to the dearer plan one time in three
+ * (paying the difference for the time left; the period keeps its end),
+ * then books regular classes with the credits or the membership,
  * one more than the credits allow now and then, and cancels some of them.
  * One time in four an operator refunds one of the parent's orders: in part
  * (a third), sometimes followed by the rest, or in full.  When every answer
@@ -62,7 +64,12 @@ fault_products_setup(void)
 	snprintf(key, sizeof(key), "fault-%s-pack", fault_sh->runid);
 	fault_sh->pack_id = admin_create(FAULT_API "/admin/products", body, key, 12);
 	fault_sh->pack_fen = 45000;
-	return fault_sh->membership_id > 0 && fault_sh->pack_id > 0 ? 0 : -1;
+	snprintf(body, sizeof(body), "{\"kind\":\"membership\",\"name\":\"fault-%s 月卡 Plus\","
+	    "\"price_fen\":60000,\"days\":30}", fault_sh->runid);
+	snprintf(key, sizeof(key), "fault-%s-upgrade", fault_sh->runid);
+	fault_sh->upgrade_id = admin_create(FAULT_API "/admin/products", body, key, 12);
+	return fault_sh->membership_id > 0 && fault_sh->pack_id > 0 && fault_sh->upgrade_id > 0 ?
+	    0 : -1;
 }
 
 long long
@@ -96,15 +103,17 @@ struct pass {
 	int definite;		/* no request unanswered that could still change the balance */
 };
 
-/* POST orders/create for product pid: 0 with p->b.oid, or -1. */
+/* POST orders/create for product pid (an upgrade to it when upgrade): 0
+ * with p->b.oid, or -1. */
 static int
-order(struct pass *p, long long pid)
+order(struct pass *p, long long pid, int upgrade)
 {
 	struct fault_resp r = { 0 };
 	char body[96], key[96], ref[24];
 	long st;
 
-	snprintf(body, sizeof(body), "{\"product_id\":%lld}", pid);
+	snprintf(body, sizeof(body), "{\"product_id\":%lld%s}", pid,
+	    upgrade ? ",\"upgrade\":true" : "");
 	snprintf(key, sizeof(key), "Idempotency-Key: fault-%s-%d-%lu", fault_sh->runid,
 	    p->c->index, p->c->seq++);
 	st = fault_call("POST", FAULT_API "/payment/orders/create", p->b.token, body, key, &r, 12);
@@ -123,12 +132,13 @@ order(struct pass *p, long long pid)
 	return p->b.oid[0] != '\0' ? 0 : -1;
 }
 
-/* Order pid, prepay, pay and see it paid: 1 when the parent saw it paid.
- * An order left unseen may still be paid later. */
+/* Order pid (an upgrade to it when upgrade), prepay, pay and see it
+ * paid: 1 when the parent saw it paid.  An order left unseen may still be
+ * paid later. */
 static int
-buy(struct pass *p, long long pid)
+buy(struct pass *p, long long pid, int upgrade)
 {
-	if (order(p, pid) != 0)
+	if (order(p, pid, upgrade) != 0)
 		return 0;
 	if (fault_prepay(&p->b) != 0 || !fault_pay(p->c, &p->b, NULL) ||
 	    !fault_poll_paid(&p->b, "product_paid")) {
@@ -264,7 +274,7 @@ void
 fault_product_pass(struct client *c)
 {
 	struct pass p;
-	char oids[2][40];
+	char oids[3][40];
 	long long pid, fen;
 	int pack, orders = 0, nbook, which;
 
@@ -278,13 +288,18 @@ fault_product_pass(struct client *c)
 	pack = fault_rand(10) < 6;
 	pid = pack ? fault_sh->pack_id : fault_sh->membership_id;
 	fen = pack ? fault_sh->pack_fen : fault_sh->membership_fen;
-	if (!buy(&p, pid))
+	if (!buy(&p, pid, 0))
 		return;
 	snprintf(oids[orders++], sizeof(oids[0]), "%s", p.b.oid);
 	/* a renewal (or a second pack), sometimes */
-	if (fault_rand(3) == 0 && buy(&p, pid)) {
+	if (fault_rand(3) == 0 && buy(&p, pid, 0)) {
 		snprintf(oids[orders++], sizeof(oids[0]), "%s", p.b.oid);
 		fault_count(FC_renewals, 1);
+	}
+	/* a member's upgrade to the dearer plan, sometimes */
+	if (!pack && fault_rand(3) == 0 && buy(&p, fault_sh->upgrade_id, 1)) {
+		snprintf(oids[orders++], sizeof(oids[0]), "%s", p.b.oid);
+		fault_count(FC_upgrades, 1);
 	}
 	/* bookings: with a pack, now and then one more than the credits */
 	nbook = pack ? 1 + (int)fault_rand((unsigned long)(FAULT_PACK_CREDITS * orders + 1)) :

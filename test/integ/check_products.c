@@ -289,6 +289,17 @@ START_TEST(test_upgrade_stale)
 	    "AND attention_reason = 'upgrade_stale'", uid), 1);
 	ck_assert_int_eq(count1("SELECT count(*) FROM membership_periods WHERE user_id = $1::bigint",
 	    uid), 2);
+	/* its trail has no gap (found by the fault driver): pending, paid,
+	 * then refunding */
+	{
+		const char *p[1] = { up.order_id };
+
+		ck_assert_int_eq(pgt_countp(db, "SELECT count(*) FROM payment_audit_log WHERE "
+		    "entity = 'order' AND order_id = $1 AND ((action_type = 'order_paid' "
+		    "AND old_status = 'pending' AND new_status = 'paid') OR (action_type = "
+		    "'auto_refund_required' AND old_status = 'paid' AND new_status = 'refunding'))",
+		    1, p), 2);
+	}
 }
 END_TEST
 
@@ -570,6 +581,55 @@ refund_succeeds(const struct gym_order *o, const struct gym_refund *f)
 {
 	refund_answer(o, f, "success");
 }
+
+/* A membership upgraded, then its first order refunded in full (found by
+ * the fault driver): the first period, cut at the upgrade, keeps its end
+ * (a refund never moves an end later, into the upgrade's period), and the
+ * upgrade's period stands. */
+START_TEST(test_refund_after_upgrade)
+{
+	struct gym_account acc;
+	struct gym_order o, up;
+	struct gym_refund f;
+	long long uid = pgt_user(db, "p-refund-upgraded"), basic, gold, fen;
+	char cut[64], after[64];
+	int created;
+
+	basic = product(GYM_PRODUCT_MEMBERSHIP, "基础月卡", 30000, 30, 0);
+	gold = product(GYM_PRODUCT_MEMBERSHIP, "金卡", 60000, 30, 0);
+	buy(uid, basic, 0, &o, "paid");
+	gym_clock_set_offset(10 * DAY_S);
+	buy(uid, gold, 1, &up, "paid");
+	{
+		const char *p[1] = { o.order_id };
+
+		pgt_textp(db, "SELECT ends_at::text FROM membership_periods WHERE order_id = $1", 1, p,
+		    cut, sizeof(cut));
+	}
+	/* its time went into the upgrade: nothing unused to propose */
+	ck_assert_int_eq(gym_product_refund_proposal(db, o.order_id, &fen), GYM_OK);
+	ck_assert_int_eq(fen, 0);
+	gym_clock_set_offset(11 * DAY_S);
+	ck_assert_int_eq(gym_product_refund_request(db, &op_actor, o.order_id, "全额退款", 0, 1, &f,
+	    &created), GYM_OK);
+	refund_succeeds(&o, &f);
+	{
+		const char *p[1] = { o.order_id };
+
+		pgt_textp(db, "SELECT ends_at::text FROM membership_periods WHERE order_id = $1", 1, p,
+		    after, sizeof(after));
+	}
+	ck_assert_str_eq(after, cut);
+	ck_assert_int_eq(count1("SELECT count(*) FROM membership_periods a JOIN membership_periods b "
+	    "ON a.user_id = b.user_id AND a.id < b.id WHERE a.user_id = $1::bigint "
+	    "AND a.status = 'active' AND b.status = 'active' AND a.starts_at < b.ends_at "
+	    "AND b.starts_at < a.ends_at", uid), 0);
+	ck_assert_int_eq(gym_account_get(db, uid, &acc), GYM_OK);
+	ck_assert_int_eq(acc.membership.product_id, gold);
+	ck_assert_int_eq(count1("SELECT count(*) FROM payment_orders WHERE user_id = $1::bigint "
+	    "AND status = 'refunded'", uid), 1);
+}
+END_TEST
 
 START_TEST(test_partial_refunds)
 {
@@ -958,6 +1018,7 @@ products_suite(void)
 	tcase_add_test(tc, test_upgrade_price);
 	tcase_add_test(tc, test_upgrade);
 	tcase_add_test(tc, test_upgrade_stale);
+	tcase_add_test(tc, test_refund_after_upgrade);
 	tcase_add_test(tc, test_credits_and_expiry);
 	tcase_add_test(tc, test_trial_paths_refuse_regular);
 	tcase_add_test(tc, test_member_booking_cancel_cutoff);
