@@ -96,14 +96,23 @@ static struct gym_stmt st_classes = { "waitlist_classes",
 	"WHERE s.starts_at > $1::timestamptz AND s.cancelled_at IS NULL AND EXISTS (SELECT 1 FROM seats WHERE "
 	" course_schedule_id = q.sid AND (state = 'free' OR (state = 'held' AND "
 	" held_until <= $1::timestamptz))) ORDER BY q.sid LIMIT $2::int", 0 };
-/* The head of a class's queue, locked: $1 class, $2 batch.  head is the
- * queue's first waiting row by this statement's snapshot; the pass goes
- * on only when the first row it locked is that one. */
+/* The head of a class's queue, locked: $1 class, $2 batch.  Beside each
+ * locked row, expected: the waiting row of the same rank by this
+ * statement's snapshot.  The pass offers only while the two agree, so it
+ * never passes over a row it could not lock (another transaction has it)
+ * or one that changed since the snapshot. */
 static struct gym_stmt st_heads = { "waitlist_heads",
 	"WITH h AS (SELECT id, user_id FROM waitlist_entries WHERE course_schedule_id = $1::bigint "
-	" AND state = 'waiting' ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED) "
-	"SELECT h.id, h.user_id, (SELECT min(id) FROM waitlist_entries WHERE "
-	" course_schedule_id = $1::bigint AND state = 'waiting') AS head FROM h ORDER BY h.id", 0 };
+	" AND state = 'waiting' ORDER BY id LIMIT $2::int FOR UPDATE SKIP LOCKED), "
+	"q AS (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM (SELECT id FROM "
+	" waitlist_entries WHERE course_schedule_id = $1::bigint AND state = 'waiting' "
+	" ORDER BY id LIMIT $2::int) x) "
+	"SELECT l.id, l.user_id, coalesce(q.id, 0) AS expected FROM (SELECT h.id, h.user_id, "
+	" row_number() OVER (ORDER BY h.id) AS rn FROM h) l LEFT JOIN q ON q.rn = l.rn "
+	"ORDER BY l.id", 0 };
+/* The class's pass lock ($1 class): one pass serves a class at a time. */
+static struct gym_stmt st_class_lock = { "waitlist_class_lock",
+	"SELECT pg_try_advisory_xact_lock(hashtextextended('gym_waitlist:' || $1, 0)) AS mine", 0 };
 
 static const struct gym_actor offerer = { "system", 0, NULL, "waitlist-offer", NULL, NULL };
 
@@ -431,22 +440,28 @@ class_tx(struct gym_db *db, void *v)
 	const char *p[2] = { sid, lim };
 	PGresult *r;
 	enum gym_err e = GYM_OK;
-	int offered, sold_out = 0;
+	int offered, sold_out = 0, mine;
 
 	a->offers = a->heads = 0;
 	gym__ll(sid, sizeof(sid), a->sid);
 	snprintf(lim, sizeof(lim), "%d", HEAD_BATCH);
+	/* another pass is serving this class: it is its to serve */
+	if ((e = gym_db_exec(db, &st_class_lock, 1, p, &r)) != GYM_OK)
+		return e;
+	mine = strcmp(gym_db_get(r, 0, "mine"), "t") == 0;
+	PQclear(r);
+	if (!mine)
+		return GYM_OK;
 	if ((e = gym_db_exec(db, &st_heads, 2, p, &r)) != GYM_OK)
 		return e;
 	a->heads = PQntuples(r);
-	/* another pass holds this queue's head (or offered to it since our
-	 * snapshot): the class is its to serve */
-	if (a->heads == 0 || gym_db_get_ll(r, 0, "id") != gym_db_get_ll(r, 0, "head")) {
-		a->heads = 0;
-		PQclear(r);
-		return GYM_OK;
-	}
+	/* in queue order only: up to the first row this pass could not lock
+	 * (or that changed since its snapshot); the next pass goes on from it */
 	for (int i = 0; e == GYM_OK && !sold_out && i < a->heads; i++) {
+		if (gym_db_get_ll(r, i, "id") != gym_db_get_ll(r, i, "expected")) {
+			a->heads = 0;
+			break;
+		}
 		e = offer_one(db, a->sid, gym_db_get_ll(r, i, "id"), gym_db_get_ll(r, i, "user_id"),
 		    &offered, &sold_out);
 		a->offers += offered;

@@ -9,10 +9,15 @@
  *
  * Order: strict first come, first served by the entry's id (an identity:
  * every join gets a distinct, increasing number).  One pass at a time
- * offers in a class: a pass locks the head of the class's queue with FOR
- * UPDATE SKIP LOCKED and goes on only when the first row it locked is the
- * queue's first waiting row; another pass that finds the head locked (or
- * already offered) leaves the class to the one that holds it.  Seats are
+ * offers in a class: a pass first takes the class's transaction-scoped
+ * advisory lock without waiting (another pass that has it is serving the
+ * class: this one leaves it), then locks the head of the class's queue
+ * (FOR UPDATE SKIP LOCKED) and offers in order only up to the first row it
+ * could not lock or that changed since its snapshot; the next pass goes on
+ * from there.  Row locks with a check of the first row alone were not
+ * enough: two passes locking the same queue at once could each take every
+ * other row, and the one holding the head then offered to the 1st, 3rd,
+ * 5th... parent (seen with ten concurrent passes).  Seats are
  * claimed as every hold claims them (SKIP LOCKED on seat rows), so no
  * seat is offered twice, on any number of processes and hosts.  While a
  * class has waiting parents, a direct hold (or an order without a hold)
