@@ -119,7 +119,7 @@ $(BIN)/check_integ: $(call obj,$(INTEG_SRC) $(HARN_SRC)) $(LIBGYM)
 $(BIN)/check_e2e: $(call obj,$(E2E_SRC) $(HARN_SRC)) $(LIBGYM)
 	$(call link,$(PKG_LIBS) $(CHECK_LIBS))
 
-$(BIN)/fault_driver: $(call obj,$(FAULT_SRC)) $(LIBGYM)
+$(BIN)/fault_driver: $(call obj,$(FAULT_SRC) test/harness/procfs.c) $(LIBGYM)
 	$(call link,$(PKG_LIBS))
 
 # bench/run.sh's helper programs, one per bench/*.c, in $(BUILD)/bench

@@ -32,64 +32,20 @@
 #include <check.h>
 
 #include "e2e.h"
+#include "procfs.h"
 
-#define MAXKIDS 64
 
 /* ---- processes -------------------------------------------------------------------- */
-
-/* The master's children into kids (at most MAXKIDS); returns how many. */
-static int
-children(long master, long *kids)
-{
-	char path[96];
-	FILE *f;
-	long pid;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", master, master);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while (n < MAXKIDS && fscanf(f, "%ld", &pid) == 1)
-		kids[n++] = pid;
-	fclose(f);
-	return n;
-}
-
-/* pid holds an epoll set: a worker (the job process has none). */
-static int
-is_worker(long pid)
-{
-	char dir[64], path[512], target[256];
-	struct dirent *de;
-	DIR *d;
-	ssize_t len;
-	int found = 0;
-
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((len = readlink(path, target, sizeof(target) - 1)) <= 0)
-			continue;
-		target[len] = '\0';
-		found = strstr(target, "eventpoll") != NULL;
-	}
-	closedir(d);
-	return found;
-}
 
 /* The master's worker children (sorted as listed); returns how many. */
 static int
 workers(long master, long *w)
 {
-	long kids[MAXKIDS];
-	int n = children(master, kids), k = 0;
+	long kids[PROCFS_MAXKIDS];
+	int n = procfs_children(master, kids), k = 0;
 
 	for (int i = 0; i < n; i++)
-		if (is_worker(kids[i]))
+		if (procfs_has_epoll(kids[i]))
 			w[k++] = kids[i];
 	return k;
 }
@@ -107,11 +63,11 @@ contains(const long *set, int n, long pid)
 static int
 job_processes(long master)
 {
-	long kids[MAXKIDS];
-	int n = children(master, kids), k = 0;
+	long kids[PROCFS_MAXKIDS];
+	int n = procfs_children(master, kids), k = 0;
 
 	for (int i = 0; i < n; i++)
-		k += !is_worker(kids[i]);
+		k += !procfs_has_epoll(kids[i]);
 	return k;
 }
 
@@ -191,20 +147,21 @@ teardown_all(void)
 
 START_TEST(worker_killed)
 {
-	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS], w[MAXKIDS], nw2[MAXKIDS];
+	long master = e2e_pidfile("gymd"), before[PROCFS_MAXKIDS], after[PROCFS_MAXKIDS];
+	long w[PROCFS_MAXKIDS], nw2[PROCFS_MAXKIDS];
 	int nbefore, nafter = 0, nw, replaced = 0;
 	long long t0, took = -1, logoff = e2e_gymd_log_size();
 	char needle[160], *log;
 	long st;
 
 	ck_assert_msg(e2e_alive(master), "gymd master %ld not running", master);
-	nbefore = children(master, before);
+	nbefore = procfs_children(master, before);
 	nw = workers(master, w);
 	ck_assert_msg(nw >= 1, "no worker among the %d children of %ld", nbefore, master);
 	ck_assert_int_eq(kill((pid_t)w[0], SIGKILL), 0);
 	t0 = e2e_now_ms();
 	while (e2e_now_ms() - t0 < 1000) {
-		nafter = children(master, after);
+		nafter = procfs_children(master, after);
 		/* a new worker counts once it has its epoll set */
 		if (nafter == nbefore && !contains(after, nafter, w[0]) &&
 		    workers(master, nw2) == nw) {
@@ -294,7 +251,7 @@ static long long
 kill_held(long master, PGconn *pg, const char *token, const char *body, const char *extra,
     int *nw, int *killed)
 {
-	long w[MAXKIDS];
+	long w[PROCFS_MAXKIDS];
 	long long waiting = 0;
 	pid_t kid;
 
@@ -476,7 +433,7 @@ load_child(int fd, const char *sched_path, long long deadline)
 START_TEST(reload_under_load)
 {
 	enum { NLOAD = 4 };
-	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS];
+	long master = e2e_pidfile("gymd"), before[PROCFS_MAXKIDS], after[PROCFS_MAXKIDS];
 	int nbefore, nafter = 0, fds[2], stale = 1, hups = 0;
 	pid_t kids[NLOAD];
 	struct tally sum = { 0 }, t;
@@ -608,7 +565,7 @@ END_TEST
 
 START_TEST(database_down)
 {
-	long master = e2e_pidfile("gymd"), before[MAXKIDS], after[MAXKIDS];
+	long master = e2e_pidfile("gymd"), before[PROCFS_MAXKIDS], after[PROCFS_MAXKIDS];
 	char path[128], code[64], bad[256] = "";
 	long long sid, t0, recovered_ms = -1;
 	int nbefore, nafter, same = 1, down_ok = 1;
@@ -678,7 +635,7 @@ put_file(const char *path, const char *text)
 static int
 wait_jobs(long master, int want, int nworkers)
 {
-	long w[MAXKIDS];
+	long w[PROCFS_MAXKIDS];
 	int n = -1;
 
 	for (long long end = e2e_now_ms() + 10000; e2e_now_ms() < end; e2e_sleep_ms(50))
@@ -689,7 +646,7 @@ wait_jobs(long master, int want, int nworkers)
 
 START_TEST(job_processes_two)
 {
-	long master = e2e_pidfile("gymd"), w[MAXKIDS];
+	long master = e2e_pidfile("gymd"), w[PROCFS_MAXKIDS];
 	char conf[1024], *orig = NULL, *two = NULL;
 	int nw, before, with_two = -1, back = -1, wrote = 0, restored = 0;
 	size_t len;

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "procfs.h"
 
-#define MAXKIDS 64
 
 /* pid exists and is not a zombie. */
 static int
@@ -84,56 +84,14 @@ fault_gymd_master(void)
 	return alive(pid) && is_program(pid, "gymd") ? pid : -1;
 }
 
-static int
-children(long master, long *kids)
-{
-	char path[96];
-	FILE *f;
-	long pid;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", master, master);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	while (n < MAXKIDS && fscanf(f, "%ld", &pid) == 1)
-		kids[n++] = pid;
-	fclose(f);
-	return n;
-}
-
-static int
-has_epoll(long pid)
-{
-	char dir[64], path[512], target[256];
-	struct dirent *de;
-	DIR *d;
-	ssize_t len;
-	int found = 0;
-
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while (!found && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((len = readlink(path, target, sizeof(target) - 1)) <= 0)
-			continue;
-		target[len] = '\0';
-		found = strstr(target, "eventpoll") != NULL;
-	}
-	closedir(d);
-	return found;
-}
-
 int
 fault_gymd_workers(long master, long *out, int max)
 {
-	long kids[MAXKIDS];
-	int n = children(master, kids), k = 0;
+	long kids[PROCFS_MAXKIDS];
+	int n = procfs_children(master, kids), k = 0;
 
 	for (int i = 0; i < n && k < max; i++)
-		if (alive(kids[i]) && has_epoll(kids[i]))
+		if (alive(kids[i]) && procfs_has_epoll(kids[i]))
 			out[k++] = kids[i];
 	return k;
 }
