@@ -160,7 +160,8 @@ s4_alipay() {
 	"$HBIN/mknotify" -a "$VECTORS/keys" BENCHA 1 "$NOTIFY_N" 2 "$OUT/alinotify_fresh.txt" ||
 		die "mknotify -a failed"
 	log "4. Alipay notifications: fresh"
-	BENCH_NOTIFY="$OUT/alinotify_fresh.txt" wrk_run_until_done alinotify_fresh alinotify.lua "$API" 60
+	BENCH_NOTIFY="$OUT/alinotify_fresh.txt" BENCH_CHANNEL=alipay \
+		wrk_run_until_done alinotify_fresh notify.lua "$API" 60
 	rate="$(calc "$(kv "$f" ok) / $(kv "$f" seconds)")"
 	paid="$(sql gym "SELECT count(*) FROM payment_orders WHERE order_id LIKE 'BENCHA%' AND status = 'paid'")"
 	row "4. notifications, Alipay fresh" \

@@ -1,9 +1,11 @@
--- notify.lua (wrk): WeChat payment notifications from BENCH_NOTIFY (lines
--- "TS<tab>NONCE<tab>SIGNATURE<tab>BODY", bench/mknotify), POSTed to the
--- notify URL.  Fresh (BENCH_REPEAT unset): each line once, split between
--- the threads (BENCH_THREADS); a thread stops when all its lines are
--- answered, and leaves a file named after it in BENCH_DONE_DIR.
--- Duplicate (BENCH_REPEAT=1): the first line, over and over.
+-- notify.lua (wrk): payment notifications from BENCH_NOTIFY, POSTed to the
+-- channel's notify URL.  WeChat (default): lines "TS<tab>NONCE<tab>SIGNATURE
+-- <tab>BODY" (bench/mknotify), answered 204.  Alipay (BENCH_CHANNEL=alipay):
+-- one trade_status_sync form body a line (bench/mknotify -a), answered 200
+-- "success".  Fresh (BENCH_REPEAT unset): each line once, split between the
+-- threads (BENCH_THREADS); a thread stops when all its lines are answered,
+-- and leaves a file named after it in BENCH_DONE_DIR.  Duplicate
+-- (BENCH_REPEAT=1): the first line, over and over.
 
 local threads, nthreads = {}, 0
 
@@ -27,9 +29,14 @@ function setup(thread)
 end
 
 local reqs, nreq, sent, answered, repeat_one = {}, 0, 0, 0, false
+local alipay = os.getenv("BENCH_CHANNEL") == "alipay"
 ok, failed, extra, t_first, t_last = 0, 0, 0, 0, 0
 
 local function build(line)
+	if alipay then
+		return wrk.format("POST", "/api/v1/payment/alipay/notify", {
+			["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8" }, line)
+	end
 	local ts, nonce, sig, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
 	return wrk.format("POST", "/api/v1/payment/wxpay/callback", {
 		["Content-Type"] = "application/json",
@@ -68,9 +75,15 @@ function request()
 end
 
 function response(status, headers, body)
-	if status == 200 and not repeat_one then return end	-- an extra /healthz
+	-- an extra /healthz: 200 with its JSON (a notification's answer is 204,
+	-- or Alipay's 200 "success")
+	if not repeat_one and status == 200 and body ~= nil and body:sub(1, 1) == "{" then return end
 	answered = answered + 1
-	if status == 204 then ok = ok + 1 else failed = failed + 1 end
+	if (alipay and status == 200 and body == "success") or (not alipay and status == 204) then
+		ok = ok + 1
+	else
+		failed = failed + 1
+	end
 	if not repeat_one and answered >= nreq then
 		t_last = now()
 		-- tell bench/lib.sh (wrk_run_until_done) that this thread is done
