@@ -407,6 +407,7 @@
 			q: $('orders-q').value.trim(),
 			status: $('orders-status').value,
 			course_schedule_id: $('orders-schedule').value,
+			product_id: $('orders-product').value,
 			from: localToRfc3339($('orders-from').value),
 			to: localToRfc3339($('orders-to').value)
 		};
@@ -480,7 +481,26 @@
 	function className(o) {
 		if (o.course_name)
 			return o.course_name + ' ' + fmtTime(o.course_starts_at).slice(0, 16);
+		if ((o.course_schedule_id === undefined || o.course_schedule_id === null) &&
+		    o.product_id !== undefined && o.product_id !== null)
+			return productNames[o.product_id] || '商品 ' + o.product_id;
 		return o.course_schedule_id !== undefined ? '课程 ' + o.course_schedule_id : '';
+	}
+
+	/* The orders filter's products (every one, on sale or not) and their
+	 * names for the list; the choice made is kept. */
+	var productNames = {};
+	function productOptions() {
+		return api('GET', '/admin/products', { quiet401: true }).then(function (list) {
+			var sel = $('orders-product'), keep = sel.value;
+			while (sel.options.length > 1)
+				sel.remove(1);
+			(list.products || []).forEach(function (p) {
+				productNames[p.id] = p.name;
+				sel.appendChild(el('option', { value: String(p.id), text: p.name }));
+			});
+			sel.value = keep;
+		}, function () { /* the filter stays at 全部 */ });
 	}
 
 	function badge(status) {
@@ -1531,6 +1551,7 @@
 				openOrder(decodeURIComponent(parts[1]));
 			} else {
 				showView('orders');
+				productOptions();
 				loadOrders();
 			}
 			break;

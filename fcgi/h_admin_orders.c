@@ -55,6 +55,9 @@ filters(const struct gym_req *req, struct gym_resp *resp, char *status, size_t l
 	if (gym_h_query(req, "course_schedule_id", v, sizeof(v)) &&
 	    gym_h_path_id(v, &f->schedule_id, GYM_EINVAL) != GYM_OK)
 		return gym_h_bad(resp, "course_schedule_id");
+	if (gym_h_query(req, "product_id", v, sizeof(v)) &&
+	    gym_h_path_id(v, &f->product_id, GYM_EINVAL) != GYM_OK)
+		return gym_h_bad(resp, "product_id");
 	return GYM_OK;
 }
 

@@ -46,6 +46,7 @@ static struct gym_stmt st_orders = { "admin_orders",
 	"AND ($10::text IS NULL OR o.transaction_id = $10::text OR o.order_id IN "
 	"(SELECT order_id FROM payment_transactions WHERE transaction_id = $10::text)) "
 	"AND ($11::text[] IS NULL OR o.order_id = ANY($11::text[])) "
+	"AND ($12::bigint IS NULL OR o.product_id = $12::bigint) "
 	"ORDER BY o.id DESC LIMIT $6::int", 0 };
 static struct gym_stmt st_order = { "admin_order",
 	ORDER_COLS "WHERE o.order_id = $1", 0 };
@@ -96,8 +97,8 @@ enum gym_err
 gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
     struct gym_order *out, int *n, long long *next)
 {
-	char sid[24], from[40], to[40], before[24], lim[16];
-	const char *p[11];
+	char sid[24], from[40], to[40], before[24], lim[16], pid[24];
+	const char *p[12];
 	PGresult *r;
 	enum gym_err e;
 	int rows;
@@ -117,8 +118,9 @@ gym_admin_order_list(struct gym_db *db, const struct gym_admin_order_filter *f,
 	p[8] = f->order_id;
 	p[9] = f->transaction_id;
 	p[10] = f->order_ids;
+	p[11] = ll_param(pid, sizeof(pid), f->product_id);
 	if ((e = gym_db_ensure(db)) != GYM_OK ||
-	    (e = gym_db_exec(db, &st_orders, 11, p, &r)) != GYM_OK)
+	    (e = gym_db_exec(db, &st_orders, 12, p, &r)) != GYM_OK)
 		return e;
 	rows = PQntuples(r);
 	*n = rows > f->limit ? f->limit : rows;

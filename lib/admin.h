@@ -25,6 +25,7 @@
 struct gym_admin_order_filter {
 	const char *status;		/* NULL = any */
 	long long schedule_id;		/* 0 = any */
+	long long product_id;		/* 0 = any: the orders of this product */
 	const char *phone_index;	/* NULL = any; else gym_pii_index of a phone */
 	int attention;			/* 1: only the needs-attention queue */
 	int64_t from, to;		/* created_at in [from, to); 0 = unbounded */

@@ -488,6 +488,21 @@ START_TEST(products_member_lookup)
 		e2e_order_create(tok, sid, e2e_hold(tok, sid), oid, NULL);
 	}
 	(void)buy(tok, pack, 0);
+	/* the orders list by product: this pack's one order, nothing else */
+	{
+		const cJSON *x, *list;
+
+		snprintf(path, sizeof(path), E2E_API "/admin/orders?product_id=%lld", pack);
+		e2e_request("GET", path, op, NULL, NULL, &r);
+		ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+		list = cJSON_GetObjectItemCaseSensitive(r.json, "items");
+		ck_assert_int_eq(cJSON_GetArraySize(list), 1);
+		cJSON_ArrayForEach(x, list)
+			ck_assert_int_eq((long long)num(x, "product_id"), pack);
+		e2e_request("GET", E2E_API "/admin/orders?product_id=abc", op, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 400);
+		ck_assert_str_eq(e2e_str(&r, "code"), "INVALID_REQUEST");
+	}
 	e2e_request("GET", E2E_API "/admin/members?phone=13800138000", op, NULL, NULL, &r);
 	ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
 	m = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r.json, "members"), 0);
