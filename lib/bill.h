@@ -114,9 +114,11 @@ enum gym_err gym_recon_get(struct gym_db *, const char *channel, const char *dat
 
 /*
  * The job's part: once the China-time clock is past cfg's
- * reconcile_bill_time, reconcile yesterday for every channel that has a
- * bill (claims make this safe on every host).  Returns how many days it
- * reconciled now.
+ * reconcile_bill_time, reconcile every day not yet done for every channel
+ * that has a bill: yesterday and the reconcile_catchup_days - 1 days
+ * before it, none before the channel's first reconciled day (claims make
+ * this safe on every host; a failed day waits out its retry).  Returns
+ * how many days it reconciled now.
  */
 int gym_recon_job_run(struct gym_db *, struct gym_channels *, const struct gym_config *);
 

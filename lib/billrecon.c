@@ -602,14 +602,28 @@ minutes_of(const char *hhmm)
 	return h * 60 + m;
 }
 
+/* The days of channel the job owes, oldest first: those from first to
+ * last not done, none before the channel's first run (a fresh install
+ * starts with last alone). */
+static struct gym_stmt st_due = { "recon_due",
+	"SELECT g.d::date::text AS day FROM generate_series($2::date, $3::date, "
+	" interval '1 day') AS g(d) "
+	"WHERE g.d::date >= coalesce((SELECT min(bill_date) FROM recon_runs "
+	"  WHERE channel = $1), $3::date) "
+	" AND NOT EXISTS (SELECT 1 FROM recon_runs r WHERE r.channel = $1 "
+	"  AND r.bill_date = g.d::date AND r.state = 'done') "
+	"ORDER BY 1", 0 };
+
 int
 gym_recon_job_run(struct gym_db *db, struct gym_channels *chans, const struct gym_config *cfg)
 {
 	struct gym_recon_summary s;
 	const struct gym_channel_ops *ops;
-	char now[40], yday[40];
+	char now[40], yday[40], first[40], day[11];
+	const char *p[3] = { NULL, first, yday };
+	PGresult *res;
 	int64_t us = gym_now_us();
-	int at = minutes_of(cfg->reconcile_bill_time), n = 0;
+	int at = minutes_of(cfg->reconcile_bill_time), n = 0, back, row;
 	size_t i;
 
 	if (at < 0)
@@ -618,18 +632,24 @@ gym_recon_job_run(struct gym_db *db, struct gym_channels *chans, const struct gy
 	if ((now[11] - '0') * 600 + (now[12] - '0') * 60 + (now[14] - '0') * 10 +
 	    (now[15] - '0') < at)
 		return 0;
+	back = cfg->reconcile_catchup_days > 0 ? cfg->reconcile_catchup_days : 1;
 	gym_time_format_cst(us - 86400LL * 1000000, yday, sizeof(yday));
-	yday[10] = '\0';
+	gym_time_format_cst(us - 86400LL * 1000000 * back, first, sizeof(first));
+	yday[10] = first[10] = '\0';
 	for (i = 0; (ops = gym_channel_nth(i)) != NULL; i++) {
 		if (ops->bill == NULL)
 			continue;
-		/* done (or failed a moment ago): nothing to claim; cheap */
-		if (gym_recon_get(db, ops->name, yday, &s) == GYM_OK &&
-		    strcmp(s.state, "done") == 0)
+		p[0] = ops->name;
+		/* the days not done (a failed one waits out its retry in the claim) */
+		if (gym_db_exec(db, &st_due, 3, p, &res) != GYM_OK)
 			continue;
-		if (recon_day(db, chans, cfg, ops->name, yday, 0, JOB_RETRY_S, &s) == GYM_OK &&
-		    s.fetched)
-			n++;
+		for (row = 0; row < PQntuples(res); row++) {
+			gym_db_copy(res, row, "day", day, sizeof(day));
+			if (recon_day(db, chans, cfg, ops->name, day, 0, JOB_RETRY_S, &s) ==
+			    GYM_OK && s.fetched)
+				n++;
+		}
+		PQclear(res);
 	}
 	return n;
 }

@@ -92,6 +92,7 @@ static const struct ckey keys[] = {
 	{ "alipay.seller_id", C_STR, F(ali_seller_id), 0, 0 },
 	{ "alipay.cainfo", C_STR, F(ali_cainfo), 0, 0 },
 	{ "reconcile_bill_time", C_STR, F(reconcile_bill_time), 0, 0 },
+	{ "reconcile_catchup_days", C_INT, F(reconcile_catchup_days), 1, 90 },
 };
 #undef F
 
@@ -126,6 +127,7 @@ defaults(struct gym_config *c)
 	c->hold_minutes = GYM_HOLD_SECONDS_DEFAULT / 60;
 	c->order_minutes = GYM_ORDER_SECONDS_DEFAULT / 60;
 	c->member_cancel_cutoff_minutes = 120;
+	c->reconcile_catchup_days = 7;
 }
 
 enum gym_err

@@ -65,6 +65,9 @@ struct gym_config {
 	 * reconciles yesterday's bills (WeChat's are ready after 10:00);
 	 * NULL or "off": the job does not (gymctl reconcile still does) */
 	char *reconcile_bill_time;
+	/* reconcile_catchup_days: how many days back from yesterday the job
+	 * reconciles a day it missed (a host down, a channel failing) (7) */
+	int reconcile_catchup_days;
 	int upstream_workers;	/* workers of this host inside a WeChat call at
 				 * once (0 in the file: workers - 1, at least 1) */
 

@@ -11,7 +11,8 @@
  *   match and a truncated one fail the day and leave the day before
  *   untouched: the cases every channel passes (recon_cases.c), here
  *   through WeChat;
- * - four processes reconciling the same day fetch and write it once.
+ * - four processes reconciling the same day fetch and write it once;
+ * - the job does yesterday once, and catches up the days it missed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,56 @@ START_TEST(job_yesterday)
 }
 END_TEST
 
+/* The job after days it missed (a host down, WeChat failing): each day
+ * not done since the channel's first reconciled day, reconcile_catchup_days
+ * back at most, oldest first and once; a done day is left alone. */
+START_TEST(job_catches_up)
+{
+	struct gym_recon_summary s;
+	struct gym_order o;
+	char at[40], d[7][11];
+	const char *p[1];
+	int k;
+
+	for (k = 1; k < 7; k++) {
+		gym_time_format_cst(gym_now_us() - k * 86400LL * 1000000, at, sizeof(at));
+		snprintf(d[k], sizeof(d[k]), "%.10s", at);
+	}
+	gym_time_format_cst(gym_now_us() - 3 * 86400LL * 1000000, at, sizeof(at));
+	paid("rc-up3", at, 1, &o);
+	gym_time_format_cst(gym_now_us() - 86400LL * 1000000, at, sizeof(at));
+	paid("rc-up1", at, 1, &o);
+	/* reconciled by hand: 6 days ago (the channel's first day) and 2 */
+	ck_assert_int_eq(gym_recon_day(pay.db, &pay.channels, &cfg, GYM_CHANNEL_WECHAT, d[6], 0,
+	    &s), GYM_OK);
+	ck_assert_int_eq(gym_recon_day(pay.db, &pay.channels, &cfg, GYM_CHANNEL_WECHAT, d[2], 0,
+	    &s), GYM_OK);
+	free(cfg.reconcile_bill_time);
+	ck_assert_ptr_nonnull(cfg.reconcile_bill_time = strdup("00:00"));
+	cfg.reconcile_catchup_days = 4;
+	/* WeChat: 4, 3 and 1 days ago (5 is past the window); Alipay, with
+	 * no day of its own yet, yesterday alone */
+	ck_assert_int_eq(gym_recon_job_run(pay.db, &pay.channels, &cfg),
+	    gym_ali_configured(&cfg) ? 4 : 3);
+	for (k = 1; k <= 4; k++) {
+		ck_assert_int_eq(gym_recon_get(pay.db, GYM_CHANNEL_WECHAT, d[k], &s), GYM_OK);
+		ck_assert_msg(strcmp(s.state, "done") == 0, "%s: %s", d[k], s.state);
+		ck_assert_int_eq(s.bill_rows, k == 1 || k == 3 ? 1 : 0);
+		ck_assert_int_eq(s.discrepancies, 0);
+	}
+	ck_assert_int_eq(gym_recon_get(pay.db, GYM_CHANNEL_WECHAT, d[5], &s), GYM_ENOTFOUND);
+	ck_assert_int_eq(gym_recon_job_run(pay.db, &pay.channels, &cfg), 0);
+	p[0] = GYM_CHANNEL_WECHAT;
+	ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_runs WHERE channel = $1 "
+	    "AND tries = 1 AND state = 'done'", 1, p), 5);
+	if (gym_ali_configured(&cfg)) {
+		p[0] = GYM_CHANNEL_ALIPAY;
+		ck_assert_int_eq(pgt_countp(pay.db, "SELECT count(*) FROM recon_runs "
+		    "WHERE channel = $1", 1, p), 1);
+	}
+}
+END_TEST
+
 Suite *
 recon_suite(void)
 {
@@ -292,6 +343,7 @@ recon_suite(void)
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, concurrent_once);
 	tcase_add_test(tc, job_yesterday);
+	tcase_add_test(tc, job_catches_up);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -503,6 +503,33 @@ START_TEST(test_config_trial_lengths)
 }
 END_TEST
 
+/* reconcile_catchup_days: how far back the bill job goes for a day it
+ * missed; 1 (yesterday alone) to 90 (WeChat keeps three months). */
+START_TEST(test_config_catchup_days)
+{
+	static const struct {
+		const char *line;
+		const char *bad;
+		int days;
+	} cases[] = {
+		{ "", NULL, 7 },
+		{ "reconcile_catchup_days = 1\n", NULL, 1 },
+		{ "reconcile_catchup_days = 90\n", NULL, 90 },
+		{ "reconcile_catchup_days = 0\n", "reconcile_catchup_days", 0 },
+		{ "reconcile_catchup_days = 91\n", "reconcile_catchup_days", 0 },
+		{ "reconcile_catchup_days = 7d\n", "reconcile_catchup_days", 0 },
+	};
+	struct gym_config cfg;
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		if (!load_lines(cases[i].line, cases[i].bad, &cfg))
+			continue;
+		ck_assert_int_eq(cfg.reconcile_catchup_days, cases[i].days);
+		gym_config_free(&cfg);
+	}
+}
+END_TEST
+
 /* trusted_proxies (issue 13, finding 4): forwarded client addresses and
  * request ids are taken only from these peers of the FastCGI socket. */
 static int
@@ -736,6 +763,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_weak_token_secret);
 	tcase_add_test(tc, test_config_alipay);
 	tcase_add_test(tc, test_config_trial_lengths);
+	tcase_add_test(tc, test_config_catchup_days);
 	suite_add_tcase(s, tc);
 	return s;
 }
