@@ -1144,17 +1144,19 @@
 			clear(day);
 			(r.runs || []).forEach(function (x) {
 				runs.appendChild(el('tr', { 'data-state': x.state }, [
-					el('td', { text: x.channel === 'wechat' ? '微信支付' : x.channel }),
+					el('td', { text: x.channel === 'wechat' ? '微信支付' : x.channel === 'alipay' ? '支付宝' : x.channel }),
 					el('td', {}, [el('span', { className: 'badge ' + (x.state === 'done' ? 'ok' : 'bad'),
 					    text: label(RECON_STATE, x.state) })]),
 					el('td', { text: String(x.bill_rows) }), el('td', { text: String(x.matched) }),
 					el('td', { text: String(x.discrepancies) }),
 					fenCell(x.gross_fen), fenCell(x.refund_fen), fenCell(x.fee_fen), fenCell(x.net_fen),
+					/* the fund-flow bill's (账务明细) money in and out; none: empty */
+					fenCell(x.fund_in_fen), fenCell(x.fund_out_fen),
 					el('td', { text: x.error_code ? x.error_code + '：' + (x.error_message || '') : '' })
 				]));
 			});
 			if (!(r.runs || []).length)
-				emptyRow(runs, 10, '该日尚未对账');
+				emptyRow(runs, 12, '该日尚未对账');
 			(r.discrepancies || []).forEach(function (d) { day.appendChild(discRow(d, false)); });
 			if (!(r.discrepancies || []).length)
 				emptyRow(day, 10, '无差异');

@@ -63,5 +63,10 @@ gym_ctl_reconcile(struct gym_db *db, const struct gym_config *cfg, int argc, cha
 	printf("bill rows %lld matched %lld discrepancies %lld (unresolved %lld)\n",
 	    s.bill_rows, s.matched, s.discrepancies, s.unresolved);
 	printf("gross %s refunds %s fees %s net %s yuan\n", g, r, f, n);
+	if (s.have_fund_flow) {
+		yuan(s.fund_in_fen, g, sizeof(g));
+		yuan(s.fund_out_fen, r, sizeof(r));
+		printf("fund flow in %s out %s yuan\n", g, r);
+	}
 	return strcmp(s.state, "failed") == 0 ? 1 : 0;
 }

@@ -530,14 +530,14 @@ gym_ali_refund_query(struct gym_ali_client *c, const char *out_trade_no,
 }
 
 enum gym_err
-gym_ali_bill_url(struct gym_ali_client *c, const char *date, char **url)
+gym_ali_bill_url(struct gym_ali_client *c, const char *bill_type, const char *date, char **url)
 {
 	cJSON *b = cJSON_CreateObject(), *node = NULL;
 	const char *u;
 	enum gym_err e;
 
 	*url = NULL;
-	if (b == NULL || cJSON_AddStringToObject(b, "bill_type", "trade") == NULL ||
+	if (b == NULL || cJSON_AddStringToObject(b, "bill_type", bill_type) == NULL ||
 	    cJSON_AddStringToObject(b, "bill_date", date) == NULL) {
 		cJSON_Delete(b);
 		return GYM_ENOMEM;

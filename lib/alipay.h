@@ -89,8 +89,10 @@ enum gym_err gym_ali_refund(struct gym_ali_client *, const char *out_trade_no,
 /* alipay.trade.fastpay.refund.query. */
 enum gym_err gym_ali_refund_query(struct gym_ali_client *, const char *out_trade_no,
     const char *out_request_no, cJSON **node);
-/* alipay.data.dataservice.bill.downloadurl.query (bill_type trade, date
+/* alipay.data.dataservice.bill.downloadurl.query (bill_type "trade", the
+ * trades, or "signcustomer", the account's money in and out; date
  * "yyyy-MM-dd"): the URL (caller frees); GYM_ENOTFOUND when no bill. */
-enum gym_err gym_ali_bill_url(struct gym_ali_client *, const char *date, char **url);
+enum gym_err gym_ali_bill_url(struct gym_ali_client *, const char *bill_type, const char *date,
+    char **url);
 
 #endif

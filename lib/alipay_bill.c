@@ -3,7 +3,7 @@
  * reference §8): the URL from alipay.data.dataservice.bill.downloadurl.query,
  * downloaded at once (it expires within seconds), the zip read through its
  * central directory (stored or deflated entries, zlib), the detail entry
- * picked by its first line, its GBK text turned into UTF-8 (iconv,
+ * picked by its first line and its header row, its GBK text turned into UTF-8 (iconv,
  * GB18030, which contains GBK).
  */
 #include <iconv.h>
@@ -19,7 +19,15 @@
 #include "alipay_bill.h"
 #include "log.h"
 
-#define DETAIL_FIRST_LINE	"#支付宝业务明细查询"
+/* each kind's detail file: its first line, and the first column of its
+ * header row (which its 汇总 file, should it start alike, lacks) */
+static const struct {
+	const char *bill_type, *first_line, *header, *name;
+} kinds[] = {
+	[GYM_ALI_BILL_TRADE] = { "trade", "#支付宝业务明细查询", "\n支付宝交易号,", "业务明细" },
+	[GYM_ALI_BILL_ACCOUNT] = { "signcustomer", "#支付宝账务明细查询", "\n账务流水号,",
+	    "账务明细" },
+};
 
 struct dl {
 	unsigned char *p;
@@ -180,7 +188,8 @@ to_utf8(const char *s, size_t len, char **out, size_t *outlen)
 }
 
 enum gym_err
-gym_ali_bill_unzip(const unsigned char *zip, size_t len, char **text, size_t *tlen)
+gym_ali_bill_unzip(enum gym_ali_bill_kind kind, const unsigned char *zip, size_t len,
+    char **text, size_t *tlen)
 {
 	const unsigned char *eocd = NULL, *cd;
 	unsigned long cdoff, cdsize;
@@ -222,8 +231,10 @@ gym_ali_bill_unzip(const unsigned char *zip, size_t len, char **text, size_t *tl
 		free(raw);
 		if (e != GYM_OK)
 			return e;
-		/* the detail file: its first line names it (not the entry name) */
-		if (strncmp(utf, DETAIL_FIRST_LINE, strlen(DETAIL_FIRST_LINE)) == 0) {
+		/* the detail file: its first line and header name it (not the
+		 * entry name, which is GBK without the UTF-8 flag) */
+		if (strncmp(utf, kinds[kind].first_line, strlen(kinds[kind].first_line)) == 0 &&
+		    strstr(utf, kinds[kind].header) != NULL) {
 			*text = utf;
 			*tlen = ulen;
 			return GYM_OK;
@@ -235,8 +246,8 @@ gym_ali_bill_unzip(const unsigned char *zip, size_t len, char **text, size_t *tl
 }
 
 enum gym_err
-gym_ali_bill_fetch(struct gym_ali_client *c, const struct gym_config *cfg, const char *date,
-    char **text, size_t *len)
+gym_ali_bill_fetch(struct gym_ali_client *c, const struct gym_config *cfg,
+    enum gym_ali_bill_kind kind, const char *date, char **text, size_t *len)
 {
 	unsigned char *zip = NULL;
 	size_t zlen = 0;
@@ -245,16 +256,24 @@ gym_ali_bill_fetch(struct gym_ali_client *c, const struct gym_config *cfg, const
 
 	*text = NULL;
 	*len = 0;
-	if ((e = gym_ali_bill_url(c, date, &url)) != GYM_OK)
+	if ((e = gym_ali_bill_url(c, kinds[kind].bill_type, date, &url)) != GYM_OK)
 		return e;
 	e = download(c, cfg, url, &zip, &zlen);
 	free(url);
 	if (e != GYM_OK)
 		return e;
-	if ((e = gym_ali_bill_unzip(zip, zlen, text, len)) == GYM_EINVAL || e == GYM_ENOTFOUND) {
-		gym_ali_error_set(c, 200, "BAD_FILE", e == GYM_EINVAL ? "the bill zip does not "
-		    "read (cut short, a bad CRC or not GBK)" : "the bill zip holds no 业务明细 file");
-		gym_log_warnx("Alipay bill of %s: %s", date, gym_ali_last_error(c)->message);
+	if ((e = gym_ali_bill_unzip(kind, zip, zlen, text, len)) == GYM_EINVAL ||
+	    e == GYM_ENOTFOUND) {
+		char msg[96];
+
+		if (e == GYM_EINVAL)
+			snprintf(msg, sizeof(msg), "the bill zip does not read (cut short, a bad "
+			    "CRC or not GBK)");
+		else
+			snprintf(msg, sizeof(msg), "the bill zip holds no %s file",
+			    kinds[kind].name);
+		gym_ali_error_set(c, 200, "BAD_FILE", msg);
+		gym_log_warnx("Alipay %s bill of %s: %s", kinds[kind].bill_type, date, msg);
 		e = GYM_EUPSTREAM;
 	}
 	free(zip);

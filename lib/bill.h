@@ -63,11 +63,19 @@ enum gym_err gym_bill_parse_alipay(const char *text, size_t len, struct gym_bill
 enum gym_err gym_bill_parse(const char *channel, const char *text, size_t len,
     struct gym_bill *, char *why, size_t whylen);
 
-/* WeChat's fund-flow bill: its summary (rows, money in, money out). */
+/* A fund-flow bill's totals (rows, money in, money out): WeChat's
+ * fund-flow bill (its summary), Alipay's 账务明细 (its rows, checked
+ * against its totals lines; bill_parse_alipay.c). */
 struct gym_fundflow {
 	long long count, in_n, in_fen, out_n, out_fen;
 };
 enum gym_err gym_bill_parse_wechat_fundflow(const char *text, size_t len,
+    struct gym_fundflow *, char *why, size_t whylen);
+enum gym_err gym_bill_parse_alipay_fundflow(const char *text, size_t len,
+    struct gym_fundflow *, char *why, size_t whylen);
+/* The fund-flow reader of channel; GYM_EINVAL with why for a channel with
+ * none. */
+enum gym_err gym_bill_parse_fundflow(const char *channel, const char *text, size_t len,
     struct gym_fundflow *, char *why, size_t whylen);
 
 /* ---- billrecon.c ---- */
@@ -82,6 +90,7 @@ struct gym_recon_summary {
 	long long bill_rows, matched, discrepancies, unresolved;
 	long long gross_fen, refund_fen, fee_fen;	/* the bill's */
 	long long fund_in_fen, fund_out_fen;		/* the fund-flow bill's */
+	int have_fund_flow;			/* 0: no fund-flow bill that day (0, 0) */
 	char error_code[32];
 	char error_message[256];
 };

@@ -198,6 +198,7 @@ static struct gym_stmt st_get = { "recon_get",
 	"SELECT r.id, r.channel, r.bill_date::text AS bill_date, r.state, r.bill_rows, r.matched, "
 	" r.discrepancies, r.gross_fen, r.refund_fen, r.fee_fen, "
 	" coalesce(r.fund_in_fen, 0) AS fund_in_fen, coalesce(r.fund_out_fen, 0) AS fund_out_fen, "
+	" (r.fund_in_fen IS NOT NULL)::int AS have_fund_flow, "
 	" coalesce(r.error_code, '') AS error_code, coalesce(r.error_message, '') AS error_message, "
 	" (SELECT count(*) FROM recon_discrepancies d WHERE d.run_id = r.id "
 	"  AND d.resolved_at IS NULL) AS unresolved "
@@ -477,7 +478,7 @@ recon_day(struct gym_db *db, struct gym_channels *chans, const struct gym_config
 	/* the fund-flow bill: its totals beside the trade bill's */
 	e = fetch(ch, GYM_BILL_FUNDFLOW, date, &text, &len, &bad_file);
 	if (e == GYM_OK) {
-		if ((e = gym_bill_parse_wechat_fundflow(text, len, &ff, why,
+		if ((e = gym_bill_parse_fundflow(channel, text, len, &ff, why,
 		    sizeof(why))) != GYM_OK) {
 			fail_day(db, run_id, token, "BAD_FILE", why, 1, out);
 			goto out;
@@ -583,6 +584,7 @@ gym_recon_get(struct gym_db *db, const char *channel, const char *date,
 	out->fee_fen = gym_db_get_ll(res, 0, "fee_fen");
 	out->fund_in_fen = gym_db_get_ll(res, 0, "fund_in_fen");
 	out->fund_out_fen = gym_db_get_ll(res, 0, "fund_out_fen");
+	out->have_fund_flow = gym_db_get_ll(res, 0, "have_fund_flow") != 0;
 	gym_db_copy(res, 0, "error_code", out->error_code, sizeof(out->error_code));
 	gym_db_copy(res, 0, "error_message", out->error_message, sizeof(out->error_message));
 	PQclear(res);

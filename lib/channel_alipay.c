@@ -336,17 +336,17 @@ out:
 	return e;
 }
 
-/* The day's trade bill: the detail CSV of Alipay's zip, as UTF-8.  Its
- * fund-flow bill (signcustomer) is not fetched: GYM_ENOTFOUND. */
+/* The day's trade bill (业务明细) or fund-flow bill (the account's
+ * 账务明细, bill_type signcustomer): the detail CSV of Alipay's zip, as
+ * UTF-8. */
 static enum gym_err
 alipay_bill(struct gym_channel *ch, enum gym_bill_kind kind, const char *date, char **text,
     size_t *len)
 {
-	if (kind != GYM_BILL_TRADES)
-		return GYM_ENOTFOUND;
 	if (date == NULL || strlen(date) != 10)
 		return own_error(ch, GYM_EINVAL, "BILL_DATE");
-	return keep_error(ch, gym_ali_bill_fetch(ALI(ch), ch->cfg, date, text, len));
+	return keep_error(ch, gym_ali_bill_fetch(ALI(ch), ch->cfg, kind == GYM_BILL_FUNDFLOW ?
+	    GYM_ALI_BILL_ACCOUNT : GYM_ALI_BILL_TRADE, date, text, len));
 }
 
 const struct gym_channel_ops gym_channel_alipay = {

@@ -82,20 +82,23 @@ void alisim_page_cashier(const struct alisim_trade *, struct wxsim_resp *);
 void alisim_page_pay_get(const struct wxsim_req *, struct wxsim_resp *);
 void alisim_page_paid(const struct alisim_trade *, struct wxsim_resp *);
 
-/* bill.c: the day's trade bill (date "yyyy-MM-dd") as Alipay ships it:
- * a zip holding the GBK CSV detail and summary; *zip malloc'd.  0 or -1.
- * Under the bill faults (POST /sim/bill-faults, the WeChat simulator's
- * names): drop leaves the trade or refund named (out_trade_no or
- * out_request_no) out, amount bills it one fen more, status bills the
- * trade as 撤销 (revoked), unknown adds a paid trade nobody here made,
- * truncate cuts the zip in half, corrupt changes a byte of its
- * compressed data (the CRC no longer matches). */
+/* bill.c: the day's bill (date "yyyy-MM-dd") as Alipay ships it: a zip
+ * holding the GBK CSV detail and summary of the trades (bill_type trade,
+ * 业务明细) or of the account's money in and out (signcustomer, 账务明细);
+ * *zip malloc'd.  0 or -1.  Under the bill faults (POST /sim/bill-faults,
+ * the WeChat simulator's names): drop leaves the trade or refund named
+ * (out_trade_no or out_request_no) out of the trade bill, amount bills it
+ * one fen more, status bills the trade as 撤销 (revoked), unknown adds a
+ * paid trade nobody here made; truncate cuts either zip in half, corrupt
+ * changes a byte of its detail's compressed data (the CRC no longer
+ * matches).  The account's bill is always what the money did. */
 struct alisim_bill_faults {
 	char drop[72], amount[72], status[72];
 	int unknown, truncate, corrupt;
 };
 extern struct alisim_bill_faults alisim_bill_faults;
-int alisim_bill_zip(const char *date, unsigned char **zip, size_t *len);
+enum alisim_bill_kind { ALISIM_BILL_TRADE, ALISIM_BILL_ACCOUNT };
+int alisim_bill_zip(const char *date, enum alisim_bill_kind, unsigned char **zip, size_t *len);
 /* POST /sim/bill-faults {members}: those given replace the faults; GET:
  * the faults now. */
 void alisim_bill_faults_post(const struct wxsim_req *, struct wxsim_resp *);

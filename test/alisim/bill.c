@@ -1,8 +1,13 @@
 /*
- * bill.c: alisim's daily trade bill, as Alipay ships it (reference §8): a
+ * bill.c: alisim's daily bills, as Alipay ships them (reference §8): a
  * zip "<PID>0156_<yyyyMMdd>.csv.zip" holding "..._业务明细.csv" (one 交易
  * row per trade paid that day, China time, one 退款 row per refund made
- * that day, negative, with its out_request_no) and "..._业务明细(汇总).csv".
+ * that day, negative, with its out_request_no) and "..._业务明细(汇总).csv";
+ * for bill_type signcustomer "..._账务明细(汇总).csv", first and starting
+ * with the same line as its detail, and "..._账务明细.csv": the account's
+ * money, a row each for a payment in, its fee out, a refund out and the
+ * fee given back in, with the running balance and the 支出合计/收入合计
+ * lines.
  * The CSV text and the entry names are GBK (iconv), identifier cells end
  * in a tab, nothing is quoted; the zip's entries are deflated (zlib, raw)
  * with their CRC-32, without the UTF-8 name flag.  服务费 is 0.6% of the
@@ -210,6 +215,91 @@ detail(struct buf *b, const char *date, long long *paid_fen, int *npaid, long lo
 	puts_(b, line);
 }
 
+/* One 账务明细 row: money in (fen > 0) or out (fen < 0) of the account. */
+static void
+account_row(struct buf *b, int seq, const struct alisim_trade *t, const char *subject,
+    time_t at, long long fen, const char *type, const char *note, long long *balance)
+{
+	char line[1024], in[24], out[24], bal[24], when[20];
+
+	*balance += fen;
+	gym_ali_yuan(fen > 0 ? fen : 0, in, sizeof(in));
+	gym_ali_yuan(fen < 0 ? -fen : 0, out, sizeof(out));
+	gym_ali_yuan(*balance, bal, sizeof(bal));
+	gym_ali_time(at, when);
+	snprintf(line, sizeof(line), "%.8s%012d\t,%s\t,%s\t,%s,%s,208810******6880\t,%s%s,%s%s,"
+	    "%s,支付宝,%s,%s\r\n", t->trade_no, seq, t->trade_no, t->out_trade_no, subject, when,
+	    fen > 0 ? "+" : "", in, fen < 0 ? "-" : "", out, bal, type, note);
+	puts_(b, line);
+}
+
+/* The account's 账务明细 of date: what the money did (no bill faults). */
+static void
+account(struct buf *b, const char *date)
+{
+	char line[512], note[128], subject[257], in[24], out[24];
+	struct alisim_trade *t;
+	long long balance = 0, in_fen = 0, out_fen = 0, fee;
+	int seq = 0, in_n = 0, out_n = 0;
+
+	snprintf(line, sizeof(line), "#支付宝账务明细查询\r\n#账号：[%s]\r\n"
+	    "#起始日期：[%.4s年%.2s月%.2s日 00:00:00]   终止日期：[%.4s年%.2s月%.2s日 23:59:59]\r\n"
+	    "#-----------------------------------------账务明细列表----------------------------------------\r\n",
+	    PID, date, date + 5, date + 8, date, date + 5, date + 8);
+	puts_(b, line);
+	puts_(b, "账务流水号,业务流水号,商户订单号,商品名称,发生时间,对方账号,收入金额（+元）,"
+	    "支出金额（-元）,账户余额（元）,交易渠道,业务类型,备注\r\n");
+	for (int i = 0; (t = alisim_nth(i)) != NULL; i++) {
+		plain(t->subject, subject, sizeof(subject));
+		if (on(t->paid_at, date)) {
+			fee = fee_of(t->total_fen);
+			account_row(b, ++seq, t, subject, t->paid_at, t->total_fen, "在线支付", "",
+			    &balance);
+			snprintf(note, sizeof(note), "服务费[%s]", t->trade_no);
+			account_row(b, ++seq, t, subject, t->paid_at, -fee, "收费", note, &balance);
+			in_fen += t->total_fen;
+			out_fen += fee;
+			in_n++;
+			out_n++;
+		}
+		for (int r = 0; r < t->nrefunds; r++) {
+			if (!on(t->refunds[r].at, date))
+				continue;
+			fee = fee_of(t->refunds[r].fen);
+			account_row(b, ++seq, t, subject, t->refunds[r].at, -t->refunds[r].fen,
+			    "交易退款", t->refunds[r].no, &balance);
+			snprintf(note, sizeof(note), "服务费退回[%s]", t->refunds[r].no);
+			account_row(b, ++seq, t, subject, t->refunds[r].at, fee, "收费", note,
+			    &balance);
+			out_fen += t->refunds[r].fen;
+			in_fen += fee;
+			in_n++;
+			out_n++;
+		}
+	}
+	puts_(b, "#-----------------------------------------账务明细列表结束------------------------------------\r\n");
+	gym_ali_yuan(in_fen, in, sizeof(in));
+	gym_ali_yuan(out_fen, out, sizeof(out));
+	snprintf(line, sizeof(line), "#支出合计：%d笔，共%s%s元\r\n#收入合计：%d笔，共%s%s元\r\n",
+	    out_n, out_fen > 0 ? "-" : "", out, in_n, in_fen > 0 ? "+" : "", in);
+	puts_(b, line);
+	gym_ali_time(time(NULL), note);
+	snprintf(line, sizeof(line), "#导出时间：[%s]\r\n", note);
+	puts_(b, line);
+}
+
+/* The 账务明细(汇总): one line per business type.  It starts with the
+ * detail's own first line, so a reader must know it by its header. */
+static void
+account_summary(struct buf *b, const char *date)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "#支付宝账务明细查询\r\n#账号：[%s]\r\n#日期：[%.10s]\r\n"
+	    "业务类型,收入笔数,收入金额（+元）,支出笔数,支出金额（-元）\r\n", PID, date);
+	puts_(b, line);
+}
+
 static void
 summary(struct buf *b, const char *date, long long paid_fen, int npaid, long long ref_fen,
     int nref)
@@ -284,21 +374,28 @@ header(struct buf *b, const struct entry *e, int central)
 }
 
 int
-alisim_bill_zip(const char *date, unsigned char **zip, size_t *len)
+alisim_bill_zip(const char *date, enum alisim_bill_kind kind, unsigned char **zip, size_t *len)
 {
 	struct buf text[2] = { { 0 }, { 0 } }, z = { 0 };
 	struct entry e[2];
 	char ymd[9], name[128];
 	long long paid = 0, ref = 0;
 	int npaid = 0, nref = 0, rc = -1;
+	int d = kind == ALISIM_BILL_ACCOUNT;	/* the detail: e[0] of trades, e[1] of the account */
 	unsigned long cd;
 
 	memset(e, 0, sizeof(e));
 	snprintf(ymd, sizeof(ymd), "%.4s%.2s%.2s", date, date + 5, date + 8);
-	detail(&text[0], date, &paid, &npaid, &ref, &nref);
-	summary(&text[1], date, paid, npaid, ref, nref);
+	if (kind == ALISIM_BILL_ACCOUNT) {
+		account_summary(&text[0], date);
+		account(&text[1], date);
+	} else {
+		detail(&text[0], date, &paid, &npaid, &ref, &nref);
+		summary(&text[1], date, paid, npaid, ref, nref);
+	}
 	for (int i = 0; i < 2; i++) {
-		snprintf(name, sizeof(name), "%s_%s_业务明细%s.csv", PID, ymd, i == 0 ? "" : "(汇总)");
+		snprintf(name, sizeof(name), "%s_%s_%s%s.csv", PID, ymd,
+		    kind == ALISIM_BILL_ACCOUNT ? "账务明细" : "业务明细", i == d ? "" : "(汇总)");
 		if (text[i].bad || gbk(name, strlen(name), &e[i].name, &e[i].nlen) != 0 ||
 		    gbk((const char *)text[i].p, text[i].n, &e[i].data, &e[i].dlen) != 0 ||
 		    deflated(&e[i]) != 0)
@@ -323,7 +420,7 @@ alisim_bill_zip(const char *date, unsigned char **zip, size_t *len)
 	if (z.bad)
 		goto out;
 	if (alisim_bill_faults.corrupt)		/* a byte of the detail's deflate data */
-		z.p[e[0].offset + 30 + e[0].nlen + e[0].zlen / 2] ^= 0x5a;
+		z.p[e[d].offset + 30 + e[d].nlen + e[d].zlen / 2] ^= 0x5a;
 	*zip = z.p;
 	*len = alisim_bill_faults.truncate ? z.n / 2 : z.n;
 	z.p = NULL;

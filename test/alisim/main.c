@@ -13,7 +13,8 @@
  *     exact bytes, '/' written "\/" as the real gateway does.  Methods:
  *     alipay.trade.precreate, .query, .close, .refund (out_request_no
  *     idempotent, fund_change N on a retry), .fastpay.refund.query,
- *     alipay.data.dataservice.bill.downloadurl.query.  A precreated trade
+ *     alipay.data.dataservice.bill.downloadurl.query (bill_type trade or
+ *     signcustomer; another is isv.invalid-parameter).  A precreated trade
  *     does not exist for query/close until it is scanned or paid.
  *     alipay.trade.page.pay and .wap.pay (GET or POST, as a browser
  *     opens them: verified the same way) answer the cashier page.
@@ -28,7 +29,7 @@
  *     the trade as JSON (status, notifications received and tried);
  *     GET /sim/orders, /sim/refunds: all of them in wxsim's shape;
  *     POST /sim/faults: wxsim's fault members (alisim.h, struct alisim_faults);
- *     GET /sim/bill/download?billDate=: the bill zip (bill.c) that
+ *     GET /sim/bill/download?bizType=&billDate=: the bill zip (bill.c) that
  *     bill.downloadurl.query points to.  GET|POST /sim/bill-faults: what
  *     the bill gets wrong (alisim.h); POST /sim/reset: every trade
  *     forgotten, no bill faults.  GET /healthz.
@@ -349,15 +350,17 @@ do_refund_query(const cJSON *biz)
 static cJSON *
 do_bill(const cJSON *biz)
 {
-	const char *d = gym_json_string(biz, "bill_date");
+	const char *d = gym_json_string(biz, "bill_date"), *type = gym_json_string(biz, "bill_type");
 	char url[256];
 	cJSON *n;
 
+	if (type == NULL || (strcmp(type, "trade") != 0 && strcmp(type, "signcustomer") != 0))
+		return fail("isv.invalid-parameter", "参数有误bill_type");
 	if (d == NULL || strlen(d) != 10)
 		return fail("isp.bill_not_exist", "账单不存在");
 	n = node_code("10000", "Success", NULL, NULL);
-	snprintf(url, sizeof(url), "https://%s/sim/bill/download?bizType=trade&fileType=csv.zip"
-	    "&billDate=%.10s", alisim_listen, d);
+	snprintf(url, sizeof(url), "https://%s/sim/bill/download?bizType=%s&fileType=csv.zip"
+	    "&billDate=%.10s", alisim_listen, type, d);
 	cJSON_AddStringToObject(n, "bill_download_url", url);
 	return n;
 }
@@ -541,10 +544,14 @@ static void
 bill(const struct wxsim_req *req, struct wxsim_resp *resp)
 {
 	char *d = wxsim_http_param(req->query, "billDate");
+	char *type = wxsim_http_param(req->query, "bizType");
 	unsigned char *zip = NULL;
 	size_t len = 0;
+	int account = type != NULL && strcmp(type, "signcustomer") == 0;
 
-	if (d == NULL || strlen(d) != 10 || alisim_bill_zip(d, &zip, &len) != 0)
+	free(type);
+	if (d == NULL || strlen(d) != 10 || alisim_bill_zip(d, account ? ALISIM_BILL_ACCOUNT :
+	    ALISIM_BILL_TRADE, &zip, &len) != 0)
 		wxsim_resp_set(resp, 404, "text/plain", "no such bill", 12);
 	else {
 		wxsim_resp_set(resp, 200, "application/zip", (const char *)zip, len);

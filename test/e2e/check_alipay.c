@@ -13,8 +13,9 @@
  * superseded); an operator's refund through Alipay (alipay.trade.refund
  * with out_request_no, once however often asked); the bill through the
  * channel (the simulator's zip of GBK CSV), reconciled by gymctl reconcile
- * --channel alipay (the order's line matched, with its fee) and shown by
- * GET /admin/reconciliation.
+ * --channel alipay (the order's line matched, with its fee; the account's
+ * 账务明细 read for the money in and out) and shown by GET
+ * /admin/reconciliation.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -525,7 +526,7 @@ START_TEST(test_bill)
 	char token[E2E_TOKEN_MAX], oid[40], day[40], err[256], *text = NULL;
 	char cmd[2048], out[1024], op[128], path[160];
 	const char *p[1] = { oid };
-	const cJSON *run;
+	const cJSON *run, *fin, *fout;
 	size_t len = 0;
 	int rc;
 
@@ -543,6 +544,12 @@ START_TEST(test_bill)
 	ck_assert_msg(strstr(text, oid) != NULL, "%s not in the bill:\n%s", oid, text);
 	ck_assert_ptr_nonnull(strstr(text, "交易"));
 	free(text);
+	/* the account's 账务明细 (its 汇总, which starts alike, passed over) */
+	ck_assert_int_eq(gym_channel_bill(ch, GYM_BILL_FUNDFLOW, day, &text, &len), GYM_OK);
+	ck_assert_ptr_nonnull(strstr(text, "#支付宝账务明细查询"));
+	ck_assert_ptr_nonnull(strstr(text, "\n账务流水号,"));
+	ck_assert_msg(strstr(text, oid) != NULL, "%s not in the account's bill:\n%s", oid, text);
+	free(text);
 	gym_channel_free(ch);
 	gym_config_free(&cfg);
 	/* the day reconciled by hand: the order's line matched, no discrepancy
@@ -554,6 +561,7 @@ START_TEST(test_bill)
 	ck_assert_msg(rc == 0, "gymctl reconcile: exit %d: %s", rc, out);
 	ck_assert_msg(strstr(out, "channel alipay") != NULL && strstr(out, "state done") != NULL,
 	    "%s", out);
+	ck_assert_msg(strstr(out, "fund flow in ") != NULL, "%s", out);
 	ck_assert_int_eq(e2e_sql_intp(e2e_pg(), "SELECT count(*) FROM recon_lines WHERE channel = "
 	    "'alipay' AND out_trade_no = $1 AND order_id = $1 AND kind = 'payment' "
 	    "AND amount_fen = 20000 AND fee_fen = 120", 1, p), 1);
@@ -569,6 +577,11 @@ START_TEST(test_bill)
 			break;
 	ck_assert_msg(run != NULL, "no alipay run: %s", r.body);
 	ck_assert_str_eq(member(run, "state"), "done");
+	/* the fund flow: at least this order's 200 yuan in, its fee out */
+	fin = cJSON_GetObjectItemCaseSensitive(run, "fund_in_fen");
+	fout = cJSON_GetObjectItemCaseSensitive(run, "fund_out_fen");
+	ck_assert_msg(cJSON_IsNumber(fin) && cJSON_IsNumber(fout) && fin->valuedouble >= 20000 &&
+	    fout->valuedouble >= 120, "%s", r.body);
 	e2e_resp_free(&r);
 }
 END_TEST

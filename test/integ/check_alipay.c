@@ -293,7 +293,7 @@ START_TEST(test_page_and_bill)
 	ck_assert_ptr_nonnull(strstr(out->pay_url, "method=alipay.trade.page.pay"));
 	free(out);
 	ck_assert_int_eq(gym_ali_client_new(&cfg, &c), GYM_OK);
-	ck_assert_int_eq(gym_ali_bill_url(c, "2026-11-21", &url), GYM_OK);
+	ck_assert_int_eq(gym_ali_bill_url(c, "trade", "2026-11-21", &url), GYM_OK);
 	ck_assert_ptr_nonnull(strstr(url, "billDate=2026-11-21"));
 	free(url);
 	gym_ali_client_free(c);

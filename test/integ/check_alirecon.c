@@ -6,7 +6,8 @@
  * way (order, QR prepay, the simulator pays, confirm asks Alipay) and
  * refunds sent through the channel, so the bill and the database each say
  * what really happened:
- * - a day with payments, a partial refund and their fees (服务费)
+ * - a day with payments, a partial refund and their fees (服务费), and the
+ *   account's money in and out from its 账务明细 (bill_type signcustomer)
  *   reconciles to zero discrepancies and is not fetched again unless forced;
  * - the cases every channel passes (recon_cases.c), through Alipay: each
  *   injected discrepancy is found (missing here, missing there, amount,
@@ -131,6 +132,10 @@ START_TEST(clean_day)
 	ck_assert_int_eq(s.gross_fen, 60000);
 	ck_assert_int_eq(s.refund_fen, 5000);
 	ck_assert_int_eq(s.fee_fen, 3 * 120 - 30);	/* 0.6%, the refund's share given back */
+	/* the account's 账务明细: the payments and the fee given back in, the
+	 * fees and the refund out */
+	ck_assert_int_eq(s.fund_in_fen, 60000 + 30);
+	ck_assert_int_eq(s.fund_out_fen, 3 * 120 + 5000);
 	/* each line tied to its order, with its fee */
 	ck_assert_int_eq(pgt_count(pay.db, "SELECT count(*) FROM recon_lines WHERE channel = "
 	    "'alipay' AND kind = 'payment' AND fee_fen = 120 AND amount_fen = 20000 "

@@ -6,6 +6,8 @@
  * as a row in its own state and left out of the totals, the totals lines
  * checked against the rows; bills cut short, changed, or with a field too
  * many refused with why; gym_bill_parse picks the reader by channel.
+ * The account's 账务明细 the same way: money in and out counted from its
+ * rows and checked against its 收入合计/支出合计 lines.
  */
 #include <string.h>
 
@@ -156,6 +158,105 @@ START_TEST(refuses_bad_bills)
 }
 END_TEST
 
+/* ---- the account's 账务明细 (bill_type signcustomer) ---- */
+
+#define ATOP "#支付宝账务明细查询\r\n#账号：[20880000000000010156]\r\n" \
+	"#起始日期：[2026年12月04日 00:00:00]   终止日期：[2026年12月05日 00:00:00]\r\n" \
+	"#-----------------------------------------账务明细列表-------------------------------\r\n"
+#define AHEAD "账务流水号,业务流水号,商户订单号,商品名称,发生时间,对方账号,收入金额（+元）," \
+	"支出金额（-元）,账户余额（元）,交易渠道,业务类型,备注\r\n"
+#define AROW(seq, otn, in, out, bal, type) "2026120400000" seq "\t," T1 "\t," otn "\t," \
+	"体操馆-体验课,2026-12-04 10:00:05,208810******6880\t," in "," out "," bal ",支付宝," \
+	type ",\r\n"
+#define AEND "#-----------------------------------------账务明细列表结束-------------------\r\n"
+#define ATOTALS(nout, out, nin, in) "#支出合计：" nout "笔，共" out "元\r\n" \
+	"#收入合计：" nin "笔，共" in "元\r\n#导出时间：[2026-12-05 10:00:00]\r\n"
+
+/* Payments and a fee given back in, fees and a refund out; a row moving
+ * nothing counted but in neither; the channel's reader picked by name. */
+START_TEST(reads_account)
+{
+	static const char text[] = ATOP AHEAD AROW("1", "GYMA000001", "+200.00", "0.00",
+	    "200.00", "在线支付") AROW("2", "GYMA000001", "0.00", "-1.20", "198.80", "收费")
+	    AROW("3", "GYMA000002", "1680.00", "0.00", "1878.80", "在线支付")
+	    AROW("4", "GYMA000001", "0.00", "-50.00", "1828.80", "交易退款")
+	    AROW("5", "GYMA000001", "0.30", "0.00", "1829.10", "收费")
+	    AROW("6", "", "0.00", "0.00", "1829.10", "其他") AEND
+	    ATOTALS("2", "-51.20", "3", "+1880.30");
+	struct gym_fundflow ff;
+	char why[256] = "";
+
+	ck_assert_msg(gym_bill_parse_alipay_fundflow(text, strlen(text), &ff, why, sizeof(why)) ==
+	    GYM_OK, "%s", why);
+	ck_assert_int_eq(ff.count, 6);
+	ck_assert_int_eq(ff.in_n, 3);
+	ck_assert_int_eq(ff.in_fen, 20000 + 168000 + 30);
+	ck_assert_int_eq(ff.out_n, 2);
+	ck_assert_int_eq(ff.out_fen, 120 + 5000);
+	memset(&ff, 0, sizeof(ff));
+	ck_assert_int_eq(gym_bill_parse_fundflow(GYM_CHANNEL_ALIPAY, text, strlen(text), &ff, why,
+	    sizeof(why)), GYM_OK);
+	ck_assert_int_eq(ff.in_fen, 188030);
+	/* an empty day */
+	ck_assert_int_eq(gym_bill_parse_alipay_fundflow(ATOP AHEAD AEND ATOTALS("0", "0.00", "0",
+	    "0.00"), strlen(ATOP AHEAD AEND ATOTALS("0", "0.00", "0", "0.00")), &ff, why,
+	    sizeof(why)), GYM_OK);
+	ck_assert_int_eq(ff.count, 0);
+	ck_assert_int_eq(gym_bill_parse_fundflow("cash", text, strlen(text), &ff, why, sizeof(why)),
+	    GYM_EINVAL);
+}
+END_TEST
+
+START_TEST(refuses_bad_accounts)
+{
+	static const char *const bad[] = {
+		/* cut short: no totals, or one of them */
+		ATOP AHEAD AROW("1", "GYMA000001", "200.00", "0.00", "200.00", "在线支付"),
+		ATOP AHEAD AROW("1", "GYMA000001", "200.00", "0.00", "200.00", "在线支付") AEND
+		"#支出合计：0笔，共0.00元\r\n",
+		/* a row the totals do not have */
+		ATOP AHEAD AROW("1", "GYMA000001", "200.00", "0.00", "200.00", "在线支付")
+		AROW("2", "GYMA000001", "0.00", "-1.20", "198.80", "收费") AEND
+		ATOTALS("0", "0.00", "1", "200.00"),
+		/* an amount changed */
+		ATOP AHEAD AROW("1", "GYMA000001", "200.01", "0.00", "200.01", "在线支付") AEND
+		ATOTALS("0", "0.00", "1", "200.00"),
+		/* money in below zero, out above it */
+		ATOP AHEAD AROW("1", "GYMA000001", "-200.00", "0.00", "0.00", "在线支付") AEND
+		ATOTALS("0", "0.00", "1", "200.00"),
+		ATOP AHEAD AROW("1", "GYMA000001", "0.00", "1.20", "0.00", "收费") AEND
+		ATOTALS("1", "-1.20", "0", "0.00"),
+		/* an amount that is not yuan, a field too many */
+		ATOP AHEAD AROW("1", "GYMA000001", "2e2", "0.00", "200.00", "在线支付") AEND
+		ATOTALS("0", "0.00", "1", "200.00"),
+		ATOP AHEAD AROW("1", "GYMA,000001", "200.00", "0.00", "200.00", "在线支付") AEND
+		ATOTALS("0", "0.00", "1", "200.00"),
+		/* a header without 支出金额, a row after the totals */
+		ATOP "账务流水号,业务流水号,商户订单号,收入金额（+元）\r\n" AEND
+		ATOTALS("0", "0.00", "0", "0.00"),
+		ATOP AHEAD AEND ATOTALS("0", "0.00", "0", "0.00")
+		AROW("1", "GYMA000001", "200.00", "0.00", "200.00", "在线支付"),
+		/* totals that do not read */
+		ATOP AHEAD AEND "#支出合计：零笔，共0.00元\r\n#收入合计：0笔，共0.00元\r\n",
+		/* the trade bill is not the account's */
+		TOP HEAD PAY(T1, "GYMA000001", "200.00", "-1.20") END
+		TOTALS("1", "200.00", "0", "0.00"),
+		"",
+	};
+	struct gym_fundflow ff;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		ck_assert_msg(gym_bill_parse_alipay_fundflow(bad[i], strlen(bad[i]), &ff, why,
+		    sizeof(why)) == GYM_EINVAL, "account bill %zu read", i);
+		ck_assert_msg(why[0] != '\0', "account bill %zu: no why", i);
+		ck_assert_int_eq(ff.in_fen, 0);
+	}
+}
+END_TEST
+
 Suite *
 alibillparse_suite(void)
 {
@@ -165,6 +266,8 @@ alibillparse_suite(void)
 	tcase_add_test(tc, reads_rows);
 	tcase_add_test(tc, other_type_kept);
 	tcase_add_test(tc, refuses_bad_bills);
+	tcase_add_test(tc, reads_account);
+	tcase_add_test(tc, refuses_bad_accounts);
 	suite_add_tcase(s, tc);
 	return s;
 }
