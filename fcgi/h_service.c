@@ -67,27 +67,40 @@ render_state(struct gym_req *req, struct gym_resp *resp)
 	return gym_metrics_render_state(&st, &resp->body, &resp->body_len);
 }
 
-/* The open reconciliation discrepancies, a gauge read from the database
- * (left out when it cannot be read: /metrics answers without it). */
+/* One gauge appended to the body (left out when memory runs out). */
 static void
-append_open_discrepancies(struct gym_req *req, struct gym_resp *resp)
+append_gauge(struct gym_resp *resp, const char *name, const char *help, long long n)
 {
-	static const char fmt[] = "# HELP gymd_reconciliation_discrepancies_open Bill "
-	    "reconciliation discrepancies not resolved yet.\n"
-	    "# TYPE gymd_reconciliation_discrepancies_open gauge\n"
-	    "gymd_reconciliation_discrepancies_open %lld\n";
-	char line[256], *nb;
-	long long n = 0;
+	char line[384], *nb;
 	int len;
 
-	if (req->ctx->db == NULL || gym_recon_open_count(req->ctx->db, &n) != GYM_OK)
-		return;
-	if ((len = snprintf(line, sizeof(line), fmt, n)) <= 0 || (size_t)len >= sizeof(line) ||
+	len = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help,
+	    name, name, n);
+	if (len <= 0 || (size_t)len >= sizeof(line) ||
 	    (nb = realloc(resp->body, resp->body_len + (size_t)len + 1)) == NULL)
 		return;
 	memcpy(nb + resp->body_len, line, (size_t)len + 1);
 	resp->body = nb;
 	resp->body_len += (size_t)len;
+}
+
+/* The reconciliation gauges read from the database: the open
+ * discrepancies and the failed bill days (each left out when it cannot be
+ * read: /metrics answers without it). */
+static void
+append_recon_gauges(struct gym_req *req, struct gym_resp *resp)
+{
+	long long n = 0;
+
+	if (req->ctx->db == NULL)
+		return;
+	if (gym_recon_open_count(req->ctx->db, &n) == GYM_OK)
+		append_gauge(resp, "gymd_reconciliation_discrepancies_open",
+		    "Bill reconciliation discrepancies not resolved yet.", n);
+	if (gym_recon_failed_days(req->ctx->db, &n) == GYM_OK)
+		append_gauge(resp, "gymd_reconciliation_days_failed",
+		    "Days of the last 90 whose bill could not be reconciled (download or file).",
+		    n);
 }
 
 enum gym_err
@@ -105,7 +118,7 @@ gym_h_metrics(struct gym_req *req, struct gym_resp *resp)
 		return rc;
 	if ((rc = render_state(req, resp)) != GYM_OK)
 		return rc;
-	append_open_discrepancies(req, resp);
+	append_recon_gauges(req, resp);
 	resp->status = 200;
 	resp->content_type = "text/plain; version=0.0.4";
 	return GYM_OK;

@@ -69,6 +69,11 @@ static struct gym_stmt st_open = { "recon_open_json",
 static struct gym_stmt st_open_count = { "recon_open_count",
 	"SELECT count(*) AS n FROM recon_discrepancies WHERE resolved_at IS NULL", 0 };
 
+/* failed days of the last 90 (older bills are gone at the channel) */
+static struct gym_stmt st_failed_days = { "recon_failed_days",
+	"SELECT count(*) AS n FROM recon_runs WHERE state = 'failed' "
+	" AND bill_date >= $1::date - 90", 0 };
+
 static struct gym_stmt st_resolve = { "recon_resolve",
 	"UPDATE recon_discrepancies d SET resolved_at = $2::timestamptz, resolved_by = $3::bigint, "
 	" resolution_note = $4 WHERE d.id = $1::bigint AND d.resolved_at IS NULL "
@@ -166,6 +171,24 @@ gym_recon_open_count(struct gym_db *db, long long *n)
 
 	*n = 0;
 	if ((e = gym_db_exec(db, &st_open_count, 0, NULL, &res)) != GYM_OK)
+		return e;
+	*n = PQntuples(res) == 1 ? gym_db_get_ll(res, 0, "n") : 0;
+	PQclear(res);
+	return GYM_OK;
+}
+
+enum gym_err
+gym_recon_failed_days(struct gym_db *db, long long *n)
+{
+	PGresult *res = NULL;
+	char today[40];
+	const char *p[1] = { today };
+	enum gym_err e;
+
+	*n = 0;
+	gym_time_format_cst(gym_now_us(), today, sizeof(today));
+	today[10] = '\0';
+	if ((e = gym_db_exec(db, &st_failed_days, 1, p, &res)) != GYM_OK)
 		return e;
 	*n = PQntuples(res) == 1 ? gym_db_get_ll(res, 0, "n") : 0;
 	PQclear(res);

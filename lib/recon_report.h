@@ -19,6 +19,10 @@ enum gym_err gym_recon_day_json(struct gym_db *, const char *channel, const char
 enum gym_err gym_recon_open_json(struct gym_db *, int limit, char **json);
 /* How many discrepancies are open (every day and channel). */
 enum gym_err gym_recon_open_count(struct gym_db *, long long *n);
+/* How many days of the last 90 (China time) a channel's bill is failed on
+ * (a download that failed, a bad file): each is tried again by the job, or
+ * by gymctl reconcile --force. */
+enum gym_err gym_recon_failed_days(struct gym_db *, long long *n);
 /* An operator settles discrepancy id with a note (audited: entity payment,
  * action reconciliation_resolved): the discrepancy as JSON.
  * GYM_ENOTFOUND, or GYM_ECONFLICT when it was resolved already. */

@@ -6,8 +6,9 @@
  * nothing for the payment that matches), the open discrepancies, the gauge
  * in /metrics; an operator resolves it with a note (audited; auditors
  * 403, no note 400, twice 409, unknown 404); the daily report counts the
- * day's money in JSON and CSV.  The simulator's bill faults are cleared
- * before and after.
+ * day's money in JSON and CSV; a day whose bill is cut short is counted
+ * by the failed-days gauge until a whole bill settles it.  The
+ * simulator's bill faults are cleared before and after.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,25 @@ paid_order(const char *tag, char *oid)
 	e2e_order_create(token, sid, e2e_hold(token, sid), oid, NULL);
 	e2e_prepay(token, oid);
 	e2e_sim_pay(oid, 0);
+	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
+}
+
+/* The same, paid at WeChat at success_time (RFC 3339). */
+static void
+paid_order_at(const char *tag, const char *success_time, char *oid)
+{
+	struct e2e_resp r = { 0 };
+	char token[E2E_TOKEN_MAX], st[24], body[1200];
+	long long sid = e2e_schedule(2);
+
+	e2e_user(tag, token);
+	e2e_order_create(token, sid, e2e_hold(token, sid), oid, NULL);
+	e2e_prepay(token, oid);
+	snprintf(body, sizeof(body), "{\"out_trade_no\":\"%s\",\"success_time\":\"%s\"}", oid,
+	    success_time);
+	e2e_sim("POST", "/sim/pay", body, &r);
+	ck_assert_msg(r.status == 200, "/sim/pay %s: %ld %s", oid, r.status, r.body);
+	e2e_resp_free(&r);
 	ck_assert_str_eq(e2e_wait_status(token, oid, "paid", 5000, st), "paid");
 }
 
@@ -331,6 +351,39 @@ START_TEST(reconcile_and_resolve)
 }
 END_TEST
 
+/* A day whose bill could not be read: gymd_reconciliation_days_failed
+ * counts it, as recon_runs does, until a whole bill settles the day. */
+START_TEST(failed_day_gauge)
+{
+	struct e2e_resp r = { 0 };
+	char day[16], cmd[1024], out[1024], oid[40];
+	long long failed;
+
+	/* a payment of 20 days ago (WeChat bills a day with none as no bill) */
+	ck_assert_int_eq(e2e_run("TZ=Asia/Shanghai date -d '20 days ago' +%FT12:00:00+08:00", out,
+	    sizeof(out)), 0);
+	out[strcspn(out, "\n")] = '\0';
+	paid_order_at("recon-failed", out, oid);
+	snprintf(day, 11, "%.10s", out);
+	bill_faults("{\"truncate\":true}");
+	snprintf(cmd, sizeof(cmd), "'%s/gymctl' -c '%s' reconcile --date %s --channel wechat "
+	    "--force 2>&1", e2e_bin(), e2e_conf(), day);
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 1);
+	ck_assert_msg(strstr(out, "state failed") != NULL, "%s", out);
+	failed = e2e_sql_int(e2e_pg(), "SELECT count(*) FROM recon_runs WHERE state = 'failed' "
+	    "AND bill_date >= (now() AT TIME ZONE 'Asia/Shanghai')::date - 90");
+	ck_assert_int_ge(failed, 1);
+	e2e_request("GET", "/metrics", NULL, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(e2e_metric(r.body, "gymd_reconciliation_days_failed"), failed);
+	bill_faults(NO_FAULTS);
+	ck_assert_int_eq(e2e_run(cmd, out, sizeof(out)), 0);
+	e2e_request("GET", "/metrics", NULL, NULL, NULL, &r);
+	ck_assert_int_eq(e2e_metric(r.body, "gymd_reconciliation_days_failed"), failed - 1);
+	e2e_resp_free(&r);
+}
+END_TEST
+
 Suite *
 recon_suite(void)
 {
@@ -340,6 +393,7 @@ recon_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, reconcile_and_resolve);
+	tcase_add_test(tc, failed_day_gauge);
 	suite_add_tcase(s, tc);
 	return s;
 }
