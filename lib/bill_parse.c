@@ -413,6 +413,16 @@ gym_bill_parse_wechat_fundflow(const char *text, size_t len, struct gym_fundflow
 		if (ff->count != rows || ff->in_n + ff->out_n != rows) {
 			gym_bill_say(why, whylen, "the fund-flow summary (%lld rows) is not its %lld rows",
 			    ff->count, rows);
+			memset(ff, 0, sizeof(*ff));
+			return GYM_EINVAL;
+		}
+		if (v[0] % 100 != 0 || v[1] % 100 != 0 || v[3] % 100 != 0 ||
+		    ff->in_n < 0 || ff->out_n < 0 || ff->in_fen < 0 || ff->out_fen < 0 ||
+		    (ff->in_n == 0 && ff->in_fen != 0) || (ff->out_n == 0 && ff->out_fen != 0)) {
+			gym_bill_say(why, whylen, "the fund-flow summary has a count that is not "
+			    "whole, or money below zero or with no row (in %lld/%lld fen, out "
+			    "%lld/%lld)", ff->in_n, ff->in_fen, ff->out_n, ff->out_fen);
+			memset(ff, 0, sizeof(*ff));
 			return GYM_EINVAL;
 		}
 		return GYM_OK;

@@ -119,6 +119,20 @@ START_TEST(fundflow_summary)
 	ck_assert_int_eq(ff.out_fen, 120);
 	ck_assert_int_eq(gym_bill_parse_wechat_fundflow(bad, strlen(bad), &ff, why,
 	    sizeof(why)), GYM_EINVAL);
+	/* money below zero, money with no row, half a row: refused, nothing kept */
+	{
+		static const char *const sums[] = { "`2,`1,`-200.00,`1,`1.20", "`2,`2,`200.00,`0,`1.20",
+		    "`2,`1.5,`200.00,`0.5,`1.20" };
+		char text[256];
+
+		for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
+			snprintf(text, sizeof(text), "记账时间,微信支付业务单号\r\n`a,`b\r\n`c,`d\r\n"
+			    "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n%s\r\n", sums[i]);
+			ck_assert_msg(gym_bill_parse_wechat_fundflow(text, strlen(text), &ff, why,
+			    sizeof(why)) == GYM_EINVAL, "%s read", sums[i]);
+			ck_assert_int_eq(ff.in_fen, 0);
+		}
+	}
 }
 END_TEST
 
