@@ -40,6 +40,7 @@
 	var BOOKING_STATUS = { confirmed: '已确认', cancelled: '已取消' };
 	var CLASS_KIND = { trial: '体验课', regular: '会员课' };
 	var PAY_WITH = { membership: '会籍', credits: '课时' };
+	var CHANNEL = { wechat: '微信支付', alipay: '支付宝' };
 	var ATTENTION_REASON = { late_no_seat: '支付到账时已无名额', second_trial: '家长已有体验课，重复支付' };
 	var OTHER_STATUS = {
 		active: '有效', revoked: '已停用', sent: '已发送', queued: '待发送', failed: '发送失败',
@@ -1144,7 +1145,7 @@
 			clear(day);
 			(r.runs || []).forEach(function (x) {
 				runs.appendChild(el('tr', { 'data-state': x.state }, [
-					el('td', { text: x.channel === 'wechat' ? '微信支付' : x.channel === 'alipay' ? '支付宝' : x.channel }),
+					el('td', { text: label(CHANNEL, x.channel) }),
 					el('td', {}, [el('span', { className: 'badge ' + (x.state === 'done' ? 'ok' : 'bad'),
 					    text: label(RECON_STATE, x.state) })]),
 					el('td', { text: String(x.bill_rows) }), el('td', { text: String(x.matched) }),
@@ -1242,7 +1243,7 @@
 					if (!m.payments && !m.refunds && !m.fee_fen)
 						return;
 					body.appendChild(el('tr', {}, [el('td', { text: d.date }),
-					    el('td', { text: c === 'wechat' ? '微信支付' : c === 'alipay' ? '支付宝' : c }),
+					    el('td', { text: label(CHANNEL, c) }),
 					    el('td', { text: String(m.payments) }), fenCell(m.gross_fen),
 					    el('td', { text: String(m.refunds) }), fenCell(m.refund_fen),
 					    fenCell(m.fee_fen), fenCell(m.net_fen)]));
@@ -1307,8 +1308,7 @@
 			clear(body);
 			(r.rows || []).forEach(function (x) {
 				body.appendChild(el('tr', { 'data-period': x.period }, [el('td', { text: x.period }),
-				    el('td', { text: q.by === 'channel' ? (x.key === 'wechat' ? '微信支付' :
-				        x.key === 'alipay' ? '支付宝' : x.key) : x.key }),
+				    el('td', { text: q.by === 'channel' ? label(CHANNEL, x.key) : x.key }),
 				    el('td', { text: String(x.payments) }), fenCell(x.gross_fen),
 				    el('td', { text: String(x.refunds) }), fenCell(x.refund_fen),
 				    fenCell(x.fee_fen), fenCell(x.net_fen)]));
@@ -1593,7 +1593,8 @@
 		views: views, api: api, el: el, clear: clear, show: show, flash: flash,
 		fmtTime: fmtTime, yuan: yuan, label: label, badge: badge, emptyRow: emptyRow,
 		isOperator: isOperator, loading: loading, className: className,
-		ORDER_STATUS: ORDER_STATUS, REFUND_STATUS: REFUND_STATUS
+		ORDER_STATUS: ORDER_STATUS, REFUND_STATUS: REFUND_STATUS, CHANNEL: CHANNEL,
+		PRODUCT_KIND: PRODUCT_KIND
 	};
 
 	/* Every table scrolls inside a box of its own, so the page never does. */

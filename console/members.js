@@ -14,8 +14,6 @@
 	var $ = function (id) { return document.getElementById(id); };
 	var seq = 0;
 
-	var KIND = { trial: '体验课', membership: '会籍', class_pack: '课时包' };
-	var CHANNEL = { wechat: '微信支付', alipay: '支付宝' };
 	var LEDGER_KIND = {
 		grant: '购买获得', consume: '预约使用', 'return': '取消退回', expire: '过期',
 		revoke: '退款收回', adjust: '人工调整'
@@ -92,9 +90,9 @@
 				}).reduce(function (s, f) { return s + f.amount_fen; }, 0);
 				return C.el('tr', { 'data-order': p.order_id }, [
 					C.el('td', { className: 'nowrap' }, [link]),
-					td(C.label(KIND, p.product.kind) + ' ' + p.product.name),
+					td(C.label(C.PRODUCT_KIND, p.product.kind) + ' ' + p.product.name),
 					td(C.yuan(p.amount_fen, p.amount), 'num'),
-					td(C.label(CHANNEL, p.channel)),
+					td(C.label(C.CHANNEL, p.channel)),
 					td(C.label(C.ORDER_STATUS, p.status) +
 					    (refunded ? '（已退 ' + C.yuan(refunded) + '）' : '')),
 					td(p.paid_at ? C.fmtTime(p.paid_at) : '', 'nowrap')

@@ -85,22 +85,19 @@ append_gauge(struct gym_resp *resp, const char *name, const char *help, long lon
 }
 
 /* The reconciliation gauges read from the database: the open
- * discrepancies and the failed bill days (each left out when it cannot be
- * read: /metrics answers without it). */
+ * discrepancies and the failed bill days (left out when they cannot be
+ * read: /metrics answers without them). */
 static void
 append_recon_gauges(struct gym_req *req, struct gym_resp *resp)
 {
-	long long n = 0;
+	long long open, failed;
 
-	if (req->ctx->db == NULL)
+	if (req->ctx->db == NULL || gym_recon_gauges(req->ctx->db, &open, &failed) != GYM_OK)
 		return;
-	if (gym_recon_open_count(req->ctx->db, &n) == GYM_OK)
-		append_gauge(resp, "gymd_reconciliation_discrepancies_open",
-		    "Bill reconciliation discrepancies not resolved yet.", n);
-	if (gym_recon_failed_days(req->ctx->db, &n) == GYM_OK)
-		append_gauge(resp, "gymd_reconciliation_days_failed",
-		    "Days of the last 90 whose bill could not be reconciled (download or file).",
-		    n);
+	append_gauge(resp, "gymd_reconciliation_discrepancies_open",
+	    "Bill reconciliation discrepancies not resolved yet.", open);
+	append_gauge(resp, "gymd_reconciliation_days_failed",
+	    "Days of the last 90 whose bill could not be reconciled (download or file).", failed);
 }
 
 enum gym_err

@@ -66,13 +66,12 @@ static struct gym_stmt st_open = { "recon_open_json",
 	"  " DISC_JSON " AS j FROM recon_discrepancies d WHERE d.resolved_at IS NULL "
 	"  ORDER BY d.id DESC LIMIT $1::int) x), '[]'::jsonb))::text AS j", 0 };
 
-static struct gym_stmt st_open_count = { "recon_open_count",
-	"SELECT count(*) AS n FROM recon_discrepancies WHERE resolved_at IS NULL", 0 };
-
-/* failed days of the last 90 (older bills are gone at the channel) */
-static struct gym_stmt st_failed_days = { "recon_failed_days",
-	"SELECT count(*) AS n FROM recon_runs WHERE state = 'failed' "
-	" AND bill_date >= $1::date - 90", 0 };
+/* the gauges: open discrepancies, and failed days of the last 90 (older
+ * bills are gone at the channel) */
+static struct gym_stmt st_gauges = { "recon_gauges",
+	"SELECT (SELECT count(*) FROM recon_discrepancies WHERE resolved_at IS NULL) AS open, "
+	" (SELECT count(*) FROM recon_runs WHERE state = 'failed' "
+	"  AND bill_date >= $1::date - 90) AS failed_days", 0 };
 
 static struct gym_stmt st_resolve = { "recon_resolve",
 	"UPDATE recon_discrepancies d SET resolved_at = $2::timestamptz, resolved_by = $3::bigint, "
@@ -164,33 +163,22 @@ gym_recon_open_json(struct gym_db *db, int limit, char **json)
 }
 
 enum gym_err
-gym_recon_open_count(struct gym_db *db, long long *n)
-{
-	PGresult *res = NULL;
-	enum gym_err e;
-
-	*n = 0;
-	if ((e = gym_db_exec(db, &st_open_count, 0, NULL, &res)) != GYM_OK)
-		return e;
-	*n = PQntuples(res) == 1 ? gym_db_get_ll(res, 0, "n") : 0;
-	PQclear(res);
-	return GYM_OK;
-}
-
-enum gym_err
-gym_recon_failed_days(struct gym_db *db, long long *n)
+gym_recon_gauges(struct gym_db *db, long long *open, long long *failed_days)
 {
 	PGresult *res = NULL;
 	char today[40];
 	const char *p[1] = { today };
 	enum gym_err e;
 
-	*n = 0;
+	*open = *failed_days = 0;
 	gym_time_format_cst(gym_now_us(), today, sizeof(today));
 	today[10] = '\0';
-	if ((e = gym_db_exec(db, &st_failed_days, 1, p, &res)) != GYM_OK)
+	if ((e = gym_db_exec(db, &st_gauges, 1, p, &res)) != GYM_OK)
 		return e;
-	*n = PQntuples(res) == 1 ? gym_db_get_ll(res, 0, "n") : 0;
+	if (PQntuples(res) == 1) {
+		*open = gym_db_get_ll(res, 0, "open");
+		*failed_days = gym_db_get_ll(res, 0, "failed_days");
+	}
 	PQclear(res);
 	return GYM_OK;
 }

@@ -17,12 +17,11 @@ enum gym_err gym_recon_day_json(struct gym_db *, const char *channel, const char
     char **json);
 /* {"count": open ones, "items": the newest limit open ones, every day}. */
 enum gym_err gym_recon_open_json(struct gym_db *, int limit, char **json);
-/* How many discrepancies are open (every day and channel). */
-enum gym_err gym_recon_open_count(struct gym_db *, long long *n);
-/* How many days of the last 90 (China time) a channel's bill is failed on
- * (a download that failed, a bad file): each is tried again by the job, or
- * by gymctl reconcile --force. */
-enum gym_err gym_recon_failed_days(struct gym_db *, long long *n);
+/* The /metrics gauges, in one query: how many discrepancies are open
+ * (every day and channel), and on how many days of the last 90 (China
+ * time) a channel's bill is failed (a download that failed, a bad file:
+ * each tried again by the job, or by gymctl reconcile --force). */
+enum gym_err gym_recon_gauges(struct gym_db *, long long *open, long long *failed_days);
 /* An operator settles discrepancy id with a note (audited: entity payment,
  * action reconciliation_resolved): the discrepancy as JSON.
  * GYM_ENOTFOUND, or GYM_ECONFLICT when it was resolved already. */
